@@ -1,0 +1,96 @@
+/**
+ * The message bus every seqrec service talks through. Two implementations sit behind it: Kafka
+ * (`@seqrec/kafka`, distributed mode) and {@link MemoryBus} (embedded mode and unit tests). Service
+ * code is the same for both.
+ *
+ * Delivery contract of {@link Bus.subscribe}: at-least-once, in order per partition. A batch's
+ * offsets are committed only after its handler resolved and the messages it staged with
+ * {@link BatchContext.publish} were written; with `transactional: true` those writes and the offset
+ * commit are one atomic transaction (exactly-once consume-transform-produce). A handler that throws
+ * gets the same batch again after a back-off.
+ */
+
+/** A message to publish. */
+export interface OutboundMessage {
+  topic: string;
+  /** Partitioning key; messages with the same key keep their order. */
+  key: string | null;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** A message as consumed. */
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (Kafka offsets exceed 2^53 in theory). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Broker or producer timestamp, epoch ms. */
+  timestamp: number;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+}
+
+export interface BatchContext {
+  /** Stage messages to be written when the batch commits (atomically with the commit when transactional). */
+  publish(messages: OutboundMessage[]): void;
+  /** Keeps group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** False once the subscription is stopping: finish the current work and return. */
+  isRunning(): boolean;
+}
+
+export type BatchHandler = (batch: ConsumedBatch, ctx: BatchContext) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group; members of one group share the partitions. */
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts. Default: earliest. */
+  fromBeginning?: boolean;
+  /** Write staged messages and commit offsets in one transaction. */
+  transactional?: boolean;
+  /** Upper bound on the messages handed to one handler call. */
+  maxBatchSize?: number;
+}
+
+export interface Subscription {
+  /** Stops fetching, lets the in-flight batch finish and commit, then leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+export interface Bus {
+  /** Writes messages durably (acks from all in-sync replicas, idempotent producer). */
+  publish(messages: OutboundMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription>;
+  /** Creates the topics that are missing. */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** True while the bus can publish and consume. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+/** Error classes carry whether a retry can help (kafkajs' convention). */
+export class BusError extends Error {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+    readonly context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BusError';
+  }
+}

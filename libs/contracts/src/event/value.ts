@@ -1,0 +1,56 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Behaviour types, in funnel order. The numeric code of a type is its index here (used by compact encodings). */
+export const EVENT_TYPES = ['view', 'click', 'search', 'add_to_cart', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EVENT_TYPE_CODE: Readonly<Record<EventType, number>> = Object.freeze(
+  Object.fromEntries(EVENT_TYPES.map((t, i) => [t, i])) as Record<EventType, number>,
+);
+
+/** Longest accepted id (event, user, session, item), in UTF-16 code units. */
+export const MAX_ID_LENGTH = 128;
+/** Longest accepted search query. */
+export const MAX_QUERY_LENGTH = 512;
+
+const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
+
+/**
+ * A clickstream event as producers send it (raw topic or `POST /v1/events`).
+ *
+ * `ts` is epoch milliseconds or an ISO-8601 string; `itemId` is required for every type but
+ * `search`, `query` only for `search`. Unknown top-level fields are not an error: the ingester
+ * moves them into `context`.
+ */
+export const RawEventSchema = Type.Object(
+  {
+    eventId: Id,
+    userId: Id,
+    sessionId: Type.Optional(Id),
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    itemId: Type.Optional(Id),
+    query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
+    ts: Type.Union([Type.Number(), Type.String({ maxLength: 64 })]),
+    context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: true, $id: 'RawEventV1' },
+);
+export type RawEvent = Static<typeof RawEventSchema>;
+
+/**
+ * The normalised event on the events topic: `ts` is epoch ms, unknown fields live in `context`.
+ */
+export const EventSchema = Type.Object(
+  {
+    eventId: Id,
+    userId: Id,
+    sessionId: Type.Optional(Id),
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    itemId: Type.Optional(Id),
+    query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
+    ts: Type.Integer({ minimum: 0 }),
+    context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false, $id: 'EventV1' },
+);
+export type EventV1 = Static<typeof EventSchema>;

@@ -1,0 +1,6 @@
+export * from './topics';
+export * from './redis-keys';
+export * from './event';
+export * from './dlq';
+export * from './sequence';
+export * from './model';

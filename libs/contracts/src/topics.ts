@@ -1,0 +1,26 @@
+/**
+ * Every Kafka topic seqrec reads or writes, named `<domain>.<visibility>.<entity>.<event>.<version>`.
+ * Bump the version suffix on any breaking change of a topic's key or value contract.
+ */
+export const TOPICS = {
+  /** Producers' raw clickstream, one JSON event per message, keyed by user id. Validated by the ingester. */
+  CLICKSTREAM_RAW: 'ingest.public.clickstream.raw.1',
+  /** Valid, normalised, de-duplicated events ({@link EventV1}), keyed by user id. */
+  EVENTS: 'ingest.internal.event.accepted.1',
+  /** Dead letters: every rejected input with its original payload and the reason ({@link DeadLetterV1}). */
+  EVENTS_DLQ: 'ingest.internal.event.rejected.1',
+  /** A user's updated behaviour window after the sequence-builder applied new events ({@link SequenceUpdateV1}). */
+  SEQUENCE_UPDATES: 'sequence.internal.window.updated.1',
+  /** A newly promoted model version with its metrics ({@link ModelPromotedV1}). */
+  MODELS: 'training.internal.model.promoted.1',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** Consumer group ids, one per consuming service; scaled out by running more members of the same group. */
+export const GROUPS = {
+  INGESTER: 'seqrec-ingester',
+  SEQUENCE_BUILDER: 'seqrec-sequence-builder',
+  EMBEDDING: 'seqrec-embedding',
+  SCORER: 'seqrec-scorer',
+} as const;

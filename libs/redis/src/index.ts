@@ -1,0 +1,5 @@
+export * from './scripts';
+export * from './connection';
+export * from './sequence-store';
+export * from './item-dictionary';
+export * from './event-claims';

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis, Result } from 'ioredis';
+
+/** Lua scripts of `libs/redis/lua`, named `<command>-<numberOfKeys>.lua`. */
+const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'releaseClaim-1'] as const;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
+    allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
+    releaseClaim(key: string, source: string): Result<number, Context>;
+  }
+}
+
+/** Domain failures signalled by scripts as negative integers. */
+export enum ScriptCode {
+  Conflict = -1,
+  Stale = -2,
+}
+
+const LUA_DIR = join(__dirname, '..', 'lua');
+const loaded = new WeakSet<Redis>();
+
+/** Defines every script on a connection once (EVALSHA with automatic EVAL fallback). */
+export function loadScripts(redis: Redis): Redis {
+  if (loaded.has(redis)) return redis;
+  for (const file of SCRIPTS) {
+    const [name, keys] = file.split('-') as [string, string];
+    redis.defineCommand(name, { numberOfKeys: Number(keys), lua: readFileSync(join(LUA_DIR, `${file}.lua`), 'utf8') });
+  }
+  loaded.add(redis);
+  return redis;
+}

@@ -1,0 +1,152 @@
+import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1, type SequenceUpdateV1 } from '@seqrec/contracts';
+import { decodeWindow, encodeWindow, type SequenceWindow } from './codec';
+import type { ItemDictionary, SequenceStore, WindowWrite } from './stores';
+import { applyEvents, sessionsOf, type IncomingEvent } from './window';
+
+export interface ApplierOptions {
+  /** Events kept per user (the window length N). */
+  capacity: number;
+  /** Inactivity gap that starts a new session, ms. */
+  sessionGapMs: number;
+  /** Compare-and-set retries per batch before giving up (a retriable error). */
+  maxConflictRetries?: number;
+}
+
+export interface PositionedEvent {
+  partition: number;
+  offset: number;
+  event: EventV1;
+}
+
+export interface ApplyBatchResult {
+  users: number;
+  applied: number;
+  stale: number;
+  tooLate: number;
+  conflicts: number;
+  /** One per user whose window changed. */
+  updates: SequenceUpdateV1[];
+}
+
+export class ConflictError extends Error {
+  readonly retriable = true;
+  constructor(readonly userIds: string[]) {
+    super(`windows of ${userIds.length} users kept changing under us (first: ${userIds[0]})`);
+    this.name = 'ConflictError';
+  }
+}
+
+/**
+ * Applies a batch of events (from one partition) to users' windows: one read of all touched windows,
+ * one conditional write per user, re-read and recompute for users whose window changed meanwhile
+ * (another builder after a rebalance). Idempotent through the windows' watermarks.
+ */
+export class SequenceApplier {
+  constructor(
+    private readonly store: SequenceStore,
+    private readonly items: ItemDictionary,
+    private readonly options: ApplierOptions,
+  ) {}
+
+  async apply(batch: PositionedEvent[]): Promise<ApplyBatchResult> {
+    const byUser = new Map<string, IncomingEvent[]>();
+    const itemIds = new Set<string>();
+    for (const { event } of batch) if (event.itemId !== undefined) itemIds.add(event.itemId);
+    const ids = [...itemIds];
+    const indices = await this.items.indicesOf(ids);
+    const indexOf = new Map(ids.map((id, i) => [id, indices[i]!]));
+    for (const { partition, offset, event } of batch) {
+      let list = byUser.get(event.userId);
+      if (!list) byUser.set(event.userId, (list = []));
+      list.push({
+        item: event.itemId === undefined ? -1 : indexOf.get(event.itemId)!,
+        type: EVENT_TYPE_CODE[event.type],
+        ts: event.ts,
+        partition,
+        offset,
+      });
+    }
+
+    const result: ApplyBatchResult = { users: byUser.size, applied: 0, stale: 0, tooLate: 0, conflicts: 0, updates: [] };
+    const changed = new Map<string, { window: SequenceWindow; applied: number }>();
+    let pending = [...byUser.keys()];
+    const retries = this.options.maxConflictRetries ?? 5;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > retries) throw new ConflictError(pending);
+      const stored = await this.store.getMany(pending);
+      const writes: WindowWrite[] = [];
+      const outcomes: Array<{ userId: string; window: SequenceWindow; applied: number; stale: number; tooLate: number }> = [];
+      pending.forEach((userId, k) => {
+        const expected = stored[k] ?? null;
+        const r = applyEvents(expected ? decodeWindow(expected) : null, byUser.get(userId)!, this.options.capacity);
+        if (r.applied + r.tooLate === 0) {
+          result.stale += r.stale;
+          return;
+        }
+        writes.push({ userId, expected, next: encodeWindow(r.window) });
+        outcomes.push({ userId, window: r.window, applied: r.applied, stale: r.stale, tooLate: r.tooLate });
+      });
+      const written = await this.store.writeMany(writes);
+      const retry: string[] = [];
+      written.forEach((outcome, k) => {
+        const o = outcomes[k]!;
+        if (outcome === 'ok') {
+          result.applied += o.applied;
+          result.stale += o.stale;
+          result.tooLate += o.tooLate;
+          if (o.applied > 0) changed.set(o.userId, { window: o.window, applied: o.applied });
+        } else {
+          result.conflicts++;
+          retry.push(o.userId);
+        }
+      });
+      pending = retry;
+    }
+    result.updates = await this.toUpdates(changed);
+    return result;
+  }
+
+  private async toUpdates(changed: Map<string, { window: SequenceWindow; applied: number }>): Promise<SequenceUpdateV1[]> {
+    const needed = new Set<number>();
+    for (const { window } of changed.values()) for (const e of window.events) if (e.item >= 0) needed.add(e.item);
+    const indices = [...needed];
+    const ids = await this.items.idsOf(indices);
+    const idOf = new Map(indices.map((ix, k) => [ix, ids[k] ?? `#${ix}`]));
+    const now = Date.now();
+    const updates: SequenceUpdateV1[] = [];
+    for (const [userId, { window, applied }] of changed) {
+      const ev = window.events;
+      updates.push({
+        userId,
+        applied,
+        lastTs: ev.length ? ev[ev.length - 1]!.ts : 0,
+        updatedAt: now,
+        items: ev.map((e) => (e.item >= 0 ? idOf.get(e.item)! : '')),
+        types: ev.map((e) => e.type),
+        ts: ev.map((e) => e.ts),
+        sessions: sessionsOf(ev, this.options.sessionGapMs),
+      });
+    }
+    return updates;
+  }
+}
+
+/** Decodes a stored window into the public shape (item ids resolved, sessions numbered). */
+export async function describeWindow(
+  buf: Buffer,
+  items: ItemDictionary,
+  sessionGapMs: number,
+): Promise<{ watermark: SequenceWindow['watermark']; events: Array<{ itemId: string | null; type: string; ts: number; session: number }> }> {
+  const w = decodeWindow(buf);
+  const ids = await items.idsOf(w.events.map((e) => Math.max(e.item, 0)));
+  const sessions = sessionsOf(w.events, sessionGapMs);
+  return {
+    watermark: w.watermark,
+    events: w.events.map((e, i) => ({
+      itemId: e.item >= 0 ? (ids[i] ?? null) : null,
+      type: EVENT_TYPES[e.type] ?? `type${e.type}`,
+      ts: e.ts,
+      session: sessions[i]!,
+    })),
+  };
+}

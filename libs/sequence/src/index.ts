@@ -1,0 +1,4 @@
+export * from './codec';
+export * from './window';
+export * from './stores';
+export * from './applier';

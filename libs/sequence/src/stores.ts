@@ -1,0 +1,115 @@
+/**
+ * State-store interfaces of the sequence pipeline. Redis implementations live in `@seqrec/redis`;
+ * in-memory ones (embedded mode, unit tests) below, with the same semantics.
+ */
+
+/** A conditional write of one user's encoded window. */
+export interface WindowWrite {
+  userId: string;
+  /** The value the new one was computed from (`null`: the user had none). */
+  expected: Buffer | null;
+  next: Buffer;
+}
+
+export type WriteOutcome = 'ok' | 'conflict' | 'stale';
+
+export interface SequenceStore {
+  /** Encoded windows of the users, `null` for a user with none. */
+  getMany(userIds: string[]): Promise<Array<Buffer | null>>;
+  /**
+   * Compare-and-set per user, atomically per user: writes `next` only when the stored value still
+   * equals `expected` (`conflict` otherwise) and when `next`'s watermark moves forward (`stale`
+   * otherwise).
+   */
+  writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]>;
+  /** Bytes the store spends on one user's window, key and overhead included (capacity planning). */
+  memoryUsage(userId: string): Promise<number | null>;
+}
+
+/** Dense indices for external item ids, shared by every process of a deployment. */
+export interface ItemDictionary {
+  /** Indices of the ids, allocating new ones as needed. */
+  indicesOf(itemIds: string[]): Promise<number[]>;
+  /** Ids of the indices (`undefined` for an unknown index). */
+  idsOf(indices: number[]): Promise<Array<string | undefined>>;
+}
+
+/** Claims on producer event ids, to drop producer retries (duplicates) within a TTL. */
+export interface EventClaims {
+  /**
+   * Claims each event id for `source` (e.g. the raw message's topic/partition/offset). Returns
+   * `true` when the id was free or is already claimed by the same source (our own redelivery),
+   * `false` when another source claimed it: a duplicate.
+   */
+  claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]>;
+  /** Releases claims held by `source` (after a failed publish, so a retry is not a duplicate). */
+  release(claims: Array<{ eventId: string; source: string }>): Promise<void>;
+}
+
+export class MemorySequenceStore implements SequenceStore {
+  private readonly windows = new Map<string, Buffer>();
+
+  async getMany(userIds: string[]): Promise<Array<Buffer | null>> {
+    return userIds.map((u) => this.windows.get(u) ?? null);
+  }
+
+  async writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]> {
+    return writes.map((w) => {
+      const cur = this.windows.get(w.userId) ?? null;
+      if (!(cur === null ? w.expected === null : w.expected !== null && cur.equals(w.expected))) return 'conflict';
+      this.windows.set(w.userId, Buffer.from(w.next));
+      return 'ok';
+    });
+  }
+
+  async memoryUsage(userId: string): Promise<number | null> {
+    const v = this.windows.get(userId);
+    return v ? v.length + userId.length : null;
+  }
+
+  size(): number {
+    return this.windows.size;
+  }
+}
+
+export class MemoryItemDictionary implements ItemDictionary {
+  private readonly index = new Map<string, number>();
+  private readonly ids: string[] = [];
+
+  async indicesOf(itemIds: string[]): Promise<number[]> {
+    return itemIds.map((id) => {
+      let i = this.index.get(id);
+      if (i === undefined) {
+        i = this.ids.length;
+        this.ids.push(id);
+        this.index.set(id, i);
+      }
+      return i;
+    });
+  }
+
+  async idsOf(indices: number[]): Promise<Array<string | undefined>> {
+    return indices.map((i) => this.ids[i]);
+  }
+}
+
+export class MemoryEventClaims implements EventClaims {
+  private readonly claims = new Map<string, { source: string; expires: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]> {
+    const now = this.now();
+    if (this.claims.size > 100_000) for (const [k, v] of this.claims) if (v.expires <= now) this.claims.delete(k);
+    return claims.map(({ eventId, source }) => {
+      const held = this.claims.get(eventId);
+      if (held && held.expires > now) return held.source === source;
+      this.claims.set(eventId, { source, expires: now + ttlMs });
+      return true;
+    });
+  }
+
+  async release(claims: Array<{ eventId: string; source: string }>): Promise<void> {
+    for (const { eventId, source } of claims) if (this.claims.get(eventId)?.source === source) this.claims.delete(eventId);
+  }
+}

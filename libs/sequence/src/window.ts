@@ -1,0 +1,79 @@
+import type { SequenceWindow, Watermark, WindowEvent } from './codec';
+
+/** One event to apply, with the bus position it came from. */
+export interface IncomingEvent extends WindowEvent {
+  partition: number;
+  offset: number;
+}
+
+export interface ApplyResult {
+  window: SequenceWindow;
+  /** Events now in the window that were not before. */
+  applied: number;
+  /** Events at or below the watermark: already applied (redelivery), skipped. */
+  stale: number;
+  /** Late events older than everything in a full window: outside the window, dropped. */
+  tooLate: number;
+}
+
+/**
+ * Applies events to a window, idempotently and in time order.
+ *
+ * - Events whose offset is at or below the window's watermark for the same partition were applied
+ *   before (a redelivery after a crash or a rebalance) and are skipped.
+ * - New events are merged by timestamp (second resolution), after existing events with the same
+ *   second and, among themselves, in offset order, so late events land where they belong.
+ * - The window keeps the newest `capacity` events.
+ * - The watermark becomes the highest applied offset.
+ */
+export function applyEvents(current: SequenceWindow | null, incoming: IncomingEvent[], capacity: number): ApplyResult {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  const window = current ?? { watermark: null, events: [] };
+  const wm = window.watermark;
+  let stale = 0;
+  const fresh: IncomingEvent[] = [];
+  let top: Watermark | null = wm;
+  for (const e of incoming) {
+    if (wm && e.partition === wm.partition && e.offset <= wm.offset) {
+      stale++;
+      continue;
+    }
+    fresh.push(e);
+    if (!top || top.partition !== e.partition || e.offset > top.offset) top = { partition: e.partition, offset: e.offset };
+  }
+  if (fresh.length === 0) return { window, applied: 0, stale, tooLate: 0 };
+
+  fresh.sort((a, b) => second(a.ts) - second(b.ts) || a.offset - b.offset);
+  const merged: Array<WindowEvent & { isNew?: boolean }> = [];
+  const old = window.events;
+  let i = 0;
+  let j = 0;
+  while (i < old.length || j < fresh.length) {
+    if (j >= fresh.length || (i < old.length && second(old[i]!.ts) <= second(fresh[j]!.ts))) {
+      merged.push(old[i++]!);
+    } else {
+      const f = fresh[j++]!;
+      merged.push({ item: f.item, type: f.type, ts: second(f.ts) * 1000, isNew: true });
+    }
+  }
+  const cut = Math.max(0, merged.length - capacity);
+  let tooLate = 0;
+  for (let k = 0; k < cut; k++) if (merged[k]!.isNew) tooLate++;
+  const events = merged.slice(cut).map((e) => ({ item: e.item, type: e.type, ts: e.ts }));
+  return { window: { watermark: top, events }, applied: fresh.length - tooLate, stale, tooLate };
+}
+
+/** Session number of each event (0 for the oldest), a new session after a gap longer than `gapMs`. */
+export function sessionsOf(events: readonly WindowEvent[], gapMs: number): number[] {
+  const out = new Array<number>(events.length);
+  let s = 0;
+  for (let i = 0; i < events.length; i++) {
+    if (i > 0 && events[i]!.ts - events[i - 1]!.ts > gapMs) s++;
+    out[i] = s;
+  }
+  return out;
+}
+
+function second(ts: number): number {
+  return Math.floor(ts / 1000);
+}
