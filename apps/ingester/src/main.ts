@@ -1,0 +1,11 @@
+import { ingestEnv } from '@seqrec/ingest';
+import { bootstrapService } from '@seqrec/nest-platform';
+import { AppModule } from './app.module';
+
+void bootstrapService({
+  service: 'ingester',
+  env: ingestEnv,
+  defaultPort: 8081,
+  bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
+  module: (env) => AppModule.register(env),
+});

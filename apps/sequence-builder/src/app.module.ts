@@ -1,0 +1,14 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { CleanedEnv, commonEnv } from '@seqrec/config';
+import { PlatformModule } from '@seqrec/nest-platform';
+import { SequencingModule, type sequencingEnv } from '@seqrec/sequencing';
+
+@Module({})
+export class AppModule {
+  static register(env: CleanedEnv<typeof commonEnv & typeof sequencingEnv>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ service: 'sequence_builder', env }), SequencingModule.register(env)],
+    };
+  }
+}

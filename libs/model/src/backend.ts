@@ -1,0 +1,114 @@
+/**
+ * Backend selection. Preference order: native TensorFlow (`@tensorflow/tfjs-node`), then WASM
+ * (SIMD, single thread in Node), then pure JS (`cpu`). Native is 1–2 orders of magnitude faster to
+ * train than `cpu`; falling back is allowed but never silent.
+ *
+ * `SEQREC_TF_BACKEND=tensorflow|wasm|cpu` forces a backend: if the forced backend cannot start,
+ * {@link initBackend} throws instead of falling back.
+ */
+import { registerTrainingKernels } from './kernels';
+import { tf, type TF } from './tf';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** The backend now active on the TF.js engine. */
+  name: BackendName;
+  /** The TF.js namespace to use (the same engine whichever backend is active). */
+  tf: TF;
+  /** True for the native libtensorflow backend. */
+  native: boolean;
+  /** e.g. `tfjs-core 4.22.0, tfjs-node 4.22.0`. */
+  version: string;
+  /** Why a preferred backend was skipped, one line per skipped backend. Empty when none was. */
+  fallbackReasons: string[];
+}
+
+let current: BackendInfo | null = null;
+
+function isBackendName(s: string): s is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(s);
+}
+
+async function tryBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow': {
+      // The require itself registers the backend; it throws when the native addon is missing.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const node = require('@tensorflow/tfjs-node') as { version?: Record<string, string> };
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
+      return `tfjs-node ${node.version?.['tfjs-node'] ?? '?'}`;
+    }
+    case 'wasm': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const wasm = require('@tensorflow/tfjs-backend-wasm') as { version_wasm?: string };
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+      return `tfjs-backend-wasm ${wasm.version_wasm ?? '?'}`;
+    }
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") returned false');
+      return 'tfjs-backend-cpu';
+  }
+}
+
+function warnLoudly(lines: string[]): void {
+  const bar = '!'.repeat(78);
+  console.warn([bar, ...lines.map((l) => `!! ${l}`), bar].join('\n'));
+}
+
+/**
+ * Selects and initialises the TF.js backend (once per process; later calls return the same info
+ * unless a different backend is asked for explicitly).
+ *
+ * @param preferred first backend to try (default `tensorflow`); the ones after it in
+ *   `tensorflow → wasm → cpu` order are the fallbacks. Overridden by `SEQREC_TF_BACKEND`.
+ * @throws when `SEQREC_TF_BACKEND` names an unknown backend or one that cannot start.
+ */
+export async function initBackend(preferred?: BackendName): Promise<BackendInfo> {
+  const forcedRaw = process.env['SEQREC_TF_BACKEND']?.trim();
+  if (forcedRaw && !isBackendName(forcedRaw)) {
+    throw new Error(`SEQREC_TF_BACKEND must be one of ${BACKEND_NAMES.join('|')}, got "${forcedRaw}"`);
+  }
+  const forced = forcedRaw as BackendName | undefined;
+  const first = forced ?? preferred ?? 'tensorflow';
+  if (current && (current.name === first || (!forced && preferred === undefined))) return current;
+
+  const order = forced ? [forced] : BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(first));
+  const reasons: string[] = [];
+  for (const name of order) {
+    try {
+      const detail = await tryBackend(name);
+      registerTrainingKernels(name);
+      if (reasons.length > 0) {
+        warnLoudly([
+          `TF.js is running on the "${name}" backend, NOT the preferred "${first}".`,
+          ...reasons,
+          name === 'cpu'
+            ? 'Training on "cpu" is 10-20x slower than wasm and far slower than native.'
+            : 'Training is several times slower than on the native backend.',
+          'Set SEQREC_TF_BACKEND to force a backend (and fail instead of falling back).',
+        ]);
+      }
+      current = {
+        name,
+        tf,
+        native: name === 'tensorflow',
+        version: `tfjs-core ${tf.version_core}, ${detail}`,
+        fallbackReasons: reasons,
+      };
+      return current;
+    } catch (err) {
+      const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      if (forced) throw new Error(`SEQREC_TF_BACKEND=${forced} but that backend cannot start: ${msg}`);
+      reasons.push(`"${name}" unavailable: ${msg}`);
+    }
+  }
+  throw new Error(`no TF.js backend could start:\n${reasons.join('\n')}`);
+}
+
+/** The backend chosen by the last {@link initBackend}, or null before the first call. */
+export function currentBackend(): BackendInfo | null {
+  return current;
+}

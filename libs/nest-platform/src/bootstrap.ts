@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { Logger, type DynamicModule, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ValidatorSpec } from 'envalid';
+import { EnvError, commonEnv, loadEnv, port, type CleanedEnv } from '@seqrec/config';
+import type { Bus } from '@seqrec/bus';
+import { BusServer } from './bus.server';
+import { BUS } from './platform.constants';
+
+export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown>>> {
+  service: string;
+  /** The app's own variables, validated together with the common ones. */
+  env: S;
+  /** Builds the root module from the validated environment. */
+  module: (env: CleanedEnv<typeof commonEnv & S>) => DynamicModule;
+  /** Port used when HTTP_PORT is not set. */
+  defaultPort: number;
+  /** Largest accepted request body, bytes. */
+  bodyLimit?: number;
+}
+
+const LEVELS: Record<string, LogLevel[]> = {
+  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
+  log: ['log', 'warn', 'error', 'fatal'],
+  warn: ['warn', 'error', 'fatal'],
+  error: ['error', 'fatal'],
+};
+
+/**
+ * Starts a seqrec service: validates the environment first (every bad variable listed, then exit
+ * 1), then the HTTP server (health, metrics, API) and the bus consumers, with graceful shutdown on
+ * SIGTERM/SIGINT: stop taking work, finish and commit the current batch, close connections.
+ */
+export async function bootstrapService<S extends Record<string, ValidatorSpec<unknown>>>(
+  options: BootstrapOptions<S>,
+): Promise<NestFastifyApplication> {
+  const log = new Logger(options.service);
+  let env: CleanedEnv<typeof commonEnv & S>;
+  try {
+    env = loadEnv({ ...commonEnv, HTTP_PORT: portSpec(options.defaultPort), ...options.env }) as never;
+  } catch (err) {
+    if (err instanceof EnvError) {
+      log.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module(env),
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
+    { logger: LEVELS[env.LOG_LEVEL] ?? LEVELS.log!, bufferLogs: false },
+  );
+  app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS)) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  const port = (env as unknown as { HTTP_PORT: number }).HTTP_PORT;
+  await app.listen(port, env.HTTP_HOST);
+  log.log(`${options.service} listening on http://${env.HTTP_HOST}:${port} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`);
+  return app;
+}
+
+function portSpec(defaultPort: number) {
+  return port({ default: defaultPort, desc: 'HTTP port (API, /health/*, /metrics)' });
+}

@@ -1,0 +1,80 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { BatchContext, Bus, ConsumedBatch, Subscription } from '@seqrec/bus';
+
+/** Options a handler sets through `@EventPattern(topic, { group, transactional, maxBatchSize })`. */
+export interface BusHandlerExtras {
+  /** Consumer group of this handler (required). */
+  group: string;
+  /** Commit offsets and the handler's staged messages in one transaction. */
+  transactional?: boolean;
+  maxBatchSize?: number;
+  /** Start a new group at the end of the topic instead of the beginning (broadcast-style consumers). */
+  latest?: boolean;
+}
+
+/** The RPC context handed to bus handlers (`@Ctx() ctx: BusContext`). */
+export class BusContext extends BaseRpcContext<[ConsumedBatch, BatchContext]> {
+  get batch(): ConsumedBatch {
+    return this.args[0];
+  }
+  /** Stage messages that commit together with this batch's offsets. */
+  publish: BatchContext['publish'] = (m) => this.args[1].publish(m);
+  heartbeat(): Promise<void> {
+    return this.args[1].heartbeat();
+  }
+}
+
+/**
+ * A Nest microservice transport over the seqrec {@link Bus}: every `@EventPattern(topic, extras)`
+ * handler gets whole batches (`@Payload() batch: ConsumedBatch`) from its consumer group, and the
+ * batch is committed only when the handler completed. One class for Kafka and the in-memory bus.
+ */
+export class BusServer extends Server implements CustomTransportStrategy {
+  private readonly subs: Subscription[] = [];
+  private readonly log = new Logger(BusServer.name);
+
+  constructor(private readonly bus: Bus) {
+    super();
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      for (const [pattern, handler] of this.messageHandlers) {
+        const extras = (handler.extras ?? {}) as Partial<BusHandlerExtras>;
+        if (!extras.group) throw new Error(`@EventPattern('${pattern}') needs extras.group (its consumer group)`);
+        const sub = await this.bus.subscribe(
+          {
+            groupId: extras.group,
+            topics: [pattern],
+            fromBeginning: !extras.latest,
+            transactional: extras.transactional ?? false,
+            ...(extras.maxBatchSize ? { maxBatchSize: extras.maxBatchSize } : {}),
+          },
+          async (batch, ctx) => {
+            const out = await handler(batch, new BusContext([batch, ctx]));
+            if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
+          },
+        );
+        this.subs.push(sub);
+        this.log.log(`consuming ${pattern} as group ${extras.group}`);
+      }
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.subs.splice(0).map((s) => s.stop()));
+  }
+
+  on(): never {
+    throw new Error('BusServer does not emit events; use metrics and health');
+  }
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+}

@@ -1,0 +1,10 @@
+/** Injection tokens of the platform library. */
+export const ENV = 'SEQREC_ENV';
+export const SERVICE_NAME = 'SEQREC_SERVICE_NAME';
+export const METRICS_REGISTRY = 'SEQREC_METRICS_REGISTRY';
+export const BUS = 'SEQREC_BUS';
+export const REDIS = 'SEQREC_REDIS';
+export const REDIS_KEYS = 'SEQREC_REDIS_KEYS';
+export const SEQUENCE_STORE = 'SEQREC_SEQUENCE_STORE';
+export const ITEM_DICTIONARY = 'SEQREC_ITEM_DICTIONARY';
+export const EVENT_CLAIMS = 'SEQREC_EVENT_CLAIMS';

@@ -1,0 +1,3 @@
+import { commonEnv, type CleanedEnv } from '@seqrec/config';
+
+export type PlatformEnv = CleanedEnv<typeof commonEnv>;

@@ -1,0 +1,144 @@
+import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { MemoryBus, type Bus } from '@seqrec/bus';
+import { RedisKeys } from '@seqrec/contracts';
+import { KafkaBus } from '@seqrec/kafka';
+import { createRegistry, gauge, type Registry } from '@seqrec/metrics';
+import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
+import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/sequence';
+import type { Redis } from 'ioredis';
+import { HealthController } from './health.controller';
+import {
+  BUS,
+  ENV,
+  EVENT_CLAIMS,
+  ITEM_DICTIONARY,
+  METRICS_REGISTRY,
+  REDIS,
+  REDIS_KEYS,
+  SEQUENCE_STORE,
+  SERVICE_NAME,
+} from './platform.constants';
+import type { PlatformEnv } from './platform.env';
+import { ReadinessService } from './readiness.service';
+
+export interface PlatformOptions {
+  service: string;
+  env: PlatformEnv & { SEQUENCE_TTL_DAYS?: number };
+}
+
+/**
+ * Everything a seqrec service stands on, chosen from the environment: the bus (Kafka, or in-memory
+ * when KAFKA_BROKERS is empty), the state stores (Redis, or in-memory when REDIS_URL is empty), the
+ * metrics registry, and the health endpoints whose readiness follows those connections.
+ */
+@Global()
+@Module({})
+export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly log = new Logger('Platform');
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    private readonly readiness: ReadinessService,
+  ) {}
+
+  static forRoot(options: PlatformOptions): DynamicModule {
+    const { env, service } = options;
+    const embedded = !env.KAFKA_BROKERS;
+    const keys = new RedisKeys(env.REDIS_PREFIX);
+    return {
+      module: PlatformModule,
+      controllers: [HealthController],
+      providers: [
+        ReadinessService,
+        { provide: ENV, useValue: env },
+        { provide: SERVICE_NAME, useValue: service },
+        { provide: METRICS_REGISTRY, useFactory: () => createRegistry(service) },
+        { provide: REDIS_KEYS, useValue: keys },
+        {
+          provide: BUS,
+          useFactory: (): Bus => {
+            if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS });
+            const mechanism = env.KAFKA_SASL_MECHANISM;
+            return new KafkaBus({
+              brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+              clientId: `${env.KAFKA_CLIENT_ID}-${service}`,
+              ...(env.INSTANCE_ID ? { instanceId: env.INSTANCE_ID } : {}),
+              ssl: env.KAFKA_SSL,
+              ...(mechanism
+                ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as never }
+                : {}),
+              logger: new Logger('Kafka') as unknown as Pick<Console, 'info' | 'warn' | 'error'>,
+            });
+          },
+        },
+        {
+          provide: REDIS,
+          useFactory: (): Redis | null =>
+            env.REDIS_URL ? createRedis({ url: env.REDIS_URL, connectionName: `seqrec-${service}` }) : null,
+        },
+        {
+          provide: SEQUENCE_STORE,
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) =>
+            redis
+              ? new RedisSequenceStore(redis, keys, { ttlMs: (env.SEQUENCE_TTL_DAYS ?? 30) * 86_400_000 })
+              : new MemorySequenceStore(),
+        },
+        {
+          provide: ITEM_DICTIONARY,
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) => (redis ? new RedisItemDictionary(redis, keys) : new MemoryItemDictionary()),
+        },
+        {
+          provide: EVENT_CLAIMS,
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) => (redis ? new RedisEventClaims(redis, keys) : new MemoryEventClaims()),
+        },
+      ],
+      exports: [
+        ReadinessService,
+        ENV,
+        SERVICE_NAME,
+        METRICS_REGISTRY,
+        REDIS_KEYS,
+        BUS,
+        REDIS,
+        SEQUENCE_STORE,
+        ITEM_DICTIONARY,
+        EVENT_CLAIMS,
+      ],
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.readiness.register('bus', () => this.bus.isReady());
+    if (this.redis) {
+      const redis = this.redis;
+      this.readiness.register('redis', () => redis.status === 'ready');
+      redis.connect().catch((err: Error) => this.log.error(`Redis connection failed: ${err.message}`));
+    } else {
+      this.log.warn('REDIS_URL is empty: sequence state is in memory (embedded mode), lost on restart');
+    }
+    if (this.bus instanceof KafkaBus) {
+      this.bus.connect().catch((err: Error) => this.log.error(err.message));
+    } else {
+      this.log.warn('KAFKA_BROKERS is empty: in-memory bus (embedded mode)');
+    }
+    gauge(this.registry, {
+      name: 'seqrec_platform_info',
+      help: 'Constant 1, labelled with how this process is wired',
+      labelNames: ['bus', 'state'],
+    }).set({ bus: this.bus instanceof KafkaBus ? 'kafka' : 'memory', state: this.redis ? 'redis' : 'memory' }, 1);
+  }
+
+  beforeApplicationShutdown(): void {
+    this.readiness.drain();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close().catch((err: Error) => this.log.error(`closing the bus: ${err.message}`));
+    if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}

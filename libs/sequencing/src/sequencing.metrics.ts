@@ -1,0 +1,43 @@
+import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, histogram, type Counter, type Histogram, type Registry } from '@seqrec/metrics';
+
+export interface SequencingMetrics {
+  events: Counter<'outcome'>;
+  conflicts: Counter;
+  updates: Counter;
+  batchSize: Histogram;
+  applyDuration: Histogram;
+  eventLag: Histogram;
+}
+
+export function createSequencingMetrics(registry: Registry): SequencingMetrics {
+  return {
+    events: counter(registry, {
+      name: 'seqrec_sequence_builder_events_total',
+      help: 'Events by outcome: applied, stale (already applied: redelivery), too_late (older than a full window), invalid',
+      labelNames: ['outcome'],
+    }),
+    conflicts: counter(registry, {
+      name: 'seqrec_sequence_builder_write_conflicts_total',
+      help: 'Window writes retried because another writer changed the window meanwhile',
+    }),
+    updates: counter(registry, {
+      name: 'seqrec_sequence_builder_window_updates_total',
+      help: 'User windows updated (one per user per batch)',
+    }),
+    batchSize: histogram(registry, {
+      name: 'seqrec_sequence_builder_batch_size_events',
+      help: 'Events per consumed batch',
+      buckets: BATCH_BUCKETS,
+    }),
+    applyDuration: histogram(registry, {
+      name: 'seqrec_sequence_builder_apply_duration_seconds',
+      help: 'Time to apply one batch to the state store (read, merge, conditional write)',
+      buckets: LATENCY_BUCKETS,
+    }),
+    eventLag: histogram(registry, {
+      name: 'seqrec_sequence_builder_event_lag_seconds',
+      help: 'From the event reaching the events topic to its window being written',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    }),
+  };
+}
