@@ -181,3 +181,8 @@ export function fieldEquals(buf: Buffer, start: number, end: number, s: string):
   for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
   return true;
 }
+
+/** A `DatasetFormatError` quoting the offending line. */
+export function lineError(path: string, buf: Buffer, start: number, end: number, lineNo: number, message: string): DatasetFormatError {
+  return new DatasetFormatError(`${message}: ${JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 200)))}`, path, lineNo);
+}

@@ -38,6 +38,11 @@ export interface KafkaBusOptions {
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
   /** Called with every handler failure (the batch is retried). */
   onError?: (err: unknown, topic: string, partition: number) => void;
+  /**
+   * Prefix of every topic and consumer group this bus touches (`<namespace>.<topic>`), invisible to
+   * service code: several deployments (or tests) can share one cluster.
+   */
+  namespace?: string;
 }
 
 /**
@@ -56,6 +61,8 @@ export class KafkaBus implements Bus {
 
   constructor(private readonly options: KafkaBusOptions) {
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
+    // we key every message; kafkajs' default partitioner (murmur2, as the Java client) is the one we want
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const log = options.logger ?? console;
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -93,7 +100,30 @@ export class KafkaBus implements Bus {
   async publish(messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
-    await this.producer.sendBatch({ topicMessages: toTopicMessages(messages), acks: -1, compression: this.compression() });
+    await this.producer.sendBatch({ topicMessages: this.toTopicMessages(messages), acks: -1, compression: this.compression() });
+  }
+
+  /** The broker-side name of a topic or group. */
+  physical(name: string): string {
+    return this.options.namespace ? `${this.options.namespace}.${name}` : name;
+  }
+
+  /** @internal */
+  logical(topic: string): string {
+    const ns = this.options.namespace;
+    return ns && topic.startsWith(`${ns}.`) ? topic.slice(ns.length + 1) : topic;
+  }
+
+  /** @internal */
+  toTopicMessages(messages: OutboundMessage[]): Array<{ topic: string; messages: Message[] }> {
+    const byTopic = new Map<string, Message[]>();
+    for (const m of messages) {
+      const topic = this.physical(m.topic);
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(m.headers ? { key: m.key, value: m.value, headers: m.headers } : { key: m.key, value: m.value });
+    }
+    return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
   }
 
   async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
@@ -111,11 +141,11 @@ export class KafkaBus implements Bus {
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const admin = await this.adminClient();
     const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.topic));
+    const missing = specs.filter((s) => !existing.has(this.physical(s.topic)));
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: -1 })),
+      topics: missing.map((s) => ({ topic: this.physical(s.topic), numPartitions: s.partitions, replicationFactor: -1 })),
     });
   }
 
@@ -123,8 +153,8 @@ export class KafkaBus implements Bus {
   async groupLag(groupId: string, topic: string): Promise<Array<{ partition: number; lag: number }>> {
     const admin = await this.adminClient();
     const [latest, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
+      admin.fetchTopicOffsets(this.physical(topic)),
+      admin.fetchOffsets({ groupId: this.physical(groupId), topics: [this.physical(topic)] }),
     ]);
     const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     return latest.map((p) => {
@@ -174,7 +204,7 @@ class KafkaSubscription {
     private readonly busOptions: KafkaBusOptions,
   ) {
     this.consumer = kafka.consumer({
-      groupId: options.groupId,
+      groupId: bus.physical(options.groupId),
       allowAutoTopicCreation: true,
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
@@ -197,7 +227,7 @@ class KafkaSubscription {
   async start(): Promise<void> {
     if (this.options.transactional) {
       this.txProducer = this.kafka.producer({
-        transactionalId: `${this.options.groupId}-${this.bus.instanceId}`,
+        transactionalId: `${this.bus.physical(this.options.groupId)}-${this.bus.instanceId}`,
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
@@ -206,7 +236,7 @@ class KafkaSubscription {
     }
     await this.consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+      await this.consumer.subscribe({ topic: this.bus.physical(topic), fromBeginning: this.options.fromBeginning ?? true });
     }
     this.running = true;
     await this.consumer.run({
@@ -227,11 +257,12 @@ class KafkaSubscription {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const max = this.options.maxBatchSize ?? 10_000;
     const all = batch.messages;
+    const topic = this.bus.logical(batch.topic);
     for (let start = 0; start < all.length; start += max) {
       if (!isRunning() || isStale()) return;
       const slice = all.slice(start, start + max);
       const messages: ConsumedMessage[] = slice.map((m) => ({
-        topic: batch.topic,
+        topic,
         partition: batch.partition,
         offset: m.offset,
         key: m.key,
@@ -242,11 +273,11 @@ class KafkaSubscription {
       const staged: OutboundMessage[] = [];
       try {
         await this.handler(
-          { topic: batch.topic, partition: batch.partition, messages },
+          { topic, partition: batch.partition, messages },
           { publish: (m) => void staged.push(...m), heartbeat, isRunning },
         );
       } catch (err) {
-        this.busOptions.onError?.(err, batch.topic, batch.partition);
+        this.busOptions.onError?.(err, topic, batch.partition);
         throw err;
       }
       const last = slice[slice.length - 1]!.offset;
@@ -256,9 +287,9 @@ class KafkaSubscription {
         const tx = await this.txProducer.transaction();
         try {
           if (staged.length > 0) {
-            await tx.sendBatch({ topicMessages: toTopicMessages(staged), compression: this.bus.compression() });
+            await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(staged), compression: this.bus.compression() });
           }
-          await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+          await tx.sendOffsets({ consumerGroupId: this.bus.physical(this.options.groupId), topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
           await tx.commit();
         } catch (err) {
           await tx.abort().catch(() => undefined);
@@ -272,16 +303,6 @@ class KafkaSubscription {
       await heartbeat();
     }
   }
-}
-
-function toTopicMessages(messages: OutboundMessage[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
-  for (const m of messages) {
-    let list = byTopic.get(m.topic);
-    if (!list) byTopic.set(m.topic, (list = []));
-    list.push(m.headers ? { key: m.key, value: m.value, headers: m.headers } : { key: m.key, value: m.value });
-  }
-  return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
 function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { Logger, type DynamicModule, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, Logger, type DynamicModule, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ValidatorSpec } from 'envalid';
 import { EnvError, commonEnv, loadEnv, port, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
+import { TOPICS } from '@seqrec/contracts';
 import { BusServer } from './bus.server';
 import { BUS } from './platform.constants';
 
@@ -49,17 +50,53 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
-    { logger: LEVELS[env.LOG_LEVEL] ?? LEVELS.log!, bufferLogs: false },
+    {
+      logger: new ConsoleLogger({
+        logLevels: LEVELS[env.LOG_LEVEL] ?? LEVELS.log!,
+        json: env.LOG_FORMAT === 'json',
+        colors: env.LOG_FORMAT !== 'json' && Boolean(process.stdout.isTTY),
+      }),
+    },
   );
-  app.enableShutdownHooks();
-  app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS)) }, { inheritAppConfig: true });
+  const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
+  app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS), topics) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const port = (env as unknown as { HTTP_PORT: number }).HTTP_PORT;
   await app.listen(port, env.HTTP_HOST);
+  installShutdown(app, log);
   log.log(`${options.service} listening on http://${env.HTTP_HOST}:${port} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`);
   return app;
 }
 
 function portSpec(defaultPort: number) {
   return port({ default: defaultPort, desc: 'HTTP port (API, /health/*, /metrics)' });
+}
+
+/**
+ * On SIGTERM/SIGINT: readiness goes red, consumers finish and commit their batch, connections
+ * close, and the process exits 0 (1 if shutdown failed or outlasted SHUTDOWN_TIMEOUT_MS, which
+ * must stay below the pod's termination grace period).
+ */
+function installShutdown(app: NestFastifyApplication, log: Logger): void {
+  let closing = false;
+  const timeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000);
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.log(`${signal}: shutting down`);
+    const timer = setTimeout(() => {
+      log.error(`shutdown took longer than ${timeoutMs} ms, exiting`);
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error(`shutdown failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { BatchContext, Bus, ConsumedBatch, Subscription } from '@seqrec/bus';
+import type { BatchContext, Bus, ConsumedBatch, Subscription, TopicSpec } from '@seqrec/bus';
 
 /** Options a handler sets through `@EventPattern(topic, { group, transactional, maxBatchSize })`. */
 export interface BusHandlerExtras {
@@ -35,12 +35,20 @@ export class BusServer extends Server implements CustomTransportStrategy {
   private readonly subs: Subscription[] = [];
   private readonly log = new Logger(BusServer.name);
 
-  constructor(private readonly bus: Bus) {
+  /**
+   * @param bus the bus to consume from
+   * @param topics topics to create (when missing) before consuming, e.g. every seqrec topic
+   */
+  constructor(
+    private readonly bus: Bus,
+    private readonly topics: TopicSpec[] = [],
+  ) {
     super();
   }
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
+      if (this.topics.length > 0) await this.bus.ensureTopics(this.topics);
       for (const [pattern, handler] of this.messageHandlers) {
         const extras = (handler.extras ?? {}) as Partial<BusHandlerExtras>;
         if (!extras.group) throw new Error(`@EventPattern('${pattern}') needs extras.group (its consumer group)`);

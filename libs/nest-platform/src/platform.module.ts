@@ -23,7 +23,7 @@ import { ReadinessService } from './readiness.service';
 
 export interface PlatformOptions {
   service: string;
-  env: PlatformEnv & { SEQUENCE_TTL_DAYS?: number };
+  env: PlatformEnv;
 }
 
 /**
@@ -66,6 +66,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               clientId: `${env.KAFKA_CLIENT_ID}-${service}`,
               ...(env.INSTANCE_ID ? { instanceId: env.INSTANCE_ID } : {}),
               ssl: env.KAFKA_SSL,
+              ...(env.KAFKA_NAMESPACE ? { namespace: env.KAFKA_NAMESPACE } : {}),
               ...(mechanism
                 ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as never }
                 : {}),
@@ -83,7 +84,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: Redis | null) =>
             redis
-              ? new RedisSequenceStore(redis, keys, { ttlMs: (env.SEQUENCE_TTL_DAYS ?? 30) * 86_400_000 })
+              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000 })
               : new MemorySequenceStore(),
         },
         {

@@ -4,6 +4,5 @@ import { bool, num } from '@seqrec/config';
 export const sequencingEnv = {
   SEQUENCE_LENGTH: num({ default: 50, desc: 'events kept per user (the window N)' }),
   SESSION_GAP_MINUTES: num({ default: 30, desc: 'inactivity that starts a new session' }),
-  SEQUENCE_TTL_DAYS: num({ default: 30, desc: 'a user window expires after this long without events' }),
   SEQUENCE_UPDATES_ENABLED: bool({ default: true, desc: 'emit the updated window on the sequence-updates topic' }),
 };

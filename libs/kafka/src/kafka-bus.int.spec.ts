@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { ConsumedBatch } from '@seqrec/bus';
+import { KafkaBus } from './kafka-bus';
+import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from './testing';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const buses: KafkaBus[] = [];
+function newBus(namespace: string): KafkaBus {
+  const bus = new KafkaBus({ brokers: brokersFromEnv(), clientId: 'seqrec-test', namespace, retry: TEST_RETRY, logger: quiet });
+  buses.push(bus);
+  return bus;
+}
+
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.close()));
+});
+
+describe(KafkaBus.name, () => {
+  it('delivers in key order, commits after the handler, and resumes a group where it stopped', async () => {
+    const ns = uniqueName('bus');
+    const bus = newBus(ns);
+    await bus.ensureTopics([{ topic: 'in', partitions: 3 }]);
+    await bus.publish(Array.from({ length: 30 }, (_, i) => ({ topic: 'in', key: `k${i % 3}`, value: String(i) })));
+    const got: string[] = [];
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['in'] }, async (b: ConsumedBatch) => {
+      assert.equal(b.topic, 'in', 'handlers see logical topic names');
+      got.push(...b.messages.map((m) => `${m.key}:${m.value}`));
+    });
+    await waitFor('30 messages', () => got.length >= 30);
+    await sub.stop();
+    for (const k of ['k0', 'k1', 'k2']) {
+      const values = got.filter((g) => g.startsWith(`${k}:`)).map((g) => Number(g.split(':')[1]));
+      assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${k}`);
+    }
+    assert.deepEqual(await bus.groupLag('g', 'in').then((l) => l.map((p) => p.lag)), [0, 0, 0]);
+
+    await bus.publish([{ topic: 'in', key: 'k0', value: 'late' }]);
+    const after: string[] = [];
+    const sub2 = await bus.subscribe({ groupId: 'g', topics: ['in'] }, async (b) => void after.push(...b.messages.map((m) => String(m.value))));
+    await waitFor('the new message', () => after.includes('late'));
+    await sub2.stop();
+    assert.deepEqual(after, ['late']);
+  });
+
+  it('writes staged messages and offsets in one transaction: a failed batch leaves no trace', async () => {
+    const ns = uniqueName('tx');
+    const bus = newBus(ns);
+    await bus.ensureTopics([{ topic: 'in', partitions: 1 }, { topic: 'out', partitions: 1 }]);
+    await bus.publish(['a', 'b', 'c'].map((v) => ({ topic: 'in', key: 'k', value: v })));
+    let attempts = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['in'], transactional: true }, async (b, ctx) => {
+      attempts++;
+      ctx.publish(b.messages.map((m) => ({ topic: 'out', key: 'k', value: `${m.value}!` })));
+      if (attempts === 1) throw new Error('injected failure after staging');
+    });
+    await waitFor('the batch to commit', async () => (await bus.groupLag('g', 'in'))[0]!.lag === 0);
+    await sub.stop();
+    const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 3, timeoutMs: 10_000 });
+    assert.deepEqual(out.map((m) => String(m.value)), ['a!', 'b!', 'c!']);
+    assert.ok(attempts >= 2);
+  });
+});

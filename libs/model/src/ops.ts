@@ -1,0 +1,124 @@
+/**
+ * Tensor ops shared by the layers and the losses, written to avoid the slow paths measured in
+ * TFJS-NOTES.md:
+ * - {@link mm}: a matmul whose gradient transposes explicitly (WASM's fast matmul path only takes
+ *   untransposed inputs, and every matmul gradient otherwise uses a transposed one);
+ * - {@link layerNorm}: hand-written, because `tf.layers.layerNormalization`'s gradient goes through
+ *   `tile`'s gradient (one slice-and-add per repetition);
+ * - {@link softmaxCrossEntropy}: a `customGrad` whose gradient is the softmax, instead of the
+ *   gradient of `logSumExp`.
+ * All functions expect to be called inside `tf.tidy` (or a gradient function) and do not dispose
+ * their inputs.
+ */
+import type { Tensor, Tensor1D, Tensor2D, Scalar } from '@tensorflow/tfjs';
+import { nextDropoutSeed } from './random';
+import { tf } from './tf';
+
+function shapeStr(t: { shape: number[] }): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+/** True when gradients should transpose explicitly before matmul (the WASM backend). */
+function explicitTranspose(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
+function swapLast(t: Tensor): Tensor {
+  const r = t.rank;
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(t, perm);
+}
+
+const mmExplicit = tf.customGrad((a: Tensor, b: Tensor, save: (ts: Tensor[]) => void) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sa, sb] = saved as [Tensor, Tensor];
+      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
+    },
+  };
+});
+
+/**
+ * `a @ b` for rank-2 or equal-rank-3 inputs (no transpose flags; transpose the input first). On
+ * WASM the gradient transposes explicitly, which measured 1.7–2.6× faster training.
+ */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== b.rank || (a.rank !== 2 && a.rank !== 3) || a.shape[a.rank - 1] !== b.shape[b.rank - 2]) {
+    throw new Error(`mm: cannot multiply ${shapeStr(a)} by ${shapeStr(b)}`);
+  }
+  return explicitTranspose() ? (mmExplicit(a, b) as Tensor) : tf.matMul(a as Tensor2D, b as Tensor2D);
+}
+
+/** `x [..., dIn] @ w [dIn, dOut] + bias [dOut]` for any rank of `x`. */
+export function dense(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const dIn = w.shape[0];
+  if (x.shape[x.rank - 1] !== dIn) {
+    throw new Error(`dense: input ${shapeStr(x)} does not match kernel ${shapeStr(w)}`);
+  }
+  const flat = x.rank === 2 ? x : tf.reshape(x, [-1, dIn]);
+  let y = mm(flat, w);
+  if (bias) y = tf.add(y, bias);
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), w.shape[1]]);
+}
+
+/**
+ * Layer normalisation over the last axis: `(x - mean) / sqrt(var + eps) * gamma + beta`, from
+ * elementwise ops only, so its gradient needs no `tile`.
+ */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  const d = x.shape[x.rank - 1];
+  if (gamma.shape.length !== 1 || gamma.shape[0] !== d || beta.shape[0] !== d) {
+    throw new Error(`layerNorm: input ${shapeStr(x)} does not match gamma ${shapeStr(gamma)} / beta ${shapeStr(beta)}`);
+  }
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/** Inverted dropout with a seed from the run's dropout generator; identity when not training. */
+export function dropout(x: Tensor, rate: number, training: boolean): Tensor {
+  if (!training || rate <= 0) return x;
+  return tf.dropout(x, rate, undefined, nextDropoutSeed());
+}
+
+const softmaxCE = tf.customGrad((logits: Tensor, labels: Tensor, save: (ts: Tensor[]) => void) => {
+  const [m, n] = logits.shape as [number, number];
+  const lse = tf.logSumExp(logits, 1);
+  const flatIdx = tf.add(tf.mul(tf.range(0, m, 1, 'int32'), n), labels);
+  const picked = tf.gather(tf.reshape(logits, [-1]), flatIdx);
+  save([logits, labels]);
+  return {
+    value: tf.mean(tf.sub(lse, picked)),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sl, lab] = saved as [Tensor2D, Tensor1D];
+      const g = tf.sub(tf.softmax(sl), tf.oneHot(lab, n));
+      return [tf.mul(g, tf.div(dy, m)), tf.zerosLike(lab)];
+    },
+  };
+});
+
+/**
+ * Mean softmax cross-entropy of integer `labels [M]` under `logits [M, C]`. Its gradient is
+ * `(softmax(logits) - onehot) / M`, given directly (2.6× faster than differentiating
+ * `logSumExp` on WASM).
+ */
+export function softmaxCrossEntropy(logits: Tensor2D, labels: Tensor1D): Scalar {
+  if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
+    throw new Error(`softmaxCrossEntropy: logits ${shapeStr(logits)} and labels ${shapeStr(labels)} do not match`);
+  }
+  if (labels.dtype !== 'int32') throw new Error(`softmaxCrossEntropy: labels must be int32, got ${labels.dtype}`);
+  return softmaxCE(logits, labels) as Scalar;
+}
+
+/** Mean of `softplus(-pos) + sum_k softplus(neg_k)`: binary cross-entropy of logits, positives vs sampled negatives. */
+export function bceWithNegatives(pos: Tensor1D, neg: Tensor2D): Scalar {
+  if (neg.shape[0] !== pos.shape[0]) {
+    throw new Error(`bceWithNegatives: positives ${shapeStr(pos)} and negatives ${shapeStr(neg)} do not match`);
+  }
+  return tf.mean(tf.add(tf.softplus(tf.neg(pos)), tf.sum(tf.softplus(neg), 1)));
+}

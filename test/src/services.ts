@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+export const LOG_DIR = join(ROOT, 'test', 'logs');
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`); resolves to the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+let nextPort = 18_100 + Math.floor(Math.random() * 500);
+
+/** Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200. */
+export async function startService(app: string, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<RunningService> {
+  const port = nextPort++;
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = createWriteStream(join(LOG_DIR, `${app}-${port}.log`));
+  const proc = spawn(process.execPath, [join(ROOT, 'apps', app, 'dist', 'main.js')], {
+    env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.pipe(log);
+  proc.stderr!.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const until = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${app} exited with ${proc.exitCode} during start-up; see ${LOG_DIR}`);
+    try {
+      const res = await fetch(`${url}/health/ready`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) {
+      proc.kill('SIGKILL');
+      throw new Error(`${app} not ready after ${readyTimeoutMs} ms; see ${LOG_DIR}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name: app,
+    port,
+    url,
+    proc,
+    stop: async (graceMs = 15_000) => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
