@@ -1,0 +1,74 @@
+"use strict";
+/**
+ * Turning histories into padded id matrices. Every model reads left-padded rows: the most recent
+ * item is always in the last column, so "the user vector" is the last position for all of them
+ * (and the recurrent models carry their state through the padding unchanged).
+ */
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.batchWidth = batchWidth;
+exports.leftPad = leftPad;
+exports.nextItemBatch = nextItemBatch;
+/** Width to pad a batch to: the longest history, capped at maxLen, at least 1. */
+function batchWidth(histories, maxLen) {
+    let w = 1;
+    for (const h of histories)
+        if (h.length > w)
+            w = h.length;
+    return Math.min(w, maxLen);
+}
+/**
+ * Left-pads (or truncates to the most recent `len` items) each history into a [rows, len] matrix.
+ * `types`, when given, must have the same lengths as `histories`.
+ */
+function leftPad(histories, len, types) {
+    const rows = histories.length;
+    const ids = new Int32Array(rows * len);
+    const ty = types ? new Int32Array(rows * len) : null;
+    for (let r = 0; r < rows; r++) {
+        const h = histories[r];
+        const n = Math.min(h.length, len);
+        const src = h.length - n;
+        const dst = r * len + (len - n);
+        for (let i = 0; i < n; i++)
+            ids[dst + i] = h[src + i];
+        if (ty) {
+            const t = types[r];
+            if (!t || t.length !== h.length) {
+                throw new RangeError(`types[${r}] has length ${t?.length ?? 'none'} but history ${r} has length ${h.length}`);
+            }
+            for (let i = 0; i < n; i++)
+                ty[dst + i] = t[src + i];
+        }
+    }
+    return { rows, len, ids, types: ty };
+}
+/**
+ * Next-item batch from whole sequences: input = seq[0..n-2], target = seq[1..n-1] at every
+ * position, keeping the most recent `maxLen` steps. Sequences shorter than 2 contribute nothing.
+ */
+function nextItemBatch(seqs, maxLen, types) {
+    const inputs = seqs.map((s) => s.subarray(0, Math.max(0, s.length - 1)));
+    const len = batchWidth(inputs, maxLen);
+    const inTypes = types?.map((t, i) => t?.subarray(0, inputs[i].length));
+    const padded = leftPad(inputs, len, inTypes);
+    const targets = new Int32Array(seqs.length * len);
+    let count = 0;
+    for (let r = 0; r < seqs.length; r++) {
+        const s = seqs[r];
+        const n = Math.min(s.length - 1, len);
+        if (n <= 0)
+            continue;
+        const dst = r * len + (len - n);
+        const src = s.length - n;
+        for (let i = 0; i < n; i++)
+            targets[dst + i] = s[src + i];
+        count += n;
+    }
+    const positions = new Int32Array(count);
+    let k = 0;
+    for (let i = 0; i < targets.length; i++)
+        if (targets[i] > 0)
+            positions[k++] = i;
+    return { ...padded, targets, positions: k === count ? positions : positions.subarray(0, k) };
+}
+//# sourceMappingURL=batches.js.map
