@@ -74,11 +74,15 @@ usage() {
   exit 2
 }
 
-# Serialise up/down of concurrent callers.
+# Serialise up/down of concurrent callers. fd 9 must not leak into the
+# daemons (they would hold the lock forever): they are started with 9>&-.
 take_lock() {
   mkdir -p "$SEQREC_RUN"
   exec 9>"$SEQREC_RUN/.infra.lock"
-  flock -w 600 9 || die "another infra.sh up/down holds $SEQREC_RUN/.infra.lock"
+  if ! flock -n 9; then
+    log "waiting for another infra.sh up/down to finish ($SEQREC_RUN/.infra.lock)"
+    flock -w 600 9 || die "another infra.sh up/down still holds $SEQREC_RUN/.infra.lock after 600s"
+  fi
 }
 
 # ============================================================================
@@ -216,7 +220,7 @@ kafka_up() {
     "-Dlog4j.configuration=file:$INFRA_DIR/log4j.properties" \
     "-Dkafka.logs.dir=$KAFKA_LOGS" \
     -cp "$libs/*" kafka.Kafka "$KAFKA_PROPS" \
-    </dev/null >>"$KAFKA_LOGS/kafka.out" 2>&1 &
+    </dev/null >>"$KAFKA_LOGS/kafka.out" 2>&1 9>&- &
   for _ in $(seq 1 50); do
     pid="$(read_pid "$KAFKA_PID_FILE")"
     [[ -n "$pid" ]] && break
@@ -388,7 +392,7 @@ redis_up() {
   log "starting $(redis-server --version | awk '{print $1, $2, $3}') on $INFRA_HOST:$REDIS_PORT (log $REDIS_LOG)"
   if ! redis-server --bind "$INFRA_HOST" --port "$REDIS_PORT" --protected-mode yes \
     --daemonize yes --pidfile "$REDIS_PID_FILE" --logfile "$REDIS_LOG" \
-    --dir "$REDIS_DATA" --appendonly yes --save "" >>"$REDIS_LOGS/redis-start.out" 2>&1; then
+    --dir "$REDIS_DATA" --appendonly yes --save "" >>"$REDIS_LOGS/redis-start.out" 2>&1 9>&-; then
     show_log "$REDIS_LOGS/redis-start.out" "$REDIS_LOG"
     die "redis-server failed to start"
   fi

@@ -15,7 +15,7 @@ import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/re
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { decodeWindow } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
-import { startService, type RunningService } from './services';
+import { startService, type RunningService } from '@seqrec/testing';
 
 const WINDOW = 50;
 const USERS = 150;

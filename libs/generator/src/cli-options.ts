@@ -36,7 +36,7 @@ A JSON summary goes to stderr at the end (also on Ctrl-C).
   --rate R             records per second, 0 = as fast as possible (default 0)
   --sink S             stdout | kafka | http (default stdout)
   --batch B            records per write/sendBatch/POST (default stdout 1000, kafka 2000, http 500)
-  --brokers LIST       Kafka brokers host:port[,host:port] (default env KAFKA_BROKERS, else 127.0.0.1:9092)
+  --brokers LIST       Kafka brokers host:port[,host:port] (default env KAFKA_BROKERS, else 127.0.0.1:19092)
   --topic T            Kafka topic (default ${TOPICS.CLICKSTREAM_RAW})
   --client-id ID       Kafka client id (default seqrec-generator)
   --url U              HTTP endpoint (default http://127.0.0.1:3000/v1/events)
@@ -139,7 +139,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!Number.isSafeInteger(start)) errors.push(`--start must be auto, now, an ISO-8601 date or epoch ms, got ${JSON.stringify(startRaw)}`);
   }
 
-  const brokersRaw = values.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const brokersRaw = values.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:19092';
   const brokers = brokersRaw.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   if (sink === 'kafka' && (brokers.length === 0 || brokers.some((b) => !/^[^\s:]+:\d+$/.test(b)))) {
     errors.push(`--brokers must be host:port[,host:port], got ${JSON.stringify(brokersRaw)}`);

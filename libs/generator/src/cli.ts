@@ -8,7 +8,7 @@
  */
 import { ClickstreamGenerator } from './clickstream-generator';
 import { CliUsageError, effectiveBatch, parseCliArgs, USAGE, type CliConfig } from './cli-options';
-import { openSink, SinkClosedError } from './sinks';
+import { openSink, SinkClosedError, type Sink } from './sinks';
 import { TokenBucket } from './token-bucket';
 
 /** How far back an `auto` start may go: stay well inside the ingester's one-year age limit. */
@@ -16,12 +16,17 @@ const MAX_AUTO_LOOKBACK_MS = 300 * 86_400_000;
 /** Throughput assumed to size an `auto` start when only a duration bounds the run. */
 const ASSUMED_UNPACED_RATE = 500_000;
 
-export async function run(config: CliConfig): Promise<Record<string, unknown>> {
+/** Runs the generator into a sink until the record count, the duration or a signal ends it; returns the summary. */
+export async function run(
+  config: CliConfig,
+  open: (config: CliConfig) => Promise<Sink> = openSink,
+): Promise<Record<string, unknown>> {
   const startTime = resolveStart(config);
   const gen = new ClickstreamGenerator({ ...config.generator, startTime });
-  const sink = await openSink(config);
+  const sink = await open(config);
   const batchSize = effectiveBatch(config);
-  const bucket = config.rate > 0 ? new TokenBucket(config.rate, batchSize) : undefined;
+  // Up to a second of catch-up after a stall (leader election, GC), so the achieved rate holds.
+  const bucket = config.rate > 0 ? new TokenBucket(config.rate, Math.max(batchSize, config.rate)) : undefined;
 
   let stopping = false;
   const stop = (): void => {
@@ -91,9 +96,8 @@ export async function run(config: CliConfig): Promise<Record<string, unknown>> {
 }
 
 /** `auto`: start early enough that the stream ends about now, so every event is in the ingester's accepted window. */
-function resolveStart(config: CliConfig): number {
+export function resolveStart(config: CliConfig, now: number = Date.now()): number {
   if (config.start !== 'auto') return config.start;
-  const now = Date.now();
   const expected =
     config.events ?? Math.ceil((config.durationS ?? 0) * (config.rate > 0 ? config.rate : ASSUMED_UNPACED_RATE));
   const probe = new ClickstreamGenerator({ ...config.generator, startTime: 0, duplicateRate: 0, malformedRate: 0, lateRate: 0 });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { recordToMessage, type GeneratedRecord } from './clickstream-generator';
@@ -62,7 +61,7 @@ export class StdoutSink implements Sink {
     if (this.closed) throw new SinkClosedError('stdout closed');
     let chunk = '';
     for (const r of records) chunk += `${r.kind === 'malformed' ? r.payload : JSON.stringify(r.event)}\n`;
-    if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (!this.out.write(chunk) && !this.closed) await drained(this.out);
     if (this.closed) throw new SinkClosedError('stdout closed');
   }
 
@@ -92,6 +91,8 @@ export class KafkaSink implements Sink {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         const { message, ...extra } = entry.log;
+        // Bounded retries are deliberate: a generator should fail, not hang, when the broker is gone.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         process.stderr.write(`[kafkajs] ${entry.namespace}: ${message} ${JSON.stringify(extra)}\n`);
       },
     });
@@ -136,6 +137,21 @@ export class KafkaSink implements Sink {
   }
 }
 
+/** Resolves on 'drain', 'close' or 'error' (errors are handled by the stream's own listener). */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+  });
+}
+
 const HTTP_ATTEMPTS = 4;
 
 /**
@@ -169,7 +185,7 @@ export class HttpSink implements Sink {
         return;
       } catch (err) {
         if (attempt >= HTTP_ATTEMPTS) {
-          throw new SinkError(`POST ${this.url} failed ${attempt} times: ${(err as Error).message}`, true, { url: this.url }, { cause: err });
+          throw new SinkError(`POST ${this.url} failed ${attempt} times: ${describeError(err)}`, true, { url: this.url }, { cause: err });
         }
         await sleep(100 * 2 ** attempt);
       }
@@ -181,4 +197,10 @@ export class HttpSink implements Sink {
   summary(): Record<string, unknown> {
     return { url: this.url, format: this.format, statuses: this.statuses };
   }
+}
+
+/** The message of an error and of its cause (fetch hides ECONNREFUSED and friends in `cause`). */
+function describeError(err: unknown): string {
+  const e = err as Error & { cause?: { message?: string } };
+  return e.cause?.message ? `${e.message} (${e.cause.message})` : String(e.message ?? err);
 }

@@ -8,7 +8,7 @@
  *   uniformly from items the user has not interacted with. Measured weaker (TFJS-NOTES.md).
  */
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import { bceWithNegatives, mm, softmaxCrossEntropy } from './ops';
+import { bceWithNegatives, fullSoftmaxCrossEntropy, mm, softmaxCrossEntropy } from './ops';
 import type { Rng } from './random';
 import { tf } from './tf';
 
@@ -78,9 +78,8 @@ export function nextItemLoss(
   const n = items.shape[0] - 1;
   switch (loss) {
     case 'softmax': {
-      const real = tf.slice(items, [1, 0], [n, d]);
-      const logits = mm(h, tf.transpose(real)) as Tensor2D; // [M, N]
-      return softmaxCrossEntropy(logits, tf.sub(targets, 1) as Tensor1D);
+      const real = tf.slice(items, [1, 0], [n, d]) as Tensor2D;
+      return fullSoftmaxCrossEntropy(h, real, tf.sub(targets, tf.scalar(1, 'int32')) as Tensor1D);
     }
     case 'sampled-softmax': {
       if (!negatives) throw new Error('sampled-softmax needs negatives');

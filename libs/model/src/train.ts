@@ -180,7 +180,9 @@ function item2vecRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
   if (cfg.kind !== 'item2vec') throw new Error(`item2vec training on a ${cfg.kind} model`);
   const tables = buildSkipGramTables(data.train, cfg.numItems, cfg.subsample);
   const inputTable = trainableVariables(encoder)[0]!;
-  const outputTable = tf.variable(tf.zeros([cfg.numItems + 1, cfg.dim]), true, `item2vec_context_${Date.now()}`);
+  const init = tf.zeros([cfg.numItems + 1, cfg.dim]);
+  const outputTable = tf.variable(init, true);
+  init.dispose();
   const order = Int32Array.from(data.train.keys());
   const k = cfg.negatives;
   const approxBatches = () => {

@@ -22,6 +22,11 @@ export interface BprMfOptions {
   foldInEpochs: number;
   /** Fold-in uses at most this many latest history items. Default 500. */
   foldInMaxHistory: number;
+  /**
+   * A history identical to a training sequence is served with that user's trained vector instead
+   * of a fold-in. Default true.
+   */
+  knownUsers: boolean;
 }
 
 export const BPRMF_DEFAULTS: Readonly<BprMfOptions> = Object.freeze({
@@ -35,6 +40,7 @@ export const BPRMF_DEFAULTS: Readonly<BprMfOptions> = Object.freeze({
   foldIn: 'sgd',
   foldInEpochs: 30,
   foldInMaxHistory: 500,
+  knownUsers: true,
 });
 
 /**
@@ -44,7 +50,10 @@ export const BPRMF_DEFAULTS: Readonly<BprMfOptions> = Object.freeze({
  * ln σ(score(u, i) − score(u, j)) − reg·(‖p_u‖² + ‖q_i‖² + ‖q_j‖²). Users are training sequences
  * taken as item sets (order is ignored). Plain Float32Arrays, seeded, single-threaded.
  *
- * Serving sees a history, not a trained user id, so a history is folded in:
+ * Serving sees a history, not a trained user id. A history equal to a training sequence (same
+ * items in the same order) is a known user and gets its trained vector (`knownUsers`, default):
+ * under leave-one-out every evaluation history is exactly its user's training sequence for that
+ * phase, so this is classic BPR-MF evaluation. Any other history is folded in:
  *
  * - `sgd` (default): with item factors and biases frozen, a fresh user vector (from 0) is fitted to
  *   the history by the same BPR SGD, `foldInEpochs` passes over its distinct items (negatives
@@ -63,6 +72,12 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
   private bias: Float32Array | null = null;
   private N = 0;
   private cache = new WeakMap<Int32Array, Float32Array>();
+  private Pu: Float32Array | null = null;
+  /** Content hash of each trained user's sequence -> trained rows with that hash. */
+  private byHash = new Map<number, number[]>();
+  private rowSequences: Int32Array[] = [];
+  /** Histories served from a trained user vector / folded in, since the last fit. */
+  readonly served = { known: 0, foldedIn: 0 };
   private stamp = new Int32Array(0);
   private stampId = 0;
   /** Wall-clock ms of the last fit. */
@@ -86,6 +101,7 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
     // Users as sorted distinct item sets (CSR); users without items are skipped.
     const offsets: number[] = [0];
     const items: number[] = [];
+    const rowSequences: Int32Array[] = [];
     const mark = new Int32Array(N + 1).fill(-1);
     for (let u = 0; u < train.length; u++) {
       const s = train[u]!;
@@ -97,6 +113,7 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
         }
       }
       if (items.length === start) continue;
+      rowSequences.push(s);
       const sorted = Int32Array.from(items.slice(start)).sort();
       for (let k = 0; k < sorted.length; k++) items[start + k] = sorted[k]!;
       offsets.push(items.length);
@@ -145,6 +162,17 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
     }
     this.Q = Q;
     this.bias = bias;
+    this.Pu = Pu;
+    this.rowSequences = rowSequences;
+    this.byHash = new Map();
+    for (let r = 0; r < rowSequences.length; r++) {
+      const key = hashInts(rowSequences[r]!);
+      const list = this.byHash.get(key);
+      if (list) list.push(r);
+      else this.byHash.set(key, [r]);
+    }
+    this.served.known = 0;
+    this.served.foldedIn = 0;
     this.N = N;
     this.cache = new WeakMap();
     this.stamp = new Int32Array(N + 1);
@@ -164,7 +192,17 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
     const { factors: Q, bias } = this.itemFactors;
     const cached = this.cache.get(history);
     if (cached) return cached;
-    const { factors: d, foldIn, foldInEpochs, foldInMaxHistory, learningRate: lr, reg, seed } = this.opts;
+    const { factors: d, foldIn, foldInEpochs, foldInMaxHistory, learningRate: lr, reg, seed, knownUsers } = this.opts;
+    if (knownUsers) {
+      const row = this.knownRow(history);
+      if (row >= 0) {
+        const v = this.Pu!.slice(row * d, (row + 1) * d);
+        this.cache.set(history, v);
+        this.served.known++;
+        return v;
+      }
+    }
+    this.served.foldedIn++;
     const N = this.N;
     const h = history.length > foldInMaxHistory ? history.subarray(history.length - foldInMaxHistory) : history;
     if (++this.stampId === 0x7fffffff) {
@@ -203,20 +241,54 @@ export class BprMfRecommender implements FittableRecommender<BprMfOptions> {
     return p;
   }
 
+  private knownRow(history: Int32Array): number {
+    const rows = this.byHash.get(hashInts(history));
+    if (!rows) return -1;
+    for (const r of rows) {
+      const s = this.rowSequences[r]!;
+      if (s.length !== history.length) continue;
+      let same = true;
+      for (let t = 0; t < s.length && same; t++) same = s[t] === history[t];
+      if (same) return r;
+    }
+    return -1;
+  }
+
   scoreBatch(histories: Int32Array[]): Promise<Float32Array> {
     const { factors: Q, bias } = this.itemFactors;
     const d = this.opts.factors;
     const N = this.N;
     const width = N + 1;
-    const out = new Float32Array(histories.length * width);
-    for (let b = 0; b < histories.length; b++) {
-      const p = this.foldIn(histories[b]!);
-      const o = b * width;
+    const B = histories.length;
+    const out = new Float32Array(B * width);
+    // User vectors of the batch, padded to a multiple of 4 rows: four histories share each item
+    // row load below (about 3x faster than one dot product at a time).
+    const rows = (B + 3) & ~3;
+    const U = new Float32Array(rows * d);
+    for (let b = 0; b < B; b++) U.set(this.foldIn(histories[b]!), b * d);
+    for (let b = 0; b < rows; b += 4) {
+      const u0 = b * d;
+      const u1 = u0 + d;
+      const u2 = u1 + d;
+      const u3 = u2 + d;
       for (let j = 1; j <= N; j++) {
         const q = j * d;
-        let s = bias[j]!;
-        for (let f = 0; f < d; f++) s += p[f]! * Q[q + f]!;
-        out[o + j] = s;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let f = 0; f < d; f++) {
+          const v = Q[q + f]!;
+          s0 += U[u0 + f]! * v;
+          s1 += U[u1 + f]! * v;
+          s2 += U[u2 + f]! * v;
+          s3 += U[u3 + f]! * v;
+        }
+        const bj = bias[j]!;
+        out[b * width + j] = s0 + bj;
+        if (b + 1 < B) out[(b + 1) * width + j] = s1 + bj;
+        if (b + 2 < B) out[(b + 2) * width + j] = s2 + bj;
+        if (b + 3 < B) out[(b + 3) * width + j] = s3 + bj;
       }
     }
     return Promise.resolve(out);

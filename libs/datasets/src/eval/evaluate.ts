@@ -53,6 +53,8 @@ export interface EvalResult {
   tiedCases: number;
   numItems: number;
   params?: Record<string, unknown>;
+  /** Training time of the model, when the caller records it. */
+  fitMs?: number;
   timing: { totalMs: number; scoreMs: number; rankMs: number; casesPerSecond: number };
 }
 
@@ -189,16 +191,16 @@ export function sampleNegatives(
   out: Int32Array,
   allowed: Int32Array,
 ): number {
-  let forbidden = 0;
-  const mark = (item: number): void => {
+  stamp[c.target] = id;
+  let forbidden = 1;
+  const h = c.history;
+  for (let i = 0; i < h.length; i++) {
+    const item = h[i]!;
     if (stamp[item] !== id) {
       stamp[item] = id;
       forbidden++;
     }
-  };
-  mark(c.target);
-  const h = c.history;
-  for (let i = 0; i < h.length; i++) mark(h[i]!);
+  }
   const free = N - forbidden;
   const k = Math.min(want, free, out.length);
   if (free <= 2 * k) {

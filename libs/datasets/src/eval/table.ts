@@ -5,10 +5,11 @@ export const DEFAULT_TABLE_METRICS = ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'M
 
 /**
  * An aligned plain-text table of result rows: dataset, split, protocol, model, cases, the metric
- * columns (4 decimals; '-' when a row lacks the metric) and the evaluation time in seconds.
+ * columns (4 decimals; '-' when a row lacks the metric), the training time when recorded and the
+ * evaluation time, in seconds.
  */
 export function formatTable(rows: readonly EvalResult[], metrics: readonly string[] = DEFAULT_TABLE_METRICS): string {
-  const header = ['dataset', 'split', 'protocol', 'model', 'users', ...metrics, 'eval s'];
+  const header = ['dataset', 'split', 'protocol', 'model', 'users', ...metrics, 'fit s', 'eval s'];
   const body = rows.map((r) => [
     r.dataset,
     r.split,
@@ -16,6 +17,7 @@ export function formatTable(rows: readonly EvalResult[], metrics: readonly strin
     r.model,
     String(r.users),
     ...metrics.map((m) => (r.metrics[m] === undefined ? '-' : r.metrics[m]!.toFixed(4))),
+    r.fitMs === undefined ? '-' : (r.fitMs / 1000).toFixed(2),
     (r.timing.totalMs / 1000).toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

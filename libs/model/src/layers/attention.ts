@@ -36,7 +36,7 @@ const MASKED = -1e9;
  * tfjs-layers has no attention layer, hence this one.
  */
 export class CausalSelfAttention extends tf.layers.Layer {
-  static override className = 'SeqrecCausalSelfAttention';
+  static className = 'SeqrecCausalSelfAttention';
   readonly dim: number;
   readonly heads: number;
   readonly rate: number;
@@ -134,7 +134,7 @@ export interface FeedForwardArgs extends LayerArgs {
 
 /** Point-wise feed-forward: `dropout(W2 · dropout(relu(W1 · x + b1)) + b2)` at every position. */
 export class FeedForward extends tf.layers.Layer {
-  static override className = 'SeqrecFeedForward';
+  static className = 'SeqrecFeedForward';
   readonly dim: number;
   readonly innerDim: number;
   readonly rate: number;

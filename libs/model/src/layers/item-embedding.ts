@@ -43,7 +43,7 @@ export interface ItemEmbeddingArgs extends LayerArgs {
  * the output (scoring) table.
  */
 export class ItemEmbedding extends tf.layers.Layer {
-  static override className = 'SeqrecItemEmbedding';
+  static className = 'SeqrecItemEmbedding';
   readonly numItems: number;
   readonly dim: number;
   readonly maxLen: number;
@@ -148,7 +148,7 @@ tf.serialization.registerClass(ItemEmbedding);
 
 /** ids [B, L] → float mask [B, L], 1 where id > 0. */
 export class PaddingMask extends tf.layers.Layer {
-  static override className = 'SeqrecPaddingMask';
+  static className = 'SeqrecPaddingMask';
 
   constructor(args: LayerArgs = {}) {
     super(args);
@@ -169,7 +169,7 @@ tf.serialization.registerClass(PaddingMask);
 
 /** [x [B, L, d], mask [B, L]] → x × mask: zeroes padding positions. */
 export class ApplyMask extends tf.layers.Layer {
-  static override className = 'SeqrecApplyMask';
+  static className = 'SeqrecApplyMask';
 
   constructor(args: LayerArgs = {}) {
     super(args);

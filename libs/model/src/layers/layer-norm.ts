@@ -13,7 +13,7 @@ export interface LayerNormArgs extends LayerArgs {
  * `tf.layers.layerNormalization`). Weights: `gamma` (ones) and `beta` (zeros), shape [d].
  */
 export class LayerNorm extends tf.layers.Layer {
-  static override className = 'SeqrecLayerNorm';
+  static className = 'SeqrecLayerNorm';
   readonly epsilon: number;
   private gamma: LayerVariable | null = null;
   private beta: LayerVariable | null = null;

@@ -14,7 +14,7 @@ export interface RecencyPoolArgs extends LayerArgs {
  * recent item in the last column (left padding). All-padding rows give zeros.
  */
 export class RecencyPool extends tf.layers.Layer {
-  static override className = 'SeqrecRecencyPool';
+  static className = 'SeqrecRecencyPool';
   readonly decay: number;
   readonly normalize: boolean;
 

@@ -39,7 +39,7 @@ export interface RecurrentArgs extends LayerArgs {
  * GRU follows the cuDNN/PyTorch variant: n = tanh(Wx·x + bx + r ⊙ (Wh·h + bh)).
  */
 export class Recurrent extends tf.layers.Layer {
-  static override className = 'SeqrecRecurrent';
+  static className = 'SeqrecRecurrent';
   readonly cell: CellType;
   readonly inputDim: number;
   readonly units: number;
@@ -77,12 +77,8 @@ export class Recurrent extends tf.layers.Layer {
     }
     const g = this.gates * this.units;
     this.kernel = this.addWeight('kernel', [this.inputDim, g], 'float32', glorot(this.seed, 0));
-    this.recurrentKernel = this.addWeight(
-      'recurrent_kernel',
-      [this.units, g],
-      'float32',
-      tf.initializers.orthogonal(this.seed === undefined ? {} : { seed: this.seed + 1 }),
-    );
+    // Glorot rather than orthogonal: tfjs's orthogonal initialiser warns (and is slow) above 2000 elements.
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, g], 'float32', glorot(this.seed, 1));
     this.bias = this.addWeight('bias', [g], 'float32', tf.initializers.zeros());
     if (this.cell === 'lstm') {
       // Forget-gate bias 1 (gate order i, f, g, o).
@@ -165,7 +161,7 @@ export interface ProjectionArgs extends LayerArgs {
 
 /** Position-wise linear map [.., inputDim] → [.., units] (RNN hidden size → embedding width). */
 export class Projection extends tf.layers.Layer {
-  static override className = 'SeqrecProjection';
+  static className = 'SeqrecProjection';
   readonly inputDim: number;
   readonly units: number;
   readonly seed: number | undefined;

@@ -54,8 +54,7 @@ function nextItemLoss(loss, h, targets, items, negatives) {
     switch (loss) {
         case 'softmax': {
             const real = tf_1.tf.slice(items, [1, 0], [n, d]);
-            const logits = (0, ops_1.mm)(h, tf_1.tf.transpose(real)); // [M, N]
-            return (0, ops_1.softmaxCrossEntropy)(logits, tf_1.tf.sub(targets, 1));
+            return (0, ops_1.fullSoftmaxCrossEntropy)(h, real, tf_1.tf.sub(targets, tf_1.tf.scalar(1, 'int32')));
         }
         case 'sampled-softmax': {
             if (!negatives)

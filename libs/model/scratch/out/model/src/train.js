@@ -87,7 +87,9 @@ function item2vecRunner(encoder, data, o, rng, optimizer) {
         throw new Error(`item2vec training on a ${cfg.kind} model`);
     const tables = (0, item2vec_1.buildSkipGramTables)(data.train, cfg.numItems, cfg.subsample);
     const inputTable = trainableVariables(encoder)[0];
-    const outputTable = tf_1.tf.variable(tf_1.tf.zeros([cfg.numItems + 1, cfg.dim]), true, `item2vec_context_${Date.now()}`);
+    const init = tf_1.tf.zeros([cfg.numItems + 1, cfg.dim]);
+    const outputTable = tf_1.tf.variable(init, true);
+    init.dispose();
     const order = Int32Array.from(data.train.keys());
     const k = cfg.negatives;
     const approxBatches = () => {

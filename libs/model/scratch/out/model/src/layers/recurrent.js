@@ -46,7 +46,8 @@ class Recurrent extends tf_1.tf.layers.Layer {
         }
         const g = this.gates * this.units;
         this.kernel = this.addWeight('kernel', [this.inputDim, g], 'float32', (0, common_1.glorot)(this.seed, 0));
-        this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, g], 'float32', tf_1.tf.initializers.orthogonal(this.seed === undefined ? {} : { seed: this.seed + 1 }));
+        // Glorot rather than orthogonal: tfjs's orthogonal initialiser warns (and is slow) above 2000 elements.
+        this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, g], 'float32', (0, common_1.glorot)(this.seed, 1));
         this.bias = this.addWeight('bias', [g], 'float32', tf_1.tf.initializers.zeros());
         if (this.cell === 'lstm') {
             // Forget-gate bias 1 (gate order i, f, g, o).

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOT = join(__dirname, '..', '..');
-export const LOG_DIR = join(ROOT, 'test', 'logs');
+const ROOT = join(__dirname, '..', '..', '..');
+/** Where service processes log (one file per process). */
+export const LOG_DIR = process.env.SEQREC_TEST_LOG_DIR ?? join(ROOT, 'test', 'logs');
 
 export interface RunningService {
   name: string;

@@ -1,0 +1,277 @@
+/**
+ * npm run bench:ingest — the ground floor end to end on real Kafka and Redis:
+ *   generator → raw topic → ingester (process) → events topic → sequence-builder (process) → Redis.
+ *
+ * Writes bench/results/ingest.json with the sustained rate, end-to-end latency of probe events
+ * (produced → visible in Redis, measured by polling Redis, independent of the services' own
+ * metrics), a full verification of every user's window (lost / duplicated), state memory per
+ * user, Kafka's own ProducerPerformance on the same broker and message size in the same run (the
+ * ceiling), and the CPU seconds each process spent (where the time goes).
+ *
+ * Environment: KAFKA_BROKERS, REDIS_URL (scripts/bench.sh starts both), BENCH_EVENTS (1,000,000),
+ * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_PARTITIONS (6), BENCH_PROBE_EVERY (1,000),
+ * BENCH_CHUNK (5,000 messages per produce request).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
+import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
+import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
+import { deleteNamespace } from '@seqrec/redis/testing';
+import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
+import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
+import { cpuSeconds, machineInfo, percentile, readPid, writeResult } from './machine';
+
+const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const EVENTS = env('BENCH_EVENTS', 1_000_000);
+const USERS = env('BENCH_USERS', 100_000);
+const ITEMS = env('BENCH_ITEMS', 50_000);
+const PARTITIONS = env('BENCH_PARTITIONS', 6);
+const PROBE_EVERY = env('BENCH_PROBE_EVERY', 1_000);
+const CHUNK = env('BENCH_CHUNK', 5_000);
+const WINDOW = 50;
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
+const runDir = process.env.SEQREC_RUN ?? join(process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec'), 'run');
+
+const log = (msg: string) => console.error(`[bench:ingest ${(process.uptime()).toFixed(1)}s] ${msg}`);
+
+async function metricSum(url: string, name: string, filter = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(filter)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function main(): Promise<void> {
+  const ns = `bench.${randomUUID().slice(0, 8)}`;
+  const keys = new RedisKeys(ns);
+  const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })),
+  });
+
+  log(`generating ${EVENTS} records for ${USERS} users over ${ITEMS} items`);
+  const gen = new ClickstreamGenerator({ seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02 });
+  const now = Date.now();
+  const span = gen.estimateSpanMs(EVENTS);
+  const gen2 = new ClickstreamGenerator({
+    seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02,
+    startTime: now - span - 3_600_000,
+  });
+  const messages: Array<{ key: string; value: string }> = [];
+  const accepted: Array<Pick<EventV1, 'userId' | 'itemId' | 'type' | 'ts'>> = [];
+  const probes: Array<{ user: string; index: number; sentAt?: number; seenAt?: number }> = [];
+  let duplicates = 0;
+  let malformed = 0;
+  let bytes = 0;
+  for (let i = 0; i < EVENTS; i++) {
+    const r = gen2.nextRecord();
+    const m = recordToMessage(r);
+    messages.push(m);
+    bytes += m.value.length;
+    if (r.kind === 'duplicate') duplicates++;
+    else if (r.kind === 'malformed') malformed++;
+    else accepted.push({ userId: r.event.userId, itemId: r.event.itemId, type: r.event.type, ts: r.event.ts as number });
+    if ((i + 1) % PROBE_EVERY === 0) {
+      const user = `probe-${probes.length}`;
+      probes.push({ user, index: messages.length });
+      messages.push({ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: now }) });
+    }
+  }
+  const avgBytes = Math.round(bytes / EVENTS);
+  const expected = expectedWindows(accepted, WINDOW);
+  log(`${messages.length} messages (${accepted.length} accepted, ${duplicates} duplicates, ${malformed} malformed, ${probes.length} probes), avg ${avgBytes} B`);
+
+  log('Kafka ProducerPerformance, same broker, same message size and count (the ceiling)');
+  const perf = JSON.parse(
+    execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'kafka-perf.sh'), '--json', '--topic', `${ns}.perf`,
+      '--num-records', String(messages.length), '--record-size', String(avgBytes), '--partitions', String(PARTITIONS),
+      '--bootstrap-server', brokers[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!,
+  ) as { recordsPerSec: number; p50Ms: number; p99Ms: number };
+  log(`ProducerPerformance: ${perf.recordsPerSec} records/s`);
+
+  const svcEnv = {
+    KAFKA_BROKERS: brokers.join(','), KAFKA_NAMESPACE: ns, REDIS_URL: redisUrl, REDIS_PREFIX: ns,
+    SEQUENCE_LENGTH: String(WINDOW), LOG_LEVEL: 'warn', KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+  };
+  const services: RunningService[] = await Promise.all([startService('ingester', svcEnv), startService('sequence-builder', svcEnv)]);
+  const [ingester, builder] = services as [RunningService, RunningService];
+  const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
+  await redis.connect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const pids: Record<string, number | undefined> = {
+    ingester: ingester.proc.pid, sequenceBuilder: builder.proc.pid, bench: process.pid,
+    kafka: readPid(join(runDir, 'kafka', 'kafka.pid')), redis: readPid(join(runDir, 'redis', 'redis.pid')),
+  };
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+
+  // probe poller: EXISTS on outstanding probe users every 5 ms
+  let polling = false;
+  const poller = setInterval(() => {
+    if (polling) return;
+    const open = probes.filter((p) => p.sentAt !== undefined && p.seenAt === undefined);
+    if (open.length === 0) return;
+    polling = true;
+    const pipe = redis.pipeline();
+    for (const p of open) pipe.exists(keys.userSequence(p.user));
+    pipe.exec().then((res) => {
+      const t = Date.now();
+      res?.forEach(([, v], k) => {
+        if (v === 1) open[k]!.seenAt = t;
+      });
+    }).finally(() => (polling = false));
+  }, 5);
+
+  const topic = `${ns}.${TOPICS.CLICKSTREAM_RAW}`;
+  const t0 = Date.now();
+  let nextProbe = 0;
+  for (let i = 0; i < messages.length; i += CHUNK) {
+    const end = Math.min(messages.length, i + CHUNK);
+    const sentAt = Date.now();
+    while (nextProbe < probes.length && probes[nextProbe]!.index < end) probes[nextProbe++]!.sentAt = sentAt;
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, end) });
+  }
+  const producedAt = Date.now();
+  log(`produced ${messages.length} in ${((producedAt - t0) / 1000).toFixed(1)} s`);
+
+  const wantApplied = accepted.length + probes.length;
+  let done = 0;
+  for (;;) {
+    const applied = await metricSum(builder.url, 'seqrec_sequence_builder_events_total', 'outcome="applied"')
+      + await metricSum(builder.url, 'seqrec_sequence_builder_events_total', 'outcome="too_late"');
+    if (applied >= wantApplied && probes.every((p) => p.seenAt !== undefined)) {
+      done = Date.now();
+      break;
+    }
+    if (Date.now() - producedAt > 600_000) throw new Error(`pipeline stalled at ${applied}/${wantApplied} applied events`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clearInterval(poller);
+  const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+  const seconds = (done - t0) / 1000;
+  log(`all ${wantApplied} events applied after ${seconds.toFixed(1)} s`);
+
+  const ingestCounts = {
+    accepted: await metricSum(ingester.url, 'seqrec_ingester_events_total', 'outcome="accepted"'),
+    duplicate: await metricSum(ingester.url, 'seqrec_ingester_events_total', 'outcome="duplicate"'),
+    rejected: await metricSum(ingester.url, 'seqrec_ingester_events_total', 'outcome="rejected"'),
+  };
+  const stale = await metricSum(builder.url, 'seqrec_sequence_builder_events_total', 'outcome="stale"');
+
+  log('verifying every user window');
+  const store = new RedisSequenceStore(redis, keys, { ttlMs: 0 });
+  const dict = new RedisItemDictionary(redis, keys);
+  const users = [...expected.keys()];
+  let lost = 0;
+  let duplicated = 0;
+  let badUsers = 0;
+  for (let i = 0; i < users.length; i += 2_000) {
+    const chunk = users.slice(i, i + 2_000);
+    const bufs = await store.getMany(chunk);
+    for (let k = 0; k < chunk.length; k++) {
+      const w = bufs[k] ? decodeWindow(bufs[k]!) : { events: [] };
+      const ids = await dict.idsOf(w.events.map((e) => Math.max(0, e.item)));
+      const got: ExpectedPosition[] = w.events.map((e, j) => ({ item: e.item >= 0 ? ids[j]! : null, type: e.type, ts: e.ts }));
+      const d = diffWindow(expected.get(chunk[k]!)!, got);
+      lost += d.lost;
+      duplicated += d.extra;
+      if (d.lost || d.extra) badUsers++;
+    }
+  }
+
+  const sample = users.filter((_, i) => i % Math.max(1, Math.floor(users.length / 2_000)) === 0);
+  let memSum = 0;
+  for (const u of sample) memSum += (await store.memoryUsage(u)) ?? 0;
+  const full = await fullWindowMemory(redis);
+
+  const lat = probes.map((p) => p.seenAt! - p.sentAt!).sort((a, b) => a - b);
+  const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, cpu0[k] !== undefined && cpu1[k] !== undefined ? +(cpu1[k]! - cpu0[k]!).toFixed(2) : null]));
+  const result = {
+    benchmark: 'ingest',
+    description: 'generator → raw topic → ingester → events topic → sequence-builder → Redis, real Kafka (KRaft, 1 broker) and Redis, services as separate processes',
+    backend: 'none (no model on this path)',
+    events: messages.length,
+    acceptedEvents: accepted.length + probes.length,
+    producerRetries: duplicates,
+    malformed,
+    users: USERS,
+    items: ITEMS,
+    partitions: PARTITIONS,
+    windowLength: WINDOW,
+    avgMessageBytes: avgBytes,
+    seconds: +seconds.toFixed(2),
+    eventsPerSec: Math.round(messages.length / seconds),
+    produceSeconds: +((producedAt - t0) / 1000).toFixed(2),
+    lost,
+    duplicated,
+    usersWithWrongWindow: badUsers,
+    ingesterCounts: ingestCounts,
+    builderStaleEvents: stale,
+    latencySamples: lat.length,
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    maxMs: lat[lat.length - 1],
+    bytesPerUser: full.memoryUsage,
+    bytesPerUserValueOnly: full.valueBytes,
+    bytesPerUserNote: `MEMORY USAGE of a full ${WINDOW}-event window (generator traffic, ${full.users} users), key and Redis overhead included`,
+    bytesPerUserBenchPopulation: Math.round(memSum / sample.length),
+    avgEventsPerUserBenchPopulation: +(accepted.length / expected.size).toFixed(1),
+    brokerPerfTestEventsPerSec: perf.recordsPerSec,
+    brokerPerfTest: perf,
+    ratioToBrokerPerfTest: +((messages.length / seconds) / perf.recordsPerSec).toFixed(3),
+    cpuSecondsByProcess: cpu,
+    machine: machineInfo(),
+    at: new Date().toISOString(),
+  };
+  const file = writeResult('ingest', result);
+  console.log(JSON.stringify(result, null, 2));
+  log(`wrote ${file}`);
+
+  await producer.disconnect();
+  await Promise.all(services.map((s) => s.stop()));
+  await deleteNamespace(redis, keys);
+  await redis.quit();
+  await admin.deleteTopics({ topics: [...Object.values(TOPICS).map((t) => `${ns}.${t}`), `${ns}.perf`] }).catch(() => undefined);
+  await admin.disconnect();
+  if (lost || duplicated) process.exitCode = 1;
+}
+
+/** State memory of full windows: generator traffic for few users applied straight to Redis. */
+async function fullWindowMemory(redis: ReturnType<typeof createRedis>): Promise<{ users: number; memoryUsage: number; valueBytes: number }> {
+  const keys = new RedisKeys(`bench-mem-${randomUUID().slice(0, 8)}`);
+  const store = new RedisSequenceStore(redis, keys, { ttlMs: 0 });
+  const applier = new SequenceApplier(store, new RedisItemDictionary(redis, keys), { capacity: WINDOW, sessionGapMs: 1_800_000 });
+  const users = 500;
+  const gen = new ClickstreamGenerator({ seed: 7, users, items: ITEMS, startTime: Date.now() - 30 * 86_400_000 });
+  const batch = gen.take(users * WINDOW * 3).map((e, i) => ({ partition: 0, offset: i, event: { ...e, ts: e.ts as number } as EventV1 }));
+  for (let i = 0; i < batch.length; i += 10_000) await applier.apply(batch.slice(i, i + 10_000));
+  const ids = [...new Set(batch.map((b) => b.event.userId))];
+  const bufs = await store.getMany(ids);
+  let mem = 0;
+  let val = 0;
+  let n = 0;
+  for (let k = 0; k < ids.length; k++) {
+    if (!bufs[k] || decodeWindow(bufs[k]!).events.length < WINDOW) continue;
+    mem += (await store.memoryUsage(ids[k]!)) ?? 0;
+    val += bufs[k]!.length;
+    n++;
+  }
+  await deleteNamespace(redis, keys);
+  return { users: n, memoryUsage: Math.round(mem / n), valueBytes: Math.round(val / n) };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

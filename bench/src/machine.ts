@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, freemem, totalmem, loadavg, release, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const RESULTS_DIR = join(__dirname, '..', 'results');
+
+/** What every benchmark result records about the machine it ran on. */
+export function machineInfo(): Record<string, unknown> {
+  const c = cpus();
+  return {
+    host: hostname(),
+    cpuModel: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    freeMemGiB: +(freemem() / 2 ** 30).toFixed(1),
+    loadAvgAtStart: loadavg().map((l) => +l.toFixed(2)),
+    kernel: release(),
+    node: process.version,
+    java: safe(() => execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'see stderr'),
+  };
+}
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch (err) {
+    const e = err as { stderr?: Buffer | string };
+    return e.stderr ? String(e.stderr).split('\n')[0]! : 'unknown';
+  }
+}
+
+export function writeResult(name: string, result: unknown): string {
+  const file = join(RESULTS_DIR, `${name}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
