@@ -29,24 +29,17 @@ const LEVELS: Record<string, LogLevel[]> = {
 };
 
 /**
- * Starts a seqrec service: validates the environment first (every bad variable listed, then exit
- * 1), then the HTTP server (health, metrics, API) and the bus consumers, with graceful shutdown on
- * SIGTERM/SIGINT: stop taking work, finish and commit the current batch, close connections.
+ * Builds a seqrec service without listening: validates `env` (throws {@link EnvError} naming every
+ * bad variable), creates the Nest app with its bus consumers started. Used by
+ * {@link bootstrapService} and by tests that drive the app in-process.
  */
-export async function bootstrapService<S extends Record<string, ValidatorSpec<unknown>>>(
+export async function createService<S extends Record<string, ValidatorSpec<unknown>>>(
   options: BootstrapOptions<S>,
-): Promise<NestFastifyApplication> {
-  const log = new Logger(options.service);
-  let env: CleanedEnv<typeof commonEnv & S>;
-  try {
-    env = loadEnv({ ...commonEnv, HTTP_PORT: portSpec(options.defaultPort), ...options.env }) as never;
-  } catch (err) {
-    if (err instanceof EnvError) {
-      log.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  rawEnv: NodeJS.ProcessEnv = process.env,
+): Promise<{ app: NestFastifyApplication; env: CleanedEnv<typeof commonEnv & S> & { HTTP_PORT: number } }> {
+  const env = loadEnv({ ...commonEnv, HTTP_PORT: portSpec(options.defaultPort), ...options.env }, rawEnv) as never as CleanedEnv<
+    typeof commonEnv & S
+  > & { HTTP_PORT: number };
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
@@ -61,10 +54,34 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
   const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
   app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS), topics) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
-  const port = (env as unknown as { HTTP_PORT: number }).HTTP_PORT;
-  await app.listen(port, env.HTTP_HOST);
+  return { app, env };
+}
+
+/**
+ * Starts a seqrec service: validates the environment first (every bad variable listed, then exit
+ * 1), then the HTTP server (health, metrics, API) and the bus consumers, with graceful shutdown on
+ * SIGTERM/SIGINT: stop taking work, finish and commit the current batch, close connections.
+ */
+export async function bootstrapService<S extends Record<string, ValidatorSpec<unknown>>>(
+  options: BootstrapOptions<S>,
+): Promise<NestFastifyApplication> {
+  const log = new Logger(options.service);
+  let created: Awaited<ReturnType<typeof createService<S>>>;
+  try {
+    created = await createService(options);
+  } catch (err) {
+    if (err instanceof EnvError) {
+      log.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { app, env } = created;
+  await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   installShutdown(app, log);
-  log.log(`${options.service} listening on http://${env.HTTP_HOST}:${port} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`);
+  log.log(
+    `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`,
+  );
   return app;
 }
 

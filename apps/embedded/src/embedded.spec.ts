@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createService } from '@seqrec/nest-platform';
+import { embeddedService } from './service';
+
+/** Embedded mode in-process: HTTP in, the whole pipeline on the in-memory bus and state. */
+describe('embedded mode', () => {
+  let app: NestFastifyApplication;
+  const now = Date.now();
+
+  before(async () => {
+    ({ app } = await createService(embeddedService, { LOG_LEVEL: 'error', DEMO_EVENTS_PER_SEC: '0' }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  after(async () => app.close());
+
+  const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    app.getHttpAdapter().getInstance().inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  async function sequenceOf(userId: string, length: number) {
+    for (let i = 0; i < 200; i++) {
+      const res = await inject('GET', `/v1/users/${userId}/sequence`);
+      if (res.statusCode === 200 && res.json().events.length === length) return res.json();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`${userId} never reached ${length} events`);
+  }
+
+  it('accepts a batch, says per event what happened, and builds the window in time order', async () => {
+    const res = await inject('POST', '/v1/events', [
+      { eventId: 'a1', userId: 'alice', type: 'view', itemId: 'shoe', ts: now - 5_000 },
+      { eventId: 'a2', userId: 'alice', type: 'add_to_cart', itemId: 'shoe', ts: new Date(now - 1_000).toISOString() },
+      { eventId: 'a3', userId: 'alice', type: 'search', query: 'socks', ts: now - 3_000, device: 'ios' },
+      { eventId: 'a4', userId: 'alice', type: 'teleport', itemId: 'x', ts: now },
+    ]);
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual([body.accepted, body.duplicates, body.rejected], [3, 0, 1]);
+    assert.deepEqual(body.results[3], {
+      index: 3,
+      eventId: 'a4',
+      status: 'rejected',
+      reason: 'invalid_field',
+      field: '/type',
+      detail: '/type: expected one of "view", "click", "search", "add_to_cart", "purchase"',
+    });
+    const seq = await sequenceOf('alice', 3);
+    assert.deepEqual(
+      seq.events.map((e: { type: string; itemId: string | null }) => [e.type, e.itemId]),
+      [['view', 'shoe'], ['search', null], ['add_to_cart', 'shoe']],
+    );
+  });
+
+  it('drops a producer retry as a duplicate', async () => {
+    const event = { eventId: 'b1', userId: 'bob', type: 'click', itemId: 'hat', ts: now };
+    assert.equal((await inject('POST', '/v1/events', [event])).json().accepted, 1);
+    const retry = (await inject('POST', '/v1/events', [event])).json();
+    assert.deepEqual([retry.accepted, retry.duplicates], [0, 1]);
+    assert.equal((await sequenceOf('bob', 1)).events.length, 1);
+  });
+
+  it('answers 400 naming the field for a body that is not an array, 413 for a body over the limit', async () => {
+    const bad = await inject('POST', '/v1/events', { eventId: 'x' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().field, 'body');
+    const empty = await inject('POST', '/v1/events', []);
+    assert.equal(empty.statusCode, 400);
+    const huge = await inject('POST', '/v1/events', [{ blob: 'x'.repeat(1_100_000) }]);
+    assert.equal(huge.statusCode, 413);
+  });
+
+  it('is live and ready, and exports its metrics', async () => {
+    assert.equal((await inject('GET', '/health/live')).statusCode, 200);
+    const ready = await inject('GET', '/health/ready');
+    assert.equal(ready.statusCode, 200, ready.body);
+    const metrics = (await inject('GET', '/metrics')).body;
+    assert.match(metrics, /seqrec_ingester_events_total\{source="http",outcome="accepted",service="embedded"\} \d+/);
+    assert.match(metrics, /seqrec_sequence_builder_events_total\{outcome="applied",service="embedded"\} \d+/);
+    assert.match(metrics, /process_cpu_seconds_total/);
+  });
+
+  it('answers 404 for a user with no sequence', async () => {
+    assert.equal((await inject('GET', '/v1/users/nobody/sequence')).statusCode, 404);
+  });
+});

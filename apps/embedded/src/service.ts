@@ -1,0 +1,15 @@
+import { ingestEnv } from '@seqrec/ingest';
+import type { BootstrapOptions } from '@seqrec/nest-platform';
+import { sequencingEnv } from '@seqrec/sequencing';
+import { AppModule } from './app.module';
+import { demoEnv } from './demo/demo.env';
+
+const env = { ...ingestEnv, ...sequencingEnv, ...demoEnv };
+
+export const embeddedService: BootstrapOptions<typeof env> = {
+  service: 'embedded',
+  env,
+  defaultPort: 8080,
+  bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
+  module: (e) => AppModule.register(e),
+};
