@@ -39,7 +39,7 @@ A JSON summary goes to stderr at the end (also on Ctrl-C).
   --brokers LIST       Kafka brokers host:port[,host:port] (default env KAFKA_BROKERS, else 127.0.0.1:19092)
   --topic T            Kafka topic (default ${TOPICS.CLICKSTREAM_RAW})
   --client-id ID       Kafka client id (default seqrec-generator)
-  --url U              HTTP endpoint (default http://127.0.0.1:3000/v1/events)
+  --url U              HTTP endpoint (default http://127.0.0.1:8081/v1/events)
   --http-format F      json (a JSON array per POST) | ndjson (one event per line) (default json;
                        json leaves out the invalid_json malformation, which cannot sit in an array)
   --seed S             seed, number or text (default 42)
@@ -144,7 +144,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (sink === 'kafka' && (brokers.length === 0 || brokers.some((b) => !/^[^\s:]+:\d+$/.test(b)))) {
     errors.push(`--brokers must be host:port[,host:port], got ${JSON.stringify(brokersRaw)}`);
   }
-  const url = values.url ?? 'http://127.0.0.1:3000/v1/events';
+  const url = values.url ?? 'http://127.0.0.1:8081/v1/events';
   if (sink === 'http' && !/^https?:\/\/\S+$/.test(url)) errors.push(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
 
   const generator: GeneratorOptions = {};

@@ -18,7 +18,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BprMfRecommender, type BprMfOptions } from '../baselines/bpr-mf';
+import { BPRMF_DEFAULTS, BprMfRecommender, type BprMfOptions } from '../baselines/bpr-mf';
 import type { FittableRecommender } from '../baselines/common';
 import { CoocRecommender, type CoocOptions } from '../baselines/cooc';
 import { ItemKnnRecommender, type ItemKnnOptions } from '../baselines/itemknn';
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   for (const key of args.models) {
     const pairs = tunePhase.train.reduce((n, t) => n + new Set(t).size, 0);
     let grid = args.tune ? GRIDS[key] : [{}];
-    if (key === 'bpr-mf') grid = grid.filter((g) => ((g['epochs'] as number | undefined) ?? 30) * pairs <= MAX_BPR_STEPS);
+    if (key === 'bpr-mf') grid = grid.filter((g) => ((g['epochs'] as number | undefined) ?? BPRMF_DEFAULTS.epochs) * pairs <= MAX_BPR_STEPS);
     let best: { params: Record<string, unknown>; score: number; row: EvalResult } | null = null;
     for (const params of grid) {
       const model = makeModel(key, params, args.seed);
