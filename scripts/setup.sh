@@ -22,6 +22,10 @@ else
   log "node_modules up to date"
 fi
 
+# patches/: fixes to dependencies (kafkajs 2.2.4 groups produced messages in O(n^2))
+log "patch-package"
+npx patch-package --error-on-fail >/dev/null
+
 if [ "${SEQREC_SKIP_NATIVE_TF:-0}" != 1 ]; then
   log "native TensorFlow for @tensorflow/tfjs-node"
   bash scripts/tfjs-native.sh

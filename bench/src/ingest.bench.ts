@@ -102,10 +102,13 @@ async function main(): Promise<void> {
   const svcEnv = {
     KAFKA_BROKERS: brokers.join(','), KAFKA_NAMESPACE: ns, REDIS_URL: redisUrl, REDIS_PREFIX: ns,
     SEQUENCE_LENGTH: String(WINDOW), LOG_LEVEL: 'warn', KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
-    // BENCH_CPU_PROF=1: V8 CPU profiles of both services in bench/profiles (scripts/cpuprofile-top.mjs reads them)
-    ...(process.env.BENCH_CPU_PROF === '1' ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(__dirname, '..', 'profiles')}` } : {}),
   };
-  const services: RunningService[] = await Promise.all([startService('ingester', svcEnv), startService('sequence-builder', svcEnv)]);
+  // BENCH_CPU_PROF=1: V8 CPU profiles of both services in bench/profiles (scripts/cpuprofile-top.mjs reads them)
+  const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, '..', 'profiles')}`] : [];
+  const services: RunningService[] = await Promise.all([
+    startService('ingester', svcEnv, 30_000, nodeArgs),
+    startService('sequence-builder', svcEnv, 30_000, nodeArgs),
+  ]);
   const [ingester, builder] = services as [RunningService, RunningService];
   const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
   await redis.connect();

@@ -100,7 +100,9 @@ export class KafkaBus implements Bus {
   async publish(messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
-    await this.producer.sendBatch({ topicMessages: this.toTopicMessages(messages), acks: -1, compression: this.compression() });
+    for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
+      await this.producer.sendBatch({ topicMessages: this.toTopicMessages(chunk), acks: -1, compression: this.compression() });
+    }
   }
 
   /** The broker-side name of a topic or group. */
@@ -286,8 +288,8 @@ class KafkaSubscription {
       if (this.txProducer) {
         const tx = await this.txProducer.transaction();
         try {
-          if (staged.length > 0) {
-            await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(staged), compression: this.bus.compression() });
+          for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
+            await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
           }
           await tx.sendOffsets({ consumerGroupId: this.bus.physical(this.options.groupId), topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
           await tx.commit();
@@ -303,6 +305,32 @@ class KafkaSubscription {
       await heartbeat();
     }
   }
+}
+
+/**
+ * Upper bound of the payload bytes sent in one produce request. kafkajs writes all of a request's
+ * messages for one partition as a single record batch, which the broker refuses above
+ * `message.max.bytes` (1 MiB by default), so large handler outputs go out in several requests.
+ */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+/** Splits messages into runs of at most `maxBytes` of keys and values (a larger single message stands alone). */
+export function chunkBySize(messages: OutboundMessage[], maxBytes: number): OutboundMessage[][] {
+  const out: OutboundMessage[][] = [];
+  let current: OutboundMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const bytes = (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length) + (m.key?.length ?? 0) + 32;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {

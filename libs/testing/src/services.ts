@@ -18,16 +18,22 @@ export interface RunningService {
 let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
 /** Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200. */
-export async function startService(app: string, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<RunningService> {
+export async function startService(
+  app: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+  /** Extra `node` flags, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs: string[] = [],
+): Promise<RunningService> {
   const port = nextPort++;
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${app}-${port}.log`));
-  const proc = spawn(process.execPath, [join(ROOT, 'apps', app, 'dist', 'main.js')], {
+  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', app, 'dist', 'main.js')], {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stdout!.pipe(log);
-  proc.stderr!.pipe(log);
+  proc.stdout!.pipe(log, { end: false });
+  proc.stderr!.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + readyTimeoutMs;

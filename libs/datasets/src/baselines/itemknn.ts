@@ -8,12 +8,14 @@ export interface ItemKnnOptions {
   shrink: number;
   /**
    * Weight of a history item is `decay ** (distance from the end)` (the last item has weight 1).
-   * 1 (default) is classic, order-blind item-KNN; below 1 leans on recent items.
+   * 1 is classic, order-blind item-KNN; below 1 leans on recent items. Default 0.5, the best of
+   * {1, 0.9, 0.7, 0.5} on the validation cases of ML-1M (NDCG@10 0.097 vs 0.032 at 1) and tied
+   * best on S3-Rec Beauty (0.053 vs 0.047).
    */
   decay: number;
 }
 
-export const ITEMKNN_DEFAULTS: Readonly<ItemKnnOptions> = Object.freeze({ neighbours: 200, shrink: 10, decay: 1 });
+export const ITEMKNN_DEFAULTS: Readonly<ItemKnnOptions> = Object.freeze({ neighbours: 200, shrink: 10, decay: 0.5 });
 
 /**
  * Item-based collaborative filtering (Sarwar et al. 2001; Deshpande & Karypis 2004) over

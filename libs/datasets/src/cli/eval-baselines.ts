@@ -43,7 +43,8 @@ const GRIDS: Record<ModelKey, Record<string, unknown>[]> = {
     { neighbours: 200, shrink: 10, decay: 1 },
     { neighbours: 200, shrink: 10, decay: 0.9 },
     { neighbours: 200, shrink: 10, decay: 0.7 },
-    { neighbours: 200, shrink: 100, decay: 0.9 },
+    { neighbours: 200, shrink: 10, decay: 0.5 },
+    { neighbours: 200, shrink: 100, decay: 0.7 },
   ],
   cooc: [
     { window: 1, lastN: 1 },
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
     name = ds.name;
     tunePhase = { train: split.train, cases: split.valid, numItems: ds.numItems };
     testPhase = { train: trainingSequences(split, 'test'), cases: split.test, numItems: ds.numItems };
-    stats = { ...datasetStats(ds), validCases: split.valid.length, testCases: split.test.length, minLength: args.minLength };
+    stats = { ...datasetStats(ds), validCases: split.valid.length, testCases: split.test.length, splitMinLength: args.minLength };
   }
   const loadMs = performance.now() - t0;
   log(`${name}: loaded in ${(loadMs / 1000).toFixed(2)} s ${JSON.stringify(stats)}`);

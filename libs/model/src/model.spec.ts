@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { LeaveOneOutSplit } from '@seqrec/datasets';
+import { initBackend } from './backend';
+import { nextItemBatch, leftPad } from './batches';
+import { resolveConfig, type EncoderConfigInput, type RnnConfig } from './config';
+import { createEncoder, type LayersSequenceEncoder } from './encoder';
+import { evaluateLocal } from './evaluate-local';
+import { loadModel, saveModel } from './io';
+import { CausalSelfAttention } from './layers/attention';
+import { LayerNorm } from './layers/layer-norm';
+import { copySlice, segmentSumRows } from './kernels';
+import { fullSoftmaxCrossEntropy, softmaxCrossEntropy } from './ops';
+import { markovSplit, popularity } from './testing';
+import { tf } from './tf';
+import { trainModel, type TrainOptions } from './train';
+
+// Unit tests run on the pure-JS backend unless SEQREC_TF_BACKEND says otherwise (wasm.spec.ts
+// checks the WASM-specific paths against it).
+before(async () => {
+  await initBackend('cpu');
+});
+
+const N = 40;
+const split: LeaveOneOutSplit = markovSplit({ numItems: N, users: 160, minLen: 12, maxLen: 20, seed: 3 });
+
+const small = (kind: EncoderConfigInput['kind'], extra: Partial<EncoderConfigInput> = {}): EncoderConfigInput =>
+  ({ kind, numItems: N, dim: 16, maxLen: 20, blocks: 1, heads: 2, dropout: 0.1, seed: 1, ...extra }) as EncoderConfigInput;
+
+const fit = (enc: LayersSequenceEncoder, o: Partial<TrainOptions> = {}) =>
+  trainModel(enc, split, { epochs: 6, batchSize: 32, lr: 0.01, ...o });
+
+function sameArray(a: ArrayLike<number>, b: ArrayLike<number>, tol = 0): void {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (Math.abs(a[i]! - b[i]!) > tol) assert.fail(`index ${i}: ${a[i]} vs ${b[i]} (tolerance ${tol})`);
+  }
+}
+
+describe('models learn a Markov chain far above popularity', () => {
+  let popHr = 0;
+  before(async () => {
+    popHr = (await evaluateLocal(popularity(split), split.test)).hr;
+    assert.ok(popHr < 0.45, `popularity HR@10 ${popHr} should be low on this data`);
+  });
+
+  for (const [kind, o, extra] of [
+    ['sasrec', {}, {}],
+    ['gru4rec', { lr: 0.02, epochs: 8 }, {}],
+    ['lstm', { lr: 0.02, epochs: 8 }, {}],
+    ['item2vec', { epochs: 4, batchSize: 256, lr: 0.05 }, { decay: 0.3, subsample: 0, window: 1 }],
+  ] as const) {
+    it(`${kind}`, async () => {
+      const enc = createEncoder(small(kind, extra));
+      try {
+        const report = await fit(enc, o);
+        const m = await evaluateLocal(enc, split.test);
+        assert.ok(m.hr > Math.max(0.6, 2 * popHr), `${kind} HR@10 ${m.hr.toFixed(3)} vs popularity ${popHr.toFixed(3)}`);
+        assert.ok(report.epochs[report.epochs.length - 1]!.loss < report.epochs[0]!.loss, 'loss decreases');
+        assert.equal(report.numTensors.after, report.numTensors.before, 'no tensor leaks');
+      } finally {
+        enc.dispose();
+      }
+    });
+  }
+
+  for (const loss of ['bce', 'sampled-softmax'] as const) {
+    it(`sasrec with ${loss} trains`, async () => {
+      const enc = createEncoder(small('sasrec'));
+      try {
+        const report = await fit(enc, { loss, epochs: 3, negatives: loss === 'bce' ? 2 : 16 });
+        assert.equal(report.loss, loss);
+        assert.ok(report.epochs.every((e) => Number.isFinite(e.loss)));
+        assert.ok(report.epochs[2]!.loss < report.epochs[0]!.loss);
+        assert.equal(report.numTensors.after, report.numTensors.before);
+      } finally {
+        enc.dispose();
+      }
+    });
+  }
+});
+
+describe('SASRec attention', () => {
+  it('is causal: changing a later position leaves earlier outputs unchanged', () => {
+    const enc = createEncoder(small('sasrec', { blocks: 2 }));
+    try {
+      const a = Int32Array.from([0, 0, 3, 7, 9, 11, 2, 5]);
+      const b = a.slice();
+      b[5] = 30;
+      const h = tf.tidy(() => enc.hiddenStates(tf.tensor2d([Array.from(a), Array.from(b)], [2, 8], 'int32'), null, false));
+      const v = h.arraySync() as number[][][];
+      h.dispose();
+      for (let t = 0; t < 5; t++) sameArray(v[0]![t]!, v[1]![t]!, 1e-6);
+      for (let t = 5; t < 8; t++) {
+        assert.ok(v[0]![t]!.some((x, j) => Math.abs(x - v[1]![t]![j]!) > 1e-4), `position ${t} should change`);
+      }
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('gives the same user vector whatever the batch padding width', () => {
+    const enc = createEncoder(small('sasrec'));
+    try {
+      const h = Int32Array.from([4, 8, 15]);
+      const alone = enc.encode([h]);
+      const padded = enc.encode([h, Int32Array.from({ length: 20 }, (_, i) => 1 + (i % N))]);
+      sameArray(alone.dataSync(), padded.slice([0, 0], [1, 16]).dataSync(), 1e-5);
+      tf.dispose([alone, padded]);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('shape errors print both shapes', () => {
+    const ln = new LayerNorm({ name: 'ln_test' });
+    ln.apply(tf.input({ shape: [null, 4] }));
+    const x = tf.zeros([2, 3, 5]);
+    assert.throws(() => ln.apply(x), /\[2, 3, 5\].*\[4\]/);
+    const att = new CausalSelfAttention({ name: 'att_test', dim: 8, heads: 2 });
+    assert.throws(
+      () => att.apply([tf.input({ shape: [null, 6] }), tf.input({ shape: [null] })]),
+      /\[null, null, 6\].*\[null, null\]/,
+    );
+    att.apply([tf.input({ shape: [null, 8] }), tf.input({ shape: [null] })]);
+    const bad = [tf.zeros([2, 3, 8]), tf.zeros([2, 4])];
+    assert.throws(() => att.apply(bad), /\[2, 3, 8\].*\[2, 4\]/);
+    assert.throws(() => new CausalSelfAttention({ dim: 8, heads: 3 }), /heads \(3\) must divide dim \(8\)/);
+    tf.dispose([x, ...bad]);
+  });
+});
+
+describe('serialisation', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seqrec-model-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const kind of ['sasrec', 'gru4rec', 'lstm', 'item2vec'] as const) {
+    it(`${kind}: save → load scores identically`, async () => {
+      const typed = kind !== 'item2vec';
+      const data = typed ? markovSplit({ numItems: N, users: 40, minLen: 8, maxLen: 12, numTypes: 3, seed: 9 }) : split;
+      const enc = createEncoder(small(kind, typed ? { numTypes: 3 } : {}));
+      await trainModel(enc, data, { epochs: 1, batchSize: 16, lr: 0.01, maxBatchesPerEpoch: 2 });
+      const hist = data.test.slice(0, 8).map((c) => c.history);
+      const withTypes = typed ? data.test.slice(0, 8).map((c) => c.historyTypes!) : undefined;
+      const before = await enc.scoreBatch(hist, withTypes);
+      await saveModel(enc, join(dir, kind), { dataset: 'markov' });
+      const loaded = await loadModel(join(dir, kind));
+      try {
+        assert.deepEqual(loaded.config, enc.config);
+        sameArray(await loaded.scoreBatch(hist, withTypes), before);
+      } finally {
+        enc.dispose();
+        loaded.dispose();
+      }
+    });
+  }
+});
+
+describe('training loop', () => {
+  it('keeps the tensor count stable across epochs, stops early and restores the best weights', async () => {
+    const enc = createEncoder(small('gru4rec'));
+    const counts: number[] = [];
+    const scoresAt: Float32Array[] = [];
+    const probe = split.test.slice(0, 5).map((c) => c.history);
+    const fake = [0.5, 0.6, 0.55, 0.52, 0.51, 0.5];
+    try {
+      const report = await fit(enc, {
+        epochs: 6,
+        maxBatchesPerEpoch: 2,
+        patience: 2,
+        validate: async (epoch) => {
+          counts.push(tf.memory().numTensors);
+          scoresAt.push(await enc.scoreBatch(probe));
+          return { ndcg10: fake[epoch - 1]! };
+        },
+      });
+      assert.equal(report.bestEpoch, 2);
+      assert.equal(report.bestNdcg10, 0.6);
+      assert.ok(report.stoppedEarly);
+      assert.ok(report.restoredBest);
+      assert.equal(report.epochs.length, 4);
+      assert.ok(counts.every((c) => c === counts[0]), `tensor counts per epoch: ${counts.join(', ')}`);
+      assert.equal(report.numTensors.after, report.numTensors.before);
+      sameArray(await enc.scoreBatch(probe), scoresAt[1]!);
+      for (const e of report.epochs) assert.ok(e.seconds > 0 && e.sequencesPerSecond > 0 && e.examples > 0);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('reports progress with an ETA', async () => {
+    const enc = createEncoder(small('sasrec'));
+    const seen: number[] = [];
+    try {
+      await fit(enc, {
+        epochs: 2,
+        maxBatchesPerEpoch: 3,
+        progressEvery: 1,
+        onProgress: (p) => {
+          assert.ok(p.etaSeconds >= 0 && Number.isFinite(p.loss));
+          seen.push(p.batch);
+        },
+      });
+      assert.deepEqual(seen, [1, 2, 3, 1, 2, 3]);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('trains with event types and uses them', async () => {
+    const typed = markovSplit({ numItems: N, users: 40, minLen: 8, maxLen: 12, numTypes: 4, seed: 5 });
+    const enc = createEncoder(small('sasrec', { numTypes: 4 }));
+    try {
+      const report = await trainModel(enc, typed, { epochs: 1, batchSize: 16, lr: 0.01 });
+      assert.ok(Number.isFinite(report.epochs[0]!.loss));
+      const h = [typed.test[0]!.history];
+      const a = await enc.scoreBatch(h, [typed.test[0]!.historyTypes!]);
+      const b = await enc.scoreBatch(h, [typed.test[0]!.historyTypes!.map((t) => (t + 1) % 4)]);
+      assert.ok(a.some((x, i) => Math.abs(x - b[i]!) > 1e-5));
+      await assert.rejects(enc.scoreBatch(h), /needs event types/);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('rejects bad options', async () => {
+    const enc = createEncoder(small('sasrec'));
+    try {
+      await assert.rejects(trainModel(enc, split, { epochs: 1, batchSize: 0, lr: 0.1 }), /batchSize/);
+      await assert.rejects(trainModel(enc, split, { epochs: 1, batchSize: 8, lr: 0.1, maxLen: 99 }), /maxLen 99/);
+    } finally {
+      enc.dispose();
+    }
+  });
+});
+
+describe('serving helpers', () => {
+  it('topK and scoreItems agree with scoreBatch, exclude items and never return padding', async () => {
+    const enc = createEncoder(small('sasrec'));
+    try {
+      const hs = split.test.slice(0, 3).map((c) => c.history);
+      const before = tf.memory().numTensors;
+      const all = await enc.scoreBatch(hs);
+      const top = await enc.topK(hs, 5, { exclude: [Int32Array.from([1, 2, 3])], excludeHistory: true });
+      const cands = hs.map((_, i) => Int32Array.from([i + 1, 7, 9, 11].slice(0, 2 + i)));
+      const picked = await enc.scoreItems(hs, cands);
+      enc.invalidate();
+      assert.equal(tf.memory().numTensors, before, 'serving leaves no tensors behind');
+      top.forEach((t, i) => {
+        assert.equal(t.items.length, 5);
+        const row = all.subarray(i * (N + 1), (i + 1) * (N + 1));
+        const banned = new Set([0, ...hs[i]!, ...(i === 0 ? [1, 2, 3] : [])]);
+        const expected = Array.from(row.keys())
+          .filter((it) => !banned.has(it))
+          .sort((a, b) => row[b]! - row[a]!)
+          .slice(0, 5);
+        assert.deepEqual(Array.from(t.items), expected);
+        sameArray(t.scores, expected.map((it) => row[it]!), 1e-5);
+        sameArray(picked[i]!, Array.from(cands[i]!, (it) => row[it]!), 1e-5);
+      });
+    } finally {
+      enc.dispose();
+    }
+  });
+});
+
+describe('ops and kernels', () => {
+  it('fused full-softmax cross-entropy matches the plain formula, value and gradients', () => {
+    tf.tidy(() => {
+      const h = tf.randomNormal([7, 5], 0, 1, 'float32', 1) as tf.Tensor2D;
+      const table = tf.randomNormal([11, 5], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const labels = tf.tensor1d([0, 3, 10, 2, 2, 5, 9], 'int32');
+      const ref = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 11), tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)) as tf.Scalar;
+      const { value: v1, grads: g1 } = tf.valueAndGrads(ref)([h, table]);
+      const { value: v2, grads: g2 } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+        fullSoftmaxCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, labels),
+      )([h, table]);
+      const { value: v3, grads: g3 } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+        softmaxCrossEntropy(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), labels),
+      )([h, table]);
+      sameArray(v2.dataSync(), v1.dataSync(), 1e-5);
+      sameArray(v3.dataSync(), v1.dataSync(), 1e-5);
+      for (let i = 0; i < 2; i++) {
+        sameArray(g2[i]!.dataSync(), g1[i]!.dataSync(), 1e-5);
+        sameArray(g3[i]!.dataSync(), g1[i]!.dataSync(), 1e-5);
+      }
+    });
+  });
+
+  it('copySlice and segmentSumRows match naive versions', () => {
+    const shape = [3, 4, 5];
+    const x = Float32Array.from({ length: 60 }, (_, i) => i);
+    const cases: [number[], number[]][] = [
+      [[1, 0, 0], [2, 4, 5]],
+      [[0, 1, 2], [3, 2, 3]],
+      [[0, 0, 4], [3, 4, 1]],
+      [[2, 3, 0], [1, 1, 5]],
+    ];
+    for (const [begin, size] of cases) {
+      const out = new Float32Array(size.reduce((a, d) => a * d, 1));
+      copySlice(x, shape, begin, size, out);
+      const naive: number[] = [];
+      for (let i = 0; i < size[0]!; i++)
+        for (let j = 0; j < size[1]!; j++)
+          for (let k = 0; k < size[2]!; k++) naive.push(x[(begin[0]! + i) * 20 + (begin[1]! + j) * 5 + begin[2]! + k]!);
+      assert.deepEqual(Array.from(out), naive, `slice ${begin} ${size}`);
+    }
+    const out = new Float32Array(4 * 2);
+    segmentSumRows(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), Int32Array.from([3, 0, 3, -1]), 4, out);
+    assert.deepEqual(Array.from(out), [3, 4, 0, 0, 0, 0, 1 + 5, 2 + 6]);
+  });
+
+  it('the replacement kernels agree with tf ops on this backend', () => {
+    tf.tidy(() => {
+      const x = tf.tensor3d(Float32Array.from({ length: 60 }, (_, i) => i), [3, 4, 5]);
+      const parts = tf.unstack(x, 1);
+      assert.deepEqual(parts[2]!.arraySync(), (x.arraySync() as number[][][]).map((r) => r[2]));
+      const [a, b] = tf.split(x, [2, 3], 2);
+      assert.deepEqual(tf.concat([a!, b!], 2).arraySync(), x.arraySync());
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([0, 2, 0], 'int32'))))(tf.ones([4, 2]));
+      assert.deepEqual(g.arraySync(), [[2, 2], [0, 0], [1, 1], [0, 0]]);
+    });
+  });
+
+  it('batches are left-padded with the most recent items last', () => {
+    const p = leftPad([Int32Array.from([1, 2, 3, 4]), Int32Array.from([5])], 3);
+    assert.deepEqual(Array.from(p.ids), [2, 3, 4, 0, 0, 5]);
+    const b = nextItemBatch([Int32Array.from([1, 2, 3]), Int32Array.from([4, 5, 6, 7, 8])], 3);
+    assert.equal(b.len, 3);
+    assert.deepEqual(Array.from(b.ids), [0, 1, 2, 5, 6, 7]);
+    assert.deepEqual(Array.from(b.targets), [0, 2, 3, 6, 7, 8]);
+    assert.deepEqual(Array.from(b.positions), [1, 2, 3, 4, 5]);
+  });
+
+  it('configs are validated', () => {
+    assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 0 }), /numItems/);
+    assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, dim: 10, heads: 3 }), /heads \(3\) must divide dim \(10\)/);
+    assert.throws(() => resolveConfig({ kind: 'item2vec', numItems: 5, numTypes: 2 }), /no event types/);
+    assert.equal((resolveConfig({ kind: 'gru4rec', numItems: 5 }) as RnnConfig).units, 50);
+  });
+});
