@@ -7,11 +7,15 @@ import { EventIngestor } from './event-ingestor';
 import { INGEST_METRICS } from './ingest.constants';
 import { countOutcomes, type IngestMetrics } from './ingest.metrics';
 
-const EXTRAS: BusHandlerExtras = { group: GROUPS.INGESTER, transactional: true };
+// Decorator arguments are fixed at load time, so this reads the raw variable; ingestEnv validates
+// the same variable at start-up (a bad value stops the service before this matters).
+const EXTRAS: BusHandlerExtras = { group: GROUPS.INGESTER, transactional: process.env.INGEST_EXACTLY_ONCE !== 'false' };
 
 /**
- * Consumes the raw clickstream. Accepted events and dead letters are published in the same
- * transaction that commits the raw offsets: a crash re-runs the batch and publishes nothing twice.
+ * Consumes the raw clickstream. With INGEST_EXACTLY_ONCE (default) accepted events and dead letters
+ * are published in the same transaction that commits the raw offsets: a crash re-runs the batch and
+ * publishes nothing twice. Without it, a crash between publishing and committing republishes that
+ * batch (at-least-once) in exchange for lower latency.
  */
 @Controller()
 export class RawEventsConsumer {

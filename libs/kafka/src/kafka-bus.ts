@@ -31,7 +31,7 @@ export interface KafkaBusOptions {
   sasl?: SASLOptions;
   /** Connection/request retry policy; tests use short ones. */
   retry?: KafkaConfig['retry'];
-  /** Partitions processed concurrently by a non-transactional subscription. */
+  /** Partitions whose batches are handled concurrently (transactional ones then share transactions). Default 3. */
   partitionsConsumedConcurrently?: number;
   /** Compression of produced batches. Default none: on small CPUs it costs more than it saves. */
   compression?: 'none' | 'gzip';
@@ -192,9 +192,22 @@ export class KafkaBus implements Bus {
   }
 }
 
+interface PendingCommit {
+  staged: OutboundMessage[];
+  /** Physical topic name. */
+  topic: string;
+  partition: number;
+  /** Next offset to consume. */
+  offset: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 class KafkaSubscription {
   private readonly consumer: Consumer;
   private txProducer: Producer | undefined;
+  private readonly pending: PendingCommit[] = [];
+  private committing = false;
   private crashed = false;
   private running = false;
 
@@ -210,7 +223,7 @@ class KafkaSubscription {
       allowAutoTopicCreation: true,
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: Number(process.env.KAFKA_FETCH_MAX_WAIT_MS ?? 50),
       readUncommitted: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
@@ -231,6 +244,10 @@ class KafkaSubscription {
       this.txProducer = this.kafka.producer({
         transactionalId: `${this.bus.physical(this.options.groupId)}-${this.bus.instanceId}`,
         idempotent: true,
+        // The broker writes a transaction's markers after EndTxn returns; adding the same partitions
+        // to the next transaction meanwhile answers CONCURRENT_TRANSACTIONS, which is retried. With
+        // kafkajs' 100 ms default back-off that added ~100 ms to every event; the Java client waits 20.
+        retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 20 },
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
       });
@@ -244,7 +261,7 @@ class KafkaSubscription {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.transactional ? 1 : (this.busOptions.partitionsConsumedConcurrently ?? 1),
+      partitionsConsumedConcurrently: this.busOptions.partitionsConsumedConcurrently ?? 3,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
@@ -254,6 +271,60 @@ class KafkaSubscription {
     this.running = false;
     await this.consumer.disconnect();
     await this.txProducer?.disconnect();
+  }
+
+  /**
+   * Group commit: batches of several partitions, handled concurrently, share one transaction. The
+   * first finished batch starts a transaction; batches finishing meanwhile queue and go together in
+   * the next one. Each caller resolves once its messages and offsets are committed.
+   */
+  private commitInTransaction(item: Omit<PendingCommit, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ...item, resolve, reject });
+      void this.drainCommits();
+    });
+  }
+
+  private async drainCommits(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0);
+        try {
+          await this.runTransaction(group);
+          for (const g of group) g.resolve();
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async runTransaction(group: PendingCommit[]): Promise<void> {
+    const tx = await this.txProducer!.transaction();
+    try {
+      const staged = group.flatMap((g) => g.staged);
+      for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
+        await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
+      }
+      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const g of group) {
+        let list = byTopic.get(g.topic);
+        if (!list) byTopic.set(g.topic, (list = []));
+        list.push({ partition: g.partition, offset: g.offset });
+      }
+      await tx.sendOffsets({
+        consumerGroupId: this.bus.physical(this.options.groupId),
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -286,17 +357,7 @@ class KafkaSubscription {
       const next = (BigInt(last) + 1n).toString();
       const offsets = [{ topic: batch.topic, partition: batch.partition, offset: next }];
       if (this.txProducer) {
-        const tx = await this.txProducer.transaction();
-        try {
-          for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
-            await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
-          }
-          await tx.sendOffsets({ consumerGroupId: this.bus.physical(this.options.groupId), topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-          await tx.commit();
-        } catch (err) {
-          await tx.abort().catch(() => undefined);
-          throw err;
-        }
+        await this.commitInTransaction({ staged, topic: batch.topic, partition: batch.partition, offset: next });
       } else {
         if (staged.length > 0) await this.bus.publish(staged);
         await this.consumer.commitOffsets(offsets);

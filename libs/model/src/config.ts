@@ -57,6 +57,12 @@ export interface Item2VecConfig extends BaseConfig {
   decay: number;
   /** `cosine` scores with L2-normalised item (and history) vectors; `dot` with raw ones. */
   similarity: 'dot' | 'cosine';
+  /**
+   * Which vectors candidates are scored with: `context` (SGNS output vectors: u_in · v_out
+   * approximates co-occurrence, i.e. what comes next) or `input` (u_in · v_in: items that share
+   * contexts, i.e. substitutes — the classic item2vec "similar items").
+   */
+  scoreWith: 'context' | 'input';
   /** Maximum skip-gram window (each centre draws its window from 1..window, as word2vec). */
   window: number;
   /** Negatives per positive pair, drawn from unigram^0.75. */
@@ -113,6 +119,7 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
         ...base,
         decay: input.decay ?? 0.9,
         similarity: input.similarity ?? 'cosine',
+        scoreWith: input.scoreWith ?? 'context',
         window: input.window ?? 5,
         negatives: input.negatives ?? 5,
         subsample: input.subsample ?? 1e-3,
@@ -151,6 +158,9 @@ export function validateConfig(cfg: EncoderConfig): void {
       if (!(cfg.decay > 0 && cfg.decay <= 1)) throw new RangeError(`decay must be in (0, 1], got ${cfg.decay}`);
       if (cfg.similarity !== 'dot' && cfg.similarity !== 'cosine') {
         throw new RangeError(`similarity must be dot|cosine, got ${String(cfg.similarity)}`);
+      }
+      if (cfg.scoreWith !== 'context' && cfg.scoreWith !== 'input') {
+        throw new RangeError(`scoreWith must be context|input, got ${String(cfg.scoreWith)}`);
       }
       posInt('window', cfg.window);
       posInt('negatives', cfg.negatives);

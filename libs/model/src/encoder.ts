@@ -11,13 +11,15 @@ import { resolveConfig } from './config';
 import { CausalSelfAttention, FeedForward } from './layers/attention';
 import { ApplyMask, ItemEmbedding, PaddingMask } from './layers/item-embedding';
 import { LayerNorm } from './layers/layer-norm';
-import { RecencyPool } from './layers/pooling';
+import { ItemTable, RecencyPool } from './layers/pooling';
 import { Projection, Recurrent } from './layers/recurrent';
 import { mm } from './ops';
 import { tf } from './tf';
 
-/** Name of the embedding layer in every model; it owns the item table. */
+/** Name of the embedding layer in every model; it owns the (input) item table. */
 export const ITEM_EMBEDDING_LAYER = 'item_embedding';
+/** Name of item2vec's context-vector table (present when it scores with context vectors). */
+export const CONTEXT_TABLE_LAYER = 'context_table';
 
 /** Top-k result for one history. */
 export interface TopK {
@@ -48,8 +50,10 @@ export interface SequenceEncoder extends Recommender {
   encodeIds(ids: Tensor2D, types: Tensor2D | null): Tensor2D;
   /** User vectors [B, d] for raw histories (most recent maxLen items used). Caller disposes. */
   encode(histories: readonly Int32Array[], types?: readonly Uint8Array[]): Tensor2D;
-  /** The live item table [N + 1, d]. Do not dispose. */
+  /** The live item table [N + 1, d] candidates are scored with. Do not dispose. */
   itemTable(): Tensor2D;
+  /** The live item table [N + 1, d] histories are embedded with (the same as `itemTable` except for item2vec scoring with context vectors). */
+  inputTable(): Tensor2D;
   /** Scores of all items [B, N + 1] for raw histories; see `Recommender.scoreBatch`. */
   scoreBatch(histories: Int32Array[], types?: Uint8Array[]): Promise<Float32Array>;
   /** Best k items per history (padding and excluded items never returned). */
@@ -129,10 +133,12 @@ function buildItem2Vec(cfg: Extract<EncoderConfig, { kind: 'item2vec' }>, ids: S
     seed: cfg.seed,
   }).apply(types ? [ids, types] : ids) as SymbolicTensor;
   const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
-  return new RecencyPool({ name: 'recency_pool', decay: cfg.decay, normalize: cfg.similarity === 'cosine' }).apply([
+  const pooled = new RecencyPool({ name: 'recency_pool', decay: cfg.decay, normalize: cfg.similarity === 'cosine' }).apply([
     emb,
     mask,
   ]) as SymbolicTensor;
+  if (cfg.scoreWith === 'input') return pooled;
+  return new ItemTable({ name: CONTEXT_TABLE_LAYER, numItems: cfg.numItems, dim: cfg.dim }).apply(pooled) as SymbolicTensor;
 }
 
 /** Builds the LayersModel for a config (fresh, seeded weights). */
@@ -169,6 +175,7 @@ export class LayersSequenceEncoder implements SequenceEncoder {
   readonly name: ModelKind;
   readonly perPosition: boolean;
   private readonly embedding: ItemEmbedding;
+  private readonly scoring: ItemEmbedding | ItemTable;
   /** [d, N + 1] scoring matrix (normalised rows for cosine item2vec), built lazily. */
   private itemsT: Tensor2D | null = null;
   /** [N + 1, d] scoring rows, only when they differ from the item table (cosine). */
@@ -185,6 +192,8 @@ export class LayersSequenceEncoder implements SequenceEncoder {
     const layer = model.getLayer(ITEM_EMBEDDING_LAYER);
     if (!(layer instanceof ItemEmbedding)) throw new Error(`model has no ${ITEM_EMBEDDING_LAYER} layer of class ItemEmbedding`);
     this.embedding = layer;
+    const context = model.layers.find((l) => l.name === CONTEXT_TABLE_LAYER);
+    this.scoring = context instanceof ItemTable ? context : layer;
     const inputs = model.inputs.length;
     if (inputs !== (config.numTypes > 0 ? 2 : 1)) {
       throw new Error(`model has ${inputs} inputs but config.numTypes = ${config.numTypes}`);
@@ -228,6 +237,10 @@ export class LayersSequenceEncoder implements SequenceEncoder {
   }
 
   itemTable(): Tensor2D {
+    return this.scoring.itemTable();
+  }
+
+  inputTable(): Tensor2D {
     return this.embedding.itemTable();
   }
 

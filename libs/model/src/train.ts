@@ -179,10 +179,12 @@ function item2vecRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
   const cfg = encoder.config;
   if (cfg.kind !== 'item2vec') throw new Error(`item2vec training on a ${cfg.kind} model`);
   const tables = buildSkipGramTables(data.train, cfg.numItems, cfg.subsample);
-  const inputTable = trainableVariables(encoder)[0]!;
-  const init = tf.zeros([cfg.numItems + 1, cfg.dim]);
-  const outputTable = tf.variable(init, true);
-  init.dispose();
+  const inputTable = encoder.inputTable() as Variable;
+  // Scoring with context vectors: train the model's own table; otherwise a throw-away one.
+  const own = encoder.itemTable() !== encoder.inputTable();
+  const init = own ? null : tf.zeros([cfg.numItems + 1, cfg.dim]);
+  const outputTable = own ? (encoder.itemTable() as Variable) : tf.variable(init!, true);
+  init?.dispose();
   const order = Int32Array.from(data.train.keys());
   const k = cfg.negatives;
   const approxBatches = () => {
@@ -231,7 +233,7 @@ function item2vecRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
     if (buf.centres.length > 0 && !(o.maxBatchesPerEpoch && steps >= o.maxBatchesPerEpoch)) await step(buf.centres.length);
     return { loss: steps ? lossSum / steps : 0, sequences, examples };
   };
-  return { run, dispose: () => outputTable.dispose() };
+  return { run, dispose: () => (own ? undefined : outputTable.dispose()) };
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs';
 import { tf } from '../tf';
-import { fmtShape, inputList, shapeList, type LayerArgs, type Shape } from './common';
+import { assertPositiveInt, fmtShape, glorot, inputList, shapeList, type LayerArgs, type LayerVariable, type Shape } from './common';
 
 export interface RecencyPoolArgs extends LayerArgs {
   /** Weight of the item k steps before the most recent one is decay^k. 1 = plain mean. */
@@ -51,3 +51,71 @@ export class RecencyPool extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(RecencyPool);
+
+export interface ItemTableArgs extends LayerArgs {
+  numItems: number;
+  dim: number;
+  /** `zeros` (word2vec's choice for context vectors) or seeded Glorot-uniform. */
+  init?: 'zeros' | 'glorot';
+  seed?: number;
+}
+
+/**
+ * Holds a second item table [numItems + 1, d] (item2vec's context vectors, used for scoring) and
+ * passes its input through unchanged: being in the graph is what gets the table saved and loaded
+ * with the model.
+ */
+export class ItemTable extends tf.layers.Layer {
+  static className = 'SeqrecItemTable';
+  readonly numItems: number;
+  readonly dim: number;
+  readonly init: 'zeros' | 'glorot';
+  readonly seed: number | undefined;
+  private table: LayerVariable | null = null;
+
+  constructor(args: ItemTableArgs) {
+    super(args);
+    assertPositiveInt('ItemTable', 'numItems', args.numItems);
+    assertPositiveInt('ItemTable', 'dim', args.dim);
+    this.numItems = args.numItems;
+    this.dim = args.dim;
+    this.init = args.init ?? 'zeros';
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const s = shapeList(inputShape)[0]!;
+    if (s[s.length - 1] != null && s[s.length - 1] !== this.dim) {
+      throw new Error(`ItemTable ${this.name}: input ${fmtShape(s)} does not match table ${fmtShape([this.numItems + 1, this.dim])}`);
+    }
+    const init = this.init === 'zeros' ? tf.initializers.zeros() : glorot(this.seed, 0);
+    this.table = this.addWeight('items', [this.numItems + 1, this.dim], 'float32', init);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return shapeList(inputShape)[0]!;
+  }
+
+  /** The table [numItems + 1, d] (the live variable: do not dispose). */
+  itemTable(): Tensor2D {
+    if (!this.table) throw new Error(`ItemTable ${this.name}: not built yet`);
+    return this.table.read() as Tensor2D;
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const [x] = inputList(this.name, inputs, 1) as [Tensor];
+    return tf.clone(x);
+  }
+
+  override getConfig() {
+    return {
+      ...super.getConfig(),
+      numItems: this.numItems,
+      dim: this.dim,
+      init: this.init,
+      ...(this.seed === undefined ? {} : { seed: this.seed }),
+    };
+  }
+}
+tf.serialization.registerClass(ItemTable);
