@@ -322,6 +322,7 @@ export async function trainModel(encoder: SequenceEncoder, data: TrainData, opts
       report.restoredBest = true;
     }
   } finally {
+    encoder.invalidate();
     if (best) tf.dispose(best);
     i2v?.dispose();
     optimizer.dispose();
