@@ -13,7 +13,7 @@ import { loadModel, saveModel } from './io';
 import { CausalSelfAttention } from './layers/attention';
 import { LayerNorm } from './layers/layer-norm';
 import { copySlice, segmentSumRows } from './kernels';
-import { fullSoftmaxCrossEntropy, softmaxCrossEntropy } from './ops';
+import { dropoutMask, fullSoftmaxCrossEntropy, softmaxCrossEntropy } from './ops';
 import { markovSplit, popularity } from './testing';
 import { tf } from './tf';
 import { trainModel, type TrainOptions } from './train';
@@ -147,7 +147,8 @@ describe('serialisation', () => {
     it(`${kind}: save → load scores identically`, async () => {
       const typed = kind !== 'item2vec';
       const data = typed ? markovSplit({ numItems: N, users: 40, minLen: 8, maxLen: 12, numTypes: 3, seed: 9 }) : split;
-      const enc = createEncoder(small(kind, typed ? { numTypes: 3 } : {}));
+      // lstm: hidden width ≠ dim, so the projection layer is saved and loaded too.
+      const enc = createEncoder(small(kind, typed ? { numTypes: 3, ...(kind === 'lstm' ? { units: 24 } : {}) } : {}));
       await trainModel(enc, data, { epochs: 1, batchSize: 16, lr: 0.01, maxBatchesPerEpoch: 2 });
       const hist = data.test.slice(0, 8).map((c) => c.history);
       const withTypes = typed ? data.test.slice(0, 8).map((c) => c.historyTypes!) : undefined;
@@ -352,6 +353,20 @@ describe('ops and kernels', () => {
       const g = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([0, 2, 0], 'int32'))))(tf.ones([4, 2]));
       assert.deepEqual(g.arraySync(), [[2, 2], [0, 0], [1, 1], [0, 0]]);
     });
+  });
+
+  it('dropout masks drop the right fraction and keep the expectation', () => {
+    const m = dropoutMask(100_001, 0.2, 5);
+    let zeros = 0;
+    let sum = 0;
+    for (const v of m) {
+      if (v === 0) zeros++;
+      sum += v;
+    }
+    assert.ok(Math.abs(zeros / m.length - 0.2) < 0.01, `dropped ${zeros / m.length}`);
+    assert.ok(Math.abs(sum / m.length - 1) < 0.02, `mean ${sum / m.length}`);
+    assert.notDeepEqual(dropoutMask(64, 0.5, 1), dropoutMask(64, 0.5, 2));
+    assert.deepEqual(dropoutMask(64, 0.5, 3), dropoutMask(64, 0.5, 3));
   });
 
   it('batches are left-padded with the most recent items last', () => {

@@ -1,22 +1,21 @@
 /**
- * SASRec training speed and quality on the SASRec-preprocessed ML-1M file
- * (`user item` lines, gzip, grouped by user, chronological).
+ * Training speed and quality of a sequence model on a leave-one-out split of a dataset file
+ * (default: the SASRec-preprocessed ML-1M), evaluated with `@seqrec/datasets`' `evaluate`:
+ * full ranking over all items with seen items excluded (headline), and sampled-100 on the test set.
  *
- *   node libs/model/dist/bench/ml1m.js [--data path] [--epochs 3] [--loss softmax|bce|sampled-softmax]
+ *   node libs/model/dist/bench/ml1m.js [--data ml-1m|path] [--epochs 3] [--loss softmax|bce|sampled-softmax]
  *     [--model sasrec|gru4rec|lstm] [--maxlen 200] [--dim 50] [--blocks 2] [--heads 1] [--dropout 0.2]
- *     [--batch 128] [--lr 0.001] [--max-batches n] [--eval-users n] [--backend tensorflow|wasm|cpu]
+ *     [--batch 128] [--lr 0.001] [--negatives n] [--max-batches n] [--eval-users n] [--patience 3]
+ *     [--backend tensorflow|wasm|cpu] [--save dir]
  *
- * Prints one JSON line per epoch and a summary. Validation/test use this library's local
- * full-ranking evaluator (seen items masked) on a fixed user sample.
+ * Trains on `split.train` and selects the epoch on the validation cases (as SASRec's reference
+ * code does); prints one JSON line per epoch and a summary.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import type { EvalCase, LeaveOneOutSplit } from '@seqrec/datasets';
+import { datasetPath, evaluate, leaveOneOut, loadDataset, type EvalCase } from '@seqrec/datasets';
 import { initBackend, type BackendName } from '../backend';
 import type { ModelKind } from '../config';
 import { createEncoder } from '../encoder';
-import { evaluateLocal } from '../evaluate-local';
+import { saveModel } from '../io';
 import type { LossKind } from '../losses';
 import { Rng } from '../random';
 import { trainModel } from '../train';
@@ -26,95 +25,73 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
-/** Reads `user item` lines into per-user sequences and a leave-one-out split. */
-export function loadSasrecFile(path: string): LeaveOneOutSplit {
-  const text = gunzipSync(readFileSync(path)).toString('utf8');
-  const byUser = new Map<number, number[]>();
-  let numItems = 0;
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const sp = line.indexOf(' ');
-    const u = Number(line.slice(0, sp));
-    const it = Number(line.slice(sp + 1));
-    if (it > numItems) numItems = it;
-    let s = byUser.get(u);
-    if (!s) byUser.set(u, (s = []));
-    s.push(it);
-  }
-  const users = [...byUser.keys()].sort((a, b) => a - b);
-  const sequences = users.map((u) => Int32Array.from(byUser.get(u)!));
-  const cut = (s: Int32Array, u: number, n: number): EvalCase => ({ user: u, history: s.slice(0, n), target: s[n]! });
-  return {
-    dataset: {
-      name: 'ml-1m',
-      numItems,
-      itemIds: Array.from({ length: numItems + 1 }, (_, i) => (i ? String(i) : '')),
-      users: users.map(String),
-      sequences,
-    },
-    train: sequences.map((s) => s.slice(0, Math.max(0, s.length - 2))),
-    valid: sequences.filter((s) => s.length >= 3).map((s, u) => cut(s, u, s.length - 2)),
-    test: sequences.filter((s) => s.length >= 3).map((s, u) => cut(s, u, s.length - 1)),
-  };
-}
-
 async function main(): Promise<void> {
   const backend = await initBackend(arg('backend', 'tensorflow') as BackendName);
-  const data = arg('data', join(__dirname, '../../../../../shared/datasets/ml-1m-sasrec/ml-1m.txt.gz'));
   const t0 = performance.now();
-  const split = loadSasrecFile(data);
+  const dataset = await loadDataset(datasetPath(arg('data', 'ml-1m')));
+  const split = leaveOneOut(dataset);
   const loadSeconds = (performance.now() - t0) / 1000;
   const kind = arg('model', 'sasrec') as ModelKind;
   const maxLen = Number(arg('maxlen', '200'));
   const enc = createEncoder({
     kind: kind as 'sasrec',
-    numItems: split.dataset.numItems,
+    numItems: dataset.numItems,
     dim: Number(arg('dim', '50')),
     maxLen,
     blocks: Number(arg('blocks', '2')),
     heads: Number(arg('heads', '1')),
     dropout: Number(arg('dropout', '0.2')),
   });
-  const evalUsers = Number(arg('eval-users', '1000'));
-  const sample = (cases: EvalCase[]) => new Rng(1).shuffle(cases.slice()).slice(0, evalUsers);
+  const evalUsers = Number(arg('eval-users', '0'));
+  const sample = (cases: EvalCase[]) => (evalUsers > 0 ? new Rng(1).shuffle(cases.slice()).slice(0, evalUsers) : cases);
   const valid = sample(split.valid);
   const test = sample(split.test);
   const loss = arg('loss', 'softmax') as LossKind;
   const maxBatches = arg('max-batches', '');
+  const negatives = arg('negatives', '');
   const report = await trainModel(enc, split, {
     epochs: Number(arg('epochs', '3')),
     batchSize: Number(arg('batch', '128')),
     lr: Number(arg('lr', '0.001')),
     loss,
+    ...(negatives ? { negatives: Number(negatives) } : {}),
     ...(maxBatches ? { maxBatchesPerEpoch: Number(maxBatches) } : {}),
+    patience: Number(arg('patience', '3')),
     progressEvery: 10,
     onProgress: (p) =>
       process.stderr.write(
         `epoch ${p.epoch} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)} ${p.sequencesPerSecond.toFixed(1)} seq/s eta ${p.etaSeconds.toFixed(0)}s\n`,
       ),
     validate: async (epoch) => {
-      const m = await evaluateLocal(enc, valid);
-      console.log(JSON.stringify({ epoch, valid: m }));
-      return { ndcg10: m.ndcg };
+      const r = await evaluate(enc, valid, { dataset, split: 'valid' });
+      console.log(JSON.stringify({ epoch, valid: r.metrics }));
+      return { ndcg10: r.metrics['NDCG@10']! };
     },
-    patience: 100,
   });
   for (const e of report.epochs) console.log(JSON.stringify(e));
-  const testMetrics = await evaluateLocal(enc, test);
+  const full = await evaluate(enc, test, { dataset, split: 'test' });
+  const sampled = await evaluate(enc, test, { dataset, split: 'test', protocol: 'sampled' });
+  const pick = (m: Record<string, number>) =>
+    Object.fromEntries(['HR@10', 'NDCG@10', 'MRR', 'Recall@20'].map((k) => [k, Number(m[k]!.toFixed(4))]));
+  const save = arg('save', '');
+  if (save) await saveModel(enc, save, { dataset: dataset.name, test: full.metrics, report });
   console.log(
     JSON.stringify({
       summary: true,
       backend: backend.name,
       version: backend.version,
+      dataset: dataset.name,
       model: kind,
       loss,
       maxLen,
-      numItems: split.dataset.numItems,
+      numItems: dataset.numItems,
       users: split.train.length,
-      loadSeconds,
-      medianEpochSeconds: report.epochs.map((e) => e.seconds).sort((a, b) => a - b)[Math.floor(report.epochs.length / 2)],
-      sequencesPerSecond: report.epochs.map((e) => e.sequencesPerSecond),
-      test: testMetrics,
+      loadSeconds: Number(loadSeconds.toFixed(2)),
+      epochSeconds: report.epochs.map((e) => Number(e.seconds.toFixed(1))),
+      sequencesPerSecond: report.epochs.map((e) => Number(e.sequencesPerSecond.toFixed(1))),
+      bestEpoch: report.bestEpoch,
+      testFull: pick(full.metrics),
+      testSampled100: pick(sampled.metrics),
       evalUsers: test.length,
       numTensors: report.numTensors,
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
