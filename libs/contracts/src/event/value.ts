@@ -15,6 +15,17 @@ export const MAX_QUERY_LENGTH = 512;
 
 const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 
+/** Fields shared by the raw and the normalised event. */
+const common = {
+  eventId: Id,
+  userId: Id,
+  sessionId: Type.Optional(Id),
+  type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+  itemId: Type.Optional(Id),
+  query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
+  context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+};
+
 /**
  * A clickstream event as producers send it (raw topic or `POST /v1/events`).
  *
@@ -23,16 +34,7 @@ const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
  * moves them into `context`.
  */
 export const RawEventSchema = Type.Object(
-  {
-    eventId: Id,
-    userId: Id,
-    sessionId: Type.Optional(Id),
-    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
-    itemId: Type.Optional(Id),
-    query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
-    ts: Type.Union([Type.Number(), Type.String({ maxLength: 64 })]),
-    context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  },
+  { ...common, ts: Type.Union([Type.Number(), Type.String({ maxLength: 64 })]) },
   { additionalProperties: true, $id: 'RawEventV1' },
 );
 export type RawEvent = Static<typeof RawEventSchema>;
@@ -40,17 +42,5 @@ export type RawEvent = Static<typeof RawEventSchema>;
 /**
  * The normalised event on the events topic: `ts` is epoch ms, unknown fields live in `context`.
  */
-export const EventSchema = Type.Object(
-  {
-    eventId: Id,
-    userId: Id,
-    sessionId: Type.Optional(Id),
-    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
-    itemId: Type.Optional(Id),
-    query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
-    ts: Type.Integer({ minimum: 0 }),
-    context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  },
-  { additionalProperties: false, $id: 'EventV1' },
-);
+export const EventSchema = Type.Object({ ...common, ts: Type.Integer({ minimum: 0 }) }, { additionalProperties: false, $id: 'EventV1' });
 export type EventV1 = Static<typeof EventSchema>;

@@ -1,0 +1,17 @@
+import { bool, num, str } from '@seqrec/config';
+
+/** The scorer's variables (validated at start-up with the common ones). */
+export const scoringEnv = {
+  MODEL_STORE_DIR: str({ default: './models', desc: 'root of the filesystem model store' }),
+  MODEL_NAME: str({ default: 'sasrec', desc: 'model whose CURRENT version is served' }),
+  SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),
+  SCORER_MAX_WAIT_MS: num({ default: 1, desc: 'longest an idle scorer waits for companions of a request before scoring (0: next tick)' }),
+  SCORER_MAX_QUEUE: num({ default: 512, desc: 'requests waiting for a forward pass before new ones are shed with 429' }),
+  SCORER_MAX_CANDIDATES: num({ default: 1_000, desc: 'most candidate items per rank request' }),
+  SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
+  SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),
+  SCORER_EXCLUDE_PURCHASED: bool({ default: true, desc: 'never recommend items the user bought (in the live window)' }),
+  SCORER_API_KEYS: str({ default: '', desc: 'comma-separated API keys; when set, x-api-key or Authorization: Bearer is required' }),
+  SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
+  SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
+};
