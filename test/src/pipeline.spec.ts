@@ -9,13 +9,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { EVENT_TYPE_CODE, GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventType } from '@seqrec/contracts';
+import { GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventType } from '@seqrec/contracts';
 import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { decodeWindow } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
-import { startService, type RunningService } from '@seqrec/testing';
+import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 
 const WINDOW = 50;
 const USERS = 150;
@@ -96,16 +96,10 @@ function buildTraffic() {
   }
   for (const m of malformed) messages.splice(Math.floor(rand() * messages.length), 0, m);
 
-  // expected windows: stable sort of accepted events by second, newest WINDOW kept
-  const expected = new Map<string, Array<{ item: string | null; type: number; ts: number }>>();
-  for (const [userId, events] of perUser) {
-    const sorted = events
-      .map((e, i) => ({ ...e, i, sec: Math.floor(e.ts / 1000) }))
-      .sort((a, b) => a.sec - b.sec || a.i - b.i)
-      .slice(-WINDOW)
-      .map((e) => ({ item: e.item, type: EVENT_TYPE_CODE[e.type], ts: e.sec * 1000 }));
-    expected.set(userId, sorted);
-  }
+  const expected = expectedWindows(
+    [...perUser].flatMap(([userId, events]) => events.map((e) => ({ userId, type: e.type, ts: e.ts, ...(e.item ? { itemId: e.item } : {}) }))),
+    WINDOW,
+  );
   const acceptedCount = [...perUser.values()].reduce((s, e) => s + e.length, 0);
   return { messages, expected, malformed, dupes, acceptedCount };
 }
@@ -155,12 +149,12 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
     }
   });
 
-  async function windows(): Promise<Map<string, Array<{ item: string | null; type: number; ts: number }>>> {
+  async function windows(): Promise<Map<string, ExpectedPosition[]>> {
     const store = new RedisSequenceStore(redis, keys, { ttlMs: 0 });
     const dict = new RedisItemDictionary(redis, keys);
     const users = [...traffic.expected.keys()];
     const bufs = await store.getMany(users);
-    const out = new Map<string, Array<{ item: string | null; type: number; ts: number }>>();
+    const out = new Map<string, ExpectedPosition[]>();
     for (let u = 0; u < users.length; u++) {
       const buf = bufs[u];
       if (!buf) continue;

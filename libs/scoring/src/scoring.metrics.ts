@@ -1,0 +1,72 @@
+import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, gauge, histogram, type Counter, type Gauge, type Histogram, type Registry } from '@seqrec/metrics';
+
+export interface ScoringMetrics {
+  requestDuration: Histogram<'route' | 'status'>;
+  requests: Counter<'route' | 'status'>;
+  batchSize: Histogram<'kind'>;
+  batchDuration: Histogram<'kind'>;
+  queueDepth: Gauge;
+  shed: Counter<'reason'>;
+  fallbacks: Counter<'route' | 'reason'>;
+  modelInfo: Gauge<'model' | 'version' | 'backend'>;
+  modelAge: Gauge;
+  modelSwaps: Counter<'outcome'>;
+}
+
+/** Scorer metrics; `modelAge` is filled by a collect callback from the served model's creation time. */
+export function createScoringMetrics(registry: Registry, modelCreatedAt: () => number | null): ScoringMetrics {
+  return {
+    requestDuration: histogram(registry, {
+      name: 'seqrec_scorer_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['route', 'status'],
+      buckets: LATENCY_BUCKETS,
+    }),
+    requests: counter(registry, {
+      name: 'seqrec_scorer_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+    }),
+    batchSize: histogram(registry, {
+      name: 'seqrec_scorer_batch_size_requests',
+      help: 'Requests scored together in one forward pass, by kind (topk, rank)',
+      labelNames: ['kind'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, ...BATCH_BUCKETS.filter((b) => b > 256)],
+    }),
+    batchDuration: histogram(registry, {
+      name: 'seqrec_scorer_batch_duration_seconds',
+      help: 'Time of one forward pass (encode, score, top-k), by kind',
+      labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+    }),
+    queueDepth: gauge(registry, { name: 'seqrec_scorer_queue_depth_requests', help: 'Requests waiting for a forward pass' }),
+    shed: counter(registry, {
+      name: 'seqrec_scorer_shed_requests_total',
+      help: 'Requests refused to protect latency (queue_full: 429, no_model: 503)',
+      labelNames: ['reason'],
+    }),
+    fallbacks: counter(registry, {
+      name: 'seqrec_scorer_fallback_answers_total',
+      help: 'Answers from the popularity fallback, by route and reason (unknown_user, no_known_items, unknown_item)',
+      labelNames: ['route', 'reason'],
+    }),
+    modelInfo: gauge(registry, {
+      name: 'seqrec_scorer_model_info',
+      help: 'Constant 1 for the served model, labelled with its name, version and TF.js backend',
+      labelNames: ['model', 'version', 'backend'],
+    }),
+    modelAge: gauge(registry, {
+      name: 'seqrec_scorer_model_age_seconds',
+      help: 'Seconds since the served model version was created',
+      collect() {
+        const t = modelCreatedAt();
+        if (t !== null) this.set((Date.now() - t) / 1000);
+      },
+    }),
+    modelSwaps: counter(registry, {
+      name: 'seqrec_scorer_model_swaps_total',
+      help: 'Model loads on start, announcement or poll, by outcome (loaded, failed, unchanged)',
+      labelNames: ['outcome'],
+    }),
+  };
+}

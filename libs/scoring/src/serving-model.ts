@@ -1,0 +1,195 @@
+/**
+ * A loaded model version as the scorer serves it: the artifact plus the caches that make a request
+ * cheap (state-store item index → model index, normalised item table for similar items), with a
+ * reference count so that a hot swap never disposes a model a request is still using.
+ */
+import type { ServingArtifact } from '@seqrec/artifacts';
+import { EVENT_TYPE_CODE } from '@seqrec/contracts';
+import { tf, type Tensor2D } from '@seqrec/model';
+import type { ItemDictionary, SequenceWindow } from '@seqrec/sequence';
+
+const UNRESOLVED = -2;
+const UNKNOWN = -1;
+const PURCHASE = EVENT_TYPE_CODE.purchase;
+
+/** A user's window in model terms: known items only, oldest first. */
+export interface ModelHistory {
+  ids: Int32Array;
+  types: Uint8Array;
+  /** Model indices of the items the user bought (in the window). */
+  purchased: Int32Array;
+  /** Events of the window whose item the model does not know (dropped). */
+  dropped: number;
+}
+
+export class ServingModel {
+  readonly name: string;
+  readonly version: string;
+  readonly createdAt: number;
+  private refs = 0;
+  private retired = false;
+  private disposedFlag = false;
+  /** State-store item index → model index (-1 unknown to the model, -2 not looked up yet). */
+  private storeToModel = new Int32Array(0);
+  /** [d, N + 1] L2-normalised item vectors, transposed, for similar items (lazy). */
+  private similarT: Tensor2D | null = null;
+  private similarRows: Tensor2D | null = null;
+
+  constructor(
+    readonly artifact: ServingArtifact,
+    private readonly onDisposed: (m: ServingModel) => void = () => undefined,
+  ) {
+    this.name = artifact.manifest.model;
+    this.version = artifact.manifest.version;
+    const t = Date.parse(artifact.manifest.createdAt);
+    this.createdAt = Number.isFinite(t) ? t : Date.now();
+  }
+
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  get inUse(): number {
+    return this.refs;
+  }
+
+  acquire(): this {
+    if (this.disposedFlag) throw new Error(`model ${this.name}@${this.version} is disposed`);
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    this.refs--;
+    if (this.retired && this.refs === 0) this.dispose();
+  }
+
+  /** No new requests will use this model: dispose it as soon as the last one releases it. */
+  retire(): void {
+    this.retired = true;
+    if (this.refs === 0) this.dispose();
+  }
+
+  /** Model index of an external item id (0 when the model does not know it). */
+  indexOf(itemId: string): number {
+    return this.artifact.index.get(itemId) ?? 0;
+  }
+
+  /** Maps a state-store window to model indices; unknown items are dropped. */
+  async history(window: SequenceWindow | null, items: ItemDictionary): Promise<ModelHistory> {
+    const events = window?.events ?? [];
+    const maxStore = events.reduce((m, e) => Math.max(m, e.item), -1);
+    if (maxStore >= this.storeToModel.length) {
+      const grown = new Int32Array(Math.max(maxStore + 1, this.storeToModel.length * 2, 1024)).fill(UNRESOLVED);
+      grown.set(this.storeToModel);
+      this.storeToModel = grown;
+    }
+    let missing: number[] | null = null;
+    for (const e of events) if (e.item >= 0 && this.storeToModel[e.item] === UNRESOLVED) (missing ??= []).push(e.item);
+    if (missing) {
+      const ids = await items.idsOf(missing);
+      missing.forEach((ix, k) => {
+        const id = ids[k];
+        // An id the dictionary does not have yet is retried next time rather than cached as unknown.
+        if (id !== undefined) this.storeToModel[ix] = this.artifact.index.get(id) ?? UNKNOWN;
+      });
+    }
+    const ids: number[] = [];
+    const types: number[] = [];
+    const purchased: number[] = [];
+    let dropped = 0;
+    for (const e of events) {
+      if (e.item < 0) continue;
+      const m = this.storeToModel[e.item]!;
+      if (m <= 0) {
+        dropped++;
+        continue;
+      }
+      ids.push(m);
+      types.push(e.type);
+      if (e.type === PURCHASE) purchased.push(m);
+    }
+    return { ids: Int32Array.from(ids), types: Uint8Array.from(types), purchased: Int32Array.from(purchased), dropped };
+  }
+
+  /** Most popular items (training data), best first, skipping `exclude`. */
+  popular(k: number, exclude?: ArrayLike<number>): { items: Int32Array; scores: Float32Array } {
+    const skip = exclude && exclude.length ? new Set(Array.from(exclude)) : null;
+    const items: number[] = [];
+    const scores: number[] = [];
+    const order = this.artifact.popularOrder;
+    for (let i = 0; i < order.length && items.length < k; i++) {
+      const it = order[i]!;
+      if (skip?.has(it)) continue;
+      items.push(it);
+      scores.push(this.artifact.popularity[it]!);
+    }
+    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+  }
+
+  /** Items with the most similar vectors (cosine over the scoring item table), the item itself excluded. */
+  async similar(item: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    if (!this.similarT) {
+      const table = this.artifact.encoder.itemTable();
+      this.similarRows = tf.tidy(() => tf.div(table, tf.add(tf.norm(table, 'euclidean', 1, true), 1e-12)) as Tensor2D);
+      this.similarT = tf.tidy(() => tf.transpose(this.similarRows!) as Tensor2D);
+    }
+    const n = this.artifact.vocabulary.length;
+    const kk = Math.min(n, k + 2);
+    const top = tf.tidy(() => {
+      const q = tf.gather(this.similarRows!, tf.tensor1d([item], 'int32'));
+      return tf.topk(tf.matMul(q, this.similarT!), kk, true);
+    });
+    const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
+    top.values.dispose();
+    top.indices.dispose();
+    const items: number[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < idx.length && items.length < k; i++) {
+      if (idx[i] === 0 || idx[i] === item) continue;
+      items.push(idx[i]!);
+      scores.push(vals[i]!);
+    }
+    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+  }
+
+  /** Releases the encoder's and the caches' tensors. Idempotent. */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    this.similarT?.dispose();
+    this.similarRows?.dispose();
+    this.similarT = this.similarRows = null;
+    this.artifact.encoder.dispose();
+    this.onDisposed(this);
+  }
+}
+
+/**
+ * The one served model. `acquire` hands out the current model with a reference taken; `swap`
+ * installs a new one atomically and retires the old one, which is disposed when its last request
+ * releases it.
+ */
+export class ModelSlot {
+  private current: ServingModel | null = null;
+
+  get model(): ServingModel | null {
+    return this.current;
+  }
+
+  acquire(): ServingModel | null {
+    return this.current ? this.current.acquire() : null;
+  }
+
+  swap(next: ServingModel): ServingModel | null {
+    const old = this.current;
+    this.current = next;
+    old?.retire();
+    return old;
+  }
+
+  close(): void {
+    this.current?.retire();
+    this.current = null;
+  }
+}
