@@ -16,11 +16,10 @@ const F = 'namespace=~"$namespace", instance=~"$instance"';
 const RI = '$__rate_interval';
 
 const PENDING = {
-  http: 'seqrec_platform_http_requests_total / _request_duration_seconds: HTTP metrics in nest-platform (not exported yet)',
-  lag: 'seqrec_kafka_consumer_lag_messages: consumer lag per group and partition (not exported yet)',
-  model: 'seqrec_scorer_model_info / seqrec_scorer_model_age_seconds: the scorer issue',
-  training: 'seqrec_trainer_*: the trainer issue',
-  backend: 'seqrec_model_backend_info: TensorFlow backend in use, exported once the model code runs in a service',
+  http: 'seqrec_platform_http_requests_total: HTTP metrics of every service in nest-platform (proposed, not exported yet)',
+  lag: 'seqrec_kafka_consumer_lag_messages: consumer lag per group and partition (proposed, not exported yet)',
+  scorer: 'seqrec_scorer_*: scorer metrics (scorer issue in progress; the live test does not drive scorer traffic yet)',
+  training: 'seqrec_trainer_*: training run metrics (trainer issue, names proposed)',
 };
 
 const q = (expr, legendFormat = '__auto', extra = {}) => ({ expr, legendFormat, ...extra });
@@ -36,8 +35,12 @@ function ts(title, description, targets, unit = 'short', opts = {}) {
   return { type: 'timeseries', title, description, targets, unit, ...opts };
 }
 
+// The metrics' `service` label: the sequence-builder registers as `sequence_builder`.
+const SERVICE_LABEL = { 'sequence-builder': 'sequence_builder' };
+const serviceLabel = (service) => SERVICE_LABEL[service] ?? service;
+
 function processPanels(service) {
-  const f = `${F}, service="${service}"`;
+  const f = `${F}, service="${serviceLabel(service)}"`;
   return [
     { row: `Process: ${service}` },
     ts('CPU', 'CPU seconds per second, per instance (1 = one core).', [q(`sum by (instance) (rate(process_cpu_seconds_total{${f}}[${RI}]))`, '{{instance}}')], 'short'),
@@ -50,7 +53,7 @@ function processPanels(service) {
 }
 
 function variables(service) {
-  const sel = service ? `{namespace=~"$namespace", service="${service}"}` : '{namespace=~"$namespace"}';
+  const sel = service ? `{namespace=~"$namespace", service="${serviceLabel(service)}"}` : '{namespace=~"$namespace"}';
   const queryVar = (name, label, query) => ({
     name,
     label,
@@ -167,7 +170,7 @@ const builderPanels = [
   ts('Batch size', 'Events per consumed batch.', quantiles('seqrec_sequence_builder_batch_size_events'), 'short'),
   { row: 'Kafka' },
   ts('Batches per second', 'Consumed batches applied per second.', [q(`sum by (instance) (rate(seqrec_sequence_builder_apply_duration_seconds_count{${F}}[${RI}]))`, '{{instance}}')], 'ops'),
-  ts('Consumer lag by partition', 'Messages between the group\'s committed offset and the end of each partition.', [q(`sum by (topic, partition) (seqrec_kafka_consumer_lag_messages{${F}, service="sequence-builder"})`, '{{topic}}/{{partition}}')], 'short', { pending: PENDING.lag }),
+  ts('Consumer lag by partition', 'Messages between the group\'s committed offset and the end of each partition.', [q(`sum by (topic, partition) (seqrec_kafka_consumer_lag_messages{${F}, service="sequence_builder"})`, '{{topic}}/{{partition}}')], 'short', { pending: PENDING.lag }),
   ...processPanels('sequence-builder'),
 ];
 
@@ -184,14 +187,30 @@ const overviewPanels = [
   ts('Redis apply latency', 'Sequence-builder, one batch.', quantiles('seqrec_sequence_builder_apply_duration_seconds'), 's'),
   ts('Consumer lag by group', 'Messages behind, per consumer group and topic.', [q(`sum by (group, topic) (seqrec_kafka_consumer_lag_messages{${F}})`, '{{group}} {{topic}}')], 'short', { pending: PENDING.lag }),
   { row: 'Recommendations out' },
-  ts('Scorer requests', 'Requests per second by route and status.', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="scorer"}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.http }),
-  ts('Scorer latency p99', 'By route (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_platform_http_request_duration_seconds', ['route'], `${F}, service="scorer"`, [0.99]), 's', { pending: PENDING.http }),
-  ts('Model in service', 'Model version each scorer instance serves.', [q(`max by (instance, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{version}}')], 'short', { pending: PENDING.model }),
+  ts('Scorer requests', 'Requests per second by route and status.', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.scorer }),
+  ts('Scorer latency p99', 'By route (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route'], F, [0.99]), 's', { pending: PENDING.scorer }),
+  ts('Model in service', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short', { pending: PENDING.scorer }),
   { row: 'Services' },
   ts('Targets up', 'Scraped instances per service that answer.', [q(`sum by (app) (up{job="seqrec", ${F}})`, '{{app}}')], 'short'),
   ts('CPU by service', 'Cores in use, all instances of each service.', [q(`sum by (service) (rate(process_cpu_seconds_total{${F}, service!=""}[${RI}]))`, '{{service}}')], 'short'),
   ts('Event loop lag p99 by service', 'Worst instance of each service.', [q(`max by (service) (nodejs_eventloop_lag_p99_seconds{${F}, service!=""})`, '{{service}}')], 's'),
   { type: 'table', title: 'Platform wiring', description: 'How each process is wired: bus (kafka | memory) and state (redis | memory).', targets: [q(`max by (service, instance, bus, state) (seqrec_platform_info{${F}})`, '')], unit: 'short', w: 24 },
+];
+
+const scorerPanels = [
+  { row: 'Requests' },
+  ts('Requests by route and status', 'Answers per second (429: shed, queue full; 503: no model).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.scorer }),
+  ts('Latency by route', 'p50 and p99 (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route']), 's', { pending: PENDING.scorer }),
+  ts('Popularity fallbacks', 'Answers from the popularity fallback by route and reason.', [q(`sum by (route, reason) (rate(seqrec_scorer_fallback_answers_total{${F}}[${RI}]))`, '{{route}} {{reason}}')], 'reqps', { pending: PENDING.scorer }),
+  { row: 'Batching and load' },
+  ts('Queue depth', 'Requests waiting for a forward pass.', [q(`max by (instance) (seqrec_scorer_queue_depth_requests{${F}})`, '{{instance}}')], 'short', { pending: PENDING.scorer }),
+  ts('Shed requests', 'Requests refused to protect latency, by reason.', [q(`sum by (reason) (rate(seqrec_scorer_shed_requests_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps', { pending: PENDING.scorer }),
+  ts('Forward pass p99', 'Duration of one forward pass (encode, score, top-k), by kind.', [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99])], 's', { pending: PENDING.scorer }),
+  { row: 'Model' },
+  ts('Model in service', 'Model, version and TF.js backend per instance.', [q(`max by (instance, model, version, backend) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short', { pending: PENDING.scorer }),
+  ts('Model age', 'Since the served version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's', { pending: PENDING.scorer }),
+  ts('Model loads', 'Load attempts by outcome (loaded, failed, unchanged).', [q(`sum by (outcome) (increase(seqrec_scorer_model_swaps_total{${F}}[1h]))`, '{{outcome}}')], 'short', { pending: PENDING.scorer }),
+  ...processPanels('scorer'),
 ];
 
 const placeholder = (service, what) => [
@@ -201,9 +220,9 @@ const placeholder = (service, what) => [
 
 const modelPanels = [
   { row: 'Model in service' },
-  ts('Model version per scorer', 'Version each scorer instance serves.', [q(`max by (instance, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{version}}')], 'short', { pending: PENDING.model }),
-  ts('Model age', 'Time since the served model was trained (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's', { pending: PENDING.model }),
-  ts('TensorFlow backend', 'Backend in use per service (tensorflow = native; anything else is the slow fallback).', [q(`max by (service, backend) (seqrec_model_backend_info{${F}})`, '{{service}} {{backend}}')], 'short', { pending: PENDING.backend }),
+  ts('Model version per scorer', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short', { pending: PENDING.scorer }),
+  ts('Model age', 'Since the served model version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's', { pending: PENDING.scorer }),
+  ts('TensorFlow backend', 'Backend the scorer runs the model on (tensorflow = native; anything else is the slow fallback).', [q(`count by (backend) (seqrec_scorer_model_info{${F}})`, '{{backend}}')], 'short', { pending: PENDING.scorer }),
   { row: 'Training' },
   ts('Training runs', 'Runs per day by outcome.', [q(`sum by (outcome) (increase(seqrec_trainer_runs_total{${F}}[1d]))`, '{{outcome}}')], 'short', { pending: PENDING.training }),
   ts('Offline quality (test split)', 'HR@10, NDCG@10, MRR, Recall@20 of each trained model (full ranking, chronological leave-one-out).', [q(`max by (model, metric) (seqrec_trainer_eval_score{${F}, split="test"})`, '{{model}} {{metric}}')], 'percentunit', { pending: PENDING.training }),
@@ -215,7 +234,7 @@ const dashboards = {
   'seqrec-ingester.json': dashboard('seqrec-ingester', 'seqrec / Ingester', 'Validation, de-duplication, dead letters, batches.', ingesterPanels, 'ingester'),
   'seqrec-sequence-builder.json': dashboard('seqrec-sequence-builder', 'seqrec / Sequence builder', 'Windows in Redis: outcomes, conflicts, latency, lag.', builderPanels, 'sequence-builder'),
   'seqrec-embedding.json': dashboard('seqrec-embedding', 'seqrec / Embedding', 'Process metrics until the embedding service exports its own.', placeholder('embedding', 'process (service metrics pending)'), 'embedding'),
-  'seqrec-scorer.json': dashboard('seqrec-scorer', 'seqrec / Scorer', 'Process metrics until the scorer exports its own.', placeholder('scorer', 'process (service metrics pending)'), 'scorer'),
+  'seqrec-scorer.json': dashboard('seqrec-scorer', 'seqrec / Scorer', 'Requests, latency, load shedding, the served model.', scorerPanels, 'scorer'),
   'seqrec-trainer.json': dashboard('seqrec-trainer', 'seqrec / Trainer', 'Process metrics of a running training job until the trainer exports its own.', placeholder('trainer', 'process (service metrics pending)'), 'trainer'),
   'seqrec-model.json': dashboard('seqrec-model', 'seqrec / Model quality', 'Served model, training runs and offline quality.', modelPanels),
 };

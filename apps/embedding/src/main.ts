@@ -1,9 +1,4 @@
 import { bootstrapService } from '@seqrec/nest-platform';
-import { AppModule } from './app.module';
+import { embeddingService } from './embedding.service';
 
-void bootstrapService({
-  service: 'embedding',
-  env: {},
-  defaultPort: 8083,
-  module: (env) => AppModule.register(env),
-});
+void bootstrapService(embeddingService);

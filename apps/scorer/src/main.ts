@@ -1,9 +1,4 @@
 import { bootstrapService } from '@seqrec/nest-platform';
-import { AppModule } from './app.module';
+import { scorerService } from './scorer.service';
 
-void bootstrapService({
-  service: 'scorer',
-  env: {},
-  defaultPort: 8080,
-  module: (env) => AppModule.register(env),
-});
+void bootstrapService(scorerService);

@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { CleanedEnv, commonEnv } from '@seqrec/config';
 import { PlatformModule } from '@seqrec/nest-platform';
+import { TrainingModule, type TrainingEnv } from '@seqrec/training';
 
 @Module({})
 export class AppModule {
-  static register(env: CleanedEnv<typeof commonEnv>): DynamicModule {
-    return { module: AppModule, imports: [PlatformModule.forRoot({ service: 'trainer', env })] };
+  static register(env: TrainingEnv): DynamicModule {
+    return { module: AppModule, imports: [PlatformModule.forRoot({ service: 'trainer', env }), TrainingModule.register(env)] };
   }
 }

@@ -1,9 +1,4 @@
 import { bootstrapService } from '@seqrec/nest-platform';
-import { AppModule } from './app.module';
+import { trainerService } from './service';
 
-void bootstrapService({
-  service: 'trainer',
-  env: {},
-  defaultPort: 8084,
-  module: (env) => AppModule.register(env),
-});
+void bootstrapService(trainerService);

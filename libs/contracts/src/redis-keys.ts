@@ -37,6 +37,15 @@ export class RedisKeys {
     return `${this.prefix}:items:{dict}:counter`;
   }
 
+  /**
+   * String: the user's vector as last computed by the embedding service (compact binary with the
+   * model version and the window's newest event time; see `@seqrec/embedding` vector codec). Same
+   * slot as {@link userSequence}.
+   */
+  userVector(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:vec`;
+  }
+
   /** Glob matching every key of this prefix, for tests' clean-up and for operators. */
   all(): string {
     return `${this.prefix}:*`;

@@ -5,7 +5,8 @@
  */
 import type { ServingArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { tf, type Tensor2D } from '@seqrec/model';
+import { tf } from '@seqrec/model';
+import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/sequence';
 
 const UNRESOLVED = -2;

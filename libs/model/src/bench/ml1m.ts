@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   const valid = sample(split.valid);
   const test = sample(split.test);
   const loss = arg('loss', 'softmax') as LossKind;
+  const pick = (m: Record<string, number>) =>
+    Object.fromEntries(['HR@10', 'NDCG@10', 'MRR', 'Recall@20'].map((k) => [k, Number(m[k]!.toFixed(4))]));
   const maxBatches = arg('max-batches', '');
   const negatives = arg('negatives', '');
   const report = await trainModel(enc, split, {
@@ -64,15 +66,13 @@ async function main(): Promise<void> {
       ),
     validate: async (epoch) => {
       const r = await evaluate(enc, valid, { dataset, split: 'valid' });
-      console.log(JSON.stringify({ epoch, valid: r.metrics }));
+      console.log(JSON.stringify({ epoch, valid: pick(r.metrics) }));
       return { ndcg10: r.metrics['NDCG@10']! };
     },
   });
   for (const e of report.epochs) console.log(JSON.stringify(e));
   const full = await evaluate(enc, test, { dataset, split: 'test' });
   const sampled = await evaluate(enc, test, { dataset, split: 'test', protocol: 'sampled' });
-  const pick = (m: Record<string, number>) =>
-    Object.fromEntries(['HR@10', 'NDCG@10', 'MRR', 'Recall@20'].map((k) => [k, Number(m[k]!.toFixed(4))]));
   const save = arg('save', '');
   if (save) await saveModel(enc, save, { dataset: dataset.name, test: full.metrics, report });
   console.log(

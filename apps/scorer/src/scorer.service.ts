@@ -1,0 +1,12 @@
+import type { BootstrapOptions } from '@seqrec/nest-platform';
+import { scoringEnv } from '@seqrec/scoring';
+import { AppModule } from './app.module';
+
+/** How the scorer is built; shared by main.ts and the in-process tests. */
+export const scorerService: BootstrapOptions<typeof scoringEnv> = {
+  service: 'scorer',
+  env: scoringEnv,
+  defaultPort: 8080,
+  bodyLimit: Number(process.env.SCORER_MAX_BODY_BYTES ?? 262_144),
+  module: (env) => AppModule.register(env),
+};

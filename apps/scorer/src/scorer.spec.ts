@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Bus } from '@seqrec/bus';
+import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
+import { FsModelStore } from '@seqrec/model-store';
+import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
+import { ModelSlot } from '@seqrec/scoring';
+import { createTestArtifact } from '@seqrec/scoring/testing';
+import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
+import { scorerService } from './scorer.service';
+
+const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
+/** A deterministic chain p0 → p1 → ... → p29 → p0: after pN the model should say pN+1. */
+const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (_, j) => (u + j) % ITEMS.length));
+
+describe('scorer (in process, memory bus and state)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication;
+  let first: { version: string };
+  let applier: SequenceApplier;
+  let offset = 0;
+  let now = Date.now();
+
+  const inject = (method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+    app.getHttpAdapter().getInstance().inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  async function click(userId: string, itemId: string, type: EventType = 'click', ts = now) {
+    await applier.apply([{ partition: 0, offset: offset++, event: { eventId: `e${offset}`, userId, type, itemId, ts } }]);
+  }
+
+  before(async () => {
+    first = await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
+    ({ app } = await createService(scorerService, {
+      LOG_LEVEL: 'error',
+      MODEL_STORE_DIR: dir,
+      SCORER_MAX_WAIT_MS: '1',
+      SCORER_MODEL_POLL_SECONDS: '0',
+      SCORER_MAX_K: '25',
+    }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), {
+      capacity: 50,
+      sessionGapMs: 30 * 60_000,
+    });
+    now = Date.now();
+  });
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('recommends the next item of the live window, names the model and how fresh the window is', async () => {
+    const t0 = Date.now() - 2_000;
+    for (const p of ['p3', 'p4', 'p5']) await click('alice', p, 'view', t0);
+    const res = await inject('GET', '/v1/users/alice/recommendations?k=5');
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.equal(body.items.length, 5);
+    assert.equal(body.items[0].itemId, 'p6');
+    assert.deepEqual(body.model, { name: 'sasrec', version: first.version });
+    assert.equal(body.fallback, undefined);
+    assert.equal(body.sequence.events, 3);
+    assert.equal(body.sequence.lastEventTs, Math.floor(t0 / 1000) * 1000);
+    assert.ok(body.sequence.ageMs >= 2_000 && body.sequence.ageMs < 60_000);
+
+    await click('alice', 'p10', 'click', Date.now());
+    const next = (await inject('GET', '/v1/users/alice/recommendations?k=5')).json();
+    assert.equal(next.items[0].itemId, 'p11', 'the newest click is seen');
+  });
+
+  it('leaves out what the user bought, and drops items the model does not know', async () => {
+    await click('bob', 'p20', 'view', now - 3_000);
+    await click('bob', 'unknown-item', 'view', now - 2_000);
+    const before = (await inject('GET', '/v1/users/bob/recommendations?k=3')).json();
+    assert.equal(before.items[0].itemId, 'p21');
+    assert.equal(before.sequence.unknownItems, 1);
+    await click('bob', 'p21', 'purchase', now - 1_000);
+    await click('bob', 'p20', 'view', now);
+    const after = (await inject('GET', '/v1/users/bob/recommendations?k=25')).json();
+    assert.ok(!after.items.some((i: { itemId: string }) => i.itemId === 'p21'), 'purchased item recommended');
+  });
+
+  it('falls back to popularity for an unknown user and for a window of unknown items, never 500', async () => {
+    const res = (await inject('GET', '/v1/users/nobody/recommendations?k=3')).json();
+    assert.deepEqual(res.items.map((i: { itemId: string }) => i.itemId), ['p0', 'p1', 'p2']);
+    assert.equal(res.fallback, 'popularity');
+    assert.equal(res.fallbackReason, 'unknown_user');
+    assert.deepEqual(res.sequence, { events: 0, lastEventTs: null, ageMs: null, unknownItems: 0 });
+    await click('carol', 'brand-new', 'view');
+    const c = (await inject('GET', '/v1/users/carol/recommendations')).json();
+    assert.equal(c.fallbackReason, 'no_known_items');
+    assert.equal(c.items.length, 20);
+  });
+
+  it('ranks candidates in the caller\'s order or sorted; unknown candidates score null and go last', async () => {
+    await click('dave', 'p7');
+    const body = { userId: 'dave', items: ['p1', 'nope', 'p8', 'p15'] };
+    const res = await inject('POST', '/v1/rank', body);
+    assert.equal(res.statusCode, 200, res.body);
+    const r = res.json();
+    assert.deepEqual(r.items.map((i: { itemId: string }) => i.itemId), body.items);
+    assert.equal(r.items[1].score, null);
+    assert.equal(r.sorted, false);
+    const s = (await inject('POST', '/v1/rank', { ...body, sort: true })).json();
+    assert.deepEqual(s.items[0].itemId, 'p8');
+    assert.equal(s.items[3].itemId, 'nope');
+    assert.ok(s.items[0].score >= s.items[1].score && s.items[1].score >= s.items[2].score);
+    const anon = (await inject('POST', '/v1/rank', { userId: 'ghost', items: ['p5', 'p1'], sort: true })).json();
+    assert.equal(anon.fallback, 'popularity');
+    assert.deepEqual(anon.items.map((i: { itemId: string }) => i.itemId), ['p1', 'p5']);
+  });
+
+  it('serves similar items, popular ones for an unknown item', async () => {
+    const res = (await inject('GET', '/v1/items/p4/similar?k=5')).json();
+    assert.equal(res.items.length, 5);
+    assert.ok(!res.items.some((i: { itemId: string }) => i.itemId === 'p4'));
+    assert.ok(res.items[0].score <= 1.0001 && res.items[0].score >= res.items[4].score);
+    const u = (await inject('GET', '/v1/items/zzz/similar?k=2')).json();
+    assert.equal(u.fallback, 'popularity');
+    assert.equal(u.fallbackReason, 'unknown_item');
+  });
+
+  it('answers batch requests per user, in request order', async () => {
+    const res = await inject('POST', '/v1/recommendations/batch', { userIds: ['alice', 'nobody', 'dave'], k: 2 });
+    assert.equal(res.statusCode, 200, res.body);
+    const r = res.json().results;
+    assert.deepEqual(r.map((x: { userId: string }) => x.userId), ['alice', 'nobody', 'dave']);
+    assert.equal(r[0].items[0].itemId, 'p11');
+    assert.equal(r[1].fallback, 'popularity');
+    assert.equal(r[2].items[0].itemId, 'p8');
+    const rb = await inject('POST', '/v1/rank/batch', { requests: [{ userId: 'alice', items: ['p11', 'p2'] }, { userId: 'dave', items: ['p8'], sort: true }] });
+    assert.equal(rb.statusCode, 200, rb.body);
+    assert.equal(rb.json().results.length, 2);
+  });
+
+  it('answers 400 naming the field', async () => {
+    const cases: Array<[string, string, unknown, string]> = [
+      ['GET', '/v1/users/alice/recommendations?k=0', undefined, 'k'],
+      ['GET', '/v1/users/alice/recommendations?k=abc', undefined, 'k'],
+      ['GET', '/v1/users/alice/recommendations?k=26', undefined, 'k'],
+      ['POST', '/v1/recommendations/batch', { userIds: ['u'.repeat(129)] }, 'userIds/0'],
+      ['POST', '/v1/rank', { userId: 'a' }, 'items'],
+      ['POST', '/v1/rank', { userId: 5, items: ['x'] }, 'userId'],
+      ['POST', '/v1/rank', { userId: 'a', items: ['x', 7] }, 'items/1'],
+      ['POST', '/v1/rank', { userId: 'a', items: ['x'], sort: 'yes' }, 'sort'],
+      ['POST', '/v1/rank', [1], 'body'],
+      ['POST', '/v1/recommendations/batch', { userIds: [] }, 'userIds'],
+      ['POST', '/v1/recommendations/batch', { userIds: ['a'], k: -1 }, 'k'],
+      ['POST', '/v1/rank/batch', { requests: [{ userId: 'a', items: [] }] }, 'requests/0/items'],
+    ];
+    for (const [method, url, payload, field] of cases) {
+      const res = await inject(method as 'GET' | 'POST', url, payload);
+      assert.equal(res.statusCode, 400, `${method} ${url} ${JSON.stringify(payload)}: ${res.body}`);
+      assert.equal(res.json().field, field, res.body);
+    }
+  });
+
+  it('serves the checked-in OpenAPI document, whose every path is a route', async () => {
+    const served = (await inject('GET', '/openapi.json')).json();
+    const checkedIn = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8'));
+    assert.deepEqual(served, checkedIn, 'apps/scorer/openapi.json is stale: regenerate it (see README)');
+    const fastify = app.getHttpAdapter().getInstance();
+    for (const [path, ops] of Object.entries(served.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) {
+        const url = path.replace(/\{(\w+)\}/g, ':$1');
+        assert.ok(fastify.hasRoute({ method: method.toUpperCase() as 'GET', url }), `${method} ${path} is not a route`);
+      }
+    }
+  });
+
+  it('hot-swaps to an announced version with no failed request, then releases the old model', async () => {
+    const slot = app.get(ModelSlot);
+    const old = slot.model!;
+    const second = await createTestArtifact(store, { items: ITEMS, version: 'v0002', seed: 9 });
+    const statuses = new Map<number, number>();
+    const versions = new Set<string>();
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const res = await inject('GET', '/v1/users/alice/recommendations?k=3');
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        if (res.statusCode === 200) versions.add(res.json().model.version);
+      }
+    })();
+    const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
+    await app.get<Bus>(BUS).publish([{ topic: TOPICS.MODELS, key: 'sasrec', value: JSON.stringify(announcement) }]);
+    const until = Date.now() + 20_000;
+    while (slot.model?.version !== second.version && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await load;
+    assert.equal(slot.model?.version, second.version);
+    assert.deepEqual([...statuses.keys()], [200], JSON.stringify([...statuses]));
+    assert.ok(versions.has(first.version) && versions.has(second.version), [...versions].join());
+    assert.equal(old.disposed, true, 'the old model was not released');
+    const metrics = (await inject('GET', '/metrics')).body;
+    assert.match(metrics, new RegExp(`seqrec_scorer_model_info\\{model="sasrec",version="${second.version}",backend="\\w+"`));
+    assert.ok(!metrics.includes(`version="${first.version}"`));
+    assert.match(metrics, /seqrec_scorer_model_age_seconds\{service="scorer"\} \d/);
+    assert.match(metrics, /seqrec_scorer_requests_total\{route="GET \/v1\/users\/:userId\/recommendations",status="200",service="scorer"\} \d+/);
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_bucket/);
+    assert.match(metrics, /seqrec_scorer_queue_depth_requests/);
+  });
+});
+
+describe('scorer edge configurations', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-spec-edge-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function start(env: Record<string, string>) {
+    const { app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', ...env });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    return app;
+  }
+
+  it('answers 503 with Retry-After while no model is loaded', async () => {
+    const app = await start({});
+    try {
+      const res = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/v1/users/a/recommendations' });
+      assert.equal(res.statusCode, 503);
+      assert.equal(res.headers['retry-after'], '5');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('requires an API key when keys are configured (x-api-key or bearer), not for health and the document', async () => {
+    await createTestArtifact(new FsModelStore(dir), { items: ITEMS.slice(0, 5) });
+    const app = await start({ SCORER_API_KEYS: 'k1, k2' });
+    const get = (headers: Record<string, string>, url = '/v1/users/a/recommendations?k=2') =>
+      app.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers });
+    try {
+      assert.equal((await get({})).statusCode, 401);
+      assert.equal((await get({})).json().field, 'x-api-key');
+      assert.equal((await get({ 'x-api-key': 'nope' })).statusCode, 401);
+      assert.equal((await get({ 'x-api-key': 'k2' })).statusCode, 200);
+      assert.equal((await get({ authorization: 'Bearer k1' })).statusCode, 200);
+      assert.equal((await get({}, '/openapi.json')).statusCode, 200);
+      assert.equal((await get({}, '/health/live')).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * npm run bench:quality — trains and evaluates every model on ML-1M and Amazon Beauty with the
+ * trainer CLI (`libs/training/dist/cli/train.js`, one child process per model, so each run has its
+ * own memory and backend), under the one protocol: chronological leave-one-out, full ranking with
+ * the history excluded (headline) and sampled-100; epoch chosen on validation NDCG@10.
+ *
+ * Writes bench/results/quality.json (per row: dataset, split, protocol, model, backend, metrics,
+ * epochs, seconds; the published anchors next to ours) and bench/results/quality.md (the README
+ * table). Results are rewritten after every model, so an interrupted run keeps what it finished.
+ *
+ * Environment: BENCH_QUALITY_EPOCHS (max epochs of the neural models, default 10),
+ * BENCH_QUALITY_DATASETS (ml-1m,beauty), BENCH_QUALITY_MODELS (sasrec-ce,sasrec-bce,gru4rec,lstm,
+ * item2vec,pop,itemknn,cooc,bpr-mf), BENCH_QUALITY_PATIENCE (3), BENCH_QUALITY_VALID_USERS
+ * (validation sample for early stopping, 0 = all), BENCH_QUALITY_ML1M_MAXLEN (200, as the SASRec
+ * paper), SEQREC_TF_BACKEND (forces a backend).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RESULTS_DIR, machineInfo, writeResult } from './machine';
+
+const env = (name: string, dflt: string) => process.env[name] ?? dflt;
+const EPOCHS = Number(env('BENCH_QUALITY_EPOCHS', '10'));
+const DATASETS = env('BENCH_QUALITY_DATASETS', 'ml-1m,beauty').split(',').filter(Boolean);
+const MODELS = env('BENCH_QUALITY_MODELS', 'sasrec-ce,sasrec-bce,gru4rec,lstm,item2vec,pop,itemknn,cooc,bpr-mf').split(',').filter(Boolean);
+const PATIENCE = env('BENCH_QUALITY_PATIENCE', '3');
+const VALID_USERS = env('BENCH_QUALITY_VALID_USERS', '0');
+const ML1M_MAXLEN = env('BENCH_QUALITY_ML1M_MAXLEN', '200');
+const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
+
+const log = (msg: string) => console.error(`[bench:quality ${process.uptime().toFixed(0)}s] ${msg}`);
+
+/** Published figures the issue holds us to (full ranking with seen items excluded unless sampled). */
+const ANCHORS: Array<{ dataset: string; model: string; protocol: 'full' | 'sampled'; hr10: number; ndcg10: number; source: string }> = [
+  { dataset: 'ml-1m', model: 'sasrec-ce', protocol: 'full', hr10: 0.3152, ndcg10: 0.1821, source: 'SASRec with cross-entropy (issue 3 anchor)' },
+  { dataset: 'ml-1m', model: 'bert4rec', protocol: 'full', hr10: 0.2843, ndcg10: 0.1537, source: 'BERT4Rec (issue 3 anchor; not trained here)' },
+  { dataset: 'ml-1m', model: 'sasrec-bce', protocol: 'full', hr10: 0.25, ndcg10: 0.1341, source: 'SASRec original BCE loss (issue 3 anchor)' },
+  { dataset: 'ml-1m', model: 'sasrec-bce', protocol: 'sampled', hr10: 0.8245, ndcg10: 0.5905, source: 'SASRec paper, sampled-100 (issue 3 anchor)' },
+  { dataset: 'ml-1m', model: 'sasrec-bce', protocol: 'full', hr10: 0.247, ndcg10: 0.132, source: 'PyTorch SASRec measured on this machine type, 200 epochs (TFJS-NOTES.md)' },
+  { dataset: 'ml-1m', model: 'pop', protocol: 'sampled', hr10: 0.4329, ndcg10: 0.2377, source: 'SASRec paper PopRec, sampled-100' },
+  { dataset: 'beauty-s3rec', model: 'sasrec-ce', protocol: 'full', hr10: 0.0605, ndcg10: 0.0318, source: 'S3-Rec files, SASRec (issue 3 anchor)' },
+  { dataset: 'beauty-s3rec', model: 'gru4rec', protocol: 'full', hr10: 0.0283, ndcg10: 0.0137, source: 'S3-Rec files, GRU4Rec (issue 3 anchor)' },
+  { dataset: 'beauty-s3rec', model: 'pop', protocol: 'full', hr10: 0.0152, ndcg10: 0.0068, source: 'S3-Rec files, Pop (issue 3 anchor; counts include test items)' },
+];
+
+/** CLI arguments per model and dataset: SASRec paper settings (dim 50, 2 blocks, 1 head; dropout 0.2 ML-1M, 0.5 Beauty). */
+function argsFor(model: string, dataset: string): string[] {
+  const ml = dataset === 'ml-1m';
+  const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS];
+  switch (model) {
+    case 'sasrec-ce':
+    case 'sasrec-bce':
+      return [
+        '--model', 'sasrec', '--name', model, '--loss', model === 'sasrec-ce' ? 'softmax' : 'bce', ...common,
+        '--max-len', ml ? ML1M_MAXLEN : '50', '--dim', '50', '--batch-size', '128', '--lr', '0.001',
+        '--arch', `blocks=2,heads=1,dropout=${ml ? 0.2 : 0.5}`,
+      ];
+    case 'gru4rec':
+    case 'lstm':
+      return ['--model', model, '--loss', 'softmax', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.001'];
+    case 'item2vec':
+      return ['--model', 'item2vec', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '2048', '--lr', '0.005'];
+    case 'pop':
+    case 'itemknn':
+    case 'cooc':
+    case 'bpr-mf':
+      return ['--model', model];
+    default:
+      throw new Error(`unknown bench model ${model}`);
+  }
+}
+
+interface CliResult {
+  backend: string;
+  rows: Array<{ dataset: string; split: string; protocol: string; model: string; users: number; metrics: Record<string, number>; negatives?: number }>;
+  epochs: Array<{ epoch: number; seconds: number; loss: number; ndcg10?: number; sequencesPerSecond: number }>;
+  bestEpoch: number | null;
+  stoppedEarly: boolean;
+  timings: { trainSeconds: number; evalSeconds: number; totalSeconds: number };
+  peakRssMB: number;
+  options: Record<string, unknown>;
+}
+
+function runCli(args: string[]): Promise<{ code: number; seconds: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code: code ?? 1, seconds: (performance.now() - t0) / 1000 }));
+  });
+}
+
+const KEEP = ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR', 'Recall@20', 'Precision@10', 'F1@10'];
+const r4 = (v: number) => Number(v.toFixed(4));
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'seqrec-quality-'));
+  const started = new Date().toISOString();
+  const machine = machineInfo();
+  const rows: Array<Record<string, unknown>> = [];
+  const failures: Array<Record<string, unknown>> = [];
+  let backend = 'unknown';
+  const save = () => {
+    const comparisons = ANCHORS.map((a) => {
+      const ours = rows.find((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === a.protocol) as
+        | { metrics: Record<string, number> }
+        | undefined;
+      return {
+        ...a,
+        ours: ours ? { hr10: ours.metrics['HR@10'], ndcg10: ours.metrics['NDCG@10'] } : null,
+        ndcg10Ratio: ours ? r4(ours.metrics['NDCG@10']! / a.ndcg10) : null,
+      };
+    });
+    const result = {
+      benchmark: 'quality',
+      started,
+      finished: new Date().toISOString(),
+      machine,
+      backend,
+      config: { epochs: EPOCHS, patience: Number(PATIENCE), validUsers: Number(VALID_USERS), ml1mMaxLen: Number(ML1M_MAXLEN), datasets: DATASETS, models: MODELS },
+      protocol: 'chronological leave-one-out; full ranking over all items with the history excluded (headline); sampled-100 uniform negatives (seed 42); pessimistic ties; epoch selected on validation NDCG@10 (full)',
+      rows,
+      anchors: comparisons,
+      failures,
+    };
+    writeResult('quality', result);
+    writeFileSync(join(RESULTS_DIR, 'quality.md'), markdown(rows, comparisons));
+  };
+  try {
+    for (const dataset of DATASETS) {
+      for (const model of MODELS) {
+        const json = join(work, `${dataset}-${model}.json`);
+        const args = ['--data', dataset, ...argsFor(model, dataset), '--out', join(work, 'store'), '--json', json];
+        log(`${dataset} ${model}: node train.js ${args.join(' ')}`);
+        const { code, seconds } = await runCli(args);
+        if (code !== 0) {
+          failures.push({ dataset, model, exitCode: code, seconds });
+          log(`${dataset} ${model}: FAILED (exit ${code})`);
+          save();
+          continue;
+        }
+        const res = JSON.parse(readFileSync(json, 'utf8')) as CliResult;
+        if (res.backend !== 'none') backend = res.backend;
+        for (const row of res.rows) {
+          rows.push({
+            dataset: row.dataset,
+            split: row.split,
+            protocol: row.protocol === 'sampled' ? `sampled-${row.negatives ?? 100}` : 'full',
+            model,
+            backend: res.backend,
+            users: row.users,
+            metrics: Object.fromEntries(KEEP.filter((k) => row.metrics[k] !== undefined).map((k) => [k, r4(row.metrics[k]!)])),
+            epochs: res.epochs.length,
+            bestEpoch: res.bestEpoch,
+            stoppedEarly: res.stoppedEarly,
+            seconds: Number(seconds.toFixed(1)),
+            trainSeconds: Number(res.timings.trainSeconds.toFixed(1)),
+            epochSeconds: res.epochs.length ? Number((res.epochs.reduce((s, e) => s + e.seconds, 0) / res.epochs.length).toFixed(1)) : null,
+            peakRssMB: res.peakRssMB,
+            validCurve: res.epochs.filter((e) => e.ndcg10 !== undefined).map((e) => r4(e.ndcg10!)),
+          });
+        }
+        save();
+      }
+    }
+  } finally {
+    save();
+    rmSync(work, { recursive: true, force: true });
+  }
+  log(`written ${join(RESULTS_DIR, 'quality.json')} and quality.md`);
+  process.stdout.write(readFileSync(join(RESULTS_DIR, 'quality.md'), 'utf8'));
+}
+
+function markdown(rows: Array<Record<string, unknown>>, anchors: Array<Record<string, unknown>>): string {
+  const test = rows.filter((r) => r['split'] === 'test');
+  const lines = [
+    '| dataset | model | protocol | HR@10 | NDCG@10 | MRR | Recall@20 | epochs (best) | train s | backend |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...test.map((r) => {
+      const m = r['metrics'] as Record<string, number>;
+      const f = (k: string) => (m[k] === undefined ? '-' : m[k]!.toFixed(4));
+      return `| ${r['dataset']} | ${r['model']} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} |`;
+    }),
+    '',
+    '| dataset | model | protocol | published HR@10 / NDCG@10 | ours HR@10 / NDCG@10 | NDCG ratio | source |',
+    '|---|---|---|---|---|---|---|',
+    ...anchors.map((a) => {
+      const o = a['ours'] as { hr10: number; ndcg10: number } | null;
+      return `| ${a['dataset']} | ${a['model']} | ${a['protocol']} | ${(a['hr10'] as number).toFixed(4)} / ${(a['ndcg10'] as number).toFixed(4)} | ${o ? `${o.hr10.toFixed(4)} / ${o.ndcg10.toFixed(4)}` : '-'} | ${a['ndcg10Ratio'] ?? '-'} | ${a['source']} |`;
+    }),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

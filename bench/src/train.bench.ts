@@ -1,0 +1,128 @@
+/**
+ * npm run bench:train — training speed of SASRec and GRU4Rec on ML-1M on the native backend
+ * (`tensorflow`, libtensorflow through tfjs-node) and on the pure-JS `cpu` backend, in the same
+ * run: each measurement is a child process of the trainer CLI with `SEQREC_TF_BACKEND` forcing the
+ * backend (it fails instead of falling back), one epoch capped at a number of steps.
+ *
+ * Reports per run: steps, sequences/s (steady state: the first step, which pays for kernel set-up,
+ * is included, as in every epoch), the extrapolated full-epoch time (6,040 ML-1M training
+ * sequences / sequences per second), peak RSS of the process, and the native/cpu ratio. Writes
+ * bench/results/train.json.
+ *
+ * Environment: BENCH_TRAIN_STEPS (steps per native run, default 30), BENCH_TRAIN_CPU_STEPS (steps
+ * per cpu run, default 3: cpu is ~20-100x slower), BENCH_TRAIN_MODELS (sasrec,gru4rec),
+ * BENCH_TRAIN_BACKENDS (tensorflow,cpu), BENCH_TRAIN_MAXLEN (200 for SASRec, as the paper; GRU4Rec
+ * uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machineInfo, writeResult } from './machine';
+
+const env = (name: string, dflt: string) => process.env[name] ?? dflt;
+const STEPS = Number(env('BENCH_TRAIN_STEPS', '30'));
+const CPU_STEPS = Number(env('BENCH_TRAIN_CPU_STEPS', '3'));
+const MODELS = env('BENCH_TRAIN_MODELS', 'sasrec,gru4rec').split(',').filter(Boolean);
+const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,cpu').split(',').filter(Boolean);
+const MAXLEN = env('BENCH_TRAIN_MAXLEN', '200');
+const RNN_MAXLEN = env('BENCH_TRAIN_RNN_MAXLEN', '50');
+const BATCH = env('BENCH_TRAIN_BATCH', '128');
+const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
+const ML1M_TRAIN_SEQUENCES = 6040;
+
+const log = (msg: string) => console.error(`[bench:train ${process.uptime().toFixed(0)}s] ${msg}`);
+
+interface CliResult {
+  backend: string;
+  epochs: Array<{ seconds: number; sequences: number; sequencesPerSecond: number; examples: number }>;
+  peakRssMB: number;
+  timings: { loadSeconds: number; totalSeconds: number };
+}
+
+function run(args: string[], backend: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, SEQREC_TF_BACKEND: backend },
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'seqrec-train-bench-'));
+  const runs: Array<Record<string, unknown>> = [];
+  const started = new Date().toISOString();
+  const machine = machineInfo();
+  try {
+    for (const model of MODELS) {
+      for (const backend of BACKENDS) {
+        const steps = backend === 'tensorflow' ? STEPS : CPU_STEPS;
+        const maxLen = model === 'sasrec' ? MAXLEN : RNN_MAXLEN;
+        const json = join(work, `${model}-${backend}.json`);
+        const args = [
+          '--data', 'ml-1m', '--model', model, '--loss', 'softmax', '--epochs', '1', '--max-batches', String(steps),
+          '--batch-size', BATCH, '--max-len', maxLen, '--dim', '50', '--valid-users', '20', '--eval-users', '20',
+          '--out', join(work, 'store'), '--json', json, '--quiet',
+        ];
+        log(`${model} on ${backend}: ${steps} steps of ${BATCH} sequences, maxLen ${maxLen}`);
+        const code = await run(args, backend);
+        if (code !== 0) {
+          runs.push({ model, backend, error: `exit code ${code}` });
+          log(`${model} on ${backend}: FAILED (exit ${code})`);
+          continue;
+        }
+        const r = JSON.parse(readFileSync(json, 'utf8')) as CliResult;
+        if (r.backend !== backend) throw new Error(`asked for ${backend}, the run used ${r.backend}`);
+        const e = r.epochs[0]!;
+        const row = {
+          model,
+          backend: r.backend,
+          loss: 'softmax',
+          maxLen: Number(maxLen),
+          batchSize: Number(BATCH),
+          steps,
+          sequences: e.sequences,
+          seconds: Number(e.seconds.toFixed(2)),
+          sequencesPerSecond: Number(e.sequencesPerSecond.toFixed(1)),
+          targetPositionsPerSecond: Math.round(e.examples / e.seconds),
+          epochSecondsExtrapolated: Number((ML1M_TRAIN_SEQUENCES / e.sequencesPerSecond).toFixed(1)),
+          peakRssMB: r.peakRssMB,
+        };
+        runs.push(row);
+        log(`${model} on ${backend}: ${row.sequencesPerSecond} seq/s, epoch ≈ ${row.epochSecondsExtrapolated} s, peak RSS ${row.peakRssMB} MB`);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const ratios = MODELS.map((model) => {
+    const n = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow' && !r['error']);
+    const c = runs.find((r) => r['model'] === model && r['backend'] === 'cpu' && !r['error']);
+    return {
+      model,
+      nativeOverCpu: n && c ? Number(((n['sequencesPerSecond'] as number) / (c['sequencesPerSecond'] as number)).toFixed(1)) : null,
+    };
+  });
+  const nativeUsed = runs.some((r) => r['backend'] === 'tensorflow' && !r['error']);
+  const file = writeResult('train', {
+    benchmark: 'train',
+    started,
+    finished: new Date().toISOString(),
+    machine,
+    backend: nativeUsed ? 'tensorflow' : 'unavailable',
+    dataset: 'ml-1m (6,040 users, 3,416 items; leave-one-out train split)',
+    reference: 'PyTorch SASRec (BCE, maxlen 200, hidden 50, batch 128, 2 threads) 14.7 s per epoch on this machine type (TFJS-NOTES.md)',
+    runs,
+    ratios,
+  });
+  log(`written ${file}`);
+  process.stdout.write(`${JSON.stringify({ runs, ratios }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { hostname } from 'node:os';
+import { Controller, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { ConsumedBatch } from '@seqrec/bus';
+import { GROUPS, TOPICS, type ModelPromotedV1, type SequenceUpdateV1 } from '@seqrec/contracts';
+import type { BusHandlerExtras } from '@seqrec/nest-platform';
+import { EmbeddingService } from './embedding.service';
+
+const UPDATES: BusHandlerExtras = { group: GROUPS.EMBEDDING, maxBatchSize: 2_000 };
+// Every replica must reload on every announcement: its own group, from the end of the topic.
+const MODELS: BusHandlerExtras = {
+  group: `${GROUPS.EMBEDDING}-models-${process.env.INSTANCE_ID || `${hostname()}-${process.pid}`}`,
+  latest: true,
+};
+
+/** Window updates in, user vectors out (batched); reloads the model on announcements. */
+@Controller()
+export class SequenceUpdatesConsumer {
+  private readonly log = new Logger(SequenceUpdatesConsumer.name);
+
+  constructor(private readonly embedding: EmbeddingService) {}
+
+  @EventPattern(TOPICS.SEQUENCE_UPDATES, UPDATES)
+  async onUpdates(@Payload() batch: ConsumedBatch): Promise<void> {
+    const updates: SequenceUpdateV1[] = [];
+    for (const m of batch.messages) {
+      try {
+        const u = JSON.parse(m.value?.toString('utf8') ?? '') as SequenceUpdateV1;
+        if (typeof u?.userId === 'string' && Array.isArray(u.items)) updates.push(u);
+      } catch {
+        this.log.warn(`skipping an unreadable window update at ${m.topic}/${m.partition}@${m.offset}`);
+      }
+    }
+    await this.embedding.encodeUpdates(updates);
+  }
+
+  @EventPattern(TOPICS.MODELS, MODELS)
+  async onModels(@Payload() batch: ConsumedBatch): Promise<void> {
+    let newest: ModelPromotedV1 | null = null;
+    for (const m of batch.messages) {
+      try {
+        const a = JSON.parse(m.value?.toString('utf8') ?? '') as ModelPromotedV1;
+        if (a?.model === this.embedding.options.modelName && (!newest || a.promotedAt >= newest.promotedAt)) newest = a;
+      } catch {
+        this.log.warn(`ignoring an unreadable announcement at ${m.topic}/${m.partition}@${m.offset}`);
+      }
+    }
+    if (newest) {
+      await this.embedding.load(newest.version).catch((err: Error) => this.log.error(`cannot load ${newest.model}@${newest.version}: ${err.message}`));
+    }
+  }
+}

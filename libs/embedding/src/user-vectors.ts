@@ -1,0 +1,105 @@
+/**
+ * Stored user vectors. Binary layout (format 1), about d + 30 bytes per user:
+ *
+ *   byte 0        format (1)
+ *   bytes 1-2     d, uint16 BE
+ *   bytes 3-6     scale, float32 BE: component i = int8[i] * scale (symmetric int8 quantisation)
+ *   bytes 7-14    lastTs, float64 BE: epoch ms of the newest event of the window it encodes
+ *   byte 15       version length n (utf8 bytes), then n bytes: the model version that computed it
+ *   d bytes       int8 components
+ *
+ * A vector is "current" for a scorer when its version is the served one and its lastTs equals the
+ * newest event of the live window; otherwise the window must be encoded again.
+ */
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '@seqrec/contracts';
+
+export interface UserVector {
+  version: string;
+  lastTs: number;
+  vector: Float32Array;
+}
+
+export function encodeUserVector(v: UserVector): Buffer {
+  const version = Buffer.from(v.version, 'utf8');
+  if (version.length > 255) throw new RangeError(`version longer than 255 bytes: ${v.version}`);
+  const d = v.vector.length;
+  let max = 0;
+  for (let i = 0; i < d; i++) max = Math.max(max, Math.abs(v.vector[i]!));
+  const scale = max > 0 ? max / 127 : 1;
+  const out = Buffer.alloc(16 + version.length + d);
+  out[0] = 1;
+  out.writeUInt16BE(d, 1);
+  out.writeFloatBE(scale, 3);
+  out.writeDoubleBE(v.lastTs, 7);
+  out[15] = version.length;
+  version.copy(out, 16);
+  const base = 16 + version.length;
+  for (let i = 0; i < d; i++) out.writeInt8(Math.max(-127, Math.min(127, Math.round(v.vector[i]! / scale))), base + i);
+  return out;
+}
+
+export function decodeUserVector(buf: Buffer): UserVector {
+  if (buf.length < 16 || buf[0] !== 1) throw new RangeError(`not a user vector (format ${buf[0]}, ${buf.length} bytes)`);
+  const d = buf.readUInt16BE(1);
+  const scale = buf.readFloatBE(3);
+  const lastTs = buf.readDoubleBE(7);
+  const n = buf[15]!;
+  const version = buf.toString('utf8', 16, 16 + n);
+  const base = 16 + n;
+  if (buf.length !== base + d) throw new RangeError(`user vector: expected ${base + d} bytes, got ${buf.length}`);
+  const vector = new Float32Array(d);
+  for (let i = 0; i < d; i++) vector[i] = buf.readInt8(base + i) * scale;
+  return { version, lastTs, vector };
+}
+
+export interface UserVectorStore {
+  putMany(entries: Array<{ userId: string; vector: UserVector }>): Promise<void>;
+  get(userId: string): Promise<UserVector | null>;
+  deleteMany(userIds: string[]): Promise<void>;
+}
+
+export class RedisUserVectorStore implements UserVectorStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly ttlMs: number,
+  ) {}
+
+  async putMany(entries: Array<{ userId: string; vector: UserVector }>): Promise<void> {
+    if (entries.length === 0) return;
+    const pipe = this.redis.pipeline();
+    for (const e of entries) pipe.set(this.keys.userVector(e.userId), encodeUserVector(e.vector), 'PX', this.ttlMs);
+    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+  }
+
+  async get(userId: string): Promise<UserVector | null> {
+    const b = await this.redis.getBuffer(this.keys.userVector(userId));
+    return b ? decodeUserVector(b) : null;
+  }
+
+  async deleteMany(userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    // One DEL per key: the keys live in different cluster slots.
+    const pipe = this.redis.pipeline();
+    for (const u of userIds) pipe.del(this.keys.userVector(u));
+    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+  }
+}
+
+export class MemoryUserVectorStore implements UserVectorStore {
+  readonly data = new Map<string, Buffer>();
+
+  async putMany(entries: Array<{ userId: string; vector: UserVector }>): Promise<void> {
+    for (const e of entries) this.data.set(e.userId, encodeUserVector(e.vector));
+  }
+
+  async get(userId: string): Promise<UserVector | null> {
+    const b = this.data.get(userId);
+    return b ? decodeUserVector(b) : null;
+  }
+
+  async deleteMany(userIds: string[]): Promise<void> {
+    for (const u of userIds) this.data.delete(u);
+  }
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MicroBatcher, QueueFullError, type TopKJob } from './micro-batcher';
+import type { ServingModel } from './serving-model';
+
+/** A stand-in model whose encoder records the batch sizes it is asked for. */
+function fakeModel(version: string, calls: number[], delayMs = 5): ServingModel {
+  const encoder = {
+    config: { numTypes: 0 },
+    async topK(histories: Int32Array[], k: number) {
+      calls.push(histories.length);
+      await new Promise((r) => setTimeout(r, delayMs));
+      return histories.map((h) => ({ items: Int32Array.from({ length: k }, (_, i) => h[0]! + i), scores: new Float32Array(k) }));
+    },
+    async scoreItems(histories: Int32Array[], candidates: Int32Array[]) {
+      calls.push(histories.length);
+      return candidates.map((c) => Float32Array.from(c));
+    },
+  };
+  return { version, artifact: { encoder } } as unknown as ServingModel;
+}
+
+const job = (model: ServingModel, first: number, k = 2): TopKJob => ({
+  kind: 'topk',
+  model,
+  ids: Int32Array.of(first),
+  types: new Uint8Array(1),
+  k,
+  exclude: new Int32Array(0),
+});
+
+describe(MicroBatcher.name, () => {
+  it('scores requests that arrive together in one pass, each with its own k, and no batch above maxBatch', async () => {
+    const calls: number[] = [];
+    const sut = new MicroBatcher({ maxBatch: 4, maxWaitMs: 2, maxQueue: 100 });
+    const m = fakeModel('v1', calls);
+    const res = await Promise.all(Array.from({ length: 10 }, (_, i) => sut.submit(job(m, i * 10, 1 + (i % 3)))));
+    res.forEach((r, i) => {
+      assert.equal(r.items[0], i * 10);
+      assert.equal(r.items.length, 1 + (i % 3));
+    });
+    assert.deepEqual(calls, [4, 4, 2]);
+  });
+
+  it('keeps model versions apart within a batch (hot swap in progress)', async () => {
+    const calls: number[] = [];
+    const sut = new MicroBatcher({ maxBatch: 8, maxWaitMs: 1, maxQueue: 100 });
+    const a = fakeModel('a', calls);
+    const b = fakeModel('b', calls);
+    await Promise.all([sut.submit(job(a, 1)), sut.submit(job(b, 2)), sut.submit(job(a, 3))]);
+    assert.deepEqual(calls.sort(), [1, 2]);
+  });
+
+  it('sheds beyond maxQueue waiting requests with a QueueFullError, at once', async () => {
+    const calls: number[] = [];
+    const sut = new MicroBatcher({ maxBatch: 2, maxWaitMs: 50, maxQueue: 3 });
+    const m = fakeModel('v1', calls, 20);
+    const ok = [sut.submit(job(m, 1)), sut.submit(job(m, 2)), sut.submit(job(m, 3))];
+    assert.throws(() => sut.submit(job(m, 4)), QueueFullError);
+    assert.equal(sut.depth, 3);
+    await Promise.all(ok);
+    assert.equal(sut.depth, 0);
+  });
+
+  it('fails every request of a pass whose forward pass threw, and keeps serving', async () => {
+    const m = fakeModel('v1', []);
+    (m.artifact.encoder as { topK: unknown }).topK = async () => {
+      throw new Error('boom');
+    };
+    const sut = new MicroBatcher({ maxBatch: 4, maxWaitMs: 0, maxQueue: 10 });
+    await assert.rejects(Promise.all([sut.submit(job(m, 1)), sut.submit(job(m, 2))]), /boom/);
+    const good = fakeModel('v2', []);
+    assert.equal((await sut.submit(job(good, 7))).items[0], 7);
+  });
+});

@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { loadArtifact } from '@seqrec/artifacts';
+import { initBackend, type BackendInfo } from '@seqrec/model';
+import type { ModelStore } from '@seqrec/model-store';
+import { MODEL_STORE, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
+import type { ScoringMetrics } from './scoring.metrics';
+import type { ScoringOptions } from './scoring.service';
+import { ModelSlot, ServingModel } from './serving-model';
+
+/**
+ * Keeps the {@link ModelSlot} on the promoted version: loads CURRENT at start, then each version
+ * announced on the models topic (or seen on the CURRENT pointer by the optional poll). A new
+ * version is loaded and warmed up before the swap, so no request waits for it or fails.
+ */
+@Injectable()
+export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('ModelLoader');
+  private chain: Promise<unknown> = Promise.resolve();
+  private poll: NodeJS.Timeout | null = null;
+  private backendInfo: BackendInfo | null = null;
+
+  constructor(
+    readonly slot: ModelSlot,
+    @Inject(MODEL_STORE) private readonly store: ModelStore,
+    @Inject(SCORING_OPTIONS) private readonly options: ScoringOptions,
+    @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+  ) {}
+
+  get backend(): string {
+    return this.backendInfo?.name ?? 'none';
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.backendInfo = await initBackend();
+    this.log.log(`TF.js backend: ${this.backendInfo.name} (${this.backendInfo.version})`);
+    await this.loadCurrent().catch((err: Error) => this.log.error(`loading the current ${this.options.modelName}: ${err.message}`));
+    if (this.options.pollSeconds > 0) {
+      this.poll = setInterval(() => {
+        this.loadCurrent().catch((err: Error) => this.log.warn(`model poll: ${err.message}`));
+      }, this.options.pollSeconds * 1000);
+      this.poll.unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.slot.close();
+  }
+
+  /** Loads the store's CURRENT version when it is not the served one. */
+  async loadCurrent(): Promise<ServingModel | null> {
+    const version = await this.store.current(this.options.modelName);
+    if (!version) {
+      if (!this.slot.model) this.log.warn(`no promoted version of ${this.options.modelName} in the model store yet`);
+      return this.slot.model;
+    }
+    return this.load(version);
+  }
+
+  /** Loads a version (serialised with other loads) and swaps it in; a no-op when already served. */
+  load(version: string): Promise<ServingModel | null> {
+    const next = this.chain.then(() => this.doLoad(version));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doLoad(version: string): Promise<ServingModel | null> {
+    const name = this.options.modelName;
+    if (this.slot.model?.version === version) {
+      this.metrics.modelSwaps.inc({ outcome: 'unchanged' });
+      return this.slot.model;
+    }
+    const started = Date.now();
+    let artifact;
+    try {
+      artifact = await loadArtifact(this.store, name, version);
+    } catch (err) {
+      this.metrics.modelSwaps.inc({ outcome: 'failed' });
+      throw err;
+    }
+    const model = new ServingModel(artifact, (m) => this.log.log(`released ${m.name}@${m.version}`));
+    // Warm-up: builds the serving tensors (transposed item table) and compiles the kernels.
+    const warm = Int32Array.of(artifact.popularOrder[0] ?? 1);
+    const types = artifact.encoder.config.numTypes > 0 ? { types: [new Uint8Array(1)] } : {};
+    await artifact.encoder.topK([warm], 1, types);
+    await artifact.encoder.scoreItems([warm], [warm], artifact.encoder.config.numTypes > 0 ? [new Uint8Array(1)] : undefined);
+    const old = this.slot.swap(model);
+    if (old) this.metrics.modelInfo.remove({ model: old.name, version: old.version, backend: this.backend });
+    this.metrics.modelInfo.set({ model: name, version, backend: this.backend }, 1);
+    this.metrics.modelSwaps.inc({ outcome: 'loaded' });
+    this.log.log(
+      `serving ${name}@${version} (${artifact.vocabulary.length - 1} items, loaded in ${Date.now() - started} ms)` +
+        (old ? `; ${old.version} retires after its ${old.inUse} in-flight requests` : ''),
+    );
+    return model;
+  }
+}

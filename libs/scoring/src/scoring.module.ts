@@ -1,0 +1,75 @@
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { CleanedEnv } from '@seqrec/config';
+import type { Registry } from '@seqrec/metrics';
+import { FsModelStore } from '@seqrec/model-store';
+import { METRICS_REGISTRY } from '@seqrec/nest-platform';
+import { ApiKeyGuard } from './api-key.guard';
+import { ModelLoader } from './model-loader.service';
+import { ModelsConsumer } from './models.consumer';
+import { OpenApiController } from './openapi.controller';
+import { MODEL_STORE, SCORING_API_KEYS, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
+import { ScoringController } from './scoring.controller';
+import type { scoringEnv } from './scoring.env';
+import { createScoringMetrics, type ScoringMetrics } from './scoring.metrics';
+import { ScoringService, type ScoringOptions } from './scoring.service';
+import { ModelSlot } from './serving-model';
+
+/** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
+@Module({})
+export class ScoringModule implements OnModuleInit {
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+  ) {}
+
+  static register(env: CleanedEnv<typeof scoringEnv>): DynamicModule {
+    const options: ScoringOptions = {
+      modelName: env.MODEL_NAME,
+      maxBatch: env.SCORER_MAX_BATCH,
+      maxWaitMs: env.SCORER_MAX_WAIT_MS,
+      maxQueue: env.SCORER_MAX_QUEUE,
+      maxCandidates: env.SCORER_MAX_CANDIDATES,
+      maxK: env.SCORER_MAX_K,
+      maxBatchUsers: env.SCORER_MAX_BATCH_USERS,
+      excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
+      pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
+    };
+    const slot = new ModelSlot();
+    return {
+      module: ScoringModule,
+      controllers: [ScoringController, OpenApiController, ModelsConsumer],
+      providers: [
+        { provide: SCORING_OPTIONS, useValue: options },
+        { provide: SCORING_API_KEYS, useValue: env.SCORER_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) },
+        { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
+        { provide: ModelSlot, useValue: slot },
+        {
+          provide: SCORING_METRICS,
+          inject: [METRICS_REGISTRY],
+          useFactory: (r: Registry) => createScoringMetrics(r, () => slot.model?.createdAt ?? null),
+        },
+        ApiKeyGuard,
+        ModelLoader,
+        ScoringService,
+      ],
+      exports: [ScoringService, ModelLoader, ModelSlot],
+    };
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
+    // Request metrics in one place, for every status (including 4xx from validation and guards).
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url;
+      if (route && route.startsWith('/v1/')) {
+        const labels = { route: `${request.method} ${route}`, status: String(reply.statusCode) };
+        this.metrics.requests.inc(labels);
+        this.metrics.requestDuration.observe(labels, reply.elapsedTime / 1000);
+      }
+      done();
+    });
+  }
+}

@@ -1,0 +1,240 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
+import { MicroBatcher } from './micro-batcher';
+import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
+import type { ScoringMetrics } from './scoring.metrics';
+import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
+
+export interface ScoringOptions {
+  modelName: string;
+  maxBatch: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  maxCandidates: number;
+  maxK: number;
+  maxBatchUsers: number;
+  excludePurchased: boolean;
+  pollSeconds: number;
+}
+
+/** Thrown while no model is loaded (answered 503 + Retry-After). */
+export class NoModelError extends Error {
+  readonly retriable = true;
+  constructor(model: string) {
+    super(`no version of ${model} is loaded yet`);
+    this.name = 'NoModelError';
+  }
+}
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+/** How fresh the user's live window was when scored. */
+export interface SequenceFreshness {
+  /** Events in the live window (0: unknown user). */
+  events: number;
+  /** Epoch ms of the newest event, null when none. */
+  lastEventTs: number | null;
+  /** Milliseconds between the newest event and the answer, null when none. */
+  ageMs: number | null;
+  /** Window items the model does not know (left out of scoring). */
+  unknownItems: number;
+}
+
+export type FallbackReason = 'unknown_user' | 'no_known_items' | 'unknown_item';
+
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+}
+
+export interface RecommendationsAnswer {
+  userId: string;
+  items: ScoredItem[];
+  model: ModelRef;
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+  sequence: SequenceFreshness;
+}
+
+export interface RankedItem {
+  itemId: string;
+  /** null for an item the model does not know (listed last when sorted). */
+  score: number | null;
+}
+
+export interface RankAnswer {
+  userId: string;
+  items: RankedItem[];
+  sorted: boolean;
+  model: ModelRef;
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+  sequence: SequenceFreshness;
+}
+
+export interface SimilarAnswer {
+  itemId: string;
+  items: ScoredItem[];
+  model: ModelRef;
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+}
+
+export interface RankRequest {
+  userId: string;
+  items: string[];
+  sort?: boolean;
+}
+
+/**
+ * Scoring from the live window: reads the user's window from the state store (so the newest
+ * applied click counts), maps it to the served model's indices and hands it to the micro-batcher.
+ * Users with no usable history get the model's popularity ranking, flagged `fallback`.
+ */
+@Injectable()
+export class ScoringService implements OnApplicationShutdown {
+  readonly batcher: MicroBatcher;
+
+  constructor(
+    private readonly slot: ModelSlot,
+    @Inject(SEQUENCE_STORE) private readonly store: SequenceStore,
+    @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
+    @Inject(SCORING_OPTIONS) readonly options: ScoringOptions,
+    @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+  ) {
+    this.batcher = new MicroBatcher(
+      { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue },
+      {
+        onBatch: (kind, size, seconds) => {
+          metrics.batchSize.observe({ kind }, size);
+          metrics.batchDuration.observe({ kind }, seconds);
+        },
+        onQueueDepth: (depth) => metrics.queueDepth.set(depth),
+      },
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.batcher.close();
+  }
+
+  async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
+    return (await this.recommendMany([userId], k))[0]!;
+  }
+
+  async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
+    const model = this.acquire();
+    try {
+      const windows = await this.windows(userIds);
+      return await Promise.all(
+        userIds.map(async (userId, i) => {
+          const window = windows[i]!;
+          const h = await model.history(window, this.items);
+          const sequence = freshness(window, h);
+          const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
+          if (h.ids.length === 0) {
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            this.metrics.fallbacks.inc({ route: 'recommendations', reason });
+            const pop = model.popular(k, exclude);
+            return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), fallback: 'popularity', fallbackReason: reason, sequence };
+          }
+          const top = await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+          return { userId, items: this.named(model, top.items, top.scores), model: ref(model), sequence };
+        }),
+      );
+    } finally {
+      model.release();
+    }
+  }
+
+  async rank(req: RankRequest): Promise<RankAnswer> {
+    return (await this.rankMany([req]))[0]!;
+  }
+
+  async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
+    const model = this.acquire();
+    try {
+      const windows = await this.windows(reqs.map((r) => r.userId));
+      return await Promise.all(
+        reqs.map(async (req, i) => {
+          const window = windows[i]!;
+          const h = await model.history(window, this.items);
+          const sequence = freshness(window, h);
+          const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
+          let scores: ArrayLike<number>;
+          let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason'> = {};
+          if (h.ids.length === 0) {
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            this.metrics.fallbacks.inc({ route: 'rank', reason });
+            fallback = { fallback: 'popularity', fallbackReason: reason };
+            scores = Array.from(candidates, (c) => model.artifact.popularity[c] ?? 0);
+          } else {
+            scores = await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
+          }
+          const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: candidates[q]! > 0 ? scores[q]! : null }));
+          if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+          return { userId: req.userId, items, sorted: Boolean(req.sort), model: ref(model), ...fallback, sequence };
+        }),
+      );
+    } finally {
+      model.release();
+    }
+  }
+
+  async similar(itemId: string, k: number): Promise<SimilarAnswer> {
+    const model = this.acquire();
+    try {
+      const ix = model.indexOf(itemId);
+      if (ix === 0) {
+        this.metrics.fallbacks.inc({ route: 'similar', reason: 'unknown_item' });
+        const pop = model.popular(k);
+        return { itemId, items: this.named(model, pop.items, pop.scores), model: ref(model), fallback: 'popularity', fallbackReason: 'unknown_item' };
+      }
+      const top = await model.similar(ix, k);
+      return { itemId, items: this.named(model, top.items, top.scores), model: ref(model) };
+    } finally {
+      model.release();
+    }
+  }
+
+  private acquire(): ServingModel {
+    const model = this.slot.acquire();
+    if (!model) throw new NoModelError(this.options.modelName);
+    return model;
+  }
+
+  private async windows(userIds: string[]): Promise<Array<SequenceWindow | null>> {
+    const bufs = await this.store.getMany(userIds);
+    return bufs.map((b) => {
+      if (!b) return null;
+      try {
+        return decodeWindow(b);
+      } catch (err) {
+        // A window we cannot read is treated as no history: the answer degrades to popularity.
+        if (err instanceof CodecError) return null;
+        throw err;
+      }
+    });
+  }
+
+  private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
+    const vocab = model.artifact.vocabulary;
+    const out: ScoredItem[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) out[i] = { itemId: vocab[items[i]!]!, score: scores[i]! };
+    return out;
+  }
+}
+
+function ref(model: ServingModel): ModelRef {
+  return { name: model.name, version: model.version };
+}
+
+function freshness(window: SequenceWindow | null, h: ModelHistory): SequenceFreshness {
+  const ev = window?.events ?? [];
+  const last = ev.length ? ev[ev.length - 1]!.ts : null;
+  return { events: ev.length, lastEventTs: last, ageMs: last === null ? null : Math.max(0, Date.now() - last), unknownItems: h.dropped };
+}

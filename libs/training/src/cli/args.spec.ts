@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError, parseTrainArgs } from './args';
+
+function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseTrainArgs(argv, env);
+  } catch (err) {
+    assert.ok(err instanceof UsageError, String(err));
+    return err.problems;
+  }
+  assert.fail('expected a UsageError');
+}
+
+describe(parseTrainArgs.name, () => {
+  it('parses a file run with options', () => {
+    const a = parseTrainArgs(['--data', '/d/ml.txt', '--format', 'sasrec', '--model', 'gru4rec', '--epochs', '3', '--lr=0.01', '--arch', 'units=32,dropout=0.3', '--promote', '--json', 'out.json']);
+    assert.deepEqual(a.source, { kind: 'file', path: '/d/ml.txt', format: 'sasrec' });
+    assert.equal(a.model, 'gru4rec');
+    assert.deepEqual(a.options, { epochs: 3, lr: 0.01, architecture: { units: 32, dropout: 0.3 } });
+    assert.equal(a.promote, 'if-better');
+    assert.equal(a.json, 'out.json');
+    assert.equal(a.out, 'model-store');
+  });
+
+  it('resolves dataset keys and their format', () => {
+    const a = parseTrainArgs(['--data', 'beauty', '--model', 'pop']);
+    assert.equal(a.source.kind, 'file');
+    assert.match((a.source as { path: string }).path, /amazon-s3rec\/Beauty\.txt\.gz$/);
+    assert.equal((a.source as { format: string }).format, 's3rec');
+  });
+
+  it('builds a kafka source from --data or KAFKA_BROKERS, with a time range and namespace', () => {
+    const a = parseTrainArgs(['--format', 'kafka', '--model', 'sasrec', '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-02T00:00:00Z', '--namespace', 'ns1'], {
+      KAFKA_BROKERS: 'h1:9092, h2:9092',
+    });
+    assert.deepEqual(a.source, { kind: 'kafka', brokers: ['h1:9092', 'h2:9092'], namespace: 'ns1', from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 2) });
+    const b = parseTrainArgs(['--format', 'kafka', '--data', 'b:1', '--model', 'pop'], { KAFKA_NAMESPACE: 'envns' });
+    assert.deepEqual(b.source, { kind: 'kafka', brokers: ['b:1'], namespace: 'envns' });
+  });
+
+  it('lists every problem at once, clearly', () => {
+    assert.deepEqual(problems(['--model', 'transformer', '--epochs', 'many', '--format', 'csv', '--bogus']), [
+      'unknown option --bogus',
+      '--model must be one of sasrec|gru4rec|lstm|item2vec|pop|itemknn|cooc|bpr-mf, got "transformer"',
+      '--format must be one of sasrec|s3rec|taobao|yoochoose|auto|kafka, got "csv"',
+      '--data is required: a dataset file or a dataset key',
+      '--epochs must be an integer >= 1, got "many"',
+    ]);
+    assert.deepEqual(problems(['--data', 'x', '--model']), ['--model needs a value', '--model is required (sasrec|gru4rec|lstm|item2vec|pop|itemknn|cooc|bpr-mf)']);
+    assert.deepEqual(problems(['--format', 'kafka', '--model', 'pop', '--from', 'yesterday']), [
+      '--from must be an ISO-8601 time (e.g. 2026-11-01T00:00:00Z), got "yesterday"',
+      '--format kafka needs brokers: --data host:port[,host:port] or KAFKA_BROKERS',
+    ]);
+    assert.deepEqual(problems(['--format', 'kafka', '--data', 'b:1', '--model', 'pop', '--from', '2026-11-02T00:00:00Z', '--to', '2026-11-01T00:00:00Z']), [
+      '--from (2026-11-02T00:00:00Z) must be before --to (2026-11-01T00:00:00Z)',
+    ]);
+    assert.deepEqual(problems(['--data', 'x', '--model', 'pop', '--namespace', 'n', '--loss', 'mse']), [
+      '--loss must be one of softmax|sampled-softmax|bce, got "mse"',
+      '--namespace only applies to --format kafka',
+    ]);
+  });
+
+  it('appends the usage to the message', () => {
+    assert.throws(() => parseTrainArgs([]), (err: Error) => /^--model is required.*\n\nusage: npm run train --/s.test(err.message));
+  });
+});

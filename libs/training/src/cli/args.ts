@@ -1,0 +1,180 @@
+/**
+ * Arguments of `npm run train` (see {@link TRAIN_USAGE}). Parsing is separate from the CLI so it
+ * can be tested; every problem is reported at once in one {@link UsageError}.
+ */
+import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, type DatasetFormat } from '@seqrec/datasets';
+import { LOSS_KINDS, type LossKind } from '@seqrec/model';
+import { TRAINABLE_MODELS, isTrainableModel, type PromotionMode, type TrainableModel, type TrainingOptions } from '../pipeline';
+import type { DataSource } from '../sources';
+
+export const TRAIN_FORMATS = [...DATASET_FORMATS, 'auto', 'kafka'] as const;
+export type TrainFormat = (typeof TRAIN_FORMATS)[number];
+
+export const TRAIN_USAGE = `usage: npm run train -- --data <path|dataset key|brokers> --format ${TRAIN_FORMATS.join('|')} --model ${TRAINABLE_MODELS.join('|')}
+  [--epochs N] [--batch-size N] [--lr X] [--loss ${LOSS_KINDS.join('|')}] [--negatives N] [--max-len N] [--dim N]
+  [--seed N] [--patience N] [--valid-users N] [--eval-users N] [--max-batches N] [--min-length N] [--arch key=value,...] [--params key=value,...]
+  [--out <model store dir>] [--name <artifact name>] [--promote] [--warm-start] [--json <file>] [--quiet]
+  kafka: [--from <ISO time>] [--to <ISO time>] [--namespace <ns>] [--topic <topic>]; --data or KAFKA_BROKERS gives the brokers
+Dataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
+
+export class UsageError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.join('\n')}\n\n${TRAIN_USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+export interface TrainArgs {
+  source: DataSource;
+  model: TrainableModel;
+  options: Partial<TrainingOptions>;
+  out: string;
+  name?: string;
+  promote: PromotionMode;
+  warmStart: boolean;
+  json?: string;
+  quiet: boolean;
+  help: boolean;
+}
+
+const VALUE_FLAGS = new Set([
+  '--data', '--format', '--model', '--epochs', '--batch-size', '--lr', '--loss', '--negatives', '--max-len', '--dim', '--seed',
+  '--patience', '--valid-users', '--eval-users', '--max-batches', '--min-length', '--arch', '--params', '--out', '--name', '--json', '--from',
+  '--to', '--namespace', '--topic',
+]);
+const BOOL_FLAGS = new Set(['--promote', '--warm-start', '--quiet', '--help', '-h']);
+
+function parseKv(s: string, flag: string, problems: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const part of s.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) {
+      problems.push(`${flag}: expected key=value pairs separated by commas, got "${part}"`);
+      continue;
+    }
+    const v = part.slice(eq + 1);
+    out[part.slice(0, eq)] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return out;
+}
+
+/** Parses `argv` (without node and script); `env` supplies KAFKA_BROKERS / KAFKA_NAMESPACE. */
+export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): TrainArgs {
+  const problems: string[] = [];
+  const v = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    if (BOOL_FLAGS.has(flag)) {
+      flags.add(flag);
+    } else if (VALUE_FLAGS.has(flag)) {
+      const value = eq > 0 ? raw.slice(eq + 1) : argv[++i];
+      if (value === undefined || (eq < 0 && value.startsWith('--'))) {
+        problems.push(`${flag} needs a value`);
+        if (value !== undefined) i--;
+      } else v.set(flag, value);
+    } else {
+      problems.push(`unknown option ${raw}`);
+    }
+  }
+  const help = flags.has('--help') || flags.has('-h');
+  const int = (flag: string, min = 1): number | undefined => {
+    const s = v.get(flag);
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min) {
+      problems.push(`${flag} must be an integer >= ${min}, got "${s}"`);
+      return undefined;
+    }
+    return n;
+  };
+  const time = (flag: string): number | undefined => {
+    const s = v.get(flag);
+    if (s === undefined) return undefined;
+    const t = Date.parse(s);
+    if (!Number.isFinite(t)) {
+      problems.push(`${flag} must be an ISO-8601 time (e.g. 2026-11-01T00:00:00Z), got "${s}"`);
+      return undefined;
+    }
+    return t;
+  };
+
+  const modelRaw = v.get('--model');
+  if (!help && modelRaw === undefined) problems.push(`--model is required (${TRAINABLE_MODELS.join('|')})`);
+  else if (modelRaw !== undefined && !isTrainableModel(modelRaw)) problems.push(`--model must be one of ${TRAINABLE_MODELS.join('|')}, got "${modelRaw}"`);
+  const format = (v.get('--format') ?? 'auto') as TrainFormat;
+  if (!(TRAIN_FORMATS as readonly string[]).includes(format)) problems.push(`--format must be one of ${TRAIN_FORMATS.join('|')}, got "${format}"`);
+  const loss = v.get('--loss') as LossKind | undefined;
+  if (loss !== undefined && !LOSS_KINDS.includes(loss)) problems.push(`--loss must be one of ${LOSS_KINDS.join('|')}, got "${loss}"`);
+  const lrRaw = v.get('--lr');
+  const lr = lrRaw === undefined ? undefined : Number(lrRaw);
+  if (lr !== undefined && !(lr > 0)) problems.push(`--lr must be a number > 0, got "${lrRaw}"`);
+
+  const from = time('--from');
+  const to = time('--to');
+  if (from !== undefined && to !== undefined && from >= to) problems.push(`--from (${v.get('--from')}) must be before --to (${v.get('--to')})`);
+  let source: DataSource | undefined;
+  const data = v.get('--data');
+  if (format === 'kafka') {
+    const brokers = (data ?? env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    if (brokers.length === 0 && !help) problems.push('--format kafka needs brokers: --data host:port[,host:port] or KAFKA_BROKERS');
+    const namespace = v.get('--namespace') ?? env['KAFKA_NAMESPACE'] ?? '';
+    source = {
+      kind: 'kafka',
+      brokers,
+      ...(namespace ? { namespace } : {}),
+      ...(v.get('--topic') ? { topic: v.get('--topic')! } : {}),
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    };
+  } else {
+    for (const f of ['--from', '--to', '--namespace', '--topic']) if (v.has(f)) problems.push(`${f} only applies to --format kafka`);
+    if (data === undefined && !help) problems.push('--data is required: a dataset file or a dataset key');
+    if (data !== undefined) {
+      const known = KNOWN_DATASETS[data];
+      source = {
+        kind: 'file',
+        path: datasetPath(data),
+        format: (known && format === 'auto' ? known.format : format) as DatasetFormat | 'auto',
+        ...(known ? { name: known.name } : {}),
+      };
+    }
+  }
+  const arch = v.has('--arch') ? parseKv(v.get('--arch')!, '--arch', problems) : undefined;
+  const params = v.has('--params') ? parseKv(v.get('--params')!, '--params', problems) : undefined;
+  const options: Partial<TrainingOptions> = {};
+  const set = <K extends keyof TrainingOptions>(k: K, val: TrainingOptions[K] | undefined) => {
+    if (val !== undefined) options[k] = val;
+  };
+  set('epochs', int('--epochs'));
+  set('batchSize', int('--batch-size'));
+  set('lr', lr);
+  set('loss', loss);
+  set('negatives', int('--negatives'));
+  set('maxLen', int('--max-len'));
+  set('dim', int('--dim'));
+  set('seed', int('--seed', 0));
+  set('patience', int('--patience'));
+  set('validUsers', int('--valid-users', 0));
+  set('evalUsers', int('--eval-users', 0));
+  set('maxBatchesPerEpoch', int('--max-batches'));
+  set('minLength', int('--min-length', 3));
+  set('architecture', arch);
+  set('baseline', params);
+
+  if (problems.length > 0) throw new UsageError(problems);
+  return {
+    source: source ?? { kind: 'file', path: '', format: 'auto' },
+    model: (modelRaw ?? 'sasrec') as TrainableModel,
+    options,
+    out: v.get('--out') ?? 'model-store',
+    ...(v.has('--name') ? { name: v.get('--name')! } : {}),
+    promote: flags.has('--promote') ? 'if-better' : 'never',
+    warmStart: flags.has('--warm-start'),
+    ...(v.has('--json') ? { json: v.get('--json')! } : {}),
+    quiet: flags.has('--quiet'),
+    help,
+  };
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { loadArtifact } from '@seqrec/artifacts';
+import { evaluate, fromEvents, leaveOneOut } from '@seqrec/datasets';
+import { FsModelStore, newVersion, type ArtifactManifest } from '@seqrec/model-store';
+import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, type TrainingRequest } from './pipeline';
+import { generatedEvents } from './testing';
+
+const events = generatedEvents({ users: 60, items: 60, events: 3_000, seed: 5 });
+const tiny = { epochs: 2, batchSize: 32, dim: 16, maxLen: 20, lr: 0.01, patience: 2, seed: 7 };
+
+async function newStore(): Promise<FsModelStore> {
+  return new FsModelStore(await mkdtemp(join(tmpdir(), 'training-store-')));
+}
+
+function request(model: TrainingRequest['model'], extra: Partial<TrainingRequest> = {}): TrainingRequest {
+  return { source: { kind: 'events', events, name: 'generated' }, model, options: tiny, progress: false, ...extra };
+}
+
+async function fakePromoted(store: FsModelStore, model: string, ndcg: number): Promise<string> {
+  const version = newVersion(new Date(Date.UTC(2020, 0, 1)));
+  const manifest: ArtifactManifest = { model, version, createdAt: new Date().toISOString(), data: 'fake', metrics: { [PROMOTION_METRIC]: ndcg }, backend: 'none' };
+  await store.publish(manifest, async () => undefined);
+  await store.promote(model, version);
+  return version;
+}
+
+describe(TrainingPipeline.name, () => {
+  let store: FsModelStore;
+  before(async () => {
+    store = await newStore();
+  });
+
+  it('trains a small GRU4Rec, writes a loadable artifact that scores identically, a report and metrics.json', async () => {
+    const sut = new TrainingPipeline(store);
+    const result = await sut.run(request('gru4rec', { promote: 'if-better' }));
+    assert.equal(result.backend, 'tensorflow', 'the native backend is the one in use');
+    assert.equal(result.promoted, true);
+    assert.equal(await store.current('gru4rec'), result.version);
+    assert.deepEqual(
+      result.rows.map((r) => [r.dataset, r.split, r.protocol, r.model, r.params?.['backend']]),
+      [
+        ['generated', 'valid', 'full', 'gru4rec', 'tensorflow'],
+        ['generated', 'test', 'full', 'gru4rec', 'tensorflow'],
+        ['generated', 'test', 'sampled', 'gru4rec', 'tensorflow'],
+      ],
+    );
+    const files = (await readdir(result.location)).sort();
+    for (const f of ['artifact.json', 'config.json', 'metrics.json', 'model.json', 'popularity.json', 'report.html', 'vocabulary.json', 'weights.bin']) {
+      assert.ok(files.includes(f), `${f} in ${files.join(',')}`);
+    }
+    const html = await readFile(join(result.location, 'report.html'), 'utf8');
+    assert.match(html, /<svg[^>]*aria-label="Training loss"/);
+    assert.match(html, /<svg[^>]*aria-label="Validation NDCG@10/);
+    assert.match(html, /tensorflow/);
+    const metrics = JSON.parse(await readFile(join(result.location, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.version, result.version);
+    assert.equal(metrics.rows.length, 3);
+
+    const art = await loadArtifact(store, 'gru4rec', result.version);
+    try {
+      const ds = fromEvents(events, { name: 'generated' });
+      assert.deepEqual(art.vocabulary, ds.itemIds);
+      const split = leaveOneOut(ds);
+      const test = await evaluate(art.encoder, split.test, { dataset: ds, split: 'test', seed: tiny.seed });
+      assert.equal(test.metrics['NDCG@10'], result.metrics['test.full.NDCG@10'], 'loaded model scores as the trained one');
+      const again = await loadArtifact(store, 'gru4rec', result.version);
+      const h = [split.test[0]!.history, split.test[1]!.history];
+      assert.deepEqual(await again.encoder.scoreBatch(h), await art.encoder.scoreBatch(h));
+      again.encoder.dispose();
+    } finally {
+      art.encoder.dispose();
+    }
+  });
+
+  it('is reproducible: the same seed gives the same metrics', async () => {
+    const s = await newStore();
+    const a = await new TrainingPipeline(s).run(request('sasrec', { promote: 'never', options: { ...tiny, epochs: 1 } }));
+    const b = await new TrainingPipeline(s).run(request('sasrec', { promote: 'never', options: { ...tiny, epochs: 1 } }));
+    assert.deepEqual(a.metrics, b.metrics);
+    assert.notEqual(a.version, b.version);
+  });
+
+  it('warm-starts from the promoted version when the vocabulary matches, and says why not otherwise', async () => {
+    const sut = new TrainingPipeline(store);
+    const current = await store.current('gru4rec');
+    assert.ok(current);
+    const warm = await sut.run(request('gru4rec', { warmStart: true, promote: 'never', options: { ...tiny, epochs: 1 } }));
+    assert.deepEqual(warm.warmStart, { used: true, from: current, reason: `started from ${current} (same ${warm.dataset.items}-item vocabulary)` });
+    assert.equal((await store.manifest('gru4rec', warm.version)).parent, current);
+
+    const other = generatedEvents({ users: 60, items: 70, events: 3_000, seed: 9 });
+    const cold = await sut.run({ ...request('gru4rec', { warmStart: true, promote: 'never', options: { ...tiny, epochs: 1 } }), source: { kind: 'events', events: other } });
+    assert.equal(cold.warmStart?.used, false);
+    assert.match(cold.warmStart!.reason, /vocabulary of .* differs .*trained from scratch/);
+  });
+
+  it('fits pop, writes its own files and artifact.json, and promotes only a better version', async () => {
+    const s = await newStore();
+    const sut = new TrainingPipeline(s);
+    await fakePromoted(s, 'pop', 0.0001);
+    const better = await sut.run(request('pop'));
+    assert.equal(better.backend, 'none');
+    assert.equal(better.promoted, true, better.promotion.reason);
+    assert.equal(await s.current('pop'), better.version);
+    const files = await readdir(better.location);
+    for (const f of ['artifact.json', 'metrics.json', 'report.html', 'popularity.json', 'vocabulary.json', 'params.json']) assert.ok(files.includes(f), f);
+    const counts = JSON.parse(await readFile(join(better.location, 'popularity.json'), 'utf8')) as number[];
+    assert.equal(counts.length, better.dataset.items + 1);
+
+    const same = await sut.run(request('pop'));
+    assert.equal(same.promoted, false, 'equal is not better');
+    await fakePromoted(s, 'pop', 0.99);
+    const worse = await sut.run(request('pop'));
+    assert.equal(worse.promoted, false);
+    assert.match(worse.promotion.reason, /does not beat 0\.9900/);
+  });
+
+  it('rejects bad options naming the field', async () => {
+    const sut = new TrainingPipeline(await newStore());
+    await assert.rejects(sut.run(request('gru4rec', { options: { ...tiny, epochs: 0 } })), /epochs must be a positive integer, got 0/);
+    await assert.rejects(sut.run(request('nope' as never)), /model must be one of sasrec\|gru4rec/);
+  });
+});
+
+describe(decidePromotion.name, () => {
+  const cur = (v: number) => ({ version: 'v1', metrics: { [PROMOTION_METRIC]: v } });
+  it('promotes when nothing is promoted or the candidate is strictly better', () => {
+    assert.equal(decidePromotion('if-better', 0.1, null).promote, true);
+    assert.equal(decidePromotion('if-better', 0.2, cur(0.1)).promote, true);
+    assert.equal(decidePromotion('if-better', 0.1, cur(0.1)).promote, false);
+    assert.equal(decidePromotion('if-better', 0.05, cur(0.1)).promote, false);
+    assert.equal(decidePromotion('if-better', 0.05, { version: 'v0', metrics: {} }).promote, true);
+    assert.equal(decidePromotion('never', 0.9, null).promote, false);
+    assert.equal(decidePromotion('always', 0.0, cur(0.5)).promote, true);
+  });
+});

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Bus } from '@seqrec/bus';
+import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
+import { initBackend } from '@seqrec/model';
+import { FsModelStore, type ModelStore } from '@seqrec/model-store';
+import { BUS } from '@seqrec/nest-platform';
+import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingResult } from './pipeline';
+import type { DataSource } from './sources';
+import { MODEL_STORE, TRAINING_METRICS, TRAINING_OPTIONS } from './training.constants';
+import type { TrainingMetrics } from './training.metrics';
+
+export interface TrainingServiceOptions {
+  model: TrainableModel;
+  /** 0: no schedule. */
+  intervalMinutes: number;
+  /** 0: replay everything retained. */
+  lookbackHours: number;
+  warmStart: boolean;
+  /** Start a run when the application has started. */
+  runOnStart?: boolean;
+  /** Exit the process after the first run (0: succeeded, 1: failed): job mode. */
+  exitAfterRun?: boolean;
+  /** Train from this file instead of the events topic. */
+  dataPath: string;
+  dataFormat: 'auto' | 'sasrec' | 's3rec' | 'taobao' | 'yoochoose';
+  options: Partial<TrainingOptions>;
+  /** Brokers for the events-topic replay; null in embedded mode. */
+  kafka: { brokers: string[]; namespace: string; ssl: boolean } | null;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface TrainingRun {
+  id: string;
+  model: TrainableModel;
+  trigger: 'api' | 'schedule';
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  progress?: { epoch: number; epochs: number; batch: number; batches: number; loss: number; etaSeconds: number };
+  result?: Pick<TrainingResult, 'version' | 'location' | 'backend' | 'promoted' | 'metrics' | 'timings' | 'bestEpoch' | 'warmStart' | 'data'> & {
+    promotion: string;
+    dataset: TrainingResult['dataset'];
+  };
+  error?: string;
+}
+
+/** Thrown by {@link TrainingService.start} while a run is in progress (expected: the API answers 409). */
+export class TrainingInProgressError extends Error {
+  constructor(readonly runId: string) {
+    super(`training run ${runId} is in progress`);
+    this.name = 'TrainingInProgressError';
+  }
+}
+
+const KEEP_RUNS = 50;
+
+/**
+ * One training run at a time, on demand (`start`) or every TRAIN_INTERVAL_MINUTES. A run replays
+ * the events topic (or reads TRAIN_DATA_PATH), trains, evaluates, writes a versioned artifact and
+ * promotes it when it beats the promoted version on validation NDCG@10; a promotion is announced
+ * as `ModelPromotedV1` on the models topic.
+ */
+@Injectable()
+export class TrainingService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Trainer');
+  private readonly runs = new Map<string, TrainingRun>();
+  private active: { run: TrainingRun; done: Promise<void> } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly pipeline: TrainingPipeline;
+
+  constructor(
+    @Inject(TRAINING_OPTIONS) private readonly options: TrainingServiceOptions,
+    @Inject(MODEL_STORE) private readonly store: ModelStore,
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(TRAINING_METRICS) private readonly metrics: TrainingMetrics,
+  ) {
+    this.pipeline = new TrainingPipeline(store);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const backend = await initBackend();
+    this.metrics.backend.set({ backend: backend.name, native: String(backend.native) }, 1);
+    if (backend.native) this.log.log(`TF.js backend: ${backend.name} (${backend.version})`);
+    else {
+      this.log.error(
+        `TF.js backend is "${backend.name}", NOT native tensorflow: training is 10-100x slower. ${backend.fallbackReasons.join('; ')}`,
+      );
+    }
+    if (this.options.intervalMinutes > 0) {
+      this.timer = setInterval(() => this.scheduled(), this.options.intervalMinutes * 60_000);
+      this.timer.unref();
+      this.log.log(`retraining ${this.options.model} every ${this.options.intervalMinutes} min`);
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.options.runOnStart) return;
+    const run = this.start('schedule');
+    if (this.options.exitAfterRun) {
+      void this.active!.done.then(() => {
+        this.log.log(`job mode: run ${run.id} ${run.status}, exiting`);
+        process.exit(run.status === 'succeeded' ? 0 : 1);
+      });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    // A run cannot be interrupted mid-step; let it finish (it holds tensors and a store write).
+    await this.active?.done;
+  }
+
+  private scheduled(): void {
+    if (this.active) {
+      this.log.warn(`scheduled run skipped: ${this.active.run.id} still in progress`);
+      return;
+    }
+    this.start('schedule');
+  }
+
+  /** Starts a run; throws {@link TrainingInProgressError} when one is in progress. */
+  start(trigger: 'api' | 'schedule', overrides: { model?: TrainableModel; epochs?: number } = {}): TrainingRun {
+    if (this.active) throw new TrainingInProgressError(this.active.run.id);
+    const run: TrainingRun = {
+      id: randomUUID(),
+      model: overrides.model ?? this.options.model,
+      trigger,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+    };
+    this.runs.set(run.id, run);
+    while (this.runs.size > KEEP_RUNS) this.runs.delete(this.runs.keys().next().value!);
+    this.metrics.running.set(1);
+    const done = this.execute(run, overrides.epochs).finally(() => {
+      this.active = null;
+      this.metrics.running.set(0);
+    });
+    this.active = { run, done };
+    return run;
+  }
+
+  getRun(id: string): TrainingRun | undefined {
+    return this.runs.get(id);
+  }
+
+  /** Resolves when no run is in progress. */
+  async idle(): Promise<void> {
+    while (this.active) await this.active.done;
+  }
+
+  private source(): DataSource {
+    const o = this.options;
+    if (o.dataPath) return { kind: 'file', path: o.dataPath, format: o.dataFormat };
+    if (!o.kafka) throw new Error('no training data: set TRAIN_DATA_PATH, or KAFKA_BROKERS to replay the events topic');
+    return {
+      kind: 'kafka',
+      brokers: o.kafka.brokers,
+      ssl: o.kafka.ssl,
+      ...(o.kafka.namespace ? { namespace: o.kafka.namespace } : {}),
+      ...(o.lookbackHours > 0 ? { from: Date.now() - o.lookbackHours * 3_600_000 } : {}),
+    };
+  }
+
+  private async execute(run: TrainingRun, epochs: number | undefined): Promise<void> {
+    const end = this.metrics.runDuration.startTimer({ model: run.model });
+    this.log.log(`run ${run.id} (${run.trigger}): training ${run.model}`);
+    try {
+      const result = await this.pipeline.run({
+        source: this.source(),
+        model: run.model,
+        options: { ...this.options.options, ...(epochs ? { epochs } : {}) },
+        promote: 'if-better',
+        warmStart: this.options.warmStart,
+        progress: false,
+        onProgress: (p) => {
+          run.progress = { epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss, etaSeconds: p.etaSeconds };
+        },
+        log: (msg) => this.log.log(`run ${run.id}: ${msg}`),
+      });
+      run.result = {
+        version: result.version,
+        location: result.location,
+        backend: result.backend,
+        promoted: result.promoted,
+        promotion: result.promotion.reason,
+        metrics: result.metrics,
+        timings: result.timings,
+        bestEpoch: result.bestEpoch,
+        warmStart: result.warmStart,
+        data: result.data,
+        dataset: result.dataset,
+      };
+      if (result.promoted) {
+        const message: ModelPromotedV1 = {
+          model: result.name,
+          version: result.version,
+          uri: result.location,
+          metrics: result.metrics,
+          promotedAt: Date.now(),
+        };
+        await this.bus.publish([{ topic: TOPICS.MODELS, key: result.name, value: JSON.stringify(message) }]);
+      }
+      for (const [key, value] of Object.entries(result.metrics)) {
+        const [split = '', protocol = '', ...rest] = key.split('.');
+        this.metrics.lastMetric.set({ model: result.name, split, protocol, metric: rest.join('.') }, value);
+      }
+      this.metrics.lastRunTimestamp.set({ model: run.model }, Date.now() / 1000);
+      this.metrics.runs.inc({ model: run.model, outcome: result.promoted ? 'promoted' : 'not_promoted' });
+      run.status = 'succeeded';
+      this.log.log(`run ${run.id}: ${result.promoted ? 'promoted' : 'kept the current version'} (${result.promotion.reason})`);
+    } catch (err) {
+      run.status = 'failed';
+      run.error = err instanceof Error ? err.message : String(err);
+      this.metrics.runs.inc({ model: run.model, outcome: 'failed' });
+      this.log.error(`run ${run.id} failed: ${run.error}`);
+    } finally {
+      run.finishedAt = new Date().toISOString();
+      end();
+    }
+  }
+
+  /** Every model in the store with its versions (oldest first), the promoted one and their metrics. */
+  async models(): Promise<Array<{ model: string; current: string | null; versions: Array<Record<string, unknown>> }>> {
+    const names = new Set<string>([this.options.model, ...[...this.runs.values()].map((r) => r.model)]);
+    if (this.store instanceof FsModelStore) {
+      const entries = await readdir(this.store.root, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) names.add(e.name);
+    }
+    const out = [];
+    for (const model of [...names].sort()) {
+      const versions = await this.store.versions(model);
+      if (versions.length === 0) continue;
+      const current = await this.store.current(model);
+      const list = [];
+      for (const version of versions) {
+        const m = await this.store.manifest(model, version).catch(() => null);
+        if (!m) continue;
+        list.push({ version, createdAt: m.createdAt, backend: m.backend, data: m.data, parent: m.parent ?? null, current: version === current, metrics: m.metrics });
+      }
+      out.push({ model, current, versions: list });
+    }
+    return out;
+  }
+}

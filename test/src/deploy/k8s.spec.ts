@@ -1,0 +1,404 @@
+/**
+ * Kubernetes manifests (k8s/): renders every overlay with a real kustomize (`kubectl kustomize`,
+ * kustomize v5), validates every object offline against the Kubernetes OpenAPI schemas twice —
+ * `kubernetes-models` (types, formats, required fields; also the Prometheus Operator CRDs) and
+ * `kubernetes-validate --strict` (unknown fields, for two Kubernetes versions) — and checks what a
+ * cluster does not: probes on the health endpoints, resources, securityContext, labels, graceful
+ * shutdown within the grace period, autoscaling bounded by partitions, references that resolve,
+ * the model store, network policies and the operator's rules matching deploy/prometheus/rules.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { INSTALL_HINT, ROOT, run, runOk, tool, yamlDoc, yamlDocs } from './deploy-tools';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped JSON */
+type Obj = Record<string, any>;
+
+interface Expect {
+  port: number;
+  kind: 'Deployment' | 'CronJob';
+  /** consumes a Kafka topic (HPA bounded by partitions, young-generation tuning) */
+  stream: boolean;
+  /** model store mount */
+  models?: 'ro' | 'rw';
+}
+
+/** Every seqrec workload, its HTTP port (README "Configuration") and its shape. */
+const WORKLOADS: Record<string, Expect> = {
+  ingester: { port: 8081, kind: 'Deployment', stream: true },
+  'sequence-builder': { port: 8082, kind: 'Deployment', stream: true },
+  embedding: { port: 8083, kind: 'Deployment', stream: true, models: 'ro' },
+  scorer: { port: 8080, kind: 'Deployment', stream: false, models: 'ro' },
+  trainer: { port: 8084, kind: 'CronJob', stream: false, models: 'rw' },
+};
+/** Secrets the cluster provides in production (never rendered from git there). */
+const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-ca'];
+const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
+/** Variables each workload sets itself or takes from a Secret, so the ConfigMap must not carry them. */
+const NOT_IN_CONFIGMAP = new Set(['HTTP_PORT', 'INSTANCE_ID', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL']);
+/** Kubernetes versions the strict schema check covers (oldest supported by these manifests, recent). */
+const KUBE_VERSIONS = ['1.29.0', '1.34.0'];
+
+const OVERLAYS = readdirSync(join(ROOT, 'k8s', 'overlays')).sort();
+const rendered = new Map<string, Obj[]>();
+
+function kubectl(): string {
+  const bin = tool('kubectl', 'install kubectl ≥ 1.27 (kustomize v5 inside); Debian\'s kubernetes-client 1.20 is too old');
+  const version = JSON.parse(runOk(bin, ['version', '--client', '-o', 'json'])) as { kustomizeVersion?: string };
+  const major = Number(/^v(\d+)/.exec(version.kustomizeVersion ?? '')?.[1] ?? 0);
+  assert.ok(major >= 5, `kubectl's kustomize is ${version.kustomizeVersion ?? 'missing'}; these overlays need kustomize v5 (kubectl ≥ 1.27)`);
+  return bin;
+}
+
+const podSpec = (o: Obj): Obj => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec);
+const podMeta = (o: Obj): Obj => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.metadata : o.spec.template.metadata);
+const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
+const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+const workloadOf = (objs: Obj[], app: string) =>
+  objs.find((o) => (o.kind === 'Deployment' || o.kind === 'CronJob') && podMeta(o).labels?.['app.kubernetes.io/name'] === app);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const envOf = (container: Obj, name: string) => (container.env as Obj[] | undefined)?.find((e) => e.name === name);
+const mib = (q: string): number => {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi)$/.exec(q);
+  assert.ok(m, `memory quantity ${q} not in Mi/Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+};
+
+/** Variables of README's configuration table, minus those only the embedded demo reads. */
+function readmeVariables(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 5 || !cells[1]?.startsWith('`')) continue;
+    if (cells[3] === 'embedded') continue;
+    let prefix = '';
+    for (const [, name] of cells[1].matchAll(/`([A-Z_][A-Z0-9_]*)`/g)) {
+      if (name!.startsWith('_')) out.push(prefix + name);
+      else {
+        out.push(name!);
+        prefix = name!.replace(/_[A-Z0-9]+$/, '');
+      }
+    }
+  }
+  assert.ok(out.length > 20, 'README configuration table not found');
+  return out;
+}
+
+describe('k8s: kustomize overlays', () => {
+  before(() => {
+    const bin = kubectl();
+    for (const overlay of OVERLAYS) {
+      rendered.set(overlay, yamlDocs(runOk(bin, ['kustomize', join('k8s', 'overlays', overlay)])));
+    }
+  });
+
+  it('has the dev and prod overlays and the operator variant', () => {
+    for (const o of ['dev', 'prod', 'prod-prometheus-operator']) assert.ok(OVERLAYS.includes(o), `k8s/overlays/${o} missing`);
+  });
+
+  it('every object validates against the Kubernetes schemas (kubernetes-models)', async () => {
+    const models = await loadModels();
+    for (const [overlay, objs] of rendered) {
+      for (const o of objs) {
+        const Model = models(o.apiVersion as string, o.kind as string);
+        try {
+          new Model(o).validate();
+        } catch (err) {
+          assert.fail(`${overlay}: ${o.kind}/${o.metadata?.name}: ${(err as Error).message}`);
+        }
+      }
+    }
+  });
+
+  it('every built-in object validates strictly, unknown fields included (kubernetes-validate)', () => {
+    const bin = tool('kubernetes-validate', INSTALL_HINT);
+    const dir = mkdtempSync(join(tmpdir(), 'seqrec-k8s-'));
+    try {
+      for (const [overlay, objs] of rendered) {
+        const builtIn = objs.filter((o) => !String(o.apiVersion).includes('.coreos.com'));
+        const file = join(dir, `${overlay}.json`);
+        // one JSON document per line is valid multi-document YAML
+        writeFileSync(file, builtIn.map((o) => JSON.stringify(o)).join('\n---\n'));
+        for (const version of KUBE_VERSIONS) {
+          const res = run(bin, ['--strict', '--quiet', '-k', version, file]);
+          assert.equal(res.status, 0, `${overlay} against Kubernetes ${version}:\n${res.stdout}${res.stderr}`);
+          assert.doesNotMatch(`${res.stdout}${res.stderr}`, /ERROR|Couldn't find schema/, `${overlay} against ${version}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every object carries the app.kubernetes.io labels, with one version', () => {
+    const base = readFileSync(join(ROOT, 'k8s', 'base', 'kustomization.yaml'), 'utf8');
+    const version = /app\.kubernetes\.io\/version: "([^"]+)"/.exec(base)?.[1];
+    assert.ok(version, 'version label in k8s/base/kustomization.yaml');
+    for (const [overlay, objs] of rendered) {
+      for (const o of objs) {
+        const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+        for (const l of REQUIRED_LABELS) assert.ok(labels[l], `${overlay}: ${o.kind}/${o.metadata.name} lacks label ${l}`);
+        assert.equal(labels['app.kubernetes.io/part-of'], 'seqrec', `${overlay}: ${o.kind}/${o.metadata.name}`);
+        assert.equal(labels['app.kubernetes.io/version'], version, `${overlay}: ${o.kind}/${o.metadata.name}`);
+        if (o.kind === 'Deployment' || o.kind === 'CronJob') {
+          for (const l of REQUIRED_LABELS) assert.ok(podMeta(o).labels?.[l], `${overlay}: ${o.metadata.name} pod template lacks ${l}`);
+          for (const c of podSpec(o).containers as Obj[]) {
+            assert.match(c.image as string, new RegExp(`:${version.replace(/\./g, '\\.')}$`), `${overlay}: ${o.metadata.name} image tag = version label`);
+          }
+        }
+      }
+    }
+  });
+
+  it('every workload: probes on /health/*, resources, securityContext, grace period, env from config and secrets', () => {
+    for (const [overlay, objs] of rendered) {
+      const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'));
+      assert.ok(cm, `${overlay}: seqrec-config ConfigMap`);
+      const shutdownMs = Number(cm.data.SHUTDOWN_TIMEOUT_MS);
+      assert.equal(shutdownMs, 25_000, `${overlay}: SHUTDOWN_TIMEOUT_MS`);
+      const workloads = [...byKind(objs, 'Deployment'), ...byKind(objs, 'CronJob')];
+      assert.equal(workloads.length, Object.keys(WORKLOADS).length, `${overlay}: one workload per service`);
+      for (const [app, want] of Object.entries(WORKLOADS)) {
+        const w = workloadOf(objs, app);
+        const where = `${overlay}: ${app}`;
+        assert.ok(w, `${where}: no workload`);
+        assert.equal(w.kind, want.kind, where);
+        const spec = podSpec(w);
+        const meta = podMeta(w);
+        // pod-level
+        assert.equal(spec.terminationGracePeriodSeconds, 30, `${where}: terminationGracePeriodSeconds`);
+        assert.equal(spec.automountServiceAccountToken, false, `${where}: no API token`);
+        assert.equal(spec.securityContext?.runAsNonRoot, true, `${where}: runAsNonRoot`);
+        assert.ok(Number(spec.securityContext?.runAsUser) > 0, `${where}: numeric non-root runAsUser`);
+        assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${where}: seccomp`);
+        assert.equal(meta.annotations?.['prometheus.io/scrape'], 'true', `${where}: scrape annotation`);
+        assert.equal(meta.annotations?.['prometheus.io/port'], String(want.port), `${where}: scrape port`);
+        assert.equal(meta.annotations?.['prometheus.io/path'], '/metrics', `${where}: scrape path`);
+        assert.equal(spec.containers.length, 1, where);
+        const c = spec.containers[0] as Obj;
+        // port, env
+        const http = (c.ports as Obj[]).find((p) => p.name === 'http');
+        assert.equal(http?.containerPort, want.port, `${where}: http port`);
+        assert.equal(envOf(c, 'HTTP_PORT')?.value, String(want.port), `${where}: HTTP_PORT`);
+        assert.equal(envOf(c, 'INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', `${where}: INSTANCE_ID = pod name`);
+        assert.ok((c.envFrom as Obj[]).some((e) => e.configMapRef?.name === cm.metadata.name), `${where}: envFrom the ConfigMap`);
+        for (const v of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL']) {
+          assert.ok(envOf(c, v)?.valueFrom?.secretKeyRef?.name, `${where}: ${v} from a Secret`);
+        }
+        const nodeOptions = String(envOf(c, 'NODE_OPTIONS')?.value ?? '');
+        if (want.stream) assert.match(nodeOptions, /--max-semi-space-size=32\b/, `${where}: NODE_OPTIONS young generation`);
+        // probes
+        const probe = (p: Obj | undefined, path: string, what: string) => {
+          assert.ok(p, `${where}: ${what}`);
+          assert.equal(p.httpGet?.path, path, `${where}: ${what} path`);
+          assert.ok(p.httpGet?.port === 'http' || p.httpGet?.port === want.port, `${where}: ${what} port`);
+        };
+        probe(c.livenessProbe, '/health/live', 'livenessProbe');
+        if (w.kind === 'Deployment') {
+          probe(c.readinessProbe, '/health/ready', 'readinessProbe');
+          probe(c.startupProbe, '/health/live', 'startupProbe');
+        }
+        // resources
+        for (const k of ['requests', 'limits']) {
+          for (const r of ['cpu', 'memory']) assert.ok(c.resources?.[k]?.[r], `${where}: resources.${k}.${r}`);
+        }
+        const heap = /--max-old-space-size=(\d+)/.exec(nodeOptions);
+        assert.ok(heap, `${where}: NODE_OPTIONS --max-old-space-size (V8 does not size its heap from the cgroup limit)`);
+        assert.ok(Number(heap[1]) <= 0.75 * mib(c.resources.limits.memory), `${where}: heap ${heap[1]} MiB > 75% of ${c.resources.limits.memory}`);
+        // container securityContext
+        const sc = c.securityContext ?? {};
+        assert.equal(sc.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
+        assert.equal(sc.readOnlyRootFilesystem, true, `${where}: readOnlyRootFilesystem`);
+        assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${where}: drop ALL capabilities`);
+        // graceful shutdown fits in the grace period
+        const preStop = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
+        assert.ok(preStop + shutdownMs / 1000 < spec.terminationGracePeriodSeconds, `${where}: preStop ${preStop}s + shutdown ${shutdownMs}ms ≥ grace period`);
+        // writable /tmp on a read-only root, model store
+        const mounts = (c.volumeMounts ?? []) as Obj[];
+        assert.ok(mounts.some((m) => m.mountPath === '/tmp'), `${where}: /tmp volume`);
+        const models = mounts.find((m) => m.mountPath === '/models');
+        if (want.models) {
+          assert.ok(models, `${where}: /models mount`);
+          assert.equal(Boolean(models.readOnly), want.models === 'ro', `${where}: /models ${want.models}`);
+          const vol = (spec.volumes as Obj[]).find((v) => v.name === models.name);
+          assert.equal(vol?.persistentVolumeClaim?.claimName, 'seqrec-model-store', `${where}: /models is the model store`);
+        } else {
+          assert.equal(models, undefined, `${where}: no model store`);
+        }
+      }
+      assert.equal(cm.data.MODEL_STORE_DIR, '/models', `${overlay}: MODEL_STORE_DIR`);
+      const pvc = find(objs, 'PersistentVolumeClaim', 'seqrec-model-store');
+      assert.deepEqual(pvc?.spec.accessModes, ['ReadWriteMany'], `${overlay}: model store is ReadWriteMany`);
+    }
+  });
+
+  it('the ConfigMap carries every README variable the services read', () => {
+    const vars = readmeVariables().filter((v) => !NOT_IN_CONFIGMAP.has(v));
+    for (const [overlay, objs] of rendered) {
+      const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'))!;
+      const missing = vars.filter((v) => !(v in cm.data));
+      assert.deepEqual(missing, [], `${overlay}: ConfigMap lacks README variables`);
+      for (const v of NOT_IN_CONFIGMAP) assert.ok(!(v in cm.data), `${overlay}: ${v} belongs in the workload or a Secret`);
+    }
+  });
+
+  it('every reference resolves: config maps, secrets (external only in prod), PVC, service account, HPA and PDB targets, Services', () => {
+    for (const [overlay, objs] of rendered) {
+      const prod = overlay.startsWith('prod');
+      if (prod) assert.deepEqual(byKind(objs, 'Secret').map((s) => s.metadata.name), [], `${overlay}: no Secret in git for production`);
+      for (const w of [...byKind(objs, 'Deployment'), ...byKind(objs, 'CronJob')]) {
+        const spec = podSpec(w);
+        const where = `${overlay}: ${w.metadata.name}`;
+        assert.ok(find(objs, 'ServiceAccount', spec.serviceAccountName), `${where}: service account ${spec.serviceAccountName}`);
+        const c = spec.containers[0] as Obj;
+        for (const e of c.envFrom as Obj[]) if (e.configMapRef) assert.ok(find(objs, 'ConfigMap', e.configMapRef.name), `${where}: ConfigMap ${e.configMapRef.name}`);
+        const secretRefs = [
+          ...((c.env ?? []) as Obj[]).map((e) => e.valueFrom?.secretKeyRef?.name).filter(Boolean),
+          ...((spec.volumes ?? []) as Obj[]).map((v) => v.secret?.secretName).filter(Boolean),
+        ] as string[];
+        for (const name of secretRefs) {
+          if (prod) assert.ok(EXTERNAL_SECRETS.includes(name), `${where}: unexpected secret ${name}`);
+          else assert.ok(find(objs, 'Secret', name) ?? (name === 'seqrec-ca'), `${where}: Secret ${name} not rendered`);
+        }
+        for (const v of (spec.volumes ?? []) as Obj[]) {
+          if (v.persistentVolumeClaim) assert.ok(find(objs, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName), `${where}: PVC`);
+        }
+      }
+      for (const d of byKind(objs, 'Deployment')) {
+        const where = `${overlay}: ${d.metadata.name}`;
+        const labels = d.spec.template.metadata.labels as Record<string, string>;
+        assert.ok(matches(d.spec.selector.matchLabels, labels), `${where}: selector matches its pods`);
+        assert.equal(d.spec.replicas, undefined, `${where}: replicas left to the HPA`);
+        const pdb = byKind(objs, 'PodDisruptionBudget').find((p) => matches(p.spec.selector.matchLabels, labels));
+        assert.ok(pdb, `${where}: PodDisruptionBudget`);
+        const svc = byKind(objs, 'Service').find((s) => s.spec.selector && matches(s.spec.selector, labels));
+        assert.ok(svc, `${where}: Service`);
+        assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'http')?.targetPort, 'http', `${where}: Service targets the http port`);
+        const hpa = byKind(objs, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === d.metadata.name);
+        assert.ok(hpa, `${where}: HorizontalPodAutoscaler`);
+        assert.ok(hpa.spec.minReplicas >= 1 && hpa.spec.minReplicas <= hpa.spec.maxReplicas, `${where}: HPA bounds`);
+        assert.ok((hpa.spec.metrics as Obj[]).some((m) => m.resource?.name === 'cpu'), `${where}: HPA on CPU`);
+        const app = labels['app.kubernetes.io/name']!;
+        if (WORKLOADS[app]?.stream) {
+          const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'))!;
+          const partitions = Number(cm.data.KAFKA_TOPIC_PARTITIONS);
+          assert.ok(hpa.spec.maxReplicas <= partitions, `${where}: maxReplicas ${hpa.spec.maxReplicas} > KAFKA_TOPIC_PARTITIONS ${partitions}`);
+        }
+      }
+    }
+  });
+
+  it('the trainer is a nightly CronJob that never overlaps, and runs as a Job on demand', () => {
+    for (const [overlay, objs] of rendered) {
+      const cron = find(objs, 'CronJob', 'seqrec-trainer');
+      assert.ok(cron, `${overlay}: trainer CronJob`);
+      assert.equal(cron.spec.concurrencyPolicy, 'Forbid', overlay);
+      assert.equal(cron.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never', overlay);
+      assert.ok(cron.spec.jobTemplate.spec.activeDeadlineSeconds > 0, `${overlay}: activeDeadlineSeconds`);
+    }
+    const script = readFileSync(join(ROOT, 'scripts', 'deploy', 'train-now.sh'), 'utf8');
+    assert.match(script, /create job --from=cronjob\/seqrec-trainer/, 'train-now.sh creates the on-demand Job from the CronJob template');
+  });
+
+  it('network policies: default deny, egress to DNS, Kafka and Redis only, ingress on the http port only', () => {
+    for (const [overlay, objs] of rendered) {
+      const policies = byKind(objs, 'NetworkPolicy');
+      const all = { 'app.kubernetes.io/part-of': 'seqrec' };
+      const deny = policies.find((p) => matches(p.spec.podSelector.matchLabels ?? {}, all) && !p.spec.ingress && !p.spec.egress);
+      assert.ok(deny, `${overlay}: a default-deny policy`);
+      assert.deepEqual([...deny.spec.policyTypes].sort(), ['Egress', 'Ingress'], `${overlay}: default deny covers both directions`);
+      const egressPorts = policies.flatMap((p) => (p.spec.egress ?? []) as Obj[]).flatMap((r) => (r.ports ?? []) as Obj[]);
+      const opens = (port: number, protocol = 'TCP') =>
+        egressPorts.some((p) => p.protocol === protocol && p.port <= port && port <= (p.endPort ?? p.port));
+      assert.ok(opens(53, 'UDP') && opens(53, 'TCP'), `${overlay}: DNS egress`);
+      assert.ok(opens(9092) && opens(9093), `${overlay}: Kafka egress`);
+      assert.ok(opens(6379) && opens(6380), `${overlay}: Redis egress (plain and TLS)`);
+      for (const p of egressPorts) assert.ok(p.port === 53 || (p.port >= 6379 && (p.endPort ?? p.port) <= 9096), `${overlay}: unexpected egress port ${p.port}`);
+      for (const rule of policies.flatMap((p) => (p.spec.ingress ?? []) as Obj[])) {
+        assert.deepEqual(rule.ports?.map((p: Obj) => p.port), ['http'], `${overlay}: ingress only to the http port`);
+      }
+      // every workload is reachable for metrics; only the ingester and the scorer by clients
+      const ingressApps = (app: string) => {
+        const labels = { 'app.kubernetes.io/name': app, 'app.kubernetes.io/part-of': 'seqrec' };
+        return policies.filter((p) => p.spec.ingress && matches(p.spec.podSelector.matchLabels ?? {}, labels));
+      };
+      for (const app of Object.keys(WORKLOADS)) {
+        const rules = ingressApps(app);
+        assert.ok(rules.some((p) => (p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.namespaceSelector?.matchLabels?.['seqrec.io/monitoring'] === 'true'))), `${overlay}: ${app} scrapable`);
+        const clients = rules.filter((p) => (p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.podSelector)));
+        assert.equal(clients.length > 0, app === 'ingester' || app === 'scorer', `${overlay}: ${app} reachable by clients?`);
+      }
+    }
+  });
+
+  it('prod: TLS and SASL to Kafka, spread replicas; dev: generated credentials', () => {
+    const prod = rendered.get('prod')!;
+    const cm = byKind(prod, 'ConfigMap')[0]!;
+    assert.equal(cm.data.KAFKA_SSL, 'true');
+    assert.match(cm.data.KAFKA_SASL_MECHANISM, /^scram-sha-(256|512)$/);
+    assert.equal(cm.data.LOG_FORMAT, 'json');
+    for (const d of byKind(prod, 'Deployment')) {
+      assert.ok(d.spec.template.spec.topologySpreadConstraints?.length >= 1, `prod: ${d.metadata.name} spread`);
+    }
+    const dev = rendered.get('dev')!;
+    for (const name of ['seqrec-kafka-credentials', 'seqrec-redis-credentials']) {
+      assert.ok(byKind(dev, 'Secret').some((s) => s.metadata.name.startsWith(name)), `dev: ${name}`);
+    }
+  });
+
+  it('prometheus-operator: a ServiceMonitor for every seqrec Service and the promtool-checked rules', () => {
+    const objs = rendered.get('prod-prometheus-operator')!;
+    const monitors = byKind(objs, 'ServiceMonitor');
+    assert.equal(monitors.length, 1);
+    const sm = monitors[0]!;
+    const services = byKind(objs, 'Service');
+    assert.equal(services.filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels)).length, services.length, 'selects every Service');
+    const ep = sm.spec.endpoints[0] as Obj;
+    assert.equal(ep.port, 'http');
+    assert.equal(ep.path, '/metrics');
+    assert.equal(ep.honorLabels, true, "keeps the metrics' own service label");
+    const targets = (ep.relabelings as Obj[]).map((r) => `${r.targetLabel}=${r.replacement ?? r.sourceLabels?.join(',')}`);
+    assert.ok(targets.includes('job=seqrec'), 'job="seqrec" as the alerts expect');
+    assert.ok(targets.includes('app=__meta_kubernetes_pod_label_app_kubernetes_io_name'), 'app label');
+    assert.ok(targets.includes('instance=__meta_kubernetes_pod_name'), 'instance = pod');
+    const rules = byKind(objs, 'PrometheusRule');
+    const files = readdirSync(join(ROOT, 'deploy', 'prometheus', 'rules')).filter((f) => /\.ya?ml$/.test(f));
+    assert.equal(rules.length, files.length, 'one PrometheusRule per rule file');
+    for (const file of files) {
+      const want = yamlDoc<Obj>(readFileSync(join(ROOT, 'deploy', 'prometheus', 'rules', file), 'utf8'));
+      const rule = rules.find((r) => r.metadata.name === `seqrec-${file.replace(/\.ya?ml$/, '')}`);
+      assert.ok(rule, `PrometheusRule for ${file}`);
+      assert.deepEqual(rule.spec, want, `${file}: run node scripts/deploy/prometheus-rule.mjs`);
+    }
+  });
+});
+
+after(() => rendered.clear());
+
+/**
+ * kubernetes-models (and @kubernetes-models/prometheus-operator) are ES modules: loaded by file URL
+ * from the repository's node_modules, or from $SEQREC_DEPLOY_MODULES (a node_modules folder).
+ */
+async function loadModels(): Promise<(apiVersion: string, kind: string) => new (o: Obj) => { validate(): void }> {
+  const roots = [join(ROOT, 'node_modules'), process.env.SEQREC_DEPLOY_MODULES].filter((r): r is string => Boolean(r));
+  const root = roots.find((r) => existsSync(join(r, 'kubernetes-models', 'package.json')) && existsSync(join(r, '@kubernetes-models', 'prometheus-operator', 'package.json')));
+  assert.ok(root, 'npm devDependencies kubernetes-models and @kubernetes-models/prometheus-operator are not installed');
+  const cache = new Map<string, Record<string, unknown>>();
+  const modules: Record<string, Record<string, unknown>> = {};
+  for (const apiVersion of ['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'policy/v1', 'networking.k8s.io/v1', 'monitoring.coreos.com/v1']) {
+    const dir = apiVersion.endsWith('.coreos.com/v1') ? join('@kubernetes-models', 'prometheus-operator', apiVersion) : join('kubernetes-models', apiVersion);
+    const file = join(root, dir, 'index.js');
+    if (!cache.has(file)) cache.set(file, (await import(pathToFileURL(file).href)) as Record<string, unknown>);
+    modules[apiVersion] = cache.get(file)!;
+  }
+  return (apiVersion, kind) => {
+    const Model = modules[apiVersion]?.[kind];
+    assert.ok(typeof Model === 'function', `no schema for ${apiVersion} ${kind}: add its module to loadModels()`);
+    return Model as new (o: Obj) => { validate(): void };
+  };
+}

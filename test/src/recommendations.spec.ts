@@ -1,0 +1,184 @@
+/**
+ * Recommendations end to end, every service as its own process against real Kafka and Redis:
+ * ingester, sequence-builder, embedding, scorer and trainer. The test writes a small SASRec trained
+ * on a chain p0 → p1 → … into a model store and promotes it; a user's clicks published to the raw
+ * topic change their recommendations (the next item of the chain) within a bounded time; a newly
+ * promoted model announced on the models topic is picked up by the scorer while a load loop runs,
+ * with zero failed requests.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { RedisKeys, TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
+import { TEST_RETRY, brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { FsModelStore } from '@seqrec/model-store';
+import { createRedis } from '@seqrec/redis';
+import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { createTestArtifact } from '@seqrec/scoring/testing';
+import { startService, type RunningService } from '@seqrec/testing';
+import type { Redis } from 'ioredis';
+
+const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
+const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (_, j) => (u + j) % ITEMS.length));
+/** Bound on click → recommendation through the whole pipeline (it takes well under a second). */
+const FRESHNESS_BOUND_MS = 10_000;
+
+describe('recommendations: raw clicks → ingester → builder → Redis → scorer, with hot model swap', () => {
+  const ns = uniqueName('recs');
+  const keys = new RedisKeys(ns);
+  const brokers = brokersFromEnv();
+  const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+  const dir = mkdtempSync(join(tmpdir(), 'recs-e2e-'));
+  const store = new FsModelStore(dir);
+  const env = {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_NAMESPACE: ns,
+    REDIS_URL: redisUrlFromEnv(),
+    REDIS_PREFIX: ns,
+    MODEL_STORE_DIR: dir,
+    MODEL_NAME: 'sasrec',
+    LOG_LEVEL: 'warn',
+    INGEST_EXACTLY_ONCE: 'false',
+    SCORER_MODEL_POLL_SECONDS: '0',
+  };
+  const topic = (t: string) => `${ns}.${t}`;
+  let admin: Admin;
+  let producer: Producer;
+  let redis: Redis;
+  let first: { version: string };
+  const services: RunningService[] = [];
+  let scorer: RunningService;
+  let embedding: RunningService;
+  let seq = 0;
+
+  before(async () => {
+    first = await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
+    admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })),
+    });
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
+    await redis.connect();
+    const started = await Promise.all([
+      startService('ingester', env, 60_000),
+      startService('sequence-builder', env, 60_000),
+      startService('embedding', env, 60_000),
+      startService('scorer', env, 60_000),
+      startService('trainer', env, 60_000),
+    ]);
+    services.push(...started);
+    [, , embedding, scorer] = started;
+  });
+
+  after(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await producer?.disconnect();
+    await admin?.disconnect();
+    if (redis) {
+      await deleteNamespace(redis, keys);
+      await redis.quit();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function publishClicks(userId: string, items: string[]): Promise<number> {
+    const ts = Date.now();
+    await producer.send({
+      topic: topic(TOPICS.CLICKSTREAM_RAW),
+      acks: -1,
+      messages: items.map((itemId, i) => ({
+        key: userId,
+        value: JSON.stringify({ eventId: `${ns}-${seq++}`, userId, type: 'click', itemId, ts: ts - (items.length - 1 - i) * 1000 }),
+      })),
+    });
+    return ts;
+  }
+
+  async function recommendations(userId: string) {
+    const res = await fetch(`${scorer.url}/v1/users/${userId}/recommendations?k=5`);
+    assert.equal(res.status, 200);
+    return (await res.json()) as { items: Array<{ itemId: string }>; model: { version: string }; fallback?: string; sequence: { events: number; lastEventTs: number } };
+  }
+
+  it('serves popularity to a user it has never seen, then the next item of their live clicks', async () => {
+    const cold = await recommendations('e2e-alice');
+    assert.equal(cold.fallback, 'popularity');
+    assert.equal(cold.model.version, first.version);
+
+    await publishClicks('e2e-alice', ['p3', 'p4', 'p5']);
+    const warm = await waitFor('recommendations from the clicks', async () => {
+      const r = await recommendations('e2e-alice');
+      return r.sequence.events === 3 ? r : undefined;
+    });
+    assert.equal(warm.fallback, undefined);
+    assert.equal(warm.items[0]!.itemId, 'p6');
+
+    const sent = Date.now();
+    await publishClicks('e2e-alice', ['p10']);
+    const changed = await waitFor(
+      'recommendations to follow the newest click',
+      async () => {
+        const r = await recommendations('e2e-alice');
+        return r.sequence.events === 4 ? r : undefined;
+      },
+      FRESHNESS_BOUND_MS,
+    );
+    const tookMs = Date.now() - sent;
+    assert.equal(changed.items[0]!.itemId, 'p11', JSON.stringify(changed.items));
+    assert.ok(tookMs < FRESHNESS_BOUND_MS, `took ${tookMs} ms`);
+    console.log(`# click → changed recommendation: ${tookMs} ms`);
+  });
+
+  it('keeps a current user vector in Redis (embedding service)', async () => {
+    const v = await waitFor('a current user vector', async () => {
+      const res = await fetch(`${embedding.url}/v1/users/e2e-alice/vector`);
+      if (res.status !== 200) return undefined;
+      const body = (await res.json()) as { current: boolean; model: { version: string } };
+      return body.current ? body : undefined;
+    });
+    assert.equal(v.model.version, first.version);
+    const features = (await (await fetch(`${embedding.url}/v1/users/e2e-alice/features`)).json()) as { events: number; counts: Record<string, number> };
+    assert.equal(features.events, 4);
+    assert.equal(features.counts.click, 4);
+  });
+
+  it('switches to an announced model with zero failed requests during the switch', async () => {
+    const second = await createTestArtifact(store, { items: ITEMS, version: 'v0002', seed: 5 });
+    const statuses = new Map<number, number>();
+    const versions = new Set<string>();
+    let stop = false;
+    const loop = async () => {
+      while (!stop) {
+        try {
+          const res = await fetch(`${scorer.url}/v1/users/e2e-alice/recommendations?k=5`);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 200) versions.add(((await res.json()) as { model: { version: string } }).model.version);
+          else await res.arrayBuffer();
+        } catch {
+          statuses.set(-1, (statuses.get(-1) ?? 0) + 1);
+        }
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    await new Promise((r) => setTimeout(r, 300));
+    const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
+    await producer.send({ topic: topic(TOPICS.MODELS), acks: -1, messages: [{ key: 'sasrec', value: JSON.stringify(announcement) }] });
+    await waitFor('the scorer to serve the new version', () => versions.has(second.version), 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(loops);
+    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+    assert.deepEqual([...statuses.keys()], [200], `statuses: ${JSON.stringify([...statuses])}`);
+    assert.ok(versions.has(first.version) && versions.has(second.version));
+    console.log(`# hot swap under load: ${total} requests, all 200`);
+    const metrics = await (await fetch(`${scorer.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`seqrec_scorer_model_info\\{model="sasrec",version="${second.version}"`));
+  });
+});
