@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 log() { printf '\n[test %4ss] %s\n' "$SECONDS" "$*"; }
 
 bash scripts/setup.sh
+log "tools of the deploy tests (promtool, hadolint, kubernetes-validate, docker-compose)"
+bash scripts/deploy/tools.sh >/dev/null
 
 log "lint"
 npm run --silent lint

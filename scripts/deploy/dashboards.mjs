@@ -16,8 +16,6 @@ const F = 'namespace=~"$namespace", instance=~"$instance"';
 const RI = '$__rate_interval';
 
 const PENDING = {
-  http: 'seqrec_platform_http_requests_total: HTTP metrics of every service in nest-platform (proposed, not exported yet)',
-  lag: 'seqrec_kafka_consumer_lag_messages: consumer lag per group and partition (proposed, not exported yet)',
   scorer: 'seqrec_scorer_*: scorer metrics (scorer issue in progress; the live test does not drive scorer traffic yet)',
   training: 'seqrec_trainer_*: training run metrics (trainer issue, names proposed)',
 };
@@ -35,12 +33,9 @@ function ts(title, description, targets, unit = 'short', opts = {}) {
   return { type: 'timeseries', title, description, targets, unit, ...opts };
 }
 
-// The metrics' `service` label: the sequence-builder registers as `sequence_builder`.
-const SERVICE_LABEL = { 'sequence-builder': 'sequence_builder' };
-const serviceLabel = (service) => SERVICE_LABEL[service] ?? service;
 
 function processPanels(service) {
-  const f = `${F}, service="${serviceLabel(service)}"`;
+  const f = `${F}, service="${service}"`;
   return [
     { row: `Process: ${service}` },
     ts('CPU', 'CPU seconds per second, per instance (1 = one core).', [q(`sum by (instance) (rate(process_cpu_seconds_total{${f}}[${RI}]))`, '{{instance}}')], 'short'),
@@ -53,7 +48,7 @@ function processPanels(service) {
 }
 
 function variables(service) {
-  const sel = service ? `{namespace=~"$namespace", service="${serviceLabel(service)}"}` : '{namespace=~"$namespace"}';
+  const sel = service ? `{namespace=~"$namespace", service="${service}"}` : '{namespace=~"$namespace"}';
   const queryVar = (name, label, query) => ({
     name,
     label,
@@ -155,7 +150,7 @@ const ingesterPanels = [
   ts('Batch size', 'Events per batch or request.', quantiles('seqrec_ingester_batch_size_events', ['source']), 'short'),
   ts('Batch latency', 'Time to validate, de-duplicate and publish one batch (Kafka: one transaction) or request.', quantiles('seqrec_ingester_batch_duration_seconds', ['source']), 's'),
   { row: 'HTTP' },
-  ts('Requests by route and status', 'POST /v1/events answers per second (503: the bus cannot take events).', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="ingester"}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.http }),
+  ts('Requests by route and status', 'POST /v1/events answers per second (503: the bus cannot take events).', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="ingester"}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
   ...processPanels('ingester'),
 ];
 
@@ -170,7 +165,7 @@ const builderPanels = [
   ts('Batch size', 'Events per consumed batch.', quantiles('seqrec_sequence_builder_batch_size_events'), 'short'),
   { row: 'Kafka' },
   ts('Batches per second', 'Consumed batches applied per second.', [q(`sum by (instance) (rate(seqrec_sequence_builder_apply_duration_seconds_count{${F}}[${RI}]))`, '{{instance}}')], 'ops'),
-  ts('Consumer lag by partition', 'Messages between the group\'s committed offset and the end of each partition.', [q(`sum by (topic, partition) (seqrec_kafka_consumer_lag_messages{${F}, service="sequence_builder"})`, '{{topic}}/{{partition}}')], 'short', { pending: PENDING.lag }),
+  ts('Consumer lag by partition', 'Messages between the group\'s committed offset and the end of each partition.', [q(`sum by (topic, partition) (seqrec_kafka_consumer_lag_messages{${F}, service="sequence-builder"})`, '{{topic}}/{{partition}}')], 'short'),
   ...processPanels('sequence-builder'),
 ];
 
@@ -185,7 +180,7 @@ const overviewPanels = [
   { row: 'Latency and lag' },
   ts('Ingest batch latency p99', 'Per source.', quantiles('seqrec_ingester_batch_duration_seconds', ['source'], F, [0.99]), 's'),
   ts('Redis apply latency', 'Sequence-builder, one batch.', quantiles('seqrec_sequence_builder_apply_duration_seconds'), 's'),
-  ts('Consumer lag by group', 'Messages behind, per consumer group and topic.', [q(`sum by (group, topic) (seqrec_kafka_consumer_lag_messages{${F}})`, '{{group}} {{topic}}')], 'short', { pending: PENDING.lag }),
+  ts('Consumer lag by group', 'Messages behind, per consumer group and topic.', [q(`sum by (group, topic) (seqrec_kafka_consumer_lag_messages{${F}})`, '{{group}} {{topic}}')], 'short'),
   { row: 'Recommendations out' },
   ts('Scorer requests', 'Requests per second by route and status.', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.scorer }),
   ts('Scorer latency p99', 'By route (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route'], F, [0.99]), 's', { pending: PENDING.scorer }),

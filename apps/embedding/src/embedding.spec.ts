@@ -32,11 +32,12 @@ async function artifact(store: FsModelStore, version: string, seed: number) {
 describe('user vector codec', () => {
   it('round-trips within int8 quantisation error, with version and lastTs', () => {
     const vector = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 3);
-    const buf = encodeUserVector({ version: 'v1', lastTs: 1_795_341_605_000, vector });
-    assert.equal(buf.length, 16 + 2 + 64);
+    const buf = encodeUserVector({ version: 'v1', lastTs: 1_795_341_605_000, events: 7, vector });
+    assert.equal(buf.length, 17 + 2 + 64);
     const back = decodeUserVector(buf);
     assert.equal(back.version, 'v1');
     assert.equal(back.lastTs, 1_795_341_605_000);
+    assert.equal(back.events, 7);
     for (let i = 0; i < 64; i++) assert.ok(Math.abs(back.vector[i]! - vector[i]!) <= 3 / 127 / 2 + 1e-6);
   });
 });

@@ -8,7 +8,7 @@ export class AppModule {
   static register(env: CleanedEnv<typeof commonEnv & typeof sequencingEnv>): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: 'sequence_builder', env }), SequencingModule.register(env)],
+      imports: [PlatformModule.forRoot({ service: 'sequence-builder', env }), SequencingModule.register(env)],
     };
   }
 }

@@ -82,6 +82,15 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** Reported after every committed batch, for lag metrics. */
+export interface ConsumedReport {
+  groupId: string;
+  topic: string;
+  partition: number;
+  /** Messages behind the end of the partition after this batch. */
+  lag: number;
+}
+
 /** Error classes carry whether a retry can help (kafkajs' convention). */
 export class BusError extends Error {
   constructor(

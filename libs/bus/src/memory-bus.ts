@@ -1,5 +1,6 @@
 import type {
   BatchHandler,
+  ConsumedReport,
   Bus,
   ConsumedMessage,
   OutboundMessage,
@@ -15,6 +16,8 @@ export interface MemoryBusOptions {
   retryDelayMs?: number;
   /** Called with every handler failure (the bus retries the batch). */
   onError?: (err: unknown, topic: string, partition: number) => void;
+  /** Called after every committed batch. */
+  onConsumed?: (report: ConsumedReport) => void;
 }
 
 interface GroupState {
@@ -178,6 +181,7 @@ class MemorySubscription implements Subscription {
           );
           this.bus.append(staged);
           this.group.committed.set(key, from + messages.length);
+          this.busOptions.onConsumed?.({ groupId: this.options.groupId, topic, partition, lag: log.length - from - messages.length });
         } catch (err) {
           this.busOptions.onError?.(err, topic, partition);
           await new Promise((r) => setTimeout(r, this.busOptions.retryDelayMs ?? 100));

@@ -61,7 +61,7 @@ export class EmbeddingController {
     checkId(userId, 'userId');
     const v = await this.embedding.userVector(userId);
     if (!v) throw fail(404, 'userId', `no stored vector for user "${userId}"`);
-    return { userId, model: { name: this.embedding.options.modelName, version: v.version }, lastTs: v.lastTs, current: v.current, dim: v.vector.length, vector: Array.from(v.vector) };
+    return { userId, model: { name: this.embedding.options.modelName, version: v.version }, lastTs: v.lastTs, events: v.events, current: v.current, dim: v.vector.length, vector: Array.from(v.vector) };
   }
 
   @Get('users/:userId/features')

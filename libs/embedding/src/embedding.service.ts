@@ -139,7 +139,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
           types.push(Uint8Array.from(ty));
         }
         const vecs = histories.length ? await model.encode(histories, types) : [];
-        await this.vectors.putMany(users.map((u, k) => ({ userId: u.userId, vector: { version: model.version, lastTs: u.lastTs, vector: vecs[k]! } })));
+        await this.vectors.putMany(users.map((u, k) => ({ userId: u.userId, vector: { version: model.version, lastTs: u.lastTs, events: u.items.length, vector: vecs[k]! } })));
         // A vector of an older model or window would pass for current: remove it.
         await this.vectors.deleteMany(empty);
         const now = Date.now();
@@ -164,7 +164,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     const ev = buf ? decodeWindow(buf).events : [];
     // The window keeps whole seconds; the update's lastTs too (it is computed from the window).
     const newest = ev.length ? ev[ev.length - 1]!.ts : null;
-    return { ...v, current: this.current ? v.version === this.current.version && newest === v.lastTs : null };
+    return { ...v, current: this.current ? v.version === this.current.version && newest === v.lastTs && Math.min(255, ev.length) === v.events : null };
   }
 
   async features(userId: string): Promise<UserFeatures> {

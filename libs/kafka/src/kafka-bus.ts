@@ -15,6 +15,7 @@ import {
   BusError,
   type BatchHandler,
   type Bus,
+  type ConsumedReport,
   type ConsumedMessage,
   type OutboundMessage,
   type SubscribeOptions,
@@ -38,6 +39,8 @@ export interface KafkaBusOptions {
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
   /** Called with every handler failure (the batch is retried). */
   onError?: (err: unknown, topic: string, partition: number) => void;
+  /** Called after every committed batch (consumer lag metrics). */
+  onConsumed?: (report: ConsumedReport) => void;
   /**
    * Prefix of every topic and consumer group this bus touches (`<namespace>.<topic>`), invisible to
    * service code: several deployments (or tests) can share one cluster.
@@ -363,6 +366,10 @@ class KafkaSubscription {
         await this.consumer.commitOffsets(offsets);
       }
       resolveOffset(last);
+      const high = Number(batch.highWatermark);
+      if (Number.isFinite(high)) {
+        this.busOptions.onConsumed?.({ groupId: this.options.groupId, topic, partition: batch.partition, lag: Math.max(0, high - Number(next)) });
+      }
       await heartbeat();
     }
   }

@@ -7,7 +7,8 @@ import { EnvError, commonEnv, loadEnv, port, type CleanedEnv } from '@seqrec/con
 import type { Bus } from '@seqrec/bus';
 import { TOPICS } from '@seqrec/contracts';
 import { BusServer } from './bus.server';
-import { BUS } from './platform.constants';
+import { BUS, METRICS_REGISTRY } from './platform.constants';
+import { LATENCY_BUCKETS, counter, histogram, type Registry } from '@seqrec/metrics';
 
 export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown>>> {
   service: string;
@@ -51,6 +52,7 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
       }),
     },
   );
+  instrumentHttp(app);
   const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
   app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS), topics) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
@@ -83,6 +85,29 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
     `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`,
   );
   return app;
+}
+
+/** Requests by route, method and status and their latency, for every service's HTTP API. */
+function instrumentHttp(app: NestFastifyApplication): void {
+  const registry = app.get<Registry>(METRICS_REGISTRY);
+  const requests = counter(registry, {
+    name: 'seqrec_platform_http_requests_total',
+    help: 'HTTP requests by route (pattern), method and status',
+    labelNames: ['route', 'method', 'status'],
+  });
+  const duration = histogram(registry, {
+    name: 'seqrec_platform_http_request_duration_seconds',
+    help: 'HTTP request latency by route (pattern) and method, from the request to the response sent',
+    labelNames: ['route', 'method'],
+    buckets: LATENCY_BUCKETS,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    duration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 function portSpec(defaultPort: number) {

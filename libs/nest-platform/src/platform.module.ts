@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { MemoryBus, type Bus } from '@seqrec/bus';
+import { MemoryBus, type Bus, type ConsumedReport } from '@seqrec/bus';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus } from '@seqrec/kafka';
 import { createRegistry, gauge, type Registry } from '@seqrec/metrics';
@@ -58,8 +58,15 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         { provide: REDIS_KEYS, useValue: keys },
         {
           provide: BUS,
-          useFactory: (): Bus => {
-            if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS });
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry): Bus => {
+            const lag = gauge(registry, {
+              name: 'seqrec_kafka_consumer_lag_messages',
+              help: 'Messages between the end of a partition and what the consumer group has committed, after its last batch',
+              labelNames: ['group', 'topic', 'partition'],
+            });
+            const onConsumed = (r: ConsumedReport) => lag.set({ group: r.groupId, topic: r.topic, partition: String(r.partition) }, r.lag);
+            if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS, onConsumed });
             const mechanism = env.KAFKA_SASL_MECHANISM;
             return new KafkaBus({
               brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
@@ -71,6 +78,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
                 ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as never }
                 : {}),
               logger: new Logger('Kafka') as unknown as Pick<Console, 'info' | 'warn' | 'error'>,
+              onConsumed,
             });
           },
         },

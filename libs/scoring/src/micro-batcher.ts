@@ -31,8 +31,17 @@ export interface RankJob {
   candidates: Int32Array;
 }
 
-export type ScoreJob = TopKJob | RankJob;
-export type JobResult<J extends ScoreJob> = J extends TopKJob ? { items: Int32Array; scores: Float32Array } : Float32Array;
+/** Top-k from a stored user vector that is current for the live window (no forward pass). */
+export interface VectorTopKJob {
+  kind: 'topk-vector';
+  model: ServingModel;
+  vector: Float32Array;
+  k: number;
+  exclude: Int32Array;
+}
+
+export type ScoreJob = TopKJob | RankJob | VectorTopKJob;
+export type JobResult<J extends ScoreJob> = J extends RankJob ? Float32Array : { items: Int32Array; scores: Float32Array };
 
 export class QueueFullError extends Error {
   readonly retriable = true;
@@ -136,6 +145,15 @@ export class MicroBatcher {
           k,
           { exclude: jobs.map((j) => j.exclude), ...(useTypes ? { types: jobs.map((j) => j.types) } : {}) },
         );
+        group.forEach((p, i) => {
+          const r = res[i]!;
+          const kj = jobs[i]!.k;
+          p.resolve(r.items.length > kj ? { items: r.items.slice(0, kj), scores: r.scores.slice(0, kj) } : r);
+        });
+      } else if (first.kind === 'topk-vector') {
+        const jobs = group.map((p) => p.job as VectorTopKJob);
+        const k = Math.max(...jobs.map((j) => j.k));
+        const res = await first.model.topKVectors(jobs.map((j) => j.vector), k, jobs.map((j) => j.exclude));
         group.forEach((p, i) => {
           const r = res[i]!;
           const kj = jobs[i]!.k;

@@ -131,11 +131,17 @@ export const SCORER_OPENAPI = {
       ScoredItem: { type: 'object', required: ['itemId', 'score'], properties: { itemId: { type: 'string' }, score: { type: 'number' } } },
       Recommendations: {
         type: 'object',
-        required: ['userId', 'items', 'model', 'sequence'],
+        required: ['userId', 'items', 'model', 'scoredFrom', 'sequence'],
         properties: {
           userId: { type: 'string' },
           items: { type: 'array', items: ref('ScoredItem') },
           model: ref('Model'),
+          scoredFrom: {
+            type: 'string',
+            enum: ['live_window', 'stored_vector', 'popularity'],
+            description:
+              'live_window: the window was encoded now; stored_vector: the embedding service\'s user vector, current for this window (same model version, newest event and length), was used (int8-quantised); popularity: fallback',
+          },
           fallback: ref('Fallback'),
           fallbackReason: ref('FallbackReason'),
           sequence: ref('Sequence'),

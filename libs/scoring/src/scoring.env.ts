@@ -11,6 +11,10 @@ export const scoringEnv = {
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),
   SCORER_EXCLUDE_PURCHASED: bool({ default: true, desc: 'never recommend items the user bought (in the live window)' }),
+  SCORER_USE_USER_VECTORS: bool({
+    default: true,
+    desc: 'score from the user vector the embedding service stored when it is current for the live window (skips the forward pass)',
+  }),
   SCORER_API_KEYS: str({ default: '', desc: 'comma-separated API keys; when set, x-api-key or Authorization: Bearer is required' }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),

@@ -35,6 +35,7 @@ export class ScoringModule implements OnModuleInit {
       maxBatchUsers: env.SCORER_MAX_BATCH_USERS,
       excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
+      useStoredVectors: env.SCORER_USE_USER_VECTORS,
     };
     const slot = new ModelSlot();
     return {

@@ -1,10 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import type { RedisKeys } from '@seqrec/contracts';
+import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import type { Redis } from 'ioredis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
 import { MicroBatcher } from './micro-batcher';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
 import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
+import { decodeStoredUserVector, type StoredUserVector } from './user-vector';
 
 export interface ScoringOptions {
   modelName: string;
@@ -16,6 +19,8 @@ export interface ScoringOptions {
   maxBatchUsers: number;
   excludePurchased: boolean;
   pollSeconds: number;
+  /** Use the embedding service's stored user vector when it is current for the live window. */
+  useStoredVectors: boolean;
 }
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
@@ -55,6 +60,8 @@ export interface RecommendationsAnswer {
   userId: string;
   items: ScoredItem[];
   model: ModelRef;
+  /** `live_window`: encoded now from the window; `stored_vector`: the embedding service's vector, current for the window; `popularity`: fallback. */
+  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
   fallback?: 'popularity';
   fallbackReason?: FallbackReason;
   sequence: SequenceFreshness;
@@ -105,6 +112,8 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(SCORING_OPTIONS) readonly options: ScoringOptions,
     @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
   ) {
     this.batcher = new MicroBatcher(
       { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue },
@@ -129,10 +138,21 @@ export class ScoringService implements OnApplicationShutdown {
   async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
     const model = this.acquire();
     try {
-      const windows = await this.windows(userIds);
+      const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
+      const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
       return await Promise.all(
         userIds.map(async (userId, i) => {
           const window = windows[i]!;
+          const v = vectors?.[i];
+          const ev = window?.events;
+          if (v && ev && ev.length && v.version === model.version && v.lastTs === ev[ev.length - 1]!.ts && v.events === Math.min(255, ev.length)) {
+            const h = await model.history(window, this.items);
+            if (h.ids.length > 0) {
+              const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
+              const top = await this.batcher.submit({ kind: 'topk-vector', model, vector: v.vector, k, exclude });
+              return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
+            }
+          }
           const h = await model.history(window, this.items);
           const sequence = freshness(window, h);
           const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
@@ -140,10 +160,10 @@ export class ScoringService implements OnApplicationShutdown {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
             this.metrics.fallbacks.inc({ route: 'recommendations', reason });
             const pop = model.popular(k, exclude);
-            return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), fallback: 'popularity', fallbackReason: reason, sequence };
+            return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
           }
           const top = await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
-          return { userId, items: this.named(model, top.items, top.scores), model: ref(model), sequence };
+          return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
     } finally {
@@ -219,6 +239,14 @@ export class ScoringService implements OnApplicationShutdown {
         throw err;
       }
     });
+  }
+
+  private async storedVectors(userIds: string[]): Promise<Array<StoredUserVector | null>> {
+    const pipe = this.redis!.pipeline();
+    for (const u of userIds) pipe.getBuffer(this.keys.userVector(u));
+    const res = (await pipe.exec()) ?? [];
+    // A missing or unreadable vector only means the window is encoded now.
+    return res.map(([err, b]) => (err || !b ? null : decodeStoredUserVector(b as Buffer)));
   }
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {

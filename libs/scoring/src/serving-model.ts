@@ -35,6 +35,9 @@ export class ServingModel {
   /** [d, N + 1] L2-normalised item vectors, transposed, for similar items (lazy). */
   private similarT: Tensor2D | null = null;
   private similarRows: Tensor2D | null = null;
+  /** [d, N + 1] scoring table, transposed, and [1, N + 1] padding bias, for stored user vectors (lazy). */
+  private scoringT: Tensor2D | null = null;
+  private paddingBias: Tensor2D | null = null;
 
   constructor(
     readonly artifact: ServingArtifact,
@@ -154,6 +157,43 @@ export class ServingModel {
     return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
   }
 
+  /** True when a stored user vector can stand for the encoder's output (dot-product scoring models). */
+  get acceptsUserVectors(): boolean {
+    return this.artifact.encoder.perPosition;
+  }
+
+  /** Top-k items for user vectors (no forward pass): one matMul with the transposed item table. */
+  async topKVectors(vectors: readonly Float32Array[], k: number, exclude: readonly Int32Array[]): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
+    const n = this.artifact.vocabulary.length;
+    const d = this.artifact.encoder.config.dim;
+    if (!this.scoringT) {
+      this.scoringT = tf.tidy(() => tf.transpose(this.artifact.encoder.itemTable()) as Tensor2D);
+      const bias = new Float32Array(n);
+      bias[0] = -Infinity;
+      this.paddingBias = tf.tensor2d(bias, [1, n]);
+    }
+    const flat = new Float32Array(vectors.length * d);
+    vectors.forEach((v, i) => flat.set(v, i * d));
+    const maxExcl = exclude.reduce((m, e) => Math.max(m, e.length), 0);
+    const kk = Math.min(n, k + maxExcl);
+    const top = tf.tidy(() => tf.topk(tf.add(tf.matMul(tf.tensor2d(flat, [vectors.length, d]), this.scoringT!), this.paddingBias!), kk, true));
+    const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
+    top.values.dispose();
+    top.indices.dispose();
+    return vectors.map((_, j) => {
+      const skip = exclude[j]!.length ? new Set(exclude[j]) : null;
+      const items: number[] = [];
+      const scores: number[] = [];
+      for (let q = j * kk; q < (j + 1) * kk && items.length < k; q++) {
+        const it = idx[q]!;
+        if (it === 0 || skip?.has(it)) continue;
+        items.push(it);
+        scores.push(vals[q]!);
+      }
+      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+    });
+  }
+
   /** Releases the encoder's and the caches' tensors. Idempotent. */
   dispose(): void {
     if (this.disposedFlag) return;
@@ -161,6 +201,9 @@ export class ServingModel {
     this.similarT?.dispose();
     this.similarRows?.dispose();
     this.similarT = this.similarRows = null;
+    this.scoringT?.dispose();
+    this.paddingBias?.dispose();
+    this.scoringT = this.paddingBias = null;
     this.artifact.encoder.dispose();
     this.onDisposed(this);
   }

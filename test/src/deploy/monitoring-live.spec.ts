@@ -30,9 +30,6 @@ const APPS = ['ingester', 'sequence-builder', 'embedding', 'trainer', 'scorer'];
  * queries must still be valid; once one returns data, the test says so and it leaves this list.
  */
 const PENDING = [
-  'seqrec-ingester / Requests by route and status',
-  'seqrec-sequence-builder / Consumer lag by partition',
-  'seqrec-overview / Consumer lag by group',
   'seqrec-overview / Scorer requests',
   'seqrec-overview / Scorer latency p99',
   'seqrec-overview / Model in service',

@@ -1,0 +1,213 @@
+/**
+ * npm run bench:freshness — how fresh recommendations are under load, through the whole pipeline
+ * as separate processes on real Kafka and Redis:
+ *   generator (BENCH_RATE events/s) → raw topic → ingester → events topic → sequence-builder →
+ *   Redis window → scorer (GET /v1/users/{user}/recommendations).
+ *
+ * Every BENCH_PROBE_MS a probe user's first event goes to the raw topic amid the generated traffic.
+ * Its acceptance time is the Kafka timestamp the ingester's producer put on it in the events topic
+ * (read back by a consumer here; same machine clock); the bench polls the scorer for that user
+ * every millisecond until an answer reflects the event (`sequence.events` = 1 and no fallback
+ * reason `unknown_user`). Freshness = answer received − accepted.
+ *
+ * Runs the ingester with INGEST_EXACTLY_ONCE=true (Kafka transactions) and false (at-least-once)
+ * unless BENCH_MODES says otherwise; writes bench/results/freshness.json with `p50Ms`, `p99Ms`,
+ * `samples` per mode (top-level figures: the default, exactly-once mode).
+ *
+ * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (20 per mode),
+ * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { saveArtifact } from '@seqrec/artifacts';
+import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
+import { createEncoder, initBackend } from '@seqrec/model';
+import { FsModelStore } from '@seqrec/model-store';
+import { createRedis } from '@seqrec/redis';
+import { deleteNamespace } from '@seqrec/redis/testing';
+import { startService, type RunningService } from '@seqrec/testing';
+import { machineInfo, writeResult } from './machine';
+
+const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const RATE = env('BENCH_RATE', 5_000);
+const SECONDS = env('BENCH_SECONDS', 20);
+const PROBE_MS = env('BENCH_PROBE_MS', 100);
+const USERS = env('BENCH_USERS', 20_000);
+const ITEMS = env('BENCH_ITEMS', 5_000);
+const MODES = (process.env.BENCH_MODES ?? 'exactly-once,at-least-once').split(',');
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
+const log = (msg: string) => console.error(`[bench:freshness ${process.uptime().toFixed(1)}s] ${msg}`);
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function runMode(mode: string, dir: string, itemIds: string[]) {
+  const ns = `bench-fresh-${mode}-${Date.now().toString(36)}`;
+  const keys = new RedisKeys(ns);
+  const topic = (t: string) => `${ns}.${t}`;
+  const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 6, replicationFactor: 1 })) });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
+  await redis.connect();
+  const svcEnv = {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_NAMESPACE: ns,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: ns,
+    MODEL_STORE_DIR: dir,
+    LOG_LEVEL: 'warn',
+    INGEST_EXACTLY_ONCE: String(mode === 'exactly-once'),
+    SEQUENCE_UPDATES_ENABLED: 'false',
+    SCORER_MODEL_POLL_SECONDS: '0',
+  };
+  const services: RunningService[] = [];
+  let consumer: Consumer | null = null;
+  try {
+    services.push(...(await Promise.all([startService('ingester', svcEnv, 60_000), startService('sequence-builder', svcEnv, 60_000), startService('scorer', svcEnv, 120_000)])));
+    const scorer = services[2]!;
+    const accepted = new Map<string, number>();
+    consumer = kafka.consumer({ groupId: `${ns}-bench`, maxWaitTimeInMs: 5 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topic(TOPICS.EVENTS), fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const key = m.key?.toString();
+          if (key?.startsWith('probe-') && !accepted.has(key)) accepted.set(key, Number(m.timestamp));
+        }
+      },
+    });
+
+    const gen = new ClickstreamGenerator({ seed: 5, users: USERS, items: ITEMS, startTime: Date.now() - 3_600_000 });
+    const samples: number[] = [];
+    let missed = 0;
+    let stop = false;
+    let sent = 0;
+    const traffic = (async () => {
+      const start = Date.now();
+      const tick = 20;
+      while (!stop) {
+        const due = Math.floor(((Date.now() - start) / 1000) * RATE) - sent;
+        if (due > 0) {
+          const messages = gen.takeRecords(due).map((r) => recordToMessage(r));
+          sent += due;
+          await producer.send({ topic: topic(TOPICS.CLICKSTREAM_RAW), acks: 1, messages });
+        }
+        await new Promise((r) => setTimeout(r, tick));
+      }
+    })();
+    const probes: Promise<void>[] = [];
+    const probe = async (n: number) => {
+      const user = `probe-${n}`;
+      await producer.send({
+        topic: topic(TOPICS.CLICKSTREAM_RAW),
+        acks: 1,
+        messages: [{ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'click', itemId: itemIds[n % itemIds.length], ts: Date.now() }) }],
+      });
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        const res = await fetch(`${scorer.url}/v1/users/${user}/recommendations?k=20`);
+        const at = Date.now();
+        const body = (await res.json()) as { sequence?: { events: number } };
+        if (res.status === 200 && body.sequence?.events === 1) {
+          // The consumer may see the acceptance a moment after the scorer: wait for it.
+          for (let i = 0; i < 2000 && !accepted.has(user); i++) await new Promise((r) => setTimeout(r, 1));
+          const acc = accepted.get(user);
+          if (acc === undefined) missed++;
+          else samples.push(Math.max(0, at - acc));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      missed++;
+    };
+    log(`${mode}: ${RATE} events/s for ${SECONDS} s, a probe every ${PROBE_MS} ms`);
+    await new Promise((r) => setTimeout(r, 2_000)); // traffic ramps up before the first probe
+    const t0 = Date.now();
+    for (let n = 0; Date.now() - t0 < SECONDS * 1000; n++) {
+      probes.push(probe(n));
+      await new Promise((r) => setTimeout(r, PROBE_MS));
+    }
+    await Promise.all(probes);
+    stop = true;
+    await traffic;
+    const sorted = [...samples].sort((a, b) => a - b);
+    const result = {
+      mode,
+      INGEST_EXACTLY_ONCE: mode === 'exactly-once',
+      eventsPerSec: RATE,
+      achievedEventsPerSec: Math.round(sent / ((Date.now() - t0 + 2_000) / 1000)),
+      p50Ms: pct(sorted, 50),
+      p90Ms: pct(sorted, 90),
+      p99Ms: pct(sorted, 99),
+      maxMs: sorted[sorted.length - 1] ?? NaN,
+      samples: samples.length,
+      missed,
+    };
+    log(JSON.stringify(result));
+    return result;
+  } finally {
+    await consumer?.disconnect().catch(() => undefined);
+    await Promise.all(services.map((s) => s.stop()));
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: Object.values(TOPICS).map(topic) }).catch(() => undefined);
+    await admin.disconnect();
+    await deleteNamespace(redis, keys);
+    await redis.quit();
+  }
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-fresh-'));
+  try {
+    // The model's vocabulary is the generator's catalogue, so generated traffic is scored, not fallback.
+    const itemIds = [...new ClickstreamGenerator({ seed: 5, users: USERS, items: ITEMS }).catalogue.itemIds];
+    const store = new FsModelStore(dir);
+    const encoder = createEncoder({ kind: 'sasrec', numItems: itemIds.length, dim: 64, maxLen: 50, blocks: 2, dropout: 0, seed: 3 });
+    await saveArtifact(store, {
+      manifest: { model: 'sasrec', version: 'bench', createdAt: new Date().toISOString(), data: 'random', metrics: {}, backend: backend.name },
+      encoder,
+      vocabulary: ['', ...itemIds],
+      popularity: [0, ...itemIds.map((_, i) => itemIds.length - i)],
+    });
+    encoder.dispose();
+    await store.promote('sasrec', 'bench');
+    const modes = [];
+    for (const mode of MODES) modes.push(await runMode(mode, dir, itemIds));
+    const main = modes[0]!;
+    const file = writeResult('freshness', {
+      benchmark: 'freshness',
+      at: new Date().toISOString(),
+      measures: 'event accepted by the ingester (its Kafka timestamp on the events topic) → first scorer answer reflecting it',
+      pipeline: 'generator → raw topic → ingester → events topic → sequence-builder → Redis → scorer (processes)',
+      model: { kind: 'sasrec', items: itemIds.length, dim: 64, blocks: 2, weights: 'random (untrained)' },
+      secondsPerMode: SECONDS,
+      probeEveryMs: PROBE_MS,
+      p50Ms: main.p50Ms,
+      p99Ms: main.p99Ms,
+      samples: main.samples,
+      modes,
+      backend: backend.name,
+      machine: machineInfo(),
+    });
+    log(`wrote ${file}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

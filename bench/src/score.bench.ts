@@ -1,0 +1,226 @@
+/**
+ * npm run bench:score — the scorer as its own process under open-loop HTTP load (autocannon at a
+ * fixed overall request rate per step), on real Redis: a SASRec over a 50,000-item catalogue
+ * (random weights: serving cost does not depend on what the weights learned) and 100,000 users
+ * whose live windows (20–50 events, Zipf-distributed items) are written to Redis with the window
+ * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
+ * map it to model indices, micro-batched SASRec forward pass, exact top-20 over all 50,000 items.
+ *
+ * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps`, `p50Ms`, `p90Ms`,
+ * `p99Ms`, `maxMs`, `errors` (non-2xx + socket errors + timeouts), the mean micro-batch size; plus
+ * `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors), `backend`, machine info.
+ *
+ * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
+ * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_CONNECTIONS (auto),
+ * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), SCORER_* passed through.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveArtifact } from '@seqrec/artifacts';
+import { RedisKeys } from '@seqrec/contracts';
+import { createEncoder, initBackend } from '@seqrec/model';
+import { FsModelStore } from '@seqrec/model-store';
+import { RedisItemDictionary, createRedis } from '@seqrec/redis';
+import { deleteNamespace } from '@seqrec/redis/testing';
+import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
+import { startService } from '@seqrec/testing';
+import { machineInfo, writeResult } from './machine';
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { total: number };
+  latency: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+interface AutocannonRequest {
+  method: string;
+  path?: string;
+  setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
+}
+type Autocannon = (
+  opts: { url: string; connections: number; overallRate: number; duration: number; timeout: number; requests: AutocannonRequest[] },
+  done: (err: Error | null, res: AutocannonResult) => void,
+) => unknown;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
+const SECONDS = env('BENCH_SECONDS', 10);
+const USERS = env('BENCH_USERS', 100_000);
+const ITEMS = env('BENCH_ITEMS', 50_000);
+const DIM = env('BENCH_DIM', 64);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
+const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function scorerMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+async function main(): Promise<void> {
+  const ns = `bench-score-${Date.now().toString(36)}`;
+  const keys = new RedisKeys(ns);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-score-'));
+  const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
+  await redis.connect();
+  try {
+    const backend = await initBackend();
+    log(`backend ${backend.name}; model: SASRec ${ITEMS} items × ${DIM}, 2 blocks, L=50, random weights`);
+    const store = new FsModelStore(dir);
+    const encoder = createEncoder({ kind: 'sasrec', numItems: ITEMS, dim: DIM, maxLen: 50, blocks: 2, heads: 1, dropout: 0, seed: 3 });
+    const itemIds = Array.from({ length: ITEMS }, (_, i) => `item-${i}`);
+    const zipf = Float64Array.from({ length: ITEMS }, (_, i) => 1 / Math.pow(i + 1, 0.9));
+    await saveArtifact(store, {
+      manifest: { model: 'sasrec', version: 'bench', createdAt: new Date().toISOString(), data: 'random', metrics: {}, backend: backend.name },
+      encoder,
+      vocabulary: ['', ...itemIds],
+      popularity: [0, ...zipf],
+    });
+    encoder.dispose();
+    await store.promote('sasrec', 'bench');
+
+    log(`writing ${USERS} live windows to Redis (${ns})`);
+    const dict = new RedisItemDictionary(redis, keys);
+    const storeIndex: number[] = [];
+    for (let i = 0; i < ITEMS; i += 5_000) storeIndex.push(...(await dict.indicesOf(itemIds.slice(i, i + 5_000))));
+    const cdf = new Float64Array(ITEMS);
+    let acc = 0;
+    for (let i = 0; i < ITEMS; i++) cdf[i] = acc += zipf[i]!;
+    const rand = rng(11);
+    const pick = () => {
+      const x = rand() * acc;
+      let lo = 0;
+      let hi = ITEMS - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    for (let u = 0; u < USERS; u += 5_000) {
+      const pipe = redis.pipeline();
+      for (let v = u; v < Math.min(USERS, u + 5_000); v++) {
+        const n = 20 + Math.floor(rand() * 31);
+        const events: WindowEvent[] = [];
+        let ts = now - n * 30_000;
+        for (let e = 0; e < n; e++) {
+          events.push({ item: storeIndex[pick()]!, type: rand() < 0.05 ? 4 : rand() < 0.3 ? 1 : 0, ts });
+          ts += 1000 * (1 + Math.floor(rand() * 59));
+        }
+        pipe.set(keys.userSequence(`u${v}`), encodeWindow({ watermark: { partition: 0, offset: v }, events }), 'PX', 3_600_000);
+      }
+      await pipe.exec();
+    }
+
+    const profDir = join(__dirname, '..', 'profiles');
+    mkdirSync(profDir, { recursive: true });
+    const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const scorer = await startService(
+      'scorer',
+      {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+        KAFKA_NAMESPACE: ns,
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: ns,
+        MODEL_STORE_DIR: dir,
+        LOG_LEVEL: 'warn',
+        SCORER_MODEL_POLL_SECONDS: '0',
+      },
+      120_000,
+      nodeArgs,
+    );
+    const steps: Array<Record<string, number>> = [];
+    try {
+      const run = (rate: number, seconds: number) =>
+        new Promise<AutocannonResult>((resolve, reject) => {
+          const r = rand;
+          const connections = env('BENCH_CONNECTIONS', Math.min(200, Math.max(16, Math.ceil(rate / 25))));
+          autocannon(
+            {
+              url: scorer.url,
+              connections,
+              overallRate: rate,
+              duration: seconds,
+              timeout: 10,
+              requests: [
+                {
+                  method: 'GET',
+                  setupRequest: (req) => ({ ...req, path: `/v1/users/u${Math.floor(r() * USERS)}/recommendations?k=20` }),
+                },
+              ],
+            },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          );
+        });
+      log('warm-up: 3 s at 200 rps');
+      await run(200, 3);
+      for (const rate of RATES) {
+        const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
+        const res = await run(rate, SECONDS);
+        const [b1, c1] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
+        const errors = res.errors + res.timeouts + res.non2xx;
+        const step = {
+          rps: rate,
+          achievedRps: Math.round(res.requests.total / SECONDS),
+          p50Ms: res.latency.p50,
+          p90Ms: res.latency.p90,
+          p99Ms: res.latency.p99,
+          maxMs: res.latency.max,
+          errors,
+          meanBatch: c1 > c0 ? +((b1 - b0) / (c1 - c0)).toFixed(1) : 0,
+        };
+        steps.push(step);
+        log(JSON.stringify(step));
+      }
+    } finally {
+      await scorer.stop();
+    }
+    const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.achievedRps! >= 0.95 * s.rps!);
+    const result = {
+      benchmark: 'score',
+      at: new Date().toISOString(),
+      request: 'GET /v1/users/{userId}/recommendations?k=20 (exact top-20 over the full catalogue)',
+      model: { kind: 'sasrec', items: ITEMS, dim: DIM, blocks: 2, heads: 1, maxLen: 50, weights: 'random (untrained)' },
+      users: USERS,
+      windowEvents: '20-50 per user',
+      secondsPerRate: SECONDS,
+      loadGenerator: 'autocannon, overallRate (fixed request rate), same machine',
+      scorer: {
+        SCORER_MAX_BATCH: process.env.SCORER_MAX_BATCH ?? '64 (default)',
+        SCORER_MAX_WAIT_MS: process.env.SCORER_MAX_WAIT_MS ?? '1 (default)',
+        SCORER_MAX_QUEUE: process.env.SCORER_MAX_QUEUE ?? '512 (default)',
+      },
+      steps,
+      peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0,
+      backend: backend.name,
+      machine: machineInfo(),
+    };
+    log(`wrote ${writeResult('score', result)}`);
+  } finally {
+    await deleteNamespace(redis, keys);
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
