@@ -104,7 +104,13 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
   async function recommendations(userId: string) {
     const res = await fetch(`${scorer.url}/v1/users/${userId}/recommendations?k=5`);
     assert.equal(res.status, 200);
-    return (await res.json()) as { items: Array<{ itemId: string }>; model: { version: string }; fallback?: string; sequence: { events: number; lastEventTs: number } };
+    return (await res.json()) as {
+      items: Array<{ itemId: string }>;
+      model: { version: string };
+      scoredFrom: string;
+      fallback?: string;
+      sequence: { events: number; lastEventTs: number };
+    };
   }
 
   it('serves popularity to a user it has never seen, then the next item of their live clicks', async () => {
@@ -136,7 +142,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     console.log(`# click → changed recommendation: ${tookMs} ms`);
   });
 
-  it('keeps a current user vector in Redis (embedding service)', async () => {
+  it('keeps a current user vector in Redis (embedding service), which the scorer then uses', async () => {
     const v = await waitFor('a current user vector', async () => {
       const res = await fetch(`${embedding.url}/v1/users/e2e-alice/vector`);
       if (res.status !== 200) return undefined;
@@ -147,6 +153,11 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     const features = (await (await fetch(`${embedding.url}/v1/users/e2e-alice/features`)).json()) as { events: number; counts: Record<string, number> };
     assert.equal(features.events, 4);
     assert.equal(features.counts.click, 4);
+    const r = await waitFor('the scorer to use the stored vector', async () => {
+      const x = await recommendations('e2e-alice');
+      return x.scoredFrom === 'stored_vector' ? x : undefined;
+    });
+    assert.equal(r.items[0]!.itemId, 'p11', 'the stored (int8) vector gives the same best item as the live window');
   });
 
   it('switches to an announced model with zero failed requests during the switch', async () => {
