@@ -86,7 +86,7 @@ async function main(): Promise<void> {
           steps,
           sequences: e.sequences,
           seconds: Number(e.seconds.toFixed(2)),
-          sequencesPerSecond: Number(e.sequencesPerSecond.toFixed(1)),
+          sequencesPerSecond: Number(e.sequencesPerSecond.toPrecision(4)),
           targetPositionsPerSecond: Math.round(e.examples / e.seconds),
           epochSecondsExtrapolated: Number((ML1M_TRAIN_SEQUENCES / e.sequencesPerSecond).toFixed(1)),
           peakRssMB: r.peakRssMB,

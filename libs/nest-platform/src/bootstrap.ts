@@ -43,7 +43,7 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
   > & { HTTP_PORT: number };
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true, maxParamLength: 256 }),
     {
       logger: new ConsoleLogger({
         logLevels: LEVELS[env.LOG_LEVEL] ?? LEVELS.log!,

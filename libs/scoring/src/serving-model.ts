@@ -35,9 +35,8 @@ export class ServingModel {
   /** [d, N + 1] L2-normalised item vectors, transposed, for similar items (lazy). */
   private similarT: Tensor2D | null = null;
   private similarRows: Tensor2D | null = null;
-  /** [d, N + 1] scoring table, transposed, and [1, N + 1] padding bias, for stored user vectors (lazy). */
+  /** [d, N + 1] scoring table, transposed, for stored user vectors (lazy). */
   private scoringT: Tensor2D | null = null;
-  private paddingBias: Tensor2D | null = null;
 
   constructor(
     readonly artifact: ServingArtifact,
@@ -166,17 +165,14 @@ export class ServingModel {
   async topKVectors(vectors: readonly Float32Array[], k: number, exclude: readonly Int32Array[]): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
     const n = this.artifact.vocabulary.length;
     const d = this.artifact.encoder.config.dim;
-    if (!this.scoringT) {
-      this.scoringT = tf.tidy(() => tf.transpose(this.artifact.encoder.itemTable()) as Tensor2D);
-      const bias = new Float32Array(n);
-      bias[0] = -Infinity;
-      this.paddingBias = tf.tensor2d(bias, [1, n]);
-    }
+    if (!this.scoringT) this.scoringT = tf.tidy(() => tf.transpose(this.artifact.encoder.itemTable()) as Tensor2D);
     const flat = new Float32Array(vectors.length * d);
     vectors.forEach((v, i) => flat.set(v, i * d));
     const maxExcl = exclude.reduce((m, e) => Math.max(m, e.length), 0);
-    const kk = Math.min(n, k + maxExcl);
-    const top = tf.tidy(() => tf.topk(tf.add(tf.matMul(tf.tensor2d(flat, [vectors.length, d]), this.scoringT!), this.paddingBias!), kk, true));
+    // One extra candidate stands in for the padding column (index 0), skipped below: cheaper than
+    // masking it with a bias over the whole [B, N + 1] score matrix.
+    const kk = Math.min(n, k + maxExcl + 1);
+    const top = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(flat, [vectors.length, d]), this.scoringT!), kk, true));
     const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
     top.values.dispose();
     top.indices.dispose();
@@ -202,8 +198,7 @@ export class ServingModel {
     this.similarRows?.dispose();
     this.similarT = this.similarRows = null;
     this.scoringT?.dispose();
-    this.paddingBias?.dispose();
-    this.scoringT = this.paddingBias = null;
+    this.scoringT = null;
     this.artifact.encoder.dispose();
     this.onDisposed(this);
   }
