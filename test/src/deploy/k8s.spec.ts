@@ -36,10 +36,12 @@ const WORKLOADS: Record<string, Expect> = {
   trainer: { port: 8084, kind: 'CronJob', stream: false, models: 'rw' },
 };
 /** Secrets the cluster provides in production (never rendered from git there). */
-const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-ca'];
+const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-ca', 'seqrec-scorer-api-keys'];
+/** Secrets workloads reference as optional: dev renders none of them. */
+const OPTIONAL_SECRETS = new Set(['seqrec-ca', 'seqrec-scorer-api-keys']);
 const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
 /** Variables each workload sets itself or takes from a Secret, so the ConfigMap must not carry them. */
-const NOT_IN_CONFIGMAP = new Set(['HTTP_PORT', 'INSTANCE_ID', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL']);
+const NOT_IN_CONFIGMAP = new Set(['HTTP_PORT', 'INSTANCE_ID', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL', 'SCORER_API_KEYS']);
 /** Kubernetes versions the strict schema check covers (oldest supported by these manifests, recent). */
 const KUBE_VERSIONS = ['1.29.0', '1.34.0'];
 
@@ -263,7 +265,7 @@ describe('k8s: kustomize overlays', () => {
         ] as string[];
         for (const name of secretRefs) {
           if (prod) assert.ok(EXTERNAL_SECRETS.includes(name), `${where}: unexpected secret ${name}`);
-          else assert.ok(find(objs, 'Secret', name) ?? (name === 'seqrec-ca'), `${where}: Secret ${name} not rendered`);
+          else assert.ok(find(objs, 'Secret', name) ?? OPTIONAL_SECRETS.has(name), `${where}: Secret ${name} not rendered`);
         }
         for (const v of (spec.volumes ?? []) as Obj[]) {
           if (v.persistentVolumeClaim) assert.ok(find(objs, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName), `${where}: PVC`);
