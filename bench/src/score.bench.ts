@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveArtifact } from '@seqrec/artifacts';
 import { RedisKeys } from '@seqrec/contracts';
-import { encodeUserVector } from '@seqrec/embedding';
+import { encodeUserVector } from '@seqrec/sequence';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { RedisItemDictionary, createRedis } from '@seqrec/redis';

@@ -8,4 +8,3 @@ export * from './scoring.service';
 export * from './scoring.controller';
 export * from './openapi';
 export * from './scoring.module';
-export * from './user-vector';

@@ -7,7 +7,7 @@ import { MicroBatcher } from './micro-batcher';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
 import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
-import { decodeStoredUserVector, type StoredUserVector } from './user-vector';
+import { decodeUserVector, type UserVector } from '@seqrec/sequence';
 
 export interface ScoringOptions {
   modelName: string;
@@ -241,12 +241,12 @@ export class ScoringService implements OnApplicationShutdown {
     });
   }
 
-  private async storedVectors(userIds: string[]): Promise<Array<StoredUserVector | null>> {
+  private async storedVectors(userIds: string[]): Promise<Array<UserVector | null>> {
     const pipe = this.redis!.pipeline();
     for (const u of userIds) pipe.getBuffer(this.keys.userVector(u));
     const res = (await pipe.exec()) ?? [];
     // A missing or unreadable vector only means the window is encoded now.
-    return res.map(([err, b]) => (err || !b ? null : decodeStoredUserVector(b as Buffer)));
+    return res.map(([err, b]) => (err || !b ? null : decodeOrNull(b as Buffer)));
   }
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
@@ -265,4 +265,13 @@ function freshness(window: SequenceWindow | null, h: ModelHistory): SequenceFres
   const ev = window?.events ?? [];
   const last = ev.length ? ev[ev.length - 1]!.ts : null;
   return { events: ev.length, lastEventTs: last, ageMs: last === null ? null : Math.max(0, Date.now() - last), unknownItems: h.dropped };
+}
+
+/** A vector in a format this scorer does not know is no vector: the window is encoded again. */
+function decodeOrNull(buf: Buffer): UserVector | null {
+  try {
+    return decodeUserVector(buf);
+  } catch {
+    return null;
+  }
 }

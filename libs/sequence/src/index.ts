@@ -2,3 +2,4 @@ export * from './codec';
 export * from './window';
 export * from './stores';
 export * from './applier';
+export * from './user-vector';
