@@ -33,6 +33,35 @@ if (ingest) {
     '',
   );
 }
+const score = load('score');
+if (score) {
+  const m = score.machine ?? {};
+  out.push(
+    `### bench:score (${score.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${m.loadAvgAtStart?.join(' ')})`,
+    '',
+    `${score.request}; ${score.model?.kind} over ${fmt(score.model?.items)} items (d=${score.model?.dim}, ${score.model?.weights} weights), ${fmt(score.users)} users with live windows in Redis, backend ${score.backend}, ${score.loadGenerator}.`,
+    '',
+    '| mode | asked rps | achieved rps | p50 ms | p99 ms | errors |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const [mode, r] of Object.entries(score.modes ?? {})) {
+    for (const st of r.steps) out.push(`| ${mode} | ${st.rps} | ${st.achievedRps} | ${st.p50Ms} | ${st.p99Ms} | ${st.errors} |`);
+  }
+  out.push('', `peakRps (p99 ≤ 50 ms): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`, '');
+}
+const fresh = load('freshness');
+if (fresh) {
+  out.push(`### bench:freshness (${fresh.at?.slice(0, 10)})`, '', `${fresh.measures}; ${fresh.pipeline}.`, '', '| mode | events/s | p50 ms | p99 ms | samples |', '| --- | --- | --- | --- | --- |');
+  for (const r of fresh.modes ?? []) out.push(`| ${r.mode} | ${r.achievedEventsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.samples} |`);
+  out.push('');
+}
+for (const name of ['quality', 'train']) {
+  const md = `${root}bench/results/${name}.md`;
+  const json = load(name);
+  if (existsSync(md)) {
+    out.push(`### bench:${name}${json?.finished || json?.at ? ` (${String(json.finished ?? json.at).slice(0, 10)})` : ''}`, '', readFileSync(md, 'utf8').trim(), '');
+  }
+}
 if (out.length === 0) out.push('No results yet: run a benchmark.');
 
 const text = readFileSync(readme, 'utf8');

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   let backend = 'unknown';
   const save = () => {
     const comparisons = ANCHORS.map((a) => {
-      const ours = rows.find((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === a.protocol) as
+      const ours = rows.find((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === (a.protocol === 'full' ? 'full' : 'sampled-100')) as
         | { metrics: Record<string, number> }
         | undefined;
       return {

@@ -220,8 +220,8 @@ const modelPanels = [
   ts('TensorFlow backend', 'Backend the scorer runs the model on (tensorflow = native; anything else is the slow fallback).', [q(`count by (backend) (seqrec_scorer_model_info{${F}})`, '{{backend}}')], 'short', { pending: PENDING.scorer }),
   { row: 'Training' },
   ts('Training runs', 'Runs per day by outcome.', [q(`sum by (outcome) (increase(seqrec_trainer_runs_total{${F}}[1d]))`, '{{outcome}}')], 'short', { pending: PENDING.training }),
-  ts('Offline quality (test split)', 'HR@10, NDCG@10, MRR, Recall@20 of each trained model (full ranking, chronological leave-one-out).', [q(`max by (model, metric) (seqrec_trainer_eval_score{${F}, split="test"})`, '{{model}} {{metric}}')], 'percentunit', { pending: PENDING.training }),
-  ts('Training duration', 'Wall time of the last runs.', [q(`max by (model) (seqrec_trainer_run_duration_seconds{${F}})`, '{{model}}')], 's', { pending: PENDING.training }),
+  ts('Offline quality (test split)', 'HR@10, NDCG@10, MRR, Recall@20 of each trained model (full ranking, chronological leave-one-out).', [q(`max by (model, metric) (seqrec_trainer_last_metric_ratio{${F}, split="test", protocol="full"})`, '{{model}} {{metric}}')], 'percentunit', { pending: PENDING.training }),
+  ts('Training duration', 'Wall time of the last runs.', [q(`sum by (model) (increase(seqrec_trainer_run_duration_seconds_sum{${F}}[1d])) / sum by (model) (increase(seqrec_trainer_run_duration_seconds_count{${F}}[1d]))`, '{{model}}')], 's', { pending: PENDING.training }),
 ];
 
 const dashboards = {
