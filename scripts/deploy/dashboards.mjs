@@ -15,10 +15,8 @@ const DS = { type: 'prometheus', uid: '${datasource}' };
 const F = 'namespace=~"$namespace", instance=~"$instance"';
 const RI = '$__rate_interval';
 
-const PENDING = {
-  scorer: 'seqrec_scorer_*: scorer metrics (scorer issue in progress; the live test does not drive scorer traffic yet)',
-  training: 'seqrec_trainer_*: training run metrics (trainer issue, names proposed)',
-};
+/** Panels whose metrics no service exports yet, by reason (a panel opts in with `{ pending: PENDING.x }`). */
+const PENDING = {};
 
 const q = (expr, legendFormat = '__auto', extra = {}) => ({ expr, legendFormat, ...extra });
 const quantiles = (metric, by = [], filter = F, qs = [0.5, 0.99]) =>
@@ -182,9 +180,9 @@ const overviewPanels = [
   ts('Redis apply latency', 'Sequence-builder, one batch.', quantiles('seqrec_sequence_builder_apply_duration_seconds'), 's'),
   ts('Consumer lag by group', 'Messages behind, per consumer group and topic.', [q(`sum by (group, topic) (seqrec_kafka_consumer_lag_messages{${F}})`, '{{group}} {{topic}}')], 'short'),
   { row: 'Recommendations out' },
-  ts('Scorer requests', 'Requests per second by route and status.', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.scorer }),
-  ts('Scorer latency p99', 'By route (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route'], F, [0.99]), 's', { pending: PENDING.scorer }),
-  ts('Model in service', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short', { pending: PENDING.scorer }),
+  ts('Scorer requests', 'Requests per second by route and status.', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('Scorer latency p99', 'By route (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route'], F, [0.99]), 's'),
+  ts('Model in service', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short'),
   { row: 'Services' },
   ts('Targets up', 'Scraped instances per service that answer.', [q(`sum by (app) (up{job="seqrec", ${F}})`, '{{app}}')], 'short'),
   ts('CPU by service', 'Cores in use, all instances of each service.', [q(`sum by (service) (rate(process_cpu_seconds_total{${F}, service!=""}[${RI}]))`, '{{service}}')], 'short'),
@@ -194,17 +192,17 @@ const overviewPanels = [
 
 const scorerPanels = [
   { row: 'Requests' },
-  ts('Requests by route and status', 'Answers per second (429: shed, queue full; 503: no model).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps', { pending: PENDING.scorer }),
-  ts('Latency by route', 'p50 and p99 (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route']), 's', { pending: PENDING.scorer }),
-  ts('Popularity fallbacks', 'Answers from the popularity fallback by route and reason.', [q(`sum by (route, reason) (rate(seqrec_scorer_fallback_answers_total{${F}}[${RI}]))`, '{{route}} {{reason}}')], 'reqps', { pending: PENDING.scorer }),
+  ts('Requests by route and status', 'Answers per second (429: shed, queue full; 503: no model).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('Latency by route', 'p50 and p99 (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route']), 's'),
+  ts('Popularity fallbacks', 'Answers from the popularity fallback by route and reason.', [q(`sum by (route, reason) (rate(seqrec_scorer_fallback_answers_total{${F}}[${RI}]))`, '{{route}} {{reason}}')], 'reqps'),
   { row: 'Batching and load' },
-  ts('Queue depth', 'Requests waiting for a forward pass.', [q(`max by (instance) (seqrec_scorer_queue_depth_requests{${F}})`, '{{instance}}')], 'short', { pending: PENDING.scorer }),
-  ts('Shed requests', 'Requests refused to protect latency, by reason.', [q(`sum by (reason) (rate(seqrec_scorer_shed_requests_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps', { pending: PENDING.scorer }),
-  ts('Forward pass p99', 'Duration of one forward pass (encode, score, top-k), by kind.', [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99])], 's', { pending: PENDING.scorer }),
+  ts('Queue depth', 'Requests waiting for a forward pass.', [q(`max by (instance) (seqrec_scorer_queue_depth_requests{${F}})`, '{{instance}}')], 'short'),
+  ts('Shed requests', 'Requests refused to protect latency, by reason.', [q(`sum by (reason) (rate(seqrec_scorer_shed_requests_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps'),
+  ts('Forward pass p99', 'Duration of one forward pass (encode, score, top-k), by kind.', [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99])], 's'),
   { row: 'Model' },
-  ts('Model in service', 'Model, version and TF.js backend per instance.', [q(`max by (instance, model, version, backend) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short', { pending: PENDING.scorer }),
-  ts('Model age', 'Since the served version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's', { pending: PENDING.scorer }),
-  ts('Model loads', 'Load attempts by outcome (loaded, failed, unchanged).', [q(`sum by (outcome) (increase(seqrec_scorer_model_swaps_total{${F}}[1h]))`, '{{outcome}}')], 'short', { pending: PENDING.scorer }),
+  ts('Model in service', 'Model, version and TF.js backend per instance.', [q(`max by (instance, model, version, backend) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short'),
+  ts('Model age', 'Since the served version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's'),
+  ts('Model loads', 'Load attempts by outcome (loaded, failed, unchanged).', [q(`sum by (outcome) (increase(seqrec_scorer_model_swaps_total{${F}}[1h]))`, '{{outcome}}')], 'short'),
   ...processPanels('scorer'),
 ];
 
@@ -215,13 +213,13 @@ const placeholder = (service, what) => [
 
 const modelPanels = [
   { row: 'Model in service' },
-  ts('Model version per scorer', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short', { pending: PENDING.scorer }),
-  ts('Model age', 'Since the served model version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's', { pending: PENDING.scorer }),
-  ts('TensorFlow backend', 'Backend the scorer runs the model on (tensorflow = native; anything else is the slow fallback).', [q(`count by (backend) (seqrec_scorer_model_info{${F}})`, '{{backend}}')], 'short', { pending: PENDING.scorer }),
+  ts('Model version per scorer', 'Model and version each scorer instance serves.', [q(`max by (instance, model, version) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}}')], 'short'),
+  ts('Model age', 'Since the served model version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's'),
+  ts('TensorFlow backend', 'Backend the scorer runs the model on (tensorflow = native; anything else is the slow fallback).', [q(`count by (backend) (seqrec_scorer_model_info{${F}})`, '{{backend}}')], 'short'),
   { row: 'Training' },
-  ts('Training runs', 'Runs per day by outcome.', [q(`sum by (outcome) (increase(seqrec_trainer_runs_total{${F}}[1d]))`, '{{outcome}}')], 'short', { pending: PENDING.training }),
-  ts('Offline quality (test split)', 'HR@10, NDCG@10, MRR, Recall@20 of each trained model (full ranking, chronological leave-one-out).', [q(`max by (model, metric) (seqrec_trainer_last_metric_ratio{${F}, split="test", protocol="full"})`, '{{model}} {{metric}}')], 'percentunit', { pending: PENDING.training }),
-  ts('Training duration', 'Wall time of the last runs.', [q(`sum by (model) (increase(seqrec_trainer_run_duration_seconds_sum{${F}}[1d])) / sum by (model) (increase(seqrec_trainer_run_duration_seconds_count{${F}}[1d]))`, '{{model}}')], 's', { pending: PENDING.training }),
+  ts('Training runs', 'Runs per day by outcome.', [q(`sum by (outcome) (increase(seqrec_trainer_runs_total{${F}}[1d]))`, '{{outcome}}')], 'short'),
+  ts('Offline quality (test split)', 'HR@10, NDCG@10, MRR, Recall@20 of each trained model (full ranking, chronological leave-one-out).', [q(`max by (model, metric) (seqrec_trainer_last_metric_ratio{${F}, split="test", protocol="full"})`, '{{model}} {{metric}}')], 'percentunit'),
+  ts('Training duration', 'Wall time of the last runs.', [q(`sum by (model) (increase(seqrec_trainer_run_duration_seconds_sum{${F}}[1d])) / sum by (model) (increase(seqrec_trainer_run_duration_seconds_count{${F}}[1d]))`, '{{model}}')], 's'),
 ];
 
 const dashboards = {

@@ -15,7 +15,7 @@ export interface ScoringMetrics {
 
 /** Scorer metrics; `modelAge` is filled by a collect callback from the served model's creation time. */
 export function createScoringMetrics(registry: Registry, modelCreatedAt: () => number | null): ScoringMetrics {
-  return {
+  const metrics: ScoringMetrics = {
     requestDuration: histogram(registry, {
       name: 'seqrec_scorer_request_duration_seconds',
       help: 'HTTP request latency by route and status',
@@ -69,4 +69,7 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
       labelNames: ['outcome'],
     }),
   };
+  // every shed reason starts at 0: rate() over "never shed" is 0, not "no data"
+  for (const reason of ['queue_full', 'no_model']) metrics.shed.inc({ reason }, 0);
+  return metrics;
 }

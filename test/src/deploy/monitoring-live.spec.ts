@@ -18,6 +18,8 @@ import { RedisKeys } from '@seqrec/contracts';
 import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { FsModelStore } from '@seqrec/model-store';
+import { createTestArtifact } from '@seqrec/scoring/testing';
 import { LOG_DIR, startService, type RunningService } from '@seqrec/testing';
 import { ROOT, concrete, dashboards, queryPanels, tool } from './deploy-tools';
 
@@ -29,26 +31,7 @@ const APPS = ['ingester', 'sequence-builder', 'embedding', 'trainer', 'scorer'];
  * Panels whose metrics no running service exports yet ("<dashboard uid> / <panel title>"). Their
  * queries must still be valid; once one returns data, the test says so and it leaves this list.
  */
-const PENDING = [
-  'seqrec-overview / Scorer requests',
-  'seqrec-overview / Scorer latency p99',
-  'seqrec-overview / Model in service',
-  'seqrec-scorer / Requests by route and status',
-  'seqrec-scorer / Latency by route',
-  'seqrec-scorer / Popularity fallbacks',
-  'seqrec-scorer / Queue depth',
-  'seqrec-scorer / Shed requests',
-  'seqrec-scorer / Forward pass p99',
-  'seqrec-scorer / Model in service',
-  'seqrec-scorer / Model age',
-  'seqrec-scorer / Model loads',
-  'seqrec-model / Model version per scorer',
-  'seqrec-model / Model age',
-  'seqrec-model / TensorFlow backend',
-  'seqrec-model / Training runs',
-  'seqrec-model / Offline quality (test split)',
-  'seqrec-model / Training duration',
-];
+const PENDING: string[] = [];
 const USERS = 40;
 const BURSTS = 6;
 
@@ -92,8 +75,18 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       REDIS_PREFIX: ns,
       MODEL_STORE_DIR: join(dir, 'models'),
       LOG_LEVEL: 'warn',
+      // the trainer runs once at start on a small dataset file (popularity: seconds)
+      TRAIN_MODEL: 'pop',
+      TRAIN_DATA_PATH: join(dir, 'train.txt'),
+      TRAIN_DATA_FORMAT: 'sasrec',
+      TRAIN_RUN_ON_START: 'true',
     };
     mkdirSync(env.MODEL_STORE_DIR);
+    const lines: string[] = [];
+    for (let u = 0; u < 60; u++) for (let i = 0; i < 8; i++) lines.push(`${u + 1} ${((u * 3 + i * 7) % 50) + 1}`);
+    writeFileSync(env.TRAIN_DATA_PATH, `${lines.join('\n')}\n`);
+    // the scorer serves a promoted SASRec over the items the traffic below uses
+    await createTestArtifact(new FsModelStore(env.MODEL_STORE_DIR), { items: Array.from({ length: 50 }, (_, i) => `item-${i}`) });
     // the stream services first: they create the topics the others subscribe to
     for (const app of APPS) services.push(await startService(app, env, 60_000));
 
@@ -125,6 +118,7 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
 
     // traffic in bursts over several scrapes: valid events, producer retries, malformed inputs
     const ingester = services.find((s) => s.name === 'ingester')!;
+    const scorer = services.find((s) => s.name === 'scorer')!;
     const now = Date.now();
     for (let b = 0; b < BURSTS; b++) {
       const events: unknown[] = [];
@@ -141,12 +135,24 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       const body = JSON.parse(text) as { accepted: number };
       accepted += body.accepted;
       sent += events.length;
+      // scorer traffic: known users (model answers), an unknown one (popularity fallback), a rank
+      for (const user of ['user-1', 'user-5', `nobody-${b}`]) {
+        const r = await fetch(`${scorer.url}/v1/users/${user}/recommendations?k=5`);
+        assert.equal(r.status, 200, `recommendations for ${user}: ${await r.text()}`);
+      }
+      const rank = await fetch(`${scorer.url}/v1/rank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'user-3', items: ['item-1', 'item-2', 'item-404'] }),
+      });
+      assert.equal(rank.status, 200, `rank: ${await rank.text()}`);
       await new Promise((r) => setTimeout(r, 1_100));
     }
     assert.equal(accepted, USERS * BURSTS);
     // Prometheus holds the final counts, and at least one more scrape after them (rate() needs two)
     await waitFor('Prometheus has every ingested event', async () => (await scalar(`sum(seqrec_ingester_events_total{namespace="${ns}"})`)) === sent, 30_000);
     await waitFor('Prometheus has every applied event', async () => (await scalar(`sum(seqrec_sequence_builder_events_total{namespace="${ns}"})`)) === accepted, 30_000);
+    await waitFor('the trainer run in Prometheus', async () => (await scalar(`sum(seqrec_trainer_runs_total{namespace="${ns}"})`)) >= 1, 60_000);
     const settled = Date.now();
     await waitFor('two more scrapes', async () => (await scalar(`min(timestamp(up{namespace="${ns}"}))`)) * 1000 > settled + 2_000, 10_000);
   });
