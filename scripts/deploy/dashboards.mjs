@@ -206,9 +206,23 @@ const scorerPanels = [
   ...processPanels('scorer'),
 ];
 
-const placeholder = (service, what) => [
-  { row: `${service}: ${what}` },
-  ...processPanels(service).slice(1),
+const embeddingPanels = [
+  { row: 'Encoding' },
+  ts('Windows encoded', 'User windows handled per second, by outcome (stored; skipped: no item the model knows; no_model).', [q(`sum by (outcome) (rate(seqrec_embedding_vectors_total{${F}}[${RI}]))`, '{{outcome}}')], 'ops'),
+  ts('Encode latency', 'Time to encode one batch of windows and store their vectors, p50 and p99.', quantiles('seqrec_embedding_encode_duration_seconds'), 's'),
+  ts('Batch size p50', 'Windows per forward pass.', quantiles('seqrec_embedding_batch_size_users', [], F, [0.5]), 'short'),
+  ts('Vector lag p99', 'From the window written by the sequence-builder to its vector stored.', quantiles('seqrec_embedding_lag_seconds', [], F, [0.99]), 's'),
+  ts('Model in use', 'Model, version and TF.js backend encoding windows.', [q(`max by (instance, model, version, backend) (seqrec_embedding_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short'),
+  ...processPanels('embedding'),
+];
+
+const trainerPanels = [
+  { row: 'Runs' },
+  ts('Runs by outcome', 'Training runs per hour by outcome (promoted, not_promoted, failed).', [q(`sum by (model, outcome) (increase(seqrec_trainer_runs_total{${F}}[1h]))`, '{{model}} {{outcome}}')], 'short'),
+  ts('Run duration (mean, 1 d)', 'Load, train, evaluate, save.', [q(`sum by (model) (increase(seqrec_trainer_run_duration_seconds_sum{${F}}[1d])) / sum by (model) (increase(seqrec_trainer_run_duration_seconds_count{${F}}[1d]))`, '{{model}}')], 's'),
+  ts('Last run metrics (validation)', 'Metrics of the last completed run on the validation split, full ranking.', [q(`max by (model, metric) (seqrec_trainer_last_metric_ratio{${F}, split="valid", protocol="full"})`, '{{model}} {{metric}}')], 'percentunit'),
+  ts('Backend', 'TF.js backend of the trainer (tensorflow = native).', [q(`max by (instance, backend) (seqrec_trainer_backend_info{${F}})`, '{{instance}} {{backend}}')], 'short'),
+  ...processPanels('trainer'),
 ];
 
 const modelPanels = [
@@ -226,9 +240,9 @@ const dashboards = {
   'seqrec-overview.json': dashboard('seqrec-overview', 'seqrec / Overview', 'The pipeline from events in to recommendations out.', overviewPanels),
   'seqrec-ingester.json': dashboard('seqrec-ingester', 'seqrec / Ingester', 'Validation, de-duplication, dead letters, batches.', ingesterPanels, 'ingester'),
   'seqrec-sequence-builder.json': dashboard('seqrec-sequence-builder', 'seqrec / Sequence builder', 'Windows in Redis: outcomes, conflicts, latency, lag.', builderPanels, 'sequence-builder'),
-  'seqrec-embedding.json': dashboard('seqrec-embedding', 'seqrec / Embedding', 'Process metrics until the embedding service exports its own.', placeholder('embedding', 'process (service metrics pending)'), 'embedding'),
+  'seqrec-embedding.json': dashboard('seqrec-embedding', 'seqrec / Embedding', 'Window encoding into user vectors, the model in use.', embeddingPanels, 'embedding'),
   'seqrec-scorer.json': dashboard('seqrec-scorer', 'seqrec / Scorer', 'Requests, latency, load shedding, the served model.', scorerPanels, 'scorer'),
-  'seqrec-trainer.json': dashboard('seqrec-trainer', 'seqrec / Trainer', 'Process metrics of a running training job until the trainer exports its own.', placeholder('trainer', 'process (service metrics pending)'), 'trainer'),
+  'seqrec-trainer.json': dashboard('seqrec-trainer', 'seqrec / Trainer', 'Training runs, their metrics and the backend.', trainerPanels, 'trainer'),
   'seqrec-model.json': dashboard('seqrec-model', 'seqrec / Model quality', 'Served model, training runs and offline quality.', modelPanels),
 };
 
