@@ -11,7 +11,7 @@
  * Environment: KAFKA_BROKERS, REDIS_URL (scripts/bench.sh starts both), BENCH_EVENTS (1,000,000),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_PARTITIONS (6), BENCH_PROBE_EVERY (1,000),
  * BENCH_CHUNK (5,000 messages per produce request), BENCH_LATENCY_RATE (200 probe events/s in the
- * latency phase), BENCH_LATENCY_SECONDS (10), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services),
+ * latency phase), BENCH_LATENCY_SECONDS (10), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services, default --max-semi-space-size=32 as in k8s/),
  * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles).
  */
 import { execFileSync } from 'node:child_process';
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const svcEnv = {
     KAFKA_BROKERS: brokers.join(','), KAFKA_NAMESPACE: ns, REDIS_URL: redisUrl, REDIS_PREFIX: ns,
     SEQUENCE_LENGTH: String(WINDOW), LOG_LEVEL: 'warn', KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
-    NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
+    NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '--max-semi-space-size=32', // as in k8s/
   };
   // BENCH_CPU_PROF=1: V8 CPU profiles of both services in bench/profiles (scripts/cpuprofile-top.mjs reads them)
   const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, '..', 'profiles')}`] : [];
