@@ -1,1 +1,2 @@
 export * from './artifacts';
+export * from './item-similarity';

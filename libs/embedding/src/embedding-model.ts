@@ -2,9 +2,8 @@
  * The model version the embedding service encodes with, reference-counted so a reload never
  * disposes a model that a batch or a request is still using.
  */
-import type { ServingArtifact } from '@seqrec/artifacts';
+import { ItemSimilarity, type ServingArtifact } from '@seqrec/artifacts';
 import { tf } from '@seqrec/model';
-import type { Tensor2D } from '@tensorflow/tfjs';
 
 export class EmbeddingModel {
   readonly name: string;
@@ -13,14 +12,14 @@ export class EmbeddingModel {
   private refs = 0;
   private retired = false;
   private disposedFlag = false;
-  private normRows: Tensor2D | null = null;
-  private normT: Tensor2D | null = null;
+  private readonly similarity: ItemSimilarity;
 
   constructor(readonly artifact: ServingArtifact) {
     this.name = artifact.manifest.model;
     this.version = artifact.manifest.version;
     const t = Date.parse(artifact.manifest.createdAt);
     this.createdAt = Number.isFinite(t) ? t : Date.now();
+    this.similarity = new ItemSimilarity(() => artifact.encoder.itemTable());
   }
 
   get disposed(): boolean {
@@ -64,32 +63,14 @@ export class EmbeddingModel {
   }
 
   /** Most similar items by cosine of item vectors, the item itself excluded. */
-  async similar(index: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
-    if (!this.normRows) {
-      const table = this.artifact.encoder.itemTable();
-      this.normRows = tf.tidy(() => tf.div(table, tf.add(tf.norm(table, 'euclidean', 1, true), 1e-12)) as Tensor2D);
-      this.normT = tf.tidy(() => tf.transpose(this.normRows!) as Tensor2D);
-    }
-    const kk = Math.min(this.artifact.vocabulary.length, k + 2);
-    const top = tf.tidy(() => tf.topk(tf.matMul(tf.gather(this.normRows!, tf.tensor1d([index], 'int32')), this.normT!), kk, true));
-    const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
-    top.values.dispose();
-    top.indices.dispose();
-    const items: number[] = [];
-    const scores: number[] = [];
-    for (let i = 0; i < idx.length && items.length < k; i++) {
-      if (idx[i] === 0 || idx[i] === index) continue;
-      items.push(idx[i]!);
-      scores.push(vals[i]!);
-    }
-    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+  similar(index: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    return this.similarity.similar(index, k);
   }
 
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    this.normRows?.dispose();
-    this.normT?.dispose();
+    this.similarity.dispose();
     this.artifact.encoder.dispose();
   }
 }

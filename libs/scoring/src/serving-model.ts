@@ -3,7 +3,7 @@
  * cheap (state-store item index → model index, normalised item table for similar items), with a
  * reference count so that a hot swap never disposes a model a request is still using.
  */
-import type { ServingArtifact } from '@seqrec/artifacts';
+import { ItemSimilarity, type ServingArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
 import { tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
@@ -33,8 +33,7 @@ export class ServingModel {
   /** State-store item index → model index (-1 unknown to the model, -2 not looked up yet). */
   private storeToModel = new Int32Array(0);
   /** [d, N + 1] L2-normalised item vectors, transposed, for similar items (lazy). */
-  private similarT: Tensor2D | null = null;
-  private similarRows: Tensor2D | null = null;
+  private readonly similarity: ItemSimilarity;
   /** [d, N + 1] scoring table, transposed, for stored user vectors (lazy). */
   private scoringT: Tensor2D | null = null;
 
@@ -46,6 +45,7 @@ export class ServingModel {
     this.version = artifact.manifest.version;
     const t = Date.parse(artifact.manifest.createdAt);
     this.createdAt = Number.isFinite(t) ? t : Date.now();
+    this.similarity = new ItemSimilarity(() => artifact.encoder.itemTable());
   }
 
   get disposed(): boolean {
@@ -131,29 +131,8 @@ export class ServingModel {
   }
 
   /** Items with the most similar vectors (cosine over the scoring item table), the item itself excluded. */
-  async similar(item: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
-    if (!this.similarT) {
-      const table = this.artifact.encoder.itemTable();
-      this.similarRows = tf.tidy(() => tf.div(table, tf.add(tf.norm(table, 'euclidean', 1, true), 1e-12)) as Tensor2D);
-      this.similarT = tf.tidy(() => tf.transpose(this.similarRows!) as Tensor2D);
-    }
-    const n = this.artifact.vocabulary.length;
-    const kk = Math.min(n, k + 2);
-    const top = tf.tidy(() => {
-      const q = tf.gather(this.similarRows!, tf.tensor1d([item], 'int32'));
-      return tf.topk(tf.matMul(q, this.similarT!), kk, true);
-    });
-    const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
-    top.values.dispose();
-    top.indices.dispose();
-    const items: number[] = [];
-    const scores: number[] = [];
-    for (let i = 0; i < idx.length && items.length < k; i++) {
-      if (idx[i] === 0 || idx[i] === item) continue;
-      items.push(idx[i]!);
-      scores.push(vals[i]!);
-    }
-    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+  similar(item: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    return this.similarity.similar(item, k);
   }
 
   /** True when a stored user vector can stand for the encoder's output (dot-product scoring models). */
@@ -194,9 +173,7 @@ export class ServingModel {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    this.similarT?.dispose();
-    this.similarRows?.dispose();
-    this.similarT = this.similarRows = null;
+    this.similarity.dispose();
     this.scoringT?.dispose();
     this.scoringT = null;
     this.artifact.encoder.dispose();
