@@ -1,2 +1,3 @@
 export * from './artifacts';
 export * from './item-similarity';
+export * from './loaded-model';

@@ -3,7 +3,7 @@
  * cheap (state-store item index → model index, normalised item table for similar items), with a
  * reference count so that a hot swap never disposes a model a request is still using.
  */
-import { ItemSimilarity, type ServingArtifact } from '@seqrec/artifacts';
+import { LoadedModel, type ServingArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
 import { tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
@@ -23,59 +23,17 @@ export interface ModelHistory {
   dropped: number;
 }
 
-export class ServingModel {
-  readonly name: string;
-  readonly version: string;
-  readonly createdAt: number;
-  private refs = 0;
-  private retired = false;
-  private disposedFlag = false;
+export class ServingModel extends LoadedModel {
   /** State-store item index → model index (-1 unknown to the model, -2 not looked up yet). */
   private storeToModel = new Int32Array(0);
-  /** [d, N + 1] L2-normalised item vectors, transposed, for similar items (lazy). */
-  private readonly similarity: ItemSimilarity;
   /** [d, N + 1] scoring table, transposed, for stored user vectors (lazy). */
   private scoringT: Tensor2D | null = null;
 
   constructor(
-    readonly artifact: ServingArtifact,
+    artifact: ServingArtifact,
     private readonly onDisposed: (m: ServingModel) => void = () => undefined,
   ) {
-    this.name = artifact.manifest.model;
-    this.version = artifact.manifest.version;
-    const t = Date.parse(artifact.manifest.createdAt);
-    this.createdAt = Number.isFinite(t) ? t : Date.now();
-    this.similarity = new ItemSimilarity(() => artifact.encoder.itemTable());
-  }
-
-  get disposed(): boolean {
-    return this.disposedFlag;
-  }
-
-  get inUse(): number {
-    return this.refs;
-  }
-
-  acquire(): this {
-    if (this.disposedFlag) throw new Error(`model ${this.name}@${this.version} is disposed`);
-    this.refs++;
-    return this;
-  }
-
-  release(): void {
-    this.refs--;
-    if (this.retired && this.refs === 0) this.dispose();
-  }
-
-  /** No new requests will use this model: dispose it as soon as the last one releases it. */
-  retire(): void {
-    this.retired = true;
-    if (this.refs === 0) this.dispose();
-  }
-
-  /** Model index of an external item id (0 when the model does not know it). */
-  indexOf(itemId: string): number {
-    return this.artifact.index.get(itemId) ?? 0;
+    super(artifact);
   }
 
   /** Maps a state-store window to model indices; unknown items are dropped. */
@@ -130,11 +88,6 @@ export class ServingModel {
     return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
   }
 
-  /** Items with the most similar vectors (cosine over the scoring item table), the item itself excluded. */
-  similar(item: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
-    return this.similarity.similar(item, k);
-  }
-
   /** True when a stored user vector can stand for the encoder's output (dot-product scoring models). */
   get acceptsUserVectors(): boolean {
     return this.artifact.encoder.perPosition;
@@ -169,16 +122,15 @@ export class ServingModel {
     });
   }
 
-  /** Releases the encoder's and the caches' tensors. Idempotent. */
-  dispose(): void {
-    if (this.disposedFlag) return;
-    this.disposedFlag = true;
-    this.similarity.dispose();
+  protected override disposeCaches(): void {
     this.scoringT?.dispose();
     this.scoringT = null;
-    this.artifact.encoder.dispose();
+  }
+
+  protected override onDispose(): void {
     this.onDisposed(this);
   }
+
 }
 
 /**
