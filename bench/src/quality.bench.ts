@@ -7,15 +7,19 @@
  * Writes bench/results/quality.json (per row: dataset, split, protocol, model, backend, metrics,
  * epochs, seconds; the published anchors next to ours) and bench/results/quality.md (the README
  * table). Results are rewritten after every model, so an interrupted run keeps what it finished.
+ * A run over a subset of datasets/models replaces only those rows and keeps the others from the
+ * existing quality.json (each row records its own CLI arguments and when it ran); set
+ * BENCH_QUALITY_FRESH=1 to start from an empty table.
  *
  * Environment: BENCH_QUALITY_EPOCHS (max epochs of the neural models, default 10),
  * BENCH_QUALITY_DATASETS (ml-1m,beauty), BENCH_QUALITY_MODELS (sasrec-ce,sasrec-bce,gru4rec,lstm,
  * item2vec,pop,itemknn,cooc,bpr-mf), BENCH_QUALITY_PATIENCE (3), BENCH_QUALITY_VALID_USERS
  * (validation sample for early stopping, 0 = all), BENCH_QUALITY_ML1M_MAXLEN (200, as the SASRec
- * paper), SEQREC_TF_BACKEND (forces a backend).
+ * paper), BENCH_QUALITY_MAX_MINUTES (training time budget per neural model, unset = none),
+ * SEQREC_TF_BACKEND (forces a backend).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESULTS_DIR, machineInfo, writeResult } from './machine';
@@ -27,6 +31,8 @@ const MODELS = env('BENCH_QUALITY_MODELS', 'sasrec-ce,sasrec-bce,gru4rec,lstm,it
 const PATIENCE = env('BENCH_QUALITY_PATIENCE', '3');
 const VALID_USERS = env('BENCH_QUALITY_VALID_USERS', '0');
 const ML1M_MAXLEN = env('BENCH_QUALITY_ML1M_MAXLEN', '200');
+const MAX_MINUTES = env('BENCH_QUALITY_MAX_MINUTES', '');
+const FRESH = env('BENCH_QUALITY_FRESH', '') === '1';
 const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
 
 const log = (msg: string) => console.error(`[bench:quality ${process.uptime().toFixed(0)}s] ${msg}`);
@@ -47,7 +53,7 @@ const ANCHORS: Array<{ dataset: string; model: string; protocol: 'full' | 'sampl
 /** CLI arguments per model and dataset: SASRec paper settings (dim 50, 2 blocks, 1 head; dropout 0.2 ML-1M, 0.5 Beauty). */
 function argsFor(model: string, dataset: string): string[] {
   const ml = dataset === 'ml-1m';
-  const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS];
+  const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
   switch (model) {
     case 'sasrec-ce':
     case 'sasrec-bce':
@@ -79,6 +85,7 @@ interface CliResult {
   epochs: Array<{ epoch: number; seconds: number; loss: number; ndcg10?: number; sequencesPerSecond: number }>;
   bestEpoch: number | null;
   stoppedEarly: boolean;
+  stopReason?: string | null;
   timings: { trainSeconds: number; evalSeconds: number; totalSeconds: number };
   peakRssMB: number;
   options: Record<string, unknown>;
@@ -93,6 +100,19 @@ function runCli(args: string[]): Promise<{ code: number; seconds: number }> {
   });
 }
 
+/** The dataset key a row was trained from (rows written before keys were recorded carry only the name). */
+const datasetKeyOf = (row: Record<string, unknown>) => (row['datasetKey'] as string | undefined) ?? (row['dataset'] === 'beauty-s3rec' ? 'beauty' : (row['dataset'] as string));
+
+/** Rows of an earlier run that this run does not redo (none with BENCH_QUALITY_FRESH=1). */
+function keptRows(): Array<Record<string, unknown>> {
+  const file = join(RESULTS_DIR, 'quality.json');
+  if (FRESH || !existsSync(file)) return [];
+  const old = JSON.parse(readFileSync(file, 'utf8')) as { started?: string; rows?: Array<Record<string, unknown>> };
+  return (old.rows ?? [])
+    .filter((r) => !(DATASETS.includes(datasetKeyOf(r)) && MODELS.includes(r['model'] as string)))
+    .map((r) => ({ datasetKey: datasetKeyOf(r), ranAt: old.started ?? null, args: null, ...r }));
+}
+
 const KEEP = ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR', 'Recall@20', 'Precision@10', 'F1@10'];
 const r4 = (v: number) => Number(v.toFixed(4));
 
@@ -100,7 +120,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'seqrec-quality-'));
   const started = new Date().toISOString();
   const machine = machineInfo();
-  const rows: Array<Record<string, unknown>> = [];
+  const rows: Array<Record<string, unknown>> = keptRows();
   const failures: Array<Record<string, unknown>> = [];
   let backend = 'unknown';
   const save = () => {
@@ -135,6 +155,7 @@ async function main(): Promise<void> {
         const json = join(work, `${dataset}-${model}.json`);
         const args = ['--data', dataset, ...argsFor(model, dataset), '--out', join(work, 'store'), '--json', json];
         log(`${dataset} ${model}: node train.js ${args.join(' ')}`);
+        const ranAt = new Date().toISOString();
         const { code, seconds } = await runCli(args);
         if (code !== 0) {
           failures.push({ dataset, model, exitCode: code, seconds });
@@ -147,6 +168,7 @@ async function main(): Promise<void> {
         for (const row of res.rows) {
           rows.push({
             dataset: row.dataset,
+            datasetKey: dataset,
             split: row.split,
             protocol: row.protocol === 'sampled' ? `sampled-${row.negatives ?? 100}` : 'full',
             model,
@@ -156,13 +178,17 @@ async function main(): Promise<void> {
             epochs: res.epochs.length,
             bestEpoch: res.bestEpoch,
             stoppedEarly: res.stoppedEarly,
+            stopReason: res.stopReason ?? null,
             seconds: Number(seconds.toFixed(1)),
             trainSeconds: Number(res.timings.trainSeconds.toFixed(1)),
             epochSeconds: res.epochs.length ? Number((res.epochs.reduce((s, e) => s + e.seconds, 0) / res.epochs.length).toFixed(1)) : null,
             peakRssMB: res.peakRssMB,
             validCurve: res.epochs.filter((e) => e.ndcg10 !== undefined).map((e) => r4(e.ndcg10!)),
+            ranAt,
+            args,
           });
         }
+        rows.sort(rowOrder);
         save();
       }
     }
@@ -174,15 +200,28 @@ async function main(): Promise<void> {
   process.stdout.write(readFileSync(join(RESULTS_DIR, 'quality.md'), 'utf8'));
 }
 
+const MODEL_ORDER = ['sasrec-ce', 'sasrec-bce', 'gru4rec', 'lstm', 'item2vec', 'pop', 'itemknn', 'cooc', 'bpr-mf'];
+const DATASET_ORDER = ['ml-1m', 'beauty'];
+const SPLIT_ORDER = ['valid', 'test'];
+function rowOrder(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  const by = (order: string[], v: unknown) => (order.indexOf(v as string) + order.length + 1) % (order.length + 1);
+  return (
+    by(DATASET_ORDER, datasetKeyOf(a)) - by(DATASET_ORDER, datasetKeyOf(b)) ||
+    by(MODEL_ORDER, a['model']) - by(MODEL_ORDER, b['model']) ||
+    by(SPLIT_ORDER, a['split']) - by(SPLIT_ORDER, b['split']) ||
+    String(a['protocol']).localeCompare(String(b['protocol']))
+  );
+}
+
 function markdown(rows: Array<Record<string, unknown>>, anchors: Array<Record<string, unknown>>): string {
   const test = rows.filter((r) => r['split'] === 'test');
   const lines = [
-    '| dataset | model | protocol | HR@10 | NDCG@10 | MRR | Recall@20 | epochs (best) | train s | backend |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | model | protocol | HR@10 | NDCG@10 | MRR | Recall@20 | epochs (best) | train s | backend | ran |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...test.map((r) => {
       const m = r['metrics'] as Record<string, number>;
       const f = (k: string) => (m[k] === undefined ? '-' : m[k]!.toFixed(4));
-      return `| ${r['dataset']} | ${r['model']} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} |`;
+      return `| ${r['dataset']} | ${r['model']} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} | ${typeof r['ranAt'] === 'string' ? r['ranAt'].slice(0, 10) : '-'} |`;
     }),
     '',
     '| dataset | model | protocol | published HR@10 / NDCG@10 | ours HR@10 / NDCG@10 | NDCG ratio | source |',

@@ -187,6 +187,7 @@ describe('training loop', () => {
       assert.equal(report.bestEpoch, 2);
       assert.equal(report.bestNdcg10, 0.6);
       assert.ok(report.stoppedEarly);
+      assert.equal(report.stopReason, 'patience');
       assert.ok(report.restoredBest);
       assert.equal(report.epochs.length, 4);
       // From epoch 2 on, the best-weights snapshot (one clone per weight) is held; nothing else grows.
@@ -195,6 +196,25 @@ describe('training loop', () => {
       assert.equal(report.numTensors.after, report.numTensors.before);
       sameArray(await enc.scoreBatch(probe), scoresAt[1]!);
       for (const e of report.epochs) assert.ok(e.seconds > 0 && e.sequencesPerSecond > 0 && e.examples > 0);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('stops at the time budget after the epoch in progress, keeping the best weights', async () => {
+    const enc = createEncoder(small('gru4rec'));
+    try {
+      const fake = [0.4, 0.3];
+      // A budget every epoch exceeds: the first epoch runs and validates, no second one starts.
+      const report = await fit(enc, { epochs: 5, maxBatchesPerEpoch: 2, maxSeconds: 1e-6, validate: async (e) => ({ ndcg10: fake[e - 1]! }) });
+      assert.equal(report.epochs.length, 1);
+      assert.equal(report.stopReason, 'time-budget');
+      assert.ok(report.stoppedEarly);
+      assert.equal(report.bestEpoch, 1);
+      const full = await fit(enc, { epochs: 2, maxBatchesPerEpoch: 1, maxSeconds: 3600 });
+      assert.equal(full.epochs.length, 2);
+      assert.equal(full.stopReason, null);
+      await assert.rejects(fit(enc, { epochs: 1, maxSeconds: 0 }), /maxSeconds must be > 0/);
     } finally {
       enc.dispose();
     }

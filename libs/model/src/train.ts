@@ -60,6 +60,11 @@ export interface TrainOptions {
   maxBatchesPerEpoch?: number;
   /** Adam beta2. Default 0.98 (SASRec). */
   beta2?: number;
+  /**
+   * Training time budget: no epoch starts once this many seconds (training and validation) have
+   * passed. The epoch in progress finishes, so the run can overshoot by up to one epoch.
+   */
+  maxSeconds?: number;
 }
 
 export interface EpochReport {
@@ -85,6 +90,8 @@ export interface TrainReport {
   bestEpoch: number | null;
   bestNdcg10: number | null;
   stoppedEarly: boolean;
+  /** Why training ended before `epochs`: no improvement for `patience` validations, or the time budget. */
+  stopReason: 'patience' | 'time-budget' | null;
   restoredBest: boolean;
   totalSeconds: number;
   /** `tf.memory().numTensors` before and after (equal unless something leaked). */
@@ -112,6 +119,7 @@ function checkOptions(o: TrainOptions, modelMaxLen: number): void {
   posInt('maxBatchesPerEpoch', o.maxBatchesPerEpoch);
   posInt('maxLen', o.maxLen);
   if (!(o.lr > 0)) throw new RangeError(`lr must be > 0, got ${o.lr}`);
+  if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new RangeError(`maxSeconds must be > 0, got ${o.maxSeconds}`);
   if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss)) throw new RangeError(`loss must be one of ${LOSS_KINDS.join('|')}, got ${o.loss}`);
   if (o.maxLen !== undefined && o.maxLen > modelMaxLen) throw new RangeError(`maxLen ${o.maxLen} exceeds the model's maxLen ${modelMaxLen}`);
 }
@@ -262,6 +270,7 @@ export async function trainModel(encoder: SequenceEncoder, data: TrainData, opts
     bestEpoch: null,
     bestNdcg10: null,
     stoppedEarly: false,
+    stopReason: null,
     restoredBest: false,
     totalSeconds: 0,
     numTensors: { before, after: before },
@@ -311,8 +320,14 @@ export async function trainModel(encoder: SequenceEncoder, data: TrainData, opts
           best = encoder.model.getWeights().map((w) => w.clone());
         } else if (++sinceBest >= patience) {
           report.stoppedEarly = epoch < opts.epochs;
+          if (report.stoppedEarly) report.stopReason = 'patience';
           break;
         }
+      }
+      if (opts.maxSeconds !== undefined && epoch < opts.epochs && (performance.now() - t0) / 1000 >= opts.maxSeconds) {
+        report.stoppedEarly = true;
+        report.stopReason = 'time-budget';
+        break;
       }
     }
     const last = report.epochs[report.epochs.length - 1];

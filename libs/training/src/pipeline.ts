@@ -93,6 +93,8 @@ export interface TrainingOptions {
   validateEvery?: number;
   /** Cap on steps per epoch (smoke tests, benchmarks). */
   maxBatchesPerEpoch?: number;
+  /** Training time budget in minutes: no new epoch starts after it (the best epoch so far is kept). */
+  maxMinutes?: number;
   /** Validation cases used for early stopping, a seeded sample (0 = all). The promotion metric always uses all. */
   validUsers: number;
   /** Cap on the cases of the reported rows (validation and test), a seeded sample (0 = all). For smoke runs and speed benchmarks only: reported quality uses all. */
@@ -171,6 +173,8 @@ export interface TrainingResult {
   epochs: EpochReport[];
   bestEpoch: number | null;
   stoppedEarly: boolean;
+  /** Why training ended before its epochs: patience (no validation improvement) or the time budget. */
+  stopReason: 'patience' | 'time-budget' | null;
   options: TrainingOptions;
   timings: { loadSeconds: number; trainSeconds: number; evalSeconds: number; saveSeconds: number; totalSeconds: number };
   /** Peak resident set size of this process so far, MB. */
@@ -217,6 +221,7 @@ export function validateOptions(o: TrainingOptions): void {
   };
   (['epochs', 'batchSize', 'maxLen', 'dim', 'patience', 'sampledNegatives'] as const).forEach(posInt);
   if (!(o.lr > 0)) throw new RangeError(`lr must be > 0, got ${o.lr}`);
+  if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) throw new RangeError(`maxMinutes must be > 0, got ${o.maxMinutes}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
   if (!Number.isInteger(o.validUsers) || o.validUsers < 0) throw new RangeError(`validUsers must be an integer >= 0, got ${o.validUsers}`);
   if (!Number.isInteger(o.minLength) || o.minLength < 3) throw new RangeError(`minLength must be an integer >= 3, got ${o.minLength}`);
@@ -291,6 +296,7 @@ export class TrainingPipeline {
     let epochs: EpochReport[] = [];
     let bestEpoch: number | null = null;
     let stoppedEarly = false;
+    let stopReason: 'patience' | 'time-budget' | null = null;
     let warmStart: WarmStartOutcome | null = null;
     const losses: Array<[number, number]> = [];
     let trainSeconds: number;
@@ -328,6 +334,7 @@ export class TrainingPipeline {
           ...(options.negatives ? { negatives: options.negatives } : {}),
           ...(options.validateEvery ? { validateEvery: options.validateEvery } : {}),
           ...(options.maxBatchesPerEpoch ? { maxBatchesPerEpoch: options.maxBatchesPerEpoch } : {}),
+          ...(options.maxMinutes ? { maxSeconds: options.maxMinutes * 60 } : {}),
           progressEvery: 5,
           onProgress: (p) => {
             losses.push([p.epoch - 1 + p.batch / p.batches, p.loss]);
@@ -345,6 +352,7 @@ export class TrainingPipeline {
         epochs = report.epochs;
         bestEpoch = report.bestEpoch;
         stoppedEarly = report.stoppedEarly;
+        stopReason = report.stopReason;
         trainSeconds = report.epochs.reduce((s, e) => s + e.seconds, 0);
         evalSeconds += report.epochs.reduce((s, e) => s + (e.validateSeconds ?? 0), 0);
         trained = enc;
@@ -401,6 +409,7 @@ export class TrainingPipeline {
           epochs: epochs.length,
           bestEpoch,
           stoppedEarly,
+          stopReason,
           warmStart,
           promotion,
           timings,
@@ -421,6 +430,7 @@ export class TrainingPipeline {
         epochs,
         bestEpoch,
         stoppedEarly,
+        stopReason,
         timings,
       };
       const report = renderReport({
@@ -439,7 +449,7 @@ export class TrainingPipeline {
         promotion: { decision: promotion.promote ? 'promoted' : 'not promoted', reason: promotion.reason, ...(warmStart ? { warmStart: warmStart.reason } : {}) },
         notes: neural
           ? [
-              `Trained on each user's sequence without its last two items; epoch chosen on validation NDCG@10 (best epoch ${bestEpoch ?? '-'}${stoppedEarly ? ', stopped early' : ''}).`,
+              `Trained on each user's sequence without its last two items; epoch chosen on validation NDCG@10 (best epoch ${bestEpoch ?? '-'}${stopReason === 'time-budget' ? ', stopped by the time budget' : stoppedEarly ? ', stopped early' : ''}).`,
               'Full ranking over all items with the history excluded is the headline; sampled-100 only compares with older papers.',
             ]
           : ['Validation row: fitted on train; test rows and the artifact: refitted on everything before each test item.'],
@@ -476,6 +486,7 @@ export class TrainingPipeline {
         epochs,
         bestEpoch,
         stoppedEarly,
+        stopReason,
         options,
         timings,
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

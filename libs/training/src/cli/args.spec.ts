@@ -14,10 +14,10 @@ function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
 
 describe(parseTrainArgs.name, () => {
   it('parses a file run with options', () => {
-    const a = parseTrainArgs(['--data', '/d/ml.txt', '--format', 'sasrec', '--model', 'gru4rec', '--epochs', '3', '--lr=0.01', '--arch', 'units=32,dropout=0.3', '--promote', '--json', 'out.json']);
+    const a = parseTrainArgs(['--data', '/d/ml.txt', '--format', 'sasrec', '--model', 'gru4rec', '--epochs', '3', '--lr=0.01', '--max-minutes', '1.5', '--arch', 'units=32,dropout=0.3', '--promote', '--json', 'out.json']);
     assert.deepEqual(a.source, { kind: 'file', path: '/d/ml.txt', format: 'sasrec' });
     assert.equal(a.model, 'gru4rec');
-    assert.deepEqual(a.options, { epochs: 3, lr: 0.01, architecture: { units: 32, dropout: 0.3 } });
+    assert.deepEqual(a.options, { epochs: 3, lr: 0.01, maxMinutes: 1.5, architecture: { units: 32, dropout: 0.3 } });
     assert.equal(a.promote, 'if-better');
     assert.equal(a.json, 'out.json');
     assert.equal(a.out, 'model-store');
