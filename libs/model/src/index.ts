@@ -15,4 +15,5 @@ export * from './losses';
 export * from './item2vec';
 export * from './train';
 export * from './io';
+export * from './item-remap';
 export * from './evaluate-local';

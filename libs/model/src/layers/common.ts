@@ -59,3 +59,18 @@ export function shapeList(inputShape: Shape | Shape[]): Shape[] {
 export function asInt(t: Tensor): Tensor {
   return t.dtype === 'int32' ? t : tf.cast(t, 'int32');
 }
+
+/**
+ * A layer holding weights with one row per item (row i = item index i, row 0 = padding, so
+ * numItems + 1 rows). Every such layer implements this, so that code remapping item rows when the
+ * vocabulary changes (warm start) finds them by declaration, never by guessing from shapes.
+ */
+export interface ItemIndexedLayer {
+  /** The weights whose first dimension is indexed by item (built layers only). */
+  itemIndexedWeights(): LayerVariable[];
+}
+
+/** True when `layer` declares item-indexed weights ({@link ItemIndexedLayer}). */
+export function isItemIndexedLayer(layer: object): layer is ItemIndexedLayer {
+  return typeof (layer as Partial<ItemIndexedLayer>).itemIndexedWeights === 'function';
+}

@@ -10,6 +10,7 @@ import {
   inputList,
   isTraining,
   shapeList,
+  type ItemIndexedLayer,
   type Kwargs,
   type LayerArgs,
   type LayerVariable,
@@ -42,7 +43,7 @@ export interface ItemEmbeddingArgs extends LayerArgs {
  * [ids, types]) → [B, L, d]. Holds the item table [numItems + 1, d], which the models also use as
  * the output (scoring) table.
  */
-export class ItemEmbedding extends tf.layers.Layer {
+export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
   static className = 'SeqrecItemEmbedding';
   readonly numItems: number;
   readonly dim: number;
@@ -100,6 +101,12 @@ export class ItemEmbedding extends tf.layers.Layer {
   itemTable(): Tensor2D {
     if (!this.items) throw new Error(`ItemEmbedding ${this.name}: not built yet`);
     return this.items.read() as Tensor2D;
+  }
+
+  /** The item table (positional and event-type tables are not indexed by item). */
+  itemIndexedWeights(): LayerVariable[] {
+    if (!this.items) throw new Error(`ItemEmbedding ${this.name}: not built yet`);
+    return [this.items];
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {

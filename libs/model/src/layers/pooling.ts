@@ -1,6 +1,16 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs';
 import { tf } from '../tf';
-import { assertPositiveInt, fmtShape, glorot, inputList, shapeList, type LayerArgs, type LayerVariable, type Shape } from './common';
+import {
+  assertPositiveInt,
+  fmtShape,
+  glorot,
+  inputList,
+  shapeList,
+  type ItemIndexedLayer,
+  type LayerArgs,
+  type LayerVariable,
+  type Shape,
+} from './common';
 
 export interface RecencyPoolArgs extends LayerArgs {
   /** Weight of the item k steps before the most recent one is decay^k. 1 = plain mean. */
@@ -65,7 +75,7 @@ export interface ItemTableArgs extends LayerArgs {
  * passes its input through unchanged: being in the graph is what gets the table saved and loaded
  * with the model.
  */
-export class ItemTable extends tf.layers.Layer {
+export class ItemTable extends tf.layers.Layer implements ItemIndexedLayer {
   static className = 'SeqrecItemTable';
   readonly numItems: number;
   readonly dim: number;
@@ -101,6 +111,12 @@ export class ItemTable extends tf.layers.Layer {
   itemTable(): Tensor2D {
     if (!this.table) throw new Error(`ItemTable ${this.name}: not built yet`);
     return this.table.read() as Tensor2D;
+  }
+
+  /** The table itself: one row per item. */
+  itemIndexedWeights(): LayerVariable[] {
+    if (!this.table) throw new Error(`ItemTable ${this.name}: not built yet`);
+    return [this.table];
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
