@@ -62,6 +62,26 @@ describe(MicroBatcher.name, () => {
     assert.equal(sut.depth, 0);
   });
 
+  it('sheds by waiting time: new requests while the oldest waited too long, and requests that expired before their pass', async () => {
+    const calls: number[] = [];
+    const sut = new MicroBatcher({ maxBatch: 1, maxWaitMs: 0, maxQueue: 100, maxQueueWaitMs: 30 });
+    const m = fakeModel('v1', calls, 60); // each pass takes 60 ms, twice the wait limit
+    const first = sut.submit(job(m, 1));
+    const second = sut.submit(job(m, 2)); // waits behind the first pass
+    await new Promise((r) => setTimeout(r, 40));
+    // The oldest waiting request (second) has waited > 30 ms: new work is shed at once.
+    assert.throws(
+      () => sut.submit(job(m, 3)),
+      (e: unknown) => e instanceof QueueFullError && e.reason === 'queue_wait',
+    );
+    assert.equal((await first).items[0], 1);
+    // By the time its pass could start, the second request has waited ~60 ms: failed, not scored.
+    await assert.rejects(second, (e: unknown) => e instanceof QueueFullError && e.reason === 'queue_timeout');
+    assert.deepEqual(calls, [1]);
+    // Once the queue has drained, requests are scored again.
+    assert.equal((await sut.submit(job(m, 4))).items[0], 4);
+  });
+
   it('fails every request of a pass whose forward pass threw, and keeps serving', async () => {
     const m = fakeModel('v1', []);
     (m.artifact.encoder as { topK: unknown }).topK = async () => {

@@ -2,8 +2,13 @@
  * Micro-batching of scoring work: requests queue up while a forward pass runs and the next pass
  * takes up to `maxBatch` of them at once (one `topK` call and one `scoreItems` call per model
  * version present in the batch). An idle batcher waits at most `maxWaitMs` for companions of the
- * first request. The queue is bounded: beyond `maxQueue` waiting requests, `submit` throws
- * {@link QueueFullError} at once (the caller answers 429) instead of letting latency grow.
+ * first request. The queue is bounded twice, so latency cannot grow without bound under overload:
+ * - by length: beyond `maxQueue` waiting requests, `submit` throws {@link QueueFullError} at once;
+ * - by time: while the oldest waiting request has waited longer than `maxQueueWaitMs`, the scorer
+ *   is not keeping up, so `submit` sheds new requests at once (reason `queue_wait`), and a request
+ *   that has waited longer than that when its pass starts is failed instead of scored (reason
+ *   `queue_timeout`: its caller has likely given up; scoring it would only delay the others).
+ * The caller answers every {@link QueueFullError} with 429 and Retry-After.
  */
 import type { ServingModel } from './serving-model';
 
@@ -11,6 +16,8 @@ export interface BatcherOptions {
   maxBatch: number;
   maxWaitMs: number;
   maxQueue: number;
+  /** Longest a request may wait for its pass (0: no limit). */
+  maxQueueWaitMs?: number;
 }
 
 export interface TopKJob {
@@ -43,10 +50,23 @@ export interface VectorTopKJob {
 export type ScoreJob = TopKJob | RankJob | VectorTopKJob;
 export type JobResult<J extends ScoreJob> = J extends RankJob ? Float32Array : { items: Int32Array; scores: Float32Array };
 
+export type ShedReason = 'queue_full' | 'queue_wait' | 'queue_timeout';
+
+/** A request shed by the queue (answered 429 + Retry-After); `reason` says which bound. */
 export class QueueFullError extends Error {
   readonly retriable = true;
-  constructor(readonly depth: number) {
-    super(`scoring queue full (${depth} waiting)`);
+  constructor(
+    readonly depth: number,
+    readonly reason: ShedReason = 'queue_full',
+    waitedMs = 0,
+  ) {
+    super(
+      reason === 'queue_full'
+        ? `scoring queue full (${depth} waiting)`
+        : reason === 'queue_wait'
+          ? `scoring queue is behind: the oldest of ${depth} waiting requests has waited ${Math.round(waitedMs)} ms`
+          : `request waited ${Math.round(waitedMs)} ms for scoring, longer than the limit`,
+    );
     this.name = 'QueueFullError';
   }
 }
@@ -58,6 +78,8 @@ export interface BatchObserver {
 
 interface Pending {
   job: ScoreJob;
+  /** performance.now() at submit. */
+  at: number;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -81,8 +103,13 @@ export class MicroBatcher {
 
   submit<J extends ScoreJob>(job: J): Promise<JobResult<J>> {
     if (this.queue.length >= this.options.maxQueue) throw new QueueFullError(this.queue.length);
+    const now = performance.now();
+    const limit = this.options.maxQueueWaitMs ?? 0;
+    if (limit > 0 && this.queue.length > 0 && now - this.queue[0]!.at > limit) {
+      throw new QueueFullError(this.queue.length, 'queue_wait', now - this.queue[0]!.at);
+    }
     return new Promise<JobResult<J>>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ job, at: now, resolve: resolve as (v: unknown) => void, reject });
       this.observer.onQueueDepth?.(this.queue.length);
       this.schedule();
     });
@@ -108,6 +135,13 @@ export class MicroBatcher {
   private async run(): Promise<void> {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
+    const limit = this.options.maxQueueWaitMs ?? 0;
+    if (limit > 0) {
+      const now = performance.now();
+      let expired = 0;
+      while (expired < this.queue.length && now - this.queue[expired]!.at > limit) expired++;
+      for (const p of this.queue.splice(0, expired)) p.reject(new QueueFullError(this.queue.length, 'queue_timeout', now - p.at));
+    }
     const batch = this.queue.splice(0, this.options.maxBatch);
     this.observer.onQueueDepth?.(this.queue.length);
     try {

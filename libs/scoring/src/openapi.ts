@@ -11,7 +11,8 @@ const errors = {
   '400': err('Invalid input; `field` names the offending field (JSON-pointer-like path for bodies)'),
   '401': err('SCORER_API_KEYS is set and no valid key was given (x-api-key or Authorization: Bearer)'),
   '429': {
-    description: 'Shed: the scoring queue is full (SCORER_MAX_QUEUE); retry after Retry-After seconds',
+    description:
+      'Shed: the scoring queue is full (SCORER_MAX_QUEUE) or behind (a request waited longer than SCORER_MAX_QUEUE_WAIT_MS); retry after Retry-After seconds',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
     content: json(ref('Error')),
   },

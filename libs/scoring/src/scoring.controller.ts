@@ -98,7 +98,7 @@ export class ScoringController {
       return await f();
     } catch (err) {
       if (err instanceof QueueFullError) {
-        this.metrics.shed.inc({ reason: 'queue_full' });
+        this.metrics.shed.inc({ reason: err.reason });
         reply.header('Retry-After', '1');
         throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: err.message }, HttpStatus.TOO_MANY_REQUESTS);
       }

@@ -7,6 +7,10 @@ export const scoringEnv = {
   SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),
   SCORER_MAX_WAIT_MS: num({ default: 1, desc: 'longest an idle scorer waits for companions of a request before scoring (0: next tick)' }),
   SCORER_MAX_QUEUE: num({ default: 512, desc: 'requests waiting for a forward pass before new ones are shed with 429' }),
+  SCORER_MAX_QUEUE_WAIT_MS: num({
+    default: 500,
+    desc: 'longest a request waits for scoring: older ones are shed with 429, and new ones while the oldest waiting has waited longer (0: no limit)',
+  }),
   SCORER_MAX_CANDIDATES: num({ default: 1_000, desc: 'most candidate items per rank request' }),
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),

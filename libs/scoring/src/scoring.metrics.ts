@@ -70,6 +70,6 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     }),
   };
   // every shed reason starts at 0: rate() over "never shed" is 0, not "no data"
-  for (const reason of ['queue_full', 'no_model']) metrics.shed.inc({ reason }, 0);
+  for (const reason of ['queue_full', 'queue_wait', 'queue_timeout', 'no_model']) metrics.shed.inc({ reason }, 0);
   return metrics;
 }

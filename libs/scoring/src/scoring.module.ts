@@ -30,6 +30,7 @@ export class ScoringModule implements OnModuleInit {
       maxBatch: env.SCORER_MAX_BATCH,
       maxWaitMs: env.SCORER_MAX_WAIT_MS,
       maxQueue: env.SCORER_MAX_QUEUE,
+      maxQueueWaitMs: env.SCORER_MAX_QUEUE_WAIT_MS,
       maxCandidates: env.SCORER_MAX_CANDIDATES,
       maxK: env.SCORER_MAX_K,
       maxBatchUsers: env.SCORER_MAX_BATCH_USERS,

@@ -14,6 +14,8 @@ export interface ScoringOptions {
   maxBatch: number;
   maxWaitMs: number;
   maxQueue: number;
+  /** Longest a request waits for its pass before it is shed (0: no limit). */
+  maxQueueWaitMs: number;
   maxCandidates: number;
   maxK: number;
   maxBatchUsers: number;
@@ -116,7 +118,7 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
   ) {
     this.batcher = new MicroBatcher(
-      { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue },
+      { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue, maxQueueWaitMs: options.maxQueueWaitMs },
       {
         onBatch: (kind, size, seconds) => {
           metrics.batchSize.observe({ kind }, size);
