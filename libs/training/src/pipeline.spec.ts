@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadArtifact } from '@seqrec/artifacts';
+import type { EventV1 } from '@seqrec/contracts';
 import { evaluate, fromEvents, leaveOneOut } from '@seqrec/datasets';
 import { FsModelStore, newVersion, type ArtifactManifest } from '@seqrec/model-store';
 import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, type TrainingRequest } from './pipeline';
@@ -84,7 +85,7 @@ describe(TrainingPipeline.name, () => {
     assert.notEqual(a.version, b.version);
   });
 
-  it('warm-starts from the promoted version when the vocabulary matches, and says why not otherwise', async () => {
+  it('warm-starts from the promoted version when the vocabulary matches or changed, and says why not when the architecture changed', async () => {
     const sut = new TrainingPipeline(store);
     const current = await store.current('gru4rec');
     assert.ok(current);
@@ -93,9 +94,18 @@ describe(TrainingPipeline.name, () => {
     assert.equal((await store.manifest('gru4rec', warm.version)).parent, current);
 
     const other = generatedEvents({ users: 60, items: 70, events: 3_000, seed: 9 });
-    const cold = await sut.run({ ...request('gru4rec', { warmStart: true, promote: 'never', options: { ...tiny, epochs: 1 } }), source: { kind: 'events', events: other } });
-    assert.equal(cold.warmStart?.used, false);
-    assert.match(cold.warmStart!.reason, /vocabulary of .* differs .*trained from scratch/);
+    const otherSource = { kind: 'events', events: other } as const;
+    const remapped = await sut.run({ ...request('gru4rec', { warmStart: true, promote: 'never', options: { ...tiny, epochs: 1 } }), source: otherSource });
+    assert.equal(remapped.warmStart?.used, true);
+    assert.match(remapped.warmStart!.reason, new RegExp(`^started from ${current}: \\d+ of ${remapped.dataset.items} items carried over, \\d+ new, \\d+ gone$`));
+    const details = (await store.manifest('gru4rec', remapped.version)).details!;
+    assert.deepEqual(details['warmStart'], remapped.warmStart, 'the outcome is in the manifest');
+
+    const cold = await sut.run({ ...request('gru4rec', { warmStart: true, promote: 'never', options: { ...tiny, dim: 8, epochs: 1 } }), source: otherSource });
+    assert.deepEqual(cold.warmStart, {
+      used: false,
+      reason: `vocabulary of ${current} differs and the requested architecture is not its (dim 16 → 8, units 16 → 8): trained from scratch`,
+    });
   });
 
   it('fits pop, writes its own files and artifact.json, and promotes only a better version', async () => {
@@ -123,6 +133,69 @@ describe(TrainingPipeline.name, () => {
     const sut = new TrainingPipeline(await newStore());
     await assert.rejects(sut.run(request('gru4rec', { options: { ...tiny, epochs: 0 } })), /epochs must be a positive integer, got 0/);
     await assert.rejects(sut.run(request('nope' as never)), /model must be one of sasrec\|gru4rec/);
+  });
+});
+
+/**
+ * Data B of a retrain: A's users with `gone` items dropped, `added` new items viewed by some users
+ * mid-sequence, and the users in reverse order (so the vocabulary, in order of first appearance,
+ * changes order too).
+ */
+function changedCatalogue(a: readonly EventV1[], gone: readonly string[], added: number): EventV1[] {
+  const drop = new Set(gone);
+  const byUser = new Map<string, EventV1[]>();
+  for (const e of a) if (!drop.has(e.itemId!)) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
+  const users = [...byUser.keys()];
+  users.forEach((u, k) => {
+    const seq = byUser.get(u)!;
+    if (k % 3 !== 0 || seq.length < 6) return;
+    // Every third user views one new item between two of their views, half-way through.
+    const mid = Math.floor(seq.length / 2);
+    const itemId = `new-${(k / 3) % added}`;
+    seq.splice(mid, 0, { ...seq[mid - 1]!, eventId: `${u}-${itemId}`, itemId, ts: seq[mid - 1]!.ts + 500 });
+  });
+  return users.reverse().flatMap((u) => byUser.get(u)!);
+}
+
+describe('warm start across a changed vocabulary', () => {
+  it('carries item rows over by id and is well ahead of training from scratch after one short epoch', async (t) => {
+    const store = await newStore();
+    const sut = new TrainingPipeline(store);
+    const a = generatedEvents({ users: 150, items: 100, events: 8_000, seed: 11 });
+    const options = { ...tiny, dim: 32, lr: 0.01, batchSize: 32, seed: 3 };
+    const base = await sut.run({
+      source: { kind: 'events', events: a, name: 'a' },
+      model: 'gru4rec',
+      options: { ...options, epochs: 8 },
+      promote: 'always',
+      progress: false,
+    });
+    const vocabA = fromEvents(a).itemIds;
+    const gone = vocabA.slice(-4); // rarely seen items (first seen last)
+    const b = changedCatalogue(a, gone, 4);
+    const vocabB = fromEvents(b).itemIds;
+    const common = vocabB.filter((id) => id && vocabA.includes(id));
+    assert.ok(common.some((id) => vocabA.indexOf(id) !== vocabB.indexOf(id)), 'the vocabulary order changed');
+    assert.equal(common.length, vocabA.length - 1 - 4);
+    assert.equal(vocabB.length - 1, common.length + 4);
+
+    const short = { ...options, epochs: 1, maxBatchesPerEpoch: 2 };
+    const source = { kind: 'events', events: b, name: 'b' } as const;
+    const warm = await sut.run({ source, model: 'gru4rec', options: short, warmStart: true, promote: 'never', progress: false });
+    const scratch = await sut.run({ source, model: 'gru4rec', options: short, promote: 'never', progress: false });
+    const n = vocabB.length - 1;
+    assert.deepEqual(warm.warmStart, {
+      used: true,
+      from: base.version,
+      reason: `started from ${base.version}: ${common.length} of ${n} items carried over, 4 new, 4 gone`,
+      items: { carried: common.length, added: 4, removed: 4 },
+    });
+    assert.equal(scratch.warmStart, null);
+    const [w, c, trained] = [warm, scratch, base].map((r) => r.metrics[PROMOTION_METRIC]!);
+    t.diagnostic(`valid NDCG@10: warm ${w.toFixed(4)}, scratch ${c.toFixed(4)} (one epoch of ${short.maxBatchesPerEpoch} batches); model on A ${trained.toFixed(4)}`);
+    // Measured: warm 0.44-0.52, scratch 0.18-0.28 over five data/seed pairs; copying rows by index
+    // instead of by item id gives warm ≈ scratch.
+    assert.ok(w > c + 0.1, `warm-started NDCG@10 ${w.toFixed(4)} should be well above from-scratch ${c.toFixed(4)}`);
   });
 });
 

@@ -14,12 +14,20 @@
  * - Everything is seeded (`seed`): initial weights, shuffling, negatives, dropout, the validation
  *   sample and the sampled-100 negatives; the same data, options and backend give the same model.
  *
- * Warm start (`warmStart: true`, neural models): when the store has a promoted version of the same
- * model kind whose vocabulary is identical to the new dataset's (same ids at the same indices), its
- * weights and architecture are the starting point (dim, maxLen and architecture options of the
- * request are then ignored: the artifact's config wins). When the vocabulary differs (new or
- * vanished items, another order), item rows cannot be matched without remapping the embedding
- * tables, so the model trains from scratch and the result says why (`warmStart.reason`).
+ * Warm start (`warmStart: true`, neural models) starts from the promoted version of the same model
+ * kind, if any:
+ * - when its vocabulary is identical to the new dataset's (same ids at the same indices), its
+ *   weights and architecture are the starting point (dim, maxLen and architecture options of the
+ *   request are then ignored: the artifact's config wins);
+ * - when the vocabulary differs (new or vanished items, another order: every scheduled retrain), a
+ *   new model with the artifact's architecture and the new vocabulary is built and warm-started by
+ *   `remapItemRows`: item rows (item table, item2vec's context table) are copied by item id, new
+ *   items keep their seeded initialisation, every other weight is copied. This needs the request's
+ *   architecture (dim, maxLen, `architecture` options) to be the artifact's; otherwise the model
+ *   trains from scratch.
+ * The optimiser state is not saved with a model, so a warm start begins with a fresh Adam.
+ * `warmStart.reason` says what happened (or why the model trained from scratch), `warmStart.items`
+ * how many items were carried over when the rows were remapped.
  */
 import { performance } from 'node:perf_hooks';
 import { writeFile } from 'node:fs/promises';
@@ -41,10 +49,14 @@ import {
   type SequenceDataset,
 } from '@seqrec/datasets';
 import {
+  IncompatibleWeightsError,
   LOSS_KINDS,
   Rng,
+  architectureDifferences,
   createEncoder,
   initBackend,
+  remapItemRows,
+  resolveConfig,
   trainModel,
   type EncoderConfigInput,
   type EpochReport,
@@ -133,7 +145,7 @@ export interface TrainingRequest {
   name?: string;
   /** Default `if-better`. */
   promote?: PromotionMode;
-  /** Start from the promoted version's weights when its vocabulary matches (neural models). */
+  /** Start from the promoted version's weights (neural models; item rows remapped when the vocabulary changed). */
   warmStart?: boolean;
   /** Where the progress bar goes (default stderr); false: none. */
   progress?: ProgressStream | false;
@@ -152,8 +164,12 @@ export interface PromotionDecision {
 
 export interface WarmStartOutcome {
   used: boolean;
+  /** The version started from (when used). */
   from?: string;
+  /** What happened, or why the model trained from scratch. */
   reason: string;
+  /** Item counts when the item rows were remapped to a changed vocabulary: carried over, new, gone. */
+  items?: { carried: number; added: number; removed: number };
 }
 
 export interface TrainingResult {
@@ -241,16 +257,9 @@ function makeBaseline(kind: BaselineModel, params: Record<string, unknown>, seed
   }
 }
 
-function sameVocabulary(a: readonly string[], b: readonly string[]): { same: boolean; added: number; removed: number } {
-  const same = a.length === b.length && a.every((v, i) => v === b[i]);
-  if (same) return { same, added: 0, removed: 0 };
-  const sa = new Set(a);
-  const sb = new Set(b);
-  let added = 0;
-  let removed = 0;
-  for (const v of b) if (v && !sa.has(v)) added++;
-  for (const v of a) if (v && !sb.has(v)) removed++;
-  return { same, added, removed };
+/** Same ids at the same indices. */
+function sameVocabulary(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -307,19 +316,18 @@ export class TrainingPipeline {
 
     try {
       if (neural) {
-        const w = req.warmStart ? await this.tryWarmStart(name, req.model, currentVersion, dataset) : null;
+        const requested = {
+          kind: req.model as ModelKind,
+          numItems: dataset.numItems,
+          dim: options.dim,
+          maxLen: options.maxLen,
+          seed: options.seed,
+          ...(options.architecture ?? {}),
+        } as EncoderConfigInput;
+        const w = req.warmStart ? await this.tryWarmStart(name, req.model, currentVersion, dataset, requested) : null;
         warmStart = w?.outcome ?? (req.warmStart ? { used: false, reason: 'no promoted version to start from' } : null);
         if (warmStart) log(`warm start: ${warmStart.reason}`);
-        encoder =
-          w?.encoder ??
-          createEncoder({
-            kind: req.model as ModelKind,
-            numItems: dataset.numItems,
-            dim: options.dim,
-            maxLen: options.maxLen,
-            seed: options.seed,
-            ...(options.architecture ?? {}),
-          } as EncoderConfigInput);
+        encoder = w?.encoder ?? createEncoder(requested);
         const enc = encoder;
         const validCases = sampleCases(split.valid, options.validUsers, options.seed);
         const bar = req.progress === false ? null : new ProgressBar(`${name}`, req.progress ?? process.stderr);
@@ -497,29 +505,54 @@ export class TrainingPipeline {
     }
   }
 
+  /**
+   * The warm-start encoder (null: train from scratch) and what happened. `requested` is the config
+   * a from-scratch model would get; a remapped model must have the same architecture.
+   */
   private async tryWarmStart(
     name: string,
     kind: TrainableModel,
     current: string | null,
     dataset: SequenceDataset,
+    requested: EncoderConfigInput,
   ): Promise<{ encoder: SequenceEncoder | null; outcome: WarmStartOutcome } | null> {
     if (!current) return null;
     const manifest = await this.store.manifest(name, current);
     const prevKind = (manifest.details?.['kind'] as string | undefined) ?? manifest.model;
     if (prevKind !== kind) return { encoder: null, outcome: { used: false, reason: `promoted ${current} is a ${prevKind}, not a ${kind}: trained from scratch` } };
     const art = await loadArtifact(this.store, name, current);
-    const v = sameVocabulary(art.vocabulary, dataset.itemIds);
-    if (!v.same) {
-      art.encoder.dispose();
-      return {
-        encoder: null,
-        outcome: {
-          used: false,
-          reason: `vocabulary of ${current} differs (${v.added} new items, ${v.removed} gone${v.added + v.removed === 0 ? ', other order' : ''}): trained from scratch`,
-        },
-      };
+    if (sameVocabulary(art.vocabulary, dataset.itemIds)) {
+      return { encoder: art.encoder, outcome: { used: true, from: current, reason: `started from ${current} (same ${dataset.numItems}-item vocabulary)` } };
     }
-    return { encoder: art.encoder, outcome: { used: true, from: current, reason: `started from ${current} (same ${dataset.numItems}-item vocabulary)` } };
+    const scratch = (reason: string) => ({ encoder: null, outcome: { used: false, reason: `vocabulary of ${current} differs and ${reason}: trained from scratch` } });
+    try {
+      const config = resolveConfig(requested);
+      const diffs = architectureDifferences(art.encoder.config, config);
+      if (diffs.length > 0) {
+        return scratch(`the requested architecture is not its (${diffs.map((d) => `${d.field} ${String(d.from)} → ${String(d.to)}`).join(', ')})`);
+      }
+      // The artifact's architecture with the new vocabulary; new items keep this seeded initialisation.
+      const fresh = createEncoder({ ...art.encoder.config, numItems: dataset.numItems, seed: config.seed });
+      try {
+        const r = remapItemRows(art.encoder, art.vocabulary, fresh, dataset.itemIds);
+        const n = (x: number) => x.toLocaleString('en-US');
+        return {
+          encoder: fresh,
+          outcome: {
+            used: true,
+            from: current,
+            reason: `started from ${current}: ${n(r.carried)} of ${n(dataset.numItems)} items carried over, ${n(r.added)} new, ${n(r.removed)} gone`,
+            items: { carried: r.carried, added: r.added, removed: r.removed },
+          },
+        };
+      } catch (e) {
+        fresh.dispose();
+        if (e instanceof IncompatibleWeightsError) return scratch(`its weights do not fit the new model (${e.message})`);
+        throw e;
+      }
+    } finally {
+      art.encoder.dispose();
+    }
   }
 }
 
