@@ -158,6 +158,17 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
       return x.scoredFrom === 'stored_vector' ? x : undefined;
     });
     assert.equal(r.items[0]!.itemId, 'p11', 'the stored (int8) vector gives the same best item as the live window');
+    // Re-ranking a caller's candidates uses the same current vector (no forward pass).
+    const res = await fetch(`${scorer.url}/v1/rank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'e2e-alice', items: ['p2', 'p11', 'p7', 'not-an-item'], sort: true }),
+    });
+    assert.equal(res.status, 200);
+    const ranked = (await res.json()) as { scoredFrom: string; items: Array<{ itemId: string; score: number | null }> };
+    assert.equal(ranked.scoredFrom, 'stored_vector');
+    assert.deepEqual(ranked.items.map((x) => x.itemId).slice(0, 1), ['p11']);
+    assert.equal(ranked.items[3]!.score, null, 'an unknown candidate has no score and comes last');
   });
 
   it('switches to an announced model with zero failed requests during the switch', async () => {

@@ -109,12 +109,14 @@ describe('scorer (in process, memory bus and state)', () => {
     assert.deepEqual(r.items.map((i: { itemId: string }) => i.itemId), body.items);
     assert.equal(r.items[1].score, null);
     assert.equal(r.sorted, false);
+    assert.equal(r.scoredFrom, 'live_window');
     const s = (await inject('POST', '/v1/rank', { ...body, sort: true })).json();
     assert.deepEqual(s.items[0].itemId, 'p8');
     assert.equal(s.items[3].itemId, 'nope');
     assert.ok(s.items[0].score >= s.items[1].score && s.items[1].score >= s.items[2].score);
     const anon = (await inject('POST', '/v1/rank', { userId: 'ghost', items: ['p5', 'p1'], sort: true })).json();
     assert.equal(anon.fallback, 'popularity');
+    assert.equal(anon.scoredFrom, 'popularity');
     assert.deepEqual(anon.items.map((i: { itemId: string }) => i.itemId), ['p1', 'p5']);
   });
 

@@ -137,16 +137,17 @@ export const SCORER_OPENAPI = {
           userId: { type: 'string' },
           items: { type: 'array', items: ref('ScoredItem') },
           model: ref('Model'),
-          scoredFrom: {
-            type: 'string',
-            enum: ['live_window', 'stored_vector', 'popularity'],
-            description:
-              'live_window: the window was encoded now; stored_vector: the embedding service\'s user vector, current for this window (same model version, newest event and length), was used (int8-quantised); popularity: fallback',
-          },
+          scoredFrom: ref('ScoredFrom'),
           fallback: ref('Fallback'),
           fallbackReason: ref('FallbackReason'),
           sequence: ref('Sequence'),
         },
+      },
+      ScoredFrom: {
+        type: 'string',
+        enum: ['live_window', 'stored_vector', 'popularity'],
+        description:
+          'live_window: the window was encoded now; stored_vector: the embedding service\'s user vector, current for this window (same model version, newest event and length), was used (int8-quantised); popularity: fallback',
       },
       RankRequest: {
         type: 'object',
@@ -159,7 +160,7 @@ export const SCORER_OPENAPI = {
       },
       Rank: {
         type: 'object',
-        required: ['userId', 'items', 'sorted', 'model', 'sequence'],
+        required: ['userId', 'items', 'sorted', 'model', 'scoredFrom', 'sequence'],
         properties: {
           userId: { type: 'string' },
           items: {
@@ -168,6 +169,7 @@ export const SCORER_OPENAPI = {
           },
           sorted: { type: 'boolean' },
           model: ref('Model'),
+          scoredFrom: ref('ScoredFrom'),
           fallback: ref('Fallback'),
           fallbackReason: ref('FallbackReason'),
           sequence: ref('Sequence'),

@@ -80,6 +80,8 @@ export interface RankAnswer {
   items: RankedItem[];
   sorted: boolean;
   model: ModelRef;
+  /** As for recommendations: how the user side of the scores was obtained. */
+  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
   fallback?: 'popularity';
   fallbackReason?: FallbackReason;
   sequence: SequenceFreshness;
@@ -145,9 +147,8 @@ export class ScoringService implements OnApplicationShutdown {
       return await Promise.all(
         userIds.map(async (userId, i) => {
           const window = windows[i]!;
-          const v = vectors?.[i];
-          const ev = window?.events;
-          if (v && ev && ev.length && v.version === model.version && v.lastTs === ev[ev.length - 1]!.ts && v.events === Math.min(255, ev.length)) {
+          const v = currentVector(vectors?.[i], window, model);
+          if (v) {
             const h = await model.history(window, this.items);
             if (h.ids.length > 0) {
               const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
@@ -180,7 +181,9 @@ export class ScoringService implements OnApplicationShutdown {
   async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
     const model = this.acquire();
     try {
-      const windows = await this.windows(reqs.map((r) => r.userId));
+      const userIds = reqs.map((r) => r.userId);
+      const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
+      const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
       return await Promise.all(
         reqs.map(async (req, i) => {
           const window = windows[i]!;
@@ -188,18 +191,24 @@ export class ScoringService implements OnApplicationShutdown {
           const sequence = freshness(window, h);
           const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
           let scores: ArrayLike<number>;
+          let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
           let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason'> = {};
+          const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
           if (h.ids.length === 0) {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
             this.metrics.fallbacks.inc({ route: 'rank', reason });
             fallback = { fallback: 'popularity', fallbackReason: reason };
+            scoredFrom = 'popularity';
             scores = Array.from(candidates, (c) => model.artifact.popularity[c] ?? 0);
+          } else if (v) {
+            scoredFrom = 'stored_vector';
+            scores = model.scoreVector(v.vector, candidates);
           } else {
             scores = await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
           const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: candidates[q]! > 0 ? scores[q]! : null }));
           if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
-          return { userId: req.userId, items, sorted: Boolean(req.sort), model: ref(model), ...fallback, sequence };
+          return { userId: req.userId, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
         }),
       );
     } finally {
@@ -267,6 +276,16 @@ function freshness(window: SequenceWindow | null, h: ModelHistory): SequenceFres
   const ev = window?.events ?? [];
   const last = ev.length ? ev[ev.length - 1]!.ts : null;
   return { events: ev.length, lastEventTs: last, ageMs: last === null ? null : Math.max(0, Date.now() - last), unknownItems: h.dropped };
+}
+
+/**
+ * The stored vector when it stands for the live window: made by the served model version from a
+ * window with the same newest event and length (the codec caps the count at 255); null otherwise.
+ */
+function currentVector(v: UserVector | null | undefined, window: SequenceWindow | null, model: ServingModel): UserVector | null {
+  const ev = window?.events;
+  if (!v || !ev || ev.length === 0) return null;
+  return v.version === model.version && v.lastTs === ev[ev.length - 1]!.ts && v.events === Math.min(255, ev.length) ? v : null;
 }
 
 /** A vector in a format this scorer does not know is no vector: the window is encoded again. */
