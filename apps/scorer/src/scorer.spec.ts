@@ -253,3 +253,50 @@ describe('scorer edge configurations', () => {
     }
   });
 });
+
+describe('scorer with the approximate top-k index', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-ivf-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication;
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the exact top-k when every list is probed, and exports the recall it measured at load', async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
+    ({ app } = await createService(scorerService, {
+      LOG_LEVEL: 'error',
+      MODEL_STORE_DIR: dir,
+      SCORER_MODEL_POLL_SECONDS: '0',
+      SCORER_INDEX_LISTS: '6',
+      SCORER_INDEX_PROBES: '6',
+    }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const inject = (url: string) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
+    const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), {
+      capacity: 50,
+      sessionGapMs: 30 * 60_000,
+    });
+    let offset = 0;
+    for (const p of ['p3', 'p4', 'p5']) {
+      await applier.apply([{ partition: 0, offset: offset++, event: { eventId: `x${offset}`, userId: 'carol', type: 'view', itemId: p, ts: Date.now() } }]);
+    }
+    const model = app.get(ModelSlot).model!;
+    assert.ok(model.index, 'the index is built at load');
+    assert.equal(model.index.lists, 6);
+    const body = (await inject('/v1/users/carol/recommendations?k=10')).json();
+    assert.equal(body.items[0].itemId, 'p6');
+    const ids = Int32Array.from(['p3', 'p4', 'p5'], (id) => model.indexOf(id));
+    const [exact] = await model.artifact.encoder.topK([ids], 10);
+    assert.deepEqual(
+      body.items.map((i: { itemId: string }) => i.itemId),
+      Array.from(exact!.items, (ix) => model.artifact.vocabulary[ix]),
+      'probing all lists gives the exact top-k',
+    );
+    const metrics = (await inject('/metrics')).body;
+    assert.match(metrics, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} 1\b/);
+  });
+});

@@ -1,3 +1,4 @@
 export * from './artifacts';
 export * from './item-similarity';
 export * from './loaded-model';
+export * from './ivf-index';

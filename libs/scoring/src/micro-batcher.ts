@@ -174,11 +174,18 @@ export class MicroBatcher {
       if (first.kind === 'topk') {
         const jobs = group.map((p) => p.job as TopKJob);
         const k = Math.max(...jobs.map((j) => j.k));
-        const res = await encoder.topK(
-          jobs.map((j) => j.ids),
-          k,
-          { exclude: jobs.map((j) => j.exclude), ...(useTypes ? { types: jobs.map((j) => j.types) } : {}) },
-        );
+        const res = first.model.index
+          ? await first.model.topKHistoriesIndexed(
+              jobs.map((j) => j.ids),
+              useTypes ? jobs.map((j) => j.types) : undefined,
+              k,
+              jobs.map((j) => j.exclude),
+            )
+          : await encoder.topK(
+              jobs.map((j) => j.ids),
+              k,
+              { exclude: jobs.map((j) => j.exclude), ...(useTypes ? { types: jobs.map((j) => j.types) } : {}) },
+            );
         group.forEach((p, i) => {
           const r = res[i]!;
           const kj = jobs[i]!.k;

@@ -19,6 +19,11 @@ export const scoringEnv = {
     default: true,
     desc: 'score from the user vector the embedding service stored when it is current for the live window (skips the forward pass)',
   }),
+  SCORER_INDEX_LISTS: num({
+    default: 0,
+    desc: 'approximate top-k: IVF clusters over the item table (0: exact top-k over every item); its recall@20 is measured at model load and exported',
+  }),
+  SCORER_INDEX_PROBES: num({ default: 16, desc: 'approximate top-k: clusters scanned per query (more: higher recall, slower)' }),
   SCORER_API_KEYS: str({ default: '', desc: 'comma-separated API keys; when set, x-api-key or Authorization: Bearer is required' }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),

@@ -11,6 +11,7 @@ export interface ScoringMetrics {
   modelInfo: Gauge<'model' | 'version' | 'backend'>;
   modelAge: Gauge;
   modelSwaps: Counter<'outcome'>;
+  indexRecall: Gauge<'model' | 'version'>;
 }
 
 /** Scorer metrics; `modelAge` is filled by a collect callback from the served model's creation time. */
@@ -67,6 +68,11 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
       name: 'seqrec_scorer_model_swaps_total',
       help: 'Model loads on start, announcement or poll, by outcome (loaded, failed, unchanged)',
       labelNames: ['outcome'],
+    }),
+    indexRecall: gauge(registry, {
+      name: 'seqrec_scorer_index_recall_at_20_ratio',
+      help: 'recall@20 of the approximate top-k index against exact top-k, measured when the model was loaded (absent: exact top-k)',
+      labelNames: ['model', 'version'],
     }),
   };
   // every shed reason starts at 0: rate() over "never shed" is 0, not "no data"

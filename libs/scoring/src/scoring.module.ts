@@ -37,6 +37,8 @@ export class ScoringModule implements OnModuleInit {
       excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
+      indexLists: env.SCORER_INDEX_LISTS,
+      indexProbes: env.SCORER_INDEX_PROBES,
     };
     const slot = new ModelSlot();
     return {

@@ -3,7 +3,7 @@
  * cheap (state-store item index → model index, normalised item table for similar items), with a
  * reference count so that a hot swap never disposes a model a request is still using.
  */
-import { LoadedModel, type ServingArtifact } from '@seqrec/artifacts';
+import { IvfIndex, LoadedModel, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
 import { tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
@@ -30,6 +30,10 @@ export class ServingModel extends LoadedModel {
   private scoringT: Tensor2D | null = null;
   /** The scoring table's rows in JS memory ([N + 1] × d), for ranking a few candidates without a kernel launch (lazy). */
   private rows: Float32Array | null = null;
+  /** Approximate top-k index over the item table, when the scorer is configured with one. */
+  private ivf: IvfIndex | null = null;
+  /** recall@20 of the index against exact top-k, measured when it was built. */
+  indexRecallAt20: number | null = null;
 
   constructor(
     artifact: ServingArtifact,
@@ -95,8 +99,76 @@ export class ServingModel extends LoadedModel {
     return this.artifact.encoder.perPosition;
   }
 
-  /** Top-k items for user vectors (no forward pass): one matMul with the transposed item table. */
+  /** The approximate index in use, if any. */
+  get index(): IvfIndex | null {
+    return this.ivf;
+  }
+
+  /**
+   * Builds the approximate top-k index over the item table and measures its recall@20 against
+   * exact top-k on `sampleUsers` user vectors the encoder makes from histories drawn by item
+   * popularity (what real users look like to this model, without needing real users at load).
+   */
+  async buildIndex(options: IvfOptions, sampleUsers = 200): Promise<{ recallAt20: number; seconds: number }> {
+    const t0 = performance.now();
+    const d = this.artifact.encoder.config.dim;
+    const n = this.artifact.vocabulary.length;
+    const rows = (this.rows ??= this.artifact.encoder.itemTable().dataSync() as Float32Array);
+    const index = IvfIndex.build(rows, n, d, options);
+    // Sample histories by popularity (seeded) and encode them.
+    const pop = this.artifact.popularity;
+    const cdf = new Float64Array(n);
+    let acc = 0;
+    for (let i = 1; i < n; i++) cdf[i] = acc += Math.max(pop[i]!, 1e-3);
+    let state = 12345;
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
+    const draw = () => {
+      const x = rand() * acc;
+      let lo = 1;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const histories = Array.from({ length: sampleUsers }, () => Int32Array.from({ length: 5 + Math.floor(rand() * 26) }, draw));
+    const types = this.artifact.encoder.config.numTypes > 0 ? histories.map((h) => new Uint8Array(h.length)) : undefined;
+    const t = this.artifact.encoder.encode(histories, types);
+    const flat = (await t.data()) as Float32Array;
+    t.dispose();
+    const queries = histories.map((_, i) => flat.slice(i * d, (i + 1) * d));
+    const recallAt20 = index.recallAt(queries, 20);
+    this.ivf = index;
+    this.indexRecallAt20 = recallAt20;
+    return { recallAt20, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Top-k for user vectors with the approximate index (JS, per vector; no kernel launch). */
+  topKIndexed(vectors: readonly ArrayLike<number>[], k: number, exclude: readonly Int32Array[]): Array<{ items: Int32Array; scores: Float32Array }> {
+    const index = this.ivf;
+    if (!index) throw new Error(`${this.name}@${this.version} has no approximate index`);
+    return vectors.map((v, j) => index.search(v, k, exclude[j]!.length ? new Set(exclude[j]) : null));
+  }
+
+  /** Top-k for live windows through the approximate index: one forward pass, then per-user index search. */
+  async topKHistoriesIndexed(
+    histories: readonly Int32Array[],
+    types: readonly Uint8Array[] | undefined,
+    k: number,
+    exclude: readonly Int32Array[],
+  ): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
+    const d = this.artifact.encoder.config.dim;
+    const t = this.artifact.encoder.encode(histories, types);
+    const flat = (await t.data()) as Float32Array;
+    t.dispose();
+    return this.topKIndexed(histories.map((_, i) => flat.subarray(i * d, (i + 1) * d)), k, exclude);
+  }
+
+  /** Top-k items for user vectors (no forward pass): one matMul with the transposed item table, or the approximate index. */
   async topKVectors(vectors: readonly Float32Array[], k: number, exclude: readonly Int32Array[]): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
+    if (this.ivf) return this.topKIndexed(vectors, k, exclude);
     const n = this.artifact.vocabulary.length;
     const d = this.artifact.encoder.config.dim;
     if (!this.scoringT) this.scoringT = tf.tidy(() => tf.transpose(this.artifact.encoder.itemTable()) as Tensor2D);
@@ -151,6 +223,7 @@ export class ServingModel extends LoadedModel {
 
   protected override disposeCaches(): void {
     this.rows = null;
+    this.ivf = null;
     this.scoringT?.dispose();
     this.scoringT = null;
   }
