@@ -37,7 +37,7 @@ let files;
 if (layer === 'e2e') {
   files = walk(join(root, 'test', 'dist')).filter((p) => p.endsWith('.spec.js'));
 } else {
-  files = [...walk(join(root, 'libs')), ...walk(join(root, 'apps'))].filter((p) => inDist(p) && p.endsWith('.spec.js'));
+  files = [...walk(join(root, 'libs')), ...walk(join(root, 'apps')), ...walk(join(root, 'bench'))].filter((p) => inDist(p) && p.endsWith('.spec.js'));
   files = files.filter((p) => (layer === 'int') === p.endsWith('.int.spec.js'));
 }
 files.sort();

@@ -1,17 +1,20 @@
 /**
- * npm run bench:score — the scorer as its own process under open-loop HTTP load (autocannon at a
- * fixed overall request rate per step), on real Redis: a SASRec over a 50,000-item catalogue
+ * npm run bench:score — the scorer as its own process under open-loop HTTP load (./loadgen at a
+ * fixed request rate per step), on real Redis: a SASRec over a 50,000-item catalogue
  * (random weights: serving cost does not depend on what the weights learned) and 100,000 users
  * whose live windows (20–50 events, Zipf-distributed items) are written to Redis with the window
  * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
  * map it to model indices, micro-batched SASRec forward pass, exact top-20 over all 50,000 items.
  *
- * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps`, `p50Ms`, `p90Ms`,
- * `p99Ms`, `maxMs`, `errors` (non-2xx + socket errors + timeouts), the mean micro-batch size; plus
- * `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors), `backend`, machine info.
+ * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps` (responses / s), `p50Ms`,
+ * `p90Ms`, `p99Ms`, `p999Ms`, `maxMs` (from each request's intended send time: coordinated omission
+ * corrected), `errors` (non-2xx other than 429/503 + socket errors + timeouts + dropped), `shed`
+ * (429/503), `dropped` (due while BENCH_MAX_IN_FLIGHT were outstanding: not sent), the mean
+ * micro-batch size; plus `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors, nothing
+ * shed and ≥ 95% of the asked rate answered), `backend`, machine info.
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
- * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_CONNECTIONS (auto),
+ * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), SCORER_* passed through.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveArtifact } from '@seqrec/artifacts';
 import { RedisKeys } from '@seqrec/contracts';
+import { Rng } from '@seqrec/generator';
 import { encodeUserVector } from '@seqrec/sequence';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
@@ -26,27 +30,8 @@ import { RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
 import { startService } from '@seqrec/testing';
+import { openLoop } from './loadgen';
 import { machineInfo, writeResult } from './machine';
-
-/** The part of autocannon's API used here (the package ships no types). */
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p90: number; p99: number; max: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface AutocannonRequest {
-  method: string;
-  path?: string;
-  setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
-}
-type Autocannon = (
-  opts: { url: string; connections: number; overallRate: number; duration: number; timeout: number; requests: AutocannonRequest[] },
-  done: (err: Error | null, res: AutocannonResult) => void,
-) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as Autocannon;
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
@@ -55,17 +40,9 @@ const USERS = env('BENCH_USERS', 100_000);
 const ITEMS = env('BENCH_ITEMS', 50_000);
 const DIM = env('BENCH_DIM', 64);
 const MODES = (process.env.BENCH_MODES ?? 'live_window,stored_vector').split(',');
+const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1024);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function scorerMetric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -102,7 +79,8 @@ async function main(): Promise<void> {
     const cdf = new Float64Array(ITEMS);
     let acc = 0;
     for (let i = 0; i < ITEMS; i++) cdf[i] = acc += zipf[i]!;
-    const rand = rng(11);
+    const prng = new Rng(11);
+    const rand = () => prng.float();
     const pick = () => {
       const x = rand() * acc;
       let lo = 0;
@@ -195,25 +173,13 @@ async function main(): Promise<void> {
     const steps: Array<Record<string, number>> = [];
     try {
       const run = (rate: number, seconds: number) =>
-        new Promise<AutocannonResult>((resolve, reject) => {
-          const r = rand;
-          const connections = env('BENCH_CONNECTIONS', Math.min(200, Math.max(16, Math.ceil(rate / 25))));
-          autocannon(
-            {
-              url: scorer.url,
-              connections,
-              overallRate: rate,
-              duration: seconds,
-              timeout: 10,
-              requests: [
-                {
-                  method: 'GET',
-                  setupRequest: (req) => ({ ...req, path: `/v1/users/u${Math.floor(r() * USERS)}/recommendations?k=20` }),
-                },
-              ],
-            },
-            (err, res) => (err ? reject(err) : resolve(res)),
-          );
+        openLoop({
+          url: scorer.url,
+          rate,
+          seconds,
+          timeoutMs: 10_000,
+          maxInFlight: MAX_IN_FLIGHT,
+          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20`,
         });
       log('warm-up: 3 s at 200 rps');
       await run(200, 3);
@@ -221,15 +187,17 @@ async function main(): Promise<void> {
         const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
         const res = await run(rate, SECONDS);
         const [b1, c1] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
-        const errors = res.errors + res.timeouts + res.non2xx;
         const step = {
           rps: rate,
-          achievedRps: Math.round(res.requests.total / SECONDS),
+          achievedRps: Math.round(res.achievedRps),
           p50Ms: res.latency.p50,
           p90Ms: res.latency.p90,
           p99Ms: res.latency.p99,
+          p999Ms: res.latency.p999,
           maxMs: res.latency.max,
-          errors,
+          errors: res.errors,
+          shed: res.shed,
+          dropped: res.dropped,
           meanBatch: c1 > c0 ? +((b1 - b0) / (c1 - c0)).toFixed(1) : 0,
         };
         steps.push(step);
@@ -238,7 +206,7 @@ async function main(): Promise<void> {
     } finally {
       await scorer.stop();
     }
-    const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.achievedRps! >= 0.95 * s.rps!);
+    const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
     modes[mode] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0 };
     }
     const main = modes[MODES[0]!]!;
@@ -254,7 +222,7 @@ async function main(): Promise<void> {
       users: USERS,
       windowEvents: '20-50 per user',
       secondsPerRate: SECONDS,
-      loadGenerator: 'autocannon, overallRate (fixed request rate), same machine',
+      loadGenerator: `open-loop (bench/src/loadgen.ts): requests at fixed 1/rate intervals regardless of responses, latency from each request's intended send time (coordinated omission corrected), node:http keep-alive, at most ${MAX_IN_FLIGHT} in flight (beyond: dropped, counted as errors), same machine`,
       scorer: {
         SCORER_MAX_BATCH: process.env.SCORER_MAX_BATCH ?? '64 (default)',
         SCORER_MAX_WAIT_MS: process.env.SCORER_MAX_WAIT_MS ?? '1 (default)',
