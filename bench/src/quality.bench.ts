@@ -53,6 +53,8 @@ const ANCHORS: Array<{ dataset: string; model: string; protocol: 'full' | 'sampl
 /** CLI arguments per model and dataset: SASRec paper settings (dim 50, 2 blocks, 1 head; dropout 0.2 ML-1M, 0.5 Beauty). */
 function argsFor(model: string, dataset: string): string[] {
   const ml = dataset === 'ml-1m';
+  // The scorer's approximate index measured on the trained model (~53 items per list on ML-1M, ~95 on Beauty; 8 lists probed).
+  const index = ['--index-lists', ml ? '64' : '128', '--index-probes', '8'];
   const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
   switch (model) {
     case 'sasrec-ce':
@@ -60,13 +62,13 @@ function argsFor(model: string, dataset: string): string[] {
       return [
         '--model', 'sasrec', '--name', model, '--loss', model === 'sasrec-ce' ? 'softmax' : 'bce', ...common,
         '--max-len', ml ? ML1M_MAXLEN : '50', '--dim', '50', '--batch-size', '128', '--lr', '0.001',
-        '--arch', `blocks=2,heads=1,dropout=${ml ? 0.2 : 0.5}`,
+        '--arch', `blocks=2,heads=1,dropout=${ml ? 0.2 : 0.5}`, ...index,
       ];
     case 'gru4rec':
     case 'lstm':
       // GRU4Rec/LSTM stay at popularity level on ML-1M with lr 0.001 (5 epochs); 0.005 reached test
       // NDCG@10 0.059 in 4 epochs (npm run train -- --data ml-1m --model gru4rec --epochs 4 --lr 0.005)
-      return ['--model', model, '--loss', 'softmax', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.005'];
+      return ['--model', model, '--loss', 'softmax', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.005', ...index];
     case 'item2vec':
       return ['--model', 'item2vec', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '2048', '--lr', '0.005'];
     case 'pop':
@@ -86,6 +88,7 @@ interface CliResult {
   bestEpoch: number | null;
   stoppedEarly: boolean;
   stopReason?: string | null;
+  index?: { lists: number; probes: number; users: number; recallAt20: number } | null;
   timings: { trainSeconds: number; evalSeconds: number; totalSeconds: number };
   peakRssMB: number;
   options: Record<string, unknown>;
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
             epochSeconds: res.epochs.length ? Number((res.epochs.reduce((s, e) => s + e.seconds, 0) / res.epochs.length).toFixed(1)) : null,
             peakRssMB: res.peakRssMB,
             validCurve: res.epochs.filter((e) => e.ndcg10 !== undefined).map((e) => r4(e.ndcg10!)),
+            ...(res.index ? { index: res.index } : {}),
             ranAt,
             args,
           });
@@ -213,6 +217,21 @@ function rowOrder(a: Record<string, unknown>, b: Record<string, unknown>): numbe
   );
 }
 
+/** The scorer's approximate index measured on each trained model (test split rows carry it). */
+function indexLines(test: Array<Record<string, unknown>>): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const r of test) {
+    const ix = r['index'] as { lists: number; probes: number; users: number; recallAt20: number } | undefined;
+    const key = `${r['dataset']}/${r['model']}`;
+    if (!ix || seen.has(key)) continue;
+    seen.add(key);
+    lines.push(`| ${r['dataset']} | ${r['model']} | ${ix.lists} | ${ix.probes} | ${ix.users} | ${ix.recallAt20.toFixed(4)} |`);
+  }
+  if (!lines.length) return [];
+  return ['Approximate top-k index (IVF) on the trained model, recall@20 against exact top-20 for test users:', '', '| dataset | model | lists | probed | users | recall@20 |', '|---|---|---|---|---|---|', ...lines, ''];
+}
+
 function markdown(rows: Array<Record<string, unknown>>, anchors: Array<Record<string, unknown>>): string {
   const test = rows.filter((r) => r['split'] === 'test');
   const lines = [
@@ -224,6 +243,7 @@ function markdown(rows: Array<Record<string, unknown>>, anchors: Array<Record<st
       return `| ${r['dataset']} | ${r['model']} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} | ${typeof r['ranAt'] === 'string' ? r['ranAt'].slice(0, 10) : '-'} |`;
     }),
     '',
+    ...indexLines(test),
     '| dataset | model | protocol | published HR@10 / NDCG@10 | ours HR@10 / NDCG@10 | NDCG ratio | source |',
     '|---|---|---|---|---|---|---|',
     ...anchors.map((a) => {

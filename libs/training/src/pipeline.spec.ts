@@ -7,7 +7,7 @@ import { loadArtifact } from '@seqrec/artifacts';
 import type { EventV1 } from '@seqrec/contracts';
 import { evaluate, fromEvents, leaveOneOut } from '@seqrec/datasets';
 import { FsModelStore, newVersion, type ArtifactManifest } from '@seqrec/model-store';
-import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, type TrainingRequest } from './pipeline';
+import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, measureIndexRecall, type TrainingRequest } from './pipeline';
 import { generatedEvents } from './testing';
 
 const events = generatedEvents({ users: 60, items: 60, events: 3_000, seed: 5 });
@@ -33,6 +33,23 @@ describe(TrainingPipeline.name, () => {
   let store: FsModelStore;
   before(async () => {
     store = await newStore();
+  });
+
+  it('measures the approximate index on the trained model: exact when every list is probed', async () => {
+    const sut = new TrainingPipeline(store);
+    const result = await sut.run(request('sasrec', { name: 'sasrec-index', options: { ...tiny, indexLists: 6, indexProbes: 6 } }));
+    assert.ok(result.index, 'index recall measured');
+    assert.equal(result.index.lists, 6);
+    assert.equal(result.index.recallAt20, 1, 'all lists probed = exact');
+    assert.ok(result.index.users > 0);
+    const art = await loadArtifact(store, 'sasrec-index', result.version);
+    try {
+      const split = leaveOneOut(fromEvents(events, { name: 'g' }));
+      const one = await measureIndexRecall(art.encoder, split.test, 6, 1);
+      assert.ok(one.recallAt20 > 0 && one.recallAt20 < 1, `one of six lists probed: recall ${one.recallAt20}`);
+    } finally {
+      art.encoder.dispose();
+    }
   });
 
   it('trains a small GRU4Rec, writes a loadable artifact that scores identically, a report and metrics.json', async () => {

@@ -32,7 +32,7 @@
 import { performance } from 'node:perf_hooks';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadArtifact, saveArtifact } from '@seqrec/artifacts';
+import { IvfIndex, loadArtifact, saveArtifact } from '@seqrec/artifacts';
 import {
   BprMfRecommender,
   CoocRecommender,
@@ -107,6 +107,9 @@ export interface TrainingOptions {
   maxBatchesPerEpoch?: number;
   /** Training time budget in minutes: no new epoch starts after it (the best epoch so far is kept). */
   maxMinutes?: number;
+  /** Also measure the scorer's approximate top-k index on this model: IVF lists (0/unset: not measured) and lists probed. */
+  indexLists?: number;
+  indexProbes?: number;
   /** Validation cases used for early stopping, a seeded sample (0 = all). The promotion metric always uses all. */
   validUsers: number;
   /** Cap on the cases of the reported rows (validation and test), a seeded sample (0 = all). For smoke runs and speed benchmarks only: reported quality uses all. */
@@ -191,11 +194,45 @@ export interface TrainingResult {
   stoppedEarly: boolean;
   /** Why training ended before its epochs: patience (no validation improvement) or the time budget. */
   stopReason: 'patience' | 'time-budget' | null;
+  /** recall@20 of the approximate index (IVF) against exact top-20 for test users' vectors, when asked for. */
+  index: IndexRecall | null;
   options: TrainingOptions;
   timings: { loadSeconds: number; trainSeconds: number; evalSeconds: number; saveSeconds: number; totalSeconds: number };
   /** Peak resident set size of this process so far, MB. */
   peakRssMB: number;
   sourceDetails: Record<string, unknown>;
+}
+
+export interface IndexRecall {
+  lists: number;
+  probes: number;
+  /** Test users whose vectors were queried. */
+  users: number;
+  recallAt20: number;
+  buildSeconds: number;
+}
+
+/**
+ * recall@20 of the scorer's IVF index against exact top-20 on this model: user vectors of (at most
+ * 2,000) test users' histories as queries, the same measure the scorer exports at model load.
+ */
+export async function measureIndexRecall(encoder: SequenceEncoder, cases: readonly EvalCase[], lists: number, probes: number): Promise<IndexRecall> {
+  const sample = cases.slice(0, 2_000);
+  const d = encoder.config.dim;
+  const table = encoder.itemTable().dataSync() as Float32Array;
+  const b0 = performance.now();
+  const index = IvfIndex.build(table, encoder.config.numItems + 1, d, { lists, probes });
+  const buildSeconds = (performance.now() - b0) / 1000;
+  const queries: Float32Array[] = [];
+  for (let i = 0; i < sample.length; i += 256) {
+    const chunk = sample.slice(i, i + 256);
+    const types = encoder.config.numTypes > 0 ? chunk.map((c) => c.historyTypes ?? new Uint8Array(c.history.length)) : undefined;
+    const t = encoder.encode(chunk.map((c) => c.history), types);
+    const flat = (await t.data()) as Float32Array;
+    t.dispose();
+    chunk.forEach((_, j) => queries.push(flat.slice(j * d, (j + 1) * d)));
+  }
+  return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: index.recallAt(queries, 20), buildSeconds };
 }
 
 /** The metrics kept per row in `TrainingResult.metrics`. */
@@ -393,6 +430,11 @@ export class TrainingPipeline {
         r.fitMs = trainSeconds * 1000;
       }
       log(`test full NDCG@10 ${rows.find((r) => r.split === 'test' && r.protocol === 'full')!.metrics['NDCG@10']!.toFixed(4)}`);
+      let index: IndexRecall | null = null;
+      if (neural && options.indexLists && (testModel as SequenceEncoder).perPosition) {
+        index = await measureIndexRecall(testModel as SequenceEncoder, testRows, options.indexLists, options.indexProbes ?? 8);
+        log(`approximate index (${index.lists} lists, ${index.probes} probed): recall@20 vs exact ${index.recallAt20.toFixed(4)} over ${index.users} test users`);
+      }
 
       const metrics = flattenMetrics(rows);
       const candidate = metrics[PROMOTION_METRIC]!;
@@ -439,6 +481,7 @@ export class TrainingPipeline {
         bestEpoch,
         stoppedEarly,
         stopReason,
+        index,
         timings,
       };
       const report = renderReport({
@@ -495,6 +538,7 @@ export class TrainingPipeline {
         bestEpoch,
         stoppedEarly,
         stopReason,
+        index,
         options,
         timings,
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -12,7 +12,7 @@ export type TrainFormat = (typeof TRAIN_FORMATS)[number];
 
 export const TRAIN_USAGE = `usage: npm run train -- --data <path|dataset key|brokers> --format ${TRAIN_FORMATS.join('|')} --model ${TRAINABLE_MODELS.join('|')}
   [--epochs N] [--batch-size N] [--lr X] [--loss ${LOSS_KINDS.join('|')}] [--negatives N] [--max-len N] [--dim N]
-  [--seed N] [--patience N] [--valid-users N] [--eval-users N] [--max-batches N] [--max-minutes X] [--min-length N] [--arch key=value,...] [--params key=value,...]
+  [--seed N] [--patience N] [--valid-users N] [--eval-users N] [--max-batches N] [--max-minutes X] [--index-lists N] [--index-probes N] [--min-length N] [--arch key=value,...] [--params key=value,...]
   [--out <model store dir>] [--name <artifact name>] [--promote] [--warm-start] [--json <file>] [--quiet]
   kafka: [--from <ISO time>] [--to <ISO time>] [--namespace <ns>] [--topic <topic>]; --data or KAFKA_BROKERS gives the brokers
 Dataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
@@ -39,7 +39,7 @@ export interface TrainArgs {
 
 const VALUE_FLAGS = new Set([
   '--data', '--format', '--model', '--epochs', '--batch-size', '--lr', '--loss', '--negatives', '--max-len', '--dim', '--seed',
-  '--patience', '--valid-users', '--eval-users', '--max-batches', '--max-minutes', '--min-length', '--arch', '--params', '--out', '--name', '--json', '--from',
+  '--patience', '--valid-users', '--eval-users', '--max-batches', '--max-minutes', '--index-lists', '--index-probes', '--min-length', '--arch', '--params', '--out', '--name', '--json', '--from',
   '--to', '--namespace', '--topic',
 ]);
 const BOOL_FLAGS = new Set(['--promote', '--warm-start', '--quiet', '--help', '-h']);
@@ -164,6 +164,8 @@ export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   set('evalUsers', int('--eval-users', 0));
   set('maxBatchesPerEpoch', int('--max-batches'));
   set('maxMinutes', maxMinutes);
+  set('indexLists', int('--index-lists'));
+  set('indexProbes', int('--index-probes'));
   set('minLength', int('--min-length', 3));
   set('architecture', arch);
   set('baseline', params);
