@@ -13,6 +13,7 @@ import { GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventT
 import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { Rng } from '@seqrec/generator';
 import { decodeWindow } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
@@ -22,23 +23,15 @@ const USERS = 150;
 const ITEMS = 400;
 const TYPES: EventType[] = ['view', 'view', 'view', 'click', 'click', 'add_to_cart', 'purchase', 'search'];
 
-/** Deterministic PRNG so a failure reproduces. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Published {
   key: string | null;
   value: string;
 }
 
 function buildTraffic() {
-  const rand = rng(42);
+  // Seeded so a failure reproduces.
+  const prng = new Rng(42);
+  const rand = () => prng.float();
   const now = Date.now();
   const perUser = new Map<string, Array<{ eventId: string; item: string | null; type: EventType; ts: number }>>();
   const streams: Published[][] = [];
