@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveArtifact } from '@seqrec/artifacts';
 import { RedisKeys } from '@seqrec/contracts';
-import { Rng } from '@seqrec/generator';
+import { AliasTable, Rng } from '@seqrec/generator';
 import { encodeUserVector } from '@seqrec/sequence';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
@@ -78,22 +78,10 @@ async function main(): Promise<void> {
     const dict = new RedisItemDictionary(redis, keys);
     const storeIndex: number[] = [];
     for (let i = 0; i < ITEMS; i += 5_000) storeIndex.push(...(await dict.indicesOf(itemIds.slice(i, i + 5_000))));
-    const cdf = new Float64Array(ITEMS);
-    let acc = 0;
-    for (let i = 0; i < ITEMS; i++) cdf[i] = acc += zipf[i]!;
     const prng = new Rng(11);
     const rand = () => prng.float();
-    const pick = () => {
-      const x = rand() * acc;
-      let lo = 0;
-      let hi = ITEMS - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid]! < x) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const byZipf = new AliasTable(zipf);
+    const pick = () => byZipf.sample(prng);
     const now = Math.floor(Date.now() / 1000) * 1000;
     const withVectors = MODES.some((m) => m.startsWith('stored_vector'));
     let encodeSeconds = 0;

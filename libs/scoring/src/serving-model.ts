@@ -4,6 +4,7 @@
  * reference count so that a hot swap never disposes a model a request is still using.
  */
 import { IvfIndex, LoadedModel, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
+import { AliasTable, Rng } from '@seqrec/generator';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
 import { tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
@@ -116,23 +117,11 @@ export class ServingModel extends LoadedModel {
     const rows = (this.rows ??= this.artifact.encoder.itemTable().dataSync() as Float32Array);
     const index = IvfIndex.build(rows, n, d, options);
     // Sample histories by popularity (seeded) and encode them.
-    const pop = this.artifact.popularity;
-    const cdf = new Float64Array(n);
-    let acc = 0;
-    for (let i = 1; i < n; i++) cdf[i] = acc += Math.max(pop[i]!, 1e-3);
-    let state = 12345;
-    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
-    const draw = () => {
-      const x = rand() * acc;
-      let lo = 1;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid]! < x) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const rng = new Rng(12345);
+    const weights = Float64Array.from(this.artifact.popularity, (p, i) => (i === 0 ? 0 : Math.max(p, 1e-3)));
+    const byPopularity = new AliasTable(weights);
+    const draw = () => byPopularity.sample(rng);
+    const rand = () => rng.float();
     const histories = Array.from({ length: sampleUsers }, () => Int32Array.from({ length: 5 + Math.floor(rand() * 26) }, draw));
     const types = this.artifact.encoder.config.numTypes > 0 ? histories.map((h) => new Uint8Array(h.length)) : undefined;
     const t = this.artifact.encoder.encode(histories, types);
