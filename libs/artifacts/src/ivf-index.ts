@@ -144,23 +144,24 @@ export class IvfIndex {
     const d = this.dim;
     if (query.length !== d) throw new RangeError(`IvfIndex: query has ${query.length} dimensions, the index ${d}`);
     const p = Math.min(Math.max(1, probes), this.lists);
-    // The p best lists (partial selection over the centroid scores).
-    const cs = new Float32Array(this.lists);
-    for (let c = 0; c < this.lists; c++) {
-      let s = 0;
-      for (let j = 0, o = c * d; j < d; j++, o++) s += query[j]! * this.centroids[o]!;
-      cs[c] = s;
-    }
+    // Monomorphic, local views: the scan below is the scorer's hot loop.
+    const q = query instanceof Float32Array ? query : Float32Array.from(query);
+    const centroids = this.centroids;
     const best = new TopK(p);
-    for (let c = 0; c < this.lists; c++) best.offer(c, cs[c]!);
+    for (let c = 0; c < this.lists; c++) best.offer(c, dot(q, centroids, c * d, d));
     const chosen = best.result().items;
     const top = new TopK(k);
-    for (const c of chosen) {
-      for (let at = this.offsets[c]!, end = this.offsets[c + 1]!; at < end; at++) {
-        const item = this.items[at]!;
-        if (exclude?.has(item)) continue;
-        let s = 0;
-        for (let j = 0, o = at * d; j < d; j++, o++) s += query[j]! * this.rows[o]!;
+    const rows = this.rows;
+    const items = this.items;
+    const offsets = this.offsets;
+    const skip = exclude && exclude.size > 0 ? exclude : null;
+    for (let ci = 0; ci < chosen.length; ci++) {
+      const c = chosen[ci]!;
+      for (let at = offsets[c]!, end = offsets[c + 1]!; at < end; at++) {
+        const s = dot(q, rows, at * d, d);
+        if (!top.wouldTake(s)) continue;
+        const item = items[at]!;
+        if (skip !== null && skip.has(item)) continue;
         top.offer(item, s);
       }
     }
@@ -174,21 +175,36 @@ export class IvfIndex {
   recallAt(queries: readonly Float32Array[], k: number, probes = this.probes): number {
     if (queries.length === 0) return NaN;
     const d = this.dim;
+    const n = this.items.length;
+    const kk = Math.min(k, n);
+    const flat = new Float32Array(queries.length * d);
+    queries.forEach((q, i) => flat.set(q, i * d));
+    // Exact top-k of every query in one matMul over the (list-ordered) rows.
+    const exact = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(flat, [queries.length, d]), tf.tensor2d(this.rows, [n, d]), false, true), kk).indices.dataSync());
     let hit = 0;
-    let want = 0;
-    for (const q of queries) {
-      const exact = new TopK(k);
-      for (let at = 0; at < this.items.length; at++) {
-        let s = 0;
-        for (let j = 0, o = at * d; j < d; j++, o++) s += q[j]! * this.rows[o]!;
-        exact.offer(this.items[at]!, s);
-      }
-      const truth = new Set(exact.result().items);
-      for (const it of this.search(q, k, null, probes).items) if (truth.has(it)) hit++;
-      want += truth.size;
-    }
-    return want ? hit / want : NaN;
+    queries.forEach((q, i) => {
+      const truth = new Set(Array.from(exact.subarray(i * kk, (i + 1) * kk), (at) => this.items[at]!));
+      for (const it of this.search(q, kk, null, probes).items) if (truth.has(it)) hit++;
+    });
+    return hit / (queries.length * kk);
   }
+}
+
+/** q · m[offset .. offset + d), unrolled by four. */
+function dot(q: Float32Array, m: Float32Array, offset: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    s0 += q[j]! * m[offset + j]!;
+    s1 += q[j + 1]! * m[offset + j + 1]!;
+    s2 += q[j + 2]! * m[offset + j + 2]!;
+    s3 += q[j + 3]! * m[offset + j + 3]!;
+  }
+  for (; j < d; j++) s0 += q[j]! * m[offset + j]!;
+  return s0 + s1 + s2 + s3;
 }
 
 /** The k best (item, score) pairs seen, by a min-heap on score; ties keep the first offered. */
@@ -200,6 +216,11 @@ export class TopK {
   constructor(private readonly k: number) {
     this.ids = new Int32Array(Math.max(0, k));
     this.vals = new Float32Array(Math.max(0, k));
+  }
+
+  /** Whether `offer(_, v)` would keep v (false once full and v is not above the smallest kept). */
+  wouldTake(v: number): boolean {
+    return this.size < this.k || v > this.vals[0]!;
   }
 
   offer(id: number, v: number): void {
