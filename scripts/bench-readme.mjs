@@ -41,18 +41,30 @@ if (score) {
     '',
     `${score.request}; ${score.model?.kind} over ${fmt(score.model?.items)} items (d=${score.model?.dim}, ${score.model?.weights} weights), ${fmt(score.users)} users with live windows in Redis, backend ${score.backend}, ${score.loadGenerator}.`,
     '',
-    '| mode | asked rps | achieved rps | p50 ms | p99 ms | errors |',
-    '| --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(score.modesExplained ?? {}).map(([k, v]) => `- \`${k}\`: ${v}`),
+    '',
+    '| mode | asked rps | achieved rps | p50 ms | p99 ms | p99.9 ms | errors | shed (429/503) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
+  const r1 = (v) => (typeof v === 'number' ? Number(v.toFixed(1)) : '-');
   for (const [mode, r] of Object.entries(score.modes ?? {})) {
-    for (const st of r.steps) out.push(`| ${mode} | ${st.rps} | ${st.achievedRps} | ${st.p50Ms} | ${st.p99Ms} | ${st.errors} |`);
+    for (const st of r.steps) out.push(`| ${mode} | ${st.rps} | ${st.achievedRps} | ${r1(st.p50Ms)} | ${r1(st.p99Ms)} | ${r1(st.p999Ms)} | ${st.errors} | ${st.shed ?? '-'} |`);
   }
-  out.push('', `peakRps (p99 ≤ 50 ms): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`, '');
+  out.push('', `peakRps (p99 ≤ 50 ms, no errors, nothing shed): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`);
+  const recalls = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.indexRecallAt20 === 'number');
+  if (recalls.length) out.push('', `Approximate index recall@20 vs exact, measured by the scorer at load: ${recalls.map(([k, r]) => `${k} ${r.indexRecallAt20.toFixed(4)}`).join(', ')}. ${score.indexNote ?? ''}`);
+  if (typeof score.storedVectorRecallAt20 === 'number') out.push('', `Stored (int8) user vector vs live-window encoding, recall@20: ${score.storedVectorRecallAt20.toFixed(4)}.`);
+  out.push('');
 }
 const fresh = load('freshness');
 if (fresh) {
-  out.push(`### bench:freshness (${fresh.at?.slice(0, 10)})`, '', `${fresh.measures}; ${fresh.pipeline}.`, '', '| mode | events/s | p50 ms | p99 ms | samples |', '| --- | --- | --- | --- | --- |');
-  for (const r of fresh.modes ?? []) out.push(`| ${r.mode} | ${r.achievedEventsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.samples} |`);
+  out.push(`### bench:freshness (${fresh.at?.slice(0, 10)})`, '', `${fresh.measures}; ${fresh.pipeline}.`, '', '| mode | events/s | p50 ms | p99 ms | samples | missed |', '| --- | --- | --- | --- | --- | --- |');
+  for (const r of fresh.modes ?? []) out.push(`| ${r.mode} | ${r.achievedEventsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.samples} | ${r.missed ?? '-'} |`);
+  const parts = (fresh.modes ?? []).filter((r) => r.parts);
+  if (parts.length) {
+    out.push('', 'Where the time goes (p50 / p99 ms):', '', `| mode | ${Object.keys(parts[0].parts).join(' | ')} |`, `| --- |${Object.keys(parts[0].parts).map(() => ' --- |').join('')}`);
+    for (const r of parts) out.push(`| ${r.mode} | ${Object.values(r.parts).map((p) => `${p.p50Ms} / ${p.p99Ms}`).join(' | ')} |`);
+  }
   out.push('');
 }
 for (const name of ['quality', 'train']) {
