@@ -52,6 +52,18 @@ describe(TrainingPipeline.name, () => {
     }
   });
 
+  it('pop counts=all (the S3-Rec protocol) counts the held-out items too, and says so', async () => {
+    const sut = new TrainingPipeline(store);
+    const honest = await sut.run(request('pop', { name: 'pop-honest' }));
+    const leaky = await sut.run(request('pop', { name: 'pop-all', options: { ...tiny, baseline: { counts: 'all' } } }));
+    const test = (r: typeof honest) => r.rows.find((x) => x.split === 'test' && x.protocol === 'full')!;
+    assert.match(String(test(leaky).params?.['counts']), /leaky/);
+    assert.equal(test(honest).params?.['counts'], undefined);
+    // Counting the test targets themselves can only help popularity find them.
+    assert.ok(test(leaky).metrics['HR@10']! >= test(honest).metrics['HR@10']!);
+    await assert.rejects(sut.run(request('itemknn', { options: { ...tiny, baseline: { counts: 'all' } } })), /only pop takes counts/);
+  });
+
   it('trains a small GRU4Rec, writes a loadable artifact that scores identically, a report and metrics.json', async () => {
     const sut = new TrainingPipeline(store);
     const result = await sut.run(request('gru4rec', { promote: 'if-better' }));
