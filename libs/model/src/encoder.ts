@@ -307,8 +307,12 @@ export class LayersSequenceEncoder implements SequenceEncoder {
         return s;
       });
       const maxExcl = excl.reduce((m, s) => Math.max(m, s.size), 0);
+      // One extra candidate stands in for the padding column (index 0), skipped below: cheaper than
+      // adding a -Infinity bias over the whole [B, N + 1] score matrix.
       const kk = Math.min(n + 1, k + maxExcl + 1);
-      const scores = this.scoreChunk(chunk, opts.types?.slice(i, i + SCORE_CHUNK));
+      const { itemsT } = this.servingTensors();
+      const types = opts.types?.slice(i, i + SCORE_CHUNK);
+      const scores = tf.tidy(() => mm(this.encode(chunk, types), itemsT) as Tensor2D);
       const top = tf.topk(scores, kk, true);
       scores.dispose();
       const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
