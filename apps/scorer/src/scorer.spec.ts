@@ -300,3 +300,49 @@ describe('scorer with the approximate top-k index', () => {
     assert.match(metrics, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} 1\b/);
   });
 });
+
+describe('scorer under overload', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-overload-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication;
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 + Retry-After while the event loop lags past SCORER_MAX_EVENT_LOOP_DELAY_MS, then serves again', async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 1, maxLen: 10, version: 'v0001' });
+    ({ app } = await createService(scorerService, {
+      LOG_LEVEL: 'error',
+      MODEL_STORE_DIR: dir,
+      SCORER_MODEL_POLL_SECONDS: '0',
+      SCORER_MAX_EVENT_LOOP_DELAY_MS: '100',
+    }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const get = (url: string) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    assert.equal((await get('/v1/items/p3/similar?k=2')).statusCode, 200);
+    // Saturate the process: the loop cannot run anything for 300 ms.
+    const end = performance.now() + 300;
+    while (performance.now() < end);
+    let shed: Awaited<ReturnType<typeof get>> | undefined;
+    for (let i = 0; i < 30 && !shed; i++) {
+      const res = await get('/v1/items/p3/similar?k=2');
+      if (res.statusCode === 503) shed = res;
+      else await sleep(10);
+    }
+    assert.ok(shed, 'a request is shed while the lag is over the limit');
+    assert.equal(shed.headers['retry-after'], '1');
+    assert.match(shed.json().message, /event-loop lag \d+ ms is above SCORER_MAX_EVENT_LOOP_DELAY_MS \(100\)/);
+    assert.equal((await get('/health/live')).statusCode, 200, 'health and metrics are never shed');
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      await sleep(20);
+      ok = (await get('/v1/items/p3/similar?k=2')).statusCode === 200;
+    }
+    assert.ok(ok, 'serves again once the lag is gone');
+    assert.match((await get('/metrics')).body, /seqrec_scorer_shed_requests_total\{reason="event_loop"[^}]*\} [1-9]/);
+  });
+});

@@ -8,3 +8,4 @@ export * from './scoring.service';
 export * from './scoring.controller';
 export * from './openapi';
 export * from './scoring.module';
+export * from './overload';

@@ -17,7 +17,8 @@ const errors = {
     content: json(ref('Error')),
   },
   '503': {
-    description: 'No model version is loaded yet (no popularity fallback either); retry after Retry-After seconds',
+    description:
+      'No model version is loaded yet (no popularity fallback either), or the scorer is overloaded (event-loop delay above SCORER_MAX_EVENT_LOOP_DELAY_MS); retry after Retry-After seconds',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
     content: json(ref('Error')),
   },

@@ -11,6 +11,10 @@ export const scoringEnv = {
     default: 500,
     desc: 'longest a request waits for scoring: older ones are shed with 429, and new ones while the oldest waiting has waited longer (0: no limit)',
   }),
+  SCORER_MAX_EVENT_LOOP_DELAY_MS: num({
+    default: 200,
+    desc: 'answer API requests with 503 + Retry-After while the largest event-loop lag of the last 100 ms is above this: the process itself is saturated (0: off)',
+  }),
   SCORER_MAX_CANDIDATES: num({ default: 1_000, desc: 'most candidate items per rank request' }),
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),

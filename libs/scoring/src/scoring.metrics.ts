@@ -43,7 +43,7 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     queueDepth: gauge(registry, { name: 'seqrec_scorer_queue_depth_requests', help: 'Requests waiting for a forward pass' }),
     shed: counter(registry, {
       name: 'seqrec_scorer_shed_requests_total',
-      help: 'Requests refused to protect latency (queue_full: 429, no_model: 503)',
+      help: 'Requests refused to protect latency (queue_full, queue_wait, queue_timeout: 429; event_loop, no_model: 503)',
       labelNames: ['reason'],
     }),
     fallbacks: counter(registry, {
@@ -76,6 +76,6 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     }),
   };
   // every shed reason starts at 0: rate() over "never shed" is 0, not "no data"
-  for (const reason of ['queue_full', 'queue_wait', 'queue_timeout', 'no_model']) metrics.shed.inc({ reason }, 0);
+  for (const reason of ['queue_full', 'queue_wait', 'queue_timeout', 'event_loop', 'no_model']) metrics.shed.inc({ reason }, 0);
   return metrics;
 }

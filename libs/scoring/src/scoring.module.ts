@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { CleanedEnv } from '@seqrec/config';
@@ -9,6 +9,7 @@ import { ApiKeyGuard } from './api-key.guard';
 import { ModelLoader } from './model-loader.service';
 import { ModelsConsumer } from './models.consumer';
 import { OpenApiController } from './openapi.controller';
+import { OverloadDetector } from './overload';
 import { MODEL_STORE, SCORING_API_KEYS, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import { ScoringController } from './scoring.controller';
 import type { scoringEnv } from './scoring.env';
@@ -18,11 +19,18 @@ import { ModelSlot } from './serving-model';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
-export class ScoringModule implements OnModuleInit {
+export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
+  private overload: OverloadDetector | null = null;
+
   constructor(
     private readonly adapter: HttpAdapterHost,
     @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+    @Inject(SCORING_OPTIONS) private readonly options: ScoringOptions,
   ) {}
+
+  onApplicationShutdown(): void {
+    this.overload?.close();
+  }
 
   static register(env: CleanedEnv<typeof scoringEnv>): DynamicModule {
     const options: ScoringOptions = {
@@ -39,6 +47,7 @@ export class ScoringModule implements OnModuleInit {
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
       indexLists: env.SCORER_INDEX_LISTS,
       indexProbes: env.SCORER_INDEX_PROBES,
+      maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
     };
     const slot = new ModelSlot();
     return {
@@ -65,6 +74,24 @@ export class ScoringModule implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
+    const maxDelay = this.options.maxEventLoopDelayMs;
+    if (maxDelay > 0) {
+      this.overload = new OverloadDetector(maxDelay);
+      const detector = this.overload;
+      // Before anything else is done for the request: a shed answer must cost next to nothing.
+      fastify.addHook('onRequest', (request, reply, done) => {
+        if (!detector.overloaded || !request.url.startsWith('/v1/')) return done();
+        this.metrics.shed.inc({ reason: 'event_loop' });
+        void reply
+          .code(503)
+          .header('Retry-After', '1')
+          .send({
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message: `scorer overloaded: event-loop lag ${Math.round(detector.lastDelayMs)} ms is above SCORER_MAX_EVENT_LOOP_DELAY_MS (${maxDelay})`,
+          });
+      });
+    }
     // Request metrics in one place, for every status (including 4xx from validation and guards).
     fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url;

@@ -26,6 +26,8 @@ export interface ScoringOptions {
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
+  /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
+  maxEventLoopDelayMs: number;
 }
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
