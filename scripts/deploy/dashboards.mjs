@@ -192,7 +192,7 @@ const overviewPanels = [
 
 const scorerPanels = [
   { row: 'Requests' },
-  ts('Requests by route and status', 'Answers per second (429: shed, queue full; 503: no model).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('Requests by route and status', 'Answers per second (429: shed, queue full or behind; 503: no model, or the process saturated).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
   ts('Latency by route', 'p50 and p99 (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route']), 's'),
   ts('Popularity fallbacks', 'Answers from the popularity fallback by route and reason.', [q(`sum by (route, reason) (rate(seqrec_scorer_fallback_answers_total{${F}}[${RI}]))`, '{{route}} {{reason}}')], 'reqps'),
   { row: 'Batching and load' },
