@@ -41,7 +41,7 @@ describe(IvfIndex.name, () => {
     const d = 16;
     const table = clustered(n, d, 40, 7);
     const before = tf.memory().numTensors;
-    const index = IvfIndex.build(table, n + 1, d, { lists: 40, probes: 4, seed: 3 });
+    const index = await IvfIndex.build(table, n + 1, d, { lists: 40, probes: 4, seed: 3 });
     assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
     assert.equal(index.listSizes.mean, n / 40);
     let s = 99;
@@ -56,22 +56,22 @@ describe(IvfIndex.name, () => {
     const all = index.search(q0, 20, exclude, 40);
     assert.deepEqual(Array.from(all.items), exactTop(table, n, d, q0, 20, exclude), 'probing every list is exact');
     for (let i = 1; i < all.scores.length; i++) assert.ok(all.scores[i - 1]! >= all.scores[i]!);
-    assert.equal(index.recallAt(queries, 20, 40), 1);
-    const few = index.recallAt(queries, 20, 4);
+    assert.equal(await index.recallAt(queries, 20, 40), 1);
+    const few = await index.recallAt(queries, 20, 4);
     assert.ok(few >= 0.9, `recall@20 with 4 of 40 lists: ${few}`);
-    const one = index.recallAt(queries, 20, 1);
+    const one = await index.recallAt(queries, 20, 1);
     assert.ok(one <= few, `fewer probes cannot find more (${one} vs ${few})`);
   });
 
   it('never returns the padding row and rejects bad input', async () => {
     await initBackend();
     const table = clustered(50, 4, 5, 1);
-    const index = IvfIndex.build(table, 51, 4, { lists: 8, probes: 8 });
+    const index = await IvfIndex.build(table, 51, 4, { lists: 8, probes: 8 });
     const r = index.search(Float32Array.of(0, 0, 0, 0), 60);
     assert.equal(r.items.length, 50);
     assert.ok(!Array.from(r.items).includes(0));
     assert.throws(() => index.search(Float32Array.of(1), 5), /1 dimensions, the index 4/);
-    assert.throws(() => IvfIndex.build(table, 51, 4, { lists: 0, probes: 1 }), /lists must be a positive integer/);
-    assert.throws(() => IvfIndex.build(table, 40, 4, { lists: 2, probes: 1 }), /expected 40 × 4/);
+    await assert.rejects(IvfIndex.build(table, 51, 4, { lists: 0, probes: 1 }), /lists must be a positive integer/);
+    await assert.rejects(IvfIndex.build(table, 40, 4, { lists: 2, probes: 1 }), /expected 40 × 4/);
   });
 });

@@ -115,7 +115,7 @@ export class ServingModel extends LoadedModel {
     const d = this.artifact.encoder.config.dim;
     const n = this.artifact.vocabulary.length;
     const rows = (this.rows ??= this.artifact.encoder.itemTable().dataSync() as Float32Array);
-    const index = IvfIndex.build(rows, n, d, options);
+    const index = await IvfIndex.build(rows, n, d, options);
     // Sample histories by popularity (seeded) and encode them.
     const rng = new Rng(12345);
     const weights = Float64Array.from(this.artifact.popularity, (p, i) => (i === 0 ? 0 : Math.max(p, 1e-3)));
@@ -124,11 +124,15 @@ export class ServingModel extends LoadedModel {
     const rand = () => rng.float();
     const histories = Array.from({ length: sampleUsers }, () => Int32Array.from({ length: 5 + Math.floor(rand() * 26) }, draw));
     const types = this.artifact.encoder.config.numTypes > 0 ? histories.map((h) => new Uint8Array(h.length)) : undefined;
-    const t = this.artifact.encoder.encode(histories, types);
-    const flat = (await t.data()) as Float32Array;
-    t.dispose();
-    const queries = histories.map((_, i) => flat.slice(i * d, (i + 1) * d));
-    const recallAt20 = index.recallAt(queries, 20);
+    // Encoded in small chunks (each an await): this runs during a hot swap, beside live requests.
+    const queries: Float32Array[] = [];
+    for (let i = 0; i < histories.length; i += 32) {
+      const t = this.artifact.encoder.encode(histories.slice(i, i + 32), types?.slice(i, i + 32));
+      const flat = (await t.data()) as Float32Array;
+      t.dispose();
+      for (let j = 0; j * d < flat.length; j++) queries.push(flat.slice(j * d, (j + 1) * d));
+    }
+    const recallAt20 = await index.recallAt(queries, 20);
     this.ivf = index;
     this.indexRecallAt20 = recallAt20;
     return { recallAt20, seconds: (performance.now() - t0) / 1000 };

@@ -221,7 +221,7 @@ export async function measureIndexRecall(encoder: SequenceEncoder, cases: readon
   const d = encoder.config.dim;
   const table = encoder.itemTable().dataSync() as Float32Array;
   const b0 = performance.now();
-  const index = IvfIndex.build(table, encoder.config.numItems + 1, d, { lists, probes });
+  const index = await IvfIndex.build(table, encoder.config.numItems + 1, d, { lists, probes });
   const buildSeconds = (performance.now() - b0) / 1000;
   const queries: Float32Array[] = [];
   for (let i = 0; i < sample.length; i += 256) {
@@ -232,7 +232,7 @@ export async function measureIndexRecall(encoder: SequenceEncoder, cases: readon
     t.dispose();
     chunk.forEach((_, j) => queries.push(flat.slice(j * d, (j + 1) * d)));
   }
-  return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: index.recallAt(queries, 20), buildSeconds };
+  return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: await index.recallAt(queries, 20), buildSeconds };
 }
 
 /** The metrics kept per row in `TrainingResult.metrics`. */
