@@ -298,6 +298,30 @@ describe('scorer with the approximate top-k index', () => {
     );
     const metrics = (await inject('/metrics')).body;
     assert.match(metrics, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} 1\b/);
+
+    // A hot swap builds the new version's index beside live requests: none fails.
+    const second = await createTestArtifact(store, { items: ITEMS, version: 'v0002', seed: 9 });
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const res = await inject('/v1/users/carol/recommendations?k=3');
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      }
+    })();
+    const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
+    await app.get<Bus>(BUS).publish([{ topic: TOPICS.MODELS, key: 'sasrec', value: JSON.stringify(announcement) }]);
+    const slot = app.get(ModelSlot);
+    const until = Date.now() + 20_000;
+    while (slot.model?.version !== second.version && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    stop = true;
+    await load;
+    assert.equal(slot.model?.version, second.version);
+    assert.ok(slot.model?.index, 'the new version has its index');
+    assert.deepEqual([...statuses.keys()], [200], JSON.stringify([...statuses]));
+    const after = (await inject('/metrics')).body;
+    assert.match(after, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0002"/);
+    assert.ok(!after.includes('index_recall_at_20_ratio{model="sasrec",version="v0001"'), 'the old version\'s recall is gone');
   });
 });
 
