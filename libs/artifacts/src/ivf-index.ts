@@ -197,7 +197,7 @@ export class IvfIndex {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** q · m[offset .. offset + d), unrolled by four. */
-function dot(q: Float32Array, m: Float32Array, offset: number, d: number): number {
+export function dot(q: Float32Array, m: Float32Array, offset: number, d: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

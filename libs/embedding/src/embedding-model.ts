@@ -3,17 +3,12 @@
  * disposes a model that a batch or a request is still using.
  */
 import { LoadedModel } from '@seqrec/artifacts';
-import { tf } from '@seqrec/model';
+import { tf, userVectors } from '@seqrec/model';
 
 export class EmbeddingModel extends LoadedModel {
   /** User vectors [B, d] of histories of model indices (each non-empty). */
-  async encode(histories: Int32Array[], types: Uint8Array[]): Promise<Float32Array[]> {
-    const enc = this.artifact.encoder;
-    const t = enc.encode(histories, enc.config.numTypes > 0 ? types : undefined);
-    const data = (await t.data()) as Float32Array;
-    t.dispose();
-    const d = enc.config.dim;
-    return histories.map((_, i) => data.slice(i * d, (i + 1) * d));
+  encode(histories: Int32Array[], types: Uint8Array[]): Promise<Float32Array[]> {
+    return userVectors(this.artifact.encoder, histories, types);
   }
 
   /** The item's row of the scoring item table. */

@@ -168,6 +168,18 @@ export function createEncoder(config: EncoderConfigInput): LayersSequenceEncoder
   return new LayersSequenceEncoder(cfg, buildModel(cfg));
 }
 
+/**
+ * User vectors of raw histories as JS arrays, one `Float32Array` [d] per history (event types are
+ * passed only to models that take them).
+ */
+export async function userVectors(encoder: SequenceEncoder, histories: readonly Int32Array[], types?: readonly Uint8Array[]): Promise<Float32Array[]> {
+  const t = encoder.encode(histories, encoder.config.numTypes > 0 ? types : undefined);
+  const data = (await t.data()) as Float32Array;
+  t.dispose();
+  const d = encoder.config.dim;
+  return histories.map((_, i) => data.slice(i * d, (i + 1) * d));
+}
+
 /** Histories per encode/score call on the accelerator; bounds the [chunk, N + 1] score matrix. */
 const SCORE_CHUNK = 256;
 

@@ -17,7 +17,12 @@ function fakeModel(version: string, calls: number[], delayMs = 5): ServingModel 
       return candidates.map((c) => Float32Array.from(c));
     },
   };
-  return { version, artifact: { encoder } } as unknown as ServingModel;
+  const model = {
+    version,
+    artifact: { encoder },
+    topKHistories: (histories: Int32Array[], _types: unknown, k: number) => model.artifact.encoder.topK(histories, k),
+  };
+  return model as unknown as ServingModel;
 }
 
 const job = (model: ServingModel, first: number, k = 2): TopKJob => ({

@@ -174,18 +174,12 @@ export class MicroBatcher {
       if (first.kind === 'topk') {
         const jobs = group.map((p) => p.job as TopKJob);
         const k = Math.max(...jobs.map((j) => j.k));
-        const res = first.model.index
-          ? await first.model.topKHistoriesIndexed(
-              jobs.map((j) => j.ids),
-              useTypes ? jobs.map((j) => j.types) : undefined,
-              k,
-              jobs.map((j) => j.exclude),
-            )
-          : await encoder.topK(
-              jobs.map((j) => j.ids),
-              k,
-              { exclude: jobs.map((j) => j.exclude), ...(useTypes ? { types: jobs.map((j) => j.types) } : {}) },
-            );
+        const res = await first.model.topKHistories(
+          jobs.map((j) => j.ids),
+          useTypes ? jobs.map((j) => j.types) : undefined,
+          k,
+          jobs.map((j) => j.exclude),
+        );
         group.forEach((p, i) => {
           const r = res[i]!;
           const kj = jobs[i]!.k;

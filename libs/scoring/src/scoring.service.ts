@@ -147,8 +147,7 @@ export class ScoringService implements OnApplicationShutdown {
   async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
     const model = this.acquire();
     try {
-      const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
-      const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
+      const { windows, vectors } = await this.userState(userIds, model);
       return await Promise.all(
         userIds.map(async (userId, i) => {
           const window = windows[i]!;
@@ -187,9 +186,7 @@ export class ScoringService implements OnApplicationShutdown {
   async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
     const model = this.acquire();
     try {
-      const userIds = reqs.map((r) => r.userId);
-      const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
-      const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
+      const { windows, vectors } = await this.userState(reqs.map((r) => r.userId), model);
       return await Promise.all(
         reqs.map(async (req, i) => {
           const window = windows[i]!;
@@ -242,6 +239,13 @@ export class ScoringService implements OnApplicationShutdown {
     const model = this.slot.acquire();
     if (!model) throw new NoModelError(this.options.modelName);
     return model;
+  }
+
+  /** The users' live windows and, when the scorer may use them, their stored vectors: read together. */
+  private async userState(userIds: string[], model: ServingModel): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
+    const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
+    const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
+    return { windows, vectors };
   }
 
   private async windows(userIds: string[]): Promise<Array<SequenceWindow | null>> {

@@ -58,6 +58,7 @@ import {
   remapItemRows,
   resolveConfig,
   trainModel,
+  userVectors,
   type EncoderConfigInput,
   type EpochReport,
   type LossKind,
@@ -227,10 +228,7 @@ export async function measureIndexRecall(encoder: SequenceEncoder, cases: readon
   for (let i = 0; i < sample.length; i += 256) {
     const chunk = sample.slice(i, i + 256);
     const types = encoder.config.numTypes > 0 ? chunk.map((c) => c.historyTypes ?? new Uint8Array(c.history.length)) : undefined;
-    const t = encoder.encode(chunk.map((c) => c.history), types);
-    const flat = (await t.data()) as Float32Array;
-    t.dispose();
-    chunk.forEach((_, j) => queries.push(flat.slice(j * d, (j + 1) * d)));
+    queries.push(...(await userVectors(encoder, chunk.map((c) => c.history), types)));
   }
   return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: await index.recallAt(queries, 20), buildSeconds };
 }
