@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machineInfo, writeResult } from './machine';
+import { machineInfo, TRAINER_MALLOC, writeResult } from './machine';
 
 const env = (name: string, dflt: string) => process.env[name] ?? dflt;
 const STEPS = Number(env('BENCH_TRAIN_STEPS', '30'));
@@ -44,7 +44,7 @@ function run(args: string[], backend: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, SEQREC_TF_BACKEND: backend },
+      env: { ...TRAINER_MALLOC, ...process.env, SEQREC_TF_BACKEND: backend },
     });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
