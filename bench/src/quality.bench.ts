@@ -59,15 +59,15 @@ function argsFor(model: string, dataset: string): string[] {
   const index = ['--index-lists', ml ? '64' : '128', '--index-probes', '8'];
   const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
   if (model === 'sasrec-ce' && ml) {
-      // The ML-1M cross-entropy anchor (0.1821) is Klenitskiy & Vasilev's SASRec+ (RecSys 2023), whose
-      // published config is hidden 64, 2 blocks, 1 head, dropout 0.1, maxlen 200, lr 0.001, batch 128,
-      // at most 100 epochs with patience 10 on validation NDCG@10: train with those, not the BCE paper's.
-      return [
-        '--model', 'sasrec', '--name', model, '--loss', 'softmax', ...common,
-        '--max-len', ML1M_MAXLEN, '--dim', '64', '--batch-size', '128', '--lr', '0.001',
-        '--arch', 'blocks=2,heads=1,dropout=0.1', ...index,
-      ];
-    }
+    // The ML-1M cross-entropy anchor (0.1821) is Klenitskiy & Vasilev's SASRec+ (RecSys 2023), whose
+    // published config is hidden 64, 2 blocks, 1 head, dropout 0.1, maxlen 200, lr 0.001, batch 128,
+    // at most 100 epochs with patience 10 on validation NDCG@10: train with those, not the BCE paper's.
+    return [
+      '--model', 'sasrec', '--name', model, '--loss', 'softmax', ...common,
+      '--max-len', ML1M_MAXLEN, '--dim', '64', '--batch-size', '128', '--lr', '0.001',
+      '--arch', 'blocks=2,heads=1,dropout=0.1', ...index,
+    ];
+  }
   switch (model) {
     case 'sasrec-ce':
     case 'sasrec-bce':

@@ -44,6 +44,7 @@ describe(IvfIndex.name, () => {
     const index = await IvfIndex.build(table, n + 1, d, { lists: 40, probes: 4, seed: 3 });
     assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
     assert.equal(index.listSizes.mean, n / 40);
+    assert.equal(index.simd, true, 'scans run in WebAssembly SIMD');
     let s = 99;
     const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
     // Queries near items (like user vectors near what they clicked).
