@@ -120,7 +120,10 @@ function runCli(args: string[]): Promise<{ code: number; seconds: number }> {
 /** The dataset key a row was trained from (rows written before keys were recorded carry only the name). */
 const datasetKeyOf = (row: Record<string, unknown>) => (row['datasetKey'] as string | undefined) ?? (row['dataset'] === 'beauty-s3rec' ? 'beauty' : (row['dataset'] as string));
 
-/** Rows of an earlier run that this run does not redo (none with BENCH_QUALITY_FRESH=1). */
+/**
+ * Rows in quality.json (as it is now: another run may have written since this one started) that
+ * this run does not redo (none with BENCH_QUALITY_FRESH=1).
+ */
 function keptRows(): Array<Record<string, unknown>> {
   const file = join(RESULTS_DIR, 'quality.json');
   if (FRESH || !existsSync(file)) return [];
@@ -137,10 +140,13 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'seqrec-quality-'));
   const started = new Date().toISOString();
   const machine = machineInfo();
-  const rows: Array<Record<string, unknown>> = keptRows();
+  /** This run's rows; the file's other rows are re-read at each save, so runs over different models may overlap. */
+  const fresh: Array<Record<string, unknown>> = [];
+  let rows: Array<Record<string, unknown>> = [];
   const failures: Array<Record<string, unknown>> = [];
   let backend = 'unknown';
   const save = () => {
+    rows = [...keptRows(), ...fresh].sort(rowOrder);
     const comparisons = ANCHORS.map((a) => {
       const ours = rows.find((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === (a.protocol === 'full' ? 'full' : 'sampled-100')) as
         | { metrics: Record<string, number> }
@@ -183,7 +189,7 @@ async function main(): Promise<void> {
         const res = JSON.parse(readFileSync(json, 'utf8')) as CliResult;
         if (res.backend !== 'none') backend = res.backend;
         for (const row of res.rows) {
-          rows.push({
+          fresh.push({
             dataset: row.dataset,
             datasetKey: dataset,
             split: row.split,
@@ -206,7 +212,6 @@ async function main(): Promise<void> {
             args,
           });
         }
-        rows.sort(rowOrder);
         save();
       }
     }
