@@ -18,7 +18,8 @@
  *
  * Runs the ingester with INGEST_EXACTLY_ONCE=true (Kafka transactions) and false (at-least-once)
  * unless BENCH_MODES says otherwise; writes bench/results/freshness.json with `p50Ms`, `p99Ms`,
- * `samples` per mode (top-level figures: the default, exactly-once mode).
+ * `samples` per mode (top-level figures: the default, exactly-once mode) and the cores each process
+ * used meanwhile (services, Kafka, Redis, the bench's own load: they all share this machine).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (60 per mode),
  * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once).
@@ -37,7 +38,7 @@ import { createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { startService, type RunningService } from '@seqrec/testing';
 import type { LoadWorkerData } from './freshness-load.worker';
-import { machineInfo, writeResult } from './machine';
+import { cpuMeter, infraPids, machineInfo, writeResult } from './machine';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const RATE = env('BENCH_RATE', 5_000);
@@ -157,12 +158,20 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     };
     log(`${mode}: ${RATE} events/s for ${SECONDS} s, a probe every ${PROBE_MS} ms`);
     await new Promise((r) => setTimeout(r, 2_000)); // traffic ramps up before the first probe
+    const cpu = cpuMeter({
+      ingester: services[0]!.proc.pid,
+      sequenceBuilder: services[1]!.proc.pid,
+      scorer: scorer.proc.pid,
+      'bench (load generator, events reader, probes)': process.pid,
+      ...infraPids(),
+    });
     const t0 = Date.now();
     for (let n = 0; Date.now() - t0 < SECONDS * 1000; n++) {
       probes.push(probe(n));
       await new Promise((r) => setTimeout(r, PROBE_MS));
     }
     await Promise.all(probes);
+    const cpuUse = cpu();
     load.postMessage('stop');
     const { sent, seconds: loadSeconds } = await loadFinished;
     const sorted = [...samples].sort((a, b) => a - b);
@@ -177,6 +186,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       maxMs: sorted[sorted.length - 1] ?? NaN,
       samples: samples.length,
       missed,
+      cpuByProcess: cpuUse,
       parts: {
         'accepted→window in Redis': summary(pipelineSamples),
         'window in Redis→scorer answer': summary(scorerSamples),

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, freemem, totalmem, loadavg, release, hostname } from 'node:os';
+import { cpus, freemem, homedir, totalmem, loadavg, release, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
@@ -56,6 +56,34 @@ export function readPid(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Where scripts/infra.sh keeps the pid files of the Kafka broker and Redis it started. */
+export function infraPids(): { kafka: number | undefined; redis: number | undefined } {
+  const cache = process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec');
+  const run = process.env.SEQREC_RUN ?? join(cache, 'run');
+  return { kafka: readPid(join(run, 'kafka', 'kafka.pid')), redis: readPid(join(run, 'redis', 'redis.pid')) };
+}
+
+/**
+ * Starts measuring the CPU time of named processes; the returned function gives, per process, the
+ * CPU seconds used since and the mean number of cores that is over the wall time (null for a
+ * process that was not found): where a run's CPU went, on a machine every part shares.
+ */
+export function cpuMeter(pids: Record<string, number | undefined>): () => Record<string, { cpuSeconds: number; cores: number } | null> {
+  const t0 = performance.now();
+  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    return Object.fromEntries(
+      Object.entries(pids).map(([k, p]) => {
+        const a = start[k];
+        const b = p ? cpuSeconds(p) : undefined;
+        if (a === undefined || b === undefined) return [k, null];
+        return [k, { cpuSeconds: +(b - a).toFixed(2), cores: +((b - a) / wall).toFixed(3) }];
+      }),
+    );
+  };
 }
 
 export function percentile(sorted: number[], p: number): number {

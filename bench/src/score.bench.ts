@@ -10,7 +10,9 @@
  * `p90Ms`, `p99Ms`, `p999Ms`, `maxMs` (from each request's intended send time: coordinated omission
  * corrected), `errors` (non-2xx other than 429/503 + socket errors + timeouts + dropped), `shed`
  * (429/503), `dropped` (due while BENCH_MAX_IN_FLIGHT were outstanding: not sent), the mean
- * micro-batch size; plus `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors, nothing
+ * micro-batch size, the scorer's CPU time per request and the cores used by the scorer, Redis and
+ * the load generator (from /proc: on this shared machine the generator's CPU is the scorer's loss);
+ * plus `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors, nothing
  * shed and ≥ 95% of the asked rate answered), `backend`, machine info.
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
@@ -31,7 +33,7 @@ import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
 import { startService } from '@seqrec/testing';
 import { openLoop } from './loadgen';
-import { machineInfo, writeResult } from './machine';
+import { cpuMeter, infraPids, machineInfo, writeResult } from './machine';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
@@ -182,7 +184,9 @@ async function main(): Promise<void> {
       await run(200, 3);
       for (const rate of RATES) {
         const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
+        const cpu = cpuMeter({ scorer: scorer.proc.pid, redis: infraPids().redis, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
+        const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
         const step = {
           rps: rate,
@@ -197,6 +201,10 @@ async function main(): Promise<void> {
           dropped: res.dropped,
           meanBatch: c1 > c0 ? +((b1 - b0) / (c1 - c0)).toFixed(1) : 0,
           generatorSendLagP99Ms: res.sendLagMs.p99,
+          scorerCpuMsPerRequest: cpuUse['scorer'] && res.achievedRps > 0 ? +((cpuUse['scorer'].cpuSeconds * 1000) / (res.achievedRps * SECONDS)).toFixed(3) : NaN,
+          scorerCores: cpuUse['scorer']?.cores ?? NaN,
+          redisCores: cpuUse['redis']?.cores ?? NaN,
+          benchCores: cpuUse['bench (load generator)']?.cores ?? NaN,
         };
         steps.push(step);
         log(JSON.stringify(step));
