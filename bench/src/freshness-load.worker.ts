@@ -7,6 +7,7 @@
  * the events topic, `{ kind: 'ready' }` once consuming, and `{ kind: 'done', sent }` after a
  * `'stop'` message.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
@@ -19,11 +20,17 @@ export interface LoadWorkerData {
   rate: number;
   users: number;
   items: number;
+  /** Niceness of this thread (Linux applies setpriority(pid 0) to the calling thread only). */
+  nice: number;
 }
 
 async function main(): Promise<void> {
   const data = workerData as LoadWorkerData;
   const port = parentPort!;
+  // The load stands for producers on other machines: on this shared one it yields the CPU to the
+  // pipeline being measured. Acceptance times are Kafka timestamps, so a slower reader does not
+  // change them; a starved generator would only send less, which the result reports.
+  if (data.nice) setPriority(0, data.nice);
   const kafka = new Kafka({ clientId: 'seqrec-bench-load', brokers: data.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: data.groupId, maxWaitTimeInMs: 5 });

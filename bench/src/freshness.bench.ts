@@ -22,7 +22,8 @@
  * used meanwhile (services, Kafka, Redis, the bench's own load: they all share this machine).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (60 per mode),
- * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once).
+ * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once),
+ * BENCH_LOAD_NICE (10: the load thread's niceness; it stands for producers on other machines).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,7 @@ const SECONDS = env('BENCH_SECONDS', 60);
 const PROBE_MS = env('BENCH_PROBE_MS', 100);
 const USERS = env('BENCH_USERS', 20_000);
 const ITEMS = env('BENCH_ITEMS', 5_000);
+const LOAD_NICE = env('BENCH_LOAD_NICE', 10);
 const MODES = (process.env.BENCH_MODES ?? 'exactly-once,at-least-once').split(',');
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
@@ -101,6 +103,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
         rate: RATE,
         users: USERS,
         items: ITEMS,
+        nice: LOAD_NICE,
       } satisfies LoadWorkerData,
     });
     loadWorker = load;
@@ -232,6 +235,7 @@ async function main(): Promise<void> {
       pipeline: 'generator → raw topic → ingester → events topic → sequence-builder → Redis → scorer (processes)',
       model: { kind: 'sasrec', items: itemIds.length, dim: 64, blocks: 2, weights: 'random (untrained)' },
       secondsPerMode: SECONDS,
+      loadThreadNice: LOAD_NICE,
       probeEveryMs: PROBE_MS,
       p50Ms: main.p50Ms,
       p99Ms: main.p99Ms,
