@@ -156,7 +156,7 @@ export class ScoringService implements OnApplicationShutdown {
             const h = await model.history(window, this.items);
             if (h.ids.length > 0) {
               const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
-              // With the approximate index a stored vector costs a few hundred microseconds of JS: no batch to wait for.
+              // With the approximate index a stored vector costs tens of microseconds (a SIMD scan): no batch to wait for.
               const top = model.index ? model.topKIndexed([v.vector], k, [exclude])[0]! : await this.batcher.submit({ kind: 'topk-vector', model, vector: v.vector, k, exclude });
               return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
