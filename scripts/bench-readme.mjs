@@ -43,12 +43,16 @@ if (score) {
     '',
     ...Object.entries(score.modesExplained ?? {}).map(([k, v]) => `- \`${k}\`: ${v}`),
     '',
-    '| mode | asked rps | achieved rps | p50 ms | p99 ms | p99.9 ms | errors | shed (429/503) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| mode | asked rps | achieved rps | p50 ms | p99 ms | p99.9 ms | errors | shed (429/503) | scorer CPU ms/request | cores: scorer / redis / load generator |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   const r1 = (v) => (typeof v === 'number' ? Number(v.toFixed(1)) : '-');
   for (const [mode, r] of Object.entries(score.modes ?? {})) {
-    for (const st of r.steps) out.push(`| ${mode} | ${st.rps} | ${st.achievedRps} | ${r1(st.p50Ms)} | ${r1(st.p99Ms)} | ${r1(st.p999Ms)} | ${st.errors} | ${st.shed ?? '-'} |`);
+    const r2 = (v) => (typeof v === 'number' ? Number(v.toFixed(2)) : '-');
+    for (const st of r.steps) {
+      const cores = typeof st.scorerCores === 'number' ? `${r2(st.scorerCores)} / ${r2(st.redisCores)} / ${r2(st.benchCores)}` : '-';
+      out.push(`| ${mode} | ${st.rps} | ${st.achievedRps} | ${r1(st.p50Ms)} | ${r1(st.p99Ms)} | ${r1(st.p999Ms)} | ${st.errors} | ${st.shed ?? '-'} | ${typeof st.scorerCpuMsPerRequest === 'number' ? st.scorerCpuMsPerRequest.toFixed(3) : '-'} | ${cores} |`);
+    }
   }
   out.push('', `peakRps (p99 ≤ 50 ms, no errors, nothing shed): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`);
   const recalls = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.indexRecallAt20 === 'number');
@@ -64,6 +68,11 @@ if (fresh) {
   if (parts.length) {
     out.push('', 'Where the time goes (p50 / p99 ms):', '', `| mode | ${Object.keys(parts[0].parts).join(' | ')} |`, `| --- |${Object.keys(parts[0].parts).map(() => ' --- |').join('')}`);
     for (const r of parts) out.push(`| ${r.mode} | ${Object.values(r.parts).map((p) => `${p.p50Ms} / ${p.p99Ms}`).join(' | ')} |`);
+  }
+  const cpu = (fresh.modes ?? []).filter((r) => r.cpuByProcess);
+  if (cpu.length) {
+    out.push('', `Cores used meanwhile, by process (the load thread ran at nice ${fresh.loadThreadNice ?? 0}):`, '');
+    for (const r of cpu) out.push(`- ${r.mode}: ${Object.entries(r.cpuByProcess).map(([k, v]) => `${k} ${v ? v.cores.toFixed(2) : '-'}`).join(', ')}`);
   }
   out.push('');
 }

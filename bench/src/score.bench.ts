@@ -4,7 +4,8 @@
  * (random weights: serving cost does not depend on what the weights learned) and 100,000 users
  * whose live windows (20–50 events, Zipf-distributed items) are written to Redis with the window
  * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
- * map it to model indices, micro-batched SASRec forward pass, exact top-20 over all 50,000 items.
+ * map it to model indices, SASRec forward pass (inline, or micro-batched in live_window_batched),
+ * exact top-20 over all 50,000 items (or the approximate index in the *_index modes).
  *
  * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps` (responses / s), `p50Ms`,
  * `p90Ms`, `p99Ms`, `p999Ms`, `maxMs` (from each request's intended send time: coordinated omission
@@ -44,7 +45,7 @@ const SECONDS = env('BENCH_SECONDS', 10);
 const USERS = env('BENCH_USERS', 100_000);
 const ITEMS = env('BENCH_ITEMS', 50_000);
 const DIM = env('BENCH_DIM', 64);
-const MODES = (process.env.BENCH_MODES ?? 'live_window,stored_vector,live_window_index,stored_vector_index').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_batched,stored_vector,live_window_index,stored_vector_index').split(',');
 const INDEX_LISTS = env('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = env('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1024);
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         SCORER_MODEL_POLL_SECONDS: '0',
         SCORER_USE_USER_VECTORS: String(mode.startsWith('stored_vector')),
+        SCORER_LIVE_ENCODE: mode === 'live_window_batched' ? 'batched' : 'inline',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
       },
@@ -228,7 +230,8 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       request: 'GET /v1/users/{userId}/recommendations?k=20 (top-20 over the full catalogue, exact matMul + top-k)',
       modesExplained: {
-        live_window: 'every request encodes the live window (SASRec forward pass) — the exact reference',
+        live_window: 'every request encodes the live window (SASRec forward pass, inline in WebAssembly SIMD: SCORER_LIVE_ENCODE=inline, the default), exact top-20 by a batched matMul',
+        live_window_batched: 'the same with SCORER_LIVE_ENCODE=batched: requests micro-batched into TF forward passes (the earlier design, the baseline)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass, int8 vector',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,

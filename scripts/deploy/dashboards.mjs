@@ -198,7 +198,12 @@ const scorerPanels = [
   { row: 'Batching and load' },
   ts('Queue depth', 'Requests waiting for a forward pass.', [q(`max by (instance) (seqrec_scorer_queue_depth_requests{${F}})`, '{{instance}}')], 'short'),
   ts('Shed requests', 'Requests refused to protect latency, by reason.', [q(`sum by (reason) (rate(seqrec_scorer_shed_requests_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps'),
-  ts('Forward pass p99', 'Duration of one forward pass (encode, score, top-k), by kind.', [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99])], 's'),
+  ts(
+    'Forward pass p99',
+    'Duration of one batched pass (encode, score, top-k), by kind, and of one inline live-window encode (SCORER_LIVE_ENCODE=inline).',
+    [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99]), q(`histogram_quantile(0.99, sum by (le) (rate(seqrec_scorer_inline_encode_seconds_bucket{${F}}[${RI}])))`, 'inline encode')],
+    's',
+  ),
   { row: 'Model' },
   ts('Model in service', 'Model, version and TF.js backend per instance.', [q(`max by (instance, model, version, backend) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short'),
   ts('Model age', 'Since the served version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's'),

@@ -307,6 +307,10 @@ describe('scorer with the approximate top-k index', () => {
       while (!stop) {
         const res = await inject('/v1/users/carol/recommendations?k=3');
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        // With the inline encoder and the index a request here never leaves the microtask queue
+        // (in-memory state, injected request): a real client's I/O lets the loop turn between
+        // requests, so this one does too, or the swap it is testing could never run.
+        await new Promise((r) => setImmediate(r));
       }
     })();
     const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
@@ -368,5 +372,50 @@ describe('scorer under overload', () => {
     }
     assert.ok(ok, 'serves again once the lag is gone');
     assert.match((await get('/metrics')).body, /seqrec_scorer_shed_requests_total\{reason="event_loop"[^}]*\} [1-9]/);
+  });
+});
+
+describe('scorer live-window encoders: inline (WebAssembly SIMD) and batched (TF) agree', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-encode-spec-'));
+  const store = new FsModelStore(dir);
+  const apps: NestFastifyApplication[] = [];
+
+  after(async () => {
+    for (const a of apps) await a.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives the same recommendations and rank scores either way, each counted where it ran', async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
+    const answers: Array<{ recs: { scoredFrom: string; items: Array<{ itemId: string; score: number }> }; rank: { items: Array<{ itemId: string; score: number }> }; metrics: string }> = [];
+    for (const mode of ['inline', 'batched']) {
+      const { app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_LIVE_ENCODE: mode });
+      apps.push(app);
+      await app.init();
+      await app.getHttpAdapter().getInstance().ready();
+      const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
+      const t = Date.now();
+      let offset = 0;
+      for (const p of ['p7', 'p8', 'p9', 'p10']) {
+        await applier.apply([{ partition: 0, offset: offset++, event: { eventId: `e${offset}`, userId: 'dora', type: 'view', itemId: p, ts: t + offset } }]);
+      }
+      const fastify = app.getHttpAdapter().getInstance();
+      const recs = (await fastify.inject({ method: 'GET', url: '/v1/users/dora/recommendations?k=8' })).json();
+      const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'dora', items: ['p11', 'p3', 'p20', 'p12'] } })).json();
+      answers.push({ recs, rank, metrics: (await fastify.inject({ method: 'GET', url: '/metrics' })).body });
+    }
+    const [inline, batched] = answers as [(typeof answers)[0], (typeof answers)[0]];
+    assert.equal(inline.recs.scoredFrom, 'live_window');
+    assert.equal(batched.recs.scoredFrom, 'live_window');
+    assert.equal(inline.recs.items[0]!.itemId, 'p11', 'the chain continues');
+    assert.deepEqual(inline.recs.items.map((i) => i.itemId), batched.recs.items.map((i) => i.itemId));
+    inline.recs.items.forEach((it, j) => assert.ok(Math.abs(it.score - batched.recs.items[j]!.score) < 1e-4, `${it.itemId}: ${it.score} vs ${batched.recs.items[j]!.score}`));
+    inline.rank.items.forEach((it, j) => assert.ok(Math.abs(it.score - batched.rank.items[j]!.score) < 1e-4, `rank ${it.itemId}: ${it.score} vs ${batched.rank.items[j]!.score}`));
+    // Inline: the encode is timed, the top-k is a vector batch; batched: topk and rank forward passes.
+    assert.match(inline.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 2\b/);
+    assert.match(inline.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/);
+    assert.match(batched.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
+    assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
+    assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);
   });
 });

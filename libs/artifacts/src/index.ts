@@ -2,4 +2,3 @@ export * from './artifacts';
 export * from './item-similarity';
 export * from './loaded-model';
 export * from './ivf-index';
-export * from './simd-dot';

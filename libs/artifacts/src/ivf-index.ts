@@ -14,7 +14,7 @@
  * 3,000 rows × 64 where the scalar JS loop took ~0.3 ms.
  */
 import { tf } from '@seqrec/model';
-import { DotTable } from './simd-dot';
+import { DotTable } from '@seqrec/model';
 
 export interface IvfOptions {
   /** Number of clusters (≥ 1, at most the item count). */

@@ -17,3 +17,5 @@ export * from './train';
 export * from './io';
 export * from './item-remap';
 export * from './evaluate-local';
+export * from './simd-dot';
+export * from './sasrec-simd';

@@ -84,6 +84,7 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
     const types = artifact.encoder.config.numTypes > 0 ? { types: [new Uint8Array(1)] } : {};
     await artifact.encoder.topK([warm], 1, types);
     await artifact.encoder.scoreItems([warm], [warm], artifact.encoder.config.numTypes > 0 ? [new Uint8Array(1)] : undefined);
+    if (this.options.liveEncode === 'inline') model.inlineEncoder?.encode(warm, artifact.encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
     if (model.acceptsUserVectors) {
       model.warmVectors();
       await model.topKVectors([new Float32Array(artifact.encoder.config.dim)], 1, [new Int32Array(0)]);

@@ -23,6 +23,11 @@ export const scoringEnv = {
     default: true,
     desc: 'score from the user vector the embedding service stored when it is current for the live window (skips the forward pass)',
   }),
+  SCORER_LIVE_ENCODE: str({
+    choices: ['inline', 'batched'],
+    default: 'inline',
+    desc: 'how a live window is encoded: inline (SASRec in WebAssembly SIMD per request, no batch to wait for) or batched (micro-batched TF forward passes; the only way for GRU4Rec/LSTM/item2vec)',
+  }),
   SCORER_INDEX_LISTS: num({
     default: 0,
     desc: 'approximate top-k: IVF clusters over the item table (0: exact top-k over every item); its recall@20 is measured at model load and exported',

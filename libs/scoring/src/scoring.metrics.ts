@@ -5,6 +5,7 @@ export interface ScoringMetrics {
   requests: Counter<'route' | 'status'>;
   batchSize: Histogram<'kind'>;
   batchDuration: Histogram<'kind'>;
+  inlineEncode: Histogram;
   queueDepth: Gauge;
   shed: Counter<'reason'>;
   fallbacks: Counter<'route' | 'reason'>;
@@ -38,6 +39,11 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
       name: 'seqrec_scorer_batch_duration_seconds',
       help: 'Time of one forward pass (encode, score, top-k), by kind',
       labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+    }),
+    inlineEncode: histogram(registry, {
+      name: 'seqrec_scorer_inline_encode_seconds',
+      help: 'Time to encode one live window inline (SCORER_LIVE_ENCODE=inline: SASRec in WebAssembly SIMD, no batch)',
       buckets: LATENCY_BUCKETS,
     }),
     queueDepth: gauge(registry, { name: 'seqrec_scorer_queue_depth_requests', help: 'Requests waiting for a forward pass' }),

@@ -45,6 +45,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
+      liveEncode: env.SCORER_LIVE_ENCODE as ScoringOptions['liveEncode'],
       indexLists: env.SCORER_INDEX_LISTS,
       indexProbes: env.SCORER_INDEX_PROBES,
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,

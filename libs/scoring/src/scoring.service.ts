@@ -23,6 +23,11 @@ export interface ScoringOptions {
   pollSeconds: number;
   /** Use the embedding service's stored user vector when it is current for the live window. */
   useStoredVectors: boolean;
+  /**
+   * `inline`: a live window is encoded per request in WebAssembly SIMD where the model supports it
+   * (SASRec), then scored like a stored vector; `batched`: micro-batched TF forward passes.
+   */
+  liveEncode: 'inline' | 'batched';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
@@ -170,7 +175,11 @@ export class ScoringService implements OnApplicationShutdown {
             const pop = model.popular(k, exclude);
             return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
           }
-          const top = await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+          const inline = this.inlineVector(model, h);
+          let top: { items: Int32Array; scores: Float32Array };
+          if (!inline) top = await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+          else if (model.index) top = model.topKIndexed([inline], k, [exclude])[0]!;
+          else top = await this.batcher.submit({ kind: 'topk-vector', model, vector: inline, k, exclude });
           return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -207,7 +216,8 @@ export class ScoringService implements OnApplicationShutdown {
             scoredFrom = 'stored_vector';
             scores = model.scoreVector(v.vector, candidates);
           } else {
-            scores = await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
+            const inline = this.inlineVector(model, h);
+            scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
           const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: candidates[q]! > 0 ? scores[q]! : null }));
           if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
@@ -233,6 +243,15 @@ export class ScoringService implements OnApplicationShutdown {
     } finally {
       model.release();
     }
+  }
+
+  /** The live window encoded now, inline (no batch), when configured and the model supports it; else null. */
+  private inlineVector(model: ServingModel, h: ModelHistory): Float32Array | null {
+    if (this.options.liveEncode !== 'inline' || !model.inlineEncoder) return null;
+    const t0 = performance.now();
+    const v = model.inlineEncoder.encode(h.ids, h.types);
+    this.metrics.inlineEncode.observe((performance.now() - t0) / 1000);
+    return v;
   }
 
   private acquire(): ServingModel {

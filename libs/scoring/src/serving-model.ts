@@ -6,7 +6,7 @@
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { AliasTable, Rng } from '@seqrec/generator';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { tf, userVectors } from '@seqrec/model';
+import { SasrecSimd, tf, userVectors, type EncoderConfig } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/sequence';
 
@@ -33,6 +33,8 @@ export class ServingModel extends LoadedModel {
   private rows: Float32Array | null = null;
   /** Approximate top-k index over the item table, when the scorer is configured with one. */
   private ivf: IvfIndex | null = null;
+  /** SASRec's per-sequence WebAssembly SIMD pass (lazy; null for other models). */
+  private inline: SasrecSimd | null | undefined;
 
   constructor(
     artifact: ServingArtifact,
@@ -96,6 +98,19 @@ export class ServingModel extends LoadedModel {
   /** True when a stored user vector can stand for the encoder's output (dot-product scoring models). */
   get acceptsUserVectors(): boolean {
     return this.artifact.encoder.perPosition;
+  }
+
+  /**
+   * An encoder for one live window at a time with no TF kernel launch (SASRec in WebAssembly
+   * SIMD, ~0.3 ms for 50 events × 64): its vector is then scored like a stored one. Null for
+   * models it does not cover (GRU4Rec, LSTM, item2vec), which go through micro-batched TF passes.
+   */
+  get inlineEncoder(): SasrecSimd | null {
+    if (this.inline === undefined) {
+      const cfg = this.artifact.encoder.config;
+      this.inline = cfg.kind === 'sasrec' ? new SasrecSimd(cfg as Extract<EncoderConfig, { kind: 'sasrec' }>, this.artifact.encoder.model) : null;
+    }
+    return this.inline;
   }
 
   /** The approximate index in use, if any. */
@@ -215,6 +230,7 @@ export class ServingModel extends LoadedModel {
   protected override disposeCaches(): void {
     this.rows = null;
     this.ivf = null;
+    this.inline = null;
     this.scoringT?.dispose();
     this.scoringT = null;
   }

@@ -4,10 +4,11 @@
  * 3,000 rows × 64, bounds-checked scalar loads). `f32x4` loads and two accumulators per row do the
  * same work several times faster, with no kernel launch.
  *
- * One compiled module; each {@link DotTable} instantiates it over its own `WebAssembly.Memory`
- * holding the rows (zero-padded to a multiple of 8 floats), so a retired model's table is freed
- * by the garbage collector like any other object. Where WebAssembly SIMD is not available the
- * same API runs a scalar JS loop ({@link DotTable.simd} says which).
+ * One compiled module; each {@link SimdKernel} instantiates it over its own `WebAssembly.Memory`
+ * (rows zero-padded to a multiple of 8 floats), so a retired model's tables are freed by the
+ * garbage collector like any other object. Where WebAssembly SIMD is not available the same API
+ * runs a scalar JS loop (`simd` says which). {@link DotTable} is one fixed table and a query;
+ * the SASRec inference pass (sasrec-simd.ts) uses a kernel as its whole workspace.
  *
  * The function, in the text format (hand-assembled below; the spec tests check it against plain
  * JS dot products):
@@ -124,6 +125,53 @@ function simdModule(): WebAssembly.Module | null {
 /** The hand-assembled module's bytes (for tests). */
 export const DOT_KERNEL_WASM = moduleBytes;
 
+/** Rounds a length up to the kernel's granule (8 floats). */
+export const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * A float workspace of fixed size with the dot kernel over it: `dots(q, rows, count, len, out)`
+ * writes `out[r] = Σ_{j<len} f32[q + j] · f32[rows + r·len + j]` for r < count, all offsets in
+ * floats, `len` a multiple of 8 (rows are contiguous, zero-padded to it). WebAssembly SIMD over
+ * its own memory, or the same in scalar JS where SIMD is unavailable or `scalar` is asked.
+ */
+export class SimdKernel {
+  /** The workspace; valid for the kernel's lifetime (the memory never grows). */
+  readonly f32: Float32Array;
+  readonly simd: boolean;
+  private readonly fn: DotsFn | null;
+
+  constructor(readonly floats: number, scalar = false) {
+    const module = scalar ? null : simdModule();
+    if (module) {
+      const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4) / 65536)) });
+      this.fn = new WebAssembly.Instance(module, { env: { mem: memory } }).exports['dots'] as DotsFn;
+      this.f32 = new Float32Array(memory.buffer, 0, floats);
+    } else {
+      this.fn = null;
+      this.f32 = new Float32Array(floats);
+    }
+    this.simd = this.fn !== null;
+  }
+
+  dots(q: number, rows: number, count: number, len: number, out: number): void {
+    if (this.fn) {
+      this.fn(q * 4, rows * 4, count, len >> 3, out * 4);
+      return;
+    }
+    const m = this.f32;
+    for (let r = 0; r < count; r++) {
+      const o = rows + r * len;
+      let s0 = 0;
+      let s1 = 0;
+      for (let j = 0; j < len; j += 2) {
+        s0 += m[q + j]! * m[o + j]!;
+        s1 += m[q + j + 1]! * m[o + j + 1]!;
+      }
+      m[out + r] = s0 + s1;
+    }
+  }
+}
+
 /**
  * A fixed table of `count` rows of dimension `dim` and a query slot: `scores(from, to)` returns
  * row · query for rows [from, to). Set the query with {@link setQuery} first.
@@ -133,12 +181,12 @@ export class DotTable {
   readonly stride: number;
   /** True when the WebAssembly SIMD kernel runs; false: the scalar JS fallback. */
   readonly simd: boolean;
+  private readonly kernel: SimdKernel;
   private readonly table: Float32Array;
   private readonly query: Float32Array;
   private readonly out: Float32Array;
-  private readonly dots: DotsFn | null;
-  private readonly qByte: number;
-  private readonly outByte: number;
+  private readonly qAt: number;
+  private readonly outAt: number;
 
   /**
    * @param rows `count × dim` floats, row-major
@@ -147,27 +195,17 @@ export class DotTable {
   constructor(rows: Float32Array, readonly count: number, readonly dim: number, maxRun = count, forceScalar = false) {
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`DotTable: dim must be a positive integer, got ${dim}`);
     if (rows.length !== count * dim) throw new RangeError(`DotTable: ${rows.length} values for ${count} × ${dim}`);
-    const stride = Math.ceil(dim / 8) * 8;
+    const stride = pad8(dim);
     this.stride = stride;
     const run = Math.max(1, Math.min(maxRun, count));
-    const module = forceScalar ? null : simdModule();
-    const floats = count * stride + stride + run;
-    let buffer: ArrayBuffer;
-    if (module) {
-      const memory = new WebAssembly.Memory({ initial: Math.ceil((floats * 4) / 65536) || 1 });
-      const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
-      this.dots = instance.exports['dots'] as DotsFn;
-      buffer = memory.buffer;
-    } else {
-      this.dots = null;
-      buffer = new ArrayBuffer(floats * 4);
-    }
-    this.simd = this.dots !== null;
-    this.table = new Float32Array(buffer, 0, count * stride);
-    this.query = new Float32Array(buffer, count * stride * 4, stride);
-    this.out = new Float32Array(buffer, (count * stride + stride) * 4, run);
-    this.qByte = count * stride * 4;
-    this.outByte = (count * stride + stride) * 4;
+    this.kernel = new SimdKernel(count * stride + stride + run, forceScalar);
+    this.simd = this.kernel.simd;
+    const f32 = this.kernel.f32;
+    this.qAt = count * stride;
+    this.outAt = this.qAt + stride;
+    this.table = f32.subarray(0, count * stride);
+    this.query = f32.subarray(this.qAt, this.qAt + stride);
+    this.out = f32.subarray(this.outAt, this.outAt + run);
     if (stride === dim) this.table.set(rows);
     else for (let i = 0; i < count; i++) this.table.set(rows.subarray(i * dim, (i + 1) * dim), i * stride);
   }
@@ -194,21 +232,7 @@ export class DotTable {
   scores(from: number, to: number): Float32Array {
     const n = to - from;
     if (n < 0 || from < 0 || to > this.count || n > this.out.length) throw new RangeError(`DotTable: rows [${from}, ${to}) of ${this.count}, at most ${this.out.length} at a time`);
-    if (this.dots) {
-      this.dots(this.qByte, from * this.stride * 4, n, this.stride / 8, this.outByte);
-    } else {
-      const { table, query, out, stride } = this;
-      for (let r = 0; r < n; r++) {
-        const o = (from + r) * stride;
-        let s0 = 0;
-        let s1 = 0;
-        for (let j = 0; j < stride; j += 2) {
-          s0 += query[j]! * table[o + j]!;
-          s1 += query[j + 1]! * table[o + j + 1]!;
-        }
-        out[r] = s0 + s1;
-      }
-    }
+    this.kernel.dots(this.qAt, from * this.stride, n, this.stride, this.outAt);
     return this.out.subarray(0, n);
   }
 }
