@@ -19,3 +19,5 @@ export * from './item-remap';
 export * from './evaluate-local';
 export * from './simd-dot';
 export * from './sasrec-simd';
+export * from './rnn-simd';
+export * from './inline-encoder';

@@ -26,7 +26,7 @@ export const scoringEnv = {
   SCORER_LIVE_ENCODE: str({
     choices: ['inline', 'batched'],
     default: 'inline',
-    desc: 'how a live window is encoded: inline (SASRec in WebAssembly SIMD per request, no batch to wait for) or batched (micro-batched TF forward passes; the only way for GRU4Rec/LSTM/item2vec)',
+    desc: 'how a live window is encoded: inline (SASRec, GRU4Rec, LSTM in WebAssembly SIMD per request, no batch to wait for) or batched (micro-batched TF forward passes; the only way for item2vec)',
   }),
   SCORER_INDEX_LISTS: num({
     default: 0,

@@ -25,7 +25,7 @@ export interface ScoringOptions {
   useStoredVectors: boolean;
   /**
    * `inline`: a live window is encoded per request in WebAssembly SIMD where the model supports it
-   * (SASRec), then scored like a stored vector; `batched`: micro-batched TF forward passes.
+   * (SASRec, GRU4Rec, LSTM), then scored like a stored vector; `batched`: micro-batched TF passes.
    */
   liveEncode: 'inline' | 'batched';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */

@@ -6,7 +6,7 @@
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { AliasTable, Rng } from '@seqrec/generator';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { SasrecSimd, tf, userVectors, type EncoderConfig } from '@seqrec/model';
+import { inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/sequence';
 
@@ -33,8 +33,8 @@ export class ServingModel extends LoadedModel {
   private rows: Float32Array | null = null;
   /** Approximate top-k index over the item table, when the scorer is configured with one. */
   private ivf: IvfIndex | null = null;
-  /** SASRec's per-sequence WebAssembly SIMD pass (lazy; null for other models). */
-  private inline: SasrecSimd | null | undefined;
+  /** The per-window WebAssembly SIMD encoder (lazy; null for models it does not cover). */
+  private inline: InlineEncoder | null | undefined;
 
   constructor(
     artifact: ServingArtifact,
@@ -101,15 +101,12 @@ export class ServingModel extends LoadedModel {
   }
 
   /**
-   * An encoder for one live window at a time with no TF kernel launch (SASRec in WebAssembly
-   * SIMD, ~0.3 ms for 50 events × 64): its vector is then scored like a stored one. Null for
-   * models it does not cover (GRU4Rec, LSTM, item2vec), which go through micro-batched TF passes.
+   * An encoder for one live window at a time with no TF kernel launch (SASRec, GRU4Rec, LSTM in
+   * WebAssembly SIMD, ~0.3 ms for 50 events × 64): its vector is then scored like a stored one.
+   * Null for item2vec, which goes through micro-batched TF passes.
    */
-  get inlineEncoder(): SasrecSimd | null {
-    if (this.inline === undefined) {
-      const cfg = this.artifact.encoder.config;
-      this.inline = cfg.kind === 'sasrec' ? new SasrecSimd(cfg as Extract<EncoderConfig, { kind: 'sasrec' }>, this.artifact.encoder.model) : null;
-    }
+  get inlineEncoder(): InlineEncoder | null {
+    if (this.inline === undefined) this.inline = inlineEncoderFor(this.artifact.encoder);
     return this.inline;
   }
 
