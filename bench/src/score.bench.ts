@@ -18,7 +18,8 @@
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
- * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_LOADGEN_NICE (0: the
+ * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_SCORER_NODE_ARGS (extra
+ * node flags for the scorer, e.g. `--trace-gc`; its log is in test/logs), BENCH_LOADGEN_NICE (0: the
  * niceness of the load generator's thread; raising it gives the scorer the CPU first, but the
  * generator's own receive timestamps may then lag, which can only inflate the latencies), SCORER_*
  * passed through.
@@ -148,7 +149,10 @@ async function main(): Promise<void> {
 
     const profDir = join(__dirname, '..', 'profiles');
     mkdirSync(profDir, { recursive: true });
-    const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const nodeArgs = [
+      ...(process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ];
     const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number }> = {};
     for (const mode of MODES) {
     log(`mode ${mode}`);
