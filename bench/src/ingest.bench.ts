@@ -16,7 +16,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
@@ -25,7 +24,7 @@ import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/re
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
-import { cpuSeconds, machineInfo, percentile, readPid, writeResult } from './machine';
+import { cpuMeter, infraPids, machineInfo, percentile, writeResult } from './machine';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const EVENTS = env('BENCH_EVENTS', 1_000_000);
@@ -39,7 +38,6 @@ const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
 const WINDOW = 50;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
-const runDir = process.env.SEQREC_RUN ?? join(process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec'), 'run');
 
 const log = (msg: string) => console.error(`[bench:ingest ${(process.uptime()).toFixed(1)}s] ${msg}`);
 
@@ -128,11 +126,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
-  const pids: Record<string, number | undefined> = {
-    ingester: ingester.proc.pid, sequenceBuilder: builder.proc.pid, bench: process.pid,
-    kafka: readPid(join(runDir, 'kafka', 'kafka.pid')), redis: readPid(join(runDir, 'redis', 'redis.pid')),
-  };
-  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+  const cpuMeasure = cpuMeter({ ingester: ingester.proc.pid, sequenceBuilder: builder.proc.pid, bench: process.pid, ...infraPids() });
 
   // probe poller: EXISTS on outstanding probe users every 5 ms
   let polling = false;
@@ -175,7 +169,7 @@ async function main(): Promise<void> {
     if (Date.now() - producedAt > 600_000) throw new Error(`pipeline stalled at ${applied}/${wantApplied} applied events`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+  const cpuUse = cpuMeasure();
 
   // Phase 2: latency below saturation. Phase 1 pushes as fast as it can, so its latencies are
   // mostly queueing; here probe events go out one by one at a steady rate.
@@ -232,7 +226,7 @@ async function main(): Promise<void> {
   const full = await fullWindowMemory(redis);
 
   const lat = probes.filter((p) => p.index >= 0).map((p) => p.seenAt! - p.sentAt!).sort((a, b) => a - b);
-  const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, cpu0[k] !== undefined && cpu1[k] !== undefined ? +(cpu1[k]! - cpu0[k]!).toFixed(2) : null]));
+  const cpu = Object.fromEntries(Object.entries(cpuUse).map(([k, v]) => [k, v ? v.cpuSeconds : null]));
   const result = {
     benchmark: 'ingest',
     description: 'generator → raw topic → ingester → events topic → sequence-builder → Redis, real Kafka (KRaft, 1 broker) and Redis, services as separate processes',

@@ -38,7 +38,7 @@ export function writeResult(name: string, result: unknown): string {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; undefined when it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
+function cpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -49,7 +49,7 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-export function readPid(file: string): number | undefined {
+function readPid(file: string): number | undefined {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

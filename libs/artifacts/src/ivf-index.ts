@@ -13,8 +13,7 @@
  * a scan reads contiguous memory. Scans run in WebAssembly SIMD ({@link DotTable}): ~0.03 ms for
  * 3,000 rows × 64 where the scalar JS loop took ~0.3 ms.
  */
-import { tf } from '@seqrec/model';
-import { DotTable } from '@seqrec/model';
+import { DotTable, tf } from '@seqrec/model';
 
 export interface IvfOptions {
   /** Number of clusters (≥ 1, at most the item count). */

@@ -16,10 +16,15 @@ export interface InlineEncoder {
   encode(history: ArrayLike<number>, types?: ArrayLike<number>): Float32Array;
 }
 
-/** The inline encoder for this model, or null for a model it does not cover (item2vec). */
-export function inlineEncoderFor(encoder: SequenceEncoder): InlineEncoder | null {
+/**
+ * The inline encoder for this model, or null for a model it does not cover (item2vec).
+ * @param itemRows the item table ([N + 1] × d) when the caller already holds it in JS memory,
+ *   so the encoder shares it instead of copying it again (for the models covered, the scoring
+ *   table is the input table)
+ */
+export function inlineEncoderFor(encoder: SequenceEncoder, itemRows?: Float32Array): InlineEncoder | null {
   const cfg = encoder.config;
-  if (cfg.kind === 'sasrec') return new SasrecSimd(cfg as Extract<EncoderConfig, { kind: 'sasrec' }>, encoder.model);
-  if (cfg.kind === 'gru4rec' || cfg.kind === 'lstm') return new RnnSimd(cfg as Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, encoder.model);
+  if (cfg.kind === 'sasrec') return new SasrecSimd(cfg as Extract<EncoderConfig, { kind: 'sasrec' }>, encoder.model, false, itemRows);
+  if (cfg.kind === 'gru4rec' || cfg.kind === 'lstm') return new RnnSimd(cfg as Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, encoder.model, false, itemRows);
   return null;
 }

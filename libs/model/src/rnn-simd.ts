@@ -9,9 +9,9 @@
  * zero state is the same computation. Item ids must be 1..N; the weights are copied at
  * construction.
  */
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config';
-import { pad8, SimdKernel } from './simd-dot';
+import { layerWeights, pad8, SimdKernel } from './simd-dot';
 
 type RnnConfig = Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>;
 
@@ -43,6 +43,8 @@ export class RnnSimd {
     readonly config: RnnConfig,
     model: LayersModel,
     scalar = false,
+    /** The item table in JS memory, shared instead of copied (else read from the model). */
+    itemRows?: Float32Array,
   ) {
     this.gru = config.kind === 'gru4rec';
     const d = config.dim;
@@ -53,9 +55,10 @@ export class RnnSimd {
     this.U = pad8(u);
     this.g = (this.gru ? 3 : 4) * u;
     const { D, U, g } = this;
-    const w = (name: string) => model.getLayer(name).getWeights().map((t: Tensor) => t.dataSync() as Float32Array);
-    const emb = w('item_embedding');
-    this.items = emb[0]!;
+    const w = (name: string, skip?: number) => layerWeights(model, name, skip);
+    const emb = w('item_embedding', itemRows ? 0 : -1);
+    this.items = itemRows ?? emb[0]!;
+    if (this.items.length !== (config.numItems + 1) * config.dim) throw new RangeError(`item table has ${this.items.length} values, expected ${config.numItems + 1} × ${config.dim}`);
     this.types = config.numTypes > 0 ? emb[1]! : null;
     const rnn = w(this.gru ? 'gru' : 'lstm');
     const [kernel, recurrent, bias] = rnn as [Float32Array, Float32Array, Float32Array];
@@ -65,12 +68,10 @@ export class RnnSimd {
     const floats = g * D + g * U + (proj ? d * U : 0) + D + U + g + g + D;
     this.k = new SimdKernel(floats, scalar);
     this.m = this.k.f32;
-    const m = this.m;
     let at = 0;
     const rows = (src: Float32Array, dIn: number, dOut: number, stride: number): number => {
       const off = at;
-      for (let o = 0; o < dOut; o++) for (let i = 0; i < dIn; i++) m[off + o * stride + i] = src[i * dOut + o]!;
-      at += dOut * stride;
+      at = this.k.putRows(at, src, dIn, dOut, stride);
       return off;
     };
     this.WT = rows(kernel, d, g, D);

@@ -17,9 +17,9 @@
  *   scratch: X, H [L × D] states and normalised states, QKV [L × 3d + D], K [h × L × DK],
  *   VT [h × dk × LP], P [LP], A [D], F [IP + D], Y [D], S [LP].
  */
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config';
-import { pad8, SimdKernel } from './simd-dot';
+import { layerWeights, pad8, SimdKernel } from './simd-dot';
 
 type SasrecConfig = Extract<EncoderConfig, { kind: 'sasrec' }>;
 
@@ -69,6 +69,8 @@ export class SasrecSimd {
     readonly config: SasrecConfig,
     model: LayersModel,
     scalar = false,
+    /** The item table in JS memory, shared instead of copied (else read from the model). */
+    itemRows?: Float32Array,
   ) {
     const d = config.dim;
     this.d = d;
@@ -82,27 +84,23 @@ export class SasrecSimd {
     this.IP = pad8(config.innerDim);
     this.eps = config.layerNormEps;
     const { D, DK, L, LP, IP, h, dk, inner } = this;
-    const w = (name: string) => model.getLayer(name).getWeights().map((t: Tensor) => t.dataSync() as Float32Array);
-    const emb = w('item_embedding');
-    this.items = emb[0]!;
+    const w = (name: string, skip?: number) => layerWeights(model, name, skip);
+    const emb = w('item_embedding', itemRows ? 0 : -1);
+    this.items = itemRows ?? emb[0]!;
+    if (this.items.length !== (config.numItems + 1) * config.dim) throw new RangeError(`item table has ${this.items.length} values, expected ${config.numItems + 1} × ${config.dim}`);
     this.positions = emb[1]!;
     this.types = config.numTypes > 0 ? emb[2]! : null;
     const perBlock = 3 * d * D + d * D + inner * D + d * IP;
     const scratch = 2 * L * D + L * 3 * d + D + h * L * DK + h * dk * LP + LP + D + IP + D + D + LP;
     this.k = new SimdKernel(config.blocks * perBlock + scratch, scalar);
     this.m = this.k.f32;
-    const m = this.m;
     let at = 0;
     const scale = 1 / Math.sqrt(dk);
-    // Rows of a [dIn, dOut] kernel's transpose, each input row i scaled by gamma[i] (the layer norm
-    // folded in), written padded to `stride`; returns the offset.
+    // A kernel's rows in the workspace, each input row i scaled by gamma[i] (the layer norm folded
+    // in) and each output o by colScale(o); returns the offset.
     const rows = (kernel: Float32Array, dIn: number, dOut: number, stride: number, gamma: Float32Array | null, colScale: (o: number) => number): number => {
       const off = at;
-      for (let o = 0; o < dOut; o++) {
-        const s = colScale(o);
-        for (let i = 0; i < dIn; i++) m[off + o * stride + i] = kernel[i * dOut + o]! * (gamma ? gamma[i]! : 1) * s;
-      }
-      at += dOut * stride;
+      at = this.k.putRows(at, kernel, dIn, dOut, stride, (i, o) => (gamma ? gamma[i]! : 1) * colScale(o));
       return off;
     };
     // β·W + b for a kernel following a layer norm with shift beta.

@@ -35,6 +35,8 @@
  * with the memory imported as `env.mem`.
  */
 
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+
 const SIMD = 0xfd;
 const V128_LOAD = (offset: number) => [SIMD, 0x00, 0x02, offset]; // memarg: align 2^2, offset (< 128)
 const F32X4_MUL = [SIMD, 0xe6, 0x01];
@@ -108,6 +110,14 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
+/**
+ * A layer's weights copied out of TF, in the layer's order (the inline encoders' input); the one at
+ * index `skip` is not copied (an empty array stands in: the caller has it already).
+ */
+export function layerWeights(model: LayersModel, name: string, skip = -1): Float32Array[] {
+  return model.getLayer(name).getWeights().map((t: Tensor, i) => (i === skip ? new Float32Array(0) : (t.dataSync() as Float32Array)));
+}
+
 type DotsFn = (q: number, rows: number, count: number, chunks: number, out: number) => void;
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -151,6 +161,19 @@ export class SimdKernel {
       this.f32 = new Float32Array(floats);
     }
     this.simd = this.fn !== null;
+  }
+
+  /**
+   * Writes the transpose of a row-major [dIn, dOut] kernel at `at`: one row of `stride` floats per
+   * output unit (so `dots` computes x·W), each value times `scale(i, o)` when given (a folded layer
+   * norm or attention scale). Returns the offset after the rows.
+   */
+  putRows(at: number, kernel: Float32Array, dIn: number, dOut: number, stride: number, scale?: (i: number, o: number) => number): number {
+    const m = this.f32;
+    for (let o = 0; o < dOut; o++) {
+      for (let i = 0; i < dIn; i++) m[at + o * stride + i] = kernel[i * dOut + o]! * (scale ? scale(i, o) : 1);
+    }
+    return at + dOut * stride;
   }
 
   dots(q: number, rows: number, count: number, len: number, out: number): void {

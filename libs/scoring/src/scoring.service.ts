@@ -161,8 +161,7 @@ export class ScoringService implements OnApplicationShutdown {
             const h = await model.history(window, this.items);
             if (h.ids.length > 0) {
               const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
-              // With the approximate index a stored vector costs tens of microseconds (a SIMD scan): no batch to wait for.
-              const top = model.index ? model.topKIndexed([v.vector], k, [exclude])[0]! : await this.batcher.submit({ kind: 'topk-vector', model, vector: v.vector, k, exclude });
+              const top = await this.topKFromVector(model, v.vector, k, exclude);
               return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
@@ -176,10 +175,7 @@ export class ScoringService implements OnApplicationShutdown {
             return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
           }
           const inline = this.inlineVector(model, h);
-          let top: { items: Int32Array; scores: Float32Array };
-          if (!inline) top = await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
-          else if (model.index) top = model.topKIndexed([inline], k, [exclude])[0]!;
-          else top = await this.batcher.submit({ kind: 'topk-vector', model, vector: inline, k, exclude });
+          const top = inline ? await this.topKFromVector(model, inline, k, exclude) : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
           return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -243,6 +239,15 @@ export class ScoringService implements OnApplicationShutdown {
     } finally {
       model.release();
     }
+  }
+
+  /**
+   * Top-k for a user vector (stored, or encoded inline): with the approximate index a SIMD scan of
+   * tens of microseconds, no batch to wait for; else one batched matMul over every item.
+   */
+  private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
+    if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
+    return this.batcher.submit({ kind: 'topk-vector', model, vector, k, exclude });
   }
 
   /** The live window encoded now, inline (no batch), when configured and the model supports it; else null. */

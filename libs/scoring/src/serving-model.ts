@@ -106,7 +106,7 @@ export class ServingModel extends LoadedModel {
    * Null for item2vec, which goes through micro-batched TF passes.
    */
   get inlineEncoder(): InlineEncoder | null {
-    if (this.inline === undefined) this.inline = inlineEncoderFor(this.artifact.encoder);
+    if (this.inline === undefined) this.inline = inlineEncoderFor(this.artifact.encoder, this.acceptsUserVectors ? this.itemRows() : undefined);
     return this.inline;
   }
 
