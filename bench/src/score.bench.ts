@@ -18,7 +18,10 @@
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
- * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_SCORER_NODE_ARGS (extra
+ * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_HEAP_PROF=1 (where the
+ * scorer allocates, garbage included: bench/profiles/scorer-<mode>.heapprofile, summarised by
+ * scripts/heapprofile-top.mjs; BENCH_HEAP_PROF_KEEP=promoted keeps only what outlived the young
+ * generation), BENCH_SCORER_NODE_ARGS (extra
  * node flags for the scorer, e.g. `--trace-gc`; its log is in test/logs), BENCH_LOADGEN_NICE (0: the
  * niceness of the load generator's thread; raising it gives the scorer the CPU first, but the
  * generator's own receive timestamps may then lag, which can only inflate the latencies), SCORER_*
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
     mkdirSync(profDir, { recursive: true });
     const nodeArgs = [
       ...(process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.BENCH_HEAP_PROF === '1' ? ['--require', join(__dirname, 'heap-sample.js')] : []),
       ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ];
     const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number }> = {};
@@ -170,6 +174,9 @@ async function main(): Promise<void> {
         SCORER_LIVE_ENCODE: mode === 'live_window_batched' ? 'batched' : 'inline',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
+        ...(process.env.BENCH_HEAP_PROF === '1'
+          ? { SEQREC_HEAP_PROFILE: join(profDir, `scorer-${mode}.heapprofile`), SEQREC_HEAP_PROFILE_KEEP: process.env.BENCH_HEAP_PROF_KEEP ?? 'all' }
+          : {}),
       },
       120_000,
       nodeArgs,

@@ -39,7 +39,18 @@ export interface SasrecConfig extends BaseConfig {
   innerDim: number;
   /** Layer-norm epsilon. */
   layerNormEps: number;
+  /**
+   * Block layout. `pre-ln` (default): x += attn(LN(x)); x += ffn(LN(x)), the pre-norm Transformer.
+   * `sasrec`: the original SASRec code's block (Kang & McAuley's, and the PyTorch port the SASRec+
+   * anchor builds on): q = LN(x); x = q + attn(queries q, keys/values x); h = LN(x); x = h + ffn(h).
+   */
+  layout: SasrecLayout;
+  /** `glorot` (default) or `normal`: N(0, 0.02) tables, output projections and feed-forward kernels (the SASRec+ code's). */
+  init: 'glorot' | 'normal';
 }
+
+export type SasrecLayout = 'pre-ln' | 'sasrec';
+export const SASREC_LAYOUTS: readonly SasrecLayout[] = ['pre-ln', 'sasrec'];
 
 /** GRU4Rec-style GRU (`gru4rec`) or LSTM (`lstm`) encoder over item embeddings. */
 export interface RnnConfig extends BaseConfig {
@@ -107,6 +118,8 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
         dropout: input.dropout ?? 0.2,
         innerDim: input.innerDim ?? base.dim,
         layerNormEps: input.layerNormEps ?? 1e-8,
+        layout: input.layout ?? 'pre-ln',
+        init: input.init ?? 'glorot',
       };
       break;
     case 'gru4rec':
@@ -132,6 +145,16 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
   return cfg;
 }
 
+/**
+ * A stored config brought up to this version's fields (a model saved before a field existed
+ * behaves as its default): SASRec's `layout` and `init` came later, as `pre-ln` / `glorot`.
+ */
+export function upgradeConfig(cfg: EncoderConfig): EncoderConfig {
+  if (cfg.kind !== 'sasrec') return cfg;
+  const old = cfg as Partial<SasrecConfig> & SasrecConfig;
+  return { ...old, layout: old.layout ?? 'pre-ln', init: old.init ?? 'glorot' };
+}
+
 /** Throws a RangeError naming the first bad field. */
 export function validateConfig(cfg: EncoderConfig): void {
   posInt('numItems', cfg.numItems);
@@ -147,6 +170,8 @@ export function validateConfig(cfg: EncoderConfig): void {
       rate('dropout', cfg.dropout);
       posInt('innerDim', cfg.innerDim);
       if (!(cfg.layerNormEps > 0)) throw new RangeError(`layerNormEps must be > 0, got ${cfg.layerNormEps}`);
+      if (!SASREC_LAYOUTS.includes(cfg.layout)) throw new RangeError(`layout must be ${SASREC_LAYOUTS.join('|')}, got ${String(cfg.layout)}`);
+      if (cfg.init !== 'glorot' && cfg.init !== 'normal') throw new RangeError(`init must be glorot|normal, got ${String(cfg.init)}`);
       break;
     case 'gru4rec':
     case 'lstm':

@@ -71,6 +71,7 @@ export interface SequenceEncoder extends Recommender {
 }
 
 function buildSasrec(cfg: Extract<EncoderConfig, { kind: 'sasrec' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
+  const init = cfg.init;
   const emb = new ItemEmbedding({
     name: ITEM_EMBEDDING_LAYER,
     numItems: cfg.numItems,
@@ -80,20 +81,23 @@ function buildSasrec(cfg: Extract<EncoderConfig, { kind: 'sasrec' }>, ids: Symbo
     numTypes: cfg.numTypes,
     scale: true,
     dropout: cfg.dropout,
+    init,
     seed: cfg.seed,
   }).apply(types ? [ids, types] : ids) as SymbolicTensor;
   const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
+  const original = cfg.layout === 'sasrec';
   let x = emb;
   for (let b = 0; b < cfg.blocks; b++) {
     const seed = cfg.seed + 100 * (b + 1);
     const h = new LayerNorm({ name: `block${b}_ln_attention`, epsilon: cfg.layerNormEps }).apply(x) as SymbolicTensor;
-    const a = new CausalSelfAttention({ name: `block${b}_attention`, dim: cfg.dim, heads: cfg.heads, dropout: cfg.dropout, seed })
-      .apply([h, mask]) as SymbolicTensor;
-    x = tf.layers.add({ name: `block${b}_residual_attention` }).apply([x, a]) as SymbolicTensor;
+    const a = new CausalSelfAttention({ name: `block${b}_attention`, dim: cfg.dim, heads: cfg.heads, dropout: cfg.dropout, init, seed })
+      .apply(original ? [h, x, mask] : [h, mask]) as SymbolicTensor;
+    // pre-ln: the residual stream is x; sasrec: it restarts from the normalised states.
+    x = tf.layers.add({ name: `block${b}_residual_attention` }).apply([original ? h : x, a]) as SymbolicTensor;
     const h2 = new LayerNorm({ name: `block${b}_ln_ffn`, epsilon: cfg.layerNormEps }).apply(x) as SymbolicTensor;
-    const f = new FeedForward({ name: `block${b}_ffn`, dim: cfg.dim, innerDim: cfg.innerDim, dropout: cfg.dropout, seed: seed + 10 })
+    const f = new FeedForward({ name: `block${b}_ffn`, dim: cfg.dim, innerDim: cfg.innerDim, dropout: cfg.dropout, init, seed: seed + 10 })
       .apply(h2) as SymbolicTensor;
-    x = tf.layers.add({ name: `block${b}_residual_ffn` }).apply([x, f]) as SymbolicTensor;
+    x = tf.layers.add({ name: `block${b}_residual_ffn` }).apply([original ? h2 : x, f]) as SymbolicTensor;
     x = new ApplyMask({ name: `block${b}_mask` }).apply([x, mask]) as SymbolicTensor;
   }
   return new LayerNorm({ name: 'final_ln', epsilon: cfg.layerNormEps }).apply(x) as SymbolicTensor;

@@ -50,6 +50,8 @@ describe(SasrecSimd.name, () => {
     { name: '2 blocks, 2 heads, d 16', cfg: { blocks: 2, heads: 2, dim: 16 } },
     { name: '2 blocks, d 50 (padded to 56), inner 24', cfg: { blocks: 2, heads: 1, dim: 50, innerDim: 24 } },
     { name: '3 blocks, 2 heads of 6 (padded to 8), event types', cfg: { blocks: 3, heads: 2, dim: 12, numTypes: 4 } },
+    { name: 'sasrec layout, normal init, 2 blocks, 2 heads, d 16', cfg: { blocks: 2, heads: 2, dim: 16, layout: 'sasrec' as const, init: 'normal' as const } },
+    { name: 'sasrec layout, 1 block, d 12 (padded), inner 20, event types', cfg: { blocks: 1, heads: 1, dim: 12, innerDim: 20, numTypes: 3, layout: 'sasrec' as const } },
   ]) {
     it(`equals the LayersModel's last state for any history length (${variant.name}), SIMD and scalar`, async () => {
       const numTypes = 'numTypes' in variant.cfg ? (variant.cfg.numTypes ?? 0) : 0;

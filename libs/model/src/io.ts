@@ -9,7 +9,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { io } from '@tensorflow/tfjs';
-import { validateConfig, type EncoderConfig } from './config';
+import { upgradeConfig, validateConfig, type EncoderConfig } from './config';
 import { LayersSequenceEncoder, type SequenceEncoder } from './encoder';
 import { tf } from './tf';
 
@@ -82,6 +82,7 @@ export async function saveModel(encoder: SequenceEncoder, dir: string, metadata:
 export async function readModelInfo(dir: string): Promise<SavedModelInfo> {
   const info = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as SavedModelInfo;
   if (info.format !== MODEL_FORMAT) throw new Error(`${dir}/config.json: format "${String(info.format)}", expected "${MODEL_FORMAT}"`);
+  info.config = upgradeConfig(info.config);
   validateConfig(info.config);
   return info;
 }

@@ -120,6 +120,8 @@ describe('SASRec attention', () => {
     { name: '1 block, 1 head', cfg: { blocks: 1, heads: 1 } },
     { name: '2 blocks, 2 heads', cfg: { blocks: 2, heads: 2 } },
     { name: '3 blocks, event types', cfg: { blocks: 3, heads: 1, numTypes: 4 } },
+    { name: 'sasrec layout, 1 block', cfg: { blocks: 1, heads: 1, layout: 'sasrec' as const } },
+    { name: 'sasrec layout, normal init, 2 blocks, 2 heads, event types', cfg: { blocks: 2, heads: 2, numTypes: 4, layout: 'sasrec' as const, init: 'normal' as const } },
   ]) {
     it(`last-position inference pass equals the LayersModel (${variant.name}), without leaks`, async () => {
       const enc = createEncoder(small('sasrec', variant.cfg));

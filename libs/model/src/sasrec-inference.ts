@@ -22,11 +22,16 @@ import { tf } from './tf';
 
 type SasrecConfig = Extract<EncoderConfig, { kind: 'sasrec' }>;
 
-/** Each kernel has its layer norm's γ folded in (rows scaled) and its bias β·W + b. */
+/**
+ * Each kernel that reads a layer norm's output has its γ folded in (rows scaled) and its bias
+ * β·W + b. In the `sasrec` layout the residual stream restarts from the normalised states, so
+ * those are computed in full (`ln1`, `ln2`), keys and values read the un-normalised states and
+ * the feed-forward kernels are kept unfolded.
+ */
 interface BlockWeights {
-  /** [d, 3d]: query (pre-scaled by 1/√dk), key, value kernels side by side. */
-  qkv: Tensor2D;
-  qkvBias: Tensor1D;
+  /** [d, 3d]: query (pre-scaled by 1/√dk), key, value kernels side by side (`pre-ln` only). */
+  qkv: Tensor2D | null;
+  qkvBias: Tensor1D | null;
   /** The query slice alone (pre-scaled), for the last block's single position. */
   q: Tensor2D;
   qBias: Tensor1D;
@@ -35,6 +40,9 @@ interface BlockWeights {
   kvBias: Tensor1D;
   o: [Tensor2D, Tensor1D];
   ffn: [Tensor2D, Tensor1D, Tensor2D, Tensor1D];
+  /** `sasrec` layout: the attention and feed-forward layer norms' γ and β. */
+  ln1: [Tensor1D, Tensor1D] | null;
+  ln2: [Tensor1D, Tensor1D] | null;
 }
 
 const MASKED = -1e9;
@@ -54,6 +62,7 @@ export class SasrecInference {
   private readonly d: number;
   private readonly heads: number;
   private readonly eps: number;
+  private readonly original: boolean;
 
   constructor(
     private readonly cfg: SasrecConfig,
@@ -62,6 +71,7 @@ export class SasrecInference {
     this.d = cfg.dim;
     this.heads = cfg.heads;
     this.eps = cfg.layerNormEps;
+    this.original = cfg.layout === 'sasrec';
     const w = (name: string) => model.getLayer(name).getWeights();
     const emb = w('item_embedding');
     this.items = emb[0] as Tensor2D;
@@ -86,11 +96,18 @@ export class SasrecInference {
       const [qk, qb, kk, kb, vk, vb, ok, ob] = w(`block${b}_attention`) as [Tensor2D, Tensor1D, Tensor2D, Tensor1D, Tensor2D, Tensor1D, Tensor2D, Tensor1D];
       const ln1 = w(`block${b}_ln_attention`);
       const [k1, b1, k2, b2] = w(`block${b}_ffn`) as [Tensor2D, Tensor1D, Tensor2D, Tensor1D];
-      const [qkv, qkvBias] = tf.tidy(() => fold(ln1, tf.concat([tf.mul(qk, scale), kk, vk], 1), tf.concat([tf.mul(qb, scale), kb, vb])));
       const [q, qBias] = tf.tidy(() => fold(ln1, tf.mul(qk, scale), tf.mul(qb, scale)));
+      if (this.original) {
+        const kv = own(tf.concat([kk, vk], 1) as Tensor2D);
+        const kvBias = own(tf.concat([kb, vb]) as Tensor1D);
+        const ln2 = w(`block${b}_ln_ffn`) as [Tensor1D, Tensor1D];
+        this.blocks.push({ qkv: null, qkvBias: null, q, qBias, kv, kvBias, o: [ok, ob], ffn: [k1, b1, k2, b2], ln1: ln1 as [Tensor1D, Tensor1D], ln2 });
+        continue;
+      }
+      const [qkv, qkvBias] = tf.tidy(() => fold(ln1, tf.concat([tf.mul(qk, scale), kk, vk], 1), tf.concat([tf.mul(qb, scale), kb, vb])));
       const [kv, kvBias] = tf.tidy(() => fold(ln1, tf.concat([kk, vk], 1), tf.concat([kb, vb])));
       const [f1, fb1] = fold(w(`block${b}_ln_ffn`), k1, b1);
-      this.blocks.push({ qkv, qkvBias, q, qBias, kv, kvBias, o: [ok, ob], ffn: [f1, fb1, k2, b2] });
+      this.blocks.push({ qkv, qkvBias, q, qBias, kv, kvBias, o: [ok, ob], ffn: [f1, fb1, k2, b2], ln1: null, ln2: null });
     }
     this.finalLn = w('final_ln') as [Tensor1D, Tensor1D];
   }
@@ -158,24 +175,50 @@ export class SasrecInference {
       for (let i = 0; i < last; i++) {
         const w = this.blocks[i]!;
         const hN = this.normalise(x);
-        const [q, k, v] = tf.split(tf.add(tf.matMul(hN, w.qkv), w.qkvBias), 3, 1);
+        if (w.ln1) {
+          // sasrec layout: queries from LN(x), keys and values from x, residuals from the normalised states.
+          const q = tf.add(tf.matMul(hN, w.q), w.qBias);
+          const [k, v] = tf.split(tf.add(tf.matMul(x, w.kv), w.kvBias), 2, 1);
+          const a = this.attend(this.splitHeads(q, b, l), this.splitHeads(k!, b, l), this.splitHeads(v!, b, l), fullBias!, b, l, l);
+          x = tf.add(this.affine(hN, w.ln1), tf.add(tf.matMul(a, w.o[0]), w.o[1]));
+          const h2 = this.affine(this.normalise(x), w.ln2!);
+          x = tf.mul(tf.add(h2, this.ffn(h2, w.ffn)), validCol);
+          continue;
+        }
+        const [q, k, v] = tf.split(tf.add(tf.matMul(hN, w.qkv!), w.qkvBias!), 3, 1);
         const a = this.attend(this.splitHeads(q!, b, l), this.splitHeads(k!, b, l), this.splitHeads(v!, b, l), fullBias!, b, l, l);
         x = tf.add(x, tf.add(tf.matMul(a, w.o[0]), w.o[1]));
         x = tf.mul(tf.add(x, this.ffn(this.normalise(x), w.ffn)), validCol);
       }
       // Last block: keys and values at every position, everything else at the last one.
       const w = this.blocks[last]!;
-      const hN = this.normalise(x);
-      const [k, v] = tf.split(tf.add(tf.matMul(hN, w.kv), w.kvBias), 2, 1);
       const lastRow = (t: Tensor2D) => tf.reshape(tf.slice(tf.reshape(t, [b, l, d]), [0, l - 1, 0], [b, 1, d]), [b, d]) as Tensor2D;
-      const q = tf.add(tf.matMul(lastRow(hN), w.q), w.qBias);
-      // The last position may attend to every valid position (causality allows all of them).
-      const a = this.attend(this.splitHeads(q, b, 1), this.splitHeads(k!, b, l), this.splitHeads(v!, b, l), padBias, b, 1, l);
-      let y: Tensor2D = tf.add(lastRow(x), tf.add(tf.matMul(a, w.o[0]), w.o[1]));
-      y = tf.add(y, this.ffn(this.normalise(y), w.ffn));
+      let y: Tensor2D;
+      if (w.ln1) {
+        const [k, v] = tf.split(tf.add(tf.matMul(x, w.kv), w.kvBias), 2, 1);
+        const hLast = this.normalise(lastRow(x));
+        const q = tf.add(tf.matMul(hLast, w.q), w.qBias);
+        const a = this.attend(this.splitHeads(q, b, 1), this.splitHeads(k!, b, l), this.splitHeads(v!, b, l), padBias, b, 1, l);
+        y = tf.add(this.affine(hLast, w.ln1), tf.add(tf.matMul(a, w.o[0]), w.o[1]));
+        const h2 = this.affine(this.normalise(y), w.ln2!);
+        y = tf.add(h2, this.ffn(h2, w.ffn));
+      } else {
+        const hN = this.normalise(x);
+        const [k, v] = tf.split(tf.add(tf.matMul(hN, w.kv), w.kvBias), 2, 1);
+        const q = tf.add(tf.matMul(lastRow(hN), w.q), w.qBias);
+        // The last position may attend to every valid position (causality allows all of them).
+        const a = this.attend(this.splitHeads(q, b, 1), this.splitHeads(k!, b, l), this.splitHeads(v!, b, l), padBias, b, 1, l);
+        y = tf.add(lastRow(x), tf.add(tf.matMul(a, w.o[0]), w.o[1]));
+        y = tf.add(y, this.ffn(this.normalise(y), w.ffn));
+      }
       y = tf.mul(y, tf.slice(valid, [0, l - 1], [b, 1]));
       return tf.add(tf.mul(this.normalise(y), this.finalLn[0]), this.finalLn[1]);
     });
+  }
+
+  /** x̂·γ + β. */
+  private affine(xn: Tensor2D, [gamma, beta]: [Tensor1D, Tensor1D]): Tensor2D {
+    return tf.add(tf.mul(xn, gamma), beta);
   }
 
   dispose(): void {

@@ -11,6 +11,10 @@
  * Item ids must be 1..N (callers drop unknown items first). The weights are copied at
  * construction: build a new instance after the weights change.
  *
+ * The `sasrec` block layout (queries from LN(x), keys and values from x, residuals from the
+ * normalised states) keeps the key/value and feed-forward kernels unfolded and applies γ/β where
+ * the residual needs the normalised state itself.
+ *
  * Workspace layout (floats; D = dim padded to 8, DK = head width padded to 8, LP = maxLen padded
  * to 8, IP = inner width padded to 8), kernels stored as rows = output units:
  *   per block: qkvT [3d × D] (query rows pre-scaled), oT [d × D], f1T [inner × D], f2T [d × IP];
@@ -32,6 +36,8 @@ interface Block {
   f1Bias: Float32Array;
   f2T: number;
   f2Bias: Float32Array;
+  /** `sasrec` layout: the attention and feed-forward layer norms' γ and β (null: folded, `pre-ln`). */
+  ln: { g1: Float32Array; b1: Float32Array; g2: Float32Array; b2: Float32Array } | null;
 }
 
 export class SasrecSimd {
@@ -47,6 +53,7 @@ export class SasrecSimd {
   private readonly inner: number;
   private readonly IP: number;
   private readonly eps: number;
+  private readonly original: boolean;
   private readonly items: Float32Array;
   private readonly positions: Float32Array;
   private readonly types: Float32Array | null;
@@ -83,6 +90,7 @@ export class SasrecSimd {
     this.inner = config.innerDim;
     this.IP = pad8(config.innerDim);
     this.eps = config.layerNormEps;
+    this.original = config.layout === 'sasrec';
     const { D, DK, L, LP, IP, h, dk, inner } = this;
     const w = (name: string, skip?: number) => layerWeights(model, name, skip);
     const emb = w('item_embedding', itemRows ? 0 : -1);
@@ -126,6 +134,24 @@ export class SasrecSimd {
       }
       const qkvB = Float32Array.from({ length: 3 * d }, (_, o) => (o < d ? qb![o]! : o < 2 * d ? kb![o - d]! : vb![o - 2 * d]!));
       const qScale = (o: number) => (o < d ? scale : 1);
+      if (this.original) {
+        // Query rows read LN(x) (γ folded, β into the bias, scaled); key and value rows read x itself.
+        const qkvT = at;
+        at = this.k.putRows(at, qkv, d, 3 * d, D, (i, o) => (o < d ? g1![i]! * scale : 1));
+        const qBias = foldBias(qk!, d, d, be1!, qb!, () => scale);
+        this.blocks.push({
+          qkvT,
+          qkvBias: Float32Array.from({ length: 3 * d }, (_, o) => (o < d ? qBias[o]! : qkvB[o]!)),
+          oT: rows(ok!, d, d, D, null, () => 1),
+          oBias: ob!,
+          f1T: rows(k1!, d, inner, D, null, () => 1),
+          f1Bias: b1!,
+          f2T: rows(k2!, inner, d, IP, null, () => 1),
+          f2Bias: b2!,
+          ln: { g1: g1!, b1: be1!, g2: g2!, b2: be2! },
+        });
+        continue;
+      }
       this.blocks.push({
         qkvT: rows(qkv, d, 3 * d, D, g1!, qScale),
         qkvBias: foldBias(qkv, d, 3 * d, be1!, qkvB, qScale),
@@ -135,6 +161,7 @@ export class SasrecSimd {
         f1Bias: foldBias(k1!, d, inner, be2!, b1!, () => 1),
         f2T: rows(k2!, inner, d, IP, null, () => 1),
         f2Bias: b2!,
+        ln: null,
       });
     }
     const [gf, bf] = w('final_ln');
@@ -220,16 +247,20 @@ export class SasrecSimd {
     }
   }
 
-  /** Keys and values of positions 0..n-1 from the normalised states H, into K and VT. */
+  /**
+   * Normalised states H of positions 0..n-1, and their keys and values into K and VT (from H, or
+   * from the states X themselves in the `sasrec` layout); the queries too when `withQuery`.
+   */
   private keysValues(w: Block, n: number, withQuery: boolean): void {
     const { m, d, D, h, dk, DK, L, LP } = this;
     for (let t = 0; t < n; t++) {
       this.normalise(this.X + t * D, this.H + t * D);
       const qkv = this.QKV + t * 3 * d;
-      if (withQuery) this.dense(this.H + t * D, w.qkvT, 3 * d, D, w.qkvBias, qkv);
+      if (withQuery && !this.original) this.dense(this.H + t * D, w.qkvT, 3 * d, D, w.qkvBias, qkv);
       else {
-        // Keys and values only: rows d..3d of the fused kernel.
-        this.k.dots(this.H + t * D, w.qkvT + d * D, 2 * d, D, qkv + d);
+        if (withQuery) this.dense(this.H + t * D, w.qkvT, d, D, w.qkvBias, qkv);
+        // Keys and values: rows d..3d of the fused kernel.
+        this.k.dots(this.original ? this.X + t * D : this.H + t * D, w.qkvT + d * D, 2 * d, D, qkv + d);
         for (let o = d; o < 3 * d; o++) m[qkv + o] = m[qkv + o]! + w.qkvBias[o]!;
       }
       for (let hh = 0; hh < h; hh++) {
@@ -269,13 +300,25 @@ export class SasrecSimd {
     }
   }
 
-  /** x += o(attn) then x += ffn(norm(x)) for the state at `x` (attention output already in A). */
-  private residuals(w: Block, x: number): void {
+  /**
+   * `pre-ln`: x += o(attn) then x += ffn(norm(x)). `sasrec`: x = LN₁(x) + o(attn), then
+   * x = LN₂(x) + ffn(LN₂(x)); `hn` is the normalised state of x before the block. The attention
+   * output is already in A.
+   */
+  private residuals(w: Block, x: number, hn: number): void {
     const { m, d, D, IP } = this;
     this.dense(this.A, w.oT, d, D, w.oBias, this.Y);
-    for (let j = 0; j < d; j++) m[x + j] = m[x + j]! + m[this.Y + j]!;
-    this.normalise(x, this.Y);
-    this.dense(this.Y, w.f1T, this.inner, D, w.f1Bias, this.F, true);
+    const ln = w.ln;
+    if (ln) {
+      for (let j = 0; j < d; j++) m[x + j] = m[hn + j]! * ln.g1[j]! + ln.b1[j]! + m[this.Y + j]!;
+      this.normalise(x, x);
+      for (let j = 0; j < d; j++) m[x + j] = m[x + j]! * ln.g2[j]! + ln.b2[j]!;
+      this.dense(x, w.f1T, this.inner, D, w.f1Bias, this.F, true);
+    } else {
+      for (let j = 0; j < d; j++) m[x + j] = m[x + j]! + m[this.Y + j]!;
+      this.normalise(x, this.Y);
+      this.dense(this.Y, w.f1T, this.inner, D, w.f1Bias, this.F, true);
+    }
     for (let j = this.inner; j < IP; j++) m[this.F + j] = 0;
     this.dense(this.F, w.f2T, d, IP, w.f2Bias, this.Y);
     for (let j = 0; j < d; j++) m[x + j] = m[x + j]! + m[this.Y + j]!;
@@ -285,7 +328,7 @@ export class SasrecSimd {
     this.keysValues(w, n, true);
     for (let t = 0; t < n; t++) {
       this.attend(this.QKV + t * 3 * this.d, t + 1); // causal: positions 0..t
-      this.residuals(w, this.X + t * this.D);
+      this.residuals(w, this.X + t * this.D, this.H + t * this.D);
     }
   }
 
@@ -298,7 +341,7 @@ export class SasrecSimd {
     this.attend(q, n);
     // The last state goes to Y's neighbour so residuals can use Y as scratch: copy into X's last row.
     const x = this.X + (n - 1) * D;
-    this.residuals(w, x);
+    this.residuals(w, x, lastH);
     for (let j = 0; j < d; j++) m[this.Y + j] = m[x + j]!;
   }
 }

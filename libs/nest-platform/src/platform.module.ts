@@ -85,7 +85,17 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         {
           provide: REDIS,
           useFactory: (): Redis | null =>
-            env.REDIS_URL ? createRedis({ url: env.REDIS_URL, connectionName: `seqrec-${service}` }) : null,
+            env.REDIS_URL
+              ? createRedis({
+                  url: env.REDIS_URL,
+                  connectionName: `seqrec-${service}`,
+                  // The scorer sends one or two GETs per request, each in its own tick: auto-pipelining
+                  // would wrap every one in a Pipeline object (with copies of the command methods)
+                  // that outlives the young generation, i.e. pure GC work on the latency path. Its
+                  // batch routes pipeline explicitly.
+                  ...(service === 'scorer' ? { extra: { enableAutoPipelining: false } } : {}),
+                })
+              : null,
         },
         {
           provide: SEQUENCE_STORE,

@@ -286,11 +286,17 @@ export class ScoringService implements OnApplicationShutdown {
     });
   }
 
+  /** As the windows: a plain GET for one user, one explicit pipeline for several (see RedisSequenceStore.getMany). */
   private async storedVectors(userIds: string[]): Promise<Array<UserVector | null>> {
-    const pipe = this.redis!.pipeline();
+    const redis = this.redis!;
+    // A missing or unreadable vector only means the window is encoded now.
+    if (userIds.length === 1) {
+      const b = await redis.getBuffer(this.keys.userVector(userIds[0]!)).catch(() => null);
+      return [b ? decodeOrNull(b) : null];
+    }
+    const pipe = redis.pipeline();
     for (const u of userIds) pipe.getBuffer(this.keys.userVector(u));
     const res = (await pipe.exec()) ?? [];
-    // A missing or unreadable vector only means the window is encoded now.
     return res.map(([err, b]) => (err || !b ? null : decodeOrNull(b as Buffer)));
   }
 

@@ -6,7 +6,9 @@ import {
   assertRate,
   dimsMatch,
   fmtShape,
+  assertInit,
   glorot,
+  initializer,
   inputList,
   isTraining,
   shapeList,
@@ -14,6 +16,7 @@ import {
   type LayerArgs,
   type LayerVariable,
   type Shape,
+  type WeightInit,
 } from './common';
 
 export interface CausalSelfAttentionArgs extends LayerArgs {
@@ -23,6 +26,11 @@ export interface CausalSelfAttentionArgs extends LayerArgs {
   heads: number;
   /** Dropout on the attention weights while training. */
   dropout?: number;
+  /**
+   * `glorot` (default): every kernel Glorot-uniform. `normal`: the output projection N(0, 0.02),
+   * the query, key and value kernels Glorot (PyTorch's MultiheadAttention, as the SASRec+ code).
+   */
+  init?: WeightInit;
   /** Initialiser seed. */
   seed?: number;
 }
@@ -33,6 +41,9 @@ const MASKED = -1e9;
 /**
  * Causal multi-head self-attention over [x [B, L, d], mask [B, L]]: position i attends to
  * positions j ≤ i whose mask is 1. Q, K, V and output projections with biases.
+ * With three inputs [q [B, L, d], x [B, L, d], mask [B, L]], queries come from q and keys and
+ * values from x (the original SASRec block: queries from the layer-normed states, keys and values
+ * from the states themselves).
  * tfjs-layers has no attention layer, hence this one.
  */
 export class CausalSelfAttention extends tf.layers.Layer {
@@ -40,6 +51,7 @@ export class CausalSelfAttention extends tf.layers.Layer {
   readonly dim: number;
   readonly heads: number;
   readonly rate: number;
+  readonly init: WeightInit;
   readonly seed: number | undefined;
   private w: Record<'q' | 'k' | 'v' | 'o', { kernel: LayerVariable; bias: LayerVariable }> | null = null;
 
@@ -52,22 +64,32 @@ export class CausalSelfAttention extends tf.layers.Layer {
     }
     const rate = args.dropout ?? 0;
     assertRate('CausalSelfAttention', 'dropout', rate);
+    const init = args.init ?? 'glorot';
+    assertInit('CausalSelfAttention', init);
     this.dim = args.dim;
     this.heads = args.heads;
     this.rate = rate;
+    this.init = init;
     this.seed = args.seed;
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const [xs, ms] = shapeList(inputShape);
-    if (!xs || !ms || xs.length !== 3 || ms.length !== 2 || !dimsMatch(xs[2], this.dim) || !dimsMatch(xs[1], ms[1])) {
+    const shapes = shapeList(inputShape);
+    const ms = shapes[shapes.length - 1];
+    const xs = shapes.slice(0, -1);
+    if (
+      (xs.length !== 1 && xs.length !== 2) ||
+      !ms ||
+      ms.length !== 2 ||
+      xs.some((s) => s.length !== 3 || !dimsMatch(s[2], this.dim) || !dimsMatch(s[1], ms[1]))
+    ) {
       throw new Error(
-        `CausalSelfAttention ${this.name}: expected [x [B, L, ${this.dim}], mask [B, L]], got x ${fmtShape(xs)} and mask ${fmtShape(ms)}`,
+        `CausalSelfAttention ${this.name}: expected [x [B, L, ${this.dim}], mask [B, L]] or [q, x, mask], got ${shapes.map((s) => fmtShape(s)).join(', ')}`,
       );
     }
     const d = this.dim;
     const mk = (p: string, k: number) => ({
-      kernel: this.addWeight(`${p}_kernel`, [d, d], 'float32', glorot(this.seed, k)),
+      kernel: this.addWeight(`${p}_kernel`, [d, d], 'float32', p === 'output' ? initializer(this.init, this.seed, k) : glorot(this.seed, k)),
       bias: this.addWeight(`${p}_bias`, [d], 'float32', tf.initializers.zeros()),
     });
     this.w = { q: mk('query', 0), k: mk('key', 1), v: mk('value', 2), o: mk('output', 3) };
@@ -80,11 +102,16 @@ export class CausalSelfAttention extends tf.layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
-      const [x, mask] = inputList(this.name, inputs, 2) as [Tensor, Tensor];
-      if (x.rank !== 3 || x.shape[2] !== this.dim || mask.rank !== 2 || x.shape[0] !== mask.shape[0] || x.shape[1] !== mask.shape[1]) {
-        throw new Error(
-          `CausalSelfAttention ${this.name}: x ${fmtShape(x.shape)} and mask ${fmtShape(mask.shape)} do not fit [B, L, ${this.dim}] / [B, L]`,
-        );
+      const list = inputList(this.name, inputs, Array.isArray(inputs) && inputs.length === 3 ? 3 : 2);
+      const mask = list[list.length - 1]!;
+      const x = list[list.length - 2]!;
+      const qIn = list[0]!;
+      for (const t of list.slice(0, -1)) {
+        if (t.rank !== 3 || t.shape[2] !== this.dim || mask.rank !== 2 || t.shape[0] !== mask.shape[0] || t.shape[1] !== mask.shape[1]) {
+          throw new Error(
+            `CausalSelfAttention ${this.name}: input ${fmtShape(t.shape)} and mask ${fmtShape(mask.shape)} do not fit [B, L, ${this.dim}] / [B, L]`,
+          );
+        }
       }
       const [b, l] = x.shape as [number, number, number];
       const h = this.heads;
@@ -93,7 +120,7 @@ export class CausalSelfAttention extends tf.layers.Layer {
       // [B, L, d] → [B*h, L, dk]
       const split = (t: Tensor) =>
         h === 1 ? t : tf.reshape(tf.transpose(tf.reshape(t, [b, l, h, dk]), [0, 2, 1, 3]), [b * h, l, dk]);
-      const q = split(dense(x, w.q.kernel.read(), w.q.bias.read()));
+      const q = split(dense(qIn, w.q.kernel.read(), w.q.bias.read()));
       const k = split(dense(x, w.k.kernel.read(), w.k.bias.read()));
       const v = split(dense(x, w.v.kernel.read(), w.v.bias.read()));
       let scores = tf.mul(mm(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(dk)); // [B*h, L, L]
@@ -115,6 +142,7 @@ export class CausalSelfAttention extends tf.layers.Layer {
       dim: this.dim,
       heads: this.heads,
       dropout: this.rate,
+      ...(this.init === 'glorot' ? {} : { init: this.init }),
       ...(this.seed === undefined ? {} : { seed: this.seed }),
     };
   }
@@ -128,6 +156,8 @@ export interface FeedForwardArgs extends LayerArgs {
   innerDim?: number;
   /** Dropout after the activation and after the output projection, while training. */
   dropout?: number;
+  /** Initialiser of the kernels (default `glorot`). */
+  init?: WeightInit;
   /** Initialiser seed. */
   seed?: number;
 }
@@ -138,6 +168,7 @@ export class FeedForward extends tf.layers.Layer {
   readonly dim: number;
   readonly innerDim: number;
   readonly rate: number;
+  readonly init: WeightInit;
   readonly seed: number | undefined;
   private w: LayerVariable[] = [];
 
@@ -148,9 +179,12 @@ export class FeedForward extends tf.layers.Layer {
     assertPositiveInt('FeedForward', 'innerDim', inner);
     const rate = args.dropout ?? 0;
     assertRate('FeedForward', 'dropout', rate);
+    const init = args.init ?? 'glorot';
+    assertInit('FeedForward', init);
     this.dim = args.dim;
     this.innerDim = inner;
     this.rate = rate;
+    this.init = init;
     this.seed = args.seed;
   }
 
@@ -160,9 +194,9 @@ export class FeedForward extends tf.layers.Layer {
       throw new Error(`FeedForward ${this.name}: input ${fmtShape(s)} does not match width ${fmtShape([null, null, this.dim])}`);
     }
     this.w = [
-      this.addWeight('kernel1', [this.dim, this.innerDim], 'float32', glorot(this.seed, 0)),
+      this.addWeight('kernel1', [this.dim, this.innerDim], 'float32', initializer(this.init, this.seed, 0)),
       this.addWeight('bias1', [this.innerDim], 'float32', tf.initializers.zeros()),
-      this.addWeight('kernel2', [this.innerDim, this.dim], 'float32', glorot(this.seed, 1)),
+      this.addWeight('kernel2', [this.innerDim, this.dim], 'float32', initializer(this.init, this.seed, 1)),
       this.addWeight('bias2', [this.dim], 'float32', tf.initializers.zeros()),
     ];
     this.built = true;
@@ -188,6 +222,7 @@ export class FeedForward extends tf.layers.Layer {
       dim: this.dim,
       innerDim: this.innerDim,
       dropout: this.rate,
+      ...(this.init === 'glorot' ? {} : { init: this.init }),
       ...(this.seed === undefined ? {} : { seed: this.seed }),
     };
   }

@@ -38,6 +38,24 @@ export function glorot(seed: number | undefined, k: number) {
   return tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed + k });
 }
 
+/** How a layer initialises its kernels and tables: Glorot-uniform, or N(0, 0.02) as BERT/GPT-2 and the SASRec+ code do. */
+export type WeightInit = 'glorot' | 'normal';
+
+export const WEIGHT_INITS: readonly WeightInit[] = ['glorot', 'normal'];
+
+/** Standard deviation of the `normal` initialiser. */
+export const NORMAL_INIT_STD = 0.02;
+
+/** The initialiser of weight k of a layer for `init` (seeded with seed + k when `seed` is given). */
+export function initializer(init: WeightInit, seed: number | undefined, k: number) {
+  if (init === 'glorot') return glorot(seed, k);
+  return tf.initializers.randomNormal({ mean: 0, stddev: NORMAL_INIT_STD, ...(seed === undefined ? {} : { seed: seed + k }) });
+}
+
+export function assertInit(layer: string, v: unknown): asserts v is WeightInit {
+  if (!WEIGHT_INITS.includes(v as WeightInit)) throw new RangeError(`${layer}: init must be ${WEIGHT_INITS.join('|')}, got ${String(v)}`);
+}
+
 /** The `training` flag of a call (false unless set). */
 export function isTraining(kwargs: Kwargs | undefined): boolean {
   return kwargs?.['training'] === true;

@@ -6,7 +6,8 @@ import {
   assertPositiveInt,
   assertRate,
   fmtShape,
-  glorot,
+  assertInit,
+  initializer,
   inputList,
   isTraining,
   shapeList,
@@ -15,6 +16,7 @@ import {
   type LayerArgs,
   type LayerVariable,
   type Shape,
+  type WeightInit,
 } from './common';
 
 export interface ItemEmbeddingArgs extends LayerArgs {
@@ -34,6 +36,8 @@ export interface ItemEmbeddingArgs extends LayerArgs {
   dropout?: number;
   /** Zero the output at padding positions (id 0). Default true. */
   maskPadding?: boolean;
+  /** Initialiser of the tables (default `glorot`). */
+  init?: WeightInit;
   /** Initialiser seed. */
   seed?: number;
 }
@@ -53,6 +57,7 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
   readonly scale: boolean;
   readonly rate: number;
   readonly maskPadding: boolean;
+  readonly init: WeightInit;
   readonly seed: number | undefined;
   private items: LayerVariable | null = null;
   private positions: LayerVariable | null = null;
@@ -77,6 +82,9 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
     this.scale = args.scale ?? false;
     this.rate = rate;
     this.maskPadding = args.maskPadding ?? true;
+    const init = args.init ?? 'glorot';
+    assertInit('ItemEmbedding', init);
+    this.init = init;
     this.seed = args.seed;
   }
 
@@ -86,9 +94,9 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
     if (shapes.length !== want) {
       throw new Error(`ItemEmbedding ${this.name}: expected ${want} input(s) (ids${want === 2 ? ', types' : ''}), got ${shapes.length}`);
     }
-    this.items = this.addWeight('items', [this.numItems + 1, this.dim], 'float32', glorot(this.seed, 0));
-    if (this.positional) this.positions = this.addWeight('positions', [this.maxLen, this.dim], 'float32', glorot(this.seed, 1));
-    if (this.numTypes > 0) this.types = this.addWeight('types', [this.numTypes, this.dim], 'float32', glorot(this.seed, 2));
+    this.items = this.addWeight('items', [this.numItems + 1, this.dim], 'float32', initializer(this.init, this.seed, 0));
+    if (this.positional) this.positions = this.addWeight('positions', [this.maxLen, this.dim], 'float32', initializer(this.init, this.seed, 1));
+    if (this.numTypes > 0) this.types = this.addWeight('types', [this.numTypes, this.dim], 'float32', initializer(this.init, this.seed, 2));
     this.built = true;
   }
 
@@ -147,6 +155,7 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
       scale: this.scale,
       dropout: this.rate,
       maskPadding: this.maskPadding,
+      ...(this.init === 'glorot' ? {} : { init: this.init }),
       ...(this.seed === undefined ? {} : { seed: this.seed }),
     };
   }
