@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -203,6 +203,40 @@ describe('serialisation', () => {
       }
     });
   }
+
+  it('sasrec with the original block layout and normal init: save → load scores identically', async () => {
+    const enc = createEncoder(small('sasrec', { layout: 'sasrec', init: 'normal' }));
+    await trainModel(enc, split, { epochs: 1, batchSize: 16, lr: 0.01, maxBatchesPerEpoch: 2 });
+    const hist = split.test.slice(0, 8).map((c) => c.history);
+    const before = await enc.scoreBatch(hist);
+    await saveModel(enc, join(dir, 'sasrec-orig'), { dataset: 'markov' });
+    const loaded = await loadModel(join(dir, 'sasrec-orig'));
+    try {
+      assert.equal(loaded.config.kind === 'sasrec' && loaded.config.layout, 'sasrec');
+      assert.equal(loaded.config.kind === 'sasrec' && loaded.config.init, 'normal');
+      sameArray(await loaded.scoreBatch(hist), before);
+    } finally {
+      enc.dispose();
+      loaded.dispose();
+    }
+  });
+
+  it('a sasrec saved before layout and init existed loads as pre-ln / glorot', async () => {
+    const enc = createEncoder(small('sasrec'));
+    try {
+      await saveModel(enc, join(dir, 'sasrec-old'), { dataset: 'markov' });
+      const file = join(dir, 'sasrec-old', 'config.json');
+      const info = JSON.parse(await readFile(file, 'utf8')) as { config: Record<string, unknown> };
+      delete info.config['layout'];
+      delete info.config['init'];
+      await writeFile(file, JSON.stringify(info));
+      const loaded = await loadModel(join(dir, 'sasrec-old'));
+      assert.deepEqual(loaded.config, enc.config);
+      loaded.dispose();
+    } finally {
+      enc.dispose();
+    }
+  });
 });
 
 describe('training loop', () => {
@@ -443,5 +477,7 @@ describe('ops and kernels', () => {
     assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, dim: 10, heads: 3 }), /heads \(3\) must divide dim \(10\)/);
     assert.throws(() => resolveConfig({ kind: 'item2vec', numItems: 5, numTypes: 2 }), /no event types/);
     assert.equal((resolveConfig({ kind: 'gru4rec', numItems: 5 }) as RnnConfig).units, 50);
+    assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, layout: 'post' as never }), /layout must be pre-ln\|sasrec, got post/);
+    assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, init: 'he' as never }), /init must be glorot\|normal, got he/);
   });
 });
