@@ -91,6 +91,23 @@ export interface ConsumedReport {
   lag: number;
 }
 
+/** Reported after every committed transaction of a transactional subscription (Kafka only). */
+export interface TransactionReport {
+  groupId: string;
+  /** Consumed batches (partitions) committed together: the group commit's effect. */
+  batches: number;
+  /** Messages published in the transaction. */
+  messages: number;
+  /** Time until the transaction began, after the first of its batches was ready (queued behind the previous one). */
+  queuedSeconds: number;
+  /** Wall time of the phases: produce (AddPartitionsToTxn + Produce), offsets (AddOffsetsToTxn + TxnOffsetCommit), commit (EndTxn). */
+  produceSeconds: number;
+  offsetsSeconds: number;
+  commitSeconds: number;
+  /** AddPartitionsToTxn requests sent: more than one means the broker answered CONCURRENT_TRANSACTIONS and it was retried. */
+  addPartitionsRequests: number;
+}
+
 /** Error classes carry whether a retry can help (kafkajs' convention). */
 export class BusError extends Error {
   constructor(

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { ConsumedBatch } from '@seqrec/bus';
+import type { ConsumedBatch, TransactionReport } from '@seqrec/bus';
 import { KafkaBus } from './kafka-bus';
 import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from './testing';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const buses: KafkaBus[] = [];
-function newBus(namespace: string): KafkaBus {
-  const bus = new KafkaBus({ brokers: brokersFromEnv(), clientId: 'seqrec-test', namespace, retry: TEST_RETRY, logger: quiet });
+function newBus(namespace: string, onTransaction?: (r: TransactionReport) => void): KafkaBus {
+  const bus = new KafkaBus({ brokers: brokersFromEnv(), clientId: 'seqrec-test', namespace, retry: TEST_RETRY, logger: quiet, ...(onTransaction ? { onTransaction } : {}) });
   buses.push(bus);
   return bus;
 }
@@ -45,7 +45,8 @@ describe(KafkaBus.name, () => {
 
   it('writes staged messages and offsets in one transaction: a failed batch leaves no trace', async () => {
     const ns = uniqueName('tx');
-    const bus = newBus(ns);
+    const reports: TransactionReport[] = [];
+    const bus = newBus(ns, (r) => reports.push(r));
     await bus.ensureTopics([{ topic: 'in', partitions: 1 }, { topic: 'out', partitions: 1 }]);
     await bus.publish(['a', 'b', 'c'].map((v) => ({ topic: 'in', key: 'k', value: v })));
     let attempts = 0;
@@ -59,5 +60,14 @@ describe(KafkaBus.name, () => {
     const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 3, timeoutMs: 10_000 });
     assert.deepEqual(out.map((m) => String(m.value)), ['a!', 'b!', 'c!']);
     assert.ok(attempts >= 2);
+    // Only the committed transaction is reported, with its phases and one AddPartitionsToTxn at least.
+    assert.equal(reports.length, 1);
+    const [r] = reports;
+    assert.equal(r!.groupId, 'g');
+    assert.equal(r!.batches, 1);
+    assert.equal(r!.messages, 3);
+    for (const phase of [r!.produceSeconds, r!.offsetsSeconds, r!.commitSeconds]) assert.ok(phase > 0 && phase < 30, `phase ${phase}`);
+    assert.ok(r!.queuedSeconds >= 0);
+    assert.ok(r!.addPartitionsRequests >= 1, `AddPartitionsToTxn requests ${r!.addPartitionsRequests}`);
   });
 });

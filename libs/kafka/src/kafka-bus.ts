@@ -17,6 +17,7 @@ import {
   type Bus,
   type ConsumedReport,
   type ConsumedMessage,
+  type TransactionReport,
   type OutboundMessage,
   type SubscribeOptions,
   type Subscription,
@@ -41,6 +42,8 @@ export interface KafkaBusOptions {
   onError?: (err: unknown, topic: string, partition: number) => void;
   /** Called after every committed batch (consumer lag metrics). */
   onConsumed?: (report: ConsumedReport) => void;
+  /** Called after every committed transaction (transaction phase metrics). */
+  onTransaction?: (report: TransactionReport) => void;
   /**
    * Prefix of every topic and consumer group this bus touches (`<namespace>.<topic>`), invisible to
    * service code: several deployments (or tests) can share one cluster.
@@ -202,6 +205,8 @@ interface PendingCommit {
   partition: number;
   /** Next offset to consume. */
   offset: string;
+  /** performance.now() when the batch was ready to commit. */
+  readyAt: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -211,6 +216,7 @@ class KafkaSubscription {
   private txProducer: Producer | undefined;
   private readonly pending: PendingCommit[] = [];
   private committing = false;
+  private addPartitionsRequests = 0;
   private crashed = false;
   private running = false;
 
@@ -254,6 +260,10 @@ class KafkaSubscription {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
       });
+      // AddPartitionsToTxn requests per transaction (> 1: CONCURRENT_TRANSACTIONS retries), for the report.
+      this.txProducer.on(this.txProducer.events.REQUEST, (e) => {
+        if (e.payload.apiName === 'AddPartitionsToTxn') this.addPartitionsRequests++;
+      });
       await this.txProducer.connect();
     }
     await this.consumer.connect();
@@ -281,9 +291,9 @@ class KafkaSubscription {
    * first finished batch starts a transaction; batches finishing meanwhile queue and go together in
    * the next one. Each caller resolves once its messages and offsets are committed.
    */
-  private commitInTransaction(item: Omit<PendingCommit, 'resolve' | 'reject'>): Promise<void> {
+  private commitInTransaction(item: Omit<PendingCommit, 'resolve' | 'reject' | 'readyAt'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ...item, resolve, reject });
+      this.pending.push({ ...item, readyAt: performance.now(), resolve, reject });
       void this.drainCommits();
     });
   }
@@ -307,12 +317,15 @@ class KafkaSubscription {
   }
 
   private async runTransaction(group: PendingCommit[]): Promise<void> {
+    const t0 = performance.now();
+    this.addPartitionsRequests = 0;
     const tx = await this.txProducer!.transaction();
     try {
       const staged = group.flatMap((g) => g.staged);
       for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
         await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
       }
+      const t1 = performance.now();
       const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
       for (const g of group) {
         let list = byTopic.get(g.topic);
@@ -323,7 +336,19 @@ class KafkaSubscription {
         consumerGroupId: this.bus.physical(this.options.groupId),
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
       });
+      const t2 = performance.now();
       await tx.commit();
+      const t3 = performance.now();
+      this.busOptions.onTransaction?.({
+        groupId: this.options.groupId,
+        batches: group.length,
+        messages: staged.length,
+        queuedSeconds: (t0 - Math.min(...group.map((g) => g.readyAt))) / 1000,
+        produceSeconds: (t1 - t0) / 1000,
+        offsetsSeconds: (t2 - t1) / 1000,
+        commitSeconds: (t3 - t2) / 1000,
+        addPartitionsRequests: this.addPartitionsRequests,
+      });
     } catch (err) {
       await tx.abort().catch(() => undefined);
       throw err;

@@ -1,8 +1,8 @@
 import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { MemoryBus, type Bus, type ConsumedReport } from '@seqrec/bus';
+import { MemoryBus, type Bus, type ConsumedReport, type TransactionReport } from '@seqrec/bus';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus } from '@seqrec/kafka';
-import { createRegistry, gauge, type Registry } from '@seqrec/metrics';
+import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, type Registry } from '@seqrec/metrics';
 import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
@@ -66,6 +66,33 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               labelNames: ['group', 'topic', 'partition'],
             });
             const onConsumed = (r: ConsumedReport) => lag.set({ group: r.groupId, topic: r.topic, partition: String(r.partition) }, r.lag);
+            const txSeconds = histogram(registry, {
+              name: 'seqrec_kafka_transaction_seconds',
+              help: 'Kafka transactions of transactional consumers by phase: queued (behind the previous transaction), produce, offsets, commit, total',
+              labelNames: ['group', 'phase'],
+              buckets: LATENCY_BUCKETS,
+            });
+            const txBatches = histogram(registry, {
+              name: 'seqrec_kafka_transaction_batches',
+              help: 'Consumed batches (partitions) committed together in one Kafka transaction',
+              labelNames: ['group'],
+              buckets: BATCH_BUCKETS,
+            });
+            const txRetries = counter(registry, {
+              name: 'seqrec_kafka_transaction_add_partitions_retries_total',
+              help: 'AddPartitionsToTxn requests retried because the previous transaction was still completing (CONCURRENT_TRANSACTIONS)',
+              labelNames: ['group'],
+            });
+            const onTransaction = (r: TransactionReport) => {
+              const group = r.groupId;
+              txSeconds.observe({ group, phase: 'queued' }, r.queuedSeconds);
+              txSeconds.observe({ group, phase: 'produce' }, r.produceSeconds);
+              txSeconds.observe({ group, phase: 'offsets' }, r.offsetsSeconds);
+              txSeconds.observe({ group, phase: 'commit' }, r.commitSeconds);
+              txSeconds.observe({ group, phase: 'total' }, r.produceSeconds + r.offsetsSeconds + r.commitSeconds);
+              txBatches.observe({ group }, r.batches);
+              txRetries.inc({ group }, Math.max(0, r.addPartitionsRequests - 1));
+            };
             if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS, onConsumed });
             const mechanism = env.KAFKA_SASL_MECHANISM;
             return new KafkaBus({
@@ -79,6 +106,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
                 : {}),
               logger: new Logger('Kafka') as unknown as Pick<Console, 'info' | 'warn' | 'error'>,
               onConsumed,
+              onTransaction,
             });
           },
         },
