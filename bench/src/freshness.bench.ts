@@ -19,7 +19,8 @@
  * Runs the ingester with INGEST_EXACTLY_ONCE=true (Kafka transactions) and false (at-least-once)
  * unless BENCH_MODES says otherwise; writes bench/results/freshness.json with `p50Ms`, `p99Ms`,
  * `samples` per mode (top-level figures: the default, exactly-once mode) and the cores each process
- * used meanwhile (services, Kafka, Redis, the bench's own load: they all share this machine).
+ * used meanwhile (services, Kafka, Redis, the bench's own load: they all share this machine); in
+ * exactly-once mode also the ingester's Kafka transactions by phase (from its /metrics).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (60 per mode),
  * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once),
@@ -56,6 +57,45 @@ const log = (msg: string) => console.error(`[bench:freshness ${process.uptime().
 function pct(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * The ingester's Kafka transactions during the run, from its /metrics (exactly-once only): per
+ * phase the mean and the p50/p99 bucket bounds (histogram resolution), batches per transaction and
+ * CONCURRENT_TRANSACTIONS retries per transaction. Read after the run, so they cover all of it.
+ */
+async function transactionStats(metricsUrl: string): Promise<Record<string, unknown> | null> {
+  const text = await (await fetch(metricsUrl)).text();
+  const series = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .map((l) => {
+        const labels = Object.fromEntries([...(l.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+        return { labels, value: Number(l.slice(l.lastIndexOf(' ') + 1)) };
+      });
+  const count = series('seqrec_kafka_transaction_batches_count').reduce((a, r) => a + r.value, 0);
+  if (count === 0) return null;
+  const ms = (x: number) => Number((x * 1000).toFixed(2));
+  const phases: Record<string, unknown> = {};
+  for (const phase of ['queued', 'produce', 'offsets', 'commit', 'total']) {
+    const buckets = series('seqrec_kafka_transaction_seconds_bucket').filter((r) => r.labels['phase'] === phase);
+    const n = series('seqrec_kafka_transaction_seconds_count').find((r) => r.labels['phase'] === phase)?.value ?? 0;
+    const sum = series('seqrec_kafka_transaction_seconds_sum').find((r) => r.labels['phase'] === phase)?.value ?? 0;
+    const bound = (q: number) => {
+      const hit = buckets.map((b) => ({ le: Number(b.labels['le'] === '+Inf' ? Infinity : b.labels['le']), c: b.value })).sort((a, b) => a.le - b.le).find((b) => b.c >= q * n);
+      return hit ? ms(hit.le) : null;
+    };
+    phases[phase] = { meanMs: n ? ms(sum / n) : null, p50AtMostMs: bound(0.5), p99AtMostMs: bound(0.99) };
+  }
+  const batchesSum = series('seqrec_kafka_transaction_batches_sum').reduce((a, r) => a + r.value, 0);
+  const retries = series('seqrec_kafka_transaction_add_partitions_retries_total').reduce((a, r) => a + r.value, 0);
+  return {
+    transactions: count,
+    batchesPerTransaction: Number((batchesSum / count).toFixed(2)),
+    addPartitionsRetriesPerTransaction: Number((retries / count).toFixed(3)),
+    phases,
+  };
 }
 
 function summary(values: number[]): { p50Ms: number; p99Ms: number; maxMs: number } {
@@ -177,6 +217,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     const cpuUse = cpu();
     load.postMessage('stop');
     const { sent, seconds: loadSeconds } = await loadFinished;
+    const transactions = mode === 'exactly-once' ? await transactionStats(`${services[0]!.url}/metrics`) : null;
     const sorted = [...samples].sort((a, b) => a - b);
     const result = {
       mode,
@@ -195,6 +236,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
         'window in Redis→scorer answer': summary(scorerSamples),
         'raw send→accepted (ingester, not in the figure above)': summary(ingestSamples),
       },
+      ...(transactions ? { ingesterTransactions: transactions } : {}),
     };
     log(JSON.stringify(result));
     return result;
