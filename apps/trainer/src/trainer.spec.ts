@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +30,7 @@ describe('trainer service', () => {
       TRAIN_MAX_LEN: '20',
       TRAIN_BATCH_SIZE: '32',
       TRAIN_LR: '0.01',
+      TRAIN_ARCH: 'units=24',
     }));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -67,6 +68,10 @@ describe('trainer service', () => {
     assert.equal(run.result.promoted, true);
     assert.equal(run.result.backend, 'tensorflow');
     assert.ok(run.result.metrics['test.full.NDCG@10'] >= 0);
+    // TRAIN_ARCH reached the model: a GRU of 24 units projected to the 16-wide embedding.
+    const saved = JSON.parse(await readFile(join(run.result.location, 'config.json'), 'utf8'));
+    assert.equal(saved.config.units, 24);
+    assert.equal(saved.config.dim, 16);
 
     for (let i = 0; i < 100 && promoted.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(promoted.length, 1);
@@ -91,6 +96,13 @@ describe('trainer service', () => {
     assert.equal(run.result.warmStart.used, true);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(promoted.length - before, run.result.promoted ? 1 : 0);
+  });
+
+  it('refuses to start with a malformed TRAIN_ARCH, naming it', async () => {
+    await assert.rejects(
+      createService(trainerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: storeDir, TRAIN_ARCH: 'blocks=2,heads' }),
+      /TRAIN_ARCH: expected key=value pairs separated by commas, got "heads"/,
+    );
   });
 
   it('answers 400 for a bad body and 404 for an unknown run', async () => {

@@ -13,6 +13,8 @@ export const trainingEnv = {
   TRAIN_LOSS: str({ choices: [...LOSS_KINDS], default: 'softmax', desc: 'next-item loss' }),
   TRAIN_MAX_LEN: num({ default: 50, desc: 'longest history the model reads' }),
   TRAIN_DIM: num({ default: 64, desc: 'embedding width' }),
+  TRAIN_ARCH: str({ default: '', desc: 'architecture options key=value,... as the CLI --arch (e.g. blocks=2,heads=1,dropout=0.1,layout=sasrec,init=normal)' }),
+  TRAIN_PARAMS: str({ default: '', desc: 'baseline parameters key=value,... as the CLI --params (e.g. neighbours=100 for itemknn)' }),
   TRAIN_SEED: num({ default: 42, desc: 'seed of initialisation, shuffling, sampling' }),
   TRAIN_PATIENCE: num({ default: 3, desc: 'validations without improvement before stopping' }),
   TRAIN_VALID_USERS: num({ default: 0, desc: 'validation cases sampled for early stopping (0: all)' }),

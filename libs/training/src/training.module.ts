@@ -4,6 +4,7 @@ import type { Registry } from '@seqrec/metrics';
 import type { LossKind } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { METRICS_REGISTRY } from '@seqrec/nest-platform';
+import { parseKv } from './cli/args';
 import type { TrainableModel } from './pipeline';
 import { MODEL_STORE, TRAINING_METRICS, TRAINING_OPTIONS } from './training.constants';
 import { TrainingController } from './training.controller';
@@ -17,6 +18,10 @@ export type TrainingEnv = CleanedEnv<typeof commonEnv & typeof trainingEnv>;
 @Module({})
 export class TrainingModule {
   static register(env: TrainingEnv): DynamicModule {
+    const problems: string[] = [];
+    const architecture = parseKv(env.TRAIN_ARCH, 'TRAIN_ARCH', problems);
+    const baseline = parseKv(env.TRAIN_PARAMS, 'TRAIN_PARAMS', problems);
+    if (problems.length > 0) throw new RangeError(problems.join('; '));
     const options: TrainingServiceOptions = {
       model: env.TRAIN_MODEL as TrainableModel,
       intervalMinutes: env.TRAIN_INTERVAL_MINUTES,
@@ -37,6 +42,8 @@ export class TrainingModule {
         patience: env.TRAIN_PATIENCE,
         validUsers: env.TRAIN_VALID_USERS,
         minLength: env.TRAIN_MIN_LENGTH,
+        ...(Object.keys(architecture).length ? { architecture } : {}),
+        ...(Object.keys(baseline).length ? { baseline } : {}),
       },
       kafka: env.KAFKA_BROKERS
         ? { brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), namespace: env.KAFKA_NAMESPACE, ssl: env.KAFKA_SSL }

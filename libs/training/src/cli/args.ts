@@ -44,9 +44,13 @@ const VALUE_FLAGS = new Set([
 ]);
 const BOOL_FLAGS = new Set(['--promote', '--warm-start', '--quiet', '--help', '-h']);
 
-function parseKv(s: string, flag: string, problems: string[]): Record<string, unknown> {
+/**
+ * `key=value,...` → an object (numbers and booleans converted): the trainer's `--arch` / `--params`
+ * and TRAIN_ARCH / TRAIN_PARAMS. Malformed parts are added to `problems`, naming `flag`.
+ */
+export function parseKv(s: string, flag: string, problems: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const part of s.split(',').filter(Boolean)) {
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) {
       problems.push(`${flag}: expected key=value pairs separated by commas, got "${part}"`);
