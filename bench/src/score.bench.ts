@@ -16,6 +16,11 @@
  * plus `peakRps` (highest asked rate whose p99 ≤ 50 ms with no errors, nothing
  * shed and ≥ 95% of the asked rate answered), `backend`, machine info.
  *
+ * Protocol: per mode, a warm-up of BENCH_WARMUP_SECONDS (10) at BENCH_WARMUP_RPS (500), then per rate
+ * BENCH_STEP_WARMUP_SECONDS (3) unmeasured at that rate and BENCH_SECONDS (10) measured: steady
+ * state, not the JIT's transient at a new concurrency. `p99BySecondMs` per rate shows the measured
+ * seconds one by one (a burst vs a spread-out tail).
+ *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_HEAP_PROF=1 (where the
@@ -40,7 +45,7 @@ import { RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
 import { startService } from '@seqrec/testing';
-import { openLoop } from './loadgen';
+import { openLoop, quantile } from './loadgen';
 import { cpuMeter, infraPids, machineInfo, writeResult } from './machine';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -54,6 +59,9 @@ const INDEX_LISTS = env('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = env('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1024);
 const LOADGEN_NICE = env('BENCH_LOADGEN_NICE', 0);
+const WARMUP_RPS = env('BENCH_WARMUP_RPS', 500);
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 10);
+const STEP_WARMUP_SECONDS = env('BENCH_STEP_WARMUP_SECONDS', 3);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
 
@@ -157,7 +165,7 @@ async function main(): Promise<void> {
       ...(process.env.BENCH_HEAP_PROF === '1' ? ['--require', join(__dirname, 'heap-sample.js')] : []),
       ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ];
-    const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number }> = {};
+    const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; p99BySecondMs: Record<string, Array<number | null>> }> = {};
     for (const mode of MODES) {
     log(`mode ${mode}`);
     const scorer = await startService(
@@ -184,24 +192,35 @@ async function main(): Promise<void> {
     // After the scorer started (a child inherits its parent thread's niceness); restored before the next.
     if (LOADGEN_NICE) setPriority(0, LOADGEN_NICE);
     const steps: Array<Record<string, number>> = [];
+    const p99BySecondMs: Record<string, Array<number | null>> = {};
     let indexRecallAt20: number | undefined;
     try {
       if (mode.endsWith('_index')) {
         indexRecallAt20 = await scorerMetric(scorer.url, 'seqrec_scorer_index_recall_at_20_ratio');
         log(`approximate index: ${INDEX_LISTS} lists, ${INDEX_PROBES} probed; recall@20 vs exact measured by the scorer at load: ${indexRecallAt20}`);
       }
-      const run = (rate: number, seconds: number) =>
-        openLoop({
+      // Latencies by the second of their intended send time: whether a tail is a burst or spread out.
+      let bySecond: number[][] = [];
+      let startAt = 0;
+      const run = (rate: number, seconds: number) => {
+        bySecond = [];
+        startAt = performance.now();
+        return openLoop({
           url: scorer.url,
           rate,
           seconds,
           timeoutMs: 10_000,
           maxInFlight: MAX_IN_FLIGHT,
           path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20`,
+          onResponse: (r) => void (bySecond[Math.max(0, Math.floor((r.intendedAt - startAt) / 1000))] ??= []).push(r.latencyMs),
         });
-      log('warm-up: 3 s at 200 rps');
-      await run(200, 3);
+      };
+      log(`warm-up: ${WARMUP_SECONDS} s at ${WARMUP_RPS} rps`);
+      await run(WARMUP_RPS, WARMUP_SECONDS);
       for (const rate of RATES) {
+        // Each rate first runs unmeasured: V8 compiles the request path for the new concurrency (the
+        // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
+        if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
         const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
         const cpu = cpuMeter({ scorer: scorer.proc.pid, redis: infraPids().redis, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
@@ -225,15 +244,17 @@ async function main(): Promise<void> {
           redisCores: cpuUse['redis']?.cores ?? NaN,
           benchCores: cpuUse['bench (load generator)']?.cores ?? NaN,
         };
+        p99BySecondMs[String(rate)] = Array.from(bySecond, (l) => (l && l.length ? +quantile(l.sort((a, b) => a - b), 99).toFixed(1) : null));
         steps.push(step);
         log(JSON.stringify(step));
+        log(`p99 by second: ${p99BySecondMs[String(rate)]!.join(' ')}`);
       }
     } finally {
       if (LOADGEN_NICE) setPriority(0, 0); // needs CAP_SYS_NICE: fails loudly rather than skew the next mode
       await scorer.stop();
     }
     const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
-    modes[mode] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }) };
+    modes[mode] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), p99BySecondMs };
     }
     const main = modes[MODES[0]!]!;
     const result = {
@@ -253,7 +274,7 @@ async function main(): Promise<void> {
       windowEvents: '20-50 per user',
       secondsPerRate: SECONDS,
       loadGeneratorNice: LOADGEN_NICE,
-      loadGenerator: `open-loop (bench/src/loadgen.ts): requests at fixed 1/rate intervals regardless of responses, latency from each request's intended send time (coordinated omission corrected), node:http keep-alive, at most ${MAX_IN_FLIGHT} in flight (beyond: dropped, counted as errors), same machine`,
+      loadGenerator: `open-loop (bench/src/loadgen.ts): requests at fixed 1/rate intervals regardless of responses, latency from each request's intended send time (coordinated omission corrected), node:http keep-alive, at most ${MAX_IN_FLIGHT} in flight (beyond: dropped, counted as errors), same machine; per mode a ${WARMUP_SECONDS} s warm-up at ${WARMUP_RPS} rps, per rate ${STEP_WARMUP_SECONDS} s unmeasured then ${SECONDS} s measured`,
       scorer: {
         SCORER_MAX_BATCH: process.env.SCORER_MAX_BATCH ?? '64 (default)',
         SCORER_MAX_WAIT_MS: process.env.SCORER_MAX_WAIT_MS ?? '1 (default)',
