@@ -14,7 +14,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisKeys } from '@seqrec/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { RedisKeys, TOPICS } from '@seqrec/contracts';
 import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
@@ -34,6 +35,7 @@ const APPS = ['ingester', 'sequence-builder', 'embedding', 'trainer', 'scorer'];
 const PENDING: string[] = [];
 const USERS = 40;
 const BURSTS = 6;
+const RAW_USERS = 10;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -116,7 +118,11 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
     await waitFor('Prometheus ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000);
     await waitFor('every service scraped', async () => (await scalar(`sum(up{namespace="${ns}"})`)) === APPS.length, 30_000);
 
-    // traffic in bursts over several scrapes: valid events, producer retries, malformed inputs
+    // traffic in bursts over several scrapes: valid events, producer retries, malformed inputs, over
+    // HTTP and on the raw topic (the ingester's Kafka path: exactly-once transactions by default)
+    const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
     const ingester = services.find((s) => s.name === 'ingester')!;
     const scorer = services.find((s) => s.name === 'scorer')!;
     const now = Date.now();
@@ -129,6 +135,10 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       }
       events.push({ eventId: `${ns}-bad-${b}`, userId: 'user-1', type: 'like', itemId: 'x', ts: now });
       events.push({ eventId: `${ns}-noitem-${b}`, userId: 'user-2', type: 'purchase', ts: now });
+      const raw = Array.from({ length: RAW_USERS }, (_, u) => ({ eventId: `${ns}-raw-b${b}-u${u}`, userId: `raw-user-${u}`, type: 'click', itemId: `item-${(u * 3 + b) % 50}`, ts: now - (BURSTS - b) * 60_000 }));
+      await producer.send({ topic: `${ns}.${TOPICS.CLICKSTREAM_RAW}`, acks: -1, messages: raw.map((e) => ({ key: e.userId, value: JSON.stringify(e) })) });
+      accepted += raw.length;
+      sent += raw.length;
       const res = await fetch(`${ingester.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
       const text = await res.text();
       assert.equal(res.status, 200, `POST /v1/events: ${text}`);
@@ -148,7 +158,8 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       assert.equal(rank.status, 200, `rank: ${await rank.text()}`);
       await new Promise((r) => setTimeout(r, 1_100));
     }
-    assert.equal(accepted, USERS * BURSTS);
+    await producer.disconnect();
+    assert.equal(accepted, (USERS + RAW_USERS) * BURSTS);
     // Prometheus holds the final counts, and at least one more scrape after them (rate() needs two)
     await waitFor('Prometheus has every ingested event', async () => (await scalar(`sum(seqrec_ingester_events_total{namespace="${ns}"})`)) === sent, 30_000);
     await waitFor('Prometheus has every applied event', async () => (await scalar(`sum(seqrec_sequence_builder_events_total{namespace="${ns}"})`)) === accepted, 30_000);
