@@ -65,15 +65,16 @@ function pct(sorted: number[], p: number): number {
  * CONCURRENT_TRANSACTIONS retries per transaction. Read after the run, so they cover all of it.
  */
 async function transactionStats(metricsUrl: string): Promise<Record<string, unknown> | null> {
-  const text = await (await fetch(metricsUrl)).text();
-  const series = (name: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-      .map((l) => {
-        const labels = Object.fromEntries([...(l.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-        return { labels, value: Number(l.slice(l.lastIndexOf(' ') + 1)) };
-      });
+  // Every sample line, parsed once: name, labels, value.
+  const samples = (await (await fetch(metricsUrl)).text())
+    .split('\n')
+    .filter((l) => l.startsWith('seqrec_kafka_transaction_'))
+    .map((l) => {
+      const name = /^[\w:]+/.exec(l)![0];
+      const labels = Object.fromEntries([...(l.match(/\{(.*)\}/)?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      return { name, labels, value: Number(l.slice(l.lastIndexOf(' ') + 1)) };
+    });
+  const series = (name: string) => samples.filter((r) => r.name === name);
   const count = series('seqrec_kafka_transaction_batches_count').reduce((a, r) => a + r.value, 0);
   if (count === 0) return null;
   const ms = (x: number) => Number((x * 1000).toFixed(2));

@@ -57,6 +57,8 @@ const ANCHORS: Array<{ dataset: string; model: string; protocol: 'full' | 'sampl
 /** CLI arguments per model and dataset: SASRec paper settings (dim 50, 2 blocks, 1 head; dropout 0.2 ML-1M, 0.5 Beauty). */
 function argsFor(model: string, dataset: string): string[] {
   const ml = dataset === 'ml-1m';
+  // sasrec-ce-orig: the anchor code's block layout and initialisation on top of sasrec-ce's settings.
+  const orig = model === 'sasrec-ce-orig' ? ',layout=sasrec,init=normal' : '';
   // The scorer's approximate index measured on the trained model (~53 items per list on ML-1M, ~95 on Beauty; 8 lists probed).
   const index = ['--index-lists', ml ? '64' : '128', '--index-probes', '8'];
   const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
@@ -67,7 +69,7 @@ function argsFor(model: string, dataset: string): string[] {
     return [
       '--model', 'sasrec', '--name', model, '--loss', 'softmax', ...common,
       '--max-len', ML1M_MAXLEN, '--dim', '64', '--batch-size', '128', '--lr', '0.001',
-      '--arch', `blocks=2,heads=1,dropout=0.1${model === 'sasrec-ce-orig' ? ',layout=sasrec,init=normal' : ''}`, ...index,
+      '--arch', `blocks=2,heads=1,dropout=0.1${orig}`, ...index,
     ];
   }
   switch (model) {
@@ -77,7 +79,7 @@ function argsFor(model: string, dataset: string): string[] {
       return [
         '--model', 'sasrec', '--name', model, '--loss', model === 'sasrec-bce' ? 'bce' : 'softmax', ...common,
         '--max-len', ml ? ML1M_MAXLEN : '50', '--dim', '50', '--batch-size', '128', '--lr', '0.001',
-        '--arch', `blocks=2,heads=1,dropout=${ml ? 0.2 : 0.5}${model === 'sasrec-ce-orig' ? ',layout=sasrec,init=normal' : ''}`, ...index,
+        '--arch', `blocks=2,heads=1,dropout=${ml ? 0.2 : 0.5}${orig}`, ...index,
       ];
     case 'gru4rec':
     case 'lstm':

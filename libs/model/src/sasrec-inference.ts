@@ -62,7 +62,6 @@ export class SasrecInference {
   private readonly d: number;
   private readonly heads: number;
   private readonly eps: number;
-  private readonly original: boolean;
 
   constructor(
     private readonly cfg: SasrecConfig,
@@ -71,7 +70,7 @@ export class SasrecInference {
     this.d = cfg.dim;
     this.heads = cfg.heads;
     this.eps = cfg.layerNormEps;
-    this.original = cfg.layout === 'sasrec';
+    const original = cfg.layout === 'sasrec';
     const w = (name: string) => model.getLayer(name).getWeights();
     const emb = w('item_embedding');
     this.items = emb[0] as Tensor2D;
@@ -97,7 +96,7 @@ export class SasrecInference {
       const ln1 = w(`block${b}_ln_attention`);
       const [k1, b1, k2, b2] = w(`block${b}_ffn`) as [Tensor2D, Tensor1D, Tensor2D, Tensor1D];
       const [q, qBias] = tf.tidy(() => fold(ln1, tf.mul(qk, scale), tf.mul(qb, scale)));
-      if (this.original) {
+      if (original) {
         const kv = own(tf.concat([kk, vk], 1) as Tensor2D);
         const kvBias = own(tf.concat([kb, vb]) as Tensor1D);
         const ln2 = w(`block${b}_ln_ffn`) as [Tensor1D, Tensor1D];

@@ -53,7 +53,6 @@ export class SasrecSimd {
   private readonly inner: number;
   private readonly IP: number;
   private readonly eps: number;
-  private readonly original: boolean;
   private readonly items: Float32Array;
   private readonly positions: Float32Array;
   private readonly types: Float32Array | null;
@@ -90,7 +89,6 @@ export class SasrecSimd {
     this.inner = config.innerDim;
     this.IP = pad8(config.innerDim);
     this.eps = config.layerNormEps;
-    this.original = config.layout === 'sasrec';
     const { D, DK, L, LP, IP, h, dk, inner } = this;
     const w = (name: string, skip?: number) => layerWeights(model, name, skip);
     const emb = w('item_embedding', itemRows ? 0 : -1);
@@ -134,7 +132,7 @@ export class SasrecSimd {
       }
       const qkvB = Float32Array.from({ length: 3 * d }, (_, o) => (o < d ? qb![o]! : o < 2 * d ? kb![o - d]! : vb![o - 2 * d]!));
       const qScale = (o: number) => (o < d ? scale : 1);
-      if (this.original) {
+      if (config.layout === 'sasrec') {
         // Query rows read LN(x) (γ folded, β into the bias, scaled); key and value rows read x itself.
         const qkvT = at;
         at = this.k.putRows(at, qkv, d, 3 * d, D, (i, o) => (o < d ? g1![i]! * scale : 1));
@@ -256,11 +254,11 @@ export class SasrecSimd {
     for (let t = 0; t < n; t++) {
       this.normalise(this.X + t * D, this.H + t * D);
       const qkv = this.QKV + t * 3 * d;
-      if (withQuery && !this.original) this.dense(this.H + t * D, w.qkvT, 3 * d, D, w.qkvBias, qkv);
+      if (withQuery && !w.ln) this.dense(this.H + t * D, w.qkvT, 3 * d, D, w.qkvBias, qkv);
       else {
         if (withQuery) this.dense(this.H + t * D, w.qkvT, d, D, w.qkvBias, qkv);
         // Keys and values: rows d..3d of the fused kernel.
-        this.k.dots(this.original ? this.X + t * D : this.H + t * D, w.qkvT + d * D, 2 * d, D, qkv + d);
+        this.k.dots(w.ln ? this.X + t * D : this.H + t * D, w.qkvT + d * D, 2 * d, D, qkv + d);
         for (let o = d; o < 3 * d; o++) m[qkv + o] = m[qkv + o]! + w.qkvBias[o]!;
       }
       for (let hh = 0; hh < h; hh++) {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@seqrec/contracts';
 import type { SequenceStore, WindowWrite, WriteOutcome } from '@seqrec/sequence';
+import { getBuffers } from './get-buffers';
 import { ScriptCode } from './scripts';
 
 export interface RedisSequenceStoreOptions {
@@ -16,21 +17,10 @@ export class RedisSequenceStore implements SequenceStore {
     private readonly options: RedisSequenceStoreOptions,
   ) {}
 
-  /**
-   * One user (the scorer's hot path): a plain GET, no Pipeline object. Several: one explicit
-   * pipeline (one write, one round trip). A sampling heap profile of the scorer's promoted objects
-   * found ioredis Pipelines (~8 KB of the ~10 KB promoted per request): a pipeline per request, or
-   * auto-pipelining's one per tick, outlived the young generation and made every scavenge slower.
-   */
   async getMany(userIds: string[]): Promise<Array<Buffer | null>> {
-    if (userIds.length === 0) return [];
-    if (userIds.length === 1) return [await this.redis.getBuffer(this.keys.userSequence(userIds[0]!))];
-    const pipe = this.redis.pipeline();
-    for (const u of userIds) pipe.getBuffer(this.keys.userSequence(u));
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, v]) => {
+    return (await getBuffers(this.redis, userIds.map((u) => this.keys.userSequence(u)))).map(([err, v]) => {
       if (err) throw err;
-      return (v as Buffer | null) ?? null;
+      return v;
     });
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisKeys } from '@seqrec/contracts';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { getBuffers } from '@seqrec/redis';
 import type { Redis } from 'ioredis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
 import { MicroBatcher } from './micro-batcher';
@@ -286,18 +287,10 @@ export class ScoringService implements OnApplicationShutdown {
     });
   }
 
-  /** As the windows: a plain GET for one user, one explicit pipeline for several (see RedisSequenceStore.getMany). */
   private async storedVectors(userIds: string[]): Promise<Array<UserVector | null>> {
-    const redis = this.redis!;
+    const replies = await getBuffers(this.redis!, userIds.map((u) => this.keys.userVector(u)));
     // A missing or unreadable vector only means the window is encoded now.
-    if (userIds.length === 1) {
-      const b = await redis.getBuffer(this.keys.userVector(userIds[0]!)).catch(() => null);
-      return [b ? decodeOrNull(b) : null];
-    }
-    const pipe = redis.pipeline();
-    for (const u of userIds) pipe.getBuffer(this.keys.userVector(u));
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, b]) => (err || !b ? null : decodeOrNull(b as Buffer)));
+    return replies.map(([err, b]) => (err || !b ? null : decodeOrNull(b)));
   }
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
