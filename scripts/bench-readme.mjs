@@ -76,7 +76,21 @@ if (fresh) {
   }
   out.push('');
 }
-for (const name of ['quality', 'train']) {
+const train = load('train');
+if (train) {
+  const m = train.machine ?? {};
+  out.push(`### bench:train (${String(train.finished).slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${(m.loadAvgAtStart ?? []).join(' ')})`, '');
+  out.push(`${train.dataset}; one epoch capped at a number of steps per run, each run a separate trainer process. Reference: ${train.reference}.`, '');
+  out.push('| model | backend | loss | maxLen | steps | sequences/s | epoch s (extrapolated) | peak RSS MB |', '|---|---|---|---|---|---|---|---|');
+  for (const r of train.runs) {
+    out.push(r.error ? `| ${r.model} | ${r.backend} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated} | ${r.peakRssMB} |`);
+  }
+  const ratios = (train.ratios ?? []).map((r) => `${r.model}: native/cpu ${r.nativeOverCpu ?? '-'}${r.onednnOverEigen !== undefined ? `, oneDNN/Eigen ${r.onednnOverEigen ?? '-'}` : ''}`);
+  if (ratios.length) out.push('', `Ratios (sequences/s, same run): ${ratios.join('; ')}.`);
+  if (train.note) out.push('', train.note);
+  out.push('');
+}
+for (const name of ['quality']) {
   const md = `${root}bench/results/${name}.md`;
   const json = load(name);
   if (existsSync(md)) {

@@ -102,6 +102,7 @@ function argsFor(model: string, dataset: string): string[] {
 
 interface CliResult {
   backend: string;
+  backendVersion?: string;
   rows: Array<{ dataset: string; split: string; protocol: string; model: string; users: number; metrics: Record<string, number>; negatives?: number }>;
   epochs: Array<{ epoch: number; seconds: number; loss: number; ndcg10?: number; sequencesPerSecond: number }>;
   bestEpoch: number | null;
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
             protocol: row.protocol === 'sampled' ? `sampled-${row.negatives ?? 100}` : 'full',
             model,
             backend: res.backend,
+            ...(res.backendVersion ? { backendVersion: res.backendVersion } : {}),
             users: row.users,
             metrics: Object.fromEntries(KEEP.filter((k) => row.metrics[k] !== undefined).map((k) => [k, r4(row.metrics[k]!)])),
             epochs: res.epochs.length,

@@ -286,6 +286,7 @@ async function main(): Promise<void> {
       modes,
       storedVectorRecallAt20: recall,
       backend: backend.name,
+      backendVersion: backend.version,
       machine: machineInfo(),
     };
     log(`wrote ${writeResult('score', result)}`);

@@ -4,15 +4,21 @@
  * run: each measurement is a child process of the trainer CLI with `SEQREC_TF_BACKEND` forcing the
  * backend (it fails instead of falling back), one epoch capped at a number of steps.
  *
- * Reports per run: steps, sequences/s (steady state: the first step, which pays for kernel set-up,
- * is included, as in every epoch), the extrapolated full-epoch time (6,040 ML-1M training
- * sequences / sequences per second), peak RSS of the process, and the native/cpu ratio. Writes
- * bench/results/train.json.
+ * Backends: `tensorflow` (oneDNN kernels on, seqrec's default), `tensorflow-eigen` (the same
+ * library with `TF_ENABLE_ONEDNN_OPTS=0`: its Eigen kernels, the baseline for the oneDNN gain) and
+ * `cpu`. Models: `sasrec` (full softmax, as trained by default), `sasrec-bce` (the configuration of
+ * the PyTorch reference in TFJS-NOTES.md: BCE with one negative, hidden 50, maxlen 200, batch 128,
+ * 2 blocks, 1 head, dropout 0.2; native backends only) and `gru4rec`.
+ *
+ * Reports per run: steps, sequences/s over the capped epoch (the first step, which pays for kernel
+ * set-up, is included, as in every epoch), the extrapolated full-epoch time (6,040 ML-1M training
+ * sequences / sequences per second), peak RSS of the process; and per model the native/cpu and
+ * oneDNN/Eigen ratios. Writes bench/results/train.json.
  *
  * Environment: BENCH_TRAIN_STEPS (steps per native run, default 30), BENCH_TRAIN_CPU_STEPS (steps
- * per cpu run, default 3: cpu is ~20-100x slower), BENCH_TRAIN_MODELS (sasrec,gru4rec),
- * BENCH_TRAIN_BACKENDS (tensorflow,cpu), BENCH_TRAIN_MAXLEN (200 for SASRec, as the paper; GRU4Rec
- * uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
+ * per cpu run, default 3: cpu is ~20-100x slower), BENCH_TRAIN_MODELS (sasrec,sasrec-bce,gru4rec),
+ * BENCH_TRAIN_BACKENDS (tensorflow,tensorflow-eigen,cpu), BENCH_TRAIN_MAXLEN (200 for SASRec, as the
+ * paper; GRU4Rec uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,8 +29,8 @@ import { machineInfo, TRAINER_MALLOC, writeResult } from './machine';
 const env = (name: string, dflt: string) => process.env[name] ?? dflt;
 const STEPS = Number(env('BENCH_TRAIN_STEPS', '30'));
 const CPU_STEPS = Number(env('BENCH_TRAIN_CPU_STEPS', '3'));
-const MODELS = env('BENCH_TRAIN_MODELS', 'sasrec,gru4rec').split(',').filter(Boolean);
-const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,cpu').split(',').filter(Boolean);
+const MODELS = env('BENCH_TRAIN_MODELS', 'sasrec,sasrec-bce,gru4rec').split(',').filter(Boolean);
+const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,tensorflow-eigen,cpu').split(',').filter(Boolean);
 const MAXLEN = env('BENCH_TRAIN_MAXLEN', '200');
 const RNN_MAXLEN = env('BENCH_TRAIN_RNN_MAXLEN', '50');
 const BATCH = env('BENCH_TRAIN_BATCH', '128');
@@ -35,16 +41,24 @@ const log = (msg: string) => console.error(`[bench:train ${process.uptime().toFi
 
 interface CliResult {
   backend: string;
+  backendVersion?: string;
   epochs: Array<{ seconds: number; sequences: number; sequencesPerSecond: number; examples: number }>;
   peakRssMB: number;
   timings: { loadSeconds: number; totalSeconds: number };
+}
+
+/** The TF.js backend a bench backend runs on, and the environment that selects its kernels. */
+function backendEnv(backend: string): Record<string, string> {
+  if (backend === 'tensorflow') return { SEQREC_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: '1' };
+  if (backend === 'tensorflow-eigen') return { SEQREC_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: '0' };
+  return { SEQREC_TF_BACKEND: backend };
 }
 
 function run(args: string[], backend: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...TRAINER_MALLOC, ...process.env, SEQREC_TF_BACKEND: backend },
+      env: { ...TRAINER_MALLOC, ...process.env, ...backendEnv(backend) },
     });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
@@ -59,12 +73,18 @@ async function main(): Promise<void> {
   try {
     for (const model of MODELS) {
       for (const backend of BACKENDS) {
-        const steps = backend === 'tensorflow' ? STEPS : CPU_STEPS;
-        const maxLen = model === 'sasrec' ? MAXLEN : RNN_MAXLEN;
+        const native = backend.startsWith('tensorflow');
+        // The BCE configuration is there to compare with the PyTorch reference: native backends only.
+        if (model === 'sasrec-bce' && !native) continue;
+        const steps = native ? STEPS : CPU_STEPS;
+        const sasrec = model.startsWith('sasrec');
+        const maxLen = sasrec ? MAXLEN : RNN_MAXLEN;
+        const loss = model === 'sasrec-bce' ? 'bce' : 'softmax';
         const json = join(work, `${model}-${backend}.json`);
         const args = [
-          '--data', 'ml-1m', '--model', model, '--loss', 'softmax', '--epochs', '1', '--max-batches', String(steps),
+          '--data', 'ml-1m', '--model', sasrec ? 'sasrec' : model, '--loss', loss, '--epochs', '1', '--max-batches', String(steps),
           '--batch-size', BATCH, '--max-len', maxLen, '--dim', '50', '--valid-users', '20', '--eval-users', '20',
+          ...(sasrec ? ['--arch', 'blocks=2,heads=1,dropout=0.2'] : []),
           '--out', join(work, 'store'), '--json', json, '--quiet',
         ];
         log(`${model} on ${backend}: ${steps} steps of ${BATCH} sequences, maxLen ${maxLen}`);
@@ -75,12 +95,16 @@ async function main(): Promise<void> {
           continue;
         }
         const r = JSON.parse(readFileSync(json, 'utf8')) as CliResult;
-        if (r.backend !== backend) throw new Error(`asked for ${backend}, the run used ${r.backend}`);
+        const tfBackend = backendEnv(backend)['SEQREC_TF_BACKEND'];
+        if (r.backend !== tfBackend) throw new Error(`asked for ${tfBackend}, the run used ${r.backend}`);
+        const wantOnednn = backend === 'tensorflow' ? 'on' : 'off';
+        if (native && !r.backendVersion?.includes(`oneDNN ${wantOnednn}`)) throw new Error(`${backend}: expected oneDNN ${wantOnednn}, the run reports "${r.backendVersion}"`);
         const e = r.epochs[0]!;
         const row = {
           model,
-          backend: r.backend,
-          loss: 'softmax',
+          backend,
+          backendVersion: r.backendVersion ?? null,
+          loss,
           maxLen: Number(maxLen),
           batchSize: Number(BATCH),
           steps,
@@ -101,10 +125,10 @@ async function main(): Promise<void> {
   const ratios = MODELS.map((model) => {
     const n = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow' && !r['error']);
     const c = runs.find((r) => r['model'] === model && r['backend'] === 'cpu' && !r['error']);
-    return {
-      model,
-      nativeOverCpu: n && c ? Number(((n['sequencesPerSecond'] as number) / (c['sequencesPerSecond'] as number)).toFixed(1)) : null,
-    };
+    const e = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow-eigen' && !r['error']);
+    const ratio = (a?: Record<string, unknown>, b?: Record<string, unknown>, digits = 1) =>
+      a && b ? Number(((a['sequencesPerSecond'] as number) / (b['sequencesPerSecond'] as number)).toFixed(digits)) : null;
+    return { model, nativeOverCpu: ratio(n, c), onednnOverEigen: ratio(n, e, 2) };
   });
   const nativeUsed = runs.some((r) => r['backend'] === 'tensorflow' && !r['error']);
   const file = writeResult('train', {

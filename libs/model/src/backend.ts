@@ -5,6 +5,13 @@
  *
  * `SEQREC_TF_BACKEND=tensorflow|wasm|cpu` forces a backend: if the forced backend cannot start,
  * {@link initBackend} throws instead of falling back.
+ *
+ * oneDNN: the TensorFlow C library from the tensorflow-cpu wheel ships oneDNN kernels but leaves
+ * them off unless `TF_ENABLE_ONEDNN_OPTS=1` (the Python package turns them on itself; the C library
+ * does not). Eigen's kernels in that build are compiled for AVX only, while oneDNN dispatches on the
+ * CPU at run time (AVX2/FMA/AVX-512), so seqrec turns oneDNN on unless the variable is already set.
+ * Measured on 2 cores: an ML-1M SASRec training step 0.775 → 0.65 s (BCE, d=50, maxlen 200), and a
+ * [1, 64] × [64, 50,000] scoring matMul 1.37 → 0.85 ms. `TF_ENABLE_ONEDNN_OPTS=0` turns it off.
  */
 import { registerTrainingKernels } from './kernels';
 import { tf, type TF } from './tf';
@@ -20,8 +27,10 @@ export interface BackendInfo {
   tf: TF;
   /** True for the native libtensorflow backend. */
   native: boolean;
-  /** e.g. `tfjs-core 4.22.0, tfjs-node 4.22.0`. */
+  /** e.g. `tfjs-core 4.22.0, tfjs-node 4.22.0 (oneDNN on)`. */
   version: string;
+  /** Native only: whether libtensorflow's oneDNN kernels are on (`TF_ENABLE_ONEDNN_OPTS`). */
+  onednn: boolean;
   /** Why a preferred backend was skipped, one line per skipped backend. Empty when none was. */
   fallbackReasons: string[];
 }
@@ -35,11 +44,13 @@ function isBackendName(s: string): s is BackendName {
 async function tryBackend(name: BackendName): Promise<string> {
   switch (name) {
     case 'tensorflow': {
+      // Read by libtensorflow when it first builds a kernel, so it must be set before any op runs.
+      process.env['TF_ENABLE_ONEDNN_OPTS'] ??= '1';
       // The require itself registers the backend; it throws when the native addon is missing.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const node = require('@tensorflow/tfjs-node') as { version?: Record<string, string> };
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
-      return `tfjs-node ${node.version?.['tfjs-node'] ?? '?'}`;
+      return `tfjs-node ${node.version?.['tfjs-node'] ?? '?'} (oneDNN ${onednnOn() ? 'on' : 'off'})`;
     }
     case 'wasm': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,6 +62,11 @@ async function tryBackend(name: BackendName): Promise<string> {
       if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") returned false');
       return 'tfjs-backend-cpu';
   }
+}
+
+/** Whether libtensorflow will use its oneDNN kernels (TensorFlow reads `TF_ENABLE_ONEDNN_OPTS` as 1|0|true|false). */
+export function onednnOn(): boolean {
+  return ['1', 'true'].includes((process.env['TF_ENABLE_ONEDNN_OPTS'] ?? '').trim().toLowerCase());
 }
 
 function warnLoudly(lines: string[]): void {
@@ -95,6 +111,7 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
         name,
         tf,
         native: name === 'tensorflow',
+        onednn: name === 'tensorflow' && onednnOn(),
         version: `tfjs-core ${tf.version_core}, ${detail}`,
         fallbackReasons: reasons,
       };

@@ -68,6 +68,7 @@ describe(TrainingPipeline.name, () => {
     const sut = new TrainingPipeline(store);
     const result = await sut.run(request('gru4rec', { promote: 'if-better' }));
     assert.equal(result.backend, 'tensorflow', 'the native backend is the one in use');
+    assert.match(result.backendVersion, /tfjs-node \S+ \(oneDNN (on|off)\)/);
     assert.equal(result.promoted, true);
     assert.equal(await store.current('gru4rec'), result.version);
     assert.deepEqual(

@@ -184,6 +184,8 @@ export interface TrainingResult {
   data: string;
   dataset: { name: string; users: number; items: number; interactions: number };
   backend: string;
+  /** Library versions of the backend, and for native whether oneDNN is on; `none` without TF. */
+  backendVersion: string;
   rows: EvalResult[];
   /** Flattened `<split>.<protocol>.<metric>` values (what the manifest and ModelPromotedV1 carry). */
   metrics: Record<string, number>;
@@ -313,9 +315,11 @@ export class TrainingPipeline {
     const neural = isNeural(req.model);
 
     let backend = 'none';
+    let backendVersion = 'none';
     if (neural) {
       const info = await initBackend();
       backend = info.name;
+      backendVersion = info.version;
       if (!info.native) log(`WARNING: TF.js backend is "${info.name}", not native tensorflow: training is much slower (${info.fallbackReasons.join('; ')})`);
     }
 
@@ -478,6 +482,7 @@ export class TrainingPipeline {
         data: loaded.description,
         dataset: manifest.details!['dataset'],
         backend,
+        backendVersion,
         options,
         metrics,
         rows,
@@ -535,6 +540,7 @@ export class TrainingPipeline {
         data: loaded.description,
         dataset: { name: dataset.name, users: dataset.sequences.length, items: dataset.numItems, interactions },
         backend,
+        backendVersion,
         rows,
         metrics,
         promotion,

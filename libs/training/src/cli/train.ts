@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`${formatResultTable(result.rows)}\n\n`);
   process.stdout.write(
-    `backend ${result.backend}; ${result.epochs.length ? `${result.epochs.length} epoch(s), best ${result.bestEpoch ?? '-'}; ` : ''}` +
+    `backend ${result.backend} (${result.backendVersion}); ${result.epochs.length ? `${result.epochs.length} epoch(s), best ${result.bestEpoch ?? '-'}; ` : ''}` +
       `artifact ${result.location} (metrics.json, report.html); ${result.promoted ? 'PROMOTED' : 'not promoted'}: ${result.promotion.reason}\n`,
   );
   if (args.json) {

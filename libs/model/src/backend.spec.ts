@@ -1,0 +1,44 @@
+/**
+ * The native backend turns libtensorflow's oneDNN kernels on unless TF_ENABLE_ONEDNN_OPTS says
+ * otherwise. Each case is a fresh Node process: libtensorflow reads the variable once, when it
+ * first builds a kernel, and logs "oneDNN custom operations are on" when it uses them.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const INDEX = join(__dirname, 'index.js');
+
+function runNative(onednnEnv: string | undefined): { info: { name: string; onednn: boolean; version: string }; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, SEQREC_TF_BACKEND: 'tensorflow', TF_CPP_MIN_LOG_LEVEL: '0' };
+  delete env['TF_ENABLE_ONEDNN_OPTS'];
+  if (onednnEnv !== undefined) env['TF_ENABLE_ONEDNN_OPTS'] = onednnEnv;
+  const script = `
+    const m = require(${JSON.stringify(INDEX)});
+    m.initBackend().then((info) => {
+      const tf = info.tf;
+      tf.matMul(tf.ones([8, 16]), tf.ones([16, 8])).dataSync();
+      process.stdout.write(JSON.stringify({ name: info.name, onednn: info.onednn, version: info.version }));
+    }).catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return { info: JSON.parse(r.stdout) as { name: string; onednn: boolean; version: string }, stderr: r.stderr };
+}
+
+describe('native backend: oneDNN kernels', () => {
+  it('are on by default, and libtensorflow uses them', () => {
+    const { info, stderr } = runNative(undefined);
+    assert.equal(info.name, 'tensorflow');
+    assert.equal(info.onednn, true);
+    assert.match(info.version, /tfjs-node .*\(oneDNN on\)/);
+    assert.match(stderr, /oneDNN custom operations are on/);
+  });
+
+  it('stay off when TF_ENABLE_ONEDNN_OPTS=0', () => {
+    const { info, stderr } = runNative('0');
+    assert.equal(info.onednn, false);
+    assert.match(info.version, /\(oneDNN off\)/);
+    assert.doesNotMatch(stderr, /oneDNN custom operations are on/);
+  });
+});
