@@ -86,7 +86,7 @@ describe('embedding service (in process, memory bus and state)', () => {
     assert.equal(v.dim, 8);
     assert.equal(v.lastTs, t);
     assert.equal(v.current, true);
-    const exact = app.get(EmbeddingService).model!.artifact.encoder.encode([Int32Array.of(4, 5)]);
+    const exact = app.get(EmbeddingService).model!.encoder.encode([Int32Array.of(4, 5)]);
     const want = Array.from(await exact.data());
     exact.dispose();
     want.forEach((x, i) => assert.ok(Math.abs(x - v.vector[i]) < 0.05, `component ${i}: ${x} vs ${v.vector[i]}`));

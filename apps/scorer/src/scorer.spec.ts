@@ -10,7 +10,7 @@ import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts'
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
 import { ModelSlot } from '@seqrec/scoring';
-import { createTestArtifact } from '@seqrec/scoring/testing';
+import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
 import { scorerService } from './scorer.service';
 
@@ -254,6 +254,60 @@ describe('scorer edge configurations', () => {
   });
 });
 
+describe('scorer serving a graph model (co-occurrence)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-spec-graph-'));
+  let app: NestFastifyApplication;
+  let applier: SequenceApplier;
+  let offset = 0;
+  let version: string;
+  const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    app.getHttpAdapter().getInstance().inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const click = (userId: string, itemId: string, type: EventType = 'click') =>
+    applier.apply([{ partition: 0, offset: offset++, event: { eventId: `g${offset}`, userId, type, itemId, ts: Date.now() } }]);
+
+  before(async () => {
+    ({ version } = await createTestGraphArtifact(new FsModelStore(dir), { kind: 'cooc', items: ITEMS, train: CHAIN }));
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, MODEL_NAME: 'cooc', SCORER_MODEL_POLL_SECONDS: '0', SCORER_MAX_K: '25' }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
+  });
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('recommends from the live window through the item graph, sees the newest click and leaves out purchases', async () => {
+    for (const p of ['p3', 'p4', 'p5']) await click('gina', p);
+    const body = (await inject('GET', '/v1/users/gina/recommendations?k=5')).json();
+    assert.deepEqual(body.model, { name: 'cooc', version });
+    assert.equal(body.scoredFrom, 'live_window');
+    assert.equal(body.items.length, 5);
+    const ids = body.items.map((i: { itemId: string }) => i.itemId);
+    assert.equal(ids[0], 'p6', 'the next item of the chain');
+    assert.ok(ids.indexOf('p7') > 0 && (ids.indexOf('p8') < 0 || ids.indexOf('p8') > ids.indexOf('p7')), `followers nearest first: ${ids}`);
+    for (let q = 1; q < body.items.length; q++) assert.ok(body.items[q - 1].score >= body.items[q].score, 'best first');
+    await click('gina', 'p12', 'purchase');
+    const next = (await inject('GET', '/v1/users/gina/recommendations?k=5')).json();
+    assert.equal(next.items[0].itemId, 'p13', 'the newest click is seen');
+    assert.ok(!next.items.some((i: { itemId: string }) => i.itemId === 'p12'), 'the purchase is left out');
+  });
+
+  it('ranks candidates, serves similar items from the graph and falls back to popularity for an unknown user', async () => {
+    for (const p of ['p20', 'p21']) await click('hal', p);
+    const ranked = (await inject('POST', '/v1/rank', { userId: 'hal', items: ['p2', 'p22', 'nope', 'p23'], sort: true })).json();
+    assert.deepEqual(ranked.items.map((i: { itemId: string }) => i.itemId), ['p22', 'p23', 'p2', 'nope']);
+    assert.equal(ranked.items[3].score, null);
+    assert.ok(ranked.items[0].score > ranked.items[2].score);
+    const similar = (await inject('GET', '/v1/items/p10/similar?k=3')).json();
+    assert.deepEqual(similar.items.map((i: { itemId: string }) => i.itemId), ['p11', 'p12', 'p13'], 'co-occurrence: the items that follow p10');
+    const unknown = (await inject('GET', '/v1/users/nobody/recommendations?k=3')).json();
+    assert.equal(unknown.fallback, 'popularity');
+    assert.equal(unknown.fallbackReason, 'unknown_user');
+  });
+});
+
 describe('scorer with the approximate top-k index', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-ivf-spec-'));
   const store = new FsModelStore(dir);
@@ -290,7 +344,7 @@ describe('scorer with the approximate top-k index', () => {
     const body = (await inject('/v1/users/carol/recommendations?k=10')).json();
     assert.equal(body.items[0].itemId, 'p6');
     const ids = Int32Array.from(['p3', 'p4', 'p5'], (id) => model.indexOf(id));
-    const [exact] = await model.artifact.encoder.topK([ids], 10);
+    const [exact] = await model.encoder.topK([ids], 10);
     assert.deepEqual(
       body.items.map((i: { itemId: string }) => i.itemId),
       Array.from(exact!.items, (ix) => model.artifact.vocabulary[ix]),

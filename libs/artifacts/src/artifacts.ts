@@ -1,18 +1,40 @@
 /**
  * The contract between the trainer (writes) and the embedding service and scorer (read): a servable
- * model artifact in the {@link ModelStore}, i.e. the TF.js sequence encoder (`model.json`,
- * `weights.bin`, `config.json`), the item vocabulary (`vocabulary.json`: external item id per model
- * index, index 0 = padding) and item popularity on the training data (`popularity.json`: count per
- * model index), the fallback for users with no usable history.
+ * model artifact in the {@link ModelStore}, the item vocabulary (`vocabulary.json`: external item id
+ * per model index, index 0 = padding) and item popularity on the training data (`popularity.json`:
+ * count per model index, the fallback for users with no usable history), plus the model itself,
+ * one of two kinds:
+ * - `encoder`: a TF.js sequence encoder (`model.json`, `weights.bin`, `config.json`): SASRec,
+ *   GRU4Rec, LSTM, item2vec;
+ * - `graph`: a neighbourhood model's item graph (`graph.json`, `graph.bin`): item-KNN,
+ *   co-occurrence, popularity (a graph with no edges).
+ * Other trained models (BPR-MF: per-user factors of training users only) are evaluation-only:
+ * their folders have neither and {@link loadArtifact} refuses them, naming the model kind.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
+import type { GraphModel, GraphRule } from '@seqrec/datasets';
 import { loadModel, saveModel, type SequenceEncoder } from '@seqrec/model';
 import type { ArtifactManifest, ModelStore } from '@seqrec/model-store';
+import { GraphScorer } from './graph-scorer';
 
-export interface ServingArtifact {
-  manifest: ArtifactManifest;
+export type ServingArtifact = EncoderArtifact | GraphArtifact;
+
+export interface EncoderArtifact extends ArtifactCommon {
+  kind: 'encoder';
   encoder: SequenceEncoder;
+  graph?: undefined;
+}
+
+export interface GraphArtifact extends ArtifactCommon {
+  kind: 'graph';
+  graph: GraphScorer;
+  encoder?: undefined;
+}
+
+interface ArtifactCommon {
+  manifest: ArtifactManifest;
   /** External item id per model index; `vocabulary[0]` is '' (padding). */
   vocabulary: string[];
   /** Model index of an external item id. */
@@ -32,6 +54,46 @@ export interface SaveArtifactInput {
   extraFiles?: Record<string, string>;
 }
 
+/** Where a neighbourhood model's graph goes: `graph.json` (rule, sizes) and `graph.bin` (the arrays). */
+const GRAPH_JSON = 'graph.json';
+const GRAPH_BIN = 'graph.bin';
+
+interface GraphHeader {
+  format: 1;
+  rule: GraphRule;
+  numItems: number;
+  edges: number;
+  /** `graph.bin` layout, in order: offsets int32[numItems + 2], neighbours int32[edges], weights float32[edges], prior float32[numItems + 1]; little-endian. */
+  layout: string;
+}
+
+export interface SaveGraphArtifactInput {
+  manifest: ArtifactManifest;
+  model: GraphModel;
+  vocabulary: readonly string[];
+  popularity: ArrayLike<number>;
+  extraFiles?: Record<string, string>;
+}
+
+/** Publishes a neighbourhood model (item-KNN, co-occurrence, popularity) as a servable `graph` artifact. */
+export async function saveGraphArtifact(store: ModelStore, input: SaveGraphArtifactInput): Promise<string> {
+  const { graph, rule, prior } = input.model;
+  const n = graph.numItems + 1;
+  if (input.vocabulary.length !== n) throw new RangeError(`vocabulary has ${input.vocabulary.length} entries, the graph ${n} (numItems + padding)`);
+  if (input.popularity.length !== n) throw new RangeError(`popularity has ${input.popularity.length} entries, the graph ${n}`);
+  if (prior.length !== n) throw new RangeError(`prior has ${prior.length} entries, the graph ${n}`);
+  assertLittleEndian();
+  const header: GraphHeader = { format: 1, rule, numItems: graph.numItems, edges: graph.neighbours.length, layout: 'offsets int32[numItems + 2], neighbours int32[edges], weights float32[edges], prior float32[numItems + 1]; little-endian' };
+  const bin = Buffer.concat([graph.offsets, graph.neighbours, graph.weights, prior].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  return store.publish(input.manifest, async (dir) => {
+    await writeFile(join(dir, GRAPH_JSON), `${JSON.stringify(header, null, 2)}\n`);
+    await writeFile(join(dir, GRAPH_BIN), bin);
+    await writeFile(join(dir, 'vocabulary.json'), JSON.stringify(input.vocabulary));
+    await writeFile(join(dir, 'popularity.json'), JSON.stringify(Array.from(input.popularity)));
+    for (const [name, content] of Object.entries(input.extraFiles ?? {})) await writeFile(join(dir, name), content);
+  });
+}
+
 export async function saveArtifact(store: ModelStore, input: SaveArtifactInput): Promise<string> {
   const n = input.encoder.config.numItems + 1;
   if (input.vocabulary.length !== n) throw new RangeError(`vocabulary has ${input.vocabulary.length} entries, the model ${n} (numItems + padding)`);
@@ -44,25 +106,83 @@ export async function saveArtifact(store: ModelStore, input: SaveArtifactInput):
   });
 }
 
-/** Loads a servable artifact; the caller owns `encoder` and disposes it when done. */
+/**
+ * Loads a servable artifact (either kind); the caller owns it and disposes an encoder's tensors
+ * when done. Refuses, naming the model kind, a folder that holds neither an encoder nor a graph.
+ */
 export async function loadArtifact(store: ModelStore, model: string, version: string): Promise<ServingArtifact> {
   const dir = store.location(model, version);
   const manifest = await store.manifest(model, version);
   const vocabulary = JSON.parse(await readFile(join(dir, 'vocabulary.json'), 'utf8')) as string[];
   const counts = JSON.parse(await readFile(join(dir, 'popularity.json'), 'utf8')) as number[];
-  const encoder = await loadModel(dir);
-  if (vocabulary.length !== encoder.config.numItems + 1) {
-    encoder.dispose();
-    throw new Error(`${dir}: vocabulary has ${vocabulary.length} entries, the model ${encoder.config.numItems + 1}`);
-  }
   const popularity = Float32Array.from(counts);
   const order = Array.from({ length: vocabulary.length - 1 }, (_, i) => i + 1).sort((a, b) => popularity[b]! - popularity[a]! || a - b);
-  return {
+  const common = {
     manifest,
-    encoder,
     vocabulary,
     index: new Map(vocabulary.map((id, i) => [id, i] as const).filter(([, i]) => i > 0)),
     popularity,
     popularOrder: Int32Array.from(order),
   };
+  if (await exists(join(dir, GRAPH_JSON))) {
+    const graph = await loadGraph(dir);
+    if (vocabulary.length !== graph.numItems + 1) throw new Error(`${dir}: vocabulary has ${vocabulary.length} entries, the graph ${graph.numItems + 1}`);
+    return { kind: 'graph', graph, ...common };
+  }
+  if (!(await exists(join(dir, 'model.json')))) {
+    const kind = (manifest.details?.['kind'] as string | undefined) ?? manifest.model;
+    throw new Error(`${model}@${version} is not servable: a ${kind} artifact has neither an encoder (model.json) nor an item graph (${GRAPH_JSON}); it is for evaluation only`);
+  }
+  const encoder = await loadModel(dir);
+  if (vocabulary.length !== encoder.config.numItems + 1) {
+    encoder.dispose();
+    throw new Error(`${dir}: vocabulary has ${vocabulary.length} entries, the model ${encoder.config.numItems + 1}`);
+  }
+  return { kind: 'encoder', encoder, ...common };
+}
+
+async function loadGraph(dir: string): Promise<GraphScorer> {
+  assertLittleEndian();
+  const header = JSON.parse(await readFile(join(dir, GRAPH_JSON), 'utf8')) as GraphHeader;
+  const bad = (why: string) => new Error(`${join(dir, GRAPH_BIN)}: ${why}`);
+  if (header.format !== 1) throw bad(`unknown graph format ${String(header.format)}`);
+  if (!['cooc', 'itemknn', 'pop'].includes(header.rule?.kind)) throw bad(`unknown scoring rule ${JSON.stringify(header.rule)}`);
+  const { numItems: n, edges: e } = header;
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(e) || e < 0) throw bad(`bad sizes numItems=${n} edges=${e}`);
+  const buf = await readFile(join(dir, GRAPH_BIN));
+  const expected = 4 * (n + 2 + e + e + n + 1);
+  if (buf.byteLength !== expected) throw bad(`${buf.byteLength} bytes, expected ${expected} for ${n} items and ${e} edges`);
+  // Copy into an aligned buffer (readFile's may start at any offset of a shared pool).
+  const ab = new Uint8Array(buf).buffer;
+  let at = 0;
+  const take = <T>(make: (b: ArrayBuffer, o: number, l: number) => T, len: number): T => {
+    const v = make(ab, at, len);
+    at += 4 * len;
+    return v;
+  };
+  const offsets = take((b, o, l) => new Int32Array(b, o, l), n + 2);
+  const neighbours = take((b, o, l) => new Int32Array(b, o, l), e);
+  const weights = take((b, o, l) => new Float32Array(b, o, l), e);
+  const prior = take((b, o, l) => new Float32Array(b, o, l), n + 1);
+  if (offsets[0] !== 0 || offsets[n + 1] !== e) throw bad('offsets do not span the edges');
+  for (let i = 1; i < n + 2; i++) if (offsets[i]! < offsets[i - 1]!) throw bad(`offsets decrease at item ${i}`);
+  for (let p = 0; p < e; p++) {
+    if (!(neighbours[p]! >= 1 && neighbours[p]! <= n)) throw bad(`edge ${p} points at item ${neighbours[p]} outside 1..${n}`);
+    if (!Number.isFinite(weights[p]!)) throw bad(`edge ${p} has weight ${weights[p]}`);
+  }
+  for (let i = 0; i <= n; i++) if (!Number.isFinite(prior[i]!)) throw bad(`prior of item ${i} is ${prior[i]}`);
+  return new GraphScorer({ graph: { numItems: n, offsets, neighbours, weights }, rule: header.rule, prior });
+}
+
+function assertLittleEndian(): void {
+  if (endianness() !== 'LE') throw new Error('graph artifacts are little-endian; this machine is big-endian');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,3 +2,4 @@ export * from './artifacts';
 export * from './item-similarity';
 export * from './loaded-model';
 export * from './ivf-index';
+export * from './graph-scorer';

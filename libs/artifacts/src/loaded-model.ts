@@ -1,4 +1,6 @@
+import type { SequenceEncoder } from '@seqrec/model';
 import type { ServingArtifact } from './artifacts';
+import type { GraphScorer } from './graph-scorer';
 import { ItemSimilarity } from './item-similarity';
 
 /**
@@ -15,14 +17,16 @@ export class LoadedModel {
   private refs = 0;
   private retired = false;
   private disposedFlag = false;
-  private readonly similarity: ItemSimilarity;
+  /** Cosine over the item table (encoder models; graph models answer from their neighbour lists). */
+  private readonly similarity: ItemSimilarity | null;
 
   constructor(readonly artifact: ServingArtifact) {
     this.name = artifact.manifest.model;
     this.version = artifact.manifest.version;
     const t = Date.parse(artifact.manifest.createdAt);
     this.createdAt = Number.isFinite(t) ? t : Date.now();
-    this.similarity = new ItemSimilarity(() => artifact.encoder.itemTable());
+    const encoder = artifact.encoder;
+    this.similarity = encoder ? new ItemSimilarity(() => encoder.itemTable()) : null;
   }
 
   get disposed(): boolean {
@@ -56,18 +60,34 @@ export class LoadedModel {
     return this.artifact.index.get(itemId) ?? 0;
   }
 
-  /** Items with the most similar vectors (cosine over the item table), the item itself excluded. */
+  /**
+   * Items most similar to `index`, the item itself excluded: cosine over the item table for
+   * encoder models; a graph model's strongest neighbours (item-KNN: most similar items;
+   * co-occurrence: the items most likely to come next; popularity: none).
+   */
   similar(index: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
-    return this.similarity.similar(index, k);
+    if (this.artifact.kind === 'graph') return Promise.resolve(this.artifact.graph.similar(index, k));
+    return this.similarity!.similar(index, k);
+  }
+
+  /** The TF.js encoder of an encoder model; throws for a graph model (callers branch on {@link graph} first). */
+  get encoder(): SequenceEncoder {
+    if (this.artifact.kind !== 'encoder') throw new Error(`${this.name}@${this.version} is a graph model: it has no encoder`);
+    return this.artifact.encoder;
+  }
+
+  /** The item graph of a neighbourhood model (item-KNN, co-occurrence, popularity); null for encoder models. */
+  get graph(): GraphScorer | null {
+    return this.artifact.kind === 'graph' ? this.artifact.graph : null;
   }
 
   /** Releases the encoder's and the caches' tensors. Idempotent. */
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    this.similarity.dispose();
+    this.similarity?.dispose();
     this.disposeCaches();
-    this.artifact.encoder.dispose();
+    this.artifact.encoder?.dispose();
     this.onDispose();
   }
 

@@ -8,12 +8,12 @@ import { tf, userVectors } from '@seqrec/model';
 export class EmbeddingModel extends LoadedModel {
   /** User vectors [B, d] of histories of model indices (each non-empty). */
   encode(histories: Int32Array[], types: Uint8Array[]): Promise<Float32Array[]> {
-    return userVectors(this.artifact.encoder, histories, types);
+    return userVectors(this.encoder, histories, types);
   }
 
   /** The item's row of the scoring item table. */
   async itemVector(index: number): Promise<Float32Array> {
-    const row = tf.tidy(() => tf.gather(this.artifact.encoder.itemTable(), tf.tensor1d([index], 'int32')));
+    const row = tf.tidy(() => tf.gather(this.encoder.itemTable(), tf.tensor1d([index], 'int32')));
     const data = (await row.data()) as Float32Array;
     row.dispose();
     return data;

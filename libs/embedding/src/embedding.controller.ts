@@ -28,6 +28,7 @@ export class EmbeddingController {
     try {
       const ix = model.indexOf(itemId);
       if (!ix) throw fail(404, 'itemId', `item "${itemId}" is not in model ${model.name}@${model.version}`);
+      if (model.graph) throw fail(409, 'itemId', `model ${model.name}@${model.version} is a graph model (${model.graph.model.rule.kind}): it has no item vectors`);
       const v = await model.itemVector(ix);
       return { itemId, model: { name: model.name, version: model.version }, dim: v.length, vector: Array.from(v) };
     } finally {

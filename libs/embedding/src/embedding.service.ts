@@ -85,7 +85,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
         old.retire();
       }
       this.metrics.modelInfo.set({ model: m.name, version: m.version, backend: this.backend }, 1);
-      this.log.log(`encoding with ${m.name}@${m.version}`);
+      this.log.log(m.graph ? `${m.name}@${m.version} is a graph model (${m.graph.model.rule.kind}): no user vectors to encode; items' neighbours serve similar items` : `encoding with ${m.name}@${m.version}`);
       return m;
     });
     this.chain = next.catch(() => undefined);
@@ -106,6 +106,11 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     }
     if (!this.current) {
       this.metrics.vectors.inc({ outcome: 'no_model' }, newest.size);
+      return { stored: 0, skipped: newest.size };
+    }
+    if (this.current.graph) {
+      // A graph model (item-KNN, co-occurrence, popularity) has no user vectors: the scorer scores live windows.
+      this.metrics.vectors.inc({ outcome: 'graph_model' }, newest.size);
       return { stored: 0, skipped: newest.size };
     }
     const model = this.acquire();

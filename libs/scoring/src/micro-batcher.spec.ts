@@ -19,8 +19,8 @@ function fakeModel(version: string, calls: number[], delayMs = 5): ServingModel 
   };
   const model = {
     version,
-    artifact: { encoder },
-    topKHistories: (histories: Int32Array[], _types: unknown, k: number) => model.artifact.encoder.topK(histories, k),
+    encoder,
+    topKHistories: (histories: Int32Array[], _types: unknown, k: number) => model.encoder.topK(histories, k),
   };
   return model as unknown as ServingModel;
 }
@@ -89,7 +89,7 @@ describe(MicroBatcher.name, () => {
 
   it('fails every request of a pass whose forward pass threw, and keeps serving', async () => {
     const m = fakeModel('v1', []);
-    (m.artifact.encoder as { topK: unknown }).topK = async () => {
+    (m.encoder as { topK: unknown }).topK = async () => {
       throw new Error('boom');
     };
     const sut = new MicroBatcher({ maxBatch: 4, maxWaitMs: 0, maxQueue: 10 });

@@ -167,7 +167,7 @@ export class MicroBatcher {
 
   private async execute(group: Pending[]): Promise<void> {
     const first = group[0]!.job;
-    const encoder = first.model.artifact.encoder;
+    const encoder = first.model.encoder;
     const useTypes = encoder.config.numTypes > 0;
     const started = process.hrtime.bigint();
     try {

@@ -79,15 +79,24 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
       throw err;
     }
     const model = new ServingModel(artifact, (m) => this.log.log(`released ${m.name}@${m.version}`));
-    // Warm-up: builds the serving tensors (transposed item table) and compiles the kernels.
-    const warm = Int32Array.of(artifact.popularOrder[0] ?? 1);
-    const types = artifact.encoder.config.numTypes > 0 ? { types: [new Uint8Array(1)] } : {};
-    await artifact.encoder.topK([warm], 1, types);
-    await artifact.encoder.scoreItems([warm], [warm], artifact.encoder.config.numTypes > 0 ? [new Uint8Array(1)] : undefined);
-    if (this.options.liveEncode === 'inline') model.inlineEncoder?.encode(warm, artifact.encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
-    if (model.acceptsUserVectors) {
-      model.warmVectors();
-      await model.topKVectors([new Float32Array(artifact.encoder.config.dim)], 1, [new Int32Array(0)]);
+    if (artifact.kind === 'graph') {
+      // A graph model needs no tensors: one request's worth of work compiles its path.
+      const warm = Int32Array.of(artifact.popularOrder[0] ?? 1);
+      artifact.graph.topK(warm, 1);
+      artifact.graph.score(warm, warm);
+      this.log.log(`${name}@${version} is a graph model (${artifact.graph.model.rule.kind}, ${artifact.graph.edges} edges): scored from its item graph`);
+    } else {
+      // Warm-up: builds the serving tensors (transposed item table) and compiles the kernels.
+      const encoder = artifact.encoder;
+      const warm = Int32Array.of(artifact.popularOrder[0] ?? 1);
+      const types = encoder.config.numTypes > 0 ? { types: [new Uint8Array(1)] } : {};
+      await encoder.topK([warm], 1, types);
+      await encoder.scoreItems([warm], [warm], encoder.config.numTypes > 0 ? [new Uint8Array(1)] : undefined);
+      if (this.options.liveEncode === 'inline') model.inlineEncoder?.encode(warm, encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
+      if (model.acceptsUserVectors) {
+        model.warmVectors();
+        await model.topKVectors([new Float32Array(encoder.config.dim)], 1, [new Int32Array(0)]);
+      }
     }
     if (this.options.indexLists > 0 && model.acceptsUserVectors) {
       const built = await model.buildIndex({ lists: this.options.indexLists, probes: this.options.indexProbes });

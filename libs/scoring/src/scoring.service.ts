@@ -175,8 +175,13 @@ export class ScoringService implements OnApplicationShutdown {
             const pop = model.popular(k, exclude);
             return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
           }
-          const inline = this.inlineVector(model, h);
-          const top = inline ? await this.topKFromVector(model, inline, k, exclude) : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+          // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
+          const inline = model.graph ? null : this.inlineVector(model, h);
+          const top = model.graph
+            ? model.graph.topK(h.ids, k, exclude)
+            : inline
+              ? await this.topKFromVector(model, inline, k, exclude)
+              : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
           return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -212,6 +217,8 @@ export class ScoringService implements OnApplicationShutdown {
           } else if (v) {
             scoredFrom = 'stored_vector';
             scores = model.scoreVector(v.vector, candidates);
+          } else if (model.graph) {
+            scores = model.graph.score(h.ids, candidates);
           } else {
             const inline = this.inlineVector(model, h);
             scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });

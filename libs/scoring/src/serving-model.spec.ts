@@ -8,6 +8,7 @@ function artifact(): ServingArtifact {
   const encoder = createEncoder({ kind: 'sasrec', numItems: 30, dim: 8, maxLen: 6, blocks: 1, heads: 1, seed: 4 });
   const vocabulary = ['', ...Array.from({ length: 30 }, (_, i) => `i${i + 1}`)];
   return {
+    kind: 'encoder',
     manifest: { model: 'sasrec', version: 'v1', createdAt: new Date().toISOString(), data: 'test', metrics: {}, backend: 'test' },
     encoder,
     vocabulary,
@@ -22,9 +23,9 @@ describe(ServingModel.name, () => {
     await initBackend();
     const model = new ServingModel(artifact());
     try {
-      const user = model.artifact.encoder.encode([Int32Array.of(3, 5, 7)]);
+      const user = model.encoder.encode([Int32Array.of(3, 5, 7)]);
       const vector = (await user.data()) as Float32Array;
-      const all = tf.tidy(() => tf.matMul(user, model.artifact.encoder.itemTable(), false, true));
+      const all = tf.tidy(() => tf.matMul(user, model.encoder.itemTable(), false, true));
       const want = (await all.data()) as Float32Array;
       tf.dispose([user, all]);
       const before = tf.memory().numTensors;

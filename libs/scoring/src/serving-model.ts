@@ -95,9 +95,9 @@ export class ServingModel extends LoadedModel {
     return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
   }
 
-  /** True when a stored user vector can stand for the encoder's output (dot-product scoring models). */
+  /** True when a stored user vector can stand for the encoder's output (dot-product scoring models; never a graph model). */
   get acceptsUserVectors(): boolean {
-    return this.artifact.encoder.perPosition;
+    return this.graph === null && this.encoder.perPosition;
   }
 
   /**
@@ -106,7 +106,8 @@ export class ServingModel extends LoadedModel {
    * Null for item2vec, which goes through micro-batched TF passes.
    */
   get inlineEncoder(): InlineEncoder | null {
-    if (this.inline === undefined) this.inline = inlineEncoderFor(this.artifact.encoder, this.acceptsUserVectors ? this.itemRows() : undefined);
+    if (this.graph) return null;
+    if (this.inline === undefined) this.inline = inlineEncoderFor(this.encoder, this.acceptsUserVectors ? this.itemRows() : undefined);
     return this.inline;
   }
 
@@ -122,7 +123,7 @@ export class ServingModel extends LoadedModel {
    */
   async buildIndex(options: IvfOptions, sampleUsers = 200): Promise<{ recallAt20: number; seconds: number }> {
     const t0 = performance.now();
-    const d = this.artifact.encoder.config.dim;
+    const d = this.encoder.config.dim;
     const n = this.artifact.vocabulary.length;
     const index = await IvfIndex.build(this.itemRows(), n, d, options);
     // Sample histories by popularity (seeded) and encode them.
@@ -132,11 +133,11 @@ export class ServingModel extends LoadedModel {
     const draw = () => byPopularity.sample(rng);
     const rand = () => rng.float();
     const histories = Array.from({ length: sampleUsers }, () => Int32Array.from({ length: 5 + Math.floor(rand() * 26) }, draw));
-    const types = this.artifact.encoder.config.numTypes > 0 ? histories.map((h) => new Uint8Array(h.length)) : undefined;
+    const types = this.encoder.config.numTypes > 0 ? histories.map((h) => new Uint8Array(h.length)) : undefined;
     // Encoded in small chunks (each an await): this runs during a hot swap, beside live requests.
     const queries: Float32Array[] = [];
     for (let i = 0; i < histories.length; i += 32) {
-      queries.push(...(await userVectors(this.artifact.encoder, histories.slice(i, i + 32), types?.slice(i, i + 32))));
+      queries.push(...(await userVectors(this.encoder, histories.slice(i, i + 32), types?.slice(i, i + 32))));
     }
     const recallAt20 = await index.recallAt(queries, 20);
     this.ivf = index;
@@ -160,7 +161,7 @@ export class ServingModel extends LoadedModel {
     k: number,
     exclude: readonly Int32Array[],
   ): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
-    const encoder = this.artifact.encoder;
+    const encoder = this.encoder;
     if (!this.ivf) return encoder.topK(histories, k, { exclude, ...(types ? { types } : {}) });
     return this.topKIndexed(await userVectors(encoder, histories, types), k, exclude);
   }
@@ -171,8 +172,8 @@ export class ServingModel extends LoadedModel {
    */
   async topKVectors(vectors: readonly Float32Array[], k: number, exclude: readonly Int32Array[]): Promise<Array<{ items: Int32Array; scores: Float32Array }>> {
     const n = this.artifact.vocabulary.length;
-    const d = this.artifact.encoder.config.dim;
-    if (!this.scoringT) this.scoringT = tf.tidy(() => tf.transpose(this.artifact.encoder.itemTable()) as Tensor2D);
+    const d = this.encoder.config.dim;
+    if (!this.scoringT) this.scoringT = tf.tidy(() => tf.transpose(this.encoder.itemTable()) as Tensor2D);
     const flat = new Float32Array(vectors.length * d);
     vectors.forEach((v, i) => flat.set(v, i * d));
     const maxExcl = exclude.reduce((m, e) => Math.max(m, e.length), 0);
@@ -203,7 +204,7 @@ export class ServingModel extends LoadedModel {
    * microseconds, less than dispatching one kernel, and needs no micro-batch.
    */
   scoreVector(vector: Float32Array, candidates: Int32Array): Float32Array {
-    const d = this.artifact.encoder.config.dim;
+    const d = this.encoder.config.dim;
     if (vector.length !== d) throw new RangeError(`user vector has ${vector.length} dimensions, the model ${d}`);
     const rows = this.itemRows();
     const out = new Float32Array(candidates.length);
@@ -221,7 +222,7 @@ export class ServingModel extends LoadedModel {
 
   /** The scoring table's rows copied to JS once (12.8 MB for 50,000 × 64). */
   private itemRows(): Float32Array {
-    return (this.rows ??= this.artifact.encoder.itemTable().dataSync() as Float32Array);
+    return (this.rows ??= this.encoder.itemTable().dataSync() as Float32Array);
   }
 
   protected override disposeCaches(): void {

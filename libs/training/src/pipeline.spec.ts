@@ -3,12 +3,18 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { loadArtifact } from '@seqrec/artifacts';
+import { loadArtifact, type EncoderArtifact } from '@seqrec/artifacts';
 import type { EventV1 } from '@seqrec/contracts';
 import { evaluate, fromEvents, leaveOneOut } from '@seqrec/datasets';
 import { FsModelStore, newVersion, type ArtifactManifest } from '@seqrec/model-store';
 import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, measureIndexRecall, type TrainingRequest } from './pipeline';
 import { generatedEvents } from './testing';
+
+async function loadEncoderArtifact(store: FsModelStore, name: string, version: string): Promise<EncoderArtifact> {
+  const art = await loadArtifact(store, name, version);
+  assert.equal(art.kind, 'encoder', `${name}@${version} is an encoder artifact`);
+  return art as EncoderArtifact;
+}
 
 const events = generatedEvents({ users: 60, items: 60, events: 3_000, seed: 5 });
 const tiny = { epochs: 2, batchSize: 32, dim: 16, maxLen: 20, lr: 0.01, patience: 2, seed: 7 };
@@ -19,6 +25,16 @@ async function newStore(): Promise<FsModelStore> {
 
 function request(model: TrainingRequest['model'], extra: Partial<TrainingRequest> = {}): TrainingRequest {
   return { source: { kind: 'events', events, name: 'generated' }, model, options: tiny, progress: false, ...extra };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 async function fakePromoted(store: FsModelStore, model: string, ndcg: number): Promise<string> {
@@ -42,7 +58,7 @@ describe(TrainingPipeline.name, () => {
     assert.equal(result.index.lists, 6);
     assert.equal(result.index.recallAt20, 1, 'all lists probed = exact');
     assert.ok(result.index.users > 0);
-    const art = await loadArtifact(store, 'sasrec-index', result.version);
+    const art = await loadEncoderArtifact(store, 'sasrec-index', result.version);
     try {
       const split = leaveOneOut(fromEvents(events, { name: 'g' }));
       const one = await measureIndexRecall(art.encoder, split.test, 6, 1);
@@ -91,14 +107,14 @@ describe(TrainingPipeline.name, () => {
     assert.equal(metrics.version, result.version);
     assert.equal(metrics.rows.length, 3);
 
-    const art = await loadArtifact(store, 'gru4rec', result.version);
+    const art = await loadEncoderArtifact(store, 'gru4rec', result.version);
     try {
       const ds = fromEvents(events, { name: 'generated' });
       assert.deepEqual(art.vocabulary, ds.itemIds);
       const split = leaveOneOut(ds);
       const test = await evaluate(art.encoder, split.test, { dataset: ds, split: 'test', seed: tiny.seed });
       assert.equal(test.metrics['NDCG@10'], result.metrics['test.full.NDCG@10'], 'loaded model scores as the trained one');
-      const again = await loadArtifact(store, 'gru4rec', result.version);
+      const again = await loadEncoderArtifact(store, 'gru4rec', result.version);
       const h = [split.test[0]!.history, split.test[1]!.history];
       assert.deepEqual(await again.encoder.scoreBatch(h), await art.encoder.scoreBatch(h));
       again.encoder.dispose();
@@ -157,6 +173,28 @@ describe(TrainingPipeline.name, () => {
     const worse = await sut.run(request('pop'));
     assert.equal(worse.promoted, false);
     assert.match(worse.promotion.reason, /does not beat 0\.9900/);
+  });
+
+  it('publishes item-KNN, co-occurrence and pop as servable graph artifacts that score as the evaluated models; bpr-mf stays evaluation-only', async () => {
+    const s = await newStore();
+    const sut = new TrainingPipeline(s);
+    const ds = fromEvents(events, { name: 'generated' });
+    const split = leaveOneOut(ds);
+    for (const kind of ['itemknn', 'cooc', 'pop'] as const) {
+      const result = await sut.run(request(kind));
+      const files = await readdir(result.location);
+      for (const f of ['graph.json', 'graph.bin', 'params.json', 'vocabulary.json', 'popularity.json']) assert.ok(files.includes(f), `${kind}: ${f}`);
+      const art = await loadArtifact(s, kind, result.version);
+      assert.equal(art.kind, 'graph', kind);
+      assert.deepEqual(art.vocabulary, ds.itemIds);
+      // The served graph, asked for every item's score, reproduces the test metrics of the run.
+      const all = Int32Array.from({ length: ds.numItems + 1 }, (_, i) => i);
+      const served = { name: kind, scoreBatch: (hs: Int32Array[]) => Promise.resolve(concat(hs.map((h) => art.graph!.score(h, all)))) };
+      const test = await evaluate(served, split.test, { dataset: ds, split: 'test', seed: tiny.seed });
+      assert.equal(test.metrics['NDCG@10'], result.metrics['test.full.NDCG@10'], `${kind}: the served graph scores as the evaluated model`);
+    }
+    const bpr = await sut.run(request('bpr-mf'));
+    await assert.rejects(loadArtifact(s, 'bpr-mf', bpr.version), /is not servable: a bpr-mf artifact/);
   });
 
   it('rejects bad options naming the field', async () => {

@@ -32,7 +32,7 @@
 import { performance } from 'node:perf_hooks';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IvfIndex, loadArtifact, saveArtifact } from '@seqrec/artifacts';
+import { IvfIndex, loadArtifact, saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
 import {
   BprMfRecommender,
   CoocRecommender,
@@ -45,6 +45,7 @@ import {
   type EvalCase,
   type EvalResult,
   type FittableRecommender,
+  type GraphModel,
   type Recommender,
   type SequenceDataset,
 } from '@seqrec/datasets';
@@ -350,6 +351,7 @@ export class TrainingPipeline {
     let trainSeconds: number;
     let testModel: Recommender;
     let baselineParams: Record<string, unknown> | null = null;
+    let graphModel: GraphModel | null = null;
     const rows: EvalResult[] = [];
     let evalSeconds = 0;
 
@@ -427,6 +429,8 @@ export class TrainingPipeline {
         const f1 = performance.now();
         testModel = makeBaseline(kind, params, options.seed).fit(leaky ? dataset.sequences : testTrain, dataset.numItems);
         trainSeconds += seconds(f1);
+        // Neighbourhood models (and pop) are served from their item graph: the artifact is the model the test rows describe.
+        graphModel = 'asGraph' in testModel ? (testModel as Recommender & { asGraph(): GraphModel }).asGraph() : null;
         popularity = itemCounts(testTrain, dataset.numItems);
       }
       const v1 = performance.now();
@@ -520,7 +524,17 @@ export class TrainingPipeline {
       let location: string;
       if (encoder) {
         location = await saveArtifact(this.store, { manifest, encoder, vocabulary: dataset.itemIds, popularity: Float32Array.from(popularity), extraFiles });
+      } else if (graphModel) {
+        const paramsFile = `${JSON.stringify({ kind: req.model, params: baselineParams }, null, 2)}\n`;
+        location = await saveGraphArtifact(this.store, {
+          manifest,
+          model: graphModel,
+          vocabulary: dataset.itemIds,
+          popularity: Float32Array.from(popularity),
+          extraFiles: { ...extraFiles, 'params.json': paramsFile },
+        });
       } else {
+        // BPR-MF: per-user factors of training users only, nothing a live window can use: evaluation only.
         location = await this.store.publish(manifest, async (dir) => {
           await writeFile(join(dir, 'vocabulary.json'), JSON.stringify(dataset.itemIds));
           await writeFile(join(dir, 'popularity.json'), JSON.stringify(Array.from(popularity)));
@@ -577,6 +591,7 @@ export class TrainingPipeline {
     const prevKind = (manifest.details?.['kind'] as string | undefined) ?? manifest.model;
     if (prevKind !== kind) return { encoder: null, outcome: { used: false, reason: `promoted ${current} is a ${prevKind}, not a ${kind}: trained from scratch` } };
     const art = await loadArtifact(this.store, name, current);
+    if (art.kind !== 'encoder') return { encoder: null, outcome: { used: false, reason: `promoted ${current} has no encoder (a ${art.kind} artifact): trained from scratch` } };
     if (sameVocabulary(art.vocabulary, dataset.itemIds)) {
       return { encoder: art.encoder, outcome: { used: true, from: current, reason: `started from ${current} (same ${dataset.numItems}-item vocabulary)` } };
     }

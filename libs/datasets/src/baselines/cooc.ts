@@ -1,5 +1,5 @@
 import { assertNonNegative, assertPositive, notFitted, popularityPrior, resolveTraining, type FittableRecommender, type TrainingData } from './common';
-import { buildTopKGraph, occurrenceIndex, type ItemGraph } from './item-graph';
+import { buildTopKGraph, denseGraphScores, ItemStamps, occurrenceIndex, type GraphModel, type GraphRule, type ItemGraph } from './item-graph';
 
 export interface CoocOptions {
   /** An item counts as following i when it comes at most this many positions after i. Default 3. */
@@ -34,7 +34,8 @@ export class CoocRecommender implements FittableRecommender<CoocOptions> {
   readonly name = 'cooc';
   private opts: CoocOptions;
   private graph: ItemGraph | null = null;
-  private prior: Float32Array | null = null;
+  private priorScores: Float32Array | null = null;
+  private stamps: ItemStamps | null = null;
 
   constructor(options: Partial<CoocOptions> = {}) {
     this.opts = checked({ ...COOC_DEFAULTS, ...options });
@@ -74,7 +75,8 @@ export class CoocRecommender implements FittableRecommender<CoocOptions> {
       },
       (i, _j, raw) => raw / (rowTotal[i]! + shrink),
     );
-    this.prior = popularityPrior(train, N);
+    this.priorScores = popularityPrior(train, N);
+    this.stamps = null;
     return this;
   }
 
@@ -84,25 +86,26 @@ export class CoocRecommender implements FittableRecommender<CoocOptions> {
     return this.graph;
   }
 
+  /** How histories are scored over {@link transitions} (the scorer serves the graph with it). */
+  get rule(): GraphRule {
+    return { kind: 'cooc', lastN: this.opts.lastN, recencyDecay: this.opts.recencyDecay };
+  }
+
+  /** The popularity prior added under the graph scores. */
+  get prior(): Float32Array {
+    if (!this.priorScores) throw notFitted(this.name);
+    return this.priorScores;
+  }
+
+  /** The fitted model as the scorer serves it. */
+  asGraph(): GraphModel {
+    return { graph: this.transitions, rule: this.rule, prior: this.prior };
+  }
+
   scoreBatch(histories: Int32Array[]): Promise<Float32Array> {
     const g = this.transitions;
-    const prior = this.prior!;
-    const width = g.numItems + 1;
-    const out = new Float32Array(histories.length * width);
-    const { offsets, neighbours, weights } = g;
-    const { lastN, recencyDecay } = this.opts;
-    for (let b = 0; b < histories.length; b++) {
-      const o = b * width;
-      out.set(prior, o);
-      const h = histories[b]!;
-      const stop = Math.max(0, h.length - lastN);
-      let w = 1;
-      for (let t = h.length - 1; t >= stop; t--, w *= recencyDecay) {
-        const i = h[t]!;
-        for (let p = offsets[i]!; p < offsets[i + 1]!; p++) out[o + neighbours[p]!]! += w * weights[p]!;
-      }
-    }
-    return Promise.resolve(out);
+    this.stamps ??= new ItemStamps(g.numItems);
+    return Promise.resolve(denseGraphScores(g, this.rule, this.prior, histories, this.stamps));
   }
 }
 

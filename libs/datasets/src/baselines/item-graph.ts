@@ -69,11 +69,12 @@ export function buildTopKGraph(
 }
 
 /** Weaker entry = smaller weight, ties: larger item index (so the kept set is deterministic). */
-function weaker(wa: number, ia: number, wb: number, ib: number): boolean {
+export function weaker(wa: number, ia: number, wb: number, ib: number): boolean {
   return wa < wb || (wa === wb && ia > ib);
 }
 
-function heapPush(idx: Int32Array, w: Float64Array, size: number, j: number, v: number): void {
+/** Adds (j, v) to a min-heap of `size` entries (weakest at the root, {@link weaker} order). */
+export function heapPush(idx: Int32Array, w: Float32Array | Float64Array, size: number, j: number, v: number): void {
   let p = size;
   while (p > 0) {
     const parent = (p - 1) >> 1;
@@ -87,7 +88,7 @@ function heapPush(idx: Int32Array, w: Float64Array, size: number, j: number, v: 
 }
 
 /** Replaces the root of a heap of `size` entries with (j, v) and sifts it down. With size 0, nothing. */
-function heapReplaceTop(idx: Int32Array, w: Float64Array, size: number, j: number, v: number): void {
+export function heapReplaceTop(idx: Int32Array, w: Float32Array | Float64Array, size: number, j: number, v: number): void {
   if (size === 0) return;
   let p = 0;
   for (;;) {
@@ -131,4 +132,83 @@ export function occurrenceIndex(train: readonly Int32Array[], numItems: number):
     }
   }
   return { offsets, seq, pos };
+}
+
+/**
+ * How a history's items weigh into a graph's scores, i.e. how a fitted neighbourhood model scores:
+ * - `cooc`: each of the last `lastN` positions, the l-th last weighing `recencyDecay^(l-1)`;
+ * - `itemknn`: each distinct item once, at its latest position, weighing `decay^(distance from the end)`;
+ * - `pop`: no history item counts (popularity alone).
+ * The score of item j is Σ weight(i) · w(i → j) over the contributing items i, plus the popularity
+ * prior. The evaluated recommenders and the scorer's serving copy both score through this.
+ */
+export type GraphRule = { kind: 'cooc'; lastN: number; recencyDecay: number } | { kind: 'itemknn'; decay: number } | { kind: 'pop' };
+
+/** A fitted neighbourhood model as the scorer serves it: the graph, how histories use it, and the prior under it. */
+export interface GraphModel {
+  graph: ItemGraph;
+  rule: GraphRule;
+  /** Added to every item's score (length numItems + 1): a tie-breaking popularity prior, or pop's counts. */
+  prior: Float32Array;
+}
+
+/** A graph with no edges (popularity alone scores). */
+export function emptyGraph(numItems: number): ItemGraph {
+  return { numItems, offsets: new Int32Array(numItems + 2), neighbours: new Int32Array(0), weights: new Float32Array(0) };
+}
+
+/** Reusable "seen in this history" marks over item indices (no allocation per history). */
+export class ItemStamps {
+  private stamp: Int32Array;
+  private id = 0;
+
+  constructor(numItems: number) {
+    this.stamp = new Int32Array(numItems + 1);
+  }
+
+  /** Starts a new history: every item is unmarked again. */
+  next(): void {
+    if (++this.id === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.id = 1;
+    }
+  }
+
+  /** Marks `i`; false when it was already marked in this history. */
+  mark(i: number): boolean {
+    if (this.stamp[i] === this.id) return false;
+    this.stamp[i] = this.id;
+    return true;
+  }
+}
+
+/** Calls `visit(item, weight)` for every history entry that contributes under `rule`, newest first. */
+export function forEachHistoryWeight(rule: GraphRule, history: ArrayLike<number>, stamps: ItemStamps, visit: (item: number, weight: number) => void): void {
+  if (rule.kind === 'cooc') {
+    const stop = Math.max(0, history.length - rule.lastN);
+    let w = 1;
+    for (let t = history.length - 1; t >= stop; t--, w *= rule.recencyDecay) visit(history[t]!, w);
+  } else if (rule.kind === 'itemknn') {
+    stamps.next();
+    let w = 1;
+    for (let t = history.length - 1; t >= 0; t--, w *= rule.decay) {
+      const i = history[t]!;
+      if (stamps.mark(i)) visit(i, w); // an item counts once, at its latest position
+    }
+  }
+}
+
+/** Dense scores of every item for each history ([histories.length, numItems + 1], row-major): prior + graph. */
+export function denseGraphScores(g: ItemGraph, rule: GraphRule, prior: Float32Array, histories: readonly Int32Array[], stamps: ItemStamps): Float32Array {
+  const width = g.numItems + 1;
+  const out = new Float32Array(histories.length * width);
+  const { offsets, neighbours, weights } = g;
+  for (let b = 0; b < histories.length; b++) {
+    const o = b * width;
+    out.set(prior, o);
+    forEachHistoryWeight(rule, histories[b]!, stamps, (i, w) => {
+      for (let p = offsets[i]!; p < offsets[i + 1]!; p++) out[o + neighbours[p]!]! += w * weights[p]!;
+    });
+  }
+  return out;
 }

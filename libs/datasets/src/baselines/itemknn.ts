@@ -1,5 +1,5 @@
 import { assertNonNegative, assertPositive, notFitted, popularityPrior, resolveTraining, type FittableRecommender, type TrainingData } from './common';
-import { buildTopKGraph, type ItemGraph } from './item-graph';
+import { buildTopKGraph, denseGraphScores, ItemStamps, type GraphModel, type GraphRule, type ItemGraph } from './item-graph';
 
 export interface ItemKnnOptions {
   /** Neighbours kept per item. Default 200. */
@@ -34,9 +34,8 @@ export class ItemKnnRecommender implements FittableRecommender<ItemKnnOptions> {
   readonly name = 'itemknn';
   private opts: ItemKnnOptions;
   private graph: ItemGraph | null = null;
-  private prior: Float32Array | null = null;
-  private stamp = new Int32Array(0);
-  private stampId = 0;
+  private priorScores: Float32Array | null = null;
+  private stamps: ItemStamps | null = null;
 
   constructor(options: Partial<ItemKnnOptions> = {}) {
     this.opts = checked({ ...ITEMKNN_DEFAULTS, ...options });
@@ -105,9 +104,8 @@ export class ItemKnnRecommender implements FittableRecommender<ItemKnnOptions> {
       },
       (i, j, raw) => raw / (norm[i]! * norm[j]! + shrink),
     );
-    this.prior = popularityPrior(train, N);
-    this.stamp = new Int32Array(N + 1);
-    this.stampId = 0;
+    this.priorScores = popularityPrior(train, N);
+    this.stamps = null;
     return this;
   }
 
@@ -117,35 +115,26 @@ export class ItemKnnRecommender implements FittableRecommender<ItemKnnOptions> {
     return this.graph;
   }
 
-  scoreBatch(histories: Int32Array[]): Promise<Float32Array> {
-    const g = this.similarities;
-    const prior = this.prior!;
-    const width = g.numItems + 1;
-    const out = new Float32Array(histories.length * width);
-    const { offsets, neighbours, weights } = g;
-    const decay = this.opts.decay;
-    for (let b = 0; b < histories.length; b++) {
-      const o = b * width;
-      out.set(prior, o);
-      const h = histories[b]!;
-      const id = this.nextStamp();
-      let w = 1;
-      for (let t = h.length - 1; t >= 0; t--, w *= decay) {
-        const i = h[t]!;
-        if (this.stamp[i] === id) continue; // an item counts once, at its latest position
-        this.stamp[i] = id;
-        for (let p = offsets[i]!; p < offsets[i + 1]!; p++) out[o + neighbours[p]!]! += w * weights[p]!;
-      }
-    }
-    return Promise.resolve(out);
+  /** How histories are scored over {@link similarities} (the scorer serves the graph with it). */
+  get rule(): GraphRule {
+    return { kind: 'itemknn', decay: this.opts.decay };
   }
 
-  private nextStamp(): number {
-    if (++this.stampId === 0x7fffffff) {
-      this.stamp.fill(0);
-      this.stampId = 1;
-    }
-    return this.stampId;
+  /** The popularity prior added under the graph scores. */
+  get prior(): Float32Array {
+    if (!this.priorScores) throw notFitted(this.name);
+    return this.priorScores;
+  }
+
+  /** The fitted model as the scorer serves it. */
+  asGraph(): GraphModel {
+    return { graph: this.similarities, rule: this.rule, prior: this.prior };
+  }
+
+  scoreBatch(histories: Int32Array[]): Promise<Float32Array> {
+    const g = this.similarities;
+    this.stamps ??= new ItemStamps(g.numItems);
+    return Promise.resolve(denseGraphScores(g, this.rule, this.prior, histories, this.stamps));
   }
 }
 

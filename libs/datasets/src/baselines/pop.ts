@@ -1,3 +1,4 @@
+import { emptyGraph, type GraphModel } from './item-graph';
 import { itemCounts, notFitted, resolveTraining, type FittableRecommender, type TrainingData } from './common';
 
 /** Popularity has no hyper-parameters. */
@@ -24,6 +25,11 @@ export class PopRecommender implements FittableRecommender<PopOptions> {
   get counts(): Float32Array {
     if (!this.scores) throw notFitted(this.name);
     return this.scores;
+  }
+
+  /** Popularity as a graph model with no edges (the scorer serves it that way). */
+  asGraph(): GraphModel {
+    return { graph: emptyGraph(this.counts.length - 1), rule: { kind: 'pop' }, prior: this.counts };
   }
 
   scoreBatch(histories: Int32Array[]): Promise<Float32Array> {
