@@ -39,7 +39,7 @@ if (score) {
   out.push(
     `### bench:score (${score.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${m.loadAvgAtStart?.join(' ')})`,
     '',
-    `${score.request}; ${score.model?.kind} over ${fmt(score.model?.items)} items (d=${score.model?.dim}, ${score.model?.weights} weights), ${fmt(score.users)} users with live windows in Redis, backend ${score.backend}, ${score.loadGenerator}.`,
+    `${score.request}; ${score.model?.kind} over ${fmt(score.model?.items)} items (d=${score.model?.dim}, ${score.model?.weights} weights), ${fmt(score.users)} users with live windows in Redis, backend ${score.backend}${score.backendVersion ? ` (${score.backendVersion})` : ''}, ${score.loadGenerator}.`,
     '',
     ...Object.entries(score.modesExplained ?? {}).map(([k, v]) => `- \`${k}\`: ${v}`),
     '',

@@ -35,7 +35,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveArtifact } from '@seqrec/artifacts';
+import { saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
+import { CoocRecommender, itemCounts } from '@seqrec/datasets';
 import { RedisKeys } from '@seqrec/contracts';
 import { AliasTable, Rng } from '@seqrec/generator';
 import { encodeUserVector } from '@seqrec/sequence';
@@ -54,7 +55,7 @@ const SECONDS = env('BENCH_SECONDS', 10);
 const USERS = env('BENCH_USERS', 100_000);
 const ITEMS = env('BENCH_ITEMS', 50_000);
 const DIM = env('BENCH_DIM', 64);
-const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_batched,stored_vector,live_window_index,stored_vector_index').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_batched,stored_vector,live_window_index,stored_vector_index,graph_cooc').split(',');
 const INDEX_LISTS = env('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = env('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1024);
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   const keys = new RedisKeys(ns);
   const dir = mkdtempSync(join(tmpdir(), 'bench-score-'));
   const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
+  let graphEdges = 0;
   await redis.connect();
   try {
     const backend = await initBackend();
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
     const pick = () => byZipf.sample(prng);
     const now = Math.floor(Date.now() / 1000) * 1000;
     const withVectors = MODES.some((m) => m.startsWith('stored_vector'));
+    const withGraph = MODES.includes('graph_cooc');
+    const allHistories: Int32Array[] = [];
     let encodeSeconds = 0;
     const recallSample: Array<{ history: Int32Array; vector: Float32Array; exact: Int32Array }> = [];
     for (let u = 0; u < USERS; u += 1_000) {
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
         }
         pipe.set(keys.userSequence(`u${v}`), encodeWindow({ watermark: { partition: 0, offset: v }, events }), 'PX', 3_600_000);
         users.push({ id: `u${v}`, history, lastTs: events[n - 1]!.ts, events: n });
+        if (withGraph) allHistories.push(history);
       }
       if (withVectors) {
         // What the embedding service stores after each window update (same encoder, same codec).
@@ -157,6 +162,22 @@ async function main(): Promise<void> {
       log(`stored-vector recall@20 vs exact: ${recall.toFixed(4)} over ${recallSample.length} users`);
     }
     encoder.dispose();
+    if (withGraph) {
+      // graph_cooc: a co-occurrence model fitted on these same windows, served from its item graph.
+      const t0 = performance.now();
+      const cooc = new CoocRecommender().fit(allHistories, ITEMS);
+      const graph = cooc.asGraph();
+      await saveGraphArtifact(store, {
+        manifest: { model: 'cooc', version: 'bench', createdAt: new Date().toISOString(), data: 'the bench windows', metrics: {}, backend: 'none', details: { kind: 'cooc' } },
+        model: graph,
+        vocabulary: ['', ...itemIds],
+        popularity: itemCounts(allHistories, ITEMS),
+      });
+      await store.promote('cooc', 'bench');
+      graphEdges = graph.graph.neighbours.length;
+      log(`co-occurrence graph: ${graphEdges} edges over ${ITEMS} items, fitted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      allHistories.length = 0;
+    }
 
     const profDir = join(__dirname, '..', 'profiles');
     mkdirSync(profDir, { recursive: true });
@@ -178,6 +199,7 @@ async function main(): Promise<void> {
         MODEL_STORE_DIR: dir,
         LOG_LEVEL: 'warn',
         SCORER_MODEL_POLL_SECONDS: '0',
+        MODEL_NAME: mode === 'graph_cooc' ? 'cooc' : 'sasrec',
         SCORER_USE_USER_VECTORS: String(mode.startsWith('stored_vector')),
         SCORER_LIVE_ENCODE: mode === 'live_window_batched' ? 'batched' : 'inline',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
@@ -267,6 +289,7 @@ async function main(): Promise<void> {
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass, int8 vector',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
+        graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
       },
       indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',
       model: { kind: 'sasrec', items: ITEMS, dim: DIM, blocks: 2, heads: 1, maxLen: 50, weights: 'random (untrained)' },
