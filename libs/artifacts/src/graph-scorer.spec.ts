@@ -81,6 +81,11 @@ describe(GraphScorer.name, () => {
     assert.ok(!top.items.includes(5), 'the item itself is not its neighbour');
     assert.equal(new GraphScorer(new PopRecommender().fit(train, N).asGraph()).similar(5, 4).items.length, 0);
     assert.equal(scorer.similar(0, 4).items.length, 0);
+    // Co-occurrence can link an item to itself (a repeat): similar items leave it out.
+    const repeats = new CoocRecommender().fit([Int32Array.of(1, 1, 2), Int32Array.of(1, 1, 3), Int32Array.of(1, 2)], 3);
+    const g1 = repeats.transitions;
+    assert.ok(Array.from(g1.neighbours.slice(g1.offsets[1]!, g1.offsets[2]!)).includes(1), 'the graph has 1 → 1');
+    assert.deepEqual(Array.from(new GraphScorer(repeats.asGraph()).similar(1, 5).items).sort(), [2, 3]);
     assert.equal(scorer.similar(N + 1, 4).items.length, 0);
   });
 });

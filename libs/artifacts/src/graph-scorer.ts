@@ -93,12 +93,22 @@ export class GraphScorer {
     return out;
   }
 
-  /** The item's strongest neighbours in the graph (item-KNN: most similar; co-occurrence: most likely next). */
+  /**
+   * The item's strongest neighbours in the graph, itself excluded (item-KNN: most similar;
+   * co-occurrence: most likely next, where a repeat of the item itself can be a neighbour).
+   */
   similar(index: number, k: number): ScoredItems {
     const { offsets, neighbours, weights } = this.model.graph;
-    if (index < 1 || index > this.numItems) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    const end = Math.min(offsets[index + 1]!, offsets[index]! + k);
-    return { items: neighbours.slice(offsets[index]!, end), scores: weights.slice(offsets[index]!, end) };
+    const items: number[] = [];
+    const scores: number[] = [];
+    if (index >= 1 && index <= this.numItems) {
+      for (let p = offsets[index]!; p < offsets[index + 1]! && items.length < k; p++) {
+        if (neighbours[p] === index) continue;
+        items.push(neighbours[p]!);
+        scores.push(weights[p]!);
+      }
+    }
+    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
   }
 
   /** Adds the history's graph scores into `acc`; returns how many items it reached (listed in `touched`). */
