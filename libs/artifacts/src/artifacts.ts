@@ -79,8 +79,7 @@ export interface SaveGraphArtifactInput {
 export async function saveGraphArtifact(store: ModelStore, input: SaveGraphArtifactInput): Promise<string> {
   const { graph, rule, prior } = input.model;
   const n = graph.numItems + 1;
-  if (input.vocabulary.length !== n) throw new RangeError(`vocabulary has ${input.vocabulary.length} entries, the graph ${n} (numItems + padding)`);
-  if (input.popularity.length !== n) throw new RangeError(`popularity has ${input.popularity.length} entries, the graph ${n}`);
+  checkItemFiles(input, n, 'graph');
   if (prior.length !== n) throw new RangeError(`prior has ${prior.length} entries, the graph ${n}`);
   assertLittleEndian();
   const header: GraphHeader = { format: 1, rule, numItems: graph.numItems, edges: graph.neighbours.length, layout: 'offsets int32[numItems + 2], neighbours int32[edges], weights float32[edges], prior float32[numItems + 1]; little-endian' };
@@ -88,22 +87,31 @@ export async function saveGraphArtifact(store: ModelStore, input: SaveGraphArtif
   return store.publish(input.manifest, async (dir) => {
     await writeFile(join(dir, GRAPH_JSON), `${JSON.stringify(header, null, 2)}\n`);
     await writeFile(join(dir, GRAPH_BIN), bin);
-    await writeFile(join(dir, 'vocabulary.json'), JSON.stringify(input.vocabulary));
-    await writeFile(join(dir, 'popularity.json'), JSON.stringify(Array.from(input.popularity)));
-    for (const [name, content] of Object.entries(input.extraFiles ?? {})) await writeFile(join(dir, name), content);
+    await writeItemFiles(dir, input);
   });
 }
 
 export async function saveArtifact(store: ModelStore, input: SaveArtifactInput): Promise<string> {
-  const n = input.encoder.config.numItems + 1;
-  if (input.vocabulary.length !== n) throw new RangeError(`vocabulary has ${input.vocabulary.length} entries, the model ${n} (numItems + padding)`);
-  if (input.popularity.length !== n) throw new RangeError(`popularity has ${input.popularity.length} entries, the model ${n}`);
+  checkItemFiles(input, input.encoder.config.numItems + 1, 'model');
   return store.publish(input.manifest, async (dir) => {
     await saveModel(input.encoder, dir, { model: input.manifest.model, version: input.manifest.version });
-    await writeFile(join(dir, 'vocabulary.json'), JSON.stringify(input.vocabulary));
-    await writeFile(join(dir, 'popularity.json'), JSON.stringify(Array.from(input.popularity)));
-    for (const [name, content] of Object.entries(input.extraFiles ?? {})) await writeFile(join(dir, name), content);
+    await writeItemFiles(dir, input);
   });
+}
+
+type ItemFiles = Pick<SaveArtifactInput, 'vocabulary' | 'popularity' | 'extraFiles'>;
+
+/** Vocabulary and popularity must cover the model's items plus padding (`n` entries). */
+function checkItemFiles(input: ItemFiles, n: number, what: 'model' | 'graph'): void {
+  if (input.vocabulary.length !== n) throw new RangeError(`vocabulary has ${input.vocabulary.length} entries, the ${what} ${n} (numItems + padding)`);
+  if (input.popularity.length !== n) throw new RangeError(`popularity has ${input.popularity.length} entries, the ${what} ${n}`);
+}
+
+/** The files every artifact kind has beside its model: vocabulary, popularity, and the extras. */
+async function writeItemFiles(dir: string, input: ItemFiles): Promise<void> {
+  await writeFile(join(dir, 'vocabulary.json'), JSON.stringify(input.vocabulary));
+  await writeFile(join(dir, 'popularity.json'), JSON.stringify(Array.from(input.popularity)));
+  for (const [name, content] of Object.entries(input.extraFiles ?? {})) await writeFile(join(dir, name), content);
 }
 
 /**
