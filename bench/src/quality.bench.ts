@@ -18,7 +18,9 @@
  * items included, as the S3-Rec code counts it: leaky, only to reproduce its published Pop), BENCH_QUALITY_PATIENCE (3), BENCH_QUALITY_VALID_USERS
  * (validation sample for early stopping, 0 = all), BENCH_QUALITY_ML1M_MAXLEN (200, as the SASRec
  * paper), BENCH_QUALITY_MAX_MINUTES (training time budget per neural model, unset = none),
- * SEQREC_TF_BACKEND (forces a backend).
+ * BENCH_QUALITY_SEEDS (training seeds, default 42; each seed is its own row, a run over some seeds
+ * keeps the other seeds' rows, and a model trained with several seeds is compared with its anchor by
+ * the mean over its seeds, never the best one), SEQREC_TF_BACKEND (forces a backend).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +37,19 @@ const VALID_USERS = env('BENCH_QUALITY_VALID_USERS', '0');
 const ML1M_MAXLEN = env('BENCH_QUALITY_ML1M_MAXLEN', '200');
 const MAX_MINUTES = env('BENCH_QUALITY_MAX_MINUTES', '');
 const FRESH = env('BENCH_QUALITY_FRESH', '') === '1';
+/** Models with no randomness: trained once, whatever the seeds. */
+const DETERMINISTIC = new Set(['pop', 'pop-s3rec', 'itemknn', 'cooc']);
+const seedsOf = (model: string) => (DETERMINISTIC.has(model) ? [DEFAULT_SEED] : SEEDS);
+/** The trainer CLI's default seed; rows written before seeds were recorded were trained with it. */
+const DEFAULT_SEED = 42;
+const SEEDS = env('BENCH_QUALITY_SEEDS', String(DEFAULT_SEED))
+  .split(',')
+  .filter(Boolean)
+  .map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`BENCH_QUALITY_SEEDS must be non-negative integers, got ${s}`);
+    return n;
+  });
 const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
 
 const log = (msg: string) => console.error(`[bench:quality ${process.uptime().toFixed(0)}s] ${msg}`);
@@ -55,13 +70,13 @@ const ANCHORS: Array<{ dataset: string; model: string; protocol: 'full' | 'sampl
 ];
 
 /** CLI arguments per model and dataset: SASRec paper settings (dim 50, 2 blocks, 1 head; dropout 0.2 ML-1M, 0.5 Beauty), except the ML-1M SASRec rows, which train with their anchors' own config. */
-function argsFor(model: string, dataset: string): string[] {
+function argsFor(model: string, dataset: string, seed: number): string[] {
   const ml = dataset === 'ml-1m';
   // sasrec-ce-orig: the anchor code's block layout and initialisation on top of sasrec-ce's settings.
   const orig = model === 'sasrec-ce-orig' ? ',layout=sasrec,init=normal' : '';
   // The scorer's approximate index measured on the trained model (~53 items per list on ML-1M, ~95 on Beauty; 8 lists probed).
   const index = ['--index-lists', ml ? '64' : '128', '--index-probes', '8'];
-  const common = ['--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
+  const common = ['--seed', String(seed), '--epochs', String(EPOCHS), '--patience', PATIENCE, '--valid-users', VALID_USERS, ...(MAX_MINUTES ? ['--max-minutes', MAX_MINUTES] : [])];
   if ((model === 'sasrec-ce' || model === 'sasrec-ce-orig' || model === 'sasrec-bce') && ml) {
     // The ML-1M anchors of both losses (cross-entropy 0.1821, BCE 0.1341, BERT4Rec 0.1537) are the
     // table of Klenitskiy & Vasilev (RecSys 2023), whose published config for both is hidden 64,
@@ -95,8 +110,9 @@ function argsFor(model: string, dataset: string): string[] {
     case 'pop':
     case 'itemknn':
     case 'cooc':
-    case 'bpr-mf':
       return ['--model', model];
+    case 'bpr-mf':
+      return ['--model', model, '--seed', String(seed)];
     default:
       throw new Error(`unknown bench model ${model}`);
   }
@@ -127,6 +143,8 @@ function runCli(args: string[]): Promise<{ code: number; seconds: number }> {
 
 /** The dataset key a row was trained from (rows written before keys were recorded carry only the name). */
 const datasetKeyOf = (row: Record<string, unknown>) => (row['datasetKey'] as string | undefined) ?? (row['dataset'] === 'beauty-s3rec' ? 'beauty' : (row['dataset'] as string));
+/** The seed a row was trained with (rows written before seeds were recorded used the CLI default). */
+const seedOf = (row: Record<string, unknown>) => (row['seed'] as number | undefined) ?? DEFAULT_SEED;
 
 /**
  * Rows in quality.json (as it is now: another run may have written since this one started) that
@@ -137,8 +155,8 @@ function keptRows(): Array<Record<string, unknown>> {
   if (FRESH || !existsSync(file)) return [];
   const old = JSON.parse(readFileSync(file, 'utf8')) as { started?: string; rows?: Array<Record<string, unknown>> };
   return (old.rows ?? [])
-    .filter((r) => !(DATASETS.includes(datasetKeyOf(r)) && MODELS.includes(r['model'] as string)))
-    .map((r) => ({ datasetKey: datasetKeyOf(r), ranAt: old.started ?? null, args: null, ...r }));
+    .filter((r) => !(DATASETS.includes(datasetKeyOf(r)) && MODELS.includes(r['model'] as string) && seedsOf(r['model'] as string).includes(seedOf(r))))
+    .map((r) => ({ datasetKey: datasetKeyOf(r), ranAt: old.started ?? null, args: null, seed: seedOf(r), ...r }));
 }
 
 const KEEP = ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR', 'Recall@20', 'Precision@10', 'F1@10'];
@@ -156,14 +174,14 @@ async function main(): Promise<void> {
   const save = () => {
     rows = [...keptRows(), ...fresh].sort(rowOrder);
     const comparisons = ANCHORS.map((a) => {
-      const ours = rows.find((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === (a.protocol === 'full' ? 'full' : 'sampled-100')) as
-        | { metrics: Record<string, number> }
-        | undefined;
-      return {
-        ...a,
-        ours: ours ? { hr10: ours.metrics['HR@10'], ndcg10: ours.metrics['NDCG@10'] } : null,
-        ndcg10Ratio: ours ? r4(ours.metrics['NDCG@10']! / a.ndcg10) : null,
-      };
+      // Every seed the model was trained with counts: the comparison is with the mean, not the best seed.
+      const runs = rows.filter((r) => r['dataset'] === a.dataset && r['model'] === a.model && r['split'] === 'test' && r['protocol'] === (a.protocol === 'full' ? 'full' : 'sampled-100')) as Array<{
+        metrics: Record<string, number>;
+        seed: number;
+      }>;
+      const mean = (k: string) => r4(runs.reduce((sum, r) => sum + r.metrics[k]!, 0) / runs.length);
+      const ours = runs.length ? { hr10: mean('HR@10'), ndcg10: mean('NDCG@10'), seeds: runs.map((r) => r.seed) } : null;
+      return { ...a, ours, ndcg10Ratio: ours ? r4(ours.ndcg10 / a.ndcg10) : null };
     });
     const result = {
       benchmark: 'quality',
@@ -182,14 +200,14 @@ async function main(): Promise<void> {
   };
   try {
     for (const dataset of DATASETS) {
-      for (const model of MODELS) {
-        const json = join(work, `${dataset}-${model}.json`);
-        const args = ['--data', dataset, ...argsFor(model, dataset), '--out', join(work, 'store'), '--json', json];
-        log(`${dataset} ${model}: node train.js ${args.join(' ')}`);
+      for (const model of MODELS) for (const seed of seedsOf(model)) {
+        const json = join(work, `${dataset}-${model}-${seed}.json`);
+        const args = ['--data', dataset, ...argsFor(model, dataset, seed), '--out', join(work, 'store'), '--json', json];
+        log(`${dataset} ${model} seed ${seed}: node train.js ${args.join(' ')}`);
         const ranAt = new Date().toISOString();
         const { code, seconds } = await runCli(args);
         if (code !== 0) {
-          failures.push({ dataset, model, exitCode: code, seconds });
+          failures.push({ dataset, model, seed, exitCode: code, seconds });
           log(`${dataset} ${model}: FAILED (exit ${code})`);
           save();
           continue;
@@ -203,6 +221,7 @@ async function main(): Promise<void> {
             split: row.split,
             protocol: row.protocol === 'sampled' ? `sampled-${row.negatives ?? 100}` : 'full',
             model,
+            seed,
             backend: res.backend,
             ...(res.backendVersion ? { backendVersion: res.backendVersion } : {}),
             users: row.users,
@@ -241,7 +260,8 @@ function rowOrder(a: Record<string, unknown>, b: Record<string, unknown>): numbe
     by(DATASET_ORDER, datasetKeyOf(a)) - by(DATASET_ORDER, datasetKeyOf(b)) ||
     by(MODEL_ORDER, a['model']) - by(MODEL_ORDER, b['model']) ||
     by(SPLIT_ORDER, a['split']) - by(SPLIT_ORDER, b['split']) ||
-    String(a['protocol']).localeCompare(String(b['protocol']))
+    String(a['protocol']).localeCompare(String(b['protocol'])) ||
+    seedOf(a) - seedOf(b)
   );
 }
 
@@ -251,32 +271,33 @@ function indexLines(test: Array<Record<string, unknown>>): string[] {
   const lines: string[] = [];
   for (const r of test) {
     const ix = r['index'] as { lists: number; probes: number; users: number; recallAt20: number } | undefined;
-    const key = `${r['dataset']}/${r['model']}`;
+    const key = `${r['dataset']}/${r['model']}/${seedOf(r)}`;
     if (!ix || seen.has(key)) continue;
     seen.add(key);
-    lines.push(`| ${r['dataset']} | ${r['model']} | ${ix.lists} | ${ix.probes} | ${ix.users} | ${ix.recallAt20.toFixed(4)} |`);
+    lines.push(`| ${r['dataset']} | ${r['model']} | ${seedOf(r)} | ${ix.lists} | ${ix.probes} | ${ix.users} | ${ix.recallAt20.toFixed(4)} |`);
   }
   if (!lines.length) return [];
-  return ['Approximate top-k index (IVF) on the trained model, recall@20 against exact top-20 for test users:', '', '| dataset | model | lists | probed | users | recall@20 |', '|---|---|---|---|---|---|', ...lines, ''];
+  return ['Approximate top-k index (IVF) on the trained model, recall@20 against exact top-20 for test users:', '', '| dataset | model | seed | lists | probed | users | recall@20 |', '|---|---|---|---|---|---|---|', ...lines, ''];
 }
 
 function markdown(rows: Array<Record<string, unknown>>, anchors: Array<Record<string, unknown>>): string {
   const test = rows.filter((r) => r['split'] === 'test');
   const lines = [
-    '| dataset | model | protocol | HR@10 | NDCG@10 | MRR | Recall@20 | epochs (best) | train s | backend | ran |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | model | seed | protocol | HR@10 | NDCG@10 | MRR | Recall@20 | epochs (best) | train s | backend | ran |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...test.map((r) => {
       const m = r['metrics'] as Record<string, number>;
       const f = (k: string) => (m[k] === undefined ? '-' : m[k]!.toFixed(4));
-      return `| ${r['dataset']} | ${r['model']} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} | ${typeof r['ranAt'] === 'string' ? r['ranAt'].slice(0, 10) : '-'} |`;
+      return `| ${r['dataset']} | ${r['model']} | ${DETERMINISTIC.has(r['model'] as string) ? '-' : seedOf(r)} | ${r['protocol']} | ${f('HR@10')} | ${f('NDCG@10')} | ${f('MRR')} | ${f('Recall@20')} | ${r['epochs'] || '-'}${r['bestEpoch'] ? ` (${r['bestEpoch']})` : ''} | ${r['trainSeconds']} | ${r['backend']} | ${typeof r['ranAt'] === 'string' ? r['ranAt'].slice(0, 10) : '-'} |`;
     }),
     '',
     ...indexLines(test),
     '| dataset | model | protocol | published HR@10 / NDCG@10 | ours HR@10 / NDCG@10 | NDCG ratio | source |',
     '|---|---|---|---|---|---|---|',
     ...anchors.map((a) => {
-      const o = a['ours'] as { hr10: number; ndcg10: number } | null;
-      return `| ${a['dataset']} | ${a['model']} | ${a['protocol']} | ${(a['hr10'] as number).toFixed(4)} / ${(a['ndcg10'] as number).toFixed(4)} | ${o ? `${o.hr10.toFixed(4)} / ${o.ndcg10.toFixed(4)}` : '-'} | ${a['ndcg10Ratio'] ?? '-'} | ${a['source']} |`;
+      const o = a['ours'] as { hr10: number; ndcg10: number; seeds: number[] } | null;
+      const seeds = o && o.seeds.length > 1 && !DETERMINISTIC.has(a['model'] as string) ? ` (mean of seeds ${o.seeds.join(', ')})` : '';
+      return `| ${a['dataset']} | ${a['model']} | ${a['protocol']} | ${(a['hr10'] as number).toFixed(4)} / ${(a['ndcg10'] as number).toFixed(4)} | ${o ? `${o.hr10.toFixed(4)} / ${o.ndcg10.toFixed(4)}${seeds}` : '-'} | ${a['ndcg10Ratio'] ?? '-'} | ${a['source']} |`;
     }),
     '',
   ];
