@@ -208,6 +208,8 @@ const scorerPanels = [
     [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99]), q(`histogram_quantile(0.99, sum by (le) (rate(seqrec_scorer_inline_encode_seconds_bucket{${F}}[${RI}])))`, 'inline encode')],
     's',
   ),
+  ts('Exact top-k time', 'One exact top-k for a user vector (SCORER_EXACT_TOPK=int8: an int8 SIMD scan bounds every item score, the items that can still rank are rescored in full precision), p50 and p99.', quantiles('seqrec_scorer_exact_topk_seconds'), 's'),
+  ts('Exact top-k rescored items', 'Items one exact top-k rescored in full precision, p50 and p99: about k while the int8 bound is tight; thousands mean the rescoring dominates (item vectors of very different norms).', quantiles('seqrec_scorer_exact_topk_rescored_items'), 'short'),
   { row: 'Model' },
   ts('Model in service', 'Model, version and TF.js backend per instance.', [q(`max by (instance, model, version, backend) (seqrec_scorer_model_info{${F}})`, '{{instance}} {{model}} {{version}} {{backend}}')], 'short'),
   ts('Model age', 'Since the served version was created (alert SeqrecModelStale above 2 days).', [q(`max by (instance) (seqrec_scorer_model_age_seconds{${F}})`, '{{instance}}')], 's'),

@@ -190,6 +190,9 @@ describe('scorer (in process, memory bus and state)', () => {
         const res = await inject('GET', '/v1/users/alice/recommendations?k=3');
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode === 200) versions.add(res.json().model.version);
+        // A client on a socket yields between requests; inject() with the in-memory state and the
+        // batch-free int8 top-k can answer on microtasks alone, which would starve the swap's I/O.
+        await new Promise((r) => setImmediate(r));
       }
     })();
     const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
@@ -208,7 +211,8 @@ describe('scorer (in process, memory bus and state)', () => {
     assert.ok(!metrics.includes(`version="${first.version}"`));
     assert.match(metrics, /seqrec_scorer_model_age_seconds\{service="scorer"\} \d/);
     assert.match(metrics, /seqrec_scorer_requests_total\{route="GET \/v1\/users\/:userId\/recommendations",status="200",service="scorer"\} \d+/);
-    assert.match(metrics, /seqrec_scorer_batch_size_requests_bucket/);
+    // Recommendations from an inline-encoded window take the batch-free exact top-k.
+    assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} [1-9]/);
     assert.match(metrics, /seqrec_scorer_queue_depth_requests/);
   });
 });
@@ -429,7 +433,7 @@ describe('scorer under overload', () => {
   });
 });
 
-describe('scorer live-window encoders: inline (WebAssembly SIMD) and batched (TF) agree', () => {
+describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD) or batched (TF), int8 scan or matMul, all agree', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-encode-spec-'));
   const store = new FsModelStore(dir);
   const apps: NestFastifyApplication[] = [];
@@ -439,11 +443,16 @@ describe('scorer live-window encoders: inline (WebAssembly SIMD) and batched (TF
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('gives the same recommendations and rank scores either way, each counted where it ran', async () => {
+  it('gives the same recommendations and rank scores every way, each counted where it ran', async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
     const answers: Array<{ recs: { scoredFrom: string; items: Array<{ itemId: string; score: number }> }; rank: { items: Array<{ itemId: string; score: number }> }; metrics: string }> = [];
-    for (const mode of ['inline', 'batched']) {
-      const { app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_LIVE_ENCODE: mode });
+    const modes = [
+      { SCORER_LIVE_ENCODE: 'inline', SCORER_EXACT_TOPK: 'int8' },
+      { SCORER_LIVE_ENCODE: 'inline', SCORER_EXACT_TOPK: 'matmul' },
+      { SCORER_LIVE_ENCODE: 'batched', SCORER_EXACT_TOPK: 'int8' },
+    ];
+    for (const mode of modes) {
+      const { app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', ...mode });
       apps.push(app);
       await app.init();
       await app.getHttpAdapter().getInstance().ready();
@@ -458,16 +467,23 @@ describe('scorer live-window encoders: inline (WebAssembly SIMD) and batched (TF
       const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'dora', items: ['p11', 'p3', 'p20', 'p12'] } })).json();
       answers.push({ recs, rank, metrics: (await fastify.inject({ method: 'GET', url: '/metrics' })).body });
     }
-    const [inline, batched] = answers as [(typeof answers)[0], (typeof answers)[0]];
-    assert.equal(inline.recs.scoredFrom, 'live_window');
-    assert.equal(batched.recs.scoredFrom, 'live_window');
-    assert.equal(inline.recs.items[0]!.itemId, 'p11', 'the chain continues');
-    assert.deepEqual(inline.recs.items.map((i) => i.itemId), batched.recs.items.map((i) => i.itemId));
-    inline.recs.items.forEach((it, j) => assert.ok(Math.abs(it.score - batched.recs.items[j]!.score) < 1e-4, `${it.itemId}: ${it.score} vs ${batched.recs.items[j]!.score}`));
-    inline.rank.items.forEach((it, j) => assert.ok(Math.abs(it.score - batched.rank.items[j]!.score) < 1e-4, `rank ${it.itemId}: ${it.score} vs ${batched.rank.items[j]!.score}`));
-    // Inline: the encode is timed, the top-k is a vector batch; batched: topk and rank forward passes.
-    assert.match(inline.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 2\b/);
-    assert.match(inline.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/);
+    const [int8, matmul, batched] = answers as [(typeof answers)[0], (typeof answers)[0], (typeof answers)[0]];
+    assert.equal(int8.recs.items[0]!.itemId, 'p11', 'the chain continues');
+    for (const other of [matmul, batched]) {
+      assert.equal(other.recs.scoredFrom, 'live_window');
+      assert.deepEqual(int8.recs.items.map((i) => i.itemId), other.recs.items.map((i) => i.itemId));
+      int8.recs.items.forEach((it, j) => assert.ok(Math.abs(it.score - other.recs.items[j]!.score) < 1e-4, `${it.itemId}: ${it.score} vs ${other.recs.items[j]!.score}`));
+      int8.rank.items.forEach((it, j) => assert.ok(Math.abs(it.score - other.rank.items[j]!.score) < 1e-4, `rank ${it.itemId}: ${it.score} vs ${other.rank.items[j]!.score}`));
+    }
+    // Inline + int8: the encode and the exact top-k are timed, nothing is batched.
+    assert.match(int8.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 2\b/);
+    assert.match(int8.metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 1\b/);
+    assert.match(int8.metrics, /seqrec_scorer_exact_topk_rescored_items_count\{service="scorer"\} 1\b/);
+    assert.doesNotMatch(int8.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"/);
+    // Inline + matMul: the top-k is a vector batch.
+    assert.match(matmul.metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 0\b/);
+    assert.match(matmul.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/);
+    // Batched: topk and rank forward passes (the window goes through TF, not through a vector).
     assert.match(batched.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
     assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
     assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);

@@ -18,6 +18,7 @@ export * from './io';
 export * from './item-remap';
 export * from './evaluate-local';
 export * from './simd-dot';
+export * from './exact-topk';
 export * from './sasrec-simd';
 export * from './rnn-simd';
 export * from './inline-encoder';

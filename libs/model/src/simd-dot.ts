@@ -36,48 +36,17 @@
  */
 
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import { GET, I32, I32_ADD, I32_SUB, SET, SIMD, TEE, V128_LOAD, compileKernel, kernelModule, rowLoopOpening } from './wasm-asm';
 
-const SIMD = 0xfd;
-const V128_LOAD = (offset: number) => [SIMD, 0x00, 0x02, offset]; // memarg: align 2^2, offset (< 128)
 const F32X4_MUL = [SIMD, 0xe6, 0x01];
 const F32X4_ADD = [SIMD, 0xe4, 0x01];
 const EXTRACT = (lane: number) => [SIMD, 0x1f, lane];
-const V128_ZERO = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
-const GET = (i: number) => [0x20, i];
-const SET = (i: number) => [0x21, i];
-const TEE = (i: number) => [0x22, i];
-const I32 = (v: number) => [0x41, v]; // v < 64: one-byte signed LEB128
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
 const F32_ADD = 0x92;
 const [Q, ROWS, COUNT, CHUNKS, OUT, QP, J, A0, A1] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 
-function section(id: number, content: number[]): number[] {
-  if (content.length > 127) return [id, ...leb(content.length), ...content];
-  return [id, content.length, ...content];
-}
-
-function leb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
 function moduleBytes(): Uint8Array {
   const body = [
-    0x02, 0x40, // block (empty type)
-    ...GET(COUNT), 0x45, 0x0d, 0x00, // br_if $done (count == 0)
-    0x03, 0x40, // loop $row
-    ...V128_ZERO, ...SET(A0),
-    ...V128_ZERO, ...SET(A1),
-    ...GET(Q), ...SET(QP),
-    ...GET(CHUNKS), ...SET(J),
-    0x03, 0x40, // loop $chunk
+    ...rowLoopOpening({ count: COUNT, q: Q, qp: QP, chunks: CHUNKS, j: J, a0: A0, a1: A1 }),
     ...GET(A0), ...GET(QP), ...V128_LOAD(0), ...GET(ROWS), ...V128_LOAD(0), ...F32X4_MUL, ...F32X4_ADD, ...SET(A0),
     ...GET(A1), ...GET(QP), ...V128_LOAD(16), ...GET(ROWS), ...V128_LOAD(16), ...F32X4_MUL, ...F32X4_ADD, ...SET(A1),
     ...GET(QP), ...I32(32), I32_ADD, ...SET(QP),
@@ -98,16 +67,7 @@ function moduleBytes(): Uint8Array {
     0x0b, // end function
   ];
   const locals = [0x02, 0x02, 0x7f, 0x02, 0x7b]; // 2 × i32 ($qp, $j), 2 × v128 ($a0, $a1)
-  const func = [...locals, ...body];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
-    ...section(0x01, [0x01, 0x60, 0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00]), // type: (i32 × 5) → ()
-    ...section(0x02, [0x01, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // import memory, min 0 pages
-    ...section(0x03, [0x01, 0x00]), // one function of type 0
-    ...section(0x07, [0x01, ...name('dots'), 0x00, 0x00]), // export it as "dots"
-    ...section(0x0a, [0x01, ...leb(func.length), ...func]),
-  ]);
+  return kernelModule('dots', 5, locals, body);
 }
 
 /**
@@ -124,11 +84,7 @@ let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable (or SEQREC_SIMD=0). */
 function simdModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (process.env.SEQREC_SIMD === '0' || typeof WebAssembly === 'undefined') return compiled;
-  const bytes = moduleBytes();
-  if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+  if (compiled === undefined) compiled = compileKernel(moduleBytes());
   return compiled;
 }
 

@@ -28,6 +28,11 @@ export const scoringEnv = {
     default: 'inline',
     desc: 'how a live window is encoded: inline (SASRec, GRU4Rec, LSTM in WebAssembly SIMD per request, no batch to wait for) or batched (micro-batched TF forward passes; the only way for item2vec)',
   }),
+  SCORER_EXACT_TOPK: str({
+    choices: ['int8', 'matmul'],
+    default: 'int8',
+    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch) or matmul (micro-batched TF matMul + topk over every item)',
+  }),
   SCORER_INDEX_LISTS: num({
     default: 0,
     desc: 'approximate top-k: IVF clusters over the item table (0: exact top-k over every item); its recall@20 is measured at model load and exported',

@@ -6,6 +6,8 @@ export interface ScoringMetrics {
   batchSize: Histogram<'kind'>;
   batchDuration: Histogram<'kind'>;
   inlineEncode: Histogram;
+  exactTopK: Histogram;
+  exactRescored: Histogram;
   queueDepth: Gauge;
   shed: Counter<'reason'>;
   fallbacks: Counter<'route' | 'reason'>;
@@ -45,6 +47,16 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
       name: 'seqrec_scorer_inline_encode_seconds',
       help: 'Time to encode one live window inline (SCORER_LIVE_ENCODE=inline: SASRec in WebAssembly SIMD, no batch)',
       buckets: LATENCY_BUCKETS,
+    }),
+    exactTopK: histogram(registry, {
+      name: 'seqrec_scorer_exact_topk_seconds',
+      help: 'Time of one exact top-k for a user vector (SCORER_EXACT_TOPK=int8: int8 SIMD scan of the item table and full-precision rescoring, no batch)',
+      buckets: LATENCY_BUCKETS,
+    }),
+    exactRescored: histogram(registry, {
+      name: 'seqrec_scorer_exact_topk_rescored_items',
+      help: 'Items an exact top-k rescored in full precision after the int8 scan bounded every score (the bound\'s tightness: ~k when tight)',
+      buckets: [1, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000],
     }),
     queueDepth: gauge(registry, { name: 'seqrec_scorer_queue_depth_requests', help: 'Requests waiting for a forward pass' }),
     shed: counter(registry, {

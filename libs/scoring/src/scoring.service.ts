@@ -29,6 +29,12 @@ export interface ScoringOptions {
    * (SASRec, GRU4Rec, LSTM), then scored like a stored vector; `batched`: micro-batched TF passes.
    */
   liveEncode: 'inline' | 'batched';
+  /**
+   * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
+   * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK); `matmul`, one
+   * micro-batched TF matMul + topk over every item.
+   */
+  exactTopK: 'int8' | 'matmul';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
@@ -251,10 +257,18 @@ export class ScoringService implements OnApplicationShutdown {
 
   /**
    * Top-k for a user vector (stored, or encoded inline): with the approximate index a SIMD scan of
-   * tens of microseconds, no batch to wait for; else one batched matMul over every item.
+   * tens of microseconds; exact, an int8 SIMD scan with full-precision rescoring (neither waits for
+   * a batch); or, with SCORER_EXACT_TOPK=matmul, one batched matMul over every item.
    */
   private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
     if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
+    if (this.options.exactTopK === 'int8') {
+      const t0 = performance.now();
+      const top = model.topKExact(vector, k, exclude);
+      this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
+      this.metrics.exactRescored.observe(model.exactRescored);
+      return top;
+    }
     return this.batcher.submit({ kind: 'topk-vector', model, vector, k, exclude });
   }
 

@@ -6,7 +6,7 @@
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { AliasTable, Rng } from '@seqrec/generator';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
+import { ExactTopK, inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/sequence';
 
@@ -33,6 +33,8 @@ export class ServingModel extends LoadedModel {
   private rows: Float32Array | null = null;
   /** Approximate top-k index over the item table, when the scorer is configured with one. */
   private ivf: IvfIndex | null = null;
+  /** Exact top-k over the item table from an int8 copy plus full-precision rescoring (lazy). */
+  private exact: ExactTopK | null = null;
   /** The per-window WebAssembly SIMD encoder (lazy; null for models it does not cover). */
   private inline: InlineEncoder | null | undefined;
 
@@ -199,6 +201,25 @@ export class ServingModel extends LoadedModel {
   }
 
   /**
+   * Exact top-k for one user vector with no kernel launch and no batch to wait for: an int8 scan of
+   * the item table in WebAssembly SIMD bounds every item's score, and the few items that can still
+   * be in the top k are scored in full precision (ExactTopK). The same items and order as scoring
+   * every item; the padding row is never returned.
+   */
+  topKExact(vector: Float32Array, k: number, exclude: Int32Array): { items: Int32Array; scores: Float32Array } {
+    return this.exactTopK().topK(vector, k, exclude);
+  }
+
+  /** Rows rescored in full precision by the last {@link topKExact} (the bound's tightness). */
+  get exactRescored(): number {
+    return this.exact?.lastRescored ?? 0;
+  }
+
+  private exactTopK(): ExactTopK {
+    return (this.exact ??= new ExactTopK(this.itemRows(), this.artifact.vocabulary.length, this.encoder.config.dim, 1));
+  }
+
+  /**
    * Scores of candidate items (model indices, 0 = unknown → 0) for a stored user vector: dot
    * products in JS over the item rows. For the ~10–1,000 candidates of a re-rank this costs
    * microseconds, less than dispatching one kernel, and needs no micro-batch.
@@ -215,9 +236,11 @@ export class ServingModel extends LoadedModel {
     return out;
   }
 
-  /** Loads the caches a first request would otherwise pay for (the JS item rows). */
-  warmVectors(): void {
-    if (this.acceptsUserVectors) this.itemRows();
+  /** Loads the caches a first request would otherwise pay for (the JS item rows; the int8 table when `exact`). */
+  warmVectors(exact = false): void {
+    if (!this.acceptsUserVectors) return;
+    this.itemRows();
+    if (exact) this.exactTopK().topK(new Float32Array(this.encoder.config.dim), 1);
   }
 
   /** The scoring table's rows copied to JS once (12.8 MB for 50,000 × 64). */
@@ -227,6 +250,7 @@ export class ServingModel extends LoadedModel {
 
   protected override disposeCaches(): void {
     this.rows = null;
+    this.exact = null;
     this.ivf = null;
     this.inline = null;
     this.scoringT?.dispose();

@@ -1,0 +1,467 @@
+/**
+ * Exact top-k over a whole item table for one query vector, without a TF kernel launch and without
+ * reading 12.8 MB of floats per request: an int8 copy of the table is scanned in WebAssembly SIMD,
+ * every item's true score is bounded from it, and only the items whose upper bound reaches the k-th
+ * best lower bound are scored again in full precision. The answer is the same set and order as
+ * scoring every item (ties broken by the smaller index), not an approximation: an item left out has
+ * an upper bound below k other items' lower bounds, so below k true scores.
+ *
+ * The bound. Row i is stored as q_i · s_i (q_i int8, s_i = max|E_i| / 127) with residual r_i; the
+ * query u as p · t (p int16, t = max|u| / 16383) with residual w. Then
+ *   E_i·u − s_i t (q_i·p) = E_i·w + r_i·u − r_i·w,   |…| ≤ ‖E_i‖‖w‖ + ‖r_i‖(‖u‖ + ‖w‖)
+ * (Cauchy–Schwarz), plus a margin of 1e-12 · ‖E_i‖‖u‖ for double rounding. With 64 dimensions the
+ * bound is ~1% of ‖E_i‖‖u‖, so a 50,000-item scan rescores a few dozen items for k = 20.
+ *
+ * The integer dot products are exact: |q| ≤ 127 and |p| ≤ 16383, so a whole row's sum stays below
+ * 2^31 for up to 1,024 dimensions. The kernel also writes each row's upper bound in single
+ * precision, with its own margin of 1e-6 · ‖E_i‖‖u‖ for float rounding, so the pass over the rows
+ * in JS reads one float per row and looks at the double-precision bounds only for rows that pass
+ * it. The kernel, in the text format:
+ *
+ *   (func (export "bounds8") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32)
+ *       (param $dots i32) (param $highs i32) (param $scales i32) (param $norms i32) (param $resids i32)
+ *       (param $t f32) (param $nb f32) (param $rb f32)
+ *     (local $qp i32) (local $j i32) (local $a0 v128) (local $a1 v128) (local $v v128) (local $sum i32)
+ *     (block $done
+ *       (br_if $done (i32.eqz (local.get $count)))
+ *       (loop $row
+ *         (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+ *         (local.set $qp (local.get $q)) (local.set $j (local.get $chunks))
+ *         (loop $chunk                                   ;; 16 int8 weights per turn
+ *           (local.set $v (v128.load (local.get $rows)))
+ *           (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (v128.load (local.get $qp)))))
+ *           (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (v128.load offset=16 (local.get $qp)))))
+ *           (local.set $qp (i32.add (local.get $qp) (i32.const 32)))
+ *           (local.set $rows (i32.add (local.get $rows) (i32.const 16)))
+ *           (br_if $chunk (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
+ *         (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+ *         (local.set $sum (i32.add (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0))
+ *           (i32x4.extract_lane 1 (local.get $a0))) (i32x4.extract_lane 2 (local.get $a0))) (i32x4.extract_lane 3 (local.get $a0))))
+ *         (i32.store (local.get $dots) (local.get $sum))
+ *         (f32.store (local.get $highs) (f32.add (f32.add
+ *           (f32.mul (f32.mul (f32.convert_i32_s (local.get $sum)) (f32.load (local.get $scales))) (local.get $t))
+ *           (f32.mul (f32.load (local.get $norms)) (local.get $nb))) (f32.mul (f32.load (local.get $resids)) (local.get $rb))))
+ *         (local.set $dots (i32.add (local.get $dots) (i32.const 4)))   ;; and likewise $highs, $scales, $norms, $resids
+ *         (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1)))))))
+ */
+import { F32_T, GET, I32, I32_ADD, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, compileKernel, kernelModule, rowLoopOpening } from './wasm-asm';
+
+const EXTEND_LOW_S = [SIMD, 0x87, 0x01]; // i16x8.extend_low_i8x16_s
+const EXTEND_HIGH_S = [SIMD, 0x88, 0x01]; // i16x8.extend_high_i8x16_s
+const DOT_I16 = [SIMD, 0xba, 0x01]; // i32x4.dot_i16x8_s
+const I32X4_ADD = [SIMD, 0xae, 0x01];
+const EXTRACT_I32 = (lane: number) => [SIMD, 0x1b, lane];
+const F32_LOAD = [0x2a, 0x02, 0x00];
+const F32_STORE = [0x38, 0x02, 0x00];
+const I32_STORE = [0x36, 0x02, 0x00];
+const F32_ADD = 0x92;
+const F32_MUL = 0x94;
+const F32_CONVERT_I32_S = 0xb2;
+const [Q, ROWS, COUNT, CHUNKS, DOTS, HIGHS, SCALES, NORMS, RESIDS, T, NB, RB, QP, J, A0, A1, V, SUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+const advance = (local: number, by: number) => [...GET(local), ...I32(by), I32_ADD, ...SET(local)];
+
+function moduleBytes(): Uint8Array {
+  const body = [
+    ...rowLoopOpening({ count: COUNT, q: Q, qp: QP, chunks: CHUNKS, j: J, a0: A0, a1: A1 }),
+    ...GET(ROWS), ...V128_LOAD(0), ...SET(V),
+    ...GET(A0), ...GET(V), ...EXTEND_LOW_S, ...GET(QP), ...V128_LOAD(0), ...DOT_I16, ...I32X4_ADD, ...SET(A0),
+    ...GET(A1), ...GET(V), ...EXTEND_HIGH_S, ...GET(QP), ...V128_LOAD(16), ...DOT_I16, ...I32X4_ADD, ...SET(A1),
+    ...advance(QP, 32),
+    ...advance(ROWS, 16),
+    ...GET(J), ...I32(1), I32_SUB, ...TEE(J), 0x0d, 0x00, // br_if $chunk
+    0x0b, // end $chunk
+    ...GET(A0), ...GET(A1), ...I32X4_ADD, ...SET(A0),
+    ...GET(A0), ...EXTRACT_I32(0),
+    ...GET(A0), ...EXTRACT_I32(1), I32_ADD,
+    ...GET(A0), ...EXTRACT_I32(2), I32_ADD,
+    ...GET(A0), ...EXTRACT_I32(3), I32_ADD,
+    ...SET(SUM),
+    ...GET(DOTS), ...GET(SUM), ...I32_STORE,
+    ...GET(HIGHS),
+    ...GET(SUM), F32_CONVERT_I32_S, ...GET(SCALES), ...F32_LOAD, F32_MUL, ...GET(T), F32_MUL,
+    ...GET(NORMS), ...F32_LOAD, ...GET(NB), F32_MUL, F32_ADD,
+    ...GET(RESIDS), ...F32_LOAD, ...GET(RB), F32_MUL, F32_ADD,
+    ...F32_STORE,
+    ...advance(DOTS, 4), ...advance(HIGHS, 4), ...advance(SCALES, 4), ...advance(NORMS, 4), ...advance(RESIDS, 4),
+    ...GET(COUNT), ...I32(1), I32_SUB, ...TEE(COUNT), 0x0d, 0x00, // br_if $row
+    0x0b, // end $row
+    0x0b, // end $done
+    0x0b, // end function
+  ];
+  const locals = [0x03, 0x02, I32_T, 0x03, 0x7b, 0x01, I32_T]; // 2 × i32 ($qp, $j), 3 × v128 ($a0, $a1, $v), i32 ($sum)
+  return kernelModule('bounds8', [...new Array<number>(9).fill(I32_T), F32_T, F32_T, F32_T], locals, body);
+}
+
+/** The hand-assembled module's bytes (for tests). */
+export const INT8_KERNEL_WASM = moduleBytes;
+
+type Bounds8Fn = (q: number, rows: number, count: number, chunks: number, dots: number, highs: number, scales: number, norms: number, resids: number, t: number, nb: number, rb: number) => void;
+
+let compiled: WebAssembly.Module | null | undefined;
+function int8Module(): WebAssembly.Module | null {
+  if (compiled === undefined) compiled = compileKernel(moduleBytes());
+  return compiled;
+}
+
+/** Largest |query| lane after quantisation. */
+const QUERY_MAX = 16383;
+/** Most dimensions: 1,024 × 127 × 16383 < 2^31, so no i32 sum overflows. */
+const MAX_DIM = 1024;
+/** Rows per call of the bounding pass. */
+const PASS_CHUNK = 4096;
+/** Margin (times ‖E_i‖‖u‖) on the kernel's single-precision upper bounds: f32 rounding of the scale product and the bound terms stays below 5e-7 of it. */
+const F32_ROUNDING = 1e-6;
+/** Relative slack on the bound for double rounding in the scale products, residual norms and the full-precision scores. */
+const ROUNDING = 1e-12;
+
+export interface ExactTopKResult {
+  /** Row indices, best first. */
+  items: Int32Array;
+  /** Their scores (row · query), computed in double precision from the float rows. */
+  scores: Float32Array;
+}
+
+/**
+ * A float item table of `count` rows × `dim` answering exact top-k queries (see the file comment).
+ * Rows before `first` are never returned (the padding row 0 of the model tables). Holds an int8
+ * copy (count × dim rounded up to 16 bytes) plus three doubles per row, and reads the float rows it
+ * was given (not copied) for the final rescoring.
+ */
+export class ExactTopK {
+  /** True when the WebAssembly SIMD kernel runs; false: the scalar JS fallback. */
+  readonly simd: boolean;
+  /** Items rescored in full precision by the last query (for metrics and tests). */
+  lastRescored = 0;
+  private readonly stride: number;
+  private readonly fn: Bounds8Fn | null;
+  private readonly rows8: Int8Array;
+  private readonly query16: Int16Array;
+  /** Kernel output per row (from `first`): the integer dot product and the f32 upper bound. */
+  private readonly dots: Int32Array;
+  private readonly highs: Float32Array;
+  /** Kernel input per row: scale, norm and residual norm in f32. */
+  private readonly scale32: Float32Array;
+  private readonly norm32: Float32Array;
+  private readonly resid32: Float32Array;
+  private readonly rowsAt = 0;
+  private readonly queryAt: number;
+  private readonly dotsAt: number;
+  private readonly highsAt: number;
+  private readonly scalesAt: number;
+  private readonly normsAt: number;
+  private readonly residsAt: number;
+  private readonly memoryBytes: number;
+  /** Per row: int8 scale s_i, residual norm ‖r_i‖, norm ‖E_i‖. */
+  private readonly scale: Float64Array;
+  private readonly resid: Float64Array;
+  private readonly norm: Float64Array;
+  private readonly excluded: Uint8Array;
+  private readonly candidates: Int32Array;
+  private readonly candidateHigh: Float64Array;
+  private readonly queryF64: Float64Array;
+  private heap = new Float64Array(64);
+  private readonly passState = new Float64Array(3);
+
+  constructor(
+    private readonly rows: Float32Array,
+    readonly count: number,
+    readonly dim: number,
+    readonly first = 0,
+    forceScalar = false,
+  ) {
+    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ExactTopK: dim must be a positive integer, got ${dim}`);
+    if (dim > MAX_DIM) throw new RangeError(`ExactTopK: at most ${MAX_DIM} dimensions, got ${dim}`);
+    if (rows.length !== count * dim) throw new RangeError(`ExactTopK: ${rows.length} values for ${count} × ${dim}`);
+    if (!Number.isInteger(first) || first < 0 || first > count) throw new RangeError(`ExactTopK: first row ${first} outside 0..${count}`);
+    const stride = Math.ceil(dim / 16) * 16;
+    this.stride = stride;
+    this.queryAt = count * stride;
+    this.dotsAt = this.queryAt + stride * 2;
+    this.highsAt = this.dotsAt + count * 4;
+    this.scalesAt = this.highsAt + count * 4;
+    this.normsAt = this.scalesAt + count * 4;
+    this.residsAt = this.normsAt + count * 4;
+    const bytes = (this.memoryBytes = this.residsAt + count * 4);
+    const module = forceScalar ? null : int8Module();
+    let buffer: ArrayBuffer;
+    if (module) {
+      const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+      this.fn = new WebAssembly.Instance(module, { env: { mem: memory } }).exports['bounds8'] as Bounds8Fn;
+      buffer = memory.buffer;
+    } else {
+      this.fn = null;
+      buffer = new ArrayBuffer(bytes);
+    }
+    this.simd = this.fn !== null;
+    this.rows8 = new Int8Array(buffer, this.rowsAt, count * stride);
+    this.query16 = new Int16Array(buffer, this.queryAt, stride);
+    this.dots = new Int32Array(buffer, this.dotsAt, count);
+    this.highs = new Float32Array(buffer, this.highsAt, count);
+    this.scale32 = new Float32Array(buffer, this.scalesAt, count);
+    this.norm32 = new Float32Array(buffer, this.normsAt, count);
+    this.resid32 = new Float32Array(buffer, this.residsAt, count);
+    this.scale = new Float64Array(count);
+    this.resid = new Float64Array(count);
+    this.norm = new Float64Array(count);
+    this.excluded = new Uint8Array(count);
+    this.candidates = new Int32Array(count);
+    this.candidateHigh = new Float64Array(count);
+    this.queryF64 = new Float64Array(dim);
+    for (let i = 0; i < count; i++) {
+      let max = 0;
+      let nn = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = rows[i * dim + j]!;
+        if (!Number.isFinite(v)) throw new RangeError(`ExactTopK: row ${i} has a non-finite value at ${j}`);
+        max = Math.max(max, Math.abs(v));
+        nn += v * v;
+      }
+      const s = max / 127;
+      let rr = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = rows[i * dim + j]!;
+        const q = s === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(v / s)));
+        this.rows8[i * stride + j] = q;
+        const r = v - s * q;
+        rr += r * r;
+      }
+      this.scale[i] = s;
+      this.resid[i] = Math.sqrt(rr);
+      this.norm[i] = Math.sqrt(nn);
+    }
+    this.scale32.set(this.scale);
+    this.norm32.set(this.norm);
+    this.resid32.set(this.resid);
+  }
+
+  /** Bytes held besides the float rows (the int8 table, the kernel's buffers and the per-row figures). */
+  get bytes(): number {
+    return this.memoryBytes + this.count * (8 * 3 + 1 + 4 + 8);
+  }
+
+  /**
+   * The `k` rows with the largest row · query (rows before `first` and in `exclude` skipped), best
+   * first, ties by the smaller index. Fewer when fewer rows are eligible.
+   */
+  topK(query: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): ExactTopKResult {
+    const { dim, count, first } = this;
+    if (query.length !== dim) throw new RangeError(`ExactTopK: query has ${query.length} dimensions, the table ${dim}`);
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`ExactTopK: k must be a non-negative integer, got ${k}`);
+    let max = 0;
+    let uu = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = query[j]!;
+      if (!Number.isFinite(v)) throw new RangeError(`ExactTopK: query has a non-finite value at ${j}`);
+      max = Math.max(max, Math.abs(v));
+      uu += v * v;
+    }
+    const t = max / QUERY_MAX;
+    let ww = 0;
+    const q16 = this.query16;
+    for (let j = 0; j < dim; j++) {
+      const v = query[j]!;
+      const p = t === 0 ? 0 : Math.round(v / t);
+      q16[j] = p;
+      const w = v - t * p;
+      ww += w * w;
+    }
+    const unorm = Math.sqrt(uu);
+    const wnorm = Math.sqrt(ww);
+    // |true − approximate| ≤ norm_i · nb + resid_i · rb
+    const nb = wnorm + ROUNDING * unorm;
+    const rb = unorm + wnorm;
+    this.scan(first, count - first, t, nb + F32_ROUNDING * unorm, rb);
+
+    const excluded = this.excluded;
+    if (exclude) for (let e = 0; e < exclude.length; e++) if (exclude[e]! >= 0 && exclude[e]! < count) excluded[exclude[e]!] = 1;
+    try {
+      const { threshold, candidates } = this.bound(k, t, nb, rb);
+      // The true k-th score is at least the final threshold: a row below it cannot be in the top k.
+      const best = new TopByScore(Math.min(k, candidates));
+      const rows = this.rows;
+      const cand = this.candidates;
+      const candHigh = this.candidateHigh;
+      const u = this.queryF64;
+      for (let j = 0; j < dim; j++) u[j] = query[j]!;
+      for (let c = 0; c < candidates; c++) {
+        if (candHigh[c]! < threshold) continue;
+        const i = cand[c]!;
+        let s = 0;
+        const o = i * dim;
+        for (let j = 0; j < dim; j++) s += rows[o + j]! * u[j]!;
+        best.offer(i, s);
+      }
+      this.lastRescored = best.offered;
+      return best.result();
+    } finally {
+      if (exclude) for (let e = 0; e < exclude.length; e++) if (exclude[e]! >= 0 && exclude[e]! < count) excluded[exclude[e]!] = 0;
+    }
+  }
+
+  /**
+   * One pass over every eligible row: a min-heap of the k best lower bounds (its top is the
+   * threshold, which only rises), and every row whose upper bound reaches the threshold at its turn
+   * (into `candidates` / `candidateHigh`). Returns the final threshold and the candidates' count.
+   * The pass runs in chunks: a loop of 50,000 turns in one call would be compiled on-stack and
+   * leave the code after it without type feedback, which deoptimised every call (measured: the
+   * pass cost twice the SIMD scan).
+   */
+  private bound(k: number, t: number, nb: number, rb: number): { threshold: number; candidates: number } {
+    if (this.heap.length < k) this.heap = new Float64Array(k);
+    const st = this.passState;
+    st[0] = k === 0 ? Infinity : -Infinity;
+    st[1] = 0;
+    st[2] = 0;
+    for (let from = this.first; from < this.count; from += PASS_CHUNK) this.boundChunk(from, Math.min(this.count, from + PASS_CHUNK), k, t, nb, rb, st);
+    return { threshold: st[0]!, candidates: st[2]! };
+  }
+
+  /** Rows [from, to) of {@link bound}; `st` carries [threshold, heap size, candidates] between chunks. */
+  private boundChunk(from: number, to: number, k: number, t: number, nb: number, rb: number, st: Float64Array): void {
+    const heap = this.heap;
+    const cand = this.candidates;
+    const candHigh = this.candidateHigh;
+    const excluded = this.excluded;
+    const dots = this.dots;
+    const highs = this.highs;
+    const scale = this.scale;
+    const norm = this.norm;
+    const resid = this.resid;
+    const first = this.first;
+    let threshold = st[0]!;
+    let size = st[1]!;
+    let nc = st[2]!;
+    for (let i = from; i < to; i++) {
+      // The kernel's f32 upper bound is at least the double one: most rows stop here.
+      if (highs[i - first]! < threshold || excluded[i] === 1) continue;
+      const approx = scale[i]! * t * dots[i - first]!;
+      const bound = norm[i]! * nb + resid[i]! * rb;
+      const high = approx + bound;
+      if (high < threshold) continue; // neither its lower bound nor the row itself can matter
+      const low = approx - bound;
+      if (size < k) {
+        heapPush(heap, size++, low);
+        if (size === k) threshold = heap[0]!;
+      } else if (low > threshold) {
+        heapReplaceTop(heap, size, low);
+        threshold = heap[0]!;
+      }
+      if (high >= threshold) {
+        cand[nc] = i;
+        candHigh[nc++] = high;
+      }
+    }
+    st[0] = threshold;
+    st[1] = size;
+    st[2] = nc;
+  }
+
+  /**
+   * Integer dot products of rows [from, from + n) with the quantised query into `dots[0..n)`, and
+   * their f32 upper bounds (nb already carries the f32 margin) into `highs[0..n)`.
+   */
+  private scan(from: number, n: number, t: number, nb: number, rb: number): void {
+    if (n === 0) return;
+    const stride = this.stride;
+    if (this.fn) {
+      this.fn(this.queryAt, this.rowsAt + from * stride, n, stride >> 4, this.dotsAt, this.highsAt, this.scalesAt + from * 4, this.normsAt + from * 4, this.residsAt + from * 4, t, nb, rb);
+      return;
+    }
+    const r8 = this.rows8;
+    const q16 = this.query16;
+    const dots = this.dots;
+    const highs = this.highs;
+    const dim = this.dim;
+    for (let r = 0; r < n; r++) {
+      const i = from + r;
+      const o = i * stride;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += r8[o + j]! * q16[j]!;
+      dots[r] = s;
+      highs[r] = s * this.scale[i]! * t + this.norm[i]! * nb + this.resid[i]! * rb;
+    }
+  }
+}
+
+function heapPush(h: Float64Array, size: number, v: number): void {
+  let i = size;
+  h[i] = v;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p]! <= v) break;
+    h[i] = h[p]!;
+    i = p;
+  }
+  h[i] = v;
+}
+
+function heapReplaceTop(h: Float64Array, size: number, v: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const c = r < size && h[r]! < h[l]! ? r : l;
+    if (h[c]! >= v) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = v;
+}
+
+/** The k best (score desc, index asc) of the rows offered: a min-heap on "worse". */
+class TopByScore {
+  offered = 0;
+  private readonly items: Int32Array;
+  private readonly scores: Float64Array;
+  private size = 0;
+
+  constructor(private readonly k: number) {
+    this.items = new Int32Array(k);
+    this.scores = new Float64Array(k);
+  }
+
+  /** a worse than b: lower score, or the same score and a larger index. */
+  private worse(ia: number, sa: number, ib: number, sb: number): boolean {
+    return sa < sb || (sa === sb && ia > ib);
+  }
+
+  offer(item: number, score: number): void {
+    this.offered++;
+    if (this.k === 0) return;
+    const { items, scores } = this;
+    if (this.size < this.k) {
+      let i = this.size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(item, score, items[p]!, scores[p]!)) break;
+        items[i] = items[p]!;
+        scores[i] = scores[p]!;
+        i = p;
+      }
+      items[i] = item;
+      scores[i] = score;
+      return;
+    }
+    if (!this.worse(items[0]!, scores[0]!, item, score)) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const r = l + 1;
+      const c = r < this.size && this.worse(items[r]!, scores[r]!, items[l]!, scores[l]!) ? r : l;
+      if (!this.worse(items[c]!, scores[c]!, item, score)) break;
+      items[i] = items[c]!;
+      scores[i] = scores[c]!;
+      i = c;
+    }
+    items[i] = item;
+    scores[i] = score;
+  }
+
+  result(): ExactTopKResult {
+    const n = this.size;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.scores[b]! - this.scores[a]! || this.items[a]! - this.items[b]!);
+    return { items: Int32Array.from(order, (i) => this.items[i]!), scores: Float32Array.from(order, (i) => this.scores[i]!) };
+  }
+}
