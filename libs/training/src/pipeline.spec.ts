@@ -58,6 +58,8 @@ describe(TrainingPipeline.name, () => {
     assert.equal(result.index.lists, 6);
     assert.equal(result.index.recallAt20, 1, 'all lists probed = exact');
     assert.ok(result.index.users > 0);
+    // The int8 exact top-20 ran on the same queries: it rescores at least the 20 it returns, at most every item.
+    assert.ok(result.index.exactInt8.meanRescored >= 20 && result.index.exactInt8.p99Rescored <= 60, JSON.stringify(result.index.exactInt8));
     const art = await loadEncoderArtifact(store, 'sasrec-index', result.version);
     try {
       const split = leaveOneOut(fromEvents(events, { name: 'g' }));

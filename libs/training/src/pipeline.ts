@@ -52,6 +52,7 @@ import {
 import {
   IncompatibleWeightsError,
   LOSS_KINDS,
+  ExactTopK,
   Rng,
   architectureDifferences,
   createEncoder,
@@ -214,6 +215,12 @@ export interface IndexRecall {
   users: number;
   recallAt20: number;
   buildSeconds: number;
+  /**
+   * The scorer's default exact top-20 (int8 scan + full-precision rescoring, ExactTopK) on the same
+   * queries: how many of the items it rescored (the bound's tightness on this model's vectors) and
+   * its time per query.
+   */
+  exactInt8: { meanRescored: number; p99Rescored: number; msPerQuery: number };
 }
 
 /**
@@ -233,7 +240,21 @@ export async function measureIndexRecall(encoder: SequenceEncoder, cases: readon
     const types = encoder.config.numTypes > 0 ? chunk.map((c) => c.historyTypes ?? new Uint8Array(c.history.length)) : undefined;
     queries.push(...(await userVectors(encoder, chunk.map((c) => c.history), types)));
   }
-  return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: await index.recallAt(queries, 20), buildSeconds };
+  const exact = new ExactTopK(table, encoder.config.numItems + 1, d, 1);
+  const rescored: number[] = [];
+  const e0 = performance.now();
+  for (const q of queries) {
+    exact.topK(q, 20);
+    rescored.push(exact.lastRescored);
+  }
+  const msPerQuery = (performance.now() - e0) / Math.max(1, queries.length);
+  rescored.sort((a, b) => a - b);
+  const exactInt8 = {
+    meanRescored: Number((rescored.reduce((a, b) => a + b, 0) / Math.max(1, rescored.length)).toFixed(1)),
+    p99Rescored: rescored[Math.max(0, Math.ceil(0.99 * rescored.length) - 1)] ?? 0,
+    msPerQuery: Number(msPerQuery.toFixed(3)),
+  };
+  return { lists: index.lists, probes: index.probes, users: queries.length, recallAt20: await index.recallAt(queries, 20), buildSeconds, exactInt8 };
 }
 
 /** The metrics kept per row in `TrainingResult.metrics`. */
@@ -448,6 +469,7 @@ export class TrainingPipeline {
       if (neural && options.indexLists && (testModel as SequenceEncoder).perPosition) {
         index = await measureIndexRecall(testModel as SequenceEncoder, testRows, options.indexLists, options.indexProbes ?? 8);
         log(`approximate index (${index.lists} lists, ${index.probes} probed): recall@20 vs exact ${index.recallAt20.toFixed(4)} over ${index.users} test users`);
+        log(`exact int8 top-20: ${index.exactInt8.meanRescored} items rescored per query (p99 ${index.exactInt8.p99Rescored}) of ${(testModel as SequenceEncoder).config.numItems}, ${index.exactInt8.msPerQuery} ms per query`);
       }
 
       const metrics = flattenMetrics(rows);
