@@ -60,6 +60,24 @@ if (score) {
   if (typeof score.storedVectorRecallAt20 === 'number') out.push('', `Stored (int8) user vector vs live-window encoding, recall@20: ${score.storedVectorRecallAt20.toFixed(4)}.`);
   out.push('');
 }
+const topk = load('topk');
+if (topk) {
+  const m = topk.machine ?? {};
+  out.push(
+    `### bench:topk (${topk.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${m.loadAvgAtStart?.join(' ')})`,
+    '',
+    `The scorer's exact top-k, in isolation: ${topk.measures}; backend ${topk.backend} (${topk.backendVersion}).`,
+    '',
+    '| way | ms per query | CPU ms per query | × int8 (wall / CPU) | same top-k as int8 |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(topk.ways ?? {}).map(
+      ([way, w]) => `| ${way} | ${w.msPerQuery} | ${w.cpuMsPerQuery} | ${w.overInt8} / ${w.cpuOverInt8} | ${way === 'int8' ? '-' : `${topk.sameTopKAsInt8?.[way]} of ${topk.sameTopKAsInt8?.queries}`} |`,
+    ),
+    '',
+    `int8 (SIMD ${topk.int8?.simd}): ${topk.int8?.rescoredMean} items rescored in full precision per query (p99 ${topk.int8?.rescoredP99}); built in ${topk.int8?.buildMs} ms, ${fmt((topk.int8?.extraBytes ?? 0) / 1e6, 1)} MB beside the float table. matmul = one TF matMul + topk per query; matmul-batch16 = 16 queries per matMul; f32-scan = the float table through the f32 SIMD dot kernel and a JS top-k.`,
+    '',
+  );
+}
 const fresh = load('freshness');
 if (fresh) {
   out.push(`### bench:freshness (${fresh.at?.slice(0, 10)})`, '', `${fresh.measures}; ${fresh.pipeline}.`, '', '| mode | events/s | p50 ms | p99 ms | samples | missed |', '| --- | --- | --- | --- | --- | --- |');

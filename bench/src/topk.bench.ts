@@ -1,0 +1,196 @@
+/**
+ * npm run bench:topk — the scorer's exact top-k for one user vector over a 50,000 × 64 item table,
+ * three ways in the same run, on the same queries:
+ *   - `int8`: ExactTopK, the scorer's default (SCORER_EXACT_TOPK=int8): int8 scan in WebAssembly
+ *     SIMD bounding every score, full-precision rescoring of the items that can still rank;
+ *   - `matmul`: one TF matMul + topk per query (SCORER_EXACT_TOPK=matmul when requests arrive one
+ *     at a time), and `matmul-batch16`: 16 queries per matMul, per query (the micro-batch at its
+ *     best: the scorer fills it only under load);
+ *   - `f32-scan`: the float table scanned by the f32 WebAssembly SIMD dot kernel (DotTable) with a
+ *     JS top-k: what int8 saves by reading a quarter of the bytes and rescoring a few dozen items.
+ * Each query's top-k items must be the same every way (checked; TF's float32 sums may order exact
+ * near-ties differently, which is counted, not hidden). Time is per query, best of BENCH_REPEATS
+ * passes over BENCH_QUERIES queries (the machine's other load only ever slows a pass).
+ *
+ * Writes bench/results/topk.json with per way `msPerQuery` (wall) and `cpuMsPerQuery` (process CPU,
+ * all threads) and their ratios to int8, the rows int8
+ * rescored (mean / p99), agreement counts, backend and machine info.
+ *
+ * Environment: BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_K (20), BENCH_QUERIES (500), BENCH_REPEATS (5).
+ */
+import { DotTable, ExactTopK, initBackend, tf } from '@seqrec/model';
+import type { Tensor2D } from '@tensorflow/tfjs';
+import { machineInfo, writeResult } from './machine';
+
+const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const ITEMS = env('BENCH_ITEMS', 50_000);
+const DIM = env('BENCH_DIM', 64);
+const K = env('BENCH_K', 20);
+const QUERIES = env('BENCH_QUERIES', 500);
+const REPEATS = env('BENCH_REPEATS', 5);
+const log = (msg: string) => console.error(`[bench:topk ${process.uptime().toFixed(1)}s] ${msg}`);
+
+/** Deterministic uniform values in [-1, 1). */
+function random(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1);
+}
+
+/**
+ * Best (smallest) wall ms per query over REPEATS passes of `run` over every query, and the process
+ * CPU ms per query of that pass (TF may use several threads for one matMul).
+ */
+async function time(run: () => Promise<void> | void): Promise<{ wall: number; cpu: number }> {
+  let best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < REPEATS; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run();
+    const wall = (performance.now() - t0) / QUERIES;
+    const c = process.cpuUsage(c0);
+    if (wall < best.wall) best = { wall, cpu: (c.user + c.system) / 1000 / QUERIES };
+  }
+  return best;
+}
+
+/** Top-k of a score row (skipping index 0, the padding row) with a k-element min-heap, best first. */
+function topOf(scores: Float32Array, k: number): number[] {
+  const heap: number[] = []; // item indices, worst at 0
+  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let i = 1; i < scores.length; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      for (let c = heap.length - 1; c > 0; ) {
+        const p = (c - 1) >> 1;
+        if (!worse(heap[c]!, heap[p]!)) break;
+        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
+        c = p;
+      }
+    } else if (worse(heap[0]!, i)) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+async function main(): Promise<void> {
+  const info = await initBackend();
+  const n = ITEMS + 1; // row 0 is the padding row, as in the model tables
+  // Item vectors of different norms, as trained tables have (popular items grow longer vectors).
+  const rows = random(n * DIM, 11);
+  for (let i = 0; i < n; i++) {
+    const scale = 0.5 + ((i * 2654435761) % 1000) / 1000;
+    for (let j = 0; j < DIM; j++) rows[i * DIM + j]! *= scale;
+  }
+  const queries = Array.from({ length: QUERIES }, (_, q) => random(DIM, 1000 + q));
+  log(`${ITEMS} items × ${DIM}, ${QUERIES} queries, k = ${K}, backend ${info.name} (${info.version})`);
+
+  const b0 = performance.now();
+  const int8 = new ExactTopK(rows, n, DIM, 1);
+  const int8BuildMs = performance.now() - b0;
+  const f32 = new DotTable(rows, n, DIM);
+  const table = tf.tensor2d(rows, [n, DIM]);
+  const transposed = tf.tidy(() => tf.transpose(table) as Tensor2D);
+
+  // Answers, for the agreement check (from the first pass of each way).
+  const answers: Record<string, number[][]> = { int8: [], matmul: [], 'matmul-batch16': [], 'f32-scan': [] };
+  const rescored: number[] = [];
+  const keep = (way: string, q: number, items: ArrayLike<number>) => {
+    if (answers[way]!.length <= q) answers[way]!.push(Array.from(items));
+  };
+
+  const runInt8 = () => {
+    queries.forEach((v, q) => {
+      const top = int8.topK(v, K);
+      keep('int8', q, top.items);
+      if (rescored.length < QUERIES) rescored.push(int8.lastRescored);
+    });
+  };
+  const matmulTopK = async (batch: Float32Array[], offset: number, way: string) => {
+    const kk = K + 1; // one extra stands in for the padding column, as the scorer does
+    const top = tf.tidy(() => {
+      const flat = new Float32Array(batch.length * DIM);
+      batch.forEach((v, i) => flat.set(v, i * DIM));
+      return tf.topk(tf.matMul(tf.tensor2d(flat, [batch.length, DIM]), transposed), kk, true);
+    });
+    const idx = await top.indices.data();
+    top.values.dispose();
+    top.indices.dispose();
+    batch.forEach((_, i) => keep(way, offset + i, Array.from(idx.subarray(i * kk, (i + 1) * kk)).filter((x) => x !== 0).slice(0, K)));
+  };
+  const runMatmul = async () => {
+    for (let q = 0; q < QUERIES; q++) await matmulTopK([queries[q]!], q, 'matmul');
+  };
+  const runMatmul16 = async () => {
+    for (let q = 0; q < QUERIES; q += 16) await matmulTopK(queries.slice(q, q + 16), q, 'matmul-batch16');
+  };
+  const runF32 = () => {
+    queries.forEach((v, q) => {
+      f32.setQuery(v);
+      keep('f32-scan', q, topOf(f32.scores(0, n), K));
+    });
+  };
+
+  // Warm-up (JIT, TF kernels), then the timed passes.
+  runInt8();
+  await runMatmul();
+  const ms = {
+    int8: await time(runInt8),
+    matmul: await time(runMatmul),
+    'matmul-batch16': await time(runMatmul16),
+    'f32-scan': await time(runF32),
+  };
+  table.dispose();
+  transposed.dispose();
+
+  const agreement = Object.fromEntries(
+    Object.entries(answers)
+      .filter(([way]) => way !== 'int8')
+      .map(([way, got]) => [way, got.filter((items, q) => items.join() === answers['int8']![q]!.join()).length]),
+  );
+  rescored.sort((a, b) => a - b);
+  const r3 = (x: number) => Number(x.toFixed(3));
+  const result = {
+    benchmark: 'topk',
+    at: new Date().toISOString(),
+    measures: `exact top-${K} of one user vector over ${ITEMS.toLocaleString('en-US')} items × ${DIM} (random vectors, norms 0.5–1.5), ms per query (wall, and process CPU over all threads), best of ${REPEATS} passes over ${QUERIES} queries, queries one after another`,
+    ways: Object.fromEntries(
+      Object.entries(ms).map(([way, v]) => [
+        way,
+        { msPerQuery: r3(v.wall), cpuMsPerQuery: r3(v.cpu), overInt8: Number((v.wall / ms.int8.wall).toFixed(2)), cpuOverInt8: Number((v.cpu / ms.int8.cpu).toFixed(2)) },
+      ]),
+    ),
+    int8: {
+      simd: int8.simd,
+      buildMs: Math.round(int8BuildMs),
+      extraBytes: int8.bytes,
+      rescoredMean: Number((rescored.reduce((a, b) => a + b, 0) / rescored.length).toFixed(1)),
+      rescoredP99: rescored[Math.ceil(0.99 * rescored.length) - 1],
+    },
+    sameTopKAsInt8: { queries: QUERIES, ...agreement },
+    backend: info.name,
+    backendVersion: info.version,
+    machine: machineInfo(),
+  };
+  writeResult('topk', result);
+  log(JSON.stringify(result.ways));
+  log(`int8 rescored ${result.int8.rescoredMean} per query (p99 ${result.int8.rescoredP99}); same top-${K} as int8: ${JSON.stringify(agreement)} of ${QUERIES}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
