@@ -31,7 +31,8 @@
  * node flags for the scorer, e.g. `--trace-gc`; its log is in test/logs), BENCH_LOADGEN_NICE (0: the
  * niceness of the load generator's thread; raising it gives the scorer the CPU first, but the
  * generator's own receive timestamps may then lag, which can only inflate the latencies), SCORER_*
- * passed through.
+ * passed through, BENCH_RESULT_NAME (score: the results file, bench/results/<name>.json, so a run over a
+ * few modes need not replace the full run's file).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ const SECONDS = env('BENCH_SECONDS', 10);
 const USERS = env('BENCH_USERS', 100_000);
 const ITEMS = env('BENCH_ITEMS', 50_000);
 const DIM = env('BENCH_DIM', 64);
-const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_matmul,live_window_batched,stored_vector,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc').split(',');
 const INDEX_LISTS = env('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = env('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1024);
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
         MODEL_NAME: mode === 'graph_cooc' ? 'cooc' : 'sasrec',
         SCORER_USE_USER_VECTORS: String(mode.startsWith('stored_vector')),
         SCORER_LIVE_ENCODE: mode === 'live_window_batched' ? 'batched' : 'inline',
-        SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : 'int8',
+        SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : mode.endsWith('_auto') ? 'auto' : 'int8',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
         ...(process.env.BENCH_HEAP_PROF === '1'
@@ -291,6 +292,8 @@ async function main(): Promise<void> {
         live_window_batched: 'SCORER_LIVE_ENCODE=batched: requests micro-batched into TF forward passes and TF top-k (the first design, the baseline of the inline encoder)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass (int8-coded vector), exact top-20 by the int8 scan',
         stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul (micro-batched TF matMul + topk)',
+        live_window_auto: 'live_window with SCORER_EXACT_TOPK=auto: the int8 scan while the event loop was under 60% busy over the last 100 ms, the TF matMul batch above',
+        stored_vector_auto: 'stored_vector with SCORER_EXACT_TOPK=auto',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
@@ -316,7 +319,7 @@ async function main(): Promise<void> {
       backendVersion: backend.version,
       machine: machineInfo(),
     };
-    log(`wrote ${writeResult('score', result)}`);
+    log(`wrote ${writeResult(process.env.BENCH_RESULT_NAME ?? 'score', result)}`);
   } finally {
     await deleteNamespace(redis, keys);
     await redis.quit();

@@ -9,7 +9,7 @@ import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
-import { ModelSlot } from '@seqrec/scoring';
+import { AUTO_BUSY, ModelSlot, ScoringService } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
 import { scorerService } from './scorer.service';
@@ -211,8 +211,9 @@ describe('scorer (in process, memory bus and state)', () => {
     assert.ok(!metrics.includes(`version="${first.version}"`));
     assert.match(metrics, /seqrec_scorer_model_age_seconds\{service="scorer"\} \d/);
     assert.match(metrics, /seqrec_scorer_requests_total\{route="GET \/v1\/users\/:userId\/recommendations",status="200",service="scorer"\} \d+/);
-    // Recommendations from an inline-encoded window take the batch-free exact top-k.
-    assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} [1-9]/);
+    // Recommendations from an inline-encoded window take the int8 exact top-k, or under load (auto,
+    // the default: this loop of back-to-back requests keeps the event loop busy) a TF batch.
+    assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} [1-9]|seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} [1-9]/);
     assert.match(metrics, /seqrec_scorer_queue_depth_requests/);
   });
 });
@@ -487,5 +488,46 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
     assert.match(batched.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
     assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
     assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);
+  });
+});
+
+describe('scorer exact top-k, auto: the int8 scan while the event loop has room, TF threads when it is busy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-auto-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication;
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes by the loop utilisation and answers the same either way', async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_EXACT_TOPK: 'auto' }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
+    const t = Date.now();
+    for (const [i, p] of ['p7', 'p8', 'p9'].entries()) {
+      await applier.apply([{ partition: 0, offset: i, event: { eventId: `a${i}`, userId: 'erin', type: 'view', itemId: p, ts: t + i } }]);
+    }
+    const fastify = app.getHttpAdapter().getInstance();
+    const load = app.get(ScoringService).loopLoad!;
+    assert.ok(load, 'auto measures the event loop');
+    // A loop busy for most of a window reads as busy.
+    const until = performance.now() + 150;
+    while (performance.now() < until);
+    load.sample();
+    assert.ok(load.utilization > AUTO_BUSY, `a spinning loop reads ${load.utilization}`);
+    load.close(); // the test sets the reading from here on
+    load.utilization = 0;
+    const idle = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
+    load.utilization = 1;
+    const busy = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
+    assert.equal(idle.items[0].itemId, 'p10', 'the chain continues');
+    assert.deepEqual(busy.items.map((i: { itemId: string }) => i.itemId), idle.items.map((i: { itemId: string }) => i.itemId));
+    const metrics = (await fastify.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 1\b/, 'idle: the int8 scan, once');
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/, 'busy: one TF batch');
   });
 });

@@ -95,7 +95,7 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
       if (this.options.liveEncode === 'inline') model.inlineEncoder?.encode(warm, encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
       if (model.acceptsUserVectors) {
         // The int8 table (~0.1 s for 50,000 items) is built here, not by the first request.
-        model.warmVectors(this.options.exactTopK === 'int8');
+        model.warmVectors(this.options.exactTopK !== 'matmul');
         await model.topKVectors([new Float32Array(encoder.config.dim)], 1, [new Int32Array(0)]);
       }
     }

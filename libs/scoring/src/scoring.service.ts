@@ -4,6 +4,7 @@ import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest
 import { getBuffers } from '@seqrec/redis';
 import type { Redis } from 'ioredis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
+import { LoopLoad } from './loop-load';
 import { MicroBatcher } from './micro-batcher';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -31,16 +32,20 @@ export interface ScoringOptions {
   liveEncode: 'inline' | 'batched';
   /**
    * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
-   * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK); `matmul`, one
-   * micro-batched TF matMul + topk over every item.
+   * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK) on the event loop;
+   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads; `auto`, int8
+   * while the event loop's utilisation over the last 100 ms is below {@link AUTO_BUSY}, matmul above.
    */
-  exactTopK: 'int8' | 'matmul';
+  exactTopK: 'auto' | 'int8' | 'matmul';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
   maxEventLoopDelayMs: number;
 }
+
+/** `auto` exact top-k: event-loop utilisation above which top-k goes to TF's threads instead of the int8 scan on the loop. */
+export const AUTO_BUSY = 0.6;
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
 export class NoModelError extends Error {
@@ -126,6 +131,8 @@ export interface RankRequest {
 @Injectable()
 export class ScoringService implements OnApplicationShutdown {
   readonly batcher: MicroBatcher;
+  /** The event loop's load, for `exactTopK: 'auto'` (null otherwise). */
+  readonly loopLoad: LoopLoad | null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -146,10 +153,12 @@ export class ScoringService implements OnApplicationShutdown {
         onQueueDepth: (depth) => metrics.queueDepth.set(depth),
       },
     );
+    this.loopLoad = options.exactTopK === 'auto' ? new LoopLoad() : null;
   }
 
   onApplicationShutdown(): void {
     this.batcher.close();
+    this.loopLoad?.close();
   }
 
   async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
@@ -262,7 +271,7 @@ export class ScoringService implements OnApplicationShutdown {
    */
   private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
     if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
-    if (this.options.exactTopK === 'int8') {
+    if (this.options.exactTopK === 'int8' || (this.loopLoad !== null && this.loopLoad.utilization < AUTO_BUSY)) {
       const t0 = performance.now();
       const top = model.topKExact(vector, k, exclude);
       this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
