@@ -45,7 +45,7 @@ export interface ScoringOptions {
 }
 
 /** `auto` exact top-k: event-loop utilisation above which top-k goes to TF's threads instead of the int8 scan on the loop. */
-export const AUTO_BUSY = 0.6;
+export const AUTO_BUSY = 0.8;
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
 export class NoModelError extends Error {
