@@ -24,17 +24,16 @@ import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/re
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
-import { cpuMeter, infraPids, machineInfo, percentile, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, percentile, writeResult } from './machine';
 
-const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
-const EVENTS = env('BENCH_EVENTS', 1_000_000);
-const USERS = env('BENCH_USERS', 100_000);
-const ITEMS = env('BENCH_ITEMS', 50_000);
-const PARTITIONS = env('BENCH_PARTITIONS', 6);
-const PROBE_EVERY = env('BENCH_PROBE_EVERY', 1_000);
-const CHUNK = env('BENCH_CHUNK', 5_000);
-const LATENCY_RATE = env('BENCH_LATENCY_RATE', 200);
-const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
+const EVENTS = envNumber('BENCH_EVENTS', 1_000_000);
+const USERS = envNumber('BENCH_USERS', 100_000);
+const ITEMS = envNumber('BENCH_ITEMS', 50_000);
+const PARTITIONS = envNumber('BENCH_PARTITIONS', 6);
+const PROBE_EVERY = envNumber('BENCH_PROBE_EVERY', 1_000);
+const CHUNK = envNumber('BENCH_CHUNK', 5_000);
+const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 200);
+const LATENCY_SECONDS = envNumber('BENCH_LATENCY_SECONDS', 10);
 const WINDOW = 50;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';

@@ -86,6 +86,9 @@ export function cpuMeter(pids: Record<string, number | undefined>): () => Record
   };
 }
 
+/** A numeric setting from the environment, `dflt` when unset. */
+export const envNumber = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -18,16 +18,16 @@
  *
  * Environment: BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_K (20), BENCH_QUERIES (500), BENCH_REPEATS (5).
  */
+import { TopK } from '@seqrec/artifacts';
 import { DotTable, ExactTopK, initBackend, tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
-import { machineInfo, writeResult } from './machine';
+import { envNumber, machineInfo, percentile, writeResult } from './machine';
 
-const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
-const ITEMS = env('BENCH_ITEMS', 50_000);
-const DIM = env('BENCH_DIM', 64);
-const K = env('BENCH_K', 20);
-const QUERIES = env('BENCH_QUERIES', 500);
-const REPEATS = env('BENCH_REPEATS', 5);
+const ITEMS = envNumber('BENCH_ITEMS', 50_000);
+const DIM = envNumber('BENCH_DIM', 64);
+const K = envNumber('BENCH_K', 20);
+const QUERIES = envNumber('BENCH_QUERIES', 500);
+const REPEATS = envNumber('BENCH_REPEATS', 5);
 const log = (msg: string) => console.error(`[bench:topk ${process.uptime().toFixed(1)}s] ${msg}`);
 
 /** Deterministic uniform values in [-1, 1). */
@@ -51,39 +51,6 @@ async function time(run: () => Promise<void> | void): Promise<{ wall: number; cp
     if (wall < best.wall) best = { wall, cpu: (c.user + c.system) / 1000 / QUERIES };
   }
   return best;
-}
-
-/** Top-k of a score row (skipping index 0, the padding row) with a k-element min-heap, best first. */
-function topOf(scores: Float32Array, k: number): number[] {
-  const heap: number[] = []; // item indices, worst at 0
-  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (let i = 1; i < scores.length; i++) {
-    if (heap.length < k) {
-      heap.push(i);
-      for (let c = heap.length - 1; c > 0; ) {
-        const p = (c - 1) >> 1;
-        if (!worse(heap[c]!, heap[p]!)) break;
-        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
-        c = p;
-      }
-    } else if (worse(heap[0]!, i)) {
-      heap[0] = i;
-      down(0);
-    }
-  }
-  return heap.sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
 async function main(): Promise<void> {
@@ -140,7 +107,10 @@ async function main(): Promise<void> {
   const runF32 = () => {
     queries.forEach((v, q) => {
       f32.setQuery(v);
-      keep('f32-scan', q, topOf(f32.scores(0, n), K));
+      const scores = f32.scores(0, n);
+      const top = new TopK(K);
+      for (let i = 1; i < n; i++) if (top.wouldTake(scores[i]!)) top.offer(i, scores[i]!);
+      keep('f32-scan', q, top.result().items);
     });
   };
 
@@ -178,7 +148,7 @@ async function main(): Promise<void> {
       buildMs: Math.round(int8BuildMs),
       extraBytes: int8.bytes,
       rescoredMean: Number((rescored.reduce((a, b) => a + b, 0) / rescored.length).toFixed(1)),
-      rescoredP99: rescored[Math.ceil(0.99 * rescored.length) - 1],
+      rescoredP99: percentile(rescored, 99),
     },
     sameTopKAsInt8: { queries: QUERIES, ...agreement },
     backend: info.name,

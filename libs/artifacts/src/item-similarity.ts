@@ -8,7 +8,6 @@ import type { Tensor2D } from '@tensorflow/tfjs';
  * {@link dispose} when the model goes.
  */
 export class ItemSimilarity {
-  private normalised: Float32Array | null = null;
   private exact: ExactTopK | null = null;
 
   constructor(private readonly table: () => Tensor2D) {}
@@ -25,16 +24,13 @@ export class ItemSimilarity {
         const inv = 1 / (Math.sqrt(nn) + 1e-12);
         for (let j = 0; j < d; j++) rows[i * d + j]! *= inv;
       }
-      this.normalised = rows;
       this.exact = new ExactTopK(rows, n, d, 1);
     }
-    const d = this.exact.dim;
     if (!Number.isInteger(index) || index < 1 || index >= this.exact.count) throw new RangeError(`no item ${index} in a table of ${this.exact.count - 1} items`);
-    return this.exact.topK(this.normalised!.subarray(index * d, (index + 1) * d), k, [index]);
+    return this.exact.topK(this.exact.row(index), k, [index]);
   }
 
   dispose(): void {
-    this.normalised = null;
     this.exact = null;
   }
 }

@@ -272,8 +272,7 @@ export class ExactTopK {
     const rb = unorm + wnorm;
     this.scan(first, count - first, t, nb + F32_ROUNDING * unorm, rb);
 
-    const excluded = this.excluded;
-    if (exclude) for (let e = 0; e < exclude.length; e++) if (exclude[e]! >= 0 && exclude[e]! < count) excluded[exclude[e]!] = 1;
+    this.markExcluded(exclude, 1);
     try {
       const { threshold, candidates } = this.bound(k, t, nb, rb);
       // The true k-th score is at least the final threshold: a row below it cannot be in the top k.
@@ -294,7 +293,21 @@ export class ExactTopK {
       this.lastRescored = best.offered;
       return best.result();
     } finally {
-      if (exclude) for (let e = 0; e < exclude.length; e++) if (exclude[e]! >= 0 && exclude[e]! < count) excluded[exclude[e]!] = 0;
+      this.markExcluded(exclude, 0);
+    }
+  }
+
+  /** Row i of the float table it was given (a view; do not write). */
+  row(i: number): Float32Array {
+    return this.rows.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+
+  /** Sets (1) or clears (0) the exclusion flag of every row in `exclude` inside the table. */
+  private markExcluded(exclude: ArrayLike<number> | undefined, flag: 0 | 1): void {
+    if (!exclude) return;
+    for (let e = 0; e < exclude.length; e++) {
+      const i = exclude[e]!;
+      if (i >= 0 && i < this.count) this.excluded[i] = flag;
     }
   }
 
@@ -302,9 +315,10 @@ export class ExactTopK {
    * One pass over every eligible row: a min-heap of the k best lower bounds (its top is the
    * threshold, which only rises), and every row whose upper bound reaches the threshold at its turn
    * (into `candidates` / `candidateHigh`). Returns the final threshold and the candidates' count.
-   * The pass runs in chunks: a loop of 50,000 turns in one call would be compiled on-stack and
-   * leave the code after it without type feedback, which deoptimised every call (measured: the
-   * pass cost twice the SIMD scan).
+   * The pass runs in chunks: a loop of 50,000 turns in one call was compiled on-stack, leaving the
+   * code after it without type feedback, and deoptimised on every call (seen with --trace-deopt).
+   * Most of the pass's cost went once the kernel wrote each row's f32 upper bound, so that a row
+   * costs one float read here.
    */
   private bound(k: number, t: number, nb: number, rb: number): { threshold: number; candidates: number } {
     if (this.heap.length < k) this.heap = new Float64Array(k);

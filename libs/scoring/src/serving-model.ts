@@ -240,7 +240,8 @@ export class ServingModel extends LoadedModel {
   warmVectors(exact = false): void {
     if (!this.acceptsUserVectors) return;
     this.itemRows();
-    if (exact) this.exactTopK().topK(new Float32Array(this.encoder.config.dim), 1);
+    // A real item's vector as the query: a zero vector bounds nothing and would rescore every row.
+    if (exact) this.exactTopK().topK(this.exactTopK().row(this.artifact.popularOrder[0] ?? 1), 1);
   }
 
   /** The scoring table's rows copied to JS once (12.8 MB for 50,000 × 64). */
