@@ -21,7 +21,21 @@ async function createTopic(partitions: number): Promise<string> {
   const admin = new Kafka({ clientId: 'seqrec-test-admin', brokers: brokersFromEnv(), logLevel: logLevel.NOTHING, retry: RETRY }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] });
+    // kafkajs' own waitForLeaders retries only LEADER_NOT_AVAILABLE; a KRaft broker that has not
+    // applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, which failed this helper on a
+    // freshly started broker. Wait until every partition has a leader, whichever of the two it says.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0)) break;
+      } catch (err) {
+        if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' && (err as { type?: string }).type !== 'LEADER_NOT_AVAILABLE') throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } finally {
     await admin.disconnect();
   }
