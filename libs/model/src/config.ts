@@ -47,6 +47,13 @@ export interface SasrecConfig extends BaseConfig {
   layout: SasrecLayout;
   /** `glorot` (default) or `normal`: N(0, 0.02) tables, output projections and feed-forward kernels (the SASRec+ code's). */
   init: 'glorot' | 'normal';
+  /**
+   * Where positions are counted from. `end` (default): the newest item is always the last
+   * position (the original SASRec code, left-padded). `start`: the oldest item of the window is
+   * position 0 (the SASRec+ PyTorch code, right-padded), so a short history's positions also say
+   * how far into it the user is.
+   */
+  positions: 'end' | 'start';
 }
 
 export type SasrecLayout = 'pre-ln' | 'sasrec';
@@ -120,6 +127,7 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
         layerNormEps: input.layerNormEps ?? 1e-8,
         layout: input.layout ?? 'pre-ln',
         init: input.init ?? 'glorot',
+        positions: input.positions ?? 'end',
       };
       break;
     case 'gru4rec':
@@ -147,12 +155,12 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
 
 /**
  * A stored config brought up to this version's fields (a model saved before a field existed
- * behaves as its default): SASRec's `layout` and `init` came later, as `pre-ln` / `glorot`.
+ * behaves as its default): SASRec's `layout`, `init` and `positions` came later, as `pre-ln` / `glorot` / `end`.
  */
 export function upgradeConfig(cfg: EncoderConfig): EncoderConfig {
   if (cfg.kind !== 'sasrec') return cfg;
   const old = cfg as Partial<SasrecConfig> & SasrecConfig;
-  return { ...old, layout: old.layout ?? 'pre-ln', init: old.init ?? 'glorot' };
+  return { ...old, layout: old.layout ?? 'pre-ln', init: old.init ?? 'glorot', positions: old.positions ?? 'end' };
 }
 
 /** Throws a RangeError naming the first bad field. */
@@ -172,6 +180,7 @@ export function validateConfig(cfg: EncoderConfig): void {
       if (!(cfg.layerNormEps > 0)) throw new RangeError(`layerNormEps must be > 0, got ${cfg.layerNormEps}`);
       if (!SASREC_LAYOUTS.includes(cfg.layout)) throw new RangeError(`layout must be ${SASREC_LAYOUTS.join('|')}, got ${String(cfg.layout)}`);
       if (cfg.init !== 'glorot' && cfg.init !== 'normal') throw new RangeError(`init must be glorot|normal, got ${String(cfg.init)}`);
+      if (cfg.positions !== 'end' && cfg.positions !== 'start') throw new RangeError(`positions must be end|start, got ${String(cfg.positions)}`);
       break;
     case 'gru4rec':
     case 'lstm':

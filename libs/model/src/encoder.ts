@@ -78,6 +78,7 @@ function buildSasrec(cfg: Extract<EncoderConfig, { kind: 'sasrec' }>, ids: Symbo
     dim: cfg.dim,
     maxLen: cfg.maxLen,
     positional: true,
+    positionsFrom: cfg.positions,
     numTypes: cfg.numTypes,
     scale: true,
     dropout: cfg.dropout,

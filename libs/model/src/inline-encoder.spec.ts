@@ -52,6 +52,7 @@ describe(SasrecSimd.name, () => {
     { name: '3 blocks, 2 heads of 6 (padded to 8), event types', cfg: { blocks: 3, heads: 2, dim: 12, numTypes: 4 } },
     { name: 'sasrec layout, normal init, 2 blocks, 2 heads, d 16', cfg: { blocks: 2, heads: 2, dim: 16, layout: 'sasrec' as const, init: 'normal' as const } },
     { name: 'sasrec layout, 1 block, d 12 (padded), inner 20, event types', cfg: { blocks: 1, heads: 1, dim: 12, innerDim: 20, numTypes: 3, layout: 'sasrec' as const } },
+    { name: 'positions from the start, sasrec layout, 2 blocks, d 16', cfg: { blocks: 2, heads: 1, dim: 16, layout: 'sasrec' as const, positions: 'start' as const } },
   ]) {
     it(`equals the LayersModel's last state for any history length (${variant.name}), SIMD and scalar`, async () => {
       const numTypes = 'numTypes' in variant.cfg ? (variant.cfg.numTypes ?? 0) : 0;

@@ -11,6 +11,7 @@ import { createEncoder, type LayersSequenceEncoder } from './encoder';
 import { evaluateLocal } from './evaluate-local';
 import { loadModel, saveModel } from './io';
 import { CausalSelfAttention } from './layers/attention';
+import { ItemEmbedding } from './layers/item-embedding';
 import { LayerNorm } from './layers/layer-norm';
 import { copySlice, segmentSumRows } from './kernels';
 import { dropoutMask, fullSoftmaxCrossEntropy, softmaxCrossEntropy } from './ops';
@@ -103,17 +104,54 @@ describe('SASRec attention', () => {
     }
   });
 
-  it('gives the same user vector whatever the batch padding width', () => {
-    const enc = createEncoder(small('sasrec'));
-    try {
-      const h = Int32Array.from([4, 8, 15]);
-      const alone = enc.encode([h]);
-      const padded = enc.encode([h, Int32Array.from({ length: 20 }, (_, i) => 1 + (i % N))]);
-      sameArray(alone.dataSync(), padded.slice([0, 0], [1, 16]).dataSync(), 1e-5);
-      tf.dispose([alone, padded]);
-    } finally {
-      enc.dispose();
+  for (const positions of ['end', 'start'] as const) {
+    it(`gives the same user vector whatever the batch padding width (positions from the ${positions})`, () => {
+      const enc = createEncoder(small('sasrec', { positions }));
+      try {
+        const h = Int32Array.from([4, 8, 15]);
+        const alone = enc.encode([h]);
+        const padded = enc.encode([h, Int32Array.from({ length: 20 }, (_, i) => 1 + (i % N))]);
+        sameArray(alone.dataSync(), padded.slice([0, 0], [1, 16]).dataSync(), 1e-5);
+        const reference = enc.encodeIdsLayers(tf.tensor2d([[0, 0, 0, 0, 0, 4, 8, 15]], [1, 8], 'int32'), null);
+        sameArray(alone.dataSync(), reference.dataSync(), 1e-5);
+        tf.dispose([alone, padded, reference]);
+      } finally {
+        enc.dispose();
+      }
+    });
+  }
+
+  it('counts positions from the newest item (end) or from the oldest item of the window (start)', () => {
+    const rows = [
+      [0, 0, 0, 3, 5, 7],
+      [1, 2, 3, 4, 5, 6],
+    ];
+    const embed = (positionsFrom: 'end' | 'start', width: number) => {
+      const layer = new ItemEmbedding({ name: `emb_${positionsFrom}_${width}`, numItems: 9, dim: 4, maxLen: 6, positional: true, positionsFrom, seed: 3 });
+      const ids = tf.tensor2d(rows.map((r) => r.slice(6 - width)), [2, width], 'int32');
+      const out = (layer.apply(ids) as tf.Tensor).arraySync() as number[][][];
+      const [items, pos] = layer.getWeights().map((w) => w.arraySync() as number[][]) as [number[][], number[][]];
+      tf.dispose(ids);
+      return { out, items, pos };
+    };
+    for (const width of [6, 4]) {
+      for (const from of ['end', 'start'] as const) {
+        const { out, items, pos } = embed(from, width);
+        rows.forEach((full, r) => {
+          const row = full.slice(6 - width);
+          const n = row.filter((id) => id > 0).length;
+          row.forEach((id, c) => {
+            // end: the newest column is position maxLen - 1; start: the oldest item is position 0.
+            const p = from === 'end' ? 6 - width + c : c - (width - n);
+            const want = id === 0 ? [0, 0, 0, 0] : items[id]!.map((v, j) => v + pos[p]![j]!);
+            sameArray(Float32Array.from(out[r]![c]!), Float32Array.from(want), 1e-6);
+          });
+        });
+      }
     }
+    // The two countings differ for a row shorter than the window.
+    assert.notDeepEqual(embed('end', 6).out[0]![3], embed('start', 6).out[0]![3]);
+    assert.throws(() => new ItemEmbedding({ numItems: 3, dim: 2, maxLen: 4, positional: true, positionsFrom: 'middle' as never }), /positionsFrom must be end\|start, got middle/);
   });
 
   for (const variant of [
@@ -122,6 +160,8 @@ describe('SASRec attention', () => {
     { name: '3 blocks, event types', cfg: { blocks: 3, heads: 1, numTypes: 4 } },
     { name: 'sasrec layout, 1 block', cfg: { blocks: 1, heads: 1, layout: 'sasrec' as const } },
     { name: 'sasrec layout, normal init, 2 blocks, 2 heads, event types', cfg: { blocks: 2, heads: 2, numTypes: 4, layout: 'sasrec' as const, init: 'normal' as const } },
+    { name: 'positions from the start, sasrec layout, 2 blocks', cfg: { blocks: 2, heads: 1, layout: 'sasrec' as const, positions: 'start' as const } },
+    { name: 'positions from the start, 1 block, 2 heads, event types', cfg: { blocks: 1, heads: 2, numTypes: 4, positions: 'start' as const } },
   ]) {
     it(`last-position inference pass equals the LayersModel (${variant.name}), without leaks`, async () => {
       const enc = createEncoder(small('sasrec', variant.cfg));
@@ -204,8 +244,8 @@ describe('serialisation', () => {
     });
   }
 
-  it('sasrec with the original block layout and normal init: save → load scores identically', async () => {
-    const enc = createEncoder(small('sasrec', { layout: 'sasrec', init: 'normal' }));
+  it('sasrec with the original block layout, normal init and positions from the start: save → load scores identically', async () => {
+    const enc = createEncoder(small('sasrec', { layout: 'sasrec', init: 'normal', positions: 'start' }));
     await trainModel(enc, split, { epochs: 1, batchSize: 16, lr: 0.01, maxBatchesPerEpoch: 2 });
     const hist = split.test.slice(0, 8).map((c) => c.history);
     const before = await enc.scoreBatch(hist);
@@ -214,6 +254,7 @@ describe('serialisation', () => {
     try {
       assert.equal(loaded.config.kind === 'sasrec' && loaded.config.layout, 'sasrec');
       assert.equal(loaded.config.kind === 'sasrec' && loaded.config.init, 'normal');
+      assert.equal(loaded.config.kind === 'sasrec' && loaded.config.positions, 'start');
       sameArray(await loaded.scoreBatch(hist), before);
     } finally {
       enc.dispose();
@@ -221,7 +262,7 @@ describe('serialisation', () => {
     }
   });
 
-  it('a sasrec saved before layout and init existed loads as pre-ln / glorot', async () => {
+  it('a sasrec saved before layout, init and positions existed loads as pre-ln / glorot / end', async () => {
     const enc = createEncoder(small('sasrec'));
     try {
       await saveModel(enc, join(dir, 'sasrec-old'), { dataset: 'markov' });
@@ -229,6 +270,7 @@ describe('serialisation', () => {
       const info = JSON.parse(await readFile(file, 'utf8')) as { config: Record<string, unknown> };
       delete info.config['layout'];
       delete info.config['init'];
+      delete info.config['positions'];
       await writeFile(file, JSON.stringify(info));
       const loaded = await loadModel(join(dir, 'sasrec-old'));
       assert.deepEqual(loaded.config, enc.config);
@@ -478,6 +520,7 @@ describe('ops and kernels', () => {
     assert.throws(() => resolveConfig({ kind: 'item2vec', numItems: 5, numTypes: 2 }), /no event types/);
     assert.equal((resolveConfig({ kind: 'gru4rec', numItems: 5 }) as RnnConfig).units, 50);
     assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, layout: 'post' as never }), /layout must be pre-ln\|sasrec, got post/);
+    assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, positions: 'middle' as never }), /positions must be end\|start, got middle/);
     assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 5, init: 'he' as never }), /init must be glorot\|normal, got he/);
   });
 });

@@ -19,6 +19,7 @@
 import type { LayersModel, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config';
 import { tf } from './tf';
+import { startPositions } from './layers/item-embedding';
 
 type SasrecConfig = Extract<EncoderConfig, { kind: 'sasrec' }>;
 
@@ -159,7 +160,9 @@ export class SasrecInference {
     return tf.tidy(() => {
       const [b, l] = ids.shape;
       const d = this.d;
-      const { pos, causal } = this.forLength(l);
+      const { pos: endPos, causal } = this.forLength(l);
+      // `start` positions depend on each row's length; `end` ones only on the window width.
+      const pos = this.cfg.positions === 'start' ? tf.gather(this.positions, startPositions(ids)) : endPos;
       const valid = tf.cast(tf.greater(ids, 0), 'float32'); // [B, L]
       const validCol = tf.reshape(valid, [b * l, 1]);
       const padBias = tf.reshape(tf.mul(tf.sub(valid, 1), -MASKED), [b, 1, l]); // 0 valid, MASKED padding

@@ -204,7 +204,7 @@ export class SasrecSimd {
       const id = history[from + t]!;
       if (!(id >= 1 && id <= numItems)) throw new RangeError(`sasrec: item index ${id} is not in 1..${numItems}`);
       const x = this.X + t * D;
-      const p = (L - n + t) * d;
+      const p = (config.positions === 'start' ? t : L - n + t) * d;
       for (let j = 0; j < d; j++) m[x + j] = this.items[id * d + j]! * sqrtD + this.positions[p + j]!;
       if (this.types) {
         const ty = types![from + t]!;

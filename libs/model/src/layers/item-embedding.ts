@@ -19,6 +19,8 @@ import {
   type WeightInit,
 } from './common';
 
+export type PositionsFrom = 'end' | 'start';
+
 export interface ItemEmbeddingArgs extends LayerArgs {
   /** Items are 1..numItems; row 0 of the table is padding. */
   numItems: number;
@@ -26,8 +28,15 @@ export interface ItemEmbeddingArgs extends LayerArgs {
   dim: number;
   /** Longest input accepted; size of the positional table when `positional`. */
   maxLen: number;
-  /** Add a learned positional embedding (SASRec). The last column is always position maxLen - 1. */
+  /** Add a learned positional embedding (SASRec). */
   positional?: boolean;
+  /**
+   * How positions are counted in a left-padded row. `end` (default): from the newest item, which is
+   * always position maxLen - 1 (the original SASRec code). `start`: from the oldest item in the
+   * window, which is position 0 (the right-padded PyTorch SASRec+ code): the position then also
+   * says how far into their history (or the window) the user is.
+   */
+  positionsFrom?: PositionsFrom;
   /** Size of the event-type vocabulary; 0 (default) = no type input. With types, the layer takes [ids, types]. */
   numTypes?: number;
   /** Multiply item embeddings by sqrt(dim) before adding positions (SASRec). */
@@ -53,6 +62,7 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
   readonly dim: number;
   readonly maxLen: number;
   readonly positional: boolean;
+  readonly positionsFrom: PositionsFrom;
   readonly numTypes: number;
   readonly scale: boolean;
   readonly rate: number;
@@ -78,6 +88,9 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
     this.dim = args.dim;
     this.maxLen = args.maxLen;
     this.positional = args.positional ?? false;
+    const from = args.positionsFrom ?? 'end';
+    if (from !== 'end' && from !== 'start') throw new RangeError(`ItemEmbedding: positionsFrom must be end|start, got ${String(from)}`);
+    this.positionsFrom = from;
     this.numTypes = numTypes;
     this.scale = args.scale ?? false;
     this.rate = rate;
@@ -129,7 +142,9 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
       let x = tf.gather(this.items!.read(), ids);
       if (this.scale) x = tf.mul(x, Math.sqrt(this.dim));
       if (this.positions) {
-        x = tf.add(x, tf.slice(this.positions.read(), [this.maxLen - l, 0], [l, this.dim]));
+        x = tf.add(x, this.positionsFrom === 'end'
+          ? tf.slice(this.positions.read(), [this.maxLen - l, 0], [l, this.dim])
+          : tf.gather(this.positions.read(), startPositions(ids)));
       }
       if (this.types) {
         const t = asInt(list[1]!);
@@ -151,6 +166,7 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
       dim: this.dim,
       maxLen: this.maxLen,
       positional: this.positional,
+      ...(this.positionsFrom === 'end' ? {} : { positionsFrom: this.positionsFrom }),
       numTypes: this.numTypes,
       scale: this.scale,
       dropout: this.rate,
@@ -161,6 +177,18 @@ export class ItemEmbedding extends tf.layers.Layer implements ItemIndexedLayer {
   }
 }
 tf.serialization.registerClass(ItemEmbedding);
+
+/**
+ * Left-padded ids [B, L] → each column's position counted from the row's oldest item: column c of
+ * a row with n items is position c − (L − n); padding columns get 0 (they are masked anyway).
+ */
+export function startPositions(ids: Tensor): Tensor {
+  return tf.tidy(() => {
+    const l = ids.shape[1]!;
+    const n = tf.sum(tf.cast(tf.greater(ids, 0), 'int32'), 1, true); // [B, 1]
+    return tf.maximum(tf.add(tf.range(0, l, 1, 'int32'), tf.sub(n, tf.scalar(l, 'int32'))), tf.scalar(0, 'int32'));
+  });
+}
 
 /** ids [B, L] → float mask [B, L], 1 where id > 0. */
 export class PaddingMask extends tf.layers.Layer {
