@@ -1,4 +1,8 @@
-import { bootstrapService } from '@seqrec/nest-platform';
-import { scorerService } from './scorer.service';
+import { bootstrapService, runClustered } from '@seqrec/nest-platform';
 
-void bootstrapService(scorerService);
+// SCORER_WORKERS > 1: a supervising primary and that many worker processes sharing the port; the
+// primary never loads the scorer (nor TensorFlow) itself.
+void runClustered({ service: 'scorer', workersVariable: 'SCORER_WORKERS' }, async () => {
+  const { scorerService } = await import('./scorer.service.js');
+  await bootstrapService(scorerService);
+});

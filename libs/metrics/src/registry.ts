@@ -1,3 +1,4 @@
+import { workerLabels } from './cluster-metrics';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
 
 /**
@@ -6,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Counte
  */
 export function createRegistry(service: string, labels: Record<string, string> = {}): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ service, ...labels });
+  // Under the cluster supervisor each worker's series also carry `worker="<slot>"`.
+  registry.setDefaultLabels({ service, ...workerLabels(), ...labels });
   collectDefaultMetrics({ register: registry });
   return registry;
 }

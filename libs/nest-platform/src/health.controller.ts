@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Header } from '@nestjs/common';
-import type { Registry } from '@seqrec/metrics';
+import { metricsText, type Registry } from '@seqrec/metrics';
 import { METRICS_REGISTRY } from './platform.constants';
 import { ReadinessService } from './readiness.service';
 
@@ -26,6 +26,11 @@ export class HealthController {
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
   async metrics(): Promise<string> {
-    return this.registry.metrics();
+    try {
+      // Under the cluster supervisor: every worker's series, whichever worker takes the scrape.
+      return await metricsText(this.registry);
+    } catch (err) {
+      throw new HttpException({ status: 'unavailable', error: (err as Error).message }, HttpStatus.SERVICE_UNAVAILABLE);
+    }
   }
 }

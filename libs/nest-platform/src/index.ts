@@ -5,3 +5,4 @@ export * from './readiness.service';
 export * from './health.controller';
 export * from './bus.server';
 export * from './bootstrap';
+export * from './cluster';

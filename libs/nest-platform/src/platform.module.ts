@@ -2,7 +2,7 @@ import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type Dy
 import { MemoryBus, type Bus, type ConsumedReport, type TransactionReport } from '@seqrec/bus';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus } from '@seqrec/kafka';
-import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, type Registry } from '@seqrec/metrics';
+import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
 import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
@@ -54,7 +54,14 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         ReadinessService,
         { provide: ENV, useValue: env },
         { provide: SERVICE_NAME, useValue: service },
-        { provide: METRICS_REGISTRY, useFactory: () => createRegistry(service) },
+        {
+          provide: METRICS_REGISTRY,
+          useFactory: () => {
+            const registry = createRegistry(service);
+            serveWorkerMetrics(registry); // a cluster worker answers the primary's collections
+            return registry;
+          },
+        },
         { provide: REDIS_KEYS, useValue: keys },
         {
           provide: BUS,

@@ -40,5 +40,9 @@ export const scoringEnv = {
   SCORER_INDEX_PROBES: num({ default: 16, desc: 'approximate top-k: clusters scanned per query (more: higher recall, slower)' }),
   SCORER_API_KEYS: str({ default: '', desc: 'comma-separated API keys; when set, x-api-key or Authorization: Bearer is required' }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
+  SCORER_WORKERS: str({
+    default: '1',
+    desc: 'scorer processes sharing the HTTP port (node:cluster): a positive integer or auto (one per core); above 1 a supervising primary restarts a worker that dies, forwards SIGTERM, and any worker answers /metrics with every worker\'s series (label worker)',
+  }),
   SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
 };
