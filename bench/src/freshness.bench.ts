@@ -41,6 +41,7 @@ import { deleteNamespace } from '@seqrec/redis/testing';
 import { startService, type RunningService } from '@seqrec/testing';
 import type { LoadWorkerData } from './freshness-load.worker';
 import { cpuMeter, envNumber, infraPids, machineInfo, writeResult } from './machine';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 const RATE = envNumber('BENCH_RATE', 5_000);
 const SECONDS = envNumber('BENCH_SECONDS', 60);
@@ -110,7 +111,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
   const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 6, replicationFactor: 1 })) });
+  await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 6, replicationFactor: 1 })));
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });

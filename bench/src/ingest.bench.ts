@@ -25,6 +25,7 @@ import { deleteNamespace } from '@seqrec/redis/testing';
 import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 import { cpuMeter, envNumber, infraPids, machineInfo, percentile, writeResult } from './machine';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 const EVENTS = envNumber('BENCH_EVENTS', 1_000_000);
 const USERS = envNumber('BENCH_USERS', 100_000);
@@ -63,10 +64,7 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })),
-  });
+  await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })));
 
   log(`generating ${EVENTS} records for ${USERS} users over ${ITEMS} items`);
   const gen = new ClickstreamGenerator({ seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, freemem, homedir, totalmem, loadavg, release, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -49,6 +49,24 @@ function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** A process and all its descendants (from /proc), the process first. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
+  return out;
+}
+
 function readPid(file: string): number | undefined {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
@@ -70,15 +88,21 @@ export function infraPids(): { kafka: number | undefined; redis: number | undefi
  * CPU seconds used since and the mean number of cores that is over the wall time (null for a
  * process that was not found): where a run's CPU went, on a machine every part shares.
  */
-export function cpuMeter(pids: Record<string, number | undefined>): () => Record<string, { cpuSeconds: number; cores: number } | null> {
+export function cpuMeter(pids: Record<string, number | number[] | undefined>): () => Record<string, { cpuSeconds: number; cores: number } | null> {
   const t0 = performance.now();
-  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : undefined]));
+  // A list of pids (a process and its workers) counts as one: the sum of their CPU time.
+  const read = (p: number | number[] | undefined): number | undefined => {
+    if (p === undefined) return undefined;
+    const all = (Array.isArray(p) ? p : [p]).map(cpuSeconds);
+    return all.some((v) => v === undefined) ? undefined : all.reduce((a, b) => a! + b!, 0);
+  };
+  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, read(p)]));
   return () => {
     const wall = (performance.now() - t0) / 1000;
     return Object.fromEntries(
       Object.entries(pids).map(([k, p]) => {
         const a = start[k];
-        const b = p ? cpuSeconds(p) : undefined;
+        const b = read(p);
         if (a === undefined || b === undefined) return [k, null];
         return [k, { cpuSeconds: +(b - a).toFixed(2), cores: +((b - a) / wall).toFixed(3) }];
       }),

@@ -49,14 +49,20 @@ import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
 import { startService } from '@seqrec/testing';
 import { openLoop, quantile } from './loadgen';
-import { cpuMeter, envNumber, infraPids, machineInfo, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, processTree, writeResult } from './machine';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
 const SECONDS = envNumber('BENCH_SECONDS', 10);
 const USERS = envNumber('BENCH_USERS', 100_000);
 const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
-const MODES = (process.env.BENCH_MODES ?? 'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc').split(',');
+const MODES = (
+  process.env.BENCH_MODES ??
+  'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+).split(',');
+/** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
+const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
+const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '');
 const INDEX_LISTS = envNumber('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = envNumber('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = envNumber('BENCH_MAX_IN_FLIGHT', 1024);
@@ -67,11 +73,18 @@ const STEP_WARMUP_SECONDS = envNumber('BENCH_STEP_WARMUP_SECONDS', 3);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
 
-async function scorerMetric(url: string, name: string): Promise<number> {
+/** Every series of a scorer metric (one per worker under SCORER_WORKERS > 1). */
+async function scorerSeries(url: string, name: string): Promise<number[]> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+}
+
+/** A counter summed over the scorer's workers. */
+async function scorerMetric(url: string, name: string): Promise<number> {
+  return (await scorerSeries(url, name)).reduce((a, b) => a + b, 0);
 }
 
 async function main(): Promise<void> {
@@ -105,8 +118,8 @@ async function main(): Promise<void> {
     const byZipf = new AliasTable(zipf);
     const pick = () => byZipf.sample(prng);
     const now = Math.floor(Date.now() / 1000) * 1000;
-    const withVectors = MODES.some((m) => m.startsWith('stored_vector'));
-    const withGraph = MODES.includes('graph_cooc');
+    const withVectors = MODES.some((m) => baseOf(m).startsWith('stored_vector'));
+    const withGraph = MODES.map(baseOf).includes('graph_cooc');
     const allHistories: Int32Array[] = [];
     let encodeSeconds = 0;
     const recallSample: Array<{ history: Int32Array; vector: Float32Array; exact: Int32Array }> = [];
@@ -188,8 +201,10 @@ async function main(): Promise<void> {
       ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ];
     const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; p99BySecondMs: Record<string, Array<number | null>> }> = {};
-    for (const mode of MODES) {
-    log(`mode ${mode}`);
+    for (const mode0 of MODES) {
+    const mode = baseOf(mode0);
+    const workers = workersOf(mode0);
+    log(`mode ${mode0}${workers > 1 ? ` (${workers} scorer workers)` : ''}`);
     const scorer = await startService(
       'scorer',
       {
@@ -206,6 +221,7 @@ async function main(): Promise<void> {
         SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : mode.endsWith('_auto') ? 'auto' : 'int8',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
+        SCORER_WORKERS: String(workers),
         ...(process.env.BENCH_HEAP_PROF === '1'
           ? { SEQREC_HEAP_PROFILE: join(profDir, `scorer-${mode}.heapprofile`), SEQREC_HEAP_PROFILE_KEEP: process.env.BENCH_HEAP_PROF_KEEP ?? 'all' }
           : {}),
@@ -213,6 +229,11 @@ async function main(): Promise<void> {
       120_000,
       nodeArgs,
     );
+    // The scorer is ready when one worker is: wait until every worker serves its model.
+    for (const until = Date.now() + 120_000; (await scorerSeries(scorer.url, 'seqrec_scorer_model_info')).length < workers; ) {
+      if (Date.now() > until) throw new Error(`${workers} scorer workers not all serving after 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     // After the scorer started (a child inherits its parent thread's niceness); restored before the next.
     if (LOADGEN_NICE) setPriority(0, LOADGEN_NICE);
     const steps: Array<Record<string, number>> = [];
@@ -220,7 +241,9 @@ async function main(): Promise<void> {
     let indexRecallAt20: number | undefined;
     try {
       if (mode.endsWith('_index')) {
-        indexRecallAt20 = await scorerMetric(scorer.url, 'seqrec_scorer_index_recall_at_20_ratio');
+        // Every worker measures its own index at load (the same build): their mean.
+        const recalls = await scorerSeries(scorer.url, 'seqrec_scorer_index_recall_at_20_ratio');
+        indexRecallAt20 = recalls.reduce((a, b) => a + b, 0) / recalls.length;
         log(`approximate index: ${INDEX_LISTS} lists, ${INDEX_PROBES} probed; recall@20 vs exact measured by the scorer at load: ${indexRecallAt20}`);
       }
       // Latencies by the second of their intended send time: whether a tail is a burst or spread out.
@@ -246,7 +269,8 @@ async function main(): Promise<void> {
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
         const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
-        const cpu = cpuMeter({ scorer: scorer.proc.pid, redis: infraPids().redis, 'bench (load generator)': process.pid });
+        // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
+        const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
@@ -278,7 +302,7 @@ async function main(): Promise<void> {
       await scorer.stop();
     }
     const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
-    modes[mode] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), p99BySecondMs };
+    modes[mode0] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), p99BySecondMs };
     }
     const main = modes[MODES[0]!]!;
     const result = {
@@ -295,6 +319,10 @@ async function main(): Promise<void> {
         stored_vector_auto: 'stored_vector with SCORER_EXACT_TOPK=auto',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
+        live_window_w2: 'live_window with SCORER_WORKERS=2: two scorer processes share the port (node:cluster), each its own event loop, model and connections',
+        stored_vector_w2: 'stored_vector with SCORER_WORKERS=2',
+        stored_vector_index_w2: 'stored_vector_index with SCORER_WORKERS=2',
+        graph_cooc_w2: 'graph_cooc with SCORER_WORKERS=2',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
       },
       indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',

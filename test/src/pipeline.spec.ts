@@ -17,6 +17,7 @@ import { Rng } from '@seqrec/generator';
 import { decodeWindow } from '@seqrec/sequence';
 import type { Redis } from 'ioredis';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 const WINDOW = 50;
 const USERS = 150;
@@ -121,10 +122,7 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
   before(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 4, replicationFactor: 1 })),
-    });
+    await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 4, replicationFactor: 1 })));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });

@@ -4,7 +4,7 @@
  * on a chain p0 → p1 → … into a model store and promotes it; a user's clicks published to the raw
  * topic change their recommendations (the next item of the chain) within a bounded time; a newly
  * promoted model announced on the models topic is picked up by the scorer while a load loop runs,
- * with zero failed requests.
+ * with zero failed requests. The scorer runs as two worker processes (SCORER_WORKERS=2).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { createTestArtifact } from '@seqrec/scoring/testing';
 import { startService, type RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
 const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (_, j) => (u + j) % ITEMS.length));
@@ -58,10 +59,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     first = await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })),
-    });
+    await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
@@ -70,12 +68,23 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
       startService('ingester', env, 60_000),
       startService('sequence-builder', env, 60_000),
       startService('embedding', env, 60_000),
-      startService('scorer', env, 60_000),
+      // Two scorer processes sharing the port (SCORER_WORKERS): every test below also holds for a
+      // cluster of workers, the hot swap included (each worker must see the announcement).
+      startService('scorer', { ...env, SCORER_WORKERS: '2' }, 60_000),
       startService('trainer', env, 60_000),
     ]);
     services.push(...started);
     [, , embedding, scorer] = started;
+    // The scorer answers as soon as one worker is ready: wait for both, so that every test runs
+    // against the two (the swap especially: each worker must take the announcement itself).
+    await waitFor('both scorer workers to serve', async () => (await served()).join() === `0:${first.version},1:${first.version}`, 60_000);
   });
+
+  /** `<worker>:<version>` each scorer worker serves, from one /metrics scrape (any worker answers for all). */
+  async function served(): Promise<string[]> {
+    const metrics = await (await fetch(`${scorer.url}/metrics`)).text();
+    return [...metrics.matchAll(/seqrec_scorer_model_info\{[^}]*version="([^"]+)"[^}]*worker="(\d)"\} 1/g)].map((m) => `${m[2]}:${m[1]}`).sort();
+  }
 
   after(async () => {
     await Promise.all(services.map((s) => s.stop()));
@@ -200,7 +209,10 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     assert.deepEqual([...statuses.keys()], [200], `statuses: ${JSON.stringify([...statuses])}`);
     assert.ok(versions.has(first.version) && versions.has(second.version));
     console.log(`# hot swap under load: ${total} requests, all 200`);
-    const metrics = await (await fetch(`${scorer.url}/metrics`)).text();
-    assert.match(metrics, new RegExp(`seqrec_scorer_model_info\\{model="sasrec",version="${second.version}"`));
+    // Both workers switched: any worker's scrape shows each worker's model.
+    await waitFor('both scorer workers to serve the new version', async () => (await served()).join() === `0:${second.version},1:${second.version}`, 30_000);
+    const reported = await served();
+    assert.deepEqual(reported, [`0:${second.version}`, `1:${second.version}`]);
+    assert.deepEqual([...versions].sort(), [first.version, second.version].sort());
   });
 });

@@ -15,6 +15,7 @@ import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { decodeWindow } from '@seqrec/sequence';
 import { diffWindow, expectedWindows, startService, type RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 const WINDOW = 50;
 
@@ -33,7 +34,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     before(async () => {
       admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 3, replicationFactor: 1 })) });
+      await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 3, replicationFactor: 1 })));
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });

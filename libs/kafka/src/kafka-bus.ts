@@ -23,6 +23,7 @@ import {
   type Subscription,
   type TopicSpec,
 } from '@seqrec/bus';
+import { createTopicsAndWait } from './topics';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -151,10 +152,10 @@ export class KafkaBus implements Bus {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(this.physical(s.topic)));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: this.physical(s.topic), numPartitions: s.partitions, replicationFactor: -1 })),
-    });
+    await createTopicsAndWait(
+      admin,
+      missing.map((s) => ({ topic: this.physical(s.topic), numPartitions: s.partitions, replicationFactor: -1 })),
+    );
   }
 
   /** Committed offset lag per partition of a group (for metrics and tests). */

@@ -154,7 +154,8 @@ export async function runClustered(options: Omit<SuperviseOptions, 'workers'> & 
     process.exit(1);
   }
   if (workers > 1 && cluster.isPrimary) {
-    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? Number(process.env['SHUTDOWN_TIMEOUT_MS'] ?? 25_000) + 5_000;
+    // Workers give up draining at SHUTDOWN_TIMEOUT_MS themselves; the primary kills what is left 1 s later.
+    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? Number(process.env['SHUTDOWN_TIMEOUT_MS'] ?? 25_000) + 1_000;
     process.exit(await superviseWorkers({ ...options, workers, shutdownTimeoutMs }));
   }
   await start();

@@ -7,6 +7,7 @@ import { TEST_RETRY, brokersFromEnv, uniqueName } from '@seqrec/kafka/testing';
 import { replayEvents } from './kafka-replay';
 import { loadSource } from './sources';
 import { generatedEvents } from './testing';
+import { createTopicsAndWait } from '@seqrec/kafka';
 
 /**
  * The trainer's replay of the events topic on the real broker: a namespaced events topic with 3
@@ -28,7 +29,7 @@ describe(replayEvents.name, () => {
   before(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
     await admin.disconnect();
     const tx = kafka.producer({ transactionalId: `${ns}-tx`, idempotent: true, maxInFlightRequests: 1 });
     await tx.connect();
