@@ -93,6 +93,42 @@ describe(ExactTopK.name, () => {
     assert.ok(rescored / 10 < 500, `mean rows rescored ${rescored / 10} (of ${n}): the bound is too loose`);
   });
 
+  it('on a large table lists in the kernel only the rows that can still rank, and stays exact whatever the first rows are', () => {
+    const n = 20_000;
+    const d = 64;
+    const base = random(d, 41);
+    for (const layout of ['random', 'weak first rows', 'near-duplicates and ties across the sample'] as const) {
+      const rows = random(n * d, 40);
+      if (layout === 'weak first rows') {
+        // The rows that set the kernel's threshold are the weakest: a low threshold, a long list.
+        for (let i = 0; i < 4_000 * d; i++) rows[i]! *= 0.01;
+      } else if (layout === 'near-duplicates and ties across the sample') {
+        // Copies of one row in the sample and after it (exact ties: the smaller index first), and
+        // near-copies after it that int8 rounding cannot tell apart.
+        for (const i of [3, 500, 1_000, 5_000, 12_000, 19_999]) rows.set(base, i * d);
+        for (let c = 0; c < 300; c++) {
+          const o = (15_000 + c) * d;
+          rows.set(base, o);
+          rows[o + (c % d)] = base[c % d]! + ((c % 7) - 3) * 1e-4;
+        }
+      }
+      const table = new ExactTopK(rows, n, d, 1);
+      let passed = 0;
+      for (let t = 0; t < 12; t++) {
+        const q = layout === 'near-duplicates and ties across the sample' && t % 2 === 0 ? Float32Array.from(base, (v, j) => v + 0.01 * Math.sin(j + t)) : random(d, 900 + t);
+        const k = [1, 20, 200][t % 3]!;
+        const top = bruteForce(rows, d, q, 3, 1).items;
+        const exclude = t % 4 === 1 ? top.concat([2, 1_500, n - 2]) : [];
+        const want = bruteForce(rows, d, q, k, 1, exclude);
+        const got = table.topK(q, k, exclude);
+        assert.deepEqual(Array.from(got.items), want.items, `${layout}, query ${t}, k ${k}`);
+        assert.deepEqual(Array.from(got.scores), want.scores);
+        if (k === 20 && layout === 'random') passed += table.lastPassed;
+      }
+      if (layout === 'random') assert.ok(passed / 4 < n / 4, `the JS pass looked at ${passed / 4} of ${n} rows per query: the kernel's list does not prune`);
+    }
+  });
+
   it('handles ties, zero queries, k beyond the eligible rows and k = 0', () => {
     const d = 8;
     const rows = new Float32Array(6 * d);

@@ -57,7 +57,11 @@ const I32_STORE = [0x36, 0x02, 0x00];
 const F32_ADD = 0x92;
 const F32_MUL = 0x94;
 const F32_CONVERT_I32_S = 0xb2;
-const [Q, ROWS, COUNT, CHUNKS, DOTS, HIGHS, SCALES, NORMS, RESIDS, T, NB, RB, QP, J, A0, A1, V, SUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+const F32_GE = 0x60;
+const IF = [0x04, 0x40];
+// Parameters (12 i32, then 4 f32), then locals.
+const [Q, ROWS, COUNT, CHUNKS, DOTS, HIGHS, SCALES, NORMS, RESIDS, OUT, IDX, END_AT, T, NB, RB, TAU] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+const [QP, J, A0, A1, V, SUM, H] = [16, 17, 18, 19, 20, 21, 22];
 const advance = (local: number, by: number) => [...GET(local), ...I32(by), I32_ADD, ...SET(local)];
 
 function moduleBytes(): Uint8Array {
@@ -81,21 +85,32 @@ function moduleBytes(): Uint8Array {
     ...GET(SUM), F32_CONVERT_I32_S, ...GET(SCALES), ...F32_LOAD, F32_MUL, ...GET(T), F32_MUL,
     ...GET(NORMS), ...F32_LOAD, ...GET(NB), F32_MUL, F32_ADD,
     ...GET(RESIDS), ...F32_LOAD, ...GET(RB), F32_MUL, F32_ADD,
-    ...F32_STORE,
+    ...TEE(H), ...F32_STORE,
+    // A row whose upper bound reaches tau is listed (its index) for the pass in JS.
+    ...GET(H), ...GET(TAU), F32_GE, ...IF,
+    ...GET(OUT), ...GET(IDX), ...I32_STORE,
+    ...advance(OUT, 4),
+    0x0b, // end if
+    ...advance(IDX, 1),
     ...advance(DOTS, 4), ...advance(HIGHS, 4), ...advance(SCALES, 4), ...advance(NORMS, 4), ...advance(RESIDS, 4),
     ...GET(COUNT), ...I32(1), I32_SUB, ...TEE(COUNT), 0x0d, 0x00, // br_if $row
     0x0b, // end $row
     0x0b, // end $done
+    ...GET(END_AT), ...GET(OUT), ...I32_STORE, // where the list ends
     0x0b, // end function
   ];
-  const locals = [0x03, 0x02, I32_T, 0x03, 0x7b, 0x01, I32_T]; // 2 × i32 ($qp, $j), 3 × v128 ($a0, $a1, $v), i32 ($sum)
-  return kernelModule('bounds8', [...new Array<number>(9).fill(I32_T), F32_T, F32_T, F32_T], locals, body);
+  // 2 × i32 ($qp, $j), 3 × v128 ($a0, $a1, $v), i32 ($sum), f32 ($h)
+  const locals = [0x04, 0x02, I32_T, 0x03, 0x7b, 0x01, I32_T, 0x01, F32_T];
+  return kernelModule('bounds8', [...new Array<number>(12).fill(I32_T), F32_T, F32_T, F32_T, F32_T], locals, body);
 }
 
 /** The hand-assembled module's bytes (for tests). */
 export const INT8_KERNEL_WASM = moduleBytes;
 
-type Bounds8Fn = (q: number, rows: number, count: number, chunks: number, dots: number, highs: number, scales: number, norms: number, resids: number, t: number, nb: number, rb: number) => void;
+type Bounds8Fn = (
+  q: number, rows: number, count: number, chunks: number, dots: number, highs: number, scales: number, norms: number, resids: number,
+  out: number, idx: number, endAt: number, t: number, nb: number, rb: number, tau: number,
+) => void;
 
 let compiled: WebAssembly.Module | null | undefined;
 function int8Module(): WebAssembly.Module | null {
@@ -109,6 +124,11 @@ const QUERY_MAX = 16383;
 const MAX_DIM = 1024;
 /** Rows per call of the bounding pass. */
 const PASS_CHUNK = 4096;
+/**
+ * Rows scanned first (at least this many, and 16 per result) to set the kernel's listing
+ * threshold for the rest; tables under twice this size are passed over whole.
+ */
+const SAMPLE_ROWS = 1024;
 /** Margin (times ‖E_i‖‖u‖) on the kernel's single-precision upper bounds: f32 rounding of the scale product and the bound terms stays below 5e-7 of it. */
 const F32_ROUNDING = 1e-6;
 /** Relative slack on the bound for double rounding in the scale products, residual norms and the full-precision scores. */
@@ -132,6 +152,8 @@ export class ExactTopK {
   readonly simd: boolean;
   /** Items rescored in full precision by the last query (for metrics and tests). */
   lastRescored = 0;
+  /** Rows the last query's pass in JS looked at (the rest were ruled out inside the kernel). */
+  lastPassed = 0;
   private readonly stride: number;
   private readonly fn: Bounds8Fn | null;
   private readonly rows8: Int8Array;
@@ -150,6 +172,11 @@ export class ExactTopK {
   private readonly scalesAt: number;
   private readonly normsAt: number;
   private readonly residsAt: number;
+  /** The kernel's list of rows whose upper bound reached its threshold, and where that list ends. */
+  private readonly listAt: number;
+  private readonly endAt: number;
+  private readonly list: Int32Array;
+  private readonly listEnd: Int32Array;
   private readonly memoryBytes: number;
   /** Per row: int8 scale s_i, residual norm ‖r_i‖, norm ‖E_i‖. */
   private readonly scale: Float64Array;
@@ -181,7 +208,9 @@ export class ExactTopK {
     this.scalesAt = this.highsAt + count * 4;
     this.normsAt = this.scalesAt + count * 4;
     this.residsAt = this.normsAt + count * 4;
-    const bytes = (this.memoryBytes = this.residsAt + count * 4);
+    this.listAt = this.residsAt + count * 4;
+    this.endAt = this.listAt + count * 4;
+    const bytes = (this.memoryBytes = this.endAt + 4);
     const module = forceScalar ? null : int8Module();
     let buffer: ArrayBuffer;
     if (module) {
@@ -200,6 +229,8 @@ export class ExactTopK {
     this.scale32 = new Float32Array(buffer, this.scalesAt, count);
     this.norm32 = new Float32Array(buffer, this.normsAt, count);
     this.resid32 = new Float32Array(buffer, this.residsAt, count);
+    this.list = new Int32Array(buffer, this.listAt, count);
+    this.listEnd = new Int32Array(buffer, this.endAt, 1);
     this.scale = new Float64Array(count);
     this.resid = new Float64Array(count);
     this.norm = new Float64Array(count);
@@ -244,7 +275,7 @@ export class ExactTopK {
    * first, ties by the smaller index. Fewer when fewer rows are eligible.
    */
   topK(query: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): ExactTopKResult {
-    const { dim, count, first } = this;
+    const { dim } = this;
     if (query.length !== dim) throw new RangeError(`ExactTopK: query has ${query.length} dimensions, the table ${dim}`);
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`ExactTopK: k must be a non-negative integer, got ${k}`);
     let max = 0;
@@ -270,11 +301,11 @@ export class ExactTopK {
     // |true − approximate| ≤ norm_i · nb + resid_i · rb
     const nb = wnorm + ROUNDING * unorm;
     const rb = unorm + wnorm;
-    this.scan(first, count - first, t, nb + F32_ROUNDING * unorm, rb);
+    const nb32 = nb + F32_ROUNDING * unorm;
 
     this.markExcluded(exclude, 1);
     try {
-      const { threshold, candidates } = this.bound(k, t, nb, rb);
+      const { threshold, candidates } = this.bound(k, t, nb, nb32, rb);
       // The true k-th score is at least the final threshold: a row below it cannot be in the top k.
       const best = new TopByScore(Math.min(k, candidates));
       const rows = this.rows;
@@ -320,14 +351,74 @@ export class ExactTopK {
    * Most of the pass's cost went once the kernel wrote each row's f32 upper bound, so that a row
    * costs one float read here.
    */
-  private bound(k: number, t: number, nb: number, rb: number): { threshold: number; candidates: number } {
+  private bound(k: number, t: number, nb: number, nb32: number, rb: number): { threshold: number; candidates: number } {
     if (this.heap.length < k) this.heap = new Float64Array(k);
     const st = this.passState;
     st[0] = k === 0 ? Infinity : -Infinity;
     st[1] = 0;
     st[2] = 0;
-    for (let from = this.first; from < this.count; from += PASS_CHUNK) this.boundChunk(from, Math.min(this.count, from + PASS_CHUNK), k, t, nb, rb, st);
+    const { first, count } = this;
+    const sample = Math.max(SAMPLE_ROWS, 16 * k);
+    if (!this.fn || count - first < 2 * sample) {
+      // Small tables (and the scalar fallback): scan everything, then one pass over every row.
+      this.scan(first, count - first, t, nb32, rb, Infinity);
+      for (let from = first; from < count; from += PASS_CHUNK) this.boundChunk(from, Math.min(count, from + PASS_CHUNK), k, t, nb, rb, st);
+      this.lastPassed = count - first;
+      return { threshold: st[0]!, candidates: st[2]! };
+    }
+    // The first `sample` rows set a threshold: the k-th best lower bound among them is at most the
+    // true k-th score. The kernel then lists only the other rows whose (f32) upper bound reaches it;
+    // every row it leaves out is below k true scores. tau is rounded down to f32 so that no row
+    // whose upper bound equals the threshold is lost.
+    this.scan(first, sample, t, nb32, rb, Infinity);
+    this.boundChunk(first, first + sample, k, t, nb, rb, st);
+    const tau = st[0]!;
+    const tau32 = Number.isFinite(tau) ? Math.fround(tau - (Math.abs(tau) * 1e-6 + 1e-30)) : tau;
+    const listed = this.scan(first + sample, count - first - sample, t, nb32, rb, tau32);
+    for (let from = 0; from < listed; from += PASS_CHUNK) this.boundList(from, Math.min(listed, from + PASS_CHUNK), k, t, nb, rb, st);
+    this.lastPassed = sample + listed;
     return { threshold: st[0]!, candidates: st[2]! };
+  }
+
+  /** Rows list[from..to) of the kernel's list: as {@link boundChunk}, for listed rows only. */
+  private boundList(from: number, to: number, k: number, t: number, nb: number, rb: number, st: Float64Array): void {
+    const list = this.list;
+    const heap = this.heap;
+    const cand = this.candidates;
+    const candHigh = this.candidateHigh;
+    const excluded = this.excluded;
+    const dots = this.dots;
+    const highs = this.highs;
+    const scale = this.scale;
+    const norm = this.norm;
+    const resid = this.resid;
+    const first = this.first;
+    let threshold = st[0]!;
+    let size = st[1]!;
+    let nc = st[2]!;
+    for (let c = from; c < to; c++) {
+      const i = list[c]!;
+      if (highs[i - first]! < threshold || excluded[i] === 1) continue;
+      const approx = scale[i]! * t * dots[i - first]!;
+      const bound = norm[i]! * nb + resid[i]! * rb;
+      const high = approx + bound;
+      if (high < threshold) continue;
+      const low = approx - bound;
+      if (size < k) {
+        heapPush(heap, size++, low);
+        if (size === k) threshold = heap[0]!;
+      } else if (low > threshold) {
+        heapReplaceTop(heap, size, low);
+        threshold = heap[0]!;
+      }
+      if (high >= threshold) {
+        cand[nc] = i;
+        candHigh[nc++] = high;
+      }
+    }
+    st[0] = threshold;
+    st[1] = size;
+    st[2] = nc;
   }
 
   /** Rows [from, to) of {@link bound}; `st` carries [threshold, heap size, candidates] between chunks. */
@@ -371,15 +462,21 @@ export class ExactTopK {
   }
 
   /**
-   * Integer dot products of rows [from, from + n) with the quantised query into `dots[0..n)`, and
-   * their f32 upper bounds (nb already carries the f32 margin) into `highs[0..n)`.
+   * Integer dot products of rows [from, from + n) with the quantised query into `dots[from - first ..]`,
+   * and their f32 upper bounds (nb already carries the f32 margin) into `highs[from - first ..]`;
+   * the rows whose upper bound is at least `tau` are listed in `list` (kernel only; returns how many).
    */
-  private scan(from: number, n: number, t: number, nb: number, rb: number): void {
-    if (n === 0) return;
+  private scan(from: number, n: number, t: number, nb: number, rb: number, tau: number): number {
+    if (n === 0) return 0;
     const stride = this.stride;
+    const at = from - this.first;
     if (this.fn) {
-      this.fn(this.queryAt, this.rowsAt + from * stride, n, stride >> 4, this.dotsAt, this.highsAt, this.scalesAt + from * 4, this.normsAt + from * 4, this.residsAt + from * 4, t, nb, rb);
-      return;
+      this.fn(
+        this.queryAt, this.rowsAt + from * stride, n, stride >> 4, this.dotsAt + at * 4, this.highsAt + at * 4,
+        this.scalesAt + from * 4, this.normsAt + from * 4, this.residsAt + from * 4,
+        this.listAt, from, this.endAt, t, nb, rb, tau,
+      );
+      return (this.listEnd[0]! - this.listAt) >> 2;
     }
     const r8 = this.rows8;
     const q16 = this.query16;
@@ -391,9 +488,10 @@ export class ExactTopK {
       const o = i * stride;
       let s = 0;
       for (let j = 0; j < dim; j++) s += r8[o + j]! * q16[j]!;
-      dots[r] = s;
-      highs[r] = s * this.scale[i]! * t + this.norm[i]! * nb + this.resid[i]! * rb;
+      dots[at + r] = s;
+      highs[at + r] = s * this.scale[i]! * t + this.norm[i]! * nb + this.resid[i]! * rb;
     }
+    return 0;
   }
 }
 
