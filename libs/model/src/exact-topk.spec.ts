@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExactTopK, INT8_KERNEL_WASM } from './exact-topk';
+import { ExactTopK, INT8_KERNEL_WASM, INT8_UNROLLED_KERNEL_WASM } from './exact-topk';
 
 function random(n: number, seed: number): Float32Array {
   let s = seed;
@@ -25,10 +25,16 @@ function bruteForce(rows: Float32Array, d: number, q: ArrayLike<number>, k: numb
 describe(ExactTopK.name, () => {
   it('is a valid WebAssembly SIMD module, and the kernel in use here', () => {
     assert.ok(WebAssembly.validate(INT8_KERNEL_WASM()));
+    for (let chunks = 1; chunks <= 8; chunks++) assert.ok(WebAssembly.validate(INT8_UNROLLED_KERNEL_WASM(chunks)), `unrolled, ${chunks} chunks`);
     assert.equal(new ExactTopK(new Float32Array(16), 1, 16).simd, true, 'Node 20 has WebAssembly SIMD: the scalar fallback must not be what runs');
+    assert.equal(new ExactTopK(new Float32Array(64), 1, 64).kernel, 'unrolled');
+    assert.equal(new ExactTopK(new Float32Array(128), 1, 128).kernel, 'unrolled');
+    assert.equal(new ExactTopK(new Float32Array(129), 1, 129).kernel, 'loop');
+    assert.equal(new ExactTopK(new Float32Array(64), 1, 64, 0, true).kernel, 'scalar');
   });
 
-  for (const d of [1, 7, 16, 50, 64, 100]) {
+  // d ≤ 128 runs the unrolled kernel (1 to 8 chunks), d = 200 the chunk-loop one.
+  for (const d of [1, 7, 16, 50, 64, 100, 128, 200]) {
     it(`returns exactly the brute-force top-k for d = ${d}, SIMD and scalar alike, with exclusions and a skipped first row`, () => {
       const n = 3_000;
       const rows = random(n * d, 17 + d);

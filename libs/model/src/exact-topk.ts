@@ -44,7 +44,7 @@
  *         (local.set $dots (i32.add (local.get $dots) (i32.const 4)))   ;; and likewise $highs, $scales, $norms, $resids
  *         (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1)))))))
  */
-import { F32_T, GET, I32, I32_ADD, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, compileKernel, kernelModule, rowLoopOpening } from './wasm-asm';
+import { F32_T, GET, I32, I32_ADD, I32_CONST, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, V128_ZERO, compileKernel, kernelModule, leb, rowLoopOpening } from './wasm-asm';
 
 const EXTEND_LOW_S = [SIMD, 0x87, 0x01]; // i16x8.extend_low_i8x16_s
 const EXTEND_HIGH_S = [SIMD, 0x88, 0x01]; // i16x8.extend_high_i8x16_s
@@ -104,8 +104,84 @@ function moduleBytes(): Uint8Array {
   return kernelModule('bounds8', [...new Array<number>(12).fill(I32_T), F32_T, F32_T, F32_T, F32_T], locals, body);
 }
 
+/** Most 16-dimension chunks the unrolled kernel takes (dim ≤ 128): two query registers each. */
+const UNROLLED_MAX_CHUNKS = 8;
+
+/**
+ * The same kernel unrolled for one table: `chunks` 16-byte chunks per row with the query held in
+ * 2 × chunks v128 locals (no chunk loop, no query loads), and the per-row arrays addressed by one
+ * row offset `p` (= row × 4) plus each array's fixed address as the memory offset, so a row
+ * advances two pointers instead of six. Listed rows are written as row indices (p >> 2).
+ *   (func (export "bounds8u") (param $q i32) (param $rows i32) (param $count i32) (param $p i32)
+ *       (param $out i32) (param $endAt i32) (param $t f32) (param $nb f32) (param $rb f32) (param $tau f32)
+ *     ;; $q0 .. $q{2c-1} ← v128.load $q offset 0, 16, ..., then per row:
+ *     ;;   a0 = Σ dot(extend_low(row[c]), q[2c]), a1 = Σ dot(extend_high(row[c]), q[2c+1])
+ *     ;;   dots[p] = sum; highs[p] = h = sum·scales[p]·t + norms[p]·nb + resids[p]·rb
+ *     ;;   if h ≥ tau: *out = p >> 2; out += 4
+ */
+function unrolledModuleBytes(chunks: number, at: { dots: number; highs: number; scales: number; norms: number; resids: number }): Uint8Array {
+  const [Qp, Rows, Count, P, Out, EndAt, Tt, Nb, Rb, Tau] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const Sum = 10;
+  const H = 11;
+  const A0 = 12;
+  const A1 = 13;
+  const Vv = 14;
+  const Qr = (i: number) => 15 + i; // 2 × chunks query registers
+  const mem = (op: number, offset: number) => [op, 0x02, ...leb(offset)];
+  const v128Load = (offset: number) => [SIMD, 0x00, 0x02, ...leb(offset)];
+  const loadQuery: number[] = [];
+  for (let i = 0; i < 2 * chunks; i++) loadQuery.push(...GET(Qp), ...v128Load(16 * i), ...SET(Qr(i)));
+  const perChunk: number[] = [];
+  for (let c = 0; c < chunks; c++) {
+    perChunk.push(
+      ...GET(Rows), ...v128Load(16 * c), ...SET(Vv),
+      ...GET(A0), ...GET(Vv), ...EXTEND_LOW_S, ...GET(Qr(2 * c)), ...DOT_I16, ...I32X4_ADD, ...SET(A0),
+      ...GET(A1), ...GET(Vv), ...EXTEND_HIGH_S, ...GET(Qr(2 * c + 1)), ...DOT_I16, ...I32X4_ADD, ...SET(A1),
+    );
+  }
+  const body = [
+    ...loadQuery,
+    0x02, 0x40, // block $done
+    ...GET(Count), 0x45, 0x0d, 0x00, // br_if $done (count == 0)
+    0x03, 0x40, // loop $row
+    ...V128_ZERO, ...SET(A0),
+    ...V128_ZERO, ...SET(A1),
+    ...perChunk,
+    ...GET(A0), ...GET(A1), ...I32X4_ADD, ...SET(A0),
+    ...GET(A0), ...EXTRACT_I32(0),
+    ...GET(A0), ...EXTRACT_I32(1), I32_ADD,
+    ...GET(A0), ...EXTRACT_I32(2), I32_ADD,
+    ...GET(A0), ...EXTRACT_I32(3), I32_ADD,
+    ...SET(Sum),
+    ...GET(P), ...GET(Sum), ...mem(0x36, at.dots),
+    ...GET(P),
+    ...GET(Sum), F32_CONVERT_I32_S, ...GET(P), ...mem(0x2a, at.scales), F32_MUL, ...GET(Tt), F32_MUL,
+    ...GET(P), ...mem(0x2a, at.norms), ...GET(Nb), F32_MUL, F32_ADD,
+    ...GET(P), ...mem(0x2a, at.resids), ...GET(Rb), F32_MUL, F32_ADD,
+    ...TEE(H), ...mem(0x38, at.highs),
+    ...GET(H), ...GET(Tau), F32_GE, ...IF,
+    ...GET(Out), ...GET(P), ...I32(2), 0x76, ...I32_STORE, // *out = p >> 2
+    ...GET(Out), ...I32(4), I32_ADD, ...SET(Out),
+    0x0b, // end if
+    ...GET(P), ...I32(4), I32_ADD, ...SET(P),
+    ...GET(Rows), ...I32_CONST(16 * chunks), I32_ADD, ...SET(Rows),
+    ...GET(Count), ...I32(1), I32_SUB, ...TEE(Count), 0x0d, 0x00, // br_if $row
+    0x0b, // end $row
+    0x0b, // end $done
+    ...GET(EndAt), ...GET(Out), ...I32_STORE,
+    0x0b, // end function
+  ];
+  // i32 $sum, f32 $h, then 3 + 2 × chunks v128 ($a0, $a1, $v, query registers)
+  const locals = [0x03, 0x01, I32_T, 0x01, F32_T, ...leb(3 + 2 * chunks), 0x7b];
+  return kernelModule('bounds8u', [...new Array<number>(6).fill(I32_T), F32_T, F32_T, F32_T, F32_T], locals, body);
+}
+
+type Bounds8UFn = (q: number, rows: number, count: number, p: number, out: number, endAt: number, t: number, nb: number, rb: number, tau: number) => void;
+
 /** The hand-assembled module's bytes (for tests). */
 export const INT8_KERNEL_WASM = moduleBytes;
+/** The unrolled kernel's bytes for `chunks` chunks and some array addresses (for tests). */
+export const INT8_UNROLLED_KERNEL_WASM = (chunks: number) => unrolledModuleBytes(chunks, { dots: 1 << 20, highs: 2 << 20, scales: 3 << 20, norms: 4 << 20, resids: 5 << 20 });
 
 type Bounds8Fn = (
   q: number, rows: number, count: number, chunks: number, dots: number, highs: number, scales: number, norms: number, resids: number,
@@ -150,15 +226,18 @@ export interface ExactTopKResult {
 export class ExactTopK {
   /** True when the WebAssembly SIMD kernel runs; false: the scalar JS fallback. */
   readonly simd: boolean;
+  /** Which scan runs: the kernel unrolled for this table (≤ 128 dimensions), the chunk-loop kernel, or scalar JS. */
+  readonly kernel: 'unrolled' | 'loop' | 'scalar';
   /** Items rescored in full precision by the last query (for metrics and tests). */
   lastRescored = 0;
   /** Rows the last query's pass in JS looked at (the rest were ruled out inside the kernel). */
   lastPassed = 0;
   private readonly stride: number;
   private readonly fn: Bounds8Fn | null;
+  private readonly fnUnrolled: Bounds8UFn | null;
   private readonly rows8: Int8Array;
   private readonly query16: Int16Array;
-  /** Kernel output per row (from `first`): the integer dot product and the f32 upper bound. */
+  /** Kernel output per row: the integer dot product and the f32 upper bound. */
   private readonly dots: Int32Array;
   private readonly highs: Float32Array;
   /** Kernel input per row: scale, norm and residual norm in f32. */
@@ -216,12 +295,21 @@ export class ExactTopK {
     if (module) {
       const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
       this.fn = new WebAssembly.Instance(module, { env: { mem: memory } }).exports['bounds8'] as Bounds8Fn;
+      // Up to 128 dimensions: the kernel unrolled for this table (its array addresses built in).
+      const chunks = stride >> 4;
+      const unrolled =
+        chunks <= UNROLLED_MAX_CHUNKS
+          ? compileKernel(unrolledModuleBytes(chunks, { dots: this.dotsAt, highs: this.highsAt, scales: this.scalesAt, norms: this.normsAt, resids: this.residsAt }))
+          : null;
+      this.fnUnrolled = unrolled ? (new WebAssembly.Instance(unrolled, { env: { mem: memory } }).exports['bounds8u'] as Bounds8UFn) : null;
       buffer = memory.buffer;
     } else {
       this.fn = null;
+      this.fnUnrolled = null;
       buffer = new ArrayBuffer(bytes);
     }
     this.simd = this.fn !== null;
+    this.kernel = this.fnUnrolled ? 'unrolled' : this.fn ? 'loop' : 'scalar';
     this.rows8 = new Int8Array(buffer, this.rowsAt, count * stride);
     this.query16 = new Int16Array(buffer, this.queryAt, stride);
     this.dots = new Int32Array(buffer, this.dotsAt, count);
@@ -392,14 +480,13 @@ export class ExactTopK {
     const scale = this.scale;
     const norm = this.norm;
     const resid = this.resid;
-    const first = this.first;
     let threshold = st[0]!;
     let size = st[1]!;
     let nc = st[2]!;
     for (let c = from; c < to; c++) {
       const i = list[c]!;
-      if (highs[i - first]! < threshold || excluded[i] === 1) continue;
-      const approx = scale[i]! * t * dots[i - first]!;
+      if (highs[i]! < threshold || excluded[i] === 1) continue;
+      const approx = scale[i]! * t * dots[i]!;
       const bound = norm[i]! * nb + resid[i]! * rb;
       const high = approx + bound;
       if (high < threshold) continue;
@@ -432,14 +519,13 @@ export class ExactTopK {
     const scale = this.scale;
     const norm = this.norm;
     const resid = this.resid;
-    const first = this.first;
     let threshold = st[0]!;
     let size = st[1]!;
     let nc = st[2]!;
     for (let i = from; i < to; i++) {
       // The kernel's f32 upper bound is at least the double one: most rows stop here.
-      if (highs[i - first]! < threshold || excluded[i] === 1) continue;
-      const approx = scale[i]! * t * dots[i - first]!;
+      if (highs[i]! < threshold || excluded[i] === 1) continue;
+      const approx = scale[i]! * t * dots[i]!;
       const bound = norm[i]! * nb + resid[i]! * rb;
       const high = approx + bound;
       if (high < threshold) continue; // neither its lower bound nor the row itself can matter
@@ -462,17 +548,20 @@ export class ExactTopK {
   }
 
   /**
-   * Integer dot products of rows [from, from + n) with the quantised query into `dots[from - first ..]`,
-   * and their f32 upper bounds (nb already carries the f32 margin) into `highs[from - first ..]`;
+   * Integer dot products of rows [from, from + n) with the quantised query into `dots[from ..]`,
+   * and their f32 upper bounds (nb already carries the f32 margin) into `highs[from ..]`;
    * the rows whose upper bound is at least `tau` are listed in `list` (kernel only; returns how many).
    */
   private scan(from: number, n: number, t: number, nb: number, rb: number, tau: number): number {
     if (n === 0) return 0;
     const stride = this.stride;
-    const at = from - this.first;
+    if (this.fnUnrolled) {
+      this.fnUnrolled(this.queryAt, this.rowsAt + from * stride, n, from * 4, this.listAt, this.endAt, t, nb, rb, tau);
+      return (this.listEnd[0]! - this.listAt) >> 2;
+    }
     if (this.fn) {
       this.fn(
-        this.queryAt, this.rowsAt + from * stride, n, stride >> 4, this.dotsAt + at * 4, this.highsAt + at * 4,
+        this.queryAt, this.rowsAt + from * stride, n, stride >> 4, this.dotsAt + from * 4, this.highsAt + from * 4,
         this.scalesAt + from * 4, this.normsAt + from * 4, this.residsAt + from * 4,
         this.listAt, from, this.endAt, t, nb, rb, tau,
       );
@@ -488,8 +577,8 @@ export class ExactTopK {
       const o = i * stride;
       let s = 0;
       for (let j = 0; j < dim; j++) s += r8[o + j]! * q16[j]!;
-      dots[at + r] = s;
-      highs[at + r] = s * this.scale[i]! * t + this.norm[i]! * nb + this.resid[i]! * rb;
+      dots[i] = s;
+      highs[i] = s * this.scale[i]! * t + this.norm[i]! * nb + this.resid[i]! * rb;
     }
     return 0;
   }

@@ -16,6 +16,18 @@ export const I32 = (v: number): number[] => {
   if (!Number.isInteger(v) || v < 0 || v >= 64) throw new RangeError(`I32: ${v} needs a longer encoding`);
   return [0x41, v];
 };
+/** i32.const for any i32 (signed LEB128). */
+export const I32_CONST = (v: number): number[] => {
+  const out: number[] = [0x41];
+  let x = v | 0;
+  for (;;) {
+    const byte = x & 0x7f;
+    x >>= 7;
+    const done = (x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+};
 export const I32_ADD = 0x6a;
 export const I32_SUB = 0x6b;
 
