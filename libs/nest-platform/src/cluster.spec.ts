@@ -3,10 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { parseWorkers } from './cluster';
+import { cgroupCpuLimit, parseWorkers } from './cluster';
 
 const FIXTURE = join(__dirname, 'testing', 'cluster.fixture.js');
 
@@ -99,6 +100,30 @@ describe('cluster supervisor', () => {
     assert.equal(parseWorkers('SCORER_WORKERS', ''), 1);
     assert.equal(parseWorkers('SCORER_WORKERS', '3'), 3);
     assert.ok(parseWorkers('SCORER_WORKERS', 'auto') >= 1 && parseWorkers('SCORER_WORKERS', 'auto') <= Math.max(1, cpus().length));
+    // auto: the cores it may use, capped by the cgroup's CPU limit (v2 cpu.max or v1 quota/period), rounded down.
+    const cg = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    try {
+      const cores = availableParallelism();
+      writeFileSync(join(cg, 'cpu.max'), 'max 100000\n');
+      assert.equal(cgroupCpuLimit(cg), null);
+      assert.equal(parseWorkers('SCORER_WORKERS', 'auto', cg), cores);
+      writeFileSync(join(cg, 'cpu.max'), '150000 100000\n');
+      assert.equal(cgroupCpuLimit(cg), 1.5);
+      assert.equal(parseWorkers('SCORER_WORKERS', 'auto', cg), 1, 'a limit of 1.5 cores runs one worker');
+      writeFileSync(join(cg, 'cpu.max'), '50000 100000\n');
+      assert.equal(parseWorkers('SCORER_WORKERS', 'auto', cg), 1, 'at least one');
+      writeFileSync(join(cg, 'cpu.max'), `${100000 * (cores + 4)} 100000\n`);
+      assert.equal(parseWorkers('SCORER_WORKERS', 'auto', cg), cores, 'never more than the cores it may run on');
+      rmSync(join(cg, 'cpu.max'));
+      mkdirSync(join(cg, 'cpu'));
+      writeFileSync(join(cg, 'cpu', 'cpu.cfs_quota_us'), '200000\n');
+      writeFileSync(join(cg, 'cpu', 'cpu.cfs_period_us'), '100000\n');
+      assert.equal(cgroupCpuLimit(cg), 2);
+      writeFileSync(join(cg, 'cpu', 'cpu.cfs_quota_us'), '-1\n');
+      assert.equal(cgroupCpuLimit(cg), null);
+    } finally {
+      rmSync(cg, { recursive: true, force: true });
+    }
     for (const bad of ['0', '-1', '1.5', 'two', '1000']) {
       assert.throws(() => parseWorkers('SCORER_WORKERS', bad), new RegExp(`SCORER_WORKERS must be a positive integer or auto, got "${bad}"`));
     }

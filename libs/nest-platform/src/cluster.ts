@@ -1,5 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { aggregateWorkerMetrics, WORKER_SLOT_ENV } from '@seqrec/metrics';
 
 /**
@@ -30,13 +32,42 @@ export interface SuperviseOptions {
 }
 
 /**
- * Worker count from a setting: a positive integer, or `auto` = the cores this process may use.
- * Throws a RangeError naming `name` otherwise.
+ * The CPU limit of this process's cgroup in cores (cgroup v2 `cpu.max`, or v1
+ * `cpu.cfs_quota_us / cpu.cfs_period_us`), null when there is none: a container's CPU limit, which
+ * the core count the OS reports does not show.
  */
-export function parseWorkers(name: string, raw: string | undefined): number {
+export function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | null {
+  const read = (path: string): string | null => {
+    try {
+      return readFileSync(join(root, path), 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const v2 = read('cpu.max');
+  if (v2 !== null) {
+    const [quota, period] = v2.split(/\s+/);
+    const q = Number(quota);
+    const p = Number(period);
+    return quota !== 'max' && q > 0 && p > 0 ? q / p : null;
+  }
+  const q = Number(read('cpu/cpu.cfs_quota_us') ?? read('cpu,cpuacct/cpu.cfs_quota_us'));
+  const p = Number(read('cpu/cpu.cfs_period_us') ?? read('cpu,cpuacct/cpu.cfs_period_us'));
+  return q > 0 && p > 0 ? q / p : null;
+}
+
+/**
+ * Worker count from a setting: a positive integer, or `auto` = the whole cores this process may
+ * use: the cores it may run on, capped by its cgroup's CPU limit rounded down (a worker on a
+ * fraction of a core would be throttled), at least 1. Throws a RangeError naming `name` otherwise.
+ */
+export function parseWorkers(name: string, raw: string | undefined, cgroupRoot?: string): number {
   const v = (raw ?? '').trim();
   if (v === '') return 1;
-  if (v === 'auto') return availableParallelism();
+  if (v === 'auto') {
+    const limit = cgroupCpuLimit(cgroupRoot);
+    return Math.max(1, Math.min(availableParallelism(), limit === null ? Infinity : Math.floor(limit)));
+  }
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`${name} must be a positive integer or auto, got "${raw}"`);
   return n;

@@ -42,7 +42,7 @@ export const scoringEnv = {
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_WORKERS: str({
     default: '1',
-    desc: 'scorer processes sharing the HTTP port (node:cluster): a positive integer or auto (one per core); above 1 a supervising primary restarts a worker that dies, forwards SIGTERM, and any worker answers /metrics with every worker\'s series (label worker)',
+    desc: 'scorer processes sharing the HTTP port (node:cluster): a positive integer or auto (the whole cores it may use, capped by its cgroup CPU limit); above 1 a supervising primary restarts a worker that dies, forwards SIGTERM, and any worker answers /metrics with every worker\'s series (label worker)',
   }),
   SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
 };
