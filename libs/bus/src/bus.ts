@@ -94,11 +94,11 @@ export interface ConsumedReport {
 /** Reported after every committed transaction of a transactional subscription (Kafka only). */
 export interface TransactionReport {
   groupId: string;
-  /** Consumed batches (partitions) committed together: the group commit's effect. */
+  /** Consumed batches committed together (one: each input partition commits its own batches, with its own producer). */
   batches: number;
   /** Messages published in the transaction. */
   messages: number;
-  /** Time until the transaction began, after the first of its batches was ready (queued behind the previous one). */
+  /** Time from the batch being ready to its transaction beginning (its partition's producer connecting and initialising, the first time). */
   queuedSeconds: number;
   /** Wall time of the phases: produce (AddPartitionsToTxn + Produce), offsets (AddOffsetsToTxn + TxnOffsetCommit), commit (EndTxn). */
   produceSeconds: number;

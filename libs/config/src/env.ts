@@ -46,7 +46,7 @@ export const commonEnv = {
   LOG_LEVEL: str({ choices: ['debug', 'log', 'warn', 'error'], default: 'log' }),
   LOG_FORMAT: str({ choices: ['text', 'json'], default: 'text', desc: 'json: one JSON object per line (for log shippers)' }),
   HTTP_HOST: str({ default: '0.0.0.0', desc: 'interface the HTTP server binds' }),
-  INSTANCE_ID: str({ default: '', desc: 'stable name of this process (pod name); default host name + pid' }),
+  INSTANCE_ID: str({ default: '', desc: 'stable name of this process (pod name), naming its per-instance consumer groups; default host name + pid' }),
   KAFKA_BROKERS: str({ default: '', desc: 'comma-separated host:port list; empty: in-memory bus (embedded mode)' }),
   KAFKA_CLIENT_ID: str({ default: 'seqrec' }),
   KAFKA_NAMESPACE: str({ default: '', desc: 'prefix of every topic and consumer group (<namespace>.<topic>); empty: none' }),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import type { ConsumedBatch, TransactionReport } from '@seqrec/bus';
 import { KafkaBus } from './kafka-bus';
 import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from './testing';
@@ -69,5 +70,44 @@ describe(KafkaBus.name, () => {
     for (const phase of [r!.produceSeconds, r!.offsetsSeconds, r!.commitSeconds]) assert.ok(phase > 0 && phase < 30, `phase ${phase}`);
     assert.ok(r!.queuedSeconds >= 0);
     assert.ok(r!.addPartitionsRequests >= 1, `AddPartitionsToTxn requests ${r!.addPartitionsRequests}`);
+  });
+
+  it('commits each input partition with its own producer, which the partition\'s next owner fences; a fenced batch is redone once', async () => {
+    const ns = uniqueName('fence');
+    const reports: TransactionReport[] = [];
+    const bus = newBus(ns, (r) => reports.push(r));
+    await bus.ensureTopics([{ topic: 'in', partitions: 2 }, { topic: 'out', partitions: 1 }]);
+    const attempts = new Map<string, number>();
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['in'], transactional: true }, async (b, ctx) => {
+      for (const m of b.messages) attempts.set(String(m.value), (attempts.get(String(m.value)) ?? 0) + 1);
+      ctx.publish(b.messages.map((m) => ({ topic: 'out', key: 'k', value: `${m.value}!` })));
+    });
+    const kafka = new Kafka({ brokers: brokersFromEnv(), clientId: 'seqrec-test-producer', logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+    const input = kafka.producer();
+    await input.connect();
+    const send = (v0: string, v1: string) =>
+      input.send({ topic: bus.physical('in'), acks: -1, messages: [{ value: v0, partition: 0 }, { value: v1, partition: 1 }] });
+    // Both partitions' batches commit (each in its own transactions).
+    await send('a', 'b');
+    await waitFor('both partitions to commit', async () => (await bus.groupLag('g', 'in')).every((p) => p.lag === 0));
+    assert.ok(reports.length >= 2 && reports.every((r) => r.batches === 1), JSON.stringify(reports));
+
+    // A "next owner" of partition 0 starts its producer: the transactional id is the group's and the
+    // partition's, so this fences our producer of partition 0 (not that of partition 1).
+    const nextOwner = kafka.producer({ transactionalId: `${bus.physical('g')}-${bus.physical('in')}-0`, idempotent: true, maxInFlightRequests: 1 });
+    await nextOwner.connect();
+    const tx = await nextOwner.transaction(); // InitProducerId: a new epoch for that id
+    await tx.abort();
+    await nextOwner.disconnect();
+
+    await send('x', 'y');
+    await input.disconnect();
+    await waitFor('both new messages to commit', async () => (await bus.groupLag('g', 'in')).every((p) => p.lag === 0), 30_000);
+    await sub.stop();
+    // The fenced producer's transaction failed and was aborted; the batch was redone with a new producer.
+    assert.equal(attempts.get('x'), 2, 'the batch of the fenced partition ran twice');
+    assert.equal(attempts.get('y'), 1, 'the other partition\'s producer was not fenced');
+    const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 4, timeoutMs: 10_000 });
+    assert.deepEqual(out.map((m) => String(m.value)).sort(), ['a!', 'b!', 'x!', 'y!'], 'each output exactly once (read committed)');
   });
 });

@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import {
   CompressionTypes,
   Kafka,
+  KafkaJSError,
   logLevel,
   type Admin,
   type Consumer,
@@ -28,8 +28,6 @@ import { createTopicsAndWait } from './topics';
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
-  /** Stable name of this process (pod name): part of transactional ids. Default: host name + pid. */
-  instanceId?: string;
   ssl?: boolean;
   sasl?: SASLOptions;
   /** Connection/request retry policy; tests use short ones. */
@@ -64,10 +62,8 @@ export class KafkaBus implements Bus {
   private producerConnected: Promise<void> | undefined;
   private ready = false;
   private readonly subscriptions = new Set<KafkaSubscription>();
-  readonly instanceId: string;
 
   constructor(private readonly options: KafkaBusOptions) {
-    this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
     // we key every message; kafkajs' default partitioner (murmur2, as the Java client) is the one we want
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const log = options.logger ?? console;
@@ -199,25 +195,24 @@ export class KafkaBus implements Bus {
   }
 }
 
-interface PendingCommit {
-  staged: OutboundMessage[];
-  /** Physical topic name. */
-  topic: string;
-  partition: number;
-  /** Next offset to consume. */
-  offset: string;
-  /** performance.now() when the batch was ready to commit. */
-  readyAt: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+/** Whether a transactional request failed because a newer producer of the same id fenced this one. */
+function isFenced(err: unknown): boolean {
+  const e = err as { type?: string; message?: string };
+  return e?.type === 'INVALID_PRODUCER_EPOCH' || e?.type === 'PRODUCER_FENCED' || /^Producer attempted an operation with an old epoch/.test(e?.message ?? '');
+}
+
+/** A transactional producer of one input partition (see {@link KafkaSubscription}). */
+interface PartitionProducer {
+  producer: Producer;
+  connected: Promise<void>;
+  /** AddPartitionsToTxn requests of its current transaction (> 1: CONCURRENT_TRANSACTIONS retries). */
+  addPartitionsRequests: number;
 }
 
 class KafkaSubscription {
   private readonly consumer: Consumer;
-  private txProducer: Producer | undefined;
-  private readonly pending: PendingCommit[] = [];
-  private committing = false;
-  private addPartitionsRequests = 0;
+  /** Transactional producers by input `topic:partition` (transactional subscriptions only). */
+  private readonly txProducers = new Map<string, PartitionProducer>();
   private crashed = false;
   private running = false;
 
@@ -251,21 +246,12 @@ class KafkaSubscription {
 
   async start(): Promise<void> {
     if (this.options.transactional) {
-      this.txProducer = this.kafka.producer({
-        transactionalId: `${this.bus.physical(this.options.groupId)}-${this.bus.instanceId}`,
-        idempotent: true,
-        // The broker writes a transaction's markers after EndTxn returns; adding the same partitions
-        // to the next transaction meanwhile answers CONCURRENT_TRANSACTIONS, which is retried. With
-        // kafkajs' 100 ms default back-off that added ~100 ms to every event; the Java client waits 20.
-        retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 20 },
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: true,
+      // A new assignment: drop the producers of partitions this member no longer owns (their new
+      // owner's InitProducerId fences them anyway).
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+        const owned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
+        for (const key of [...this.txProducers.keys()]) if (!owned.has(key)) void this.dropProducer(key);
       });
-      // AddPartitionsToTxn requests per transaction (> 1: CONCURRENT_TRANSACTIONS retries), for the report.
-      this.txProducer.on(this.txProducer.events.REQUEST, (e) => {
-        if (e.payload.apiName === 'AddPartitionsToTxn') this.addPartitionsRequests++;
-      });
-      await this.txProducer.connect();
     }
     await this.consumer.connect();
     for (const topic of this.options.topics) {
@@ -284,74 +270,94 @@ class KafkaSubscription {
     if (!this.running) return;
     this.running = false;
     await this.consumer.disconnect();
-    await this.txProducer?.disconnect();
+    await Promise.all([...this.txProducers.keys()].map((key) => this.dropProducer(key)));
   }
 
   /**
-   * Group commit: batches of several partitions, handled concurrently, share one transaction. The
-   * first finished batch starts a transaction; batches finishing meanwhile queue and go together in
-   * the next one. Each caller resolves once its messages and offsets are committed.
+   * The transactional producer of one input partition, created on its first batch. Its
+   * transactional id is the group's and the partition's, not this instance's: whichever member
+   * owns the partition next fences the previous owner's producer when it starts (InitProducerId),
+   * so a stalled former owner cannot commit output or offsets for a batch the new owner redoes.
+   * kafkajs has no KIP-447 offset commits (group generation checked by the broker), so this is what
+   * fences zombies. One producer per partition also lets partitions commit in parallel instead of
+   * queueing behind one instance-wide transaction.
    */
-  private commitInTransaction(item: Omit<PendingCommit, 'resolve' | 'reject' | 'readyAt'>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ...item, readyAt: performance.now(), resolve, reject });
-      void this.drainCommits();
-    });
-  }
-
-  private async drainCommits(): Promise<void> {
-    if (this.committing) return;
-    this.committing = true;
-    try {
-      while (this.pending.length > 0) {
-        const group = this.pending.splice(0);
-        try {
-          await this.runTransaction(group);
-          for (const g of group) g.resolve();
-        } catch (err) {
-          for (const g of group) g.reject(err);
-        }
-      }
-    } finally {
-      this.committing = false;
+  private producerFor(topic: string, partition: number): PartitionProducer {
+    const key = `${topic}:${partition}`;
+    let entry = this.txProducers.get(key);
+    if (!entry) {
+      const producer = this.kafka.producer({
+        transactionalId: `${this.bus.physical(this.options.groupId)}-${topic}-${partition}`,
+        idempotent: true,
+        // The broker writes a transaction's markers after EndTxn returns; adding the same partitions
+        // to the next transaction meanwhile answers CONCURRENT_TRANSACTIONS, which is retried. With
+        // kafkajs' 100 ms default back-off that added ~100 ms to every event; the Java client waits 20.
+        retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 20 },
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+      });
+      const created: PartitionProducer = { producer, connected: producer.connect(), addPartitionsRequests: 0 };
+      producer.on(producer.events.REQUEST, (e) => {
+        if (e.payload.apiName === 'AddPartitionsToTxn') created.addPartitionsRequests++;
+      });
+      created.connected.catch(() => this.txProducers.delete(key));
+      this.txProducers.set(key, (entry = created));
     }
+    return entry;
   }
 
-  private async runTransaction(group: PendingCommit[]): Promise<void> {
+  private async dropProducer(key: string): Promise<void> {
+    const entry = this.txProducers.get(key);
+    if (!entry) return;
+    this.txProducers.delete(key);
+    await entry.producer.disconnect().catch(() => undefined);
+  }
+
+  /** The batch's output and its input offset in one transaction of its partition's producer. */
+  private async runTransaction(staged: OutboundMessage[], topic: string, partition: number, offset: string): Promise<void> {
     const t0 = performance.now();
-    this.addPartitionsRequests = 0;
-    const tx = await this.txProducer!.transaction();
+    const entry = this.producerFor(topic, partition);
+    await entry.connected;
+    const tReady = performance.now();
+    entry.addPartitionsRequests = 0;
+    const tx = await entry.producer.transaction();
     try {
-      const staged = group.flatMap((g) => g.staged);
       for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
         await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
       }
       const t1 = performance.now();
-      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-      for (const g of group) {
-        let list = byTopic.get(g.topic);
-        if (!list) byTopic.set(g.topic, (list = []));
-        list.push({ partition: g.partition, offset: g.offset });
-      }
       await tx.sendOffsets({
         consumerGroupId: this.bus.physical(this.options.groupId),
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        topics: [{ topic, partitions: [{ partition, offset }] }],
       });
       const t2 = performance.now();
       await tx.commit();
       const t3 = performance.now();
       this.busOptions.onTransaction?.({
         groupId: this.options.groupId,
-        batches: group.length,
+        batches: 1,
         messages: staged.length,
-        queuedSeconds: (t0 - Math.min(...group.map((g) => g.readyAt))) / 1000,
-        produceSeconds: (t1 - t0) / 1000,
+        queuedSeconds: (tReady - t0) / 1000,
+        produceSeconds: (t1 - tReady) / 1000,
         offsetsSeconds: (t2 - t1) / 1000,
         commitSeconds: (t3 - t2) / 1000,
-        addPartitionsRequests: this.addPartitionsRequests,
+        addPartitionsRequests: entry.addPartitionsRequests,
       });
     } catch (err) {
-      await tx.abort().catch(() => undefined);
+      // Abort; a producer that cannot (fenced, or its state unknown) is replaced on the retry, whose
+      // InitProducerId also aborts whatever it left open.
+      const aborted = await tx.abort().then(
+        () => true,
+        () => false,
+      );
+      if (!aborted || isFenced(err)) await this.dropProducer(`${topic}:${partition}`);
+      if (isFenced(err)) {
+        // kafkajs calls fencing non-retriable, which would stop the consumer for good. Here it means
+        // another producer of this partition's id started (a new owner, or a restart of ours): if
+        // the partition is still ours, the batch is redone with a new producer, else the rejoin
+        // hands it over.
+        throw new KafkaJSError(`the producer of ${topic}/${partition} was fenced by a newer one of its transactional id: batch redone`, { retriable: true });
+      }
       throw err;
     }
   }
@@ -385,8 +391,8 @@ class KafkaSubscription {
       const last = slice[slice.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       const offsets = [{ topic: batch.topic, partition: batch.partition, offset: next }];
-      if (this.txProducer) {
-        await this.commitInTransaction({ staged, topic: batch.topic, partition: batch.partition, offset: next });
+      if (this.options.transactional) {
+        await this.runTransaction(staged, batch.topic, batch.partition, next);
       } else {
         if (staged.length > 0) await this.bus.publish(staged);
         await this.consumer.commitOffsets(offsets);

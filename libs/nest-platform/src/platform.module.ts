@@ -75,13 +75,13 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
             const onConsumed = (r: ConsumedReport) => lag.set({ group: r.groupId, topic: r.topic, partition: String(r.partition) }, r.lag);
             const txSeconds = histogram(registry, {
               name: 'seqrec_kafka_transaction_seconds',
-              help: 'Kafka transactions of transactional consumers by phase: queued (behind the previous transaction), produce, offsets, commit, total',
+              help: 'Kafka transactions of transactional consumers by phase: queued (the input partition\'s producer connecting, the first time), produce, offsets, commit, total',
               labelNames: ['group', 'phase'],
               buckets: LATENCY_BUCKETS,
             });
-            const txBatches = histogram(registry, {
-              name: 'seqrec_kafka_transaction_batches',
-              help: 'Consumed batches (partitions) committed together in one Kafka transaction',
+            const txMessages = histogram(registry, {
+              name: 'seqrec_kafka_transaction_messages',
+              help: 'Messages published per Kafka transaction (one consumed batch of one input partition each)',
               labelNames: ['group'],
               buckets: BATCH_BUCKETS,
             });
@@ -97,7 +97,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               txSeconds.observe({ group, phase: 'offsets' }, r.offsetsSeconds);
               txSeconds.observe({ group, phase: 'commit' }, r.commitSeconds);
               txSeconds.observe({ group, phase: 'total' }, r.produceSeconds + r.offsetsSeconds + r.commitSeconds);
-              txBatches.observe({ group }, r.batches);
+              txMessages.observe({ group }, r.messages);
               txRetries.inc({ group }, Math.max(0, r.addPartitionsRequests - 1));
             };
             if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS, onConsumed });
@@ -105,7 +105,6 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
             return new KafkaBus({
               brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
               clientId: `${env.KAFKA_CLIENT_ID}-${service}`,
-              ...(env.INSTANCE_ID ? { instanceId: env.INSTANCE_ID } : {}),
               ssl: env.KAFKA_SSL,
               ...(env.KAFKA_NAMESPACE ? { namespace: env.KAFKA_NAMESPACE } : {}),
               ...(mechanism
