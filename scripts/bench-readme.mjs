@@ -55,6 +55,8 @@ if (score) {
     }
   }
   out.push('', `peakRps (p99 ≤ 50 ms, no errors, nothing shed): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`);
+  const rss = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.scorerRssMB === 'number');
+  if (rss.length) out.push('', `Scorer resident memory after the warm-up (all its processes): ${rss.map(([k, r]) => `${k} ${r.scorerRssMB} MB${r.workers > 1 ? ` (${r.workers} workers)` : ''}`).join(', ')}.`);
   const recalls = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.indexRecallAt20 === 'number');
   if (recalls.length) out.push('', `Approximate index recall@20 vs exact, measured by the scorer at load: ${recalls.map(([k, r]) => `${k} ${r.indexRecallAt20.toFixed(4)}`).join(', ')}. ${score.indexNote ?? ''}`);
   if (typeof score.storedVectorRecallAt20 === 'number') out.push('', `Stored (int8) user vector vs live-window encoding, recall@20: ${score.storedVectorRecallAt20.toFixed(4)}.`);

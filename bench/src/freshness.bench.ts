@@ -75,7 +75,7 @@ async function transactionStats(metricsUrl: string): Promise<Record<string, unkn
       return { name, labels, value: Number(l.slice(l.lastIndexOf(' ') + 1)) };
     });
   const series = (name: string) => samples.filter((r) => r.name === name);
-  const count = series('seqrec_kafka_transaction_batches_count').reduce((a, r) => a + r.value, 0);
+  const count = series('seqrec_kafka_transaction_messages_count').reduce((a, r) => a + r.value, 0);
   if (count === 0) return null;
   const ms = (x: number) => Number((x * 1000).toFixed(2));
   const phases: Record<string, unknown> = {};
@@ -89,11 +89,11 @@ async function transactionStats(metricsUrl: string): Promise<Record<string, unkn
     };
     phases[phase] = { meanMs: n ? ms(sum / n) : null, p50AtMostMs: bound(0.5), p99AtMostMs: bound(0.99) };
   }
-  const batchesSum = series('seqrec_kafka_transaction_batches_sum').reduce((a, r) => a + r.value, 0);
+  const messagesSum = series('seqrec_kafka_transaction_messages_sum').reduce((a, r) => a + r.value, 0);
   const retries = series('seqrec_kafka_transaction_add_partitions_retries_total').reduce((a, r) => a + r.value, 0);
   return {
     transactions: count,
-    batchesPerTransaction: Number((batchesSum / count).toFixed(2)),
+    messagesPerTransaction: Number((messagesSum / count).toFixed(1)),
     addPartitionsRetriesPerTransaction: Number((retries / count).toFixed(3)),
     phases,
   };

@@ -49,6 +49,16 @@ function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** Resident set size of a process (from /proc), 0 when it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** A process and all its descendants (from /proc), the process first. */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();

@@ -49,7 +49,7 @@ import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/sequence';
 import { startService } from '@seqrec/testing';
 import { openLoop, quantile } from './loadgen';
-import { cpuMeter, envNumber, infraPids, machineInfo, processTree, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
 const SECONDS = envNumber('BENCH_SECONDS', 10);
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       ...(process.env.BENCH_HEAP_PROF === '1' ? ['--require', join(__dirname, 'heap-sample.js')] : []),
       ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ];
-    const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; p99BySecondMs: Record<string, Array<number | null>> }> = {};
+    const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; workers: number; scorerRssMB: number; p99BySecondMs: Record<string, Array<number | null>> }> = {};
     for (const mode0 of MODES) {
     const mode = baseOf(mode0);
     const workers = workersOf(mode0);
@@ -239,6 +239,7 @@ async function main(): Promise<void> {
     const steps: Array<Record<string, number>> = [];
     const p99BySecondMs: Record<string, Array<number | null>> = {};
     let indexRecallAt20: number | undefined;
+    let scorerRssMB = 0;
     try {
       if (mode.endsWith('_index')) {
         // Every worker measures its own index at load (the same build): their mean.
@@ -264,6 +265,9 @@ async function main(): Promise<void> {
       };
       log(`warm-up: ${WARMUP_SECONDS} s at ${WARMUP_RPS} rps`);
       await run(WARMUP_RPS, WARMUP_SECONDS);
+      // Resident memory of the scorer (all its processes) after the warm-up: what a pod's limit must hold.
+      scorerRssMB = Math.round(processTree(scorer.proc.pid!).reduce((a, pid) => a + rssBytes(pid), 0) / 2 ** 20);
+      log(`scorer resident memory: ${scorerRssMB} MB`);
       for (const rate of RATES) {
         // Each rate first runs unmeasured: V8 compiles the request path for the new concurrency (the
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
@@ -302,7 +306,7 @@ async function main(): Promise<void> {
       await scorer.stop();
     }
     const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
-    modes[mode0] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), p99BySecondMs };
+    modes[mode0] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), workers, scorerRssMB, p99BySecondMs };
     }
     const main = modes[MODES[0]!]!;
     const result = {
