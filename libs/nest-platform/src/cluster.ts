@@ -136,7 +136,9 @@ export function superviseWorkers(options: SuperviseOptions): Promise<number> {
       slots.delete(w);
       const how = signal ? `signal ${signal}` : `code ${code}`;
       if (stopping) {
-        if (code !== 0 && exitCode === 0) exitCode = 1; // the first failure's code is kept
+        // Ended by the SIGTERM we sent (a worker still starting has no handler yet) is a clean stop;
+        // anything else is a failure (the first failure's code is kept).
+        if (code !== 0 && signal !== 'SIGTERM' && exitCode === 0) exitCode = 1;
         finishIfDone();
         return;
       }
