@@ -463,14 +463,16 @@ export class ExactTopK {
     const tau = st[0]!;
     const tau32 = Number.isFinite(tau) ? Math.fround(tau - (Math.abs(tau) * 1e-6 + 1e-30)) : tau;
     const listed = this.scan(first + sample, count - first - sample, t, nb32, rb, tau32);
-    for (let from = 0; from < listed; from += PASS_CHUNK) this.boundList(from, Math.min(listed, from + PASS_CHUNK), k, t, nb, rb, st);
+    for (let from = 0; from < listed; from += PASS_CHUNK) this.boundChunk(from, Math.min(listed, from + PASS_CHUNK), k, t, nb, rb, st, this.list);
     this.lastPassed = sample + listed;
     return { threshold: st[0]!, candidates: st[2]! };
   }
 
-  /** Rows list[from..to) of the kernel's list: as {@link boundChunk}, for listed rows only. */
-  private boundList(from: number, to: number, k: number, t: number, nb: number, rb: number, st: Float64Array): void {
-    const list = this.list;
+  /**
+   * Rows [from, to) of {@link bound}, or with `list` the rows list[from..to) (the kernel's list);
+   * `st` carries [threshold, heap size, candidates] between chunks.
+   */
+  private boundChunk(from: number, to: number, k: number, t: number, nb: number, rb: number, st: Float64Array, list: Int32Array | null = null): void {
     const heap = this.heap;
     const cand = this.candidates;
     const candHigh = this.candidateHigh;
@@ -484,45 +486,7 @@ export class ExactTopK {
     let size = st[1]!;
     let nc = st[2]!;
     for (let c = from; c < to; c++) {
-      const i = list[c]!;
-      if (highs[i]! < threshold || excluded[i] === 1) continue;
-      const approx = scale[i]! * t * dots[i]!;
-      const bound = norm[i]! * nb + resid[i]! * rb;
-      const high = approx + bound;
-      if (high < threshold) continue;
-      const low = approx - bound;
-      if (size < k) {
-        heapPush(heap, size++, low);
-        if (size === k) threshold = heap[0]!;
-      } else if (low > threshold) {
-        heapReplaceTop(heap, size, low);
-        threshold = heap[0]!;
-      }
-      if (high >= threshold) {
-        cand[nc] = i;
-        candHigh[nc++] = high;
-      }
-    }
-    st[0] = threshold;
-    st[1] = size;
-    st[2] = nc;
-  }
-
-  /** Rows [from, to) of {@link bound}; `st` carries [threshold, heap size, candidates] between chunks. */
-  private boundChunk(from: number, to: number, k: number, t: number, nb: number, rb: number, st: Float64Array): void {
-    const heap = this.heap;
-    const cand = this.candidates;
-    const candHigh = this.candidateHigh;
-    const excluded = this.excluded;
-    const dots = this.dots;
-    const highs = this.highs;
-    const scale = this.scale;
-    const norm = this.norm;
-    const resid = this.resid;
-    let threshold = st[0]!;
-    let size = st[1]!;
-    let nc = st[2]!;
-    for (let i = from; i < to; i++) {
+      const i = list === null ? c : list[c]!;
       // The kernel's f32 upper bound is at least the double one: most rows stop here.
       if (highs[i]! < threshold || excluded[i] === 1) continue;
       const approx = scale[i]! * t * dots[i]!;
