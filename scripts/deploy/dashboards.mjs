@@ -202,6 +202,7 @@ const scorerPanels = [
   { row: 'Batching and load' },
   ts('Queue depth', 'Requests waiting for a forward pass.', [q(`max by (instance) (seqrec_scorer_queue_depth_requests{${F}})`, '{{instance}}')], 'short'),
   ts('Shed requests', 'Requests refused to protect latency, by reason.', [q(`sum by (reason) (rate(seqrec_scorer_shed_requests_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps'),
+  ts('Requests by worker', 'Answers per second per scorer process: one series per worker of each instance with SCORER_WORKERS > 1 (label worker); a lopsided split means few, long-lived client connections (a connection stays on the worker it was handed to).', [q(`sum by (instance, worker) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{instance}} {{worker}}')], 'reqps'),
   ts(
     'Forward pass p99',
     'Duration of one batched pass (encode, score, top-k), by kind, and of one inline live-window encode (SCORER_LIVE_ENCODE=inline).',
