@@ -350,8 +350,9 @@ class KafkaSubscription {
         () => true,
         () => false,
       );
-      if (!aborted || isFenced(err)) await this.dropProducer(`${topic}:${partition}`);
-      if (isFenced(err)) {
+      const fenced = isFenced(err);
+      if (!aborted || fenced) await this.dropProducer(`${topic}:${partition}`);
+      if (fenced) {
         // kafkajs calls fencing non-retriable, which would stop the consumer for good. Here it means
         // another producer of this partition's id started (a new owner, or a restart of ours): if
         // the partition is still ours, the batch is redone with a new producer, else the rejoin

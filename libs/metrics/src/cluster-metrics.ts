@@ -99,7 +99,7 @@ export function aggregateWorkerMetrics(partTimeoutMs = 2_000): () => void {
       ready.add(worker);
     } else if (m?.type === REQUEST && m.id !== undefined) {
       const requestId = m.id;
-      collect(requestId).then(
+      collect().then(
         (text) => worker.isConnected() && worker.send({ type: RESPONSE, id: requestId, text }),
         (err: Error) => worker.isConnected() && worker.send({ type: RESPONSE, id: requestId, error: err.message }),
       );
@@ -107,7 +107,7 @@ export function aggregateWorkerMetrics(partTimeoutMs = 2_000): () => void {
   };
   const onExit = (worker: Worker) => ready.delete(worker);
 
-  const collect = (requestId: number): Promise<string> => {
+  const collect = (): Promise<string> => {
     const id = nextCollect++;
     const targets = [...ready].filter((w) => w.isConnected());
     const parts: unknown[][] = [];
@@ -133,7 +133,7 @@ export function aggregateWorkerMetrics(partTimeoutMs = 2_000): () => void {
       const timer = setTimeout(finish, partTimeoutMs);
       cluster.on('message', onPart);
       if (pending === 0) return finish();
-      for (const w of targets) w.send({ type: COLLECT, id, requestId });
+      for (const w of targets) w.send({ type: COLLECT, id });
     });
   };
 

@@ -224,8 +224,6 @@ export interface ExactTopKResult {
  * was given (not copied) for the final rescoring.
  */
 export class ExactTopK {
-  /** True when the WebAssembly SIMD kernel runs; false: the scalar JS fallback. */
-  readonly simd: boolean;
   /** Which scan runs: the kernel unrolled for this table (≤ 128 dimensions), the chunk-loop kernel, or scalar JS. */
   readonly kernel: 'unrolled' | 'loop' | 'scalar';
   /** Items rescored in full precision by the last query (for metrics and tests). */
@@ -308,7 +306,6 @@ export class ExactTopK {
       this.fnUnrolled = null;
       buffer = new ArrayBuffer(bytes);
     }
-    this.simd = this.fn !== null;
     this.kernel = this.fnUnrolled ? 'unrolled' : this.fn ? 'loop' : 'scalar';
     this.rows8 = new Int8Array(buffer, this.rowsAt, count * stride);
     this.query16 = new Int16Array(buffer, this.queryAt, stride);
@@ -351,6 +348,11 @@ export class ExactTopK {
     this.scale32.set(this.scale);
     this.norm32.set(this.norm);
     this.resid32.set(this.resid);
+  }
+
+  /** True when a WebAssembly SIMD kernel runs; false: the scalar JS fallback. */
+  get simd(): boolean {
+    return this.kernel !== 'scalar';
   }
 
   /** Bytes held besides the float rows (the int8 table, the kernel's buffers and the per-row figures). */
