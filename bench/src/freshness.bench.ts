@@ -91,10 +91,12 @@ async function transactionStats(metricsUrl: string): Promise<Record<string, unkn
   }
   const messagesSum = series('seqrec_kafka_transaction_messages_sum').reduce((a, r) => a + r.value, 0);
   const retries = series('seqrec_kafka_transaction_add_partitions_retries_total').reduce((a, r) => a + r.value, 0);
+  const lookups = series('seqrec_kafka_transaction_coordinator_lookups_total').reduce((a, r) => a + r.value, 0);
   return {
     transactions: count,
     messagesPerTransaction: Number((messagesSum / count).toFixed(1)),
     addPartitionsRetriesPerTransaction: Number((retries / count).toFixed(3)),
+    coordinatorLookupsPerTransaction: Number((lookups / count).toFixed(3)),
     phases,
   };
 }

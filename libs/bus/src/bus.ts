@@ -106,6 +106,8 @@ export interface TransactionReport {
   commitSeconds: number;
   /** AddPartitionsToTxn requests sent: more than one means the broker answered CONCURRENT_TRANSACTIONS and it was retried. */
   addPartitionsRequests: number;
+  /** FindCoordinator requests sent during the transaction (0 once the coordinators are cached; kafkajs alone sends four). */
+  coordinatorLookups: number;
 }
 
 /** Error classes carry whether a retry can help (kafkajs' convention). */

@@ -1,2 +1,3 @@
 export * from './kafka-bus';
 export * from './topics';
+export * from './coordinator-cache';

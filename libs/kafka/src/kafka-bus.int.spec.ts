@@ -72,6 +72,30 @@ describe(KafkaBus.name, () => {
     assert.ok(r!.addPartitionsRequests >= 1, `AddPartitionsToTxn requests ${r!.addPartitionsRequests}`);
   });
 
+  it('looks the coordinators up once per producer, not four times per transaction', async () => {
+    const ns = uniqueName('txlookups');
+    const reports: TransactionReport[] = [];
+    const bus = newBus(ns, (r) => reports.push(r));
+    await bus.ensureTopics([{ topic: 'in', partitions: 1 }, { topic: 'out', partitions: 1 }]);
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['in'], transactional: true }, async (b, ctx) => {
+      ctx.publish(b.messages.map((m) => ({ topic: 'out', key: 'k', value: `${m.value}!` })));
+    });
+    // One message at a time, each its own batch and transaction.
+    for (let i = 0; i < 8; i++) {
+      await bus.publish([{ topic: 'in', key: 'k', value: String(i) }]);
+      await waitFor(`transaction ${i}`, () => reports.length > i);
+    }
+    await sub.stop();
+    const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 8, timeoutMs: 10_000 });
+    assert.deepEqual(out.map((m) => String(m.value)), ['0!', '1!', '2!', '3!', '4!', '5!', '6!', '7!']);
+    assert.equal(reports.length, 8);
+    // The first transaction finds the group coordinator (the transaction coordinator was found
+    // when the producer initialised); every later one sends none, where kafkajs alone sends four.
+    const lookups = reports.map((r) => r.coordinatorLookups);
+    assert.ok(lookups[0]! <= 2, `first transaction: ${lookups[0]} lookups`);
+    assert.deepEqual(lookups.slice(1), [0, 0, 0, 0, 0, 0, 0], `lookups per transaction: ${lookups.join(',')}`);
+  });
+
   it('commits each input partition with its own producer, which the partition\'s next owner fences; a fenced batch is redone once', async () => {
     const ns = uniqueName('fence');
     const reports: TransactionReport[] = [];

@@ -24,6 +24,7 @@ import {
   type TopicSpec,
 } from '@seqrec/bus';
 import { createTopicsAndWait } from './topics';
+import { installCoordinatorCache } from './coordinator-cache';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -67,6 +68,8 @@ export class KafkaBus implements Bus {
     // we key every message; kafkajs' default partitioner (murmur2, as the Java client) is the one we want
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const log = options.logger ?? console;
+    // Four FindCoordinator round trips fewer per transaction (see coordinator-cache.ts).
+    if (!installCoordinatorCache()) log.warn('kafkajs has no Cluster.prototype.findGroupCoordinator: coordinator lookups are not cached');
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -207,6 +210,8 @@ interface PartitionProducer {
   connected: Promise<void>;
   /** AddPartitionsToTxn requests of its current transaction (> 1: CONCURRENT_TRANSACTIONS retries). */
   addPartitionsRequests: number;
+  /** FindCoordinator requests of its current transaction. */
+  coordinatorLookups: number;
 }
 
 class KafkaSubscription {
@@ -296,9 +301,10 @@ class KafkaSubscription {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
       });
-      const created: PartitionProducer = { producer, connected: producer.connect(), addPartitionsRequests: 0 };
+      const created: PartitionProducer = { producer, connected: producer.connect(), addPartitionsRequests: 0, coordinatorLookups: 0 };
       producer.on(producer.events.REQUEST, (e) => {
         if (e.payload.apiName === 'AddPartitionsToTxn') created.addPartitionsRequests++;
+        else if (e.payload.apiName === 'GroupCoordinator') created.coordinatorLookups++; // kafkajs' name for FindCoordinator
       });
       created.connected.catch(() => this.txProducers.delete(key));
       this.txProducers.set(key, (entry = created));
@@ -320,6 +326,7 @@ class KafkaSubscription {
     await entry.connected;
     const tReady = performance.now();
     entry.addPartitionsRequests = 0;
+    entry.coordinatorLookups = 0;
     const tx = await entry.producer.transaction();
     try {
       for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
@@ -342,6 +349,7 @@ class KafkaSubscription {
         offsetsSeconds: (t2 - t1) / 1000,
         commitSeconds: (t3 - t2) / 1000,
         addPartitionsRequests: entry.addPartitionsRequests,
+        coordinatorLookups: entry.coordinatorLookups,
       });
     } catch (err) {
       // Abort; a producer that cannot (fenced, or its state unknown) is replaced on the retry, whose

@@ -90,6 +90,11 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               help: 'AddPartitionsToTxn requests retried because the previous transaction was still completing (CONCURRENT_TRANSACTIONS)',
               labelNames: ['group'],
             });
+            const txLookups = counter(registry, {
+              name: 'seqrec_kafka_transaction_coordinator_lookups_total',
+              help: 'FindCoordinator requests sent during Kafka transactions (the coordinators are cached: non-zero only after one moved or a request to it failed)',
+              labelNames: ['group'],
+            });
             const onTransaction = (r: TransactionReport) => {
               const group = r.groupId;
               txSeconds.observe({ group, phase: 'queued' }, r.queuedSeconds);
@@ -99,6 +104,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               txSeconds.observe({ group, phase: 'total' }, r.produceSeconds + r.offsetsSeconds + r.commitSeconds);
               txMessages.observe({ group }, r.messages);
               txRetries.inc({ group }, Math.max(0, r.addPartitionsRequests - 1));
+              txLookups.inc({ group }, r.coordinatorLookups);
             };
             if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS, onConsumed });
             const mechanism = env.KAFKA_SASL_MECHANISM;
