@@ -9,7 +9,7 @@ import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
-import { AUTO_BUSY, ModelSlot, ScoringService } from '@seqrec/scoring';
+import { ModelSlot, ScoringService } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
 import { scorerService } from './scorer.service';
@@ -491,7 +491,7 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
   });
 });
 
-describe('scorer exact top-k, auto: the int8 scan while the event loop has room, TF threads when it is busy', () => {
+describe('scorer exact top-k, auto: the path the router picks, the same answer either way', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-auto-spec-'));
   const store = new FsModelStore(dir);
   let app: NestFastifyApplication;
@@ -501,7 +501,7 @@ describe('scorer exact top-k, auto: the int8 scan while the event loop has room,
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('routes by the loop utilisation and answers the same either way', async () => {
+  it('routes by the router\'s path, feeds it both paths\' costs, and answers the same either way', async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
     ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_EXACT_TOPK: 'auto' }));
     await app.init();
@@ -512,18 +512,16 @@ describe('scorer exact top-k, auto: the int8 scan while the event loop has room,
       await applier.apply([{ partition: 0, offset: i, event: { eventId: `a${i}`, userId: 'erin', type: 'view', itemId: p, ts: t + i } }]);
     }
     const fastify = app.getHttpAdapter().getInstance();
-    const load = app.get(ScoringService).loopLoad!;
-    assert.ok(load, 'auto measures the event loop');
-    // A loop busy for most of a window reads as busy.
-    const until = performance.now() + 150;
-    while (performance.now() < until);
-    load.sample();
-    assert.ok(load.utilization > AUTO_BUSY, `a spinning loop reads ${load.utilization}`);
-    load.close(); // the test sets the reading from here on
-    load.utilization = 0;
+    const router = app.get(ScoringService).router!;
+    assert.ok(router, 'auto has a router');
+    router.close(); // the test sets the path from here on
+    router.path = 'int8';
     const idle = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
-    load.utilization = 1;
+    router.path = 'matmul';
     const busy = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
+    // Both paths reported their loop time: the next window has a cost for each.
+    router.closeWindow(0.5, 100, performance.now());
+    assert.ok(router.int8Cost! > 0 && router.matmulCost! > 0, `costs ${router.int8Cost} / ${router.matmulCost}`);
     assert.equal(idle.items[0].itemId, 'p10', 'the chain continues');
     assert.deepEqual(busy.items.map((i: { itemId: string }) => i.itemId), idle.items.map((i: { itemId: string }) => i.itemId));
     const metrics = (await fastify.inject({ method: 'GET', url: '/metrics' })).body;

@@ -4,7 +4,7 @@ import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest
 import { getBuffers } from '@seqrec/redis';
 import type { Redis } from 'ioredis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
-import { LoopLoad } from './loop-load';
+import { ExactTopKRouter } from './exact-topk-router';
 import { MicroBatcher } from './micro-batcher';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -33,8 +33,8 @@ export interface ScoringOptions {
   /**
    * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
    * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK) on the event loop;
-   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads; `auto`, int8
-   * while the event loop's utilisation over the last 100 ms is below {@link AUTO_BUSY}, matmul above.
+   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads; `auto`, per
+   * 100 ms window whichever the {@link ExactTopKRouter} predicts keeps the event loop less busy.
    */
   exactTopK: 'auto' | 'int8' | 'matmul';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
@@ -44,8 +44,6 @@ export interface ScoringOptions {
   maxEventLoopDelayMs: number;
 }
 
-/** `auto` exact top-k: event-loop utilisation above which top-k goes to TF's threads instead of the int8 scan on the loop. */
-export const AUTO_BUSY = 0.8;
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
 export class NoModelError extends Error {
@@ -131,8 +129,8 @@ export interface RankRequest {
 @Injectable()
 export class ScoringService implements OnApplicationShutdown {
   readonly batcher: MicroBatcher;
-  /** The event loop's load, for `exactTopK: 'auto'` (null otherwise). */
-  readonly loopLoad: LoopLoad | null;
+  /** The path chooser of `exactTopK: 'auto'` (null otherwise). */
+  readonly router: ExactTopKRouter | null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -150,15 +148,18 @@ export class ScoringService implements OnApplicationShutdown {
           metrics.batchSize.observe({ kind }, size);
           metrics.batchDuration.observe({ kind }, seconds);
         },
+        onLoopTime: (kind, size, ms) => {
+          if (kind === 'topk-vector') this.router?.recordMatmul(ms, size);
+        },
         onQueueDepth: (depth) => metrics.queueDepth.set(depth),
       },
     );
-    this.loopLoad = options.exactTopK === 'auto' ? new LoopLoad() : null;
+    this.router = options.exactTopK === 'auto' ? new ExactTopKRouter() : null;
   }
 
   onApplicationShutdown(): void {
     this.batcher.close();
-    this.loopLoad?.close();
+    this.router?.close();
   }
 
   async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
@@ -271,10 +272,12 @@ export class ScoringService implements OnApplicationShutdown {
    */
   private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
     if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
-    if (this.options.exactTopK === 'int8' || (this.loopLoad !== null && this.loopLoad.utilization < AUTO_BUSY)) {
+    if (this.options.exactTopK === 'int8' || this.router?.path === 'int8') {
       const t0 = performance.now();
       const top = model.topKExact(vector, k, exclude);
-      this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
+      const ms = performance.now() - t0;
+      this.router?.recordInt8(ms);
+      this.metrics.exactTopK.observe(ms / 1000);
       this.metrics.exactRescored.observe(model.exactRescored);
       return top;
     }
