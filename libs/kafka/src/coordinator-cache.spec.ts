@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { installCoordinatorCache, type CoordinatorLookup } from './coordinator-cache';
 
+/** Kafka error codes of the errors the fake broker answers with (kafkajs' KafkaJSProtocolError carries both). */
+const CODES: Record<string, number> = { COORDINATOR_NOT_AVAILABLE: 15, NOT_COORDINATOR: 16, CONCURRENT_TRANSACTIONS: 51 };
+
 /** A stand-in for kafkajs' Cluster: counts lookups and hands out brokers by node id. */
 function fakeCluster() {
   class FakeBroker {
@@ -9,7 +12,7 @@ function fakeCluster() {
     constructor(readonly nodeId: number) {}
     async endTxn(fail?: string): Promise<string> {
       this.calls++;
-      if (fail) throw Object.assign(new Error(fail), { type: fail });
+      if (fail) throw fail in CODES ? Object.assign(new Error(fail), { name: 'KafkaJSProtocolError', type: fail, code: CODES[fail] }) : new Error(fail);
       return `ok from ${this.nodeId}`;
     }
     describe(): string {
@@ -61,7 +64,24 @@ describe('installCoordinatorCache', () => {
     assert.equal(second.nodeId, 2);
     assert.equal(cluster.lookups.length, 2);
     // a late failure of the old broker does not drop the new entry
-    await assert.rejects(first.endTxn('REQUEST_TIMED_OUT'));
+    await assert.rejects(first.endTxn('socket closed'));
+    await cluster.findGroupCoordinator({ groupId: 'tx', coordinatorType: 1 });
+    assert.equal(cluster.lookups.length, 2);
+    // a connection failure of the current one does
+    await assert.rejects(second.endTxn('socket closed'));
+    await cluster.findGroupCoordinator({ groupId: 'tx', coordinatorType: 1 });
+    assert.equal(cluster.lookups.length, 3);
+  });
+
+  it('keeps a coordinator that answered with an error that is not about coordination', async () => {
+    const Cluster = fakeCluster();
+    installCoordinatorCache(Cluster.prototype);
+    const cluster = new Cluster();
+    const broker = (await cluster.findGroupCoordinator({ groupId: 'tx', coordinatorType: 1 })) as Broker;
+    await assert.rejects(broker.endTxn('CONCURRENT_TRANSACTIONS'), { code: 51 });
+    await cluster.findGroupCoordinator({ groupId: 'tx', coordinatorType: 1 });
+    assert.equal(cluster.lookups.length, 1);
+    await assert.rejects(broker.endTxn('COORDINATOR_NOT_AVAILABLE'), { code: 15 });
     await cluster.findGroupCoordinator({ groupId: 'tx', coordinatorType: 1 });
     assert.equal(cluster.lookups.length, 2);
   });

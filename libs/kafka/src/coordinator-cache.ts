@@ -10,9 +10,11 @@
  *
  * `installCoordinatorCache` wraps `Cluster.prototype.findGroupCoordinator`: a lookup is answered
  * from the cluster object's own cache while it is younger than `ttlMs`, and the broker handed out is
- * a proxy that drops the cache entry when any call on it fails (NOT_COORDINATOR, a closed
- * connection, a timeout; also errors that did not need it, which costs one lookup). kafkajs' own
- * retries then look the coordinator up afresh, as they do without the cache.
+ * a proxy that drops the cache entry when a call on it fails with NOT_COORDINATOR or
+ * COORDINATOR_NOT_AVAILABLE, or with anything that is not a broker's answer (a closed connection,
+ * a timeout). kafkajs' own retries then look the coordinator up afresh, as they do without the
+ * cache. Other protocol errors (CONCURRENT_TRANSACTIONS above all: the previous transaction's
+ * markers still being written) come from the right coordinator and keep the entry.
  */
 
 /** The part of a kafkajs cluster this wraps. */
@@ -66,7 +68,19 @@ export function installCoordinatorCache(proto: CoordinatorLookup = kafkajsCluste
   return true;
 }
 
-/** The broker, whose method calls drop its cache entry when they fail. */
+/** Kafka error codes that say the coordinator is elsewhere (or not yet anywhere). */
+const MOVED = new Set([15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */]);
+
+/** Whether a failed call means the cached coordinator may be wrong. */
+export function coordinatorMayHaveMoved(err: unknown): boolean {
+  const e = err as { type?: unknown; code?: unknown } | null;
+  // kafkajs raises a broker's error answer as a KafkaJSProtocolError (or a subclass) with the
+  // answer's numeric code and its type name; anything else did not come from the coordinator.
+  if (typeof e?.code === 'number' && typeof e.type === 'string') return MOVED.has(e.code);
+  return true;
+}
+
+/** The broker, whose method calls drop its cache entry when they fail because the coordinator may have moved. */
 function invalidatingProxy(broker: object, invalidate: () => void): object {
   const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>();
   return new Proxy(broker, {
@@ -80,12 +94,12 @@ function invalidatingProxy(broker: object, invalidate: () => void): object {
           try {
             result = (value as (...a: unknown[]) => unknown).apply(target, args);
           } catch (err) {
-            invalidate();
+            if (coordinatorMayHaveMoved(err)) invalidate();
             throw err;
           }
           if (result instanceof Promise) {
             return result.catch((err: unknown) => {
-              invalidate();
+              if (coordinatorMayHaveMoved(err)) invalidate();
               throw err;
             });
           }
