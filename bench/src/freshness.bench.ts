@@ -20,11 +20,15 @@
  * unless BENCH_MODES says otherwise; writes bench/results/freshness.json with `p50Ms`, `p99Ms`,
  * `samples` per mode (top-level figures: the default, exactly-once mode) and the cores each process
  * used meanwhile (services, Kafka, Redis, the bench's own load: they all share this machine); in
- * exactly-once mode also the ingester's Kafka transactions by phase (from its /metrics).
+ * exactly-once mode also the ingester's Kafka transactions by phase (from its /metrics); and each
+ * service's Kafka requests per second by API (on a small machine every request is a write and a
+ * wake-up on both sides, a large share of the CPU).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (60 per mode),
  * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once),
- * BENCH_LOAD_NICE (10: the load thread's niceness; it stands for producers on other machines).
+ * BENCH_LOAD_NICE (10: the load thread's niceness; it stands for producers on other machines),
+ * BENCH_SERVICE_NODE_OPTIONS (the ingester's and sequence-builder's, default as in k8s/base),
+ * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +105,22 @@ async function transactionStats(metricsUrl: string): Promise<Record<string, unkn
   };
 }
 
+/** A service's Kafka requests so far by API, from its /metrics (`seqrec_kafka_requests_total`). */
+async function kafkaRequests(metricsUrl: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const line of (await (await fetch(metricsUrl)).text()).split('\n')) {
+    const m = /^seqrec_kafka_requests_total\{[^}]*api="([^"]+)"[^}]*\} (\S+)$/.exec(line);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** Requests per second by API between two readings, largest first. */
+function requestRates(before: Record<string, number>, after: Record<string, number>, seconds: number): Record<string, number> {
+  const rates = Object.entries(after).map(([api, n]) => [api, Number(((n - (before[api] ?? 0)) / seconds).toFixed(1))] as const);
+  return Object.fromEntries(rates.filter(([, r]) => r > 0).sort((a, b) => b[1] - a[1]));
+}
+
 function summary(values: number[]): { p50Ms: number; p99Ms: number; maxMs: number } {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50Ms: pct(sorted, 50), p99Ms: pct(sorted, 99), maxMs: sorted[sorted.length - 1] ?? NaN };
@@ -132,7 +152,17 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
   const services: RunningService[] = [];
   let loadWorker: Worker | null = null;
   try {
-    services.push(...(await Promise.all([startService('ingester', svcEnv, 60_000), startService('sequence-builder', svcEnv, 60_000), startService('scorer', svcEnv, 120_000)])));
+    // The stream services' V8 flags as in k8s/base (a larger young generation: less GC CPU);
+    // BENCH_CPU_PROF=1: V8 CPU profiles of the services in bench/profiles (scripts/cpuprofile-top.mjs).
+    const streamEnv = { ...svcEnv, NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '--max-semi-space-size=32' };
+    const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, '..', 'profiles')}`] : [];
+    services.push(
+      ...(await Promise.all([
+        startService('ingester', streamEnv, 60_000, nodeArgs),
+        startService('sequence-builder', streamEnv, 60_000, nodeArgs),
+        startService('scorer', svcEnv, 120_000, nodeArgs),
+      ])),
+    );
     const scorer = services[2]!;
     const accepted = new Map<string, number>();
     // Load (generated traffic + reading the events topic back) runs in a worker thread: this
@@ -211,6 +241,8 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       'bench (load generator, events reader, probes)': process.pid,
       ...infraPids(),
     });
+    const serviceNames = ['ingester', 'sequenceBuilder', 'scorer'] as const;
+    const requestsBefore = await Promise.all(services.map((s) => kafkaRequests(`${s.url}/metrics`)));
     const t0 = Date.now();
     for (let n = 0; Date.now() - t0 < SECONDS * 1000; n++) {
       probes.push(probe(n));
@@ -218,6 +250,9 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     }
     await Promise.all(probes);
     const cpuUse = cpu();
+    const requestSeconds = (Date.now() - t0) / 1000;
+    const requestsAfter = await Promise.all(services.map((s) => kafkaRequests(`${s.url}/metrics`)));
+    const kafkaRequestsPerSec = Object.fromEntries(serviceNames.map((name, i) => [name, requestRates(requestsBefore[i]!, requestsAfter[i]!, requestSeconds)]));
     load.postMessage('stop');
     const { sent, seconds: loadSeconds } = await loadFinished;
     const transactions = mode === 'exactly-once' ? await transactionStats(`${services[0]!.url}/metrics`) : null;
@@ -234,6 +269,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       samples: samples.length,
       missed,
       cpuByProcess: cpuUse,
+      kafkaRequestsPerSec,
       parts: {
         'accepted→window in Redis': summary(pipelineSamples),
         'window in Redis→scorer answer': summary(scorerSamples),

@@ -44,6 +44,8 @@ export interface KafkaBusOptions {
   onConsumed?: (report: ConsumedReport) => void;
   /** Called after every committed transaction (transaction phase metrics). */
   onTransaction?: (report: TransactionReport) => void;
+  /** Called with the API name of every request a client of this bus sends (request-rate metrics). */
+  onRequest?: (api: string) => void;
   /**
    * Prefix of every topic and consumer group this bus touches (`<namespace>.<topic>`), invisible to
    * service code: several deployments (or tests) can share one cluster.
@@ -86,6 +88,16 @@ export class KafkaBus implements Bus {
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.ready = false));
+    this.countRequests(this.producer);
+  }
+
+  /** @internal Reports every request of a client to `onRequest`. */
+  countRequests(client: Producer | Consumer): void {
+    const onRequest = this.options.onRequest;
+    if (!onRequest) return;
+    const listener = (e: { payload: { apiName: string } }) => onRequest(e.payload.apiName);
+    if ('transaction' in client) client.on(client.events.REQUEST, listener);
+    else client.on(client.events.REQUEST, listener);
   }
 
   /** Connects the producer; resolves once the broker answered. */
@@ -239,6 +251,7 @@ class KafkaSubscription {
       heartbeatInterval: 3_000,
       retry: busOptions.retry ?? { initialRetryTime: 100, retries: 8 },
     });
+    bus.countRequests(this.consumer);
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.crashed = !e.payload.restart;
       busOptions.logger?.error?.(`consumer ${options.groupId} crashed: ${e.payload.error.message}`);
@@ -302,6 +315,7 @@ class KafkaSubscription {
         allowAutoTopicCreation: true,
       });
       const created: PartitionProducer = { producer, connected: producer.connect(), addPartitionsRequests: 0, coordinatorLookups: 0 };
+      this.bus.countRequests(producer);
       producer.on(producer.events.REQUEST, (e) => {
         if (e.payload.apiName === 'AddPartitionsToTxn') created.addPartitionsRequests++;
         else if (e.payload.apiName === 'GroupCoordinator') created.coordinatorLookups++; // kafkajs' name for FindCoordinator

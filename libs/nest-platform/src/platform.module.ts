@@ -95,6 +95,12 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               help: 'FindCoordinator requests sent during Kafka transactions (the coordinators are cached: non-zero only after one moved or a request to it failed)',
               labelNames: ['group'],
             });
+            const requests = counter(registry, {
+              name: 'seqrec_kafka_requests_total',
+              help: 'Requests this process sent to Kafka, by API (Fetch, Produce, the transaction APIs, FindCoordinator as GroupCoordinator, ...)',
+              labelNames: ['api'],
+            });
+            const onRequest = (api: string) => requests.inc({ api });
             const onTransaction = (r: TransactionReport) => {
               const group = r.groupId;
               txSeconds.observe({ group, phase: 'queued' }, r.queuedSeconds);
@@ -119,6 +125,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               logger: new Logger('Kafka') as unknown as Pick<Console, 'info' | 'warn' | 'error'>,
               onConsumed,
               onTransaction,
+              onRequest,
             });
           },
         },
