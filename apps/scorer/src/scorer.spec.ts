@@ -521,7 +521,7 @@ describe('scorer exact top-k, auto: the path the router picks, the same answer e
     const busy = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
     // Both paths reported their loop time: the next window has a cost for each.
     router.closeWindow(0.5, 100, performance.now());
-    assert.ok(router.int8Cost! > 0 && router.matmulCost! > 0, `costs ${router.int8Cost} / ${router.matmulCost}`);
+    assert.ok(router.int8Cost! > 0 && router.matmulCost()!.perQuery > 0, `costs ${router.int8Cost} / ${JSON.stringify(router.matmulCost())}`);
     assert.equal(idle.items[0].itemId, 'p10', 'the chain continues');
     assert.deepEqual(busy.items.map((i: { itemId: string }) => i.itemId), idle.items.map((i: { itemId: string }) => i.itemId));
     const metrics = (await fastify.inject({ method: 'GET', url: '/metrics' })).body;

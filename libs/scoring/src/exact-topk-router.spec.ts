@@ -1,72 +1,100 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AUTO_BUSY, ExactTopKRouter } from './exact-topk-router';
+import { AUTO_BUSY, AUTO_RETURN, ExactTopKRouter } from './exact-topk-router';
 
-/** One 100 ms window: `queries` exact queries on the router's current path, the rest of the loop busy for `restMs`. */
-function window(r: ExactTopKRouter, at: number, queries: number, cost: { int8: number; matmul: number }, restMs: number, batch = 16): void {
+interface Costs {
+  /** int8: loop ms per query. */
+  int8: number;
+  /** matMul: loop ms per batch and per query. */
+  perBatch: number;
+  perQuery: number;
+}
+
+/**
+ * One 100 ms window with `queries` exact queries on the router's current path and the rest of the
+ * loop busy for `restMs`; on matMul the queries go in batches of the sizes in `batches` (cycled).
+ */
+function window(r: ExactTopKRouter, at: number, queries: number, cost: Costs, restMs: number, batches: number[] = [8, 16, 32]): void {
   let spent = 0;
   if (r.path === 'int8') {
     for (let i = 0; i < queries; i++) r.recordInt8(cost.int8);
     spent = queries * cost.int8;
   } else {
-    for (let left = queries; left > 0; left -= batch) {
-      const n = Math.min(batch, left);
-      r.recordMatmul(cost.matmul * n, n);
-      spent += cost.matmul * n;
+    for (let left = queries, i = 0; left > 0; i++) {
+      const n = Math.min(batches[i % batches.length]!, left);
+      const ms = cost.perBatch + cost.perQuery * n;
+      r.recordMatmul(ms, n);
+      spent += ms;
+      left -= n;
     }
   }
   r.closeWindow(Math.min(1, (restMs + spent) / 100), 100, at);
 }
 
+const run = (r: ExactTopKRouter, from: number, windows: number, queries: number, cost: Costs, restMs: number, batches?: number[]): string[] => {
+  const paths: string[] = [];
+  for (let t = from; t < from + windows; t++) {
+    window(r, t * 100, queries, cost, restMs, batches);
+    paths.push(r.path);
+  }
+  return paths;
+};
+
 describe(ExactTopKRouter.name, () => {
-  it('stays on int8 while int8 leaves the loop room', () => {
+  it('stays on int8 while int8 keeps up, even with the loop fairly busy', () => {
     const r = new ExactTopKRouter(0);
-    for (let t = 0; t < 20; t++) window(r, t * 100, 50, { int8: 0.4, matmul: 0.2 }, 30); // 500/s: 20 + 30 ms of 100
+    run(r, 0, 20, 100, { int8: 0.4, perBatch: 3, perQuery: 0.1 }, 45); // 1,000/s: 40 + 45 ms of 100
     assert.equal(r.path, 'int8');
-    assert.ok(Math.abs(r.predicted.int8! - 0.5) < 1e-9, `predicted ${r.predicted.int8}`);
+    assert.ok(Math.abs(r.predicted.int8! - 0.85) < 1e-9, `predicted ${r.predicted.int8}`);
   });
 
-  it('takes matMul when int8 would fill the loop and matMul costs less per query, and keeps it', () => {
+  it('probes matMul when int8 cannot keep up, fits its cost, and keeps it when it is cheaper', () => {
     const r = new ExactTopKRouter(0);
-    const cost = { int8: 0.4, matmul: 0.15 };
-    window(r, 0, 200, cost, 30); // 2,000/s on int8: 80 + 30 ms > the window
-    assert.equal(r.path, 'matmul', 'busy, matMul cost unknown: probe it');
-    for (let t = 1; t < 20; t++) window(r, t * 100, 200, cost, 30);
+    const cost = { int8: 0.4, perBatch: 2, perQuery: 0.1 };
+    const paths = run(r, 0, 20, 200, cost, 30); // 2,000/s; int8: 80 + 30 ms > the window
+    assert.equal(paths[0], 'matmul', 'busy, no fit: probe');
+    assert.deepEqual(paths.slice(1), Array(19).fill('matmul'));
+    const fit = r.matmulCost()!;
+    assert.ok(Math.abs(fit.perQuery - 0.1) < 1e-6 && Math.abs(fit.perBatch - 2) < 1e-6, JSON.stringify(fit));
+    assert.ok(r.predicted.matmul! < r.predicted.int8!, JSON.stringify(r.predicted));
+  });
+
+  it('returns to int8 when the rate falls, although the back-to-back batches keep the loop busy', () => {
+    // The case the first `auto` got wrong: under matMul the loop reads busy at any rate.
+    const r = new ExactTopKRouter(0);
+    const cost = { int8: 0.4, perBatch: 2, perQuery: 0.1 };
+    run(r, 0, 10, 200, cost, 30);
     assert.equal(r.path, 'matmul');
-    assert.ok(r.predicted.matmul! < AUTO_BUSY && r.predicted.int8! >= AUTO_BUSY, JSON.stringify(r.predicted));
+    window(r, 1_000, 50, cost, 30, [1, 2]); // 500/s: small batches back to back, 71 + 30 ms
+    assert.ok(r.utilization >= AUTO_BUSY, `the loop reads ${r.utilization}`);
+    assert.ok(r.predicted.int8! < AUTO_RETURN, JSON.stringify(r.predicted));
+    assert.equal(r.path, 'int8');
   });
 
-  it('returns to int8 when the rate falls, although the loop measured under matMul is busy', () => {
-    // The case the first `auto` got wrong: at 500/s a small matMul batch costs the loop more per
-    // query than int8, so the loop reads busy under matMul: int8's prediction is what counts.
+  it('backs off after a probe finds matMul costlier: fewer and fewer probes', () => {
     const r = new ExactTopKRouter(0);
-    const cost = { int8: 0.4, matmul: 1.2 };
-    window(r, 0, 200, cost, 30);
-    assert.equal(r.path, 'matmul');
-    window(r, 100, 50, cost, 30, 2); // 60 + 30 ms: reads 0.9, above AUTO_BUSY
-    assert.ok(r.utilization > AUTO_BUSY);
-    assert.equal(r.path, 'int8', JSON.stringify(r.predicted));
-  });
-
-  it('does not probe matMul again for REPROBE_MS once it measured it more costly, then does', () => {
-    const r = new ExactTopKRouter(0);
-    const cost = { int8: 0.4, matmul: 0.6 }; // matMul never cheaper here
-    window(r, 0, 250, cost, 10);
-    assert.equal(r.path, 'matmul', 'the probe');
-    window(r, 100, 250, cost, 10);
-    assert.equal(r.path, 'int8', 'measured costlier: back');
-    const paths: string[] = [];
-    for (let t = 2; t < 62; t++) {
-      window(r, t * 100, 250, cost, 10);
-      paths.push(r.path);
-    }
-    assert.equal(paths.filter((p) => p === 'matmul').length, 1, `one probe after 5 s: ${paths.join(',')}`);
+    const cost = { int8: 0.4, perBatch: 0.5, perQuery: 0.6 }; // matMul never cheaper
+    const paths = run(r, 0, 600, 250, cost, 10); // 2,500/s: one minute over capacity
+    const probes = paths.filter((p, i) => p === 'matmul' && paths[i - 1] !== 'matmul').length;
+    // at 0 s, then 5, 10 and 20 s after each return: 4 in the minute, each 3 windows long
+    assert.equal(probes, 4, paths.map((p) => (p === 'matmul' ? 'M' : '.')).join(''));
+    assert.equal(paths.filter((p) => p === 'matmul').length, 4 * 3);
   });
 
   it('does not leave int8 for a loop that is busy with something else', () => {
     const r = new ExactTopKRouter(0);
-    for (let t = 0; t < 5; t++) window(r, t * 100, 0, { int8: 0.4, matmul: 0.1 }, 95);
+    run(r, 0, 5, 0, { int8: 0.4, perBatch: 1, perQuery: 0.1 }, 99);
     assert.equal(r.path, 'int8');
+  });
+
+  it('fits per-batch and per-query costs, and charges everything per query when batch sizes do not vary', () => {
+    const r = new ExactTopKRouter(0);
+    assert.equal(r.matmulCost(), null);
+    for (let i = 0; i < 10; i++) r.recordMatmul(4 + 0.5 * 8, 8);
+    assert.deepEqual(r.matmulCost(), { perBatch: 0, perQuery: 1 });
+    for (let b = 1; b <= 40; b++) r.recordMatmul(4 + 0.5 * b, b);
+    const fit = r.matmulCost()!;
+    assert.ok(Math.abs(fit.perBatch - 4) < 1e-6 && Math.abs(fit.perQuery - 0.5) < 1e-6, JSON.stringify(fit));
   });
 
   it('reads the real event loop', async () => {
@@ -79,7 +107,7 @@ describe(ExactTopKRouter.name, () => {
     while (performance.now() < until);
     await tick();
     r.sample();
-    assert.ok(r.utilization > AUTO_BUSY, `a spinning loop reads ${r.utilization}`);
+    assert.ok(r.utilization > 0.8, `a spinning loop reads ${r.utilization}`);
     await new Promise((res) => setTimeout(res, 120));
     r.sample();
     assert.ok(r.utilization < 0.5, `an idle loop reads ${r.utilization}`);
