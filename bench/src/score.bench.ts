@@ -319,7 +319,7 @@ async function main(): Promise<void> {
         live_window_batched: 'SCORER_LIVE_ENCODE=batched: requests micro-batched into TF forward passes and TF top-k (the first design, the baseline of the inline encoder)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass (int8-coded vector), exact top-20 by the int8 scan',
         stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul (micro-batched TF matMul + topk)',
-        live_window_auto: 'live_window with SCORER_EXACT_TOPK=auto: per 100 ms, the int8 scan or the TF matMul batch, whichever is predicted to keep the event loop less busy (int8 while it would leave the loop under 80% busy)',
+        live_window_auto: 'live_window with SCORER_EXACT_TOPK=auto: per 100 ms, the int8 scan while it is predicted to keep up (the event loop under 95% busy), else the TF matMul batch if its fitted cost predicts less loop time',
         stored_vector_auto: 'stored_vector with SCORER_EXACT_TOPK=auto',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,

@@ -31,7 +31,7 @@ export const scoringEnv = {
   SCORER_EXACT_TOPK: str({
     choices: ['auto', 'int8', 'matmul'],
     default: 'int8',
-    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS), matmul (micro-batched TF matMul + topk over every item, on TF threads) or auto (per 100 ms, the path predicted to keep the event loop less busy: both paths\' loop time per query is measured, int8 is kept while it would leave the loop under 80% busy)',
+    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS), matmul (micro-batched TF matMul + topk over every item, on TF threads) or auto (per 100 ms: int8 while it is predicted to keep up, i.e. to leave the event loop under 95% busy; else the TF batch if its fitted cost per query predicts less; see the README)',
   }),
   SCORER_INDEX_LISTS: num({
     default: 0,
