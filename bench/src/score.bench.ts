@@ -58,7 +58,7 @@ const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+  'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_auto_w2,stored_vector_index_w2,graph_cooc_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
@@ -325,6 +325,7 @@ async function main(): Promise<void> {
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
         live_window_w2: 'live_window with SCORER_WORKERS=2: two scorer processes share the port (node:cluster), each its own event loop, model and connections',
         stored_vector_w2: 'stored_vector with SCORER_WORKERS=2',
+        stored_vector_auto_w2: 'stored_vector_auto with SCORER_WORKERS=2',
         stored_vector_index_w2: 'stored_vector_index with SCORER_WORKERS=2',
         graph_cooc_w2: 'graph_cooc with SCORER_WORKERS=2',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
