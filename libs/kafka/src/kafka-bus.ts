@@ -96,6 +96,7 @@ export class KafkaBus implements Bus {
     const onRequest = this.options.onRequest;
     if (!onRequest) return;
     const listener = (e: { payload: { apiName: string } }) => onRequest(e.payload.apiName);
+    // The same call twice: split only so that TypeScript resolves each client type's `on` overloads.
     if ('transaction' in client) client.on(client.events.REQUEST, listener);
     else client.on(client.events.REQUEST, listener);
   }
