@@ -30,9 +30,6 @@ interface CacheEntry {
 const CACHE = Symbol('seqrec.coordinatorCache');
 const INSTALLED = Symbol('seqrec.coordinatorCacheInstalled');
 
-/** Counts over every cluster in the process: lookups sent, lookups answered from a cache, entries dropped after a failed call. */
-export const coordinatorCacheStats = { hits: 0, lookups: 0, invalidations: 0 };
-
 /**
  * Wraps `proto.findGroupCoordinator` (kafkajs' `Cluster.prototype` by default) with the cache.
  * Idempotent per prototype; returns false when the method is missing (a kafkajs this was not written
@@ -47,17 +44,12 @@ export function installCoordinatorCache(proto: CoordinatorLookup = kafkajsCluste
     const cache = (this[CACHE] ??= new Map());
     const key = `${args.coordinatorType ?? 0}:${args.groupId}`;
     const hit = cache.get(key);
-    if (hit && now() - hit.at < ttlMs) {
-      coordinatorCacheStats.hits++;
-      return hit.broker;
-    }
-    coordinatorCacheStats.lookups++;
+    if (hit && now() - hit.at < ttlMs) return hit.broker;
     const broker = await original.call(this, args);
     const entry: CacheEntry = {
       broker: invalidatingProxy(broker, () => {
         if (cache.get(key) !== entry) return;
         cache.delete(key);
-        coordinatorCacheStats.invalidations++;
       }),
       at: now(),
     };
