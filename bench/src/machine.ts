@@ -30,8 +30,13 @@ function safe(f: () => string): string {
   }
 }
 
+/** The file name a benchmark writes under bench/results: BENCH_RESULT_NAME (trial runs) or its own. */
+export function resultName(name: string): string {
+  return process.env.BENCH_RESULT_NAME || name;
+}
+
 export function writeResult(name: string, result: unknown): string {
-  const file = join(RESULTS_DIR, `${name}.json`);
+  const file = join(RESULTS_DIR, `${resultName(name)}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;

@@ -28,7 +28,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESULTS_DIR, TRAINER_MALLOC, machineInfo, writeResult } from './machine';
+import { RESULTS_DIR, TRAINER_MALLOC, machineInfo, resultName, writeResult } from './machine';
 
 const env = (name: string, dflt: string) => process.env[name] ?? dflt;
 const EPOCHS = Number(env('BENCH_QUALITY_EPOCHS', '10'));
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
       failures,
     };
     writeResult('quality', result);
-    writeFileSync(join(RESULTS_DIR, 'quality.md'), markdown(rows, comparisons));
+    writeFileSync(join(RESULTS_DIR, `${resultName('quality')}.md`), markdown(rows, comparisons));
   };
   try {
     for (const dataset of DATASETS) {
@@ -276,8 +276,8 @@ async function main(): Promise<void> {
     save();
     rmSync(work, { recursive: true, force: true });
   }
-  log(`written ${join(RESULTS_DIR, 'quality.json')} and quality.md`);
-  process.stdout.write(readFileSync(join(RESULTS_DIR, 'quality.md'), 'utf8'));
+  log(`written ${join(RESULTS_DIR, resultName('quality'))}.json and .md`);
+  process.stdout.write(readFileSync(join(RESULTS_DIR, `${resultName('quality')}.md`), 'utf8'));
 }
 
 const MODEL_ORDER = ['sasrec-ce', 'sasrec-ce-start', 'sasrec-ce-orig', 'sasrec-ce-wide', 'sasrec-bce', 'gru4rec', 'gru4rec-bce', 'lstm', 'item2vec', 'pop', 'pop-s3rec', 'itemknn', 'cooc', 'bpr-mf'];

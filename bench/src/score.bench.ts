@@ -31,8 +31,8 @@
  * node flags for the scorer, e.g. `--trace-gc`; its log is in test/logs), BENCH_LOADGEN_NICE (0: the
  * niceness of the load generator's thread; raising it gives the scorer the CPU first, but the
  * generator's own receive timestamps may then lag, which can only inflate the latencies), SCORER_*
- * passed through, BENCH_RESULT_NAME (score: the results file, bench/results/<name>.json, so a run over a
- * few modes need not replace the full run's file).
+ * passed through, BENCH_RESULT_NAME (the results file, bench/results/<name>.json, so a run over a
+ * few modes need not replace the full run's file; every benchmark takes it).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -351,7 +351,7 @@ async function main(): Promise<void> {
       backendVersion: backend.version,
       machine: machineInfo(),
     };
-    log(`wrote ${writeResult(process.env.BENCH_RESULT_NAME ?? 'score', result)}`);
+    log(`wrote ${writeResult('score', result)}`);
   } finally {
     await deleteNamespace(redis, keys);
     await redis.quit();

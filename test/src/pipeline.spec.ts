@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventType } from '@seqrec/contracts';
-import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { Rng } from '@seqrec/generator';
@@ -134,6 +134,7 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
     await Promise.all([ingester?.stop(), builder?.stop()]);
     await producer?.disconnect();
     await admin?.disconnect();
+    await deleteNamespaceTopics(brokersFromEnv(), ns);
     if (redis) {
       await deleteNamespace(redis, keys);
       await redis.quit();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { RedisKeys, TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { TEST_RETRY, brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { FsModelStore } from '@seqrec/model-store';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
@@ -90,6 +90,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     await Promise.all(services.map((s) => s.stop()));
     await producer?.disconnect();
     await admin?.disconnect();
+    await deleteNamespaceTopics(brokersFromEnv(), ns);
     if (redis) {
       await deleteNamespace(redis, keys);
       await redis.quit();

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
-import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { decodeWindow } from '@seqrec/sequence';
@@ -45,6 +45,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       await Promise.all(running.map((s) => s.stop()));
       await producer?.disconnect();
       await admin?.disconnect();
+      await deleteNamespaceTopics(brokers, ns);
       if (redis) {
         await deleteNamespace(redis, keys);
         await redis.quit();

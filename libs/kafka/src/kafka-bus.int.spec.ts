@@ -3,11 +3,13 @@ import { afterEach, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ConsumedBatch, TransactionReport } from '@seqrec/bus';
 import { KafkaBus } from './kafka-bus';
-import { TEST_RETRY, brokersFromEnv, readTopic, uniqueName, waitFor } from './testing';
+import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from './testing';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const buses: KafkaBus[] = [];
+const namespaces = new Set<string>();
 function newBus(namespace: string, onTransaction?: (r: TransactionReport) => void): KafkaBus {
+  namespaces.add(namespace);
   const bus = new KafkaBus({ brokers: brokersFromEnv(), clientId: 'seqrec-test', namespace, retry: TEST_RETRY, logger: quiet, ...(onTransaction ? { onTransaction } : {}) });
   buses.push(bus);
   return bus;
@@ -15,6 +17,8 @@ function newBus(namespace: string, onTransaction?: (r: TransactionReport) => voi
 
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.close()));
+  for (const ns of namespaces) await deleteNamespaceTopics(brokersFromEnv(), ns);
+  namespaces.clear();
 });
 
 describe(KafkaBus.name, () => {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { RedisKeys, TOPICS } from '@seqrec/contracts';
-import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { FsModelStore } from '@seqrec/model-store';
@@ -175,6 +175,7 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       await exited;
     }
     await Promise.all(services.map((s) => s.stop()));
+    await deleteNamespaceTopics(brokersFromEnv(), ns);
     const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-e2e' });
     await redis.connect();
     await deleteNamespace(redis, new RedisKeys(ns));
