@@ -171,6 +171,12 @@ async function main(): Promise<void> {
   // Phase 2: latency below saturation. Phase 1 pushes as fast as it can, so its latencies are
   // mostly queueing; here probe events go out one by one at a steady rate.
   log(`latency phase: ${LATENCY_RATE} probe events/s for ${LATENCY_SECONDS} s`);
+  // Probes go out through their own producer without the in-flight limit of the idempotent one
+  // above: one request at a time queued each probe behind the previous one's round trip, and that
+  // queue (growing whenever a round trip took longer than 1000/LATENCY_RATE ms) was counted as
+  // pipeline latency. Retries may duplicate a probe; the first copy seen counts either way.
+  const probeProducer = kafka.producer();
+  await probeProducer.connect();
   const paced: typeof probes = [];
   const latencyStart = Date.now();
   for (let k = 0; Date.now() - latencyStart < LATENCY_SECONDS * 1000; k++) {
@@ -181,9 +187,10 @@ async function main(): Promise<void> {
     const probe: (typeof probes)[number] = { user, index: -1, sentAt: Date.now() };
     paced.push(probe);
     probes.push(probe);
-    void producer.send({ topic, acks: -1, messages: [{ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: Date.now() }) }] });
+    void probeProducer.send({ topic, acks: -1, messages: [{ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: Date.now() }) }] });
   }
   await waitUntil(() => paced.every((p) => p.seenAt !== undefined), 60_000);
+  await probeProducer.disconnect();
   clearInterval(poller);
   const pacedLat = paced.map((p) => p.seenAt! - p.sentAt!).sort((a, b) => a - b);
   const seconds = (done - t0) / 1000;
