@@ -127,7 +127,7 @@ function argsFor(model: string, dataset: string, seed: number): string[] {
       // GRU4Rec/LSTM stay at popularity level on ML-1M with lr 0.001 (5 epochs); 0.005 reached test
       // NDCG@10 0.059 in 4 epochs (npm run train -- --data ml-1m --model gru4rec --epochs 4 --lr 0.005).
       // gru4rec-bce differs from gru4rec only in its loss: BCE with one unseen negative per position,
-      // the loss of the S3-Rec code's baselines, to show how much of the gap to their GRU4Rec it explains.
+      // the loss the S3-Rec code trains its SASRec with, to show how much of the gap to their GRU4Rec it explains.
       return [
         '--model', model === 'lstm' ? 'lstm' : 'gru4rec', '--name', model, '--loss', model === 'gru4rec-bce' ? 'bce' : 'softmax', ...common,
         '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.005', ...index,
