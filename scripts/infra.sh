@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # scripts/infra.sh — provision the real local infrastructure for seqrec:
-# a single-node Apache Kafka 3.9 broker (KRaft, broker+controller in one JVM)
-# and a Redis server, both bound to 127.0.0.1 only, no containers.
+# a single-node Apache Kafka 3.9 broker (KRaft, broker+controller in one JVM), a Redis server and,
+# on demand, a 3-master Redis Cluster, all bound to 127.0.0.1 only, no containers.
 #
 # Usage:
-#   bash scripts/infra.sh up     [kafka|redis]   start (idempotent; no-op if already running and healthy)
-#   bash scripts/infra.sh down   [kafka|redis]   stop what this script started (SIGTERM, then SIGKILL after a timeout)
-#   bash scripts/infra.sh status [kafka|redis]   show state; exit 0 if all asked are up and healthy, 3 otherwise
-#   bash scripts/infra.sh env    [kafka|redis]   print `export KAFKA_BROKERS=...` / `export REDIS_URL=...`
+#   bash scripts/infra.sh up     [kafka|redis|redis-cluster]   start (idempotent; no-op if already running and healthy)
+#   bash scripts/infra.sh down   [kafka|redis|redis-cluster]   stop what this script started (SIGTERM, then SIGKILL after a timeout)
+#   bash scripts/infra.sh status [kafka|redis|redis-cluster]   show state; exit 0 if all asked are up and healthy, 3 otherwise
+#   bash scripts/infra.sh env    [kafka|redis|redis-cluster]   print `export KAFKA_BROKERS=...` / `export REDIS_URL=...` / `export REDIS_CLUSTER_NODES=...`
 #   eval "$(bash scripts/infra.sh env)"
-# Without the second argument the command applies to both kafka and redis.
+# Without the second argument the command applies to kafka and redis; the cluster only when named.
 #
 # Kafka: the broker jars (kafka_2.13, kafka-tools, slf4j-reload4j, reload4j) are
 # resolved from Maven Central with `mvn dependency:copy-dependencies` using
@@ -20,6 +20,12 @@
 # Redis: redis-server is installed with apt-get only when missing (the Debian
 # service that the package may start on port 6379 is stopped and disabled);
 # our own instance is started with --daemonize yes --appendonly yes --save "".
+# Redis Cluster (for the tests of the Cluster client): one redis-server --cluster-enabled yes per
+# port of REDIS_CLUSTER_PORTS (masters only, no persistence), joined by `redis-cli --cluster create
+# --cluster-replicas 0`; up waits for cluster_state:ok on every node. A healthy cluster is left
+# alone; a node that died is restarted and rejoins from its nodes.conf; anything else (a stale
+# nodes.conf, a half-made cluster) is reset (FLUSHALL, CLUSTER RESET HARD) and created again. Its
+# data does not survive down/up: a start with no node running begins from empty data dirs.
 #
 # Environment (all optional):
 #   SEQREC_CACHE          download cache (default: $HOME/.cache/seqrec)
@@ -38,10 +44,15 @@
 #   REDIS_DATA_RESET=1    wipe the Redis data dir before starting (restarts a running redis)
 #   REDIS_START_TIMEOUT   seconds to wait for PING -> PONG (default: 30)
 #   REDIS_STOP_TIMEOUT    seconds between SIGTERM and SIGKILL on down (default: 30)
+#   REDIS_CLUSTER_PORTS   ports of the cluster's masters, at least 3 (default: 17000,17001,17002;
+#                         each node's cluster bus listens on port+10000)
+#   REDIS_CLUSTER_START_TIMEOUT  seconds to wait for cluster_state:ok (default: 30)
+#   REDIS_CLUSTER_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL per node on down (default: 30)
 #
 # Layout under $SEQREC_RUN:
 #   kafka/{server.properties,admin.properties,kafka.pid,data/,logs/{server.log,kafka.out,...}}
 #   redis/{redis.pid,data/,logs/redis.log}
+#   redis-cluster/<port>/{redis.pid,data/nodes.conf,logs/redis.log}, redis-cluster/create.log
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=infra/common.sh
@@ -55,6 +66,9 @@ KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-60}"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 REDIS_STOP_TIMEOUT="${REDIS_STOP_TIMEOUT:-30}"
+REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-17000,17001,17002}"
+REDIS_CLUSTER_START_TIMEOUT="${REDIS_CLUSTER_START_TIMEOUT:-30}"
+REDIS_CLUSTER_STOP_TIMEOUT="${REDIS_CLUSTER_STOP_TIMEOUT:-30}"
 
 KAFKA_DIR="$SEQREC_RUN/kafka"
 KAFKA_DATA="$KAFKA_DIR/data"
@@ -68,6 +82,8 @@ REDIS_DATA="$REDIS_DIR/data"
 REDIS_LOGS="$REDIS_DIR/logs"
 REDIS_PID_FILE="$REDIS_DIR/redis.pid"
 REDIS_LOG="$REDIS_LOGS/redis.log"
+
+REDIS_CLUSTER_DIR="$SEQREC_RUN/redis-cluster"
 
 usage() {
   sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -445,12 +461,224 @@ redis_status() {
 }
 
 # ============================================================================
+# Redis Cluster (three masters by default, no replicas: the tests of the Cluster client)
+# ============================================================================
+
+# redis_cluster_port_list: the ports of REDIS_CLUSTER_PORTS, one per line (validated).
+redis_cluster_port_list() {
+  local p n=0 seen=" "
+  for p in ${REDIS_CLUSTER_PORTS//,/ }; do
+    [[ "$p" =~ ^[1-9][0-9]*$ ]] && ((p <= 55535)) ||
+      die "REDIS_CLUSTER_PORTS: '$p' is not a port ≤ 55535 (the cluster bus uses port+10000)"
+    [[ "$seen" != *" $p "* ]] || die "REDIS_CLUSTER_PORTS: port $p given twice"
+    seen+="$p "
+    n=$((n + 1))
+    echo "$p"
+  done
+  ((n >= 3)) || die "REDIS_CLUSTER_PORTS needs at least 3 ports (a Redis Cluster needs 3 masters), got '$REDIS_CLUSTER_PORTS'"
+}
+
+redis_cluster_nodes() {
+  local p out=""
+  for p in $(redis_cluster_port_list); do out+="${out:+,}$INFRA_HOST:$p"; done
+  printf '%s' "$out"
+}
+
+cnode_dir() { printf '%s' "$REDIS_CLUSTER_DIR/$1"; }
+
+# cnode_pid PORT: the pid of the cluster node we started on PORT.
+cnode_pid() {
+  local pid
+  pid="$(read_pid "$(cnode_dir "$1")/redis.pid")"
+  if pid_alive "$pid" && pid_cmdline_has "$pid" redis-server ":$1" cluster; then
+    printf '%s' "$pid"
+    return 0
+  fi
+  return 1
+}
+
+cnode_cli() {
+  local port="$1"
+  shift
+  timeout 5 redis-cli -h "$INFRA_HOST" -p "$port" "$@" 2>/dev/null
+}
+
+cnode_ping() { [[ "$(cnode_cli "$1" ping)" == PONG ]]; }
+
+# cnode_cluster_info PORT FIELD: one field of CLUSTER INFO.
+cnode_cluster_info() {
+  cnode_cli "$1" cluster info | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+# redis_cluster_healthy: every node answers, and every node sees one cluster of all of them
+# (cluster_state:ok, all 16384 slots assigned, one master per port).
+redis_cluster_healthy() {
+  local p n
+  n="$(redis_cluster_port_list | wc -l)"
+  for p in $(redis_cluster_port_list); do
+    cnode_ping "$p" || return 1
+    [[ "$(cnode_cluster_info "$p" cluster_state)" == ok ]] || return 1
+    [[ "$(cnode_cluster_info "$p" cluster_slots_assigned)" == 16384 ]] || return 1
+    [[ "$(cnode_cluster_info "$p" cluster_known_nodes)" == "$n" ]] || return 1
+    [[ "$(cnode_cluster_info "$p" cluster_size)" == "$n" ]] || return 1
+  done
+}
+
+# redis_cluster_wait_healthy SECONDS: true once healthy, false after SECONDS.
+redis_cluster_wait_healthy() {
+  local deadline=$(($(now_s) + $1))
+  until redis_cluster_healthy; do
+    (($(now_s) < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# cnode_start PORT: start one cluster node (its nodes.conf, if any, is kept).
+cnode_start() {
+  local port="$1" dir pid
+  dir="$(cnode_dir "$port")"
+  if port_open "$port"; then
+    die "port $INFRA_HOST:$port is already in use by a process this script did not start; free it or set REDIS_CLUSTER_PORTS"
+  fi
+  if port_open $((port + 10000)); then
+    die "cluster bus port $INFRA_HOST:$((port + 10000)) (port $port + 10000) is already in use; free it or set REDIS_CLUSTER_PORTS"
+  fi
+  rm -f "$dir/redis.pid"
+  mkdir -p "$dir/data" "$dir/logs"
+  if ! redis-server --bind "$INFRA_HOST" --port "$port" --protected-mode yes \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/logs/redis.log" \
+    --dir "$dir/data" --appendonly no --save "" >>"$dir/logs/redis-start.out" 2>&1 9>&-; then
+    show_log "$dir/logs/redis-start.out" "$dir/logs/redis.log"
+    die "redis-server (cluster node $port) failed to start"
+  fi
+  pid=""
+  for _ in $(seq 1 50); do
+    pid="$(read_pid "$dir/redis.pid")"
+    [[ -n "$pid" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$pid" ]] || { show_log "$dir/logs/redis.log"; die "cluster node $port wrote no pid file"; }
+  for _ in $(seq 1 $((REDIS_START_TIMEOUT * 5))); do
+    cnode_ping "$port" && return 0
+    pid_alive "$pid" || break
+    sleep 0.2
+  done
+  show_log "$dir/logs/redis.log"
+  die "cluster node $port (pid $pid) did not answer PING; log $dir/logs/redis.log"
+}
+
+# redis_cluster_create: empty every node, forget any earlier cluster, create one of all nodes.
+redis_cluster_create() {
+  local p addrs=() log="$REDIS_CLUSTER_DIR/create.log"
+  for p in $(redis_cluster_port_list); do
+    cnode_cli "$p" flushall >/dev/null || die "FLUSHALL on cluster node $p failed"
+    [[ "$(cnode_cli "$p" cluster reset hard)" == OK ]] || die "CLUSTER RESET HARD on cluster node $p failed"
+    addrs+=("$INFRA_HOST:$p")
+  done
+  log "creating the Redis Cluster of ${addrs[*]} (log $log)"
+  if ! timeout 60 redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$log" 2>&1; then
+    show_log "$log"
+    die "redis-cli --cluster create failed"
+  fi
+}
+
+redis_cluster_up() {
+  local t0 p pid running=0 stopped=()
+  t0=$(now_s)
+  ensure_redis_installed
+  [[ "$(redis-cli --version | grep -oE '[0-9]+' | head -n 1)" -ge 5 ]] || die "redis-cli --cluster needs Redis ≥ 5 ($(redis-cli --version))"
+  for p in $(redis_cluster_port_list); do
+    if cnode_pid "$p" >/dev/null; then running=$((running + 1)); else stopped+=("$p"); fi
+  done
+  if ((${#stopped[@]} == 0)) && redis_cluster_healthy; then
+    log "redis-cluster already running and healthy ($(redis_cluster_nodes))"
+    return 0
+  fi
+  if ((running == 0)); then
+    # A fresh start: a nodes.conf left by an earlier cluster would name nodes that are gone.
+    for p in "${stopped[@]}"; do rm -rf "$(cnode_dir "$p")/data"; done
+  fi
+  for p in "${stopped[@]}"; do
+    log "starting Redis Cluster node $INFRA_HOST:$p (log $(cnode_dir "$p")/logs/redis.log)"
+    cnode_start "$p"
+  done
+  if ((running > 0)); then
+    log "waiting for the running cluster nodes and the restarted ones to agree"
+    if redis_cluster_wait_healthy 15; then
+      log "redis-cluster healthy ($(redis_cluster_nodes)) in $(($(now_s) - t0))s"
+      return 0
+    fi
+    log "the nodes do not form one healthy cluster: resetting them and creating it again"
+  fi
+  redis_cluster_create
+  if ! redis_cluster_wait_healthy "$REDIS_CLUSTER_START_TIMEOUT"; then
+    for p in $(redis_cluster_port_list); do echo "[infra] node $p: $(cnode_cli "$p" cluster info | tr -d '\r' | grep -E 'cluster_(state|slots_assigned|known_nodes|size)' | tr '\n' ' ')" >&2; done
+    die "the Redis Cluster did not reach cluster_state:ok within ${REDIS_CLUSTER_START_TIMEOUT}s; stop it with 'bash scripts/infra.sh down redis-cluster'"
+  fi
+  pid=""
+  for p in $(redis_cluster_port_list); do pid+="${pid:+ }$(cnode_pid "$p")"; done
+  log "redis-cluster up ($(redis_cluster_nodes), pids $pid) in $(($(now_s) - t0))s"
+}
+
+redis_cluster_down() {
+  local p pid stale any=0
+  for p in $(redis_cluster_port_list); do
+    if pid="$(cnode_pid "$p")"; then
+      stop_pid "redis-cluster node $p" "$pid" "$REDIS_CLUSTER_STOP_TIMEOUT"
+      any=1
+    else
+      stale="$(read_pid "$(cnode_dir "$p")/redis.pid")"
+      [[ -z "$stale" ]] || log "redis-cluster node $p not running (removing stale pid file, pid $stale is not our node)"
+    fi
+    rm -f "$(cnode_dir "$p")/redis.pid"
+  done
+  ((any)) || log "redis-cluster not running"
+}
+
+redis_cluster_status() {
+  local p pid pids="" up=0 n=0 foreign=""
+  for p in $(redis_cluster_port_list); do
+    n=$((n + 1))
+    if pid="$(cnode_pid "$p")"; then
+      up=$((up + 1))
+      pids+="${pids:+ }$pid"
+    elif port_open "$p"; then
+      foreign+=" $p"
+    fi
+  done
+  if ((up == n)) && redis_cluster_healthy; then
+    echo "redis-cluster: running, healthy ($n masters, cluster_state:ok, 16384 slots; $(redis_cluster_nodes); pids $pids; data $REDIS_CLUSTER_DIR)"
+    return 0
+  fi
+  if ((up > 0)); then
+    echo "redis-cluster: $up of $n nodes running (pids $pids) but NOT a healthy cluster ($(redis_cluster_nodes); cluster_state $(cnode_cluster_info "$(redis_cluster_port_list | head -n 1)" cluster_state || true); logs $REDIS_CLUSTER_DIR/<port>/logs)"
+  elif [[ -n "$foreign" ]]; then
+    echo "redis-cluster: stopped (but port(s)$foreign in use by a process this script did not start)"
+  else
+    echo "redis-cluster: stopped"
+  fi
+  return 3
+}
+
+# ============================================================================
 
 main() {
   local cmd="${1:-}" what="${2:-all}" rc=0
   [[ $# -le 2 ]] || usage
   case "$what" in
     kafka | redis | all) ;;
+    redis-cluster)
+      redis_cluster_port_list >/dev/null # validates REDIS_CLUSTER_PORTS (dies here, not in a subshell)
+      case "$cmd" in
+        up) take_lock && redis_cluster_up ;;
+        down) take_lock && redis_cluster_down ;;
+        status) redis_cluster_status || rc=$? ;;
+        env) echo "export REDIS_CLUSTER_NODES=$(redis_cluster_nodes)" ;;
+        *) usage ;;
+      esac
+      return "$rc"
+      ;;
     *) usage ;;
   esac
   case "$cmd" in

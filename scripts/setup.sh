@@ -6,7 +6,9 @@
 #      from a host these machines cannot reach;
 #   2. the native TensorFlow addon, built by scripts/tfjs-native.sh against the TensorFlow C
 #      library of the tensorflow-cpu wheel (cached under $SEQREC_CACHE);
-#   3. the TypeScript build of every library and app (tsc -b, incremental).
+#   3. the native Kafka client (librdkafka in @confluentinc/kafka-javascript), built by
+#      scripts/kafka-native.sh from the sources its npm package bundles (cached likewise);
+#   4. the TypeScript build of every library and app (tsc -b, incremental).
 #
 # Idempotent: a second run only re-checks. SEQREC_SKIP_NATIVE_TF=1 skips step 2 (the code then
 # falls back to the pure-JS TensorFlow.js backend, loudly).
@@ -22,9 +24,8 @@ else
   log "node_modules up to date"
 fi
 
-# patches/: fixes to dependencies (kafkajs 2.2.4 groups produced messages in O(n^2))
-log "patch-package"
-npx patch-package --error-on-fail >/dev/null
+log "native Kafka client (librdkafka)"
+bash scripts/kafka-native.sh
 
 if [ "${SEQREC_SKIP_NATIVE_TF:-0}" != 1 ]; then
   log "native TensorFlow for @tensorflow/tfjs-node"

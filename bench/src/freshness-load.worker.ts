@@ -1,15 +1,21 @@
 /**
- * bench:freshness' load, in a worker thread so that its CPU work (producing BENCH_RATE generated
- * events a second, and reading the whole events topic back to find the probes' acceptance times)
- * does not delay the main thread's probes, whose timings are the measurement.
+ * bench:freshness' load, in a child process (started under `nice` by freshness.bench.ts) so that its
+ * CPU work (producing BENCH_RATE generated events a second, and reading the whole events topic back
+ * to find the probes' acceptance times) does not delay the bench's probes, whose timings are the
+ * measurement. A process rather than a worker thread: librdkafka's Node addon cannot be loaded into
+ * a second thread of a process that loaded it (it is not context-aware), and the bench's own thread
+ * uses it too.
  *
- * workerData: {@link LoadWorkerData}. Posts `{ kind: 'accepted', key, ts }` for every probe key on
- * the events topic, `{ kind: 'ready' }` once consuming, and `{ kind: 'done', sent }` after a
- * `'stop'` message.
+ * argv[2]: {@link LoadWorkerData} as JSON. Sends (IPC) `{ kind: 'accepted', key, ts }` for every
+ * probe key on the events topic, `{ kind: 'ready' }` once consuming, and `{ kind: 'done', sent,
+ * seconds }` after a `'stop'` message, then exits.
+ *
+ * Both ends are librdkafka's native clients (the load must cost little CPU): the producer's
+ * delivery reports are polled in librdkafka's background thread and only counted; the reader takes
+ * the events topic a thousand messages at a time, read committed (the ingester writes it in
+ * transactions in exactly-once mode), from the beginning, without committing.
  */
-import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import { Kafka, logLevel } from 'kafkajs';
+import { CODES, KafkaConsumer, Producer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 
 export interface LoadWorkerData {
@@ -20,33 +26,53 @@ export interface LoadWorkerData {
   rate: number;
   users: number;
   items: number;
-  /** Niceness of this thread (Linux applies setpriority(pid 0) to the calling thread only). */
-  nice: number;
 }
 
 async function main(): Promise<void> {
-  const data = workerData as LoadWorkerData;
-  const port = parentPort!;
-  // The load stands for producers on other machines: on this shared one it yields the CPU to the
-  // pipeline being measured. Acceptance times are Kafka timestamps, so a slower reader does not
-  // change them; a starved generator would only send less, which the result reports.
-  if (data.nice) setPriority(0, data.nice);
-  const kafka = new Kafka({ clientId: 'seqrec-bench-load', brokers: data.brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId: data.groupId, maxWaitTimeInMs: 5 });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: data.eventsTopic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const key = m.key?.toString();
-        if (key?.startsWith('probe-')) port.postMessage({ kind: 'accepted', key, ts: Number(m.timestamp) });
-      }
-    },
+  const data = JSON.parse(process.argv[2]!) as LoadWorkerData;
+  const port = { postMessage: (m: unknown) => process.send!(m) };
+  const common = { 'bootstrap.servers': data.brokers.join(','), 'client.id': 'seqrec-bench-load', log_level: 3 } as const;
+  const producer = new Producer({
+    ...common,
+    acks: 1,
+    'allow.auto.create.topics': false,
+    // Java's partitioner, as every producer of this project: a user's events on one partition
+    partitioner: 'murmur2_random',
+    dr_cb: true,
   });
+  let delivered = 0;
+  let failed = 0;
+  producer.on('delivery-report', (err: LibrdKafkaError | null) => (err ? failed++ : delivered++));
+  const consumer = new KafkaConsumer(
+    {
+      ...common,
+      'group.id': data.groupId,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'isolation.level': 'read_committed',
+      'fetch.wait.max.ms': 5,
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  const logLine = (e: { fac: string; message: string }) => console.error(`[librdkafka load] ${e.fac}: ${e.message}`);
+  producer.on('event.log', logLine);
+  consumer.on('event.log', logLine);
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInBackground(true);
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  consumer.subscribe([data.eventsTopic]);
+  consumer.setDefaultConsumeTimeout(20);
   let stop = false;
-  port.on('message', (msg) => {
+  const reading = (async () => {
+    while (!stop) {
+      const messages = await new Promise<Message[]>((resolve) => consumer.consume(1_000, (err, ms) => resolve(err ? [] : ms)));
+      for (const m of messages) {
+        const key = m.key?.toString();
+        if (key?.startsWith('probe-')) port.postMessage({ kind: 'accepted', key, ts: m.timestamp });
+      }
+    }
+  })();
+  process.on('message', (msg) => {
     if (msg === 'stop') stop = true;
   });
   port.postMessage({ kind: 'ready' });
@@ -56,15 +82,28 @@ async function main(): Promise<void> {
   while (!stop) {
     const due = Math.floor(((Date.now() - start) / 1000) * data.rate) - sent;
     if (due > 0) {
-      const messages = gen.takeRecords(due).map((r) => recordToMessage(r));
+      for (const r of gen.takeRecords(due)) {
+        const m = recordToMessage(r);
+        try {
+          producer.produce(data.rawTopic, null, Buffer.from(m.value), m.key);
+        } catch (err) {
+          // librdkafka's queue is full (the broker is behind): this round's rest is not sent
+          if ((err as LibrdKafkaError).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw err;
+          failed++;
+        }
+      }
       sent += due;
-      await producer.send({ topic: data.rawTopic, acks: 1, messages });
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  await consumer.disconnect();
-  await producer.disconnect();
-  port.postMessage({ kind: 'done', sent, seconds: (Date.now() - start) / 1000 });
+  const seconds = (Date.now() - start) / 1000;
+  await reading;
+  await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  await new Promise<void>((resolve) => producer.flush(10_000, () => resolve()));
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  if (failed > 0) console.error(`[bench:freshness load] ${failed} of ${sent} generated events were not delivered`);
+  port.postMessage({ kind: 'done', sent: delivered, seconds });
+  process.disconnect();
 }
 
 main().catch((err: unknown) => {

@@ -13,8 +13,8 @@
  * ~1,000 forward passes a second while it waits (which an earlier version did, inflating the tail).
  * Each sample is split into pipeline (accepted → window in Redis) and scorer (→ answer) parts, and
  * the ingester's own delay (raw send → accepted) is reported beside it. The load (generated
- * traffic, and reading the events topic back for acceptance times) runs in a worker thread
- * (freshness-load.worker.ts) so it does not delay the probing thread's timings.
+ * traffic, and reading the events topic back for acceptance times) runs in a child process
+ * (freshness-load.worker.ts, niced) so it does not delay the probing thread's timings.
  *
  * Runs the ingester with INGEST_EXACTLY_ONCE=true (Kafka transactions) and false (at-least-once)
  * unless BENCH_MODES says otherwise; writes bench/results/freshness.json with `p50Ms`, `p99Ms`,
@@ -26,15 +26,15 @@
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATE (5,000), BENCH_SECONDS (60 per mode),
  * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once),
- * BENCH_LOAD_NICE (10: the load thread's niceness; it stands for producers on other machines),
+ * BENCH_LOAD_NICE (10: the load process's niceness; it stands for producers on other machines),
  * BENCH_SERVICE_NODE_OPTIONS (the ingester's and sequence-builder's, default as in k8s/base),
  * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { Kafka, logLevel } from 'kafkajs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { saveArtifact } from '@seqrec/artifacts';
 import { RedisKeys, TOPICS } from '@seqrec/contracts';
 import { ClickstreamGenerator } from '@seqrec/generator';
@@ -46,6 +46,7 @@ import { startService, type RunningService } from '@seqrec/testing';
 import type { LoadWorkerData } from './freshness-load.worker';
 import { cpuMeter, envNumber, infraPids, machineInfo, writeResult } from './machine';
 import { createTopicsAndWait } from '@seqrec/kafka';
+import { deleteNamespaceTopics } from '@seqrec/kafka/testing';
 
 const RATE = envNumber('BENCH_RATE', 5_000);
 const SECONDS = envNumber('BENCH_SECONDS', 60);
@@ -130,11 +131,12 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
   const ns = `bench-fresh-${mode}-${Date.now().toString(36)}`;
   const keys = new RedisKeys(ns);
   const topic = (t: string) => `${ns}.${t}`;
-  const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 6, replicationFactor: 1 })));
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 6, replicationFactor: 1 })));
+  // the probes' producer: each send awaited on its own, so no lingering for a batch to fill
+  const producer = new KafkaJS.Kafka({ kafkaJS: { brokers, clientId: 'seqrec-bench', logLevel: KafkaJS.logLevel.NOTHING } }).producer({
+    kafkaJS: { allowAutoTopicCreation: false, acks: 1 },
+    'linger.ms': 0,
+  });
   await producer.connect();
   const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
   await redis.connect();
@@ -150,7 +152,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     SCORER_MODEL_POLL_SECONDS: '0',
   };
   const services: RunningService[] = [];
-  let loadWorker: Worker | null = null;
+  let loadWorker: ChildProcess | null = null;
   try {
     // The stream services' V8 flags as in k8s/base (a larger young generation: less GC CPU);
     // BENCH_CPU_PROF=1: V8 CPU profiles of the services in bench/profiles (scripts/cpuprofile-top.mjs).
@@ -165,25 +167,39 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     );
     const scorer = services[2]!;
     const accepted = new Map<string, number>();
-    // Load (generated traffic + reading the events topic back) runs in a worker thread: this
-    // thread only probes, so its timings are not delayed by the load's own CPU work.
-    const load = new Worker(join(__dirname, 'freshness-load.worker.js'), {
-      workerData: {
-        brokers,
-        rawTopic: topic(TOPICS.CLICKSTREAM_RAW),
-        eventsTopic: topic(TOPICS.EVENTS),
-        groupId: `${ns}-bench`,
-        rate: RATE,
-        users: USERS,
-        items: ITEMS,
-        nice: LOAD_NICE,
-      } satisfies LoadWorkerData,
+    // Load (generated traffic + reading the events topic back) runs in a child process: this
+    // thread only probes, so its timings are not delayed by the load's own CPU work. The load
+    // stands for producers on other machines: on this shared one it yields the CPU (`nice`, which
+    // every thread of the process inherits) to the pipeline being measured. Acceptance times are
+    // Kafka timestamps, so a slower reader does not change them; a starved generator would only
+    // send less, which the result reports.
+    const loadData: LoadWorkerData = {
+      brokers,
+      rawTopic: topic(TOPICS.CLICKSTREAM_RAW),
+      eventsTopic: topic(TOPICS.EVENTS),
+      groupId: `${ns}-bench`,
+      rate: RATE,
+      users: USERS,
+      items: ITEMS,
+    };
+    const load = spawn('nice', ['-n', String(LOAD_NICE), process.execPath, join(__dirname, 'freshness-load.worker.js'), JSON.stringify(loadData)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     loadWorker = load;
     let loadDone: (v: { sent: number; seconds: number }) => void = () => undefined;
-    const loadFinished = new Promise<{ sent: number; seconds: number }>((r) => (loadDone = r));
+    let loadFailed: (err: Error) => void = () => undefined;
+    const loadFinished = new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
+      loadDone = resolve;
+      loadFailed = reject;
+    });
+    loadFinished.catch(() => undefined); // awaited after the run
     await new Promise<void>((resolve, reject) => {
       load.on('error', reject);
+      load.on('exit', (code, signal) => {
+        const err = new Error(`the load process exited (${signal ?? code})`);
+        reject(err);
+        loadFailed(err);
+      });
       load.on('message', (m: { kind: string; key?: string; ts?: number; sent?: number; seconds?: number }) => {
         if (m.kind === 'ready') resolve();
         else if (m.kind === 'accepted' && !accepted.has(m.key!)) accepted.set(m.key!, m.ts!);
@@ -201,7 +217,6 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       const sentAt = Date.now();
       await producer.send({
         topic: topic(TOPICS.CLICKSTREAM_RAW),
-        acks: 1,
         messages: [{ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'click', itemId: itemIds[n % itemIds.length], ts: Date.now() }) }],
       });
       const until = Date.now() + 10_000;
@@ -238,7 +253,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       ingester: services[0]!.proc.pid,
       sequenceBuilder: services[1]!.proc.pid,
       scorer: scorer.proc.pid,
-      'bench (load generator, events reader, probes)': process.pid,
+      'bench (load generator, events reader, probes)': [process.pid, load.pid!],
       ...infraPids(),
     });
     const serviceNames = ['ingester', 'sequenceBuilder', 'scorer'] as const;
@@ -253,7 +268,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     const requestSeconds = (Date.now() - t0) / 1000;
     const requestsAfter = await Promise.all(services.map((s) => kafkaRequests(`${s.url}/metrics`)));
     const kafkaRequestsPerSec = Object.fromEntries(serviceNames.map((name, i) => [name, requestRates(requestsBefore[i]!, requestsAfter[i]!, requestSeconds)]));
-    load.postMessage('stop');
+    load.send('stop');
     const { sent, seconds: loadSeconds } = await loadFinished;
     const transactions = mode === 'exactly-once' ? await transactionStats(`${services[0]!.url}/metrics`) : null;
     const sorted = [...samples].sort((a, b) => a - b);
@@ -280,11 +295,10 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     log(JSON.stringify(result));
     return result;
   } finally {
-    await loadWorker?.terminate();
+    if (loadWorker && loadWorker.exitCode === null && loadWorker.signalCode === null) loadWorker.kill();
     await Promise.all(services.map((s) => s.stop()));
     await producer.disconnect();
-    await admin.deleteTopics({ topics: Object.values(TOPICS).map(topic) }).catch(() => undefined);
-    await admin.disconnect();
+    await deleteNamespaceTopics(brokers, ns).catch(() => undefined);
     await deleteNamespace(redis, keys);
     await redis.quit();
   }
@@ -316,7 +330,7 @@ async function main(): Promise<void> {
       pipeline: 'generator → raw topic → ingester → events topic → sequence-builder → Redis → scorer (processes)',
       model: { kind: 'sasrec', items: itemIds.length, dim: 64, blocks: 2, weights: 'random (untrained)' },
       secondsPerMode: SECONDS,
-      loadThreadNice: LOAD_NICE,
+      loadThreadNice: LOAD_NICE, // of the load process (the name is kept for comparison with earlier results)
       probeEveryMs: PROBE_MS,
       p50Ms: main.p50Ms,
       p99Ms: main.p99Ms,

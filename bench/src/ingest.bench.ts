@@ -10,14 +10,21 @@
  *
  * Environment: KAFKA_BROKERS, REDIS_URL (scripts/bench.sh starts both), BENCH_EVENTS (1,000,000),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_PARTITIONS (6), BENCH_PROBE_EVERY (1,000),
- * BENCH_CHUNK (5,000 messages per produce request), BENCH_LATENCY_RATE (200 probe events/s in the
- * latency phase), BENCH_LATENCY_SECONDS (10), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services, default --max-semi-space-size=32 as in k8s/),
- * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles).
+ * BENCH_CHUNK (5,000 messages per chunk: the load generator keeps two chunks in flight and waits
+ * for a chunk's acknowledgements before producing the one two after it), BENCH_LATENCY_RATE (200
+ * probe events/s in the latency phase), BENCH_LATENCY_SECONDS (10), BENCH_SERVICE_NODE_OPTIONS
+ * (NODE_OPTIONS of the services, default --max-semi-space-size=32 as in k8s/), BENCH_CPU_PROF=1 (V8
+ * CPU profiles of the services in bench/profiles), KAFKA_COMPRESSION (codec of the load generator's
+ * batches, and of the services' own, which read it too; default lz4, the services' default).
+ *
+ * The load generator is librdkafka's native producer (idempotent, acks=all, Java's murmur2
+ * partitioner), fed with payloads encoded before the clock starts, acknowledged by delivery reports
+ * polled in librdkafka's background thread: its CPU per event is part of the result.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { CODES, Producer, librdkafkaVersion, type DeliveryReport, type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
@@ -26,6 +33,7 @@ import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 import { cpuMeter, envNumber, infraPids, machineInfo, percentile, writeResult } from './machine';
 import { createTopicsAndWait } from '@seqrec/kafka';
+import { deleteNamespaceTopics } from '@seqrec/kafka/testing';
 
 const EVENTS = envNumber('BENCH_EVENTS', 1_000_000);
 const USERS = envNumber('BENCH_USERS', 100_000);
@@ -36,6 +44,9 @@ const CHUNK = envNumber('BENCH_CHUNK', 5_000);
 const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 200);
 const LATENCY_SECONDS = envNumber('BENCH_LATENCY_SECONDS', 10);
 const WINDOW = 50;
+/** Chunks produced but not yet acknowledged, at most. */
+const CHUNKS_IN_FLIGHT = 2;
+const COMPRESSION = process.env.KAFKA_COMPRESSION ?? 'lz4';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 
@@ -58,13 +69,60 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
+type Message = { key: string; value: Buffer };
+
+/** A librdkafka producer, connected, delivery reports polled in its background thread. */
+async function nativeProducer(clientId: string, config: Record<string, string | number | boolean>): Promise<Producer> {
+  const producer = new Producer({
+    'bootstrap.servers': brokers.join(','),
+    'client.id': clientId,
+    partitioner: 'murmur2_random',
+    log_level: 4,
+    ...config,
+  } as ConstructorParameters<typeof Producer>[0]);
+  producer.on('event.log', (e: { severity: number; fac: string; message: string }) => log(`[librdkafka ${clientId}] ${e.fac}: ${e.message}`));
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInBackground(true);
+  return producer;
+}
+
+async function closeProducer(producer: Producer): Promise<void> {
+  await new Promise<void>((resolve) => producer.flush(30_000, () => resolve()));
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+}
+
+/** One chunk's messages waiting for their delivery reports. */
+interface Chunk {
+  remaining: number;
+  error: LibrdKafkaError | null;
+  done: () => void;
+}
+
+/** Produces messages[from, to) and resolves once every one is acknowledged (rejects with the first failure). */
+async function produceChunk(producer: Producer, topic: string, messages: Message[], from: number, to: number): Promise<void> {
+  let done!: () => void;
+  const acked = new Promise<void>((resolve) => (done = resolve));
+  const chunk: Chunk = { remaining: to - from, error: null, done };
+  for (let i = from; i < to; i++) {
+    const m = messages[i]!;
+    for (;;) {
+      try {
+        producer.produce(topic, null, m.value, m.key, null, chunk);
+        break;
+      } catch (err) {
+        if ((err as LibrdKafkaError).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw err;
+        await new Promise((r) => setTimeout(r, 1)); // librdkafka's queue is full: let it drain
+      }
+    }
+  }
+  await acked;
+  if (chunk.error) throw new Error(`producing to ${topic} failed: ${chunk.error.message}`);
+}
+
 async function main(): Promise<void> {
   const ns = `bench.${randomUUID().slice(0, 8)}`;
   const keys = new RedisKeys(ns);
-  const kafka = new Kafka({ clientId: 'seqrec-bench', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })));
+  await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })));
 
   log(`generating ${EVENTS} records for ${USERS} users over ${ITEMS} items`);
   const gen = new ClickstreamGenerator({ seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02 });
@@ -74,7 +132,8 @@ async function main(): Promise<void> {
     seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02,
     startTime: now - span - 3_600_000,
   });
-  const messages: Array<{ key: string; value: string }> = [];
+  // payloads encoded up front: the load generator's CPU per event is measured, encoding is not part of it
+  const messages: Message[] = [];
   const accepted: Array<Pick<EventV1, 'userId' | 'itemId' | 'type' | 'ts'>> = [];
   const probes: Array<{ user: string; index: number; sentAt?: number; seenAt?: number }> = [];
   let duplicates = 0;
@@ -83,15 +142,16 @@ async function main(): Promise<void> {
   for (let i = 0; i < EVENTS; i++) {
     const r = gen2.nextRecord();
     const m = recordToMessage(r);
-    messages.push(m);
-    bytes += m.value.length;
+    const value = Buffer.from(m.value);
+    messages.push({ key: m.key, value });
+    bytes += value.length;
     if (r.kind === 'duplicate') duplicates++;
     else if (r.kind === 'malformed') malformed++;
     else accepted.push({ userId: r.event.userId, itemId: r.event.itemId, type: r.event.type, ts: r.event.ts as number });
     if ((i + 1) % PROBE_EVERY === 0) {
       const user = `probe-${probes.length}`;
       probes.push({ user, index: messages.length });
-      messages.push({ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: now }) });
+      messages.push({ key: user, value: Buffer.from(JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: now })) });
     }
   }
   const avgBytes = Math.round(bytes / EVENTS);
@@ -120,8 +180,19 @@ async function main(): Promise<void> {
   const [ingester, builder] = services as [RunningService, RunningService];
   const redis = createRedis({ url: redisUrl, connectionName: 'seqrec-bench' });
   await redis.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await nativeProducer('seqrec-bench-load', {
+    'enable.idempotence': true,
+    acks: -1,
+    'compression.codec': COMPRESSION,
+    'linger.ms': 5,
+    'batch.num.messages': 10_000,
+    dr_cb: true,
+  });
+  producer.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
+    const chunk = report.opaque as Chunk;
+    if (err) chunk.error ??= err;
+    if (--chunk.remaining === 0) chunk.done();
+  });
 
   const cpuMeasure = cpuMeter({ ingester: ingester.proc.pid, sequenceBuilder: builder.proc.pid, bench: process.pid, ...infraPids() });
 
@@ -145,12 +216,17 @@ async function main(): Promise<void> {
   const topic = `${ns}.${TOPICS.CLICKSTREAM_RAW}`;
   const t0 = Date.now();
   let nextProbe = 0;
+  const inFlight: Array<Promise<void>> = [];
   for (let i = 0; i < messages.length; i += CHUNK) {
     const end = Math.min(messages.length, i + CHUNK);
+    if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
     const sentAt = Date.now();
     while (nextProbe < probes.length && probes[nextProbe]!.index < end) probes[nextProbe++]!.sentAt = sentAt;
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, end) });
+    const chunk = produceChunk(producer, topic, messages, i, end);
+    chunk.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    inFlight.push(chunk);
   }
+  await Promise.all(inFlight);
   const producedAt = Date.now();
   log(`produced ${messages.length} in ${((producedAt - t0) / 1000).toFixed(1)} s`);
 
@@ -175,8 +251,9 @@ async function main(): Promise<void> {
   // above: one request at a time queued each probe behind the previous one's round trip, and that
   // queue (growing whenever a round trip took longer than 1000/LATENCY_RATE ms) was counted as
   // pipeline latency. Retries may duplicate a probe; the first copy seen counts either way.
-  const probeProducer = kafka.producer();
-  await probeProducer.connect();
+  const probeProducer = await nativeProducer('seqrec-bench-probes', { acks: -1, 'linger.ms': 0, 'compression.codec': COMPRESSION });
+  let probeErrors = 0;
+  probeProducer.on('event.error', () => probeErrors++);
   const paced: typeof probes = [];
   const latencyStart = Date.now();
   for (let k = 0; Date.now() - latencyStart < LATENCY_SECONDS * 1000; k++) {
@@ -187,10 +264,12 @@ async function main(): Promise<void> {
     const probe: (typeof probes)[number] = { user, index: -1, sentAt: Date.now() };
     paced.push(probe);
     probes.push(probe);
-    void probeProducer.send({ topic, acks: -1, messages: [{ key: user, value: JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: Date.now() }) }] });
+    probeProducer.produce(topic, null, Buffer.from(JSON.stringify({ eventId: `${ns}-${user}`, userId: user, type: 'view', itemId: 'probe-item', ts: Date.now() })), user);
   }
-  await waitUntil(() => paced.every((p) => p.seenAt !== undefined), 60_000);
-  await probeProducer.disconnect();
+  await waitUntil(() => paced.every((p) => p.seenAt !== undefined), 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}: ${paced.filter((p) => p.seenAt === undefined).length} paced probes not seen (${probeErrors} producer errors)`);
+  });
+  await closeProducer(probeProducer);
   clearInterval(poller);
   const pacedLat = paced.map((p) => p.seenAt! - p.sentAt!).sort((a, b) => a - b);
   const seconds = (done - t0) / 1000;
@@ -244,6 +323,7 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
     windowLength: WINDOW,
     avgMessageBytes: avgBytes,
+    loadGenerator: `librdkafka ${librdkafkaVersion} native producer, idempotent, acks=all, ${COMPRESSION}, ${CHUNKS_IN_FLIGHT} chunks of ${CHUNK} in flight`,
     seconds: +seconds.toFixed(2),
     eventsPerSec: Math.round(messages.length / seconds),
     produceSeconds: +((producedAt - t0) / 1000).toFixed(2),
@@ -276,12 +356,11 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
   log(`wrote ${file}`);
 
-  await producer.disconnect();
+  await closeProducer(producer);
   await Promise.all(services.map((s) => s.stop()));
   await deleteNamespace(redis, keys);
   await redis.quit();
-  await admin.deleteTopics({ topics: [...Object.values(TOPICS).map((t) => `${ns}.${t}`), `${ns}.perf`] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteNamespaceTopics(brokers, ns).catch(() => undefined); // the pipeline's topics and ProducerPerformance's
   if (lost || duplicated) process.exitCode = 1;
 }
 

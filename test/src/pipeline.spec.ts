@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventType } from '@seqrec/contracts';
-import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, readTopic, resetGroupOffsets, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { Rng } from '@seqrec/generator';
@@ -102,7 +102,7 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
   const ns = uniqueName('pipeline');
   const keys = new RedisKeys(ns);
   const brokers = brokersFromEnv();
-  const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+  const kafka = testKafka('seqrec-e2e', brokers);
   const env = {
     KAFKA_BROKERS: brokers.join(','),
     KAFKA_NAMESPACE: ns,
@@ -112,18 +112,15 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
     LOG_LEVEL: 'warn',
   };
   const topic = (t: string) => `${ns}.${t}`;
-  let admin: Admin;
-  let producer: Producer;
+  let producer: KafkaJS.Producer;
   let redis: Redis;
   let ingester: RunningService;
   let builder: RunningService;
   const traffic = buildTraffic();
 
   before(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 4, replicationFactor: 1 })));
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 4, replicationFactor: 1 })));
+    producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
     redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
     await redis.connect();
@@ -133,7 +130,6 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
   after(async () => {
     await Promise.all([ingester?.stop(), builder?.stop()]);
     await producer?.disconnect();
-    await admin?.disconnect();
     await deleteNamespaceTopics(brokersFromEnv(), ns);
     if (redis) {
       await deleteNamespace(redis, keys);
@@ -160,7 +156,8 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
   it('builds every user window exactly, once, in time order', async () => {
     const { messages } = traffic;
     for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic: topic(TOPICS.CLICKSTREAM_RAW), acks: -1, messages: messages.slice(i, i + 500) });
+      // copies: the client turns the messages it is given into its own form (string values into Buffers)
+      await producer.send({ topic: topic(TOPICS.CLICKSTREAM_RAW), messages: messages.slice(i, i + 500).map((m) => ({ ...m })) });
     }
     await waitFor(
       'all windows to match',
@@ -201,7 +198,7 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
   it('replaying the events topic from an older offset changes no window (idempotent builder)', async () => {
     const before = await redis.mgetBuffer(...[...traffic.expected.keys()].map((u) => keys.userSequence(u)));
     assert.equal(await builder.stop(), 0, 'builder exits cleanly on SIGTERM');
-    await admin.resetOffsets({ groupId: topic(GROUPS.SEQUENCE_BUILDER), topic: topic(TOPICS.EVENTS), earliest: true });
+    await resetGroupOffsets(brokers, { groupId: topic(GROUPS.SEQUENCE_BUILDER), topic: topic(TOPICS.EVENTS), to: 'earliest' });
     builder = await startService('sequence-builder', env);
     await waitFor(
       'the builder to re-consume the whole topic',

@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { RedisKeys, TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { FsModelStore } from '@seqrec/model-store';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
@@ -31,7 +31,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
   const ns = uniqueName('recs');
   const keys = new RedisKeys(ns);
   const brokers = brokersFromEnv();
-  const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+  const kafka = testKafka('seqrec-e2e', brokers);
   const dir = mkdtempSync(join(tmpdir(), 'recs-e2e-'));
   const store = new FsModelStore(dir);
   const env = {
@@ -46,8 +46,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     SCORER_MODEL_POLL_SECONDS: '0',
   };
   const topic = (t: string) => `${ns}.${t}`;
-  let admin: Admin;
-  let producer: Producer;
+  let producer: KafkaJS.Producer;
   let redis: Redis;
   let first: { version: string };
   const services: RunningService[] = [];
@@ -57,10 +56,8 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
 
   before(async () => {
     first = await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
-    admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })));
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })));
+    producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
     redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
     await redis.connect();
@@ -89,7 +86,6 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
   after(async () => {
     await Promise.all(services.map((s) => s.stop()));
     await producer?.disconnect();
-    await admin?.disconnect();
     await deleteNamespaceTopics(brokersFromEnv(), ns);
     if (redis) {
       await deleteNamespace(redis, keys);
@@ -102,7 +98,6 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     const ts = Date.now();
     await producer.send({
       topic: topic(TOPICS.CLICKSTREAM_RAW),
-      acks: -1,
       messages: items.map((itemId, i) => ({
         key: userId,
         value: JSON.stringify({ eventId: `${ns}-${seq++}`, userId, type: 'click', itemId, ts: ts - (items.length - 1 - i) * 1000 }),
@@ -201,7 +196,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
     const loops = [loop(), loop(), loop(), loop()];
     await new Promise((r) => setTimeout(r, 300));
     const announcement: ModelPromotedV1 = { model: 'sasrec', version: second.version, uri: store.location('sasrec', second.version), metrics: {}, promotedAt: Date.now() };
-    await producer.send({ topic: topic(TOPICS.MODELS), acks: -1, messages: [{ key: 'sasrec', value: JSON.stringify(announcement) }] });
+    await producer.send({ topic: topic(TOPICS.MODELS), messages: [{ key: 'sasrec', value: JSON.stringify(announcement) }] });
     await waitFor('the scorer to serve the new version', () => versions.has(second.version), 30_000);
     await new Promise((r) => setTimeout(r, 500));
     stop = true;

@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
-import { TEST_RETRY, brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, readTopic, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
-import { decodeWindow } from '@seqrec/sequence';
-import { diffWindow, expectedWindows, startService, type RunningService } from '@seqrec/testing';
+import { countWindowDiffs, expectedWindows, startService, type RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
 import { createTopicsAndWait } from '@seqrec/kafka';
 
@@ -24,18 +23,15 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const ns = uniqueName(`stop-${signal.toLowerCase()}`);
     const keys = new RedisKeys(ns);
     const brokers = brokersFromEnv();
-    const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+    const kafka = testKafka('seqrec-e2e', brokers);
     const env = { KAFKA_BROKERS: brokers.join(','), KAFKA_NAMESPACE: ns, REDIS_URL: redisUrlFromEnv(), REDIS_PREFIX: ns, LOG_LEVEL: 'warn' };
-    let admin: Admin;
-    let producer: Producer;
+    let producer: KafkaJS.Producer;
     let redis: Redis;
     const running: RunningService[] = [];
 
     before(async () => {
-      admin = kafka.admin();
-      await admin.connect();
-      await createTopicsAndWait(admin, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 3, replicationFactor: 1 })));
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 3, replicationFactor: 1 })));
+      producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
       await producer.connect();
       redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
       await redis.connect();
@@ -44,7 +40,6 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     after(async () => {
       await Promise.all(running.map((s) => s.stop()));
       await producer?.disconnect();
-      await admin?.disconnect();
       await deleteNamespaceTopics(brokers, ns);
       if (redis) {
         await deleteNamespace(redis, keys);
@@ -91,20 +86,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       const expected = expectedWindows(accepted, WINDOW);
       const store = new RedisSequenceStore(redis, keys, { ttlMs: 0 });
       const dict = new RedisItemDictionary(redis, keys);
-      const users = [...expected.keys()];
-      const compare = async () => {
-        const bufs = await store.getMany(users);
-        let lost = 0;
-        let extra = 0;
-        for (let k = 0; k < users.length; k++) {
-          const w = bufs[k] ? decodeWindow(bufs[k]!) : { events: [] };
-          const ids = await dict.idsOf(w.events.map((e) => Math.max(0, e.item)));
-          const d = diffWindow(expected.get(users[k]!)!, w.events.map((e, j) => ({ item: e.item >= 0 ? ids[j]! : null, type: e.type, ts: e.ts })));
-          lost += d.lost;
-          extra += d.extra;
-        }
-        return { lost, extra };
-      };
+      const compare = () => countWindowDiffs(store, dict, expected);
       await waitFor('every window to be complete', async () => (await compare()).lost === 0, 90_000).catch(() => undefined);
       assert.deepEqual(await compare(), { lost: 0, extra: 0 });
       const events = await readTopic(brokers, `${ns}.${TOPICS.EVENTS}`, { count: accepted.length + 1, timeoutMs: 5_000 });

@@ -94,20 +94,16 @@ export interface ConsumedReport {
 /** Reported after every committed transaction of a transactional subscription (Kafka only). */
 export interface TransactionReport {
   groupId: string;
-  /** Consumed batches committed together (one: each input partition commits its own batches, with its own producer). */
+  /** Partition batches committed together (one consume call's partitions share a transaction). */
   batches: number;
   /** Messages published in the transaction. */
   messages: number;
-  /** Time from the batch being ready to its transaction beginning (its partition's producer connecting and initialising, the first time). */
+  /** Time from the batch being ready to its transaction beginning (the producer connecting and initialising, the first time). */
   queuedSeconds: number;
-  /** Wall time of the phases: produce (AddPartitionsToTxn + Produce), offsets (AddOffsetsToTxn + TxnOffsetCommit), commit (EndTxn). */
+  /** Wall time of the phases: produce (the output handed to the client), offsets (sent with the group's metadata), commit (the output flushed and acknowledged, EndTxn). */
   produceSeconds: number;
   offsetsSeconds: number;
   commitSeconds: number;
-  /** AddPartitionsToTxn requests sent: more than one means the broker answered CONCURRENT_TRANSACTIONS and it was retried. */
-  addPartitionsRequests: number;
-  /** FindCoordinator requests sent during the transaction (0 once the coordinators are cached; kafkajs alone sends four). */
-  coordinatorLookups: number;
 }
 
 /** Error classes carry whether a retry can help (kafkajs' convention). */

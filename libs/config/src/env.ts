@@ -1,4 +1,5 @@
 import { bool, cleanEnv, num, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
+import { redisClusterNodes, redisEnvProblems, redisUrl } from './redis';
 
 /** Thrown when the environment is invalid; the message lists every bad variable at once. */
 export class EnvError extends Error {
@@ -27,6 +28,7 @@ export function loadEnv<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = proc
     reporter: ({ errors }) => {
       const problems: Record<string, string> = {};
       for (const [k, err] of Object.entries(errors)) if (err) problems[k] = err.message || 'invalid';
+      if ('REDIS_CLUSTER_NODES' in specs) for (const [k, p] of Object.entries(redisEnvProblems(env))) problems[k] ??= p;
       if (Object.keys(problems).length > 0) throw new EnvError(problems);
     },
   });
@@ -55,7 +57,18 @@ export const commonEnv = {
   KAFKA_SASL_USERNAME: str({ default: '' }),
   KAFKA_SASL_PASSWORD: str({ default: '' }),
   KAFKA_TOPIC_PARTITIONS: num({ default: 6, desc: 'partitions of topics seqrec creates when they are missing' }),
-  REDIS_URL: str({ default: '', desc: 'redis:// or rediss:// URL; empty: in-memory state (embedded mode)' }),
+  KAFKA_COMPRESSION: str({ choices: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'lz4', desc: 'codec of the batches seqrec produces (consumers read every codec whatever this says)' }),
+  KAFKA_REPLICATION_FACTOR: num({ default: -1, desc: 'replicas of topics seqrec creates; -1: the broker default. Production: 3' }),
+  KAFKA_MIN_INSYNC_REPLICAS: num({ default: 1, desc: 'min.insync.replicas of topics seqrec creates. Production: 2' }),
+  KAFKA_RETENTION_HOURS: num({ default: 168, desc: 'retention.ms of topics seqrec creates, in hours; -1: forever' }),
+  KAFKA_MAX_MESSAGE_BYTES: num({ default: 1_048_588, desc: 'max.message.bytes of topics seqrec creates' }),
+  KAFKA_TOPIC_CHECK: str({
+    choices: ['off', 'warn', 'strict'],
+    default: 'warn',
+    desc: 'at start-up, compare existing topics with KAFKA_REPLICATION_FACTOR, _MIN_INSYNC_REPLICAS, _RETENTION_HOURS, _MAX_MESSAGE_BYTES: warn (log + gauge), strict (also exit before ready), off',
+  }),
+  REDIS_URL: redisUrl({ default: '', desc: 'redis:// or rediss:// URL, or redis-cluster://host:port,... for a Redis Cluster; empty (and no REDIS_CLUSTER_NODES): in-memory state (embedded mode)' }),
+  REDIS_CLUSTER_NODES: redisClusterNodes({ default: '', desc: 'host:port,... of some Redis Cluster nodes: selects the Cluster client (instead of REDIS_URL)' }),
   REDIS_PREFIX: str({ default: 'seqrec', desc: 'namespace of every key' }),
   SEQUENCE_TTL_DAYS: num({ default: 30, desc: 'a user window expires after this long without events' }),
 };

@@ -4,7 +4,7 @@ import type { RedisKeys } from '@seqrec/contracts';
 import type { Registry } from '@seqrec/metrics';
 import { FsModelStore } from '@seqrec/model-store';
 import { METRICS_REGISTRY, REDIS, REDIS_KEYS } from '@seqrec/nest-platform';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@seqrec/redis';
 import { EmbeddingController } from './embedding.controller';
 import { EMBEDDING_METRICS, EMBEDDING_MODEL_STORE, EMBEDDING_OPTIONS, USER_VECTORS } from './embedding.constants';
 import type { embeddingEnv } from './embedding.env';
@@ -27,7 +27,7 @@ export class EmbeddingModule {
         {
           provide: USER_VECTORS,
           inject: [REDIS, REDIS_KEYS],
-          useFactory: (redis: Redis | null, keys: RedisKeys) =>
+          useFactory: (redis: RedisClient | null, keys: RedisKeys) =>
             redis ? new RedisUserVectorStore(redis, keys, env.SEQUENCE_TTL_DAYS * 86_400_000) : new MemoryUserVectorStore(),
         },
         {

@@ -2,8 +2,8 @@
  * Where the embedding service keeps user vectors; the binary format is `@seqrec/sequence`'s
  * `encodeUserVector` (shared with the scorer, which reads it).
  */
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@seqrec/contracts';
+import { pipelinePerKey, type RedisClient } from '@seqrec/redis';
 import { decodeUserVector, encodeUserVector, type UserVector } from '@seqrec/sequence';
 
 export type { UserVector };
@@ -16,16 +16,16 @@ export interface UserVectorStore {
 
 export class RedisUserVectorStore implements UserVectorStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlMs: number,
   ) {}
 
   async putMany(entries: Array<{ userId: string; vector: UserVector }>): Promise<void> {
     if (entries.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const e of entries) pipe.set(this.keys.userVector(e.userId), encodeUserVector(e.vector), 'PX', this.ttlMs);
-    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    const keys = entries.map((e) => this.keys.userVector(e.userId));
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.set(key, encodeUserVector(entries[i]!.vector), 'PX', this.ttlMs));
+    for (const [err] of res) if (err) throw err;
   }
 
   async get(userId: string): Promise<UserVector | null> {
@@ -36,9 +36,8 @@ export class RedisUserVectorStore implements UserVectorStore {
   async deleteMany(userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     // One DEL per key: the keys live in different cluster slots.
-    const pipe = this.redis.pipeline();
-    for (const u of userIds) pipe.del(this.keys.userVector(u));
-    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    const res = await pipelinePerKey(this.redis, userIds.map((u) => this.keys.userVector(u)), (pipe, key) => pipe.del(key));
+    for (const [err] of res) if (err) throw err;
   }
 }
 

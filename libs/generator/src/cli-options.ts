@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { TOPICS } from '@seqrec/contracts';
 import { MALFORMED_KINDS, type GeneratorOptions } from './options';
+import { KAFKA_COMPRESSIONS, type KafkaCompression } from './sinks';
 
 export type SinkKind = 'stdout' | 'kafka' | 'http';
 export type HttpFormat = 'json' | 'ndjson';
@@ -19,6 +20,8 @@ export interface CliConfig {
   brokers: string[];
   topic: string;
   clientId: string;
+  /** Codec of the batches the Kafka sink produces. */
+  compression: KafkaCompression;
   url: string;
   httpFormat: HttpFormat;
   /** `auto`: end the simulated stream near the current time. */
@@ -39,6 +42,8 @@ A JSON summary goes to stderr at the end (also on Ctrl-C).
   --brokers LIST       Kafka brokers host:port[,host:port] (default env KAFKA_BROKERS, else 127.0.0.1:19092)
   --topic T            Kafka topic (default ${TOPICS.CLICKSTREAM_RAW})
   --client-id ID       Kafka client id (default seqrec-generator)
+  --compression C      Kafka batch codec: none | gzip | snappy | lz4 | zstd (default env
+                       KAFKA_COMPRESSION, else none)
   --url U              HTTP endpoint (default http://127.0.0.1:8081/v1/events)
   --http-format F      json (a JSON array per POST) | ndjson (one event per line) (default json;
                        json leaves out the invalid_json malformation, which cannot sit in an array)
@@ -85,6 +90,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         brokers: { type: 'string' },
         topic: { type: 'string' },
         'client-id': { type: 'string' },
+        compression: { type: 'string' },
         url: { type: 'string' },
         'http-format': { type: 'string' },
         seed: { type: 'string' },
@@ -144,6 +150,10 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (sink === 'kafka' && (brokers.length === 0 || brokers.some((b) => !/^[^\s:]+:\d+$/.test(b)))) {
     errors.push(`--brokers must be host:port[,host:port], got ${JSON.stringify(brokersRaw)}`);
   }
+  const compression = (values.compression ?? env.KAFKA_COMPRESSION ?? 'none') as KafkaCompression;
+  if (!KAFKA_COMPRESSIONS.includes(compression)) {
+    errors.push(`--compression must be one of ${KAFKA_COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`);
+  }
   const url = values.url ?? 'http://127.0.0.1:8081/v1/events';
   if (sink === 'http' && !/^https?:\/\/\S+$/.test(url)) errors.push(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
 
@@ -181,6 +191,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     brokers,
     topic: values.topic ?? TOPICS.CLICKSTREAM_RAW,
     clientId: values['client-id'] ?? 'seqrec-generator',
+    compression,
     url,
     httpFormat,
     start,

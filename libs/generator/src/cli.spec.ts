@@ -38,7 +38,15 @@ describe(parseCliArgs.name, () => {
     assert.equal(c.batch, 1_000);
     assert.equal(c.topic, TOPICS.CLICKSTREAM_RAW);
     assert.equal(c.start, 'auto');
+    assert.equal(c.compression, 'none');
     assert.deepEqual(c.generator, {});
+  });
+
+  it('takes the Kafka codec from --compression, else KAFKA_COMPRESSION, and rejects unknown ones', () => {
+    assert.equal(parseCliArgs(['--sink', 'kafka', '--compression', 'zstd'], {})?.compression, 'zstd');
+    assert.equal(parseCliArgs(['--sink', 'kafka'], { KAFKA_COMPRESSION: 'lz4' })?.compression, 'lz4');
+    assert.equal(parseCliArgs(['--sink', 'kafka', '--compression', 'gzip'], { KAFKA_COMPRESSION: 'lz4' })?.compression, 'gzip');
+    assert.throws(() => parseCliArgs(['--sink', 'kafka', '--compression', 'brotli'], {}), (err: unknown) => err instanceof CliUsageError && /--compression/.test(err.message));
   });
 
   it('maps generator flags and takes brokers from KAFKA_BROKERS', () => {

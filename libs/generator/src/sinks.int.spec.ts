@@ -1,37 +1,49 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { after, describe, it } from 'node:test';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { ClickstreamGenerator, recordToMessage } from './clickstream-generator';
 import { run } from './cli';
 import { parseCliArgs } from './cli-options';
-import { KafkaSink } from './sinks';
+import { KAFKA_COMPRESSIONS, KafkaSink } from './sinks';
 
-// Real broker from scripts/infra.sh, passed as KAFKA_BROKERS; every test has its own topic.
+// Real broker from scripts/infra.sh, passed as KAFKA_BROKERS; every test has its own topic. (This
+// library may not depend on @seqrec/kafka, so its test helpers are its own.)
 function brokersFromEnv(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` (it starts Kafka and Redis)');
   return brokers.split(',').map((b) => b.trim());
 }
 
-const RETRY = { initialRetryTime: 50, retries: 5, maxRetryTime: 1_000 } as const;
+const kafka = () =>
+  new KafkaJS.Kafka({ kafkaJS: { brokers: brokersFromEnv(), clientId: 'seqrec-test', logLevel: KafkaJS.logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 5, maxRetryTime: 1_000 } } });
+
+const created: string[] = [];
+
+after(async () => {
+  if (created.length === 0) return;
+  const admin = kafka().admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created, timeout: 30_000 }).catch(() => undefined);
+  await admin.disconnect();
+});
 
 async function createTopic(partitions: number): Promise<string> {
   const topic = `test.generator.${randomUUID().slice(0, 8)}`;
-  const admin = new Kafka({ clientId: 'seqrec-test-admin', brokers: brokersFromEnv(), logLevel: logLevel.NOTHING, retry: RETRY }).admin();
+  const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] });
-    // kafkajs' own waitForLeaders retries only LEADER_NOT_AVAILABLE; a KRaft broker that has not
-    // applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, which failed this helper on a
-    // freshly started broker. Wait until every partition has a leader, whichever of the two it says.
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    created.push(topic);
+    // A KRaft broker that has not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION or
+    // without leaders for a moment: wait until every partition has a leader.
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        if (topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0)) break;
-      } catch (err) {
-        if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' && (err as { type?: string }).type !== 'LEADER_NOT_AVAILABLE') throw err;
+        const [meta] = await admin.fetchTopicMetadata({ topics: [topic], timeout: 5_000 });
+        if (meta?.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0)) break;
+      } catch {
+        // not there yet
       }
       if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after 30 s`);
       await new Promise((r) => setTimeout(r, 50));
@@ -42,19 +54,27 @@ async function createTopic(partitions: number): Promise<string> {
   return topic;
 }
 
-/** Reads a topic from the beginning until `count` messages arrived or the deadline passed. */
-async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<Array<KafkaMessage & { partition: number }>> {
-  const kafka = new Kafka({ clientId: 'seqrec-test-reader', brokers: brokersFromEnv(), logLevel: logLevel.NOTHING, retry: RETRY });
-  const consumer = kafka.consumer({ groupId: `test.reader.${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 50 });
-  const got: Array<KafkaMessage & { partition: number }> = [];
+interface Read {
+  partition: number;
+  key: string | null;
+  value: string;
+}
+
+/** Reads a topic from the beginning (read committed) until `count` messages arrived or the deadline passed. */
+async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<Read[]> {
+  const consumer = kafka().consumer({
+    kafkaJS: { groupId: `test.reader.${randomUUID().slice(0, 8)}`, fromBeginning: true, autoCommit: false, maxWaitTimeInMs: 50, allowAutoTopicCreation: false },
+    'isolation.level': 'read_committed',
+  });
+  const got: Read[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [topic] });
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
-        got.push({ ...message, partition });
+        got.push({ partition, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
         if (got.length >= count) resolveDone();
       },
     });
@@ -78,35 +98,75 @@ describe(KafkaSink.name, () => {
       await sut.close();
     }
 
-    const got = await readTopic(topic, records.length);
-    assert.equal(got.length, records.length);
-    const sentByKey = new Map<string, string[]>();
-    for (const r of records) {
-      const m = recordToMessage(r);
-      sentByKey.set(m.key, [...(sentByKey.get(m.key) ?? []), m.value]);
+    await assertDelivered(topic, records);
+  });
+
+  for (const compression of KAFKA_COMPRESSIONS) {
+    it(`compression ${compression}: every record comes back`, async () => {
+      const topic = await createTopic(2);
+      const records = new ClickstreamGenerator({ seed: 3, users: 50, items: 100, malformedRate: 0.02 }).takeRecords(2_000);
+      const sut = new KafkaSink(brokersFromEnv(), topic, 'seqrec-test', { compression });
+      await sut.connect();
+      try {
+        await sut.send(records);
+        assert.equal(sut.summary().compression, compression);
+      } finally {
+        await sut.close();
+      }
+      await assertDelivered(topic, records);
+    });
+  }
+
+  it('fails a batch holding a record larger than the producer takes, once the records before it are acknowledged; the next batch goes through', async () => {
+    const topic = `test.generator.${randomUUID().slice(0, 8)}`;
+    created.push(topic); // created by the producer (the broker auto-creates topics)
+    const sut = new KafkaSink(brokersFromEnv(), topic, 'seqrec-test', { messageTimeoutMs: 2_000 });
+    await sut.connect();
+    try {
+      const records = new ClickstreamGenerator({ seed: 4, users: 10, items: 100 }).takeRecords(20);
+      const r = records[10]!;
+      assert.equal(r.kind, 'event');
+      if (r.kind === 'event') r.event.itemId = 'x'.repeat(2_000_000); // beyond message.max.bytes
+      await assert.rejects(sut.send(records), /producing to .* failed: .*/);
+      // the sink still works for the next batch
+      await sut.send(records.slice(0, 10));
+    } finally {
+      await sut.close();
     }
-    const gotByKey = new Map<string, string[]>();
-    const partitionOf = new Map<string, number>();
-    for (const m of got) {
-      const key = m.key!.toString();
-      gotByKey.set(key, [...(gotByKey.get(key) ?? []), m.value!.toString()]);
-      assert.equal(partitionOf.get(key) ?? m.partition, m.partition, `user ${key} split over partitions`);
-      partitionOf.set(key, m.partition);
-    }
-    assert.deepEqual(gotByKey, sentByKey);
   });
 });
+
+/** Every record arrived once, keyed by user, each user on one partition in send order. */
+async function assertDelivered(topic: string, records: ReturnType<ClickstreamGenerator['takeRecords']>): Promise<void> {
+  const got = await readTopic(topic, records.length);
+  assert.equal(got.length, records.length);
+  const sentByKey = new Map<string, string[]>();
+  for (const r of records) {
+    const m = recordToMessage(r);
+    sentByKey.set(m.key, [...(sentByKey.get(m.key) ?? []), m.value]);
+  }
+  const gotByKey = new Map<string, string[]>();
+  const partitionOf = new Map<string, number>();
+  for (const m of got) {
+    const key = m.key!;
+    gotByKey.set(key, [...(gotByKey.get(key) ?? []), m.value]);
+    assert.equal(partitionOf.get(key) ?? m.partition, m.partition, `user ${key} split over partitions`);
+    partitionOf.set(key, m.partition);
+  }
+  assert.deepEqual(gotByKey, sentByKey);
+}
 
 describe('cli run with --sink kafka', () => {
   it('sends the requested number of records and reports them', async () => {
     const topic = await createTopic(2);
-    const config = parseCliArgs(['--sink', 'kafka', '--topic', topic, '--events', '4000', '--users', '300', '--items', '400', '--dup-rate', '0.01'], {
+    const config = parseCliArgs(['--sink', 'kafka', '--topic', topic, '--events', '4000', '--users', '300', '--items', '400', '--dup-rate', '0.01', '--compression', 'zstd'], {
       KAFKA_BROKERS: brokersFromEnv().join(','),
     });
     assert.ok(config);
     const summary = await run(config);
     assert.equal(summary.sent, 4_000);
     assert.equal(summary.topic, topic);
+    assert.equal(summary.compression, 'zstd');
     assert.equal((await readTopic(topic, 4_000)).length, 4_000);
   });
 });

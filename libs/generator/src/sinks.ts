@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { CODES, Producer, type DeliveryReport, type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { recordToMessage, type GeneratedRecord } from './clickstream-generator';
 import type { CliConfig } from './cli-options';
+
+/** Codecs of the batches the Kafka sink produces (librdkafka's `compression.codec`). */
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
 /** Where the CLI writes records. `send` resolves once the batch is handed off (written, acked, answered). */
 export interface Sink {
@@ -37,7 +41,7 @@ export async function openSink(config: CliConfig): Promise<Sink> {
     case 'stdout':
       return new StdoutSink(process.stdout);
     case 'kafka': {
-      const sink = new KafkaSink(config.brokers, config.topic, config.clientId);
+      const sink = new KafkaSink(config.brokers, config.topic, config.clientId, { compression: config.compression });
       await sink.connect();
       return sink;
     }
@@ -72,42 +76,69 @@ export class StdoutSink implements Sink {
   }
 }
 
+export interface KafkaSinkOptions {
+  /** Codec of the produced batches. Default none. */
+  compression?: KafkaCompression;
+  /** How long a message may wait for its acknowledgement (retries included) before the batch fails. Default 60 s. */
+  messageTimeoutMs?: number;
+}
+
+/** One `send` call's messages still waiting for their delivery reports. */
+interface PendingBatch {
+  remaining: number;
+  error: LibrdKafkaError | null;
+  done: () => void;
+}
+
 /**
- * Kafka through kafkajs: an idempotent producer (acks=all), messages keyed by user id so each
- * user's events stay on one partition, one sendBatch per batch of records.
+ * Kafka through librdkafka's native producer: idempotent (acks=all, retries keep order), messages
+ * keyed by user id and partitioned as the Java client does (murmur2), so each user's events stay on
+ * one partition whichever client produced them; batches compressed with the configured codec. A
+ * `send` produces every record and resolves once all were acknowledged (delivery reports, polled in
+ * librdkafka's background thread); a message not acknowledged within the message timeout fails the
+ * batch, so the generator fails rather than hangs when the broker is gone.
  */
 export class KafkaSink implements Sink {
   private readonly producer: Producer;
+  private readonly compression: KafkaCompression;
+  private connected = false;
 
   constructor(
     private readonly brokers: string[],
     private readonly topic: string,
     clientId: string,
+    options: KafkaSinkOptions = {},
   ) {
-    const kafka = new Kafka({
-      clientId,
-      brokers,
-      retry: { initialRetryTime: 100, retries: 8 },
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        const { message, ...extra } = entry.log;
-        // Bounded retries are deliberate: a generator should fail, not hang, when the broker is gone.
-        if (message.startsWith('Limiting retries for the idempotent producer')) return;
-        process.stderr.write(`[kafkajs] ${entry.namespace}: ${message} ${JSON.stringify(extra)}\n`);
-      },
+    this.compression = options.compression ?? 'none';
+    this.producer = new Producer({
+      'bootstrap.servers': brokers.join(','),
+      'client.id': clientId,
+      'enable.idempotence': true,
+      acks: -1,
+      'compression.codec': this.compression,
+      'linger.ms': 5,
+      partitioner: 'murmur2_random',
+      'message.timeout.ms': options.messageTimeoutMs ?? 60_000,
+      dr_cb: true,
+      // librdkafka's log lines arrive as 'event.log' events: warnings and errors go to stderr
+      log_level: 4,
     });
-    // One request in flight: kafkajs's idempotent producer is only safe that way.
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+    this.producer.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
+      const batch = report.opaque as PendingBatch;
+      if (err && !batch.error) batch.error = err;
+      if (--batch.remaining === 0) batch.done();
     });
+    this.producer.on('event.log', (e: { severity: number; fac: string; message: string }) => {
+      if (e.severity <= 4) process.stderr.write(`[librdkafka] ${e.fac}: ${e.message}\n`);
+    });
+    this.producer.on('event.error', (err: LibrdKafkaError) => process.stderr.write(`[librdkafka] error: ${err.message}\n`));
   }
 
   async connect(): Promise<void> {
     try {
-      await this.producer.connect();
+      await new Promise<void>((resolve, reject) => this.producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+      this.producer.setPollInBackground(true);
+      this.connected = true;
     } catch (err) {
       throw new SinkError(`cannot connect to Kafka at ${this.brokers.join(',')}: ${(err as Error).message}`, true, {
         brokers: this.brokers,
@@ -116,24 +147,49 @@ export class KafkaSink implements Sink {
   }
 
   async send(records: GeneratedRecord[]): Promise<void> {
-    const messages = new Array<{ key: string; value: string }>(records.length);
-    for (let i = 0; i < records.length; i++) messages[i] = recordToMessage(records[i]!);
-    try {
-      await this.producer.sendBatch({ topicMessages: [{ topic: this.topic, messages }], acks: -1, compression: CompressionTypes.None });
-    } catch (err) {
-      throw new SinkError(`sendBatch to ${this.topic} failed: ${(err as Error).message}`, false, {
+    if (records.length === 0) return;
+    let done!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (done = resolve));
+    const batch: PendingBatch = { remaining: records.length, error: null, done };
+    produce: for (let i = 0; i < records.length; i++) {
+      const m = recordToMessage(records[i]!);
+      const value = Buffer.from(m.value);
+      for (;;) {
+        try {
+          this.producer.produce(this.topic, null, value, m.key, null, batch);
+          continue produce;
+        } catch (err) {
+          // librdkafka's queue is full (a batch larger than queue.buffering.max.messages): let it drain
+          if ((err as LibrdKafkaError).code === CODES.ERRORS.ERR__QUEUE_FULL) {
+            await sleep(5);
+            continue;
+          }
+          // not produced: this record and the rest; wait for the reports of those that were
+          batch.error ??= err as LibrdKafkaError;
+          batch.remaining -= records.length - i;
+          if (batch.remaining === 0) batch.done();
+          break produce;
+        }
+      }
+    }
+    await acknowledged;
+    if (batch.error) {
+      throw new SinkError(`producing to ${this.topic} failed: ${batch.error.message}`, false, {
         brokers: this.brokers,
         topic: this.topic,
-      }, { cause: err });
+      }, { cause: batch.error });
     }
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    if (!this.connected) return;
+    this.connected = false;
+    await new Promise<void>((resolve) => this.producer.flush(30_000, () => resolve()));
+    await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
   }
 
   summary(): Record<string, unknown> {
-    return { brokers: this.brokers, topic: this.topic };
+    return { brokers: this.brokers, topic: this.topic, compression: this.compression };
   }
 }
 

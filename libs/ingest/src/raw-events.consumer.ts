@@ -1,15 +1,30 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
+import { loadEnv } from '@seqrec/config';
 import { GROUPS, TOPICS } from '@seqrec/contracts';
 import { BusContext, type BusHandlerExtras } from '@seqrec/nest-platform';
 import { EventIngestor } from './event-ingestor';
 import { INGEST_METRICS } from './ingest.constants';
+import { ingestEnv } from './ingest.env';
 import { countOutcomes, type IngestMetrics } from './ingest.metrics';
 
-// Decorator arguments are fixed at load time, so this reads the raw variable; ingestEnv validates
-// the same variable at start-up (a bad value stops the service before this matters).
-const EXTRAS: BusHandlerExtras = { group: GROUPS.INGESTER, transactional: process.env.INGEST_EXACTLY_ONCE !== 'false' };
+/**
+ * The raw consumer's subscription options. Decorator arguments are fixed when this module loads, so
+ * INGEST_EXACTLY_ONCE is parsed here with the same spec the start-up validation uses (`0`, `f`,
+ * `false`... all mean off); an invalid value stops the service at start-up before this matters.
+ */
+export function rawConsumerExtras(env: NodeJS.ProcessEnv = process.env): BusHandlerExtras {
+  let transactional = true;
+  try {
+    transactional = loadEnv({ INGEST_EXACTLY_ONCE: ingestEnv.INGEST_EXACTLY_ONCE }, env).INGEST_EXACTLY_ONCE;
+  } catch {
+    // reported by the start-up validation
+  }
+  return { group: GROUPS.INGESTER, transactional };
+}
+
+const EXTRAS = rawConsumerExtras();
 
 /**
  * Consumes the raw clickstream. With INGEST_EXACTLY_ONCE (default) accepted events and dead letters

@@ -1,3 +1,4 @@
 export * from './kafka-bus';
 export * from './topics';
-export * from './coordinator-cache';
+export * from './topic-check';
+export * from './connection';

@@ -1,42 +1,49 @@
 import {
-  CompressionTypes,
-  Kafka,
-  KafkaJSError,
-  logLevel,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type KafkaConfig,
+  CODES,
+  KafkaConsumer,
+  Producer,
+  type LibrdKafkaError,
   type Message,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
+  type MessageHeader,
+  type TopicPartition,
+} from '@confluentinc/kafka-javascript';
 import {
   BusError,
   type BatchHandler,
   type Bus,
-  type ConsumedReport,
   type ConsumedMessage,
-  type TransactionReport,
+  type ConsumedReport,
   type OutboundMessage,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
+  type TransactionReport,
 } from '@seqrec/bus';
-import { createTopicsAndWait } from './topics';
-import { installCoordinatorCache } from './coordinator-cache';
+import { KafkaAdmin, call, connectionConfig, defaultInstanceId, errorCode, type KafkaCompression, type KafkaConnection } from './connection';
+import { topicConfigs, type TopicDurability } from './topics';
+import { checkTopicDurability, type TopicCheckResult } from './topic-check';
 
-export interface KafkaBusOptions {
-  brokers: string[];
+export interface KafkaBusOptions extends KafkaConnection {
   clientId: string;
-  ssl?: boolean;
-  sasl?: SASLOptions;
-  /** Connection/request retry policy; tests use short ones. */
-  retry?: KafkaConfig['retry'];
-  /** Partitions whose batches are handled concurrently (transactional ones then share transactions). Default 3. */
-  partitionsConsumedConcurrently?: number;
-  /** Compression of produced batches. Default none: on small CPUs it costs more than it saves. */
-  compression?: 'none' | 'gzip';
+  /** Compression of produced batches. Default lz4 (see the README's codec measurement). */
+  compression?: KafkaCompression;
+  /** How long the producer waits to fill a batch, ms. Default 2. */
+  lingerMs?: number;
+  /** Stable name of this process (pod name): names its transactional producers. Default host name + pid. */
+  instanceId?: string;
+  /** Replication, min ISR, retention and message size of the topics this bus creates. */
+  durability?: TopicDurability;
+  /** Consumer tuning; tests use short timeouts. */
+  consumer?: {
+    /** Group session timeout, ms (default 30,000): a member silent this long is dropped. */
+    sessionTimeoutMs?: number;
+    /** A member that does not poll for this long leaves the group (default 300,000). */
+    maxPollIntervalMs?: number;
+    /** Longest wait of a fetch for data, ms (default 50). */
+    fetchMaxWaitMs?: number;
+  };
+  /** Transaction timeout, ms (default 10,000): an open transaction of a crashed producer blocks read_committed readers at most this long. */
+  transactionTimeoutMs?: number;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
   /** Called with every handler failure (the batch is retried). */
   onError?: (err: unknown, topic: string, partition: number) => void;
@@ -44,8 +51,8 @@ export interface KafkaBusOptions {
   onConsumed?: (report: ConsumedReport) => void;
   /** Called after every committed transaction (transaction phase metrics). */
   onTransaction?: (report: TransactionReport) => void;
-  /** Called with the API name of every request a client of this bus sends (request-rate metrics). */
-  onRequest?: (api: string) => void;
+  /** Called with the requests of every client of this bus by API, every 5 s (request-rate metrics). */
+  onRequest?: (api: string, count: number) => void;
   /**
    * Prefix of every topic and consumer group this bus touches (`<namespace>.<topic>`), invisible to
    * service code: several deployments (or tests) can share one cluster.
@@ -53,75 +60,82 @@ export interface KafkaBusOptions {
   namespace?: string;
 }
 
+type Config = Record<string, string | number | boolean | ((...args: never[]) => unknown)>;
+
+/** Messages handed to the handlers per consume call, across partitions. */
+const CONSUME_MAX_MESSAGES = 10_000;
+/** How long one consume call waits for its first message, ms (bounds how late a stop or a rebalance is seen). */
+const CONSUME_WAIT_MS = 100;
+
 /**
- * {@link Bus} on Apache Kafka through kafkajs: an idempotent producer (acks=all) for plain
- * publishing, one transactional producer per transactional subscription, and manual offset commits
- * that happen only after a batch's handler resolved.
+ * {@link Bus} on Apache Kafka through librdkafka (`@confluentinc/kafka-javascript`, its native
+ * API): an idempotent producer (acks=all) for plain publishing, a consume loop per subscription
+ * that hands each partition's messages to the handler and commits only after it resolved, and for
+ * transactional subscriptions one transactional producer whose transactions carry the batch's
+ * output and its input offsets with the consumer's group metadata (KIP-447): a member that lost its
+ * partitions in a rebalance (a zombie) cannot commit, the group fences it.
  */
 export class KafkaBus implements Bus {
-  private readonly kafka: Kafka;
-  private readonly producer: Producer;
-  private admin: Admin | undefined;
-  private producerConnected: Promise<void> | undefined;
+  private readonly producer: DeliveringProducer;
+  private admin: KafkaAdmin | undefined;
   private ready = false;
   private readonly subscriptions = new Set<KafkaSubscription>();
+  /** @internal */
+  readonly stats: RequestStats;
 
   constructor(private readonly options: KafkaBusOptions) {
-    // we key every message; kafkajs' default partitioner (murmur2, as the Java client) is the one we want
-    process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-    const log = options.logger ?? console;
-    // Four FindCoordinator round trips fewer per transaction (see coordinator-cache.ts).
-    if (!installCoordinatorCache()) log.warn('kafkajs has no Cluster.prototype.findGroupCoordinator: coordinator lookups are not cached');
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      ...(options.ssl ? { ssl: true } : {}),
-      ...(options.sasl ? { sasl: options.sasl } : {}),
-      retry: options.retry ?? { initialRetryTime: 100, retries: 8 },
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        const { message, ...extra } = entry.log;
-        const line = `[kafkajs] ${entry.namespace}: ${message} ${JSON.stringify(extra)}`;
-        if (entry.level <= logLevel.ERROR) log.error(line);
-        else log.warn(line);
-      },
-    });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
-    this.producer.on(this.producer.events.DISCONNECT, () => (this.ready = false));
-    this.countRequests(this.producer);
+    this.stats = new RequestStats(options.onRequest);
+    this.producer = new DeliveringProducer(this.producerConfig({}), this.logger(), this.stats);
   }
 
-  /** @internal Reports every request of a client to `onRequest`. */
-  countRequests(client: Producer | Consumer): void {
-    const onRequest = this.options.onRequest;
-    if (!onRequest) return;
-    const listener = (e: { payload: { apiName: string } }) => onRequest(e.payload.apiName);
-    // The same call twice: split only so that TypeScript resolves each client type's `on` overloads.
-    if ('transaction' in client) client.on(client.events.REQUEST, listener);
-    else client.on(client.events.REQUEST, listener);
+  /** @internal */
+  logger(): Pick<Console, 'info' | 'warn' | 'error'> {
+    return this.options.logger ?? console;
+  }
+
+  /** @internal librdkafka properties common to every client of this bus. */
+  baseConfig(): Config {
+    return {
+      ...connectionConfig(this.options),
+      ...(this.options.onRequest ? { 'statistics.interval.ms': 5_000 } : {}),
+    } as Config;
+  }
+
+  /** @internal Properties of a producer (plain or transactional). */
+  producerConfig(extra: Config): Config {
+    return {
+      ...this.baseConfig(),
+      'enable.idempotence': true,
+      acks: 'all',
+      'compression.codec': this.options.compression ?? 'lz4',
+      'linger.ms': this.options.lingerMs ?? 2,
+      // Java's partitioner: a key lands on the same partition whichever client produced it
+      partitioner: 'murmur2_random',
+      'message.max.bytes': 1_000_000,
+      dr_cb: true,
+      ...extra,
+    };
+  }
+
+  /** @internal */
+  busOptions(): KafkaBusOptions {
+    return this.options;
   }
 
   /** Connects the producer; resolves once the broker answered. */
   async connect(): Promise<void> {
-    this.producerConnected ??= this.producer.connect().then(() => {
-      this.ready = true;
-    });
     try {
-      await this.producerConnected;
+      await this.producer.connect();
+      this.ready = true;
     } catch (err) {
-      this.producerConnected = undefined;
-      throw new BusError(`cannot connect to Kafka at ${this.options.brokers.join(',')}: ${(err as Error).message}`, true, {
-        brokers: this.options.brokers,
-      }, { cause: err });
+      throw new BusError(`cannot connect to Kafka at ${this.options.brokers.join(',')}: ${(err as Error).message}`, true, { brokers: this.options.brokers }, { cause: err });
     }
   }
 
   async publish(messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
-    for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
-      await this.producer.sendBatch({ topicMessages: this.toTopicMessages(chunk), acks: -1, compression: this.compression() });
-    }
+    await this.producer.send(messages.map((m) => this.physicalMessage(m)));
   }
 
   /** The broker-side name of a topic or group. */
@@ -136,21 +150,20 @@ export class KafkaBus implements Bus {
   }
 
   /** @internal */
-  toTopicMessages(messages: OutboundMessage[]): Array<{ topic: string; messages: Message[] }> {
-    const byTopic = new Map<string, Message[]>();
-    for (const m of messages) {
-      const topic = this.physical(m.topic);
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      list.push(m.headers ? { key: m.key, value: m.value, headers: m.headers } : { key: m.key, value: m.value });
-    }
-    return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+  physicalMessage(m: OutboundMessage): OutboundMessage {
+    return { ...m, topic: this.physical(m.topic) };
   }
 
   async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
-    const sub = new KafkaSubscription(this.kafka, this, options, handler, this.options);
+    const sub = new KafkaSubscription(this, options, handler);
     this.subscriptions.add(sub);
-    await sub.start();
+    try {
+      await sub.start();
+    } catch (err) {
+      this.subscriptions.delete(sub);
+      await sub.stop().catch(() => undefined);
+      throw err;
+    }
     return {
       stop: async () => {
         await sub.stop();
@@ -160,33 +173,42 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
-    const admin = await this.adminClient();
+    const admin = this.adminClient();
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(this.physical(s.topic)));
     if (missing.length === 0) return;
-    await createTopicsAndWait(
-      admin,
-      missing.map((s) => ({ topic: this.physical(s.topic), numPartitions: s.partitions, replicationFactor: -1 })),
+    const d = this.options.durability;
+    await admin.createTopicsAndWait(
+      missing.map((s) => ({
+        topic: this.physical(s.topic),
+        numPartitions: s.partitions,
+        replicationFactor: d?.replicationFactor ?? -1,
+        configs: topicConfigs(d),
+      })),
     );
+  }
+
+  /**
+   * Compares existing topics (logical names) with this bus's durability settings: replication
+   * factor, min.insync.replicas, retention.ms, max.message.bytes. Reports physical topic names.
+   */
+  async checkTopics(topics: string[]): Promise<TopicCheckResult> {
+    return checkTopicDurability(this.adminClient(), topics.map((t) => this.physical(t)), this.options.durability ?? {});
   }
 
   /** Committed offset lag per partition of a group (for metrics and tests). */
   async groupLag(groupId: string, topic: string): Promise<Array<{ partition: number; lag: number }>> {
-    const admin = await this.adminClient();
-    const [latest, committed] = await Promise.all([
-      admin.fetchTopicOffsets(this.physical(topic)),
-      admin.fetchOffsets({ groupId: this.physical(groupId), topics: [this.physical(topic)] }),
-    ]);
-    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return latest.map((p) => {
-      const c = done.get(p.partition) ?? -1;
-      const high = Number(p.high);
-      return { partition: p.partition, lag: c < 0 ? high - Number(p.low) : high - c };
+    const admin = this.adminClient();
+    const offsets = await admin.topicOffsets(this.physical(topic));
+    const committed = await admin.committedOffsets(this.physical(groupId), this.physical(topic), offsets.map((o) => o.partition));
+    return offsets.map((p) => {
+      const c = committed.get(p.partition) ?? -1;
+      return { partition: p.partition, lag: c < 0 ? p.high - p.low : Math.max(0, p.high - c) };
     });
   }
 
   isReady(): boolean {
-    return this.ready && [...this.subscriptions].every((s) => s.isHealthy());
+    return this.ready && this.producer.isConnected() && [...this.subscriptions].every((s) => s.isHealthy());
   }
 
   async close(): Promise<void> {
@@ -194,274 +216,540 @@ export class KafkaBus implements Bus {
     this.subscriptions.clear();
     await this.producer.disconnect();
     await this.admin?.disconnect();
+    this.admin = undefined;
     this.ready = false;
   }
 
   /** @internal */
-  compression(): CompressionTypes {
-    return this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  }
-
-  private async adminClient(): Promise<Admin> {
-    if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
-    }
+  adminClient(): KafkaAdmin {
+    this.admin ??= new KafkaAdmin({ ...this.options, clientId: this.options.clientId });
     return this.admin;
   }
 }
 
-/** Whether a transactional request failed because a newer producer of the same id fenced this one. */
-function isFenced(err: unknown): boolean {
-  const e = err as { type?: string; message?: string };
-  return e?.type === 'INVALID_PRODUCER_EPOCH' || e?.type === 'PRODUCER_FENCED' || /^Producer attempted an operation with an old epoch/.test(e?.message ?? '');
+/**
+ * Request counts by API from librdkafka's statistics (cumulative per client): reports the
+ * increase since the previous statistics of the same client.
+ */
+class RequestStats {
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly onRequest?: (api: string, count: number) => void) {}
+
+  /** @internal Feeds one client's statistics JSON. */
+  add(json: string): void {
+    if (!this.onRequest) return;
+    let stats: { name?: string; brokers?: Record<string, { req?: Record<string, number> }> };
+    try {
+      stats = JSON.parse(json);
+    } catch {
+      return;
+    }
+    const totals = new Map<string, number>();
+    for (const broker of Object.values(stats.brokers ?? {})) {
+      for (const [api, n] of Object.entries(broker.req ?? {})) totals.set(api, (totals.get(api) ?? 0) + n);
+    }
+    for (const [api, total] of totals) {
+      const key = `${stats.name}\u0000${api}`;
+      const delta = total - (this.last.get(key) ?? 0);
+      this.last.set(key, total);
+      if (delta > 0) this.onRequest(api, delta);
+    }
+  }
 }
 
-/** A transactional producer of one input partition (see {@link KafkaSubscription}). */
-interface PartitionProducer {
-  producer: Producer;
-  connected: Promise<void>;
-  /** AddPartitionsToTxn requests of its current transaction (> 1: CONCURRENT_TRANSACTIONS retries). */
-  addPartitionsRequests: number;
-  /** FindCoordinator requests of its current transaction. */
-  coordinatorLookups: number;
+/**
+ * A librdkafka producer whose sends resolve when every message was acknowledged (delivery
+ * reports), with the local queue's back-pressure waited out instead of failing.
+ */
+class DeliveringProducer {
+  readonly client: Producer;
+  private connected: Promise<void> | undefined;
+
+  /**
+   * @param reports whether every message's delivery is reported back (a transactional producer
+   *   needs none: its commit fails when a message failed, and a report per message costs
+   *   microseconds of the event loop: an object, a key copy and an event each)
+   */
+  constructor(
+    config: Config,
+    private readonly logger: Pick<Console, 'warn' | 'error'>,
+    stats: RequestStats,
+    reports = true,
+  ) {
+    this.client = new Producer({ ...config, dr_cb: reports } as never);
+    if (reports) {
+      this.client.on('delivery-report', (err, report) => {
+        const done = report.opaque as ((err: LibrdKafkaError | null) => void) | undefined;
+        done?.(err ?? null);
+      });
+    }
+    this.client.on('event.log', (e: { severity: number; fac: string; message: string }) => {
+      if (e.severity <= 3) this.logger.error(`[librdkafka] ${e.fac}: ${e.message}`);
+      else this.logger.warn(`[librdkafka] ${e.fac}: ${e.message}`);
+    });
+    this.client.on('event.error', (err) => this.logger.warn(`[librdkafka] producer: ${err.message}`));
+    this.client.on('event.stats', (e: { message: string }) => stats.add(e.message));
+  }
+
+  connect(): Promise<void> {
+    this.connected ??= call((cb) => this.client.connect({}, (err) => cb(err))).then(
+      () => {
+        this.client.setPollInBackground(true);
+      },
+      (err) => {
+        this.connected = undefined;
+        throw err;
+      },
+    );
+    return this.connected;
+  }
+
+  isConnected(): boolean {
+    return this.client.isConnected();
+  }
+
+  /**
+   * Hands messages to librdkafka without waiting for their acknowledgements (a transactional
+   * producer: committing the transaction flushes them and fails if any failed). Resolves once all
+   * are queued.
+   */
+  async enqueue(messages: OutboundMessage[]): Promise<void> {
+    for (const m of messages) await this.produceOne(m, undefined);
+  }
+
+  /** Produces every message and resolves once all were acknowledged; rejects with the first failure. */
+  async send(messages: OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.connect();
+    let failed: LibrdKafkaError | null = null;
+    let pending = messages.length;
+    let resolveAll!: () => void;
+    const all = new Promise<void>((r) => (resolveAll = r));
+    const done = (err: LibrdKafkaError | null) => {
+      if (err && !failed) failed = err;
+      if (--pending === 0) resolveAll();
+    };
+    for (const m of messages) {
+      try {
+        await this.produceOne(m, done);
+      } catch (err) {
+        done(err as LibrdKafkaError);
+      }
+    }
+    await all;
+    if (failed) throw failed;
+  }
+
+  /** Produces one message, waiting while librdkafka's local queue is full. */
+  private async produceOne(m: OutboundMessage, opaque: ((err: LibrdKafkaError | null) => void) | undefined): Promise<void> {
+    const value = typeof m.value === 'string' ? Buffer.from(m.value) : m.value;
+    const headers = m.headers ? Object.entries(m.headers).map(([k, v]): MessageHeader => ({ [k]: v })) : undefined;
+    for (;;) {
+      try {
+        this.client.produce(m.topic, null, value, m.key ?? undefined, Date.now(), opaque, headers);
+        return;
+      } catch (err) {
+        if (errorCode(err) !== CODES.ERRORS.ERR__QUEUE_FULL) throw err;
+        await new Promise((r) => setTimeout(r, 2)); // let deliveries drain the queue
+      }
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    await this.connected.catch(() => undefined);
+    if (!this.client.isConnected()) return;
+    await call((cb) => this.client.flush(10_000, cb)).catch(() => undefined);
+    await call((cb) => this.client.disconnect(10_000, (err) => cb(err))).catch(() => undefined);
+    this.connected = undefined;
+  }
+}
+
+/** Whether a failed transactional call leaves the producer unusable (fenced by a newer one of its id, or another fatal error). */
+function isFatal(err: unknown): boolean {
+  const e = err as { isFatal?: boolean; code?: number };
+  return e?.isFatal === true || e?.code === CODES.ERRORS.ERR__FENCED || e?.code === CODES.ERRORS.ERR__FATAL;
+}
+
+function isRetriable(err: unknown): boolean {
+  return (err as { isRetriable?: boolean })?.isRetriable === true;
+}
+
+/** A partition's messages of one consume call. */
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: Message[];
+}
+
+/** What one partition's handling produced: offset to commit (if any progress), staged output, where to resume on failure. */
+interface PartitionResult {
+  topic: string;
+  partition: number;
+  /** First offset of the batch (where a failed commit rewinds to). */
+  first: number;
+  /** Next offset after the last handled message; undefined when nothing was handled. */
+  next?: number;
+  staged: OutboundMessage[];
+  /** Set when a chunk failed: the offset to redeliver from. */
+  retryFrom?: number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Methods of the native consumer that its type declarations leave out (lib/kafka-consumer.js has them). */
+interface ConsumerExtras {
+  setDefaultIsTimeoutOnlyForFirstMessage(value: boolean): void;
+  rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
+  incrementalAssign(assignment: TopicPartition[]): void;
+  incrementalUnassign(assignment: TopicPartition[]): void;
+  commitCb(offsets: Array<{ topic: string; partition: number; offset: number }>, cb: (err: LibrdKafkaError | null) => void): void;
+  assignmentLost(): boolean;
 }
 
 class KafkaSubscription {
-  private readonly consumer: Consumer;
-  /** Transactional producers by input `topic:partition` (transactional subscriptions only). */
-  private readonly txProducers = new Map<string, PartitionProducer>();
-  private crashed = false;
+  private consumer!: KafkaConsumer & ConsumerExtras;
+  private producer: DeliveringProducer | undefined;
+  private loop: Promise<void> | undefined;
   private running = false;
+  private crashed = false;
+  /** The cycle (handle + commit) in progress; a revocation waits for it. */
+  private cycle: Promise<void> = Promise.resolve();
+  /** Assignment changes queued by the rebalance callback, applied between cycles. */
+  private rebalancing: Promise<void> = Promise.resolve();
+  private readonly assigned = new Set<string>();
+  private failures = 0;
+  private readonly opts: KafkaBusOptions;
 
   constructor(
-    private readonly kafka: Kafka,
     private readonly bus: KafkaBus,
     private readonly options: SubscribeOptions,
     private readonly handler: BatchHandler,
-    private readonly busOptions: KafkaBusOptions,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: bus.physical(options.groupId),
-      allowAutoTopicCreation: true,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
-      maxWaitTimeInMs: Number(process.env.KAFKA_FETCH_MAX_WAIT_MS ?? 50),
-      readUncommitted: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      retry: busOptions.retry ?? { initialRetryTime: 100, retries: 8 },
-    });
-    bus.countRequests(this.consumer);
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.crashed = !e.payload.restart;
-      busOptions.logger?.error?.(`consumer ${options.groupId} crashed: ${e.payload.error.message}`);
-    });
+    this.opts = bus.busOptions();
   }
 
   isHealthy(): boolean {
     return this.running && !this.crashed;
   }
 
+  private group(): string {
+    return this.bus.physical(this.options.groupId);
+  }
+
   async start(): Promise<void> {
-    if (this.options.transactional) {
-      // A new assignment: drop the producers of partitions this member no longer owns (their new
-      // owner's InitProducerId fences them anyway).
-      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-        const owned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
-        for (const key of [...this.txProducers.keys()]) if (!owned.has(key)) void this.dropProducer(key);
-      });
-    }
-    await this.consumer.connect();
-    for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic: this.bus.physical(topic), fromBeginning: this.options.fromBeginning ?? true });
-    }
+    const c = this.opts.consumer ?? {};
+    this.consumer = new KafkaConsumer(
+      {
+        ...this.bus.baseConfig(),
+        'group.id': this.group(),
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'isolation.level': 'read_committed',
+        'session.timeout.ms': c.sessionTimeoutMs ?? 30_000,
+        'heartbeat.interval.ms': Math.min(3_000, Math.floor((c.sessionTimeoutMs ?? 30_000) / 3)),
+        'max.poll.interval.ms': c.maxPollIntervalMs ?? 300_000,
+        'fetch.wait.max.ms': c.fetchMaxWaitMs ?? 50,
+        'fetch.min.bytes': 1,
+        'partition.assignment.strategy': 'cooperative-sticky',
+        'enable.partition.eof': false,
+        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
+      } as never,
+      // a topic-level property: in the global configuration it is overridden by this (default) one
+      { 'auto.offset.reset': (this.options.fromBeginning ?? true) ? 'earliest' : 'latest' },
+    ) as KafkaConsumer & ConsumerExtras;
+    const log = this.bus.logger();
+    this.consumer.on('event.log', (e: { severity: number; fac: string; message: string }) => {
+      if (e.severity <= 3) log.error(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
+      else log.warn(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
+    });
+    this.consumer.on('event.error', (err) => log.warn(`[librdkafka] consumer ${this.options.groupId}: ${err.message}`));
+    this.consumer.on('event.stats', (e: { message: string }) => this.bus.stats.add(e.message));
+    await call((cb) => this.consumer.connect({}, (err) => cb(err)));
+    this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    if (this.options.transactional) await this.newProducer();
+    this.consumer.subscribe(this.options.topics.map((t) => this.bus.physical(t)));
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.busOptions.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.onBatch(payload),
+    this.loop = this.run().catch((err) => {
+      this.crashed = true;
+      log.error(`consumer ${this.options.groupId} stopped: ${(err as Error).message}`);
     });
   }
 
   async stop(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running && !this.loop) return;
     this.running = false;
-    await this.consumer.disconnect();
-    await Promise.all([...this.txProducers.keys()].map((key) => this.dropProducer(key)));
+    await this.loop;
+    this.loop = undefined;
+    if (this.consumer.isConnected()) await call((cb) => this.consumer.disconnect((err) => cb(err))).catch(() => undefined);
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+
+  /** A new transactional producer (the previous one, if any, is fenced or broken). */
+  private async newProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = undefined;
+    await old?.disconnect().catch(() => undefined);
+    const instance = this.opts.instanceId || defaultInstanceId();
+    const producer = new DeliveringProducer(
+      this.bus.producerConfig({
+        'transactional.id': `${this.group()}.${instance}`,
+        'transaction.timeout.ms': this.opts.transactionTimeoutMs ?? 10_000,
+        'client.id': `${this.opts.clientId}-tx`,
+      }),
+      this.bus.logger(),
+      this.bus.stats,
+      false,
+    );
+    await producer.connect();
+    await call((cb) => producer.client.initTransactions(30_000, cb));
+    this.producer = producer;
   }
 
   /**
-   * The transactional producer of one input partition, created on its first batch. Its
-   * transactional id is the group's and the partition's, not this instance's: whichever member
-   * owns the partition next fences the previous owner's producer when it starts (InitProducerId),
-   * so a stalled former owner cannot commit output or offsets for a batch the new owner redoes.
-   * kafkajs has no KIP-447 offset commits (group generation checked by the broker), so this is what
-   * fences zombies. One producer per partition also lets partitions commit in parallel instead of
-   * queueing behind one instance-wide transaction.
+   * librdkafka's rebalance callback. Assignments apply at once; a revocation waits for the cycle in
+   * progress to commit (or abort) first, so the partitions' next owner starts where this member's
+   * last transaction ended.
    */
-  private producerFor(topic: string, partition: number): PartitionProducer {
-    const key = `${topic}:${partition}`;
-    let entry = this.txProducers.get(key);
-    if (!entry) {
-      const producer = this.kafka.producer({
-        transactionalId: `${this.bus.physical(this.options.groupId)}-${topic}-${partition}`,
-        idempotent: true,
-        // The broker writes a transaction's markers after EndTxn returns; adding the same partitions
-        // to the next transaction meanwhile answers CONCURRENT_TRANSACTIONS, which is retried. With
-        // kafkajs' 100 ms default back-off that added ~100 ms to every event; the Java client waits 20.
-        retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 20 },
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: true,
-      });
-      const created: PartitionProducer = { producer, connected: producer.connect(), addPartitionsRequests: 0, coordinatorLookups: 0 };
-      this.bus.countRequests(producer);
-      producer.on(producer.events.REQUEST, (e) => {
-        if (e.payload.apiName === 'AddPartitionsToTxn') created.addPartitionsRequests++;
-        else if (e.payload.apiName === 'GroupCoordinator') created.coordinatorLookups++; // kafkajs' name for FindCoordinator
-      });
-      created.connected.catch(() => this.txProducers.delete(key));
-      this.txProducers.set(key, (entry = created));
-    }
-    return entry;
-  }
-
-  private async dropProducer(key: string): Promise<void> {
-    const entry = this.txProducers.get(key);
-    if (!entry) return;
-    this.txProducers.delete(key);
-    await entry.producer.disconnect().catch(() => undefined);
-  }
-
-  /** The batch's output and its input offset in one transaction of its partition's producer. */
-  private async runTransaction(staged: OutboundMessage[], topic: string, partition: number, offset: string): Promise<void> {
-    const t0 = performance.now();
-    const entry = this.producerFor(topic, partition);
-    await entry.connected;
-    const tReady = performance.now();
-    entry.addPartitionsRequests = 0;
-    entry.coordinatorLookups = 0;
-    const tx = await entry.producer.transaction();
-    try {
-      for (const chunk of chunkBySize(staged, MAX_REQUEST_BYTES)) {
-        await tx.sendBatch({ topicMessages: this.bus.toTopicMessages(chunk), compression: this.bus.compression() });
+  private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+    const apply = async () => {
+      try {
+        if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+          if (cooperative) this.consumer.incrementalAssign(assignment);
+          else this.consumer.assign(assignment);
+          for (const tp of assignment) this.assigned.add(tpKey(tp.topic, tp.partition));
+        } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+          await this.cycle;
+          for (const tp of assignment) this.assigned.delete(tpKey(tp.topic, tp.partition));
+          if (cooperative) this.consumer.incrementalUnassign(assignment);
+          else this.consumer.unassign();
+        } else {
+          this.bus.logger().warn(`consumer ${this.options.groupId}: rebalance error ${err.message}`);
+          this.assigned.clear();
+          this.consumer.unassign();
+        }
+      } catch (e) {
+        if (this.consumer.isConnected()) this.bus.logger().warn(`consumer ${this.options.groupId}: rebalance: ${(e as Error).message}`);
       }
+    };
+    this.rebalancing = this.rebalancing.then(apply);
+  }
+
+  private consume(): Promise<Message[]> {
+    return new Promise((resolve, reject) => {
+      this.consumer.consume(CONSUME_MAX_MESSAGES, (err, messages) => (err ? reject(err) : resolve(messages ?? [])));
+    });
+  }
+
+  private async run(): Promise<void> {
+    const log = this.bus.logger();
+    while (this.running) {
+      await this.rebalancing;
+      let messages: Message[];
+      try {
+        messages = await this.consume();
+      } catch (err) {
+        if (!this.consumer.isConnected()) throw err;
+        log.warn(`consumer ${this.options.groupId}: consume failed: ${(err as Error).message}`);
+        await this.backoff();
+        continue;
+      }
+      if (messages.length === 0) continue;
+      let done!: () => void;
+      this.cycle = new Promise<void>((r) => (done = r));
+      try {
+        await this.runCycle(messages);
+      } finally {
+        done();
+      }
+    }
+  }
+
+  private async backoff(): Promise<void> {
+    const ms = Math.min(100 * 2 ** Math.min(this.failures, 6), 5_000);
+    this.failures++;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** Handles one consume call's messages partition by partition, then commits what succeeded. */
+  private async runCycle(messages: Message[]): Promise<void> {
+    const batches = new Map<string, PartitionBatch>();
+    for (const m of messages) {
+      const key = tpKey(m.topic, m.partition);
+      if (!this.assigned.has(key)) continue; // revoked since it was fetched
+      let b = batches.get(key);
+      if (!b) batches.set(key, (b = { topic: m.topic, partition: m.partition, messages: [] }));
+      b.messages.push(m);
+    }
+    if (batches.size === 0) return;
+    const results = await Promise.all([...batches.values()].map((b) => this.handlePartition(b)));
+    const progressed = results.filter((r) => r.next !== undefined);
+    let committed = true;
+    if (progressed.length > 0) {
+      try {
+        if (this.options.transactional) await this.commitTransaction(progressed);
+        else await this.commitPlain(progressed);
+      } catch (err) {
+        committed = false;
+        this.bus.logger().warn(`consumer ${this.options.groupId}: commit failed, batch redone: ${(err as Error).message}`);
+      }
+    }
+    // Rewind what must be redelivered: failed chunks, and everything of a failed commit.
+    const rewinds = results
+      .map((r) => ({ r, from: committed ? r.retryFrom : r.first }))
+      .filter((x): x is { r: PartitionResult; from: number } => x.from !== undefined);
+    for (const { r, from } of rewinds) await this.seek(r.topic, r.partition, from);
+    if (rewinds.length > 0) await this.backoff();
+    else this.failures = 0;
+    if (committed) this.reportLag(progressed);
+  }
+
+  private async handlePartition(b: PartitionBatch): Promise<PartitionResult> {
+    const max = this.options.maxBatchSize ?? 10_000;
+    const topic = this.bus.logical(b.topic);
+    const result: PartitionResult = { topic: b.topic, partition: b.partition, first: b.messages[0]!.offset, staged: [] };
+    for (let start = 0; start < b.messages.length; start += max) {
+      const slice = b.messages.slice(start, start + max);
+      const staged: OutboundMessage[] = [];
+      try {
+        await this.handler(
+          { topic, partition: b.partition, messages: slice.map((m) => toConsumed(topic, m)) },
+          {
+            publish: (out) => void staged.push(...out),
+            heartbeat: async () => undefined, // librdkafka heartbeats from its own thread
+            isRunning: () => this.running,
+          },
+        );
+      } catch (err) {
+        this.opts.onError?.(err, topic, b.partition);
+        result.retryFrom = slice[0]!.offset;
+        return result;
+      }
+      for (const m of staged) result.staged.push(this.bus.physicalMessage(m));
+      result.next = slice[slice.length - 1]!.offset + 1;
+      if (!this.running) {
+        // stopping: commit what was handled, the rest is redelivered to the next owner
+        if (start + max < b.messages.length) result.retryFrom = result.next;
+        return result;
+      }
+    }
+    return result;
+  }
+
+  private async commitPlain(results: PartitionResult[]): Promise<void> {
+    const staged = results.flatMap((r) => r.staged);
+    if (staged.length > 0) await this.bus.publish(staged.map((m) => ({ ...m, topic: this.bus.logical(m.topic) })));
+    await new Promise<void>((resolve, reject) => {
+      this.consumer.commitCb(
+        results.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.next! })),
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  /** The cycle's output and input offsets (with the group's metadata) in one transaction. */
+  private async commitTransaction(results: PartitionResult[]): Promise<void> {
+    const t0 = performance.now();
+    if (!this.producer) await this.newProducer();
+    const producer = this.producer!;
+    const tx = producer.client;
+    const tReady = performance.now();
+    const staged = results.flatMap((r) => r.staged);
+    await call((cb) => tx.beginTransaction(cb)).catch(async (err) => {
+      await this.newProducer().catch(() => undefined);
+      throw err;
+    });
+    try {
+      await producer.enqueue(staged);
       const t1 = performance.now();
-      await tx.sendOffsets({
-        consumerGroupId: this.bus.physical(this.options.groupId),
-        topics: [{ topic, partitions: [{ partition, offset }] }],
-      });
+      const offsets = results.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.next! }));
+      // librdkafka marks the assignment lost (poll interval exceeded, session expired) before the
+      // application hears of it; the broker fences a stale generation, this also covers a member
+      // that already rejoined in the background with a new one.
+      if (this.consumer.assignmentLost()) throw new BusError(`consumer ${this.options.groupId} lost its partitions: transaction aborted`, true);
+      await this.retrying(() => call((cb) => tx.sendOffsetsToTransaction(offsets, this.consumer, 30_000, cb)));
       const t2 = performance.now();
-      await tx.commit();
+      await this.retrying(() => call((cb) => tx.commitTransaction(30_000, cb)));
       const t3 = performance.now();
-      this.busOptions.onTransaction?.({
+      this.opts.onTransaction?.({
         groupId: this.options.groupId,
-        batches: 1,
+        batches: results.length,
         messages: staged.length,
         queuedSeconds: (tReady - t0) / 1000,
         produceSeconds: (t1 - tReady) / 1000,
         offsetsSeconds: (t2 - t1) / 1000,
         commitSeconds: (t3 - t2) / 1000,
-        addPartitionsRequests: entry.addPartitionsRequests,
-        coordinatorLookups: entry.coordinatorLookups,
       });
     } catch (err) {
-      // Abort; a producer that cannot (fenced, or its state unknown) is replaced on the retry, whose
-      // InitProducerId also aborts whatever it left open.
-      const aborted = await tx.abort().then(
-        () => true,
-        () => false,
-      );
-      const fenced = isFenced(err);
-      if (!aborted || fenced) await this.dropProducer(`${topic}:${partition}`);
-      if (fenced) {
-        // kafkajs calls fencing non-retriable, which would stop the consumer for good. Here it means
-        // another producer of this partition's id started (a new owner, or a restart of ours): if
-        // the partition is still ours, the batch is redone with a new producer, else the rejoin
-        // hands it over.
-        throw new KafkaJSError(`the producer of ${topic}/${partition} was fenced by a newer one of its transactional id: batch redone`, { retriable: true });
-      }
+      // Abort (output discarded, offsets not committed); a producer that cannot abort, or was
+      // fenced, is replaced. The caller rewinds the partitions so the batch is redone.
+      const aborted = isFatal(err)
+        ? false
+        : await call((cb) => tx.abortTransaction(30_000, cb)).then(
+            () => true,
+            () => false,
+          );
+      if (!aborted) await this.newProducer().catch(() => (this.producer = undefined));
       throw err;
     }
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const max = this.options.maxBatchSize ?? 10_000;
-    const all = batch.messages;
-    const topic = this.bus.logical(batch.topic);
-    for (let start = 0; start < all.length; start += max) {
-      if (!isRunning() || isStale()) return;
-      const slice = all.slice(start, start + max);
-      const messages: ConsumedMessage[] = slice.map((m) => ({
-        topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        headers: decodeHeaders(m.headers),
-        timestamp: Number(m.timestamp),
-      }));
-      const staged: OutboundMessage[] = [];
+  /** Retries a transactional call librdkafka calls retriable (a coordinator moving, a timeout). */
+  private async retrying(fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await this.handler(
-          { topic, partition: batch.partition, messages },
-          { publish: (m) => void staged.push(...m), heartbeat, isRunning },
-        );
+        return await fn();
       } catch (err) {
-        this.busOptions.onError?.(err, topic, batch.partition);
-        throw err;
+        if (!isRetriable(err) || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
       }
-      const last = slice[slice.length - 1]!.offset;
-      const next = (BigInt(last) + 1n).toString();
-      const offsets = [{ topic: batch.topic, partition: batch.partition, offset: next }];
-      if (this.options.transactional) {
-        await this.runTransaction(staged, batch.topic, batch.partition, next);
-      } else {
-        if (staged.length > 0) await this.bus.publish(staged);
-        await this.consumer.commitOffsets(offsets);
+    }
+  }
+
+  private async seek(topic: string, partition: number, offset: number): Promise<void> {
+    if (!this.assigned.has(tpKey(topic, partition))) return;
+    await call((cb) => this.consumer.seek({ topic, partition, offset }, 5_000, cb)).catch((err) =>
+      this.bus.logger().warn(`consumer ${this.options.groupId}: seek ${topic}/${partition} to ${offset}: ${(err as Error).message}`),
+    );
+  }
+
+  private reportLag(results: PartitionResult[]): void {
+    const onConsumed = this.opts.onConsumed;
+    if (!onConsumed) return;
+    for (const r of results) {
+      try {
+        const { highOffset } = this.consumer.getWatermarkOffsets(r.topic, r.partition);
+        if (highOffset >= 0) {
+          onConsumed({ groupId: this.options.groupId, topic: this.bus.logical(r.topic), partition: r.partition, lag: Math.max(0, highOffset - r.next!) });
+        }
+      } catch {
+        // no watermark known yet
       }
-      resolveOffset(last);
-      const high = Number(batch.highWatermark);
-      if (Number.isFinite(high)) {
-        this.busOptions.onConsumed?.({ groupId: this.options.groupId, topic, partition: batch.partition, lag: Math.max(0, high - Number(next)) });
-      }
-      await heartbeat();
     }
   }
 }
 
-/**
- * Upper bound of the payload bytes sent in one produce request. kafkajs writes all of a request's
- * messages for one partition as a single record batch, which the broker refuses above
- * `message.max.bytes` (1 MiB by default), so large handler outputs go out in several requests.
- */
-const MAX_REQUEST_BYTES = 768 * 1024;
-
-/** Splits messages into runs of at most `maxBytes` of keys and values (a larger single message stands alone). */
-export function chunkBySize(messages: OutboundMessage[], maxBytes: number): OutboundMessage[][] {
-  const out: OutboundMessage[][] = [];
-  let current: OutboundMessage[] = [];
-  let size = 0;
-  for (const m of messages) {
-    const bytes = (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length) + (m.key?.length ?? 0) + 32;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      out.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(m);
-    size += bytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+function toConsumed(topic: string, m: Message): ConsumedMessage {
+  return {
+    topic,
+    partition: m.partition,
+    offset: String(m.offset),
+    key: m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
+    value: m.value ?? null,
+    headers: decodeHeaders(m.headers),
+    timestamp: m.timestamp ?? Date.now(),
+  };
 }
 
-function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+function decodeHeaders(headers: MessageHeader[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
-    if (v !== undefined) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  for (const h of headers) {
+    for (const [k, v] of Object.entries(h)) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
   return out;
 }

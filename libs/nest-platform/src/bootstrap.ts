@@ -3,11 +3,12 @@ import { ConsoleLogger, Logger, type DynamicModule, type LogLevel } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ValidatorSpec } from 'envalid';
-import { EnvError, commonEnv, loadEnv, port, type CleanedEnv } from '@seqrec/config';
+import { EnvError, commonEnv, loadEnv, port, redisTarget, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS } from '@seqrec/contracts';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
+import { TopicCheckError, checkTopics, type TopicCheckMode } from './topic-check';
 import { LATENCY_BUCKETS, counter, histogram, type Registry } from '@seqrec/metrics';
 
 export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown>>> {
@@ -54,8 +55,21 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
   );
   instrumentHttp(app);
   const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
-  app.connectMicroservice({ strategy: new BusServer(app.get<Bus>(BUS), topics) }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
+  const bus = app.get<Bus>(BUS);
+  const beforeConsume = () =>
+    checkTopics(
+      bus,
+      topics.map((t) => t.topic),
+      { mode: env.KAFKA_TOPIC_CHECK as TopicCheckMode, registry: app.get<Registry>(METRICS_REGISTRY), log: new Logger('TopicCheck') },
+    );
+  app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume }) }, { inheritAppConfig: true });
+  try {
+    await app.startAllMicroservices();
+  } catch (err) {
+    // e.g. a strict topic check failed: release the connections already open before rethrowing
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return { app, env };
 }
 
@@ -72,7 +86,7 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
   try {
     created = await createService(options);
   } catch (err) {
-    if (err instanceof EnvError) {
+    if (err instanceof EnvError || err instanceof TopicCheckError) {
       log.error(err.message);
       process.exit(1);
     }
@@ -82,9 +96,14 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   installShutdown(app, log);
   log.log(
-    `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${env.REDIS_URL ? 'redis' : 'memory'})`,
+    `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${redisState(env)})`,
   );
   return app;
+}
+
+function redisState(env: CleanedEnv<typeof commonEnv>): string {
+  const kind = redisTarget(env)?.kind;
+  return kind === 'cluster' ? 'redis cluster' : kind ? 'redis' : 'memory';
 }
 
 /** Requests by route, method and status and their latency, for every service's HTTP API. */

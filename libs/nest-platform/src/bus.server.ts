@@ -38,10 +38,13 @@ export class BusServer extends Server implements CustomTransportStrategy {
   /**
    * @param bus the bus to consume from
    * @param topics topics to create (when missing) before consuming, e.g. every seqrec topic
+   * @param options.beforeConsume runs after the topics exist and before any consumer starts (the
+   *   topic durability check); when it throws, the server fails to start
    */
   constructor(
     private readonly bus: Bus,
     private readonly topics: TopicSpec[] = [],
+    private readonly options: { beforeConsume?: () => Promise<void> } = {},
   ) {
     super();
   }
@@ -49,6 +52,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
       if (this.topics.length > 0) await this.bus.ensureTopics(this.topics);
+      await this.options.beforeConsume?.();
       for (const [pattern, handler] of this.messageHandlers) {
         const extras = (handler.extras ?? {}) as Partial<BusHandlerExtras>;
         if (!extras.group) throw new Error(`@EventPattern('${pattern}') needs extras.group (its consumer group)`);

@@ -6,3 +6,4 @@ export * from './health.controller';
 export * from './bus.server';
 export * from './bootstrap';
 export * from './cluster';
+export * from './topic-check';

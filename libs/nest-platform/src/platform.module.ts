@@ -1,11 +1,11 @@
 import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MemoryBus, type Bus, type ConsumedReport, type TransactionReport } from '@seqrec/bus';
+import { redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
-import { KafkaBus } from '@seqrec/kafka';
+import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
-import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
+import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedisClient, type RedisClient } from '@seqrec/redis';
 import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/sequence';
-import type { Redis } from 'ioredis';
 import { HealthController } from './health.controller';
 import {
   BUS,
@@ -28,8 +28,9 @@ export interface PlatformOptions {
 
 /**
  * Everything a seqrec service stands on, chosen from the environment: the bus (Kafka, or in-memory
- * when KAFKA_BROKERS is empty), the state stores (Redis, or in-memory when REDIS_URL is empty), the
- * metrics registry, and the health endpoints whose readiness follows those connections.
+ * when KAFKA_BROKERS is empty), the state stores (Redis or a Redis Cluster; in-memory when REDIS_URL
+ * and REDIS_CLUSTER_NODES are empty), the metrics registry, and the health endpoints whose readiness
+ * follows those connections.
  */
 @Global()
 @Module({})
@@ -38,7 +39,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     private readonly readiness: ReadinessService,
   ) {}
@@ -85,22 +86,12 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               labelNames: ['group'],
               buckets: BATCH_BUCKETS,
             });
-            const txRetries = counter(registry, {
-              name: 'seqrec_kafka_transaction_add_partitions_retries_total',
-              help: 'AddPartitionsToTxn requests retried because the previous transaction was still completing (CONCURRENT_TRANSACTIONS)',
-              labelNames: ['group'],
-            });
-            const txLookups = counter(registry, {
-              name: 'seqrec_kafka_transaction_coordinator_lookups_total',
-              help: 'FindCoordinator requests sent during Kafka transactions (the coordinators are cached: non-zero only after one moved or a request to it failed)',
-              labelNames: ['group'],
-            });
             const requests = counter(registry, {
               name: 'seqrec_kafka_requests_total',
-              help: 'Requests this process sent to Kafka, by API (Fetch, Produce, the transaction APIs, FindCoordinator as GroupCoordinator, ...)',
+              help: 'Requests this process sent to Kafka, by API (Fetch, Produce, the transaction APIs, FindCoordinator, ...), from librdkafka statistics every 5 s',
               labelNames: ['api'],
             });
-            const onRequest = (api: string) => requests.inc({ api });
+            const onRequest = (api: string, count: number) => requests.inc({ api }, count);
             const onTransaction = (r: TransactionReport) => {
               const group = r.groupId;
               txSeconds.observe({ group, phase: 'queued' }, r.queuedSeconds);
@@ -109,8 +100,6 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               txSeconds.observe({ group, phase: 'commit' }, r.commitSeconds);
               txSeconds.observe({ group, phase: 'total' }, r.produceSeconds + r.offsetsSeconds + r.commitSeconds);
               txMessages.observe({ group }, r.messages);
-              txRetries.inc({ group }, Math.max(0, r.addPartitionsRequests - 1));
-              txLookups.inc({ group }, r.coordinatorLookups);
             };
             if (embedded) return new MemoryBus({ defaultPartitions: env.KAFKA_TOPIC_PARTITIONS, onConsumed });
             const mechanism = env.KAFKA_SASL_MECHANISM;
@@ -120,8 +109,16 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               ssl: env.KAFKA_SSL,
               ...(env.KAFKA_NAMESPACE ? { namespace: env.KAFKA_NAMESPACE } : {}),
               ...(mechanism
-                ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as never }
+                ? { sasl: { mechanism: mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512', username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } }
                 : {}),
+              compression: env.KAFKA_COMPRESSION as KafkaCompression,
+              instanceId: env.INSTANCE_ID || defaultInstanceId(),
+              durability: {
+                replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+                minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
+                retentionMs: env.KAFKA_RETENTION_HOURS < 0 ? -1 : env.KAFKA_RETENTION_HOURS * 3_600_000,
+                maxMessageBytes: env.KAFKA_MAX_MESSAGE_BYTES,
+              },
               logger: new Logger('Kafka') as unknown as Pick<Console, 'info' | 'warn' | 'error'>,
               onConsumed,
               onTransaction,
@@ -131,10 +128,11 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         },
         {
           provide: REDIS,
-          useFactory: (): Redis | null =>
-            env.REDIS_URL
-              ? createRedis({
-                  url: env.REDIS_URL,
+          useFactory: (): RedisClient | null => {
+            const target = redisTarget(env);
+            return target
+              ? createRedisClient({
+                  target,
                   connectionName: `seqrec-${service}`,
                   // The scorer sends one or two GETs per request, each in its own tick: auto-pipelining
                   // would wrap every one in a Pipeline object (with copies of the command methods)
@@ -142,12 +140,13 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
                   // batch routes pipeline explicitly.
                   ...(service === 'scorer' ? { extra: { enableAutoPipelining: false } } : {}),
                 })
-              : null,
+              : null;
+          },
         },
         {
           provide: SEQUENCE_STORE,
           inject: [REDIS],
-          useFactory: (redis: Redis | null) =>
+          useFactory: (redis: RedisClient | null) =>
             redis
               ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000 })
               : new MemorySequenceStore(),
@@ -155,12 +154,12 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         {
           provide: ITEM_DICTIONARY,
           inject: [REDIS],
-          useFactory: (redis: Redis | null) => (redis ? new RedisItemDictionary(redis, keys) : new MemoryItemDictionary()),
+          useFactory: (redis: RedisClient | null) => (redis ? new RedisItemDictionary(redis, keys) : new MemoryItemDictionary()),
         },
         {
           provide: EVENT_CLAIMS,
           inject: [REDIS],
-          useFactory: (redis: Redis | null) => (redis ? new RedisEventClaims(redis, keys) : new MemoryEventClaims()),
+          useFactory: (redis: RedisClient | null) => (redis ? new RedisEventClaims(redis, keys) : new MemoryEventClaims()),
         },
       ],
       exports: [
@@ -185,7 +184,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
       this.readiness.register('redis', () => redis.status === 'ready');
       redis.connect().catch((err: Error) => this.log.error(`Redis connection failed: ${err.message}`));
     } else {
-      this.log.warn('REDIS_URL is empty: sequence state is in memory (embedded mode), lost on restart');
+      this.log.warn('REDIS_URL and REDIS_CLUSTER_NODES are empty: sequence state is in memory (embedded mode), lost on restart');
     }
     if (this.bus instanceof KafkaBus) {
       this.bus.connect().catch((err: Error) => this.log.error(err.message));

@@ -1,3 +1,4 @@
+export * from './cluster';
 export * from './scripts';
 export * from './connection';
 export * from './get-buffers';

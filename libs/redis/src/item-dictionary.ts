@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@seqrec/contracts';
 import type { ItemDictionary } from '@seqrec/sequence';
+import type { RedisClient } from './cluster';
 
 const CHUNK = 1_000;
 
@@ -14,7 +14,7 @@ export class RedisItemDictionary implements ItemDictionary {
   private readonly byIndex = new Map<number, string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/redis/lua`, named `<command>-<numberOfKeys>.lua`. */
 const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'releaseClaim-1'] as const;
@@ -20,10 +21,14 @@ export enum ScriptCode {
 }
 
 const LUA_DIR = join(__dirname, '..', 'lua');
-const loaded = new WeakSet<Redis>();
+const loaded = new WeakSet<RedisClient>();
 
-/** Defines every script on a connection once (EVALSHA with automatic EVAL fallback). */
-export function loadScripts(redis: Redis): Redis {
+/**
+ * Defines every script on a connection once (EVALSHA with automatic EVAL fallback). On a Cluster
+ * the same: each script runs on the node of its keys' slot (every script's keys share a hash tag),
+ * and ioredis loads it on each node connection the first time it is sent there.
+ */
+export function loadScripts<T extends RedisClient>(redis: T): T {
   if (loaded.has(redis)) return redis;
   for (const file of SCRIPTS) {
     const [name, keys] = file.split('-') as [string, string];

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@seqrec/contracts';
 import type { SequenceStore, WindowWrite, WriteOutcome } from '@seqrec/sequence';
+import { pipelinePerKey, type RedisClient } from './cluster';
 import { getBuffers } from './get-buffers';
 import { ScriptCode } from './scripts';
 
@@ -12,7 +12,7 @@ export interface RedisSequenceStoreOptions {
 /** {@link SequenceStore} on Redis: one string per user, conditional writes in `writeWindow-1.lua`. */
 export class RedisSequenceStore implements SequenceStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: RedisSequenceStoreOptions,
   ) {}
@@ -26,9 +26,10 @@ export class RedisSequenceStore implements SequenceStore {
 
   async writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const w of writes) pipe.writeWindow(this.keys.userSequence(w.userId), w.expected ?? '', w.next, this.options.ttlMs);
-    const res = (await pipe.exec()) ?? [];
+    const keys = writes.map((w) => this.keys.userSequence(w.userId));
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) =>
+      pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs),
+    );
     return res.map(([err, code]) => {
       if (err) throw err;
       if (code === 1) return 'ok';

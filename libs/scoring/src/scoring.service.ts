@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisKeys } from '@seqrec/contracts';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
-import { getBuffers } from '@seqrec/redis';
-import type { Redis } from 'ioredis';
+import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
 import { ExactTopKRouter } from './exact-topk-router';
 import { MicroBatcher } from './micro-batcher';
@@ -138,7 +137,7 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(SCORING_OPTIONS) readonly options: ScoringOptions,
     @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
   ) {
     this.batcher = new MicroBatcher(

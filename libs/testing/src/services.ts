@@ -28,8 +28,12 @@ export async function startService(
   const port = nextPort++;
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${app}-${port}.log`));
+  // The Redis a spec names replaces the test run's (npm test exports both REDIS_URL and
+  // REDIS_CLUSTER_NODES; a service given both refuses to start).
+  const inherited = { ...process.env };
+  if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) for (const k of ['REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[k];
   const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', app, 'dist', 'main.js')], {
-    env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
+    env: { ...inherited, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(log, { end: false });

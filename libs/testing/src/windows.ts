@@ -1,4 +1,5 @@
 import { EVENT_TYPE_CODE, type EventV1 } from '@seqrec/contracts';
+import { decodeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
 
 /** A window position as tests compare it: external item id (null for a search), type code, second-resolution ts. */
 export interface ExpectedPosition {
@@ -42,5 +43,29 @@ export function diffWindow(expected: ExpectedPosition[], got: ExpectedPosition[]
   }
   let lost = 0;
   for (const c of counts.values()) lost += c;
+  return { lost, extra };
+}
+
+/**
+ * Compares every expected user's stored window with `expected` (see {@link expectedWindows}):
+ * events missing from a window (lost) and events a window holds more often than expected (extra),
+ * summed over users.
+ */
+export async function countWindowDiffs(
+  store: Pick<SequenceStore, 'getMany'>,
+  items: Pick<ItemDictionary, 'idsOf'>,
+  expected: Map<string, ExpectedPosition[]>,
+): Promise<{ lost: number; extra: number }> {
+  const users = [...expected.keys()];
+  const bufs = await store.getMany(users);
+  let lost = 0;
+  let extra = 0;
+  for (let k = 0; k < users.length; k++) {
+    const w = bufs[k] ? decodeWindow(bufs[k]!) : { events: [] };
+    const ids = await items.idsOf(w.events.map((e) => Math.max(0, e.item)));
+    const d = diffWindow(expected.get(users[k]!)!, w.events.map((e, j) => ({ item: e.item >= 0 ? ids[j]! : null, type: e.type, ts: e.ts })));
+    lost += d.lost;
+    extra += d.extra;
+  }
   return { lost, extra };
 }

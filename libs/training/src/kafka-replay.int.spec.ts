@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS, type EventV1 } from '@seqrec/contracts';
 import { fromEvents } from '@seqrec/datasets';
-import { TEST_RETRY, brokersFromEnv, uniqueName } from '@seqrec/kafka/testing';
+import { createTopicsAndWait } from '@seqrec/kafka';
+import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName } from '@seqrec/kafka/testing';
 import { replayEvents } from './kafka-replay';
 import { loadSource } from './sources';
 import { generatedEvents } from './testing';
-import { createTopicsAndWait } from '@seqrec/kafka';
 
 /**
  * The trainer's replay of the events topic on the real broker: a namespaced events topic with 3
@@ -18,7 +17,7 @@ describe(replayEvents.name, () => {
   const brokers = brokersFromEnv();
   const ns = uniqueName('replay');
   const topic = `${ns}.${TOPICS.EVENTS}`;
-  const kafka = new Kafka({ clientId: 'seqrec-test', brokers, logLevel: logLevel.NOTHING, retry: TEST_RETRY });
+  const kafka = testKafka('seqrec-test', brokers);
   const t0 = Date.now() - 2 * 3_600_000;
   const t1 = t0 + 3_600_000;
   const all = generatedEvents({ users: 12, items: 60, events: 400, seed: 11 });
@@ -27,11 +26,8 @@ describe(replayEvents.name, () => {
   const msg = (e: EventV1, timestamp: number) => ({ key: e.userId, value: JSON.stringify(e), timestamp: String(timestamp) });
 
   before(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
-    await admin.disconnect();
-    const tx = kafka.producer({ transactionalId: `${ns}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    await createTopicsAndWait(brokers, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
+    const tx = kafka.producer({ kafkaJS: { transactionalId: `${ns}-tx`, idempotent: true } });
     await tx.connect();
     const t = await tx.transaction();
     await t.send({ topic, messages: early.map((e) => msg(e, t0)) });
@@ -43,12 +39,7 @@ describe(replayEvents.name, () => {
     await plain.disconnect();
   });
 
-  after(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  after(() => deleteNamespaceTopics(brokers, ns));
 
   const byUser = (events: readonly EventV1[]) => {
     const m = new Map<string, string[]>();
@@ -83,6 +74,32 @@ describe(replayEvents.name, () => {
       new Map(ds.users.map((u, i) => [u, Array.from(ds.sequences[i]!, (it) => ds.itemIds[it])]));
     assert.deepEqual(seqs(src.dataset), seqs(expected));
     assert.match(src.description, new RegExp(`^kafka:${topic.replace(/\./g, '\\.')}\\[start,end\\)$`));
+  });
+
+  it('completes partitions that end in a commit marker, leaving out aborted and still-open transactions', async () => {
+    const txTopic = `${ns}.tx-only`;
+    await createTopicsAndWait(brokers, [{ topic: txTopic, numPartitions: 2, replicationFactor: 1 }]);
+    const tx = kafka.producer({ kafkaJS: { transactionalId: `${ns}-tx-only`, idempotent: true } });
+    await tx.connect();
+    try {
+      let t = await tx.transaction();
+      await t.send({ topic: txTopic, messages: early.map((e) => msg(e, t0)) });
+      await t.commit();
+      t = await tx.transaction();
+      await t.send({ topic: txTopic, messages: late.map((e) => msg(e, t1)) });
+      await t.abort();
+      t = await tx.transaction();
+      await t.send({ topic: txTopic, messages: late.map((e) => msg(e, t1)) });
+      // this transaction is still open while the replay runs: its end is the last stable offset
+      const started = Date.now();
+      const r = await replayEvents({ brokers, namespace: ns, topic: 'tx-only', idleTimeoutMs: 10_000 });
+      assert.ok(Date.now() - started < 5_000, `done by end of data, not by a timeout (${Date.now() - started} ms)`);
+      assert.deepEqual(byUser(r.events), byUser(early));
+      assert.equal(r.invalid, 0);
+      await t.abort();
+    } finally {
+      await tx.disconnect();
+    }
   });
 
   it('fails clearly for a missing topic', async () => {

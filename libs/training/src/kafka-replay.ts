@@ -7,15 +7,20 @@
  *   looked up by timestamp (`ListOffsets`); messages whose own timestamp falls outside the range
  *   are skipped as well (producer timestamps need not be monotonic within a partition).
  * - Isolation: read-committed (aborted transactional writes are never seen). The end offset of a
- *   partition counts control records, so a partition ending in a commit marker still completes.
+ *   partition is its last stable offset when the replay begins (a transaction still open then is
+ *   left out), and counts control records: a partition is complete once a message at or past its
+ *   last offset arrived, or the consumer reached the partition's end (librdkafka's partition EOF,
+ *   which comes after a trailing commit marker too).
  * - Order: partition by partition, each in offset order. Every user's events are in one partition
  *   (the topic is keyed by user id), so per-user order is the topic's order.
- * - A throw-away consumer group (`<namespace>.seqrec-trainer-replay-<uuid>`) is used and deleted
- *   afterwards; no offsets are committed.
+ * - Reading: librdkafka's native consumer, partitions assigned at their start offsets (no group
+ *   membership, no rebalances, no offsets committed; the group id `<namespace>.seqrec-trainer-replay-<uuid>`
+ *   only names the client), messages taken a thousand at a time.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { KafkaConsumer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript';
 import { TOPICS, type EventV1 } from '@seqrec/contracts';
+import { KafkaAdmin, call, connectionConfig, type KafkaConnection } from '@seqrec/kafka';
 
 export interface KafkaReplayOptions {
   brokers: string[];
@@ -29,8 +34,8 @@ export interface KafkaReplayOptions {
   to?: number;
   clientId?: string;
   ssl?: boolean;
-  sasl?: SASLOptions;
-  /** Give up when no batch arrived for this long while partitions are still open. Default 30 s. */
+  sasl?: KafkaConnection['sasl'];
+  /** Give up when no message arrived for this long while partitions are still open. Default 30 s. */
   idleTimeoutMs?: number;
   /** Called every few thousand messages. */
   onProgress?: (read: number, total: number) => void;
@@ -66,14 +71,15 @@ export class KafkaReplayError extends Error {
   }
 }
 
-function toOffsets(list: Array<{ partition: number; offset: string }>, fallback: Map<number, number>): Map<number, number> {
+/** Offsets by partition; a partition without one (-1: no message at or after the time) gets `fallback`'s. */
+function toOffsets(list: Array<{ partition: number; offset: number }>, fallback: Map<number, number>): Map<number, number> {
   const out = new Map<number, number>();
-  for (const { partition, offset } of list) {
-    const n = Number(offset);
-    out.set(partition, n < 0 ? (fallback.get(partition) ?? 0) : n);
-  }
+  for (const { partition, offset } of list) out.set(partition, offset < 0 ? (fallback.get(partition) ?? 0) : offset);
   return out;
 }
+
+/** Messages taken from the consumer per call. */
+const CONSUME_BATCH = 1_000;
 
 function asEvent(v: unknown): EventV1 | null {
   if (typeof v !== 'object' || v === null) return null;
@@ -89,29 +95,31 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
   if (o.from !== undefined && o.to !== undefined && !(o.from < o.to)) {
     throw new RangeError(`replay range is empty: from ${new Date(o.from).toISOString()} is not before to ${new Date(o.to).toISOString()}`);
   }
-  const kafka = new Kafka({
-    clientId: o.clientId ?? 'seqrec-trainer-replay',
+  const connection: KafkaConnection = {
     brokers: o.brokers,
-    logLevel: logLevel.NOTHING,
+    clientId: o.clientId ?? 'seqrec-trainer-replay',
     ssl: o.ssl ?? false,
     ...(o.sasl ? { sasl: o.sasl } : {}),
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
-  });
-  const admin = kafka.admin();
+  };
+  const admin = new KafkaAdmin(connection);
   const groupId = `${o.namespace ? `${o.namespace}.` : ''}seqrec-trainer-replay-${randomUUID().slice(0, 8)}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100, retry: { retries: 3 } });
-  await admin.connect();
-  let consumerStarted = false;
+  let consumer: KafkaConsumer | undefined;
   try {
     const existing = await admin.listTopics();
     if (!existing.includes(topic)) throw new KafkaReplayError(`topic ${topic} does not exist`, { topic, brokers: o.brokers });
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const high = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
-    const low = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
-    const start = o.from === undefined ? low : toOffsets(await admin.fetchTopicOffsetsByTimestamp(topic, o.from), high);
-    const end = o.to === undefined ? high : toOffsets(await admin.fetchTopicOffsetsByTimestamp(topic, o.to), high);
+    // high: the last stable offset (read committed), so the range holds only decided transactions
+    const offsets = await admin.topicOffsets(topic);
+    const high = new Map(offsets.map((p) => [p.partition, p.high]));
+    const low = new Map(offsets.map((p) => [p.partition, p.low]));
+    const start = o.from === undefined ? low : toOffsets(await admin.offsetsForTime(topic, o.from), high);
+    const end = o.to === undefined ? high : toOffsets(await admin.offsetsForTime(topic, o.to), high);
     const parts: PartitionReplay[] = offsets
-      .map((p) => ({ partition: p.partition, start: Math.max(start.get(p.partition)!, low.get(p.partition)!), end: end.get(p.partition)!, read: 0 }))
+      .map((p) => ({
+        partition: p.partition,
+        start: Math.max(start.get(p.partition) ?? p.low, p.low),
+        end: Math.min(end.get(p.partition) ?? p.high, p.high),
+        read: 0,
+      }))
       .sort((a, b) => a.partition - b.partition);
     const total = parts.reduce((n, p) => n + Math.max(0, p.end - p.start), 0);
     const open = new Set(parts.filter((p) => p.end > p.start).map((p) => p.partition));
@@ -122,73 +130,93 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
     let lastReport = 0;
     if (open.size > 0) {
       const info = new Map(parts.map((p) => [p.partition, p]));
-      let finish!: () => void;
-      let fail!: (e: Error) => void;
-      const done = new Promise<void>((res, rej) => {
-        finish = res;
-        fail = rej;
-      });
-      let lastBatch = Date.now();
-      await consumer.connect();
-      consumerStarted = true;
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          lastBatch = Date.now();
-          const p = info.get(batch.partition)!;
-          if (!open.has(p.partition)) return;
-          const out = byPartition.get(p.partition)!;
-          for (const m of batch.messages) {
-            const off = Number(m.offset);
-            if (off < p.start || off >= p.end) continue;
-            p.read++;
-            read++;
-            const ts = Number(m.timestamp);
-            if ((o.from !== undefined && ts < o.from) || (o.to !== undefined && ts >= o.to)) {
-              outOfRange++;
-              continue;
-            }
-            let e: EventV1 | null = null;
-            try {
-              e = m.value ? asEvent(JSON.parse(m.value.toString('utf8'))) : null;
-            } catch {
-              e = null;
-            }
-            if (e) out.push(e);
-            else invalid++;
-          }
-          if (o.onProgress && read - lastReport >= 5_000) {
-            lastReport = read;
-            o.onProgress(read, total);
-          }
-          if (Number(batch.lastOffset()) >= p.end - 1) {
-            open.delete(p.partition);
-            consumer.pause([{ topic, partitions: [p.partition] }]);
-            if (open.size === 0) finish();
-          }
+      const c = new KafkaConsumer(
+        {
+          ...connectionConfig(connection),
+          'group.id': groupId,
+          'enable.auto.commit': false,
+          'enable.auto.offset.store': false,
+          'enable.partition.eof': true,
+          'isolation.level': 'read_committed',
+          'fetch.wait.max.ms': 100,
         },
-      });
-      for (const p of parts) if (open.has(p.partition)) consumer.seek({ topic, partition: p.partition, offset: String(p.start) });
+        { 'auto.offset.reset': 'earliest' },
+      );
+      consumer = c;
+      let lastError: LibrdKafkaError | undefined;
+      c.on('event.error', (err) => (lastError = err));
+      const eofs: Array<{ partition: number; offset: number }> = [];
+      c.on('partition.eof', (e) => eofs.push(e));
+      await call((cb) => c.connect({ timeout: 30_000 }, (err) => cb(err)));
+      c.setDefaultConsumeTimeout(100);
+      c.assign(parts.filter((p) => open.has(p.partition)).map((p) => ({ topic, partition: p.partition, offset: p.start })));
+      const close = (p: PartitionReplay) => {
+        open.delete(p.partition);
+        c.pause([{ topic, partition: p.partition }]);
+      };
       const idle = o.idleTimeoutMs ?? 30_000;
-      const timer = setInterval(() => {
-        if (open.size > 0 && Date.now() - lastBatch > idle) {
-          fail(new KafkaReplayError(`replay of ${topic} stalled: no data for ${idle} ms, partitions ${[...open].join(',')} incomplete`, { topic, open: [...open] }));
+      let lastData = Date.now();
+      while (open.size > 0) {
+        let batch: Message[];
+        try {
+          batch = await new Promise<Message[]>((resolve, reject) => c.consume(CONSUME_BATCH, (err, messages) => (err ? reject(err) : resolve(messages))));
+        } catch (err) {
+          // librdkafka retries by itself: remember the error for the stall report, back off a little
+          lastError = err as LibrdKafkaError;
+          batch = [];
+          await new Promise((r) => setTimeout(r, 100));
         }
-      }, 1_000);
-      try {
-        await done;
-      } finally {
-        clearInterval(timer);
+        if (batch.length > 0 || eofs.length > 0) lastData = Date.now();
+        for (const m of batch) {
+          const p = info.get(m.partition);
+          if (!p || !open.has(p.partition)) continue;
+          const off = m.offset;
+          if (off >= p.end - 1) close(p);
+          if (off < p.start || off >= p.end) continue;
+          p.read++;
+          read++;
+          const ts = m.timestamp ?? 0;
+          if ((o.from !== undefined && ts < o.from) || (o.to !== undefined && ts >= o.to)) {
+            outOfRange++;
+            continue;
+          }
+          let e: EventV1 | null = null;
+          try {
+            e = m.value ? asEvent(JSON.parse(m.value.toString('utf8'))) : null;
+          } catch {
+            e = null;
+          }
+          if (e) byPartition.get(p.partition)!.push(e);
+          else invalid++;
+        }
+        // after the batch: every message before a partition's end-of-data has been taken above
+        for (const eof of eofs.splice(0)) {
+          const p = info.get(eof.partition);
+          if (p && open.has(p.partition) && eof.offset >= p.end) close(p);
+        }
+        if (o.onProgress && read - lastReport >= 5_000) {
+          lastReport = read;
+          o.onProgress(read, total);
+        }
+        if (open.size > 0 && Date.now() - lastData > idle) {
+          const why = lastError ? ` (last error: ${lastError.message})` : '';
+          throw new KafkaReplayError(`replay of ${topic} stalled: no data for ${idle} ms, partitions ${[...open].join(',')} incomplete${why}`, {
+            topic,
+            open: [...open],
+            ...(lastError ? { lastError: lastError.message } : {}),
+          });
+        }
       }
     }
     o.onProgress?.(read, total);
-    const events: EventV1[] = [];
-    for (const p of parts) events.push(...byPartition.get(p.partition)!);
+    // (not push(...each): a spread of a million events overflows the stack)
+    const events = parts.flatMap((p) => byPartition.get(p.partition)!);
     return { topic, events, invalid, outOfRange, partitions: parts, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    if (consumerStarted) await consumer.disconnect().catch(() => undefined);
-    if (consumerStarted) await admin.deleteGroups([groupId]).catch(() => undefined);
+    if (consumer?.isConnected()) {
+      const c = consumer;
+      await call((cb) => c.disconnect((err) => cb(err))).catch(() => undefined);
+    }
     await admin.disconnect().catch(() => undefined);
   }
 }

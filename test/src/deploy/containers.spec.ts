@@ -1,8 +1,8 @@
 /**
  * Container files: every app's Dockerfile passes hadolint and has the agreed shape (multi-stage
- * node:20-bookworm-slim, `npm ci --ignore-scripts`, patch-package, the native TensorFlow build only
- * where TensorFlow is used, a runtime stage as a numeric non-root user with the app's port and
- * command), the build context excludes host builds, and deploy/compose.yaml is valid for
+ * node:20-bookworm-slim, `npm ci --ignore-scripts`, the native Kafka client's build, the native
+ * TensorFlow build only where TensorFlow is used, a runtime stage as a numeric non-root user with
+ * the app's port and command, installing nothing but librdkafka's shared libraries), the build context excludes host builds, and deploy/compose.yaml is valid for
  * `docker-compose config` and wires the services to Kafka, Redis, Prometheus and Grafana.
  */
 import assert from 'node:assert/strict';
@@ -70,7 +70,8 @@ describe('containers: Dockerfiles and compose', () => {
       assert.deepEqual(stages, ['node:20-bookworm-slim build', 'node:20-bookworm-slim runtime'], `${where}: stages`);
       const [build, runtime] = text.split(/^FROM node:20-bookworm-slim AS runtime$/m) as [string, string];
       assert.match(build, /npm ci --ignore-scripts/, `${where}: npm ci --ignore-scripts`);
-      assert.match(build, /npx patch-package --error-on-fail/, `${where}: patch-package`);
+      assert.match(build, /&& bash scripts\/kafka-native\.sh/, `${where}: native Kafka client (librdkafka) build`);
+      assert.match(build, /\bg\+\+/, `${where}: build tools for the Kafka addon`);
       assert.match(build, new RegExp(`npx tsc -b apps/${app}\\b`), `${where}: builds its app`);
       assert.match(build, /npm prune --omit=dev/, `${where}: production dependencies only`);
       assert.match(build, /cp -a libs\/redis\/lua/, `${where}: Redis Lua scripts`);
@@ -79,7 +80,9 @@ describe('containers: Dockerfiles and compose', () => {
       assert.equal(/python3-pip/.test(build) && /\bg\+\+/.test(build) && /\bmake\b/.test(build), tf, `${where}: build tools for the addon`);
       assert.equal(/rm -rf node_modules\/@tensorflow/.test(build), !tf, `${where}: TensorFlow dropped from non-TF images`);
       if (!tf) assert.ok(!usesTensorflow(app), `apps/${app} now depends on TensorFlow: add it to TENSORFLOW_APPS and build the addon in its image`);
-      assert.doesNotMatch(runtime, /apt-get|npm (ci|install)|tsc/, `${where}: runtime stage only copies`);
+      const librdkafkaLibs = /RUN apt-get update \\\n && apt-get install -y --no-install-recommends libsasl2-2 libssl3 zlib1g libzstd1 liblz4-1 \\\n && rm -rf \/var\/lib\/apt\/lists\/\*\n/;
+      assert.match(runtime, librdkafkaLibs, `${where}: runtime installs librdkafka's shared libraries`);
+      assert.doesNotMatch(runtime.replace(librdkafkaLibs, ''), /apt-get|npm (ci|install)|tsc/, `${where}: runtime stage otherwise only copies`);
       assert.match(runtime, /COPY --from=build \/out\/ \.\//, `${where}: runtime copies the assembled tree`);
       assert.match(runtime, /^USER 10001:10001$/m, `${where}: numeric non-root user`);
       const port = defaultPort(app);

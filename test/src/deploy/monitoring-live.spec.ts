@@ -14,9 +14,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { RedisKeys, TOPICS } from '@seqrec/contracts';
-import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { FsModelStore } from '@seqrec/model-store';
@@ -120,8 +119,7 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
 
     // traffic in bursts over several scrapes: valid events, producer retries, malformed inputs, over
     // HTTP and on the raw topic (the ingester's Kafka path: exactly-once transactions by default)
-    const kafka = new Kafka({ clientId: 'seqrec-e2e', brokers, logLevel: logLevel.NOTHING });
-    const producer = kafka.producer();
+    const producer = testKafka('seqrec-e2e', brokers).producer({ kafkaJS: { acks: -1 } });
     await producer.connect();
     const ingester = services.find((s) => s.name === 'ingester')!;
     const scorer = services.find((s) => s.name === 'scorer')!;
@@ -136,7 +134,7 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       events.push({ eventId: `${ns}-bad-${b}`, userId: 'user-1', type: 'like', itemId: 'x', ts: now });
       events.push({ eventId: `${ns}-noitem-${b}`, userId: 'user-2', type: 'purchase', ts: now });
       const raw = Array.from({ length: RAW_USERS }, (_, u) => ({ eventId: `${ns}-raw-b${b}-u${u}`, userId: `raw-user-${u}`, type: 'click', itemId: `item-${(u * 3 + b) % 50}`, ts: now - (BURSTS - b) * 60_000 }));
-      await producer.send({ topic: `${ns}.${TOPICS.CLICKSTREAM_RAW}`, acks: -1, messages: raw.map((e) => ({ key: e.userId, value: JSON.stringify(e) })) });
+      await producer.send({ topic: `${ns}.${TOPICS.CLICKSTREAM_RAW}`, messages: raw.map((e) => ({ key: e.userId, value: JSON.stringify(e) })) });
       accepted += raw.length;
       sent += raw.length;
       const res = await fetch(`${ingester.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });

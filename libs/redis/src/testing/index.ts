@@ -1,18 +1,58 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { RedisKeys } from '@seqrec/contracts';
-import { createRedis } from '../connection';
+import { parseHostPorts, type RedisTarget } from '@seqrec/config';
+import { unlinkMatching, type RedisClient } from '../cluster';
+import { createRedisClient } from '../connection';
 
-/** Helpers for tests against a real Redis (started by `scripts/infra.sh`, passed as REDIS_URL). */
+/**
+ * Helpers for tests against a real Redis: the single server of `scripts/infra.sh` (REDIS_URL) and
+ * its 3-master Redis Cluster (`infra.sh up redis-cluster`, REDIS_CLUSTER_NODES).
+ */
 export function redisUrlFromEnv(): string {
   const url = process.env.REDIS_URL;
   if (!url) throw new Error('REDIS_URL is not set: run integration tests through `npm test` (it starts Kafka and Redis)');
   return url;
 }
 
-/** A connection and a fresh key namespace for one test; `cleanup()` deletes the namespace and disconnects. */
-export async function testRedis(): Promise<{ redis: Redis; keys: RedisKeys; cleanup: () => Promise<void> }> {
-  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-test' });
+/** `host:port,...` of the test Redis Cluster, or undefined when REDIS_CLUSTER_NODES is not set. */
+export function redisClusterNodesFromEnv(): string | undefined {
+  return process.env.REDIS_CLUSTER_NODES?.trim() || undefined;
+}
+
+export interface RedisTestTarget {
+  /** `single` or `cluster`, for test names. */
+  name: 'single' | 'cluster';
+  target: RedisTarget;
+  /** Why the target's tests are skipped (its variable is not set), for node:test's `skip`. */
+  skip?: string;
+}
+
+/**
+ * The targets a Redis test suite runs against: the single server (REDIS_URL, required) and the
+ * Cluster (REDIS_CLUSTER_NODES; `npm test` sets it, elsewhere its tests are skipped, saying why).
+ */
+export function redisTestTargets(): RedisTestTarget[] {
+  const nodes = redisClusterNodesFromEnv();
+  return [
+    { name: 'single', target: { kind: 'single', url: redisUrlFromEnv() } },
+    nodes
+      ? { name: 'cluster', target: { kind: 'cluster', nodes: parseHostPorts(nodes) } }
+      : {
+          name: 'cluster',
+          target: { kind: 'cluster', nodes: [] },
+          skip: 'REDIS_CLUSTER_NODES is not set: `bash scripts/infra.sh up redis-cluster; eval "$(bash scripts/infra.sh env redis-cluster)"` (npm test does)',
+        },
+  ];
+}
+
+/**
+ * A connection (to REDIS_URL's server unless `target` says otherwise) and a fresh key namespace for
+ * one test; `cleanup()` deletes the namespace and disconnects.
+ */
+export async function testRedis(
+  target: RedisTarget = { kind: 'single', url: redisUrlFromEnv() },
+): Promise<{ redis: RedisClient; keys: RedisKeys; cleanup: () => Promise<void> }> {
+  const redis = createRedisClient({ target, connectionName: 'seqrec-test' });
   await redis.connect();
   const keys = new RedisKeys(`test-${randomUUID()}`);
   return {
@@ -25,11 +65,7 @@ export async function testRedis(): Promise<{ redis: Redis; keys: RedisKeys; clea
   };
 }
 
-export async function deleteNamespace(redis: Redis, keys: RedisKeys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.all(), 'COUNT', 1000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
+/** Deletes every key of the namespace (on every master of a Cluster). */
+export async function deleteNamespace(redis: RedisClient, keys: RedisKeys): Promise<void> {
+  await unlinkMatching(redis, keys.all());
 }
