@@ -6,12 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { saveArtifact } from '@seqrec/artifacts';
 import type { Bus } from '@seqrec/bus';
-import { TOPICS, type ModelPromotedV1, type SequenceUpdateV1 } from '@seqrec/contracts';
+import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import { EmbeddingService } from '@seqrec/embedding';
 import { decodeUserVector, encodeUserVector } from '@seqrec/sequence';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
-import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
+import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
 import { embeddingService } from './embedding.service';
 
@@ -81,7 +81,7 @@ describe('embedding service (in process, memory bus and state)', () => {
       { partition: 0, offset: 1, event: { eventId: 'a', userId: 'u1', type: 'view', itemId: 'i3', ts: t - 60_000 } },
       { partition: 0, offset: 2, event: { eventId: 'b', userId: 'u1', type: 'purchase', itemId: 'i4', ts: t } },
     ]);
-    await bus.publish(r.updates.map((u: SequenceUpdateV1) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: JSON.stringify(u) })));
+    await bus.publish(r.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     const v = await vectorOf('u1', 'v1');
     assert.equal(v.dim, 8);
     assert.equal(v.lastTs, t);
@@ -125,9 +125,9 @@ describe('embedding service (in process, memory bus and state)', () => {
     assert.equal(svc.model?.version, 'v2');
     assert.equal((await get('/v1/users/u1/vector')).json().current, false, 'a v1 vector is not current under v2');
     const r = await applier.apply([{ partition: 0, offset: 3, event: { eventId: 'c', userId: 'u1', type: 'view', itemId: 'i5', ts: Date.now() } }]);
-    await bus.publish(r.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: JSON.stringify(u) })));
+    await bus.publish(r.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     assert.equal((await vectorOf('u1', 'v2')).current, true);
-    const metrics = (await get('/metrics')).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_embedding_model_info\{model="sasrec",version="v2"/);
     assert.match(metrics, /seqrec_embedding_vectors_total\{outcome="stored",service="embedding"\} [2-9]/);
   });

@@ -9,8 +9,8 @@ export const TOPICS = {
   EVENTS: 'ingest.internal.event.accepted.1',
   /** Dead letters: every rejected input with its original payload and the reason ({@link DeadLetterV1}). */
   EVENTS_DLQ: 'ingest.internal.event.rejected.1',
-  /** A user's updated behaviour window after the sequence-builder applied new events ({@link SequenceUpdateV1}). */
-  SEQUENCE_UPDATES: 'sequence.internal.window.updated.1',
+  /** A user's updated behaviour window after the sequence-builder applied new events: the window codec's bytes ({@link WindowUpdate}). */
+  SEQUENCE_UPDATES: 'sequence.internal.window.updated.2',
   /** A newly promoted model version with its metrics ({@link ModelPromotedV1}). */
   MODELS: 'training.internal.model.promoted.1',
 } as const;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
-import { EVENT_TYPES, type SequenceUpdateV1 } from '@seqrec/contracts';
+import { EVENT_TYPES, type WindowUpdate } from '@seqrec/contracts';
 import { initBackend } from '@seqrec/model';
 import type { ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
-import { decodeWindow, sessionsOf, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
+import { ItemIdCache, decodeWindow, decodeWindowUpdates, sessionsOf, type ItemDictionary, type SequenceStore, type WindowUpdateMessage } from '@seqrec/sequence';
 import { EMBEDDING_METRICS, EMBEDDING_MODEL_STORE, EMBEDDING_OPTIONS, USER_VECTORS } from './embedding.constants';
 import type { EmbeddingMetrics } from './embedding.metrics';
 import { EmbeddingModel } from './embedding-model';
@@ -55,7 +55,12 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(EMBEDDING_OPTIONS) readonly options: EmbeddingOptions,
     @Inject(EMBEDDING_METRICS) private readonly metrics: EmbeddingMetrics,
-  ) {}
+  ) {
+    this.itemIds = new ItemIdCache(items);
+  }
+
+  /** Item ids of the window updates' dictionary indices (an index keeps its id forever). */
+  private readonly itemIds: ItemIdCache;
 
   get model(): EmbeddingModel | null {
     return this.current;
@@ -98,8 +103,13 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Encodes the newest window of each user in `updates` and stores the vectors. */
-  async encodeUpdates(updates: SequenceUpdateV1[]): Promise<{ stored: number; skipped: number }> {
-    const newest = new Map<string, SequenceUpdateV1>();
+  /** Window-update messages (the window codec's bytes) decoded into updates with item ids. */
+  decodeUpdates(messages: WindowUpdateMessage[]): Promise<{ updates: WindowUpdate[]; bad: number }> {
+    return decodeWindowUpdates(messages, this.itemIds, this.options.sessionGapMs);
+  }
+
+  async encodeUpdates(updates: WindowUpdate[]): Promise<{ stored: number; skipped: number }> {
+    const newest = new Map<string, WindowUpdate>();
     for (const u of updates) {
       const seen = newest.get(u.userId);
       if (!seen || u.lastTs >= seen.lastTs) newest.set(u.userId, u);
@@ -121,7 +131,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
       for (let i = 0; i < all.length; i += this.options.maxBatch) {
         const end = this.metrics.encodeDuration.startTimer();
         const chunk = all.slice(i, i + this.options.maxBatch);
-        const users: SequenceUpdateV1[] = [];
+        const users: WindowUpdate[] = [];
         const histories: Int32Array[] = [];
         const types: Uint8Array[] = [];
         const empty: string[] = [];

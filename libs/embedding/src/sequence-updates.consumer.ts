@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
-import { GROUPS, TOPICS, type ModelPromotedV1, type SequenceUpdateV1 } from '@seqrec/contracts';
+import { GROUPS, TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import type { BusHandlerExtras } from '@seqrec/nest-platform';
 import { EmbeddingService } from './embedding.service';
 
@@ -22,15 +22,8 @@ export class SequenceUpdatesConsumer {
 
   @EventPattern(TOPICS.SEQUENCE_UPDATES, UPDATES)
   async onUpdates(@Payload() batch: ConsumedBatch): Promise<void> {
-    const updates: SequenceUpdateV1[] = [];
-    for (const m of batch.messages) {
-      try {
-        const u = JSON.parse(m.value?.toString('utf8') ?? '') as SequenceUpdateV1;
-        if (typeof u?.userId === 'string' && Array.isArray(u.items)) updates.push(u);
-      } catch {
-        this.log.warn(`skipping an unreadable window update at ${m.topic}/${m.partition}@${m.offset}`);
-      }
-    }
+    const { updates, bad } = await this.embedding.decodeUpdates(batch.messages);
+    if (bad > 0) this.log.warn(`skipping ${bad} unreadable window updates in ${batch.topic}/${batch.partition} up to @${batch.messages[batch.messages.length - 1]?.offset}`);
     await this.embedding.encodeUpdates(updates);
   }
 

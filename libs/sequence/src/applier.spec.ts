@@ -4,6 +4,7 @@ import type { EventV1 } from '@seqrec/contracts';
 import { SequenceApplier, describeWindow } from './applier';
 import { decodeWindow } from './codec';
 import { MemoryItemDictionary, MemorySequenceStore, type WindowWrite, type WriteOutcome } from './stores';
+import { ItemIdCache, decodeWindowUpdates } from './window-update';
 
 const T0 = 1_795_000_000_000;
 const event = (userId: string, itemId: string, s: number, type: EventV1['type'] = 'view'): EventV1 => ({ eventId: `${userId}-${s}`, userId, itemId, type, ts: T0 + s * 1000 });
@@ -22,9 +23,13 @@ describe(SequenceApplier.name, () => {
     const r = await sut.apply(batch);
     assert.equal(r.users, 2);
     assert.equal(r.applied, 3);
-    assert.deepEqual(r.updates.map((u) => [u.userId, u.items, u.types]), [
-      ['a', ['x', 'z'], [0, 1]],
-      ['b', ['y'], [0]],
+    const stored = await store.getMany(['a', 'b']);
+    assert.deepEqual(r.updates.map((u) => [u.userId, u.applied]), [['a', 2], ['b', 1]]);
+    assert.deepEqual(r.updates.map((u) => u.window), stored, 'each update carries the window as written');
+    const { updates } = await decodeWindowUpdates(r.updates.map((u) => ({ key: Buffer.from(u.userId), value: u.window, timestamp: 5 })), new ItemIdCache(items), 30 * 60_000);
+    assert.deepEqual(updates.map((u) => [u.userId, u.items, u.types, u.updatedAt]), [
+      ['a', ['x', 'z'], [0, 1], 5],
+      ['b', ['y'], [0], 5],
     ]);
     const [a] = await store.getMany(['a']);
     const described = await describeWindow(a!, items, 30 * 60_000);
@@ -59,6 +64,7 @@ describe(SequenceApplier.name, () => {
     const sut = new SequenceApplier(racing, items, { capacity: 50, sessionGapMs: 1 });
     const r = await sut.apply([{ partition: 0, offset: 1, event: event('a', 'second', 1) }]);
     assert.equal(r.conflicts, 1);
-    assert.deepEqual(r.updates[0]!.items, ['first', 'second']);
+    const ids = await items.idsOf(decodeWindow(r.updates[0]!.window).events.map((e) => e.item));
+    assert.deepEqual(ids, ['first', 'second']);
   });
 });

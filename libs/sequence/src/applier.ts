@@ -1,4 +1,4 @@
-import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1, type SequenceUpdateV1 } from '@seqrec/contracts';
+import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1 } from '@seqrec/contracts';
 import { decodeWindow, encodeWindow, type SequenceWindow } from './codec';
 import type { ItemDictionary, SequenceStore, WindowWrite } from './stores';
 import { applyEvents, sessionsOf, type IncomingEvent } from './window';
@@ -24,8 +24,8 @@ export interface ApplyBatchResult {
   stale: number;
   tooLate: number;
   conflicts: number;
-  /** One per user whose window changed. */
-  updates: SequenceUpdateV1[];
+  /** One per user whose window changed: the window as written (the window codec's bytes). */
+  updates: Array<{ userId: string; window: Buffer; applied: number }>;
 }
 
 export class ConflictError extends Error {
@@ -68,14 +68,14 @@ export class SequenceApplier {
     }
 
     const result: ApplyBatchResult = { users: byUser.size, applied: 0, stale: 0, tooLate: 0, conflicts: 0, updates: [] };
-    const changed = new Map<string, { window: SequenceWindow; applied: number }>();
+    const changed = new Map<string, { window: Buffer; applied: number }>();
     let pending = [...byUser.keys()];
     const retries = this.options.maxConflictRetries ?? 5;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > retries) throw new ConflictError(pending);
       const stored = await this.store.getMany(pending);
       const writes: WindowWrite[] = [];
-      const outcomes: Array<{ userId: string; window: SequenceWindow; applied: number; stale: number; tooLate: number }> = [];
+      const outcomes: Array<{ userId: string; window: Buffer; applied: number; stale: number; tooLate: number }> = [];
       pending.forEach((userId, k) => {
         const expected = stored[k] ?? null;
         const r = applyEvents(expected ? decodeWindow(expected) : null, byUser.get(userId)!, this.options.capacity);
@@ -83,8 +83,9 @@ export class SequenceApplier {
           result.stale += r.stale;
           return;
         }
-        writes.push({ userId, expected, next: encodeWindow(r.window) });
-        outcomes.push({ userId, window: r.window, applied: r.applied, stale: r.stale, tooLate: r.tooLate });
+        const next = encodeWindow(r.window);
+        writes.push({ userId, expected, next });
+        outcomes.push({ userId, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate });
       });
       const written = await this.store.writeMany(writes);
       const retry: string[] = [];
@@ -102,32 +103,8 @@ export class SequenceApplier {
       });
       pending = retry;
     }
-    result.updates = await this.toUpdates(changed);
+    result.updates = [...changed].map(([userId, c]) => ({ userId, window: c.window, applied: c.applied }));
     return result;
-  }
-
-  private async toUpdates(changed: Map<string, { window: SequenceWindow; applied: number }>): Promise<SequenceUpdateV1[]> {
-    const needed = new Set<number>();
-    for (const { window } of changed.values()) for (const e of window.events) if (e.item >= 0) needed.add(e.item);
-    const indices = [...needed];
-    const ids = await this.items.idsOf(indices);
-    const idOf = new Map(indices.map((ix, k) => [ix, ids[k] ?? `#${ix}`]));
-    const now = Date.now();
-    const updates: SequenceUpdateV1[] = [];
-    for (const [userId, { window, applied }] of changed) {
-      const ev = window.events;
-      updates.push({
-        userId,
-        applied,
-        lastTs: ev.length ? ev[ev.length - 1]!.ts : 0,
-        updatedAt: now,
-        items: ev.map((e) => (e.item >= 0 ? idOf.get(e.item)! : '')),
-        types: ev.map((e) => e.type),
-        ts: ev.map((e) => e.ts),
-        sessions: sessionsOf(ev, this.options.sessionGapMs),
-      });
-    }
-    return updates;
   }
 }
 

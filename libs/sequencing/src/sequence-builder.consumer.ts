@@ -56,7 +56,7 @@ export class SequenceBuilderConsumer {
     if (result.conflicts) this.metrics.conflicts.inc(result.conflicts);
     this.metrics.updates.inc(result.updates.length);
     if (this.options.emitUpdates) {
-      ctx.publish(result.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: JSON.stringify(u) })));
+      ctx.publish(result.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     }
     if (letters.length) ctx.publish(letters);
   }

@@ -1,13 +1,16 @@
 /**
- * A user's updated behaviour window, emitted by the sequence-builder after every applied batch
- * (coalesced: one message per user per batch). Keyed by user id.
+ * A user's updated behaviour window, as its consumers see it after decoding. On the wire (topic
+ * `sequence.internal.window.updated.2`, one message per user per applied batch, keyed by user id)
+ * the value is the window itself in the window codec of `@seqrec/sequence` (the bytes the state
+ * store holds: item indices of the item dictionary, second-resolution times, about 3 bytes per
+ * event) and the message timestamp is when it was written; `decodeWindowUpdates` in
+ * `@seqrec/sequence` turns messages into this shape. (Version 1 carried this shape as JSON: ~2 KB
+ * per full window, and the builder had to resolve every item id to write it.)
  *
  * The window is newest-last and holds at most the configured window length.
  */
-export interface SequenceUpdateV1 {
+export interface WindowUpdate {
   userId: string;
-  /** Events applied in this update (the rest of the window was already known). */
-  applied: number;
   /** Epoch ms of the newest event in the window. */
   lastTs: number;
   /** Epoch ms when the window was written to the state store (freshness tracking). */
