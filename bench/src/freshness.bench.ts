@@ -257,7 +257,7 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
       ...infraPids(),
     });
     const serviceNames = ['ingester', 'sequenceBuilder', 'scorer'] as const;
-    const requestsBefore = await Promise.all(services.map((s) => kafkaRequests(`${s.url}/metrics`)));
+    const requestsBefore = await Promise.all(services.map((s) => kafkaRequests(s.metricsUrl)));
     const t0 = Date.now();
     for (let n = 0; Date.now() - t0 < SECONDS * 1000; n++) {
       probes.push(probe(n));
@@ -266,11 +266,11 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     await Promise.all(probes);
     const cpuUse = cpu();
     const requestSeconds = (Date.now() - t0) / 1000;
-    const requestsAfter = await Promise.all(services.map((s) => kafkaRequests(`${s.url}/metrics`)));
+    const requestsAfter = await Promise.all(services.map((s) => kafkaRequests(s.metricsUrl)));
     const kafkaRequestsPerSec = Object.fromEntries(serviceNames.map((name, i) => [name, requestRates(requestsBefore[i]!, requestsAfter[i]!, requestSeconds)]));
     load.send('stop');
     const { sent, seconds: loadSeconds } = await loadFinished;
-    const transactions = mode === 'exactly-once' ? await transactionStats(`${services[0]!.url}/metrics`) : null;
+    const transactions = mode === 'exactly-once' ? await transactionStats(services[0]!.metricsUrl) : null;
     const sorted = [...samples].sort((a, b) => a - b);
     const result = {
       mode,

@@ -74,8 +74,8 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
 
 /** Every series of a scorer metric (one per worker under SCORER_WORKERS > 1). */
-async function scorerSeries(url: string, name: string): Promise<number[]> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function scorerSeries(metricsUrl: string, name: string): Promise<number[]> {
+  const text = await (await fetch(metricsUrl)).text();
   return text
     .split('\n')
     .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
@@ -83,8 +83,8 @@ async function scorerSeries(url: string, name: string): Promise<number[]> {
 }
 
 /** A counter summed over the scorer's workers. */
-async function scorerMetric(url: string, name: string): Promise<number> {
-  return (await scorerSeries(url, name)).reduce((a, b) => a + b, 0);
+async function scorerMetric(metricsUrl: string, name: string): Promise<number> {
+  return (await scorerSeries(metricsUrl, name)).reduce((a, b) => a + b, 0);
 }
 
 async function main(): Promise<void> {
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       nodeArgs,
     );
     // The scorer is ready when one worker is: wait until every worker serves its model.
-    for (const until = Date.now() + 120_000; (await scorerSeries(scorer.url, 'seqrec_scorer_model_info')).length < workers; ) {
+    for (const until = Date.now() + 120_000; (await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_model_info')).length < workers; ) {
       if (Date.now() > until) throw new Error(`${workers} scorer workers not all serving after 120 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     try {
       if (mode.endsWith('_index')) {
         // Every worker measures its own index at load (the same build): their mean.
-        const recalls = await scorerSeries(scorer.url, 'seqrec_scorer_index_recall_at_20_ratio');
+        const recalls = await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_index_recall_at_20_ratio');
         indexRecallAt20 = recalls.reduce((a, b) => a + b, 0) / recalls.length;
         log(`approximate index: ${INDEX_LISTS} lists, ${INDEX_PROBES} probed; recall@20 vs exact measured by the scorer at load: ${indexRecallAt20}`);
       }
@@ -272,12 +272,12 @@ async function main(): Promise<void> {
         // Each rate first runs unmeasured: V8 compiles the request path for the new concurrency (the
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
-        const [b0, c0] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
+        const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
         const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
-        const [b1, c1] = [await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.url, 'seqrec_scorer_batch_size_requests_count')];
+        const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         const step = {
           rps: rate,
           achievedRps: Math.round(res.achievedRps),

@@ -153,7 +153,7 @@ const ingesterPanels = [
   ts('Transactions', 'Committed transactions per second (an aborted one is redone: its batch appears again in the consumer and in the logs).', [q(`sum(rate(seqrec_kafka_transaction_messages_count{${F}}[${RI}]))`, 'transactions/s')], 'ops'),
   ts('Kafka requests by API', 'Requests per second the ingester sends to Kafka, by API, from librdkafka statistics (every 5 s): with INGEST_EXACTLY_ONCE AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit and EndTxn per transaction, else Produce and OffsetCommit; plus Fetch. Every request is a round trip and CPU on both sides.', [q(`sum by (api) (rate(seqrec_kafka_requests_total{${F}, service="ingester"}[${RI}]))`, '{{api}}')], 'reqps'),
   { row: 'HTTP' },
-  ts('Requests by route and status', 'POST /v1/events answers per second (503: the bus cannot take events).', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="ingester"}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('Requests by route and status', 'POST /v1/events answers per second (503: the bus cannot take events; 401/403: no or a wrong API key; 429: a producer key over AUTH_PRODUCER_RATE).', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="ingester"}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
   ...processPanels('ingester'),
 ];
 
@@ -197,7 +197,7 @@ const overviewPanels = [
 
 const scorerPanels = [
   { row: 'Requests' },
-  ts('Requests by route and status', 'Answers per second (429: shed, queue full or behind; 503: no model, or the process saturated).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('Requests by route and status', 'Answers per second (429: shed, queue full or behind, or a client key over AUTH_CLIENT_RATE; 401/403: no or a wrong API key; 503: no model, or the process saturated).', [q(`sum by (route, status) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
   ts('Latency by route', 'p50 and p99 (alert SeqrecScorerLatencyP99High above 50 ms).', quantiles('seqrec_scorer_request_duration_seconds', ['route']), 's'),
   ts('Popularity fallbacks', 'Answers from the popularity fallback by route and reason.', [q(`sum by (route, reason) (rate(seqrec_scorer_fallback_answers_total{${F}}[${RI}]))`, '{{route}} {{reason}}')], 'reqps'),
   { row: 'Batching and load' },

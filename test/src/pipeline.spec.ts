@@ -203,7 +203,7 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
     await waitFor(
       'the builder to re-consume the whole topic',
       async () => {
-        const metrics = await (await fetch(`${builder.url}/metrics`)).text();
+        const metrics = await (await fetch(builder.metricsUrl)).text();
         const stale = /seqrec_sequence_builder_events_total\{outcome="stale"[^}]*\} (\d+)/.exec(metrics);
         return stale !== null && Number(stale[1]) === traffic.acceptedCount;
       },

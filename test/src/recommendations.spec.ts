@@ -79,7 +79,7 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
 
   /** `<worker>:<version>` each scorer worker serves, from one /metrics scrape (any worker answers for all). */
   async function served(): Promise<string[]> {
-    const metrics = await (await fetch(`${scorer.url}/metrics`)).text();
+    const metrics = await (await fetch(scorer.metricsUrl)).text();
     return [...metrics.matchAll(/seqrec_scorer_model_info\{[^}]*version="([^"]+)"[^}]*worker="(\d)"\} 1/g)].map((m) => `${m[2]}:${m[1]}`).sort();
   }
 

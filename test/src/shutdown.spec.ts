@@ -68,7 +68,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
         }
       };
       const applied = async (s: RunningService) => {
-        const text = await (await fetch(`${s.url}/metrics`)).text();
+        const text = await (await fetch(s.metricsUrl)).text();
         return Number(/seqrec_sequence_builder_events_total\{outcome="applied"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
       };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createService } from '@seqrec/nest-platform';
+import { createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { embeddedService } from './service';
 
 /** Embedded mode in-process: HTTP in, the whole pipeline on the in-memory bus and state. */
@@ -76,7 +76,7 @@ describe('embedded mode', () => {
     assert.equal((await inject('GET', '/health/live')).statusCode, 200);
     const ready = await inject('GET', '/health/ready');
     assert.equal(ready.statusCode, 200, ready.body);
-    const metrics = (await inject('GET', '/metrics')).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_ingester_events_total\{source="http",outcome="accepted",service="embedded"\} \d+/);
     assert.match(metrics, /seqrec_sequence_builder_events_total\{outcome="applied",service="embedded"\} \d+/);
     assert.match(metrics, /process_cpu_seconds_total/);

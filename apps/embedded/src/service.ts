@@ -12,4 +12,6 @@ export const embeddedService: BootstrapOptions<typeof env> = {
   defaultPort: 8080,
   bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
   module: (e) => AppModule.register(e),
+  // the builder's per-user reads stay admin (anything unlisted is)
+  auth: { routes: { 'POST /v1/events': 'producer' } },
 };

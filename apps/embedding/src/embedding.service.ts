@@ -8,4 +8,6 @@ export const embeddingService: BootstrapOptions<typeof embeddingEnv> = {
   env: embeddingEnv,
   defaultPort: 8083,
   module: (env) => AppModule.register(env),
+  // item vectors and neighbours reveal no user: the scorer clients' role; user vectors and features stay admin
+  auth: { routes: { 'GET /v1/items/*': 'client' } },
 };

@@ -8,4 +8,5 @@ void bootstrapService({
   defaultPort: 8081,
   bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
   module: (env) => AppModule.register(env),
+  auth: { routes: { 'POST /v1/events': 'producer' } },
 });

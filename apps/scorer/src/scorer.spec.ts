@@ -8,7 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
 import { FsModelStore } from '@seqrec/model-store';
-import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService } from '@seqrec/nest-platform';
+import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { ModelSlot, ScoringService } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
@@ -206,7 +206,7 @@ describe('scorer (in process, memory bus and state)', () => {
     assert.deepEqual([...statuses.keys()], [200], JSON.stringify([...statuses]));
     assert.ok(versions.has(first.version) && versions.has(second.version), [...versions].join());
     assert.equal(old.disposed, true, 'the old model was not released');
-    const metrics = (await inject('GET', '/metrics')).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, new RegExp(`seqrec_scorer_model_info\\{model="sasrec",version="${second.version}",backend="\\w+"`));
     assert.ok(!metrics.includes(`version="${first.version}"`));
     assert.match(metrics, /seqrec_scorer_model_age_seconds\{service="scorer"\} \d/);
@@ -355,7 +355,7 @@ describe('scorer with the approximate top-k index', () => {
       Array.from(exact!.items, (ix) => model.artifact.vocabulary[ix]),
       'probing all lists gives the exact top-k',
     );
-    const metrics = (await inject('/metrics')).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} 1\b/);
 
     // A hot swap builds the new version's index beside live requests: none fails.
@@ -382,7 +382,7 @@ describe('scorer with the approximate top-k index', () => {
     assert.equal(slot.model?.version, second.version);
     assert.ok(slot.model?.index, 'the new version has its index');
     assert.deepEqual([...statuses.keys()], [200], JSON.stringify([...statuses]));
-    const after = (await inject('/metrics')).body;
+    const after = await scrapeMetrics(app);
     assert.match(after, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0002"/);
     assert.ok(!after.includes('index_recall_at_20_ratio{model="sasrec",version="v0001"'), 'the old version\'s recall is gone');
   });
@@ -430,7 +430,7 @@ describe('scorer under overload', () => {
       ok = (await get('/v1/items/p3/similar?k=2')).statusCode === 200;
     }
     assert.ok(ok, 'serves again once the lag is gone');
-    assert.match((await get('/metrics')).body, /seqrec_scorer_shed_requests_total\{reason="event_loop"[^}]*\} [1-9]/);
+    assert.match(await scrapeMetrics(app), /seqrec_scorer_shed_requests_total\{reason="event_loop"[^}]*\} [1-9]/);
   });
 });
 
@@ -466,7 +466,7 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
       const fastify = app.getHttpAdapter().getInstance();
       const recs = (await fastify.inject({ method: 'GET', url: '/v1/users/dora/recommendations?k=8' })).json();
       const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'dora', items: ['p11', 'p3', 'p20', 'p12'] } })).json();
-      answers.push({ recs, rank, metrics: (await fastify.inject({ method: 'GET', url: '/metrics' })).body });
+      answers.push({ recs, rank, metrics: await scrapeMetrics(app) });
     }
     const [int8, matmul, batched] = answers as [(typeof answers)[0], (typeof answers)[0], (typeof answers)[0]];
     assert.equal(int8.recs.items[0]!.itemId, 'p11', 'the chain continues');
@@ -524,7 +524,7 @@ describe('scorer exact top-k, auto: the path the router picks, the same answer e
     assert.ok(router.int8Cost! > 0 && router.matmulCost()!.perQuery > 0, `costs ${router.int8Cost} / ${JSON.stringify(router.matmulCost())}`);
     assert.equal(idle.items[0].itemId, 'p10', 'the chain continues');
     assert.deepEqual(busy.items.map((i: { itemId: string }) => i.itemId), idle.items.map((i: { itemId: string }) => i.itemId));
-    const metrics = (await fastify.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 1\b/, 'idle: the int8 scan, once');
     assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/, 'busy: one TF batch');
   });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { BUS, createService } from '@seqrec/nest-platform';
+import { BUS, createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { writeGeneratedDataset } from '@seqrec/training';
 import { trainerService } from './service';
 
@@ -113,7 +113,7 @@ describe('trainer service', () => {
   });
 
   it('exports runs by outcome, duration, last metrics and the backend', async () => {
-    const metrics = (await inject('GET', '/metrics')).body;
+    const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_trainer_runs_total\{model="gru4rec",outcome="promoted",service="trainer"\} [12]\n/);
     assert.match(metrics, /seqrec_trainer_run_duration_seconds_count\{[^}]*model="gru4rec"[^}]*\} 2\n/);
     assert.match(metrics, /seqrec_trainer_last_metric_ratio\{model="gru4rec",split="test",protocol="full",metric="NDCG@10",service="trainer"\} [\d.e-]+/);

@@ -59,6 +59,14 @@ export interface SubscribeOptions {
   transactional?: boolean;
   /** Upper bound on the messages handed to one handler call. */
   maxBatchSize?: number;
+  /**
+   * Poison messages: a batch whose handler failed `maxAttempts` times (default 5) with an error
+   * that is not transient (see `isTransient`) is retried one message at a time, and a message that
+   * still fails is replaced by the messages this returns (a dead letter with the reason), committed
+   * like any output, and the partition moves on. Without it a failing batch is retried for ever.
+   */
+  deadLetter?: (message: ConsumedMessage, error: unknown, attempts: number) => OutboundMessage[];
+  maxAttempts?: number;
 }
 
 export interface Subscription {
@@ -79,6 +87,8 @@ export interface Bus {
   ensureTopics(topics: TopicSpec[]): Promise<void>;
   /** True while the bus can publish and consume. */
   isReady(): boolean;
+  /** False once a subscription stopped for good (its consumer died): the process should be restarted. */
+  isAlive(): boolean;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import type {
   Subscription,
   TopicSpec,
 } from './bus';
+import { PoisonTracker } from './poison';
 
 export interface MemoryBusOptions {
   /** Partitions of a topic created implicitly on first use. */
@@ -58,6 +59,10 @@ export class MemoryBus implements Bus {
     group.members.push(sub);
     sub.start();
     return sub;
+  }
+
+  isAlive(): boolean {
+    return true;
   }
 
   isReady(): boolean {
@@ -124,7 +129,10 @@ class MemorySubscription implements Subscription {
     private readonly busOptions: MemoryBusOptions,
   ) {
     this.topics = options.topics;
+    this.poison = new PoisonTracker(options.maxAttempts ?? 5, options.deadLetter);
   }
+
+  private readonly poison: PoisonTracker;
 
   start(): void {
     this.loop = this.run();
@@ -168,7 +176,7 @@ class MemorySubscription implements Subscription {
         if (!this.group.committed.has(key)) this.group.committed.set(key, from);
         if (from >= log.length) continue;
         worked = true;
-        const messages = log.slice(from, from + max);
+        const messages = log.slice(from, from + this.poison.limit(topic, partition, from, max));
         const staged: OutboundMessage[] = [];
         try {
           await this.handler(
@@ -180,10 +188,17 @@ class MemorySubscription implements Subscription {
             },
           );
           this.bus.append(staged);
+          this.poison.succeeded(topic, partition, from + messages.length - 1);
           this.group.committed.set(key, from + messages.length);
           this.busOptions.onConsumed?.({ groupId: this.options.groupId, topic, partition, lag: log.length - from - messages.length });
         } catch (err) {
           this.busOptions.onError?.(err, topic, partition);
+          const letters = this.poison.failed(topic, partition, messages, err);
+          if (letters) {
+            this.bus.append(letters);
+            this.group.committed.set(key, from + 1);
+            continue;
+          }
           await new Promise((r) => setTimeout(r, this.busOptions.retryDelayMs ?? 100));
         }
       }

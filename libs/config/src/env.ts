@@ -1,4 +1,4 @@
-import { bool, cleanEnv, num, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
+import { bool, cleanEnv, makeValidator, num, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
 import { redisClusterNodes, redisEnvProblems, redisUrl } from './redis';
 
 /** Thrown when the environment is invalid; the message lists every bad variable at once. */
@@ -37,6 +37,13 @@ export function loadEnv<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = proc
   return Object.freeze(plain) as CleanedEnv<S>;
 }
 
+/** A whole number ≥ 0: counts, and durations in ms where 0 means "off". */
+export const whole = makeValidator<number>((input) => {
+  const n = Number(input.trim());
+  if (input.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`expected a whole number ≥ 0, got "${input}"`);
+  return n;
+});
+
 const positive = (name: string) => (n: number) => {
   if (!(n > 0)) throw new Error(`${name} must be > 0`);
   return n;
@@ -71,6 +78,9 @@ export const commonEnv = {
   REDIS_CLUSTER_NODES: redisClusterNodes({ default: '', desc: 'host:port,... of some Redis Cluster nodes: selects the Cluster client (instead of REDIS_URL)' }),
   REDIS_PREFIX: str({ default: 'seqrec', desc: 'namespace of every key' }),
   SEQUENCE_TTL_DAYS: num({ default: 30, desc: 'a user window expires after this long without events' }),
+  REDIS_COMMAND_TIMEOUT_MS: whole({ default: 5_000, desc: 'a Redis command without an answer after this long fails (ioredis commandTimeout); 0: wait forever' }),
+  REDIS_PING_INTERVAL_MS: whole({ default: 1_000, desc: 'readiness PINGs Redis this often (every master of a Cluster); 0: no PING, readiness follows the connection only' }),
+  REDIS_PING_TIMEOUT_MS: whole({ default: 2_000, desc: 'readiness turns red when a PING is unanswered this long (a hung Redis)' }),
 };
 
 export { bool, num, port, str, url, positive };

@@ -21,7 +21,9 @@ export function rawConsumerExtras(env: NodeJS.ProcessEnv = process.env): BusHand
   } catch {
     // reported by the start-up validation
   }
-  return { group: GROUPS.INGESTER, transactional };
+  // A message that keeps failing (not a validation failure: those are dead letters already) is
+  // dead-lettered after 5 tries instead of stopping the partition.
+  return { group: GROUPS.INGESTER, transactional, deadLetterTopic: TOPICS.EVENTS_DLQ };
 }
 
 const EXTRAS = rawConsumerExtras();

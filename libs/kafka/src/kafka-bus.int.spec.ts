@@ -139,4 +139,56 @@ describe(KafkaBus.name, () => {
     assert.equal(out.length, 2, `x once and y once: ${out.join(',')}`);
     assert.match(out[1]!, /^y@[ab]$/);
   });
+
+  for (const transactional of [false, true]) {
+    it(`dead-letters a poison message after bounded retries and moves on (${transactional ? 'exactly-once' : 'at-least-once'})`, async () => {
+      const ns = uniqueName('poison');
+      const bus = newBus(ns);
+      await bus.ensureTopics([{ topic: 'in', partitions: 1 }, { topic: 'out', partitions: 1 }, { topic: 'dlq', partitions: 1 }]);
+      await bus.publish(['a', 'b', 'poison', 'c'].map((v) => ({ topic: 'in', key: 'k', value: v })));
+      const seen: string[][] = [];
+      const sub = await bus.subscribe(
+        {
+          groupId: 'g',
+          topics: ['in'],
+          transactional,
+          maxAttempts: 2,
+          deadLetter: (m, err, attempts) => [{ topic: 'dlq', key: null, value: `${m.value}|${(err as Error).message}|${attempts}` }],
+        },
+        async (b, ctx) => {
+          const values = b.messages.map((m) => String(m.value));
+          seen.push(values);
+          if (values.includes('poison')) throw new TypeError('cannot read the poison');
+          ctx.publish(values.map((v) => ({ topic: 'out', key: 'k', value: `${v}!` })));
+        },
+      );
+      await waitFor('the partition to move past the poison message', async () => (await bus.groupLag('g', 'in'))[0]!.lag === 0, 60_000);
+      await sub.stop();
+      const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 4, timeoutMs: 3_000 });
+      assert.deepEqual(out.map((m) => String(m.value)), ['a!', 'b!', 'c!'], 'every other message handled once, in order');
+      const dlq = await readTopic(brokersFromEnv(), bus.physical('dlq'), { count: 2, timeoutMs: 3_000 });
+      assert.deepEqual(dlq.map((m) => String(m.value)), ['poison|cannot read the poison|2']);
+      assert.ok(seen.some((v) => v.length === 1 && v[0] === 'poison'), `isolated: ${JSON.stringify(seen)}`);
+      assert.ok(bus.isAlive() && bus.isReady());
+    });
+  }
+
+  it('retries a batch for as long as a dependency is down: never a dead letter for a transient error', async () => {
+    const ns = uniqueName('transient');
+    const bus = newBus(ns);
+    await bus.ensureTopics([{ topic: 'in', partitions: 1 }]);
+    await bus.publish([{ topic: 'in', key: 'k', value: 'x' }]);
+    let attempts = 0;
+    const letters: string[] = [];
+    const sub = await bus.subscribe(
+      { groupId: 'g', topics: ['in'], maxAttempts: 2, deadLetter: (m) => (letters.push(String(m.value)), []) },
+      async () => {
+        if (++attempts < 6) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+      },
+    );
+    await waitFor('the batch to go through once the dependency is back', async () => (await bus.groupLag('g', 'in'))[0]!.lag === 0, 60_000);
+    await sub.stop();
+    assert.equal(attempts, 6);
+    assert.deepEqual(letters, []);
+  });
 });

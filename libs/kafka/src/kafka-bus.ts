@@ -9,6 +9,7 @@ import {
 } from '@confluentinc/kafka-javascript';
 import {
   BusError,
+  PoisonTracker,
   type BatchHandler,
   type Bus,
   type ConsumedMessage,
@@ -209,6 +210,10 @@ export class KafkaBus implements Bus {
 
   isReady(): boolean {
     return this.ready && this.producer.isConnected() && [...this.subscriptions].every((s) => s.isHealthy());
+  }
+
+  isAlive(): boolean {
+    return [...this.subscriptions].every((s) => !s.isDead());
   }
 
   async close(): Promise<void> {
@@ -428,10 +433,18 @@ class KafkaSubscription {
     private readonly handler: BatchHandler,
   ) {
     this.opts = bus.busOptions();
+    this.poison = new PoisonTracker(options.maxAttempts ?? 5, options.deadLetter);
   }
+
+  private readonly poison: PoisonTracker;
 
   isHealthy(): boolean {
     return this.running && !this.crashed;
+  }
+
+  /** Its consume loop ended for good (the consumer died): only a restart brings it back. */
+  isDead(): boolean {
+    return this.crashed;
   }
 
   private group(): string {
@@ -612,28 +625,38 @@ class KafkaSubscription {
     const max = this.options.maxBatchSize ?? 10_000;
     const topic = this.bus.logical(b.topic);
     const result: PartitionResult = { topic: b.topic, partition: b.partition, first: b.messages[0]!.offset, staged: [] };
-    for (let start = 0; start < b.messages.length; start += max) {
-      const slice = b.messages.slice(start, start + max);
-      const staged: OutboundMessage[] = [];
+    for (let start = 0; start < b.messages.length; ) {
+      const n = this.poison.limit(topic, b.partition, b.messages[start]!.offset, max);
+      const slice = b.messages.slice(start, start + n);
+      const consumed = slice.map((m) => toConsumed(topic, m));
+      let staged: OutboundMessage[] = [];
       try {
         await this.handler(
-          { topic, partition: b.partition, messages: slice.map((m) => toConsumed(topic, m)) },
+          { topic, partition: b.partition, messages: consumed },
           {
             publish: (out) => void staged.push(...out),
             heartbeat: async () => undefined, // librdkafka heartbeats from its own thread
             isRunning: () => this.running,
           },
         );
+        this.poison.succeeded(topic, b.partition, slice[slice.length - 1]!.offset);
       } catch (err) {
         this.opts.onError?.(err, topic, b.partition);
-        result.retryFrom = slice[0]!.offset;
-        return result;
+        const letters = this.poison.failed(topic, b.partition, consumed, err);
+        if (!letters) {
+          result.retryFrom = slice[0]!.offset;
+          return result;
+        }
+        // a poison message: its dead letter goes out in its place and the partition moves on
+        this.bus.logger().error(`consumer ${this.options.groupId}: ${topic}/${b.partition}@${slice[0]!.offset} failed ${this.poison.maxAttempts} times, dead-lettered: ${(err as Error)?.message}`);
+        staged = letters;
       }
       for (const m of staged) result.staged.push(this.bus.physicalMessage(m));
       result.next = slice[slice.length - 1]!.offset + 1;
+      start += slice.length;
       if (!this.running) {
         // stopping: commit what was handled, the rest is redelivered to the next owner
-        if (start + max < b.messages.length) result.retryFrom = result.next;
+        if (start < b.messages.length) result.retryFrom = result.next;
         return result;
       }
     }

@@ -5,8 +5,9 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  * Metrics of a service running as several worker processes (node:cluster, e.g. SCORER_WORKERS):
  * - each worker labels its series `worker="<slot>"` (0..N-1, stable across restarts, so a
  *   restarted worker's counters read as a reset of the same series, which `rate()` handles);
- * - a scrape of `/metrics` may land on any worker: that worker asks the primary, which collects
- *   every ready worker's registry and answers the union, so one scrape sees the whole process.
+ * - a scrape of `/metrics` (on METRICS_PORT, which the workers share like the API port) may land on
+ *   any worker: that worker asks the primary, which collects every ready worker's registry and
+ *   answers the union, so one scrape sees the whole process.
  */
 
 /** Environment variable carrying a worker's slot (set by the supervisor at fork). */

@@ -9,7 +9,11 @@ import { TOPICS } from '@seqrec/contracts';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
 import { TopicCheckError, checkTopics, type TopicCheckMode } from './topic-check';
-import { LATENCY_BUCKETS, counter, histogram, type Registry } from '@seqrec/metrics';
+import { LATENCY_BUCKETS, counter, histogram, metricsText, type Registry } from '@seqrec/metrics';
+import { authGuardFromEnv, type HttpAuthGuard, type RouteRules } from './auth.guard';
+import { CredentialConfigError, type Role } from './credentials';
+import { startMetricsServer } from './metrics.server';
+import { authEnv, httpServerEnv, httpServerEnvProblems, type AuthEnv, type HttpServerEnv } from './server.env';
 
 export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown>>> {
   service: string;
@@ -21,7 +25,21 @@ export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown
   defaultPort: number;
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
+  /** Who may call which route (see {@link RouteRules}; unlisted routes are `admin`). */
+  auth?: {
+    routes?: RouteRules;
+    /** Credential lists the service reads besides AUTH_*_KEYS (the scorer's SCORER_API_KEYS). */
+    extraKeys?: (env: CleanedEnv<typeof commonEnv & S>) => Partial<Record<Role, { value: string; variable: string }>>;
+  };
 }
+
+/** The validated environment of a service: common, HTTP server, auth, ports, and its own. */
+export type ServiceEnv<S extends Record<string, ValidatorSpec<unknown>>> = CleanedEnv<typeof commonEnv & S> &
+  HttpServerEnv &
+  AuthEnv & { HTTP_PORT: number; METRICS_PORT: number };
+
+/** Default METRICS_PORT: the HTTP port + 1000 (9081 for the ingester's 8081), so services on one host do not collide. */
+export const METRICS_PORT_OFFSET = 1_000;
 
 const LEVELS: Record<string, LogLevel[]> = {
   debug: ['debug', 'log', 'warn', 'error', 'fatal'],
@@ -38,13 +56,45 @@ const LEVELS: Record<string, LogLevel[]> = {
 export async function createService<S extends Record<string, ValidatorSpec<unknown>>>(
   options: BootstrapOptions<S>,
   rawEnv: NodeJS.ProcessEnv = process.env,
-): Promise<{ app: NestFastifyApplication; env: CleanedEnv<typeof commonEnv & S> & { HTTP_PORT: number } }> {
-  const env = loadEnv({ ...commonEnv, HTTP_PORT: portSpec(options.defaultPort), ...options.env }, rawEnv) as never as CleanedEnv<
-    typeof commonEnv & S
-  > & { HTTP_PORT: number };
+): Promise<{ app: NestFastifyApplication; env: ServiceEnv<S>; auth: HttpAuthGuard }> {
+  const env = loadEnv(
+    {
+      ...commonEnv,
+      ...httpServerEnv,
+      ...authEnv,
+      HTTP_PORT: portSpec(options.defaultPort),
+      METRICS_PORT: port({ default: options.defaultPort + METRICS_PORT_OFFSET, desc: 'port of GET /metrics (nothing else is served there)' }),
+      ...options.env,
+    },
+    rawEnv,
+  ) as never as ServiceEnv<S>;
+  const problems = httpServerEnvProblems(env);
+  if (Object.keys(problems).length > 0) throw new EnvError(problems);
+  let auth: HttpAuthGuard;
+  try {
+    auth = authGuardFromEnv(env, { ...(options.auth?.routes ? { routes: options.auth.routes } : {}), ...(options.auth?.extraKeys ? { extraKeys: options.auth.extraKeys(env) } : {}) });
+  } catch (err) {
+    if (err instanceof CredentialConfigError) throw new EnvError({ [err.variable]: err.message.slice(err.variable.length + 2) });
+    throw err;
+  }
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true, maxParamLength: 256 }),
+    new FastifyAdapter({
+      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      trustProxy: true,
+      maxParamLength: 256,
+      // slow clients: headers, then the whole request, must arrive in time (408 and closed otherwise)
+      requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeout: env.HTTP_CONNECTION_TIMEOUT_MS,
+      maxRequestsPerSocket: env.HTTP_MAX_REQUESTS_PER_SOCKET,
+      http: {
+        headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+        // how often Node checks those two timeouts (its default, 30 s, would let a slow body run that much longer)
+        connectionsCheckingInterval: checkingInterval(env),
+      },
+    }),
     {
       logger: new ConsoleLogger({
         logLevels: LEVELS[env.LOG_LEVEL] ?? LEVELS.log!,
@@ -53,6 +103,10 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
       }),
     },
   );
+  if (env.HTTP_MAX_CONNECTIONS > 0) app.getHttpServer().maxConnections = env.HTTP_MAX_CONNECTIONS;
+  // installed before init registers the routes (it notes each one)
+  auth.instrument(app.get<Registry>(METRICS_REGISTRY));
+  auth.install(app.getHttpAdapter().getInstance());
   instrumentHttp(app);
   const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
   const bus = app.get<Bus>(BUS);
@@ -70,7 +124,17 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
     await app.close().catch(() => undefined);
     throw err;
   }
-  return { app, env };
+  return { app, env, auth };
+}
+
+function checkingInterval(env: HttpServerEnv): number {
+  const limits = [env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS].filter((t) => t > 0);
+  return Math.max(100, Math.min(1_000, ...limits.map((t) => Math.floor(t / 4))));
+}
+
+/** The exposition text of an app's registry: what its METRICS_PORT serves (for in-process tests). */
+export function scrapeMetrics(app: { get<T>(token: string): T }): Promise<string> {
+  return metricsText(app.get<Registry>(METRICS_REGISTRY));
 }
 
 /**
@@ -92,11 +156,32 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
     }
     throw err;
   }
-  const { app, env } = created;
+  const { app, env, auth } = created;
+  await app.init();
+  const missing = auth.missingCredentials();
+  if (env.AUTH_REQUIRED && missing.length > 0) {
+    log.error(`AUTH_REQUIRED is set and these routes have no credentials: ${missing.map((m) => `${m.role} (${m.variable})`).join(', ')}; not starting`);
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  for (const role of auth.openRoles()) log.warn(`${role} routes are open to anyone: no credentials configured (AUTH_${role.toUpperCase()}_KEYS) and AUTH_REQUIRED is false`);
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
-  installShutdown(app, log);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
+  try {
+    metricsServer = await startMetricsServer({ host: env.HTTP_HOST, port: env.METRICS_PORT, registry: app.get<Registry>(METRICS_REGISTRY) });
+  } catch (err) {
+    log.error(`cannot serve /metrics on ${env.HTTP_HOST}:${env.METRICS_PORT} (METRICS_PORT): ${(err as Error).message}`);
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  installShutdown(app, log, () =>
+    new Promise<void>((resolve) => {
+      metricsServer.close(() => resolve());
+      metricsServer.closeAllConnections();
+    }),
+  );
   log.log(
-    `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${redisState(env)})`,
+    `${options.service} listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}, metrics on :${env.METRICS_PORT} (bus: ${env.KAFKA_BROKERS ? 'kafka' : 'memory'}, state: ${redisState(env)})`,
   );
   return app;
 }
@@ -130,7 +215,7 @@ function instrumentHttp(app: NestFastifyApplication): void {
 }
 
 function portSpec(defaultPort: number) {
-  return port({ default: defaultPort, desc: 'HTTP port (API, /health/*, /metrics)' });
+  return port({ default: defaultPort, desc: 'HTTP port (API, /health/*); /metrics is on METRICS_PORT' });
 }
 
 /**
@@ -138,7 +223,7 @@ function portSpec(defaultPort: number) {
  * close, and the process exits 0 (1 if shutdown failed or outlasted SHUTDOWN_TIMEOUT_MS, which
  * must stay below the pod's termination grace period).
  */
-function installShutdown(app: NestFastifyApplication, log: Logger): void {
+function installShutdown(app: NestFastifyApplication, log: Logger, closeMetrics: () => Promise<void>): void {
   let closing = false;
   const timeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000);
   const shutdown = (signal: string) => {
@@ -151,7 +236,8 @@ function installShutdown(app: NestFastifyApplication, log: Logger): void {
     }, timeoutMs);
     timer.unref();
     app.close().then(
-      () => process.exit(0),
+      // metrics last: a scrape during the drain still sees it
+      () => closeMetrics().finally(() => process.exit(0)),
       (err: Error) => {
         log.error(`shutdown failed: ${err.message}`);
         process.exit(1);

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { BatchContext, Bus, ConsumedBatch, Subscription, TopicSpec } from '@seqrec/bus';
+import type { BatchContext, Bus, ConsumedBatch, ConsumedMessage, OutboundMessage, Subscription, TopicSpec } from '@seqrec/bus';
+import { RejectReason, originalPayload, type DeadLetterV1 } from '@seqrec/contracts';
 
 /** Options a handler sets through `@EventPattern(topic, { group, transactional, maxBatchSize })`. */
 export interface BusHandlerExtras {
@@ -12,6 +13,25 @@ export interface BusHandlerExtras {
   maxBatchSize?: number;
   /** Start a new group at the end of the topic instead of the beginning (broadcast-style consumers). */
   latest?: boolean;
+  /**
+   * Topic for poison messages: a message the handler still fails on after `maxAttempts` (default 5)
+   * tries with a non-transient error becomes a {@link DeadLetterV1} there and the partition moves
+   * on. Without it, a failing batch is retried for ever.
+   */
+  deadLetterTopic?: string;
+  maxAttempts?: number;
+}
+
+/** The dead letter of a message a consumer keeps failing on. */
+export function poisonLetter(topic: string, message: ConsumedMessage, error: unknown, attempts: number): OutboundMessage[] {
+  const letter: DeadLetterV1 = {
+    reason: RejectReason.ProcessingFailed,
+    detail: `failed ${attempts} times: ${String((error as Error)?.message ?? error).slice(0, 1_000)}`,
+    source: { kind: 'kafka', topic: message.topic, partition: message.partition, offset: message.offset },
+    rejectedAt: Date.now(),
+    ...(message.value ? originalPayload(message.value) : {}),
+  };
+  return [{ topic, key: message.key ? message.key.toString('utf8') : null, value: JSON.stringify(letter) }];
 }
 
 /** The RPC context handed to bus handlers (`@Ctx() ctx: BusContext`). */
@@ -63,6 +83,9 @@ export class BusServer extends Server implements CustomTransportStrategy {
             fromBeginning: !extras.latest,
             transactional: extras.transactional ?? false,
             ...(extras.maxBatchSize ? { maxBatchSize: extras.maxBatchSize } : {}),
+            ...(extras.deadLetterTopic
+              ? { deadLetter: (m, err, attempts) => poisonLetter(extras.deadLetterTopic!, m, err, attempts), maxAttempts: extras.maxAttempts ?? 5 }
+              : {}),
           },
           async (batch, ctx) => {
             const out = await handler(batch, new BusContext([batch, ctx]));

@@ -38,6 +38,7 @@ function fetchText(port: number, path: string): Promise<{ status: number; body: 
 interface Started {
   child: ChildProcess;
   port: number;
+  metricsPort: number;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -46,12 +47,16 @@ const started: Started[] = [];
 
 async function start(env: Record<string, string>): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, [FIXTURE], { env: { ...process.env, FIXTURE_PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: { ...process.env, FIXTURE_PORT: String(port), FIXTURE_METRICS_PORT: String(metricsPort), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const s = { child, port, output: () => out, exited };
+  const s = { child, port, metricsPort, output: () => out, exited };
   started.push(s);
   return s;
 }
@@ -143,9 +148,10 @@ describe('cluster supervisor', () => {
     // Each worker is its own instance (per-instance consumer groups must not be shared).
     assert.ok(first.every((a) => a.instance === `pod-a-w${a.slot}`), JSON.stringify(first));
 
-    // Any worker's /metrics carries both workers' series, whichever worker takes the scrape.
+    // Any worker's /metrics (on the metrics port, shared by the workers like the API port) carries
+    // both workers' series, whichever worker takes the scrape.
     for (let i = 0; i < 4; i++) {
-      const m = await fetchText(s.port, '/metrics');
+      const m = await fetchText(s.metricsPort, '/metrics');
       assert.equal(m.status, 200);
       for (const slot of ['0', '1']) {
         assert.match(m.body, new RegExp(`fixture_requests_total\\{service="fixture",worker="${slot}"\\} \\d+`), `scrape ${i} has worker ${slot}`);
@@ -193,7 +199,7 @@ describe('cluster supervisor', () => {
     const s = await start({ FIXTURE_WORKERS: '1' });
     const [a] = await answers(s, 1);
     assert.deepEqual(a, { slot: 'single', pid: s.child.pid });
-    const m = await fetchText(s.port, '/metrics');
+    const m = await fetchText(s.metricsPort, '/metrics');
     assert.match(m.body, /fixture_requests_total\{service="fixture"\} 1/);
     s.child.kill('SIGTERM');
     assert.equal(await within(s.exited, 10_000, 'shutdown'), 0);

@@ -1,18 +1,21 @@
-import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Header } from '@nestjs/common';
-import { metricsText, type Registry } from '@seqrec/metrics';
-import { METRICS_REGISTRY } from './platform.constants';
+import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import type { Bus } from '@seqrec/bus';
+import { BUS } from './platform.constants';
 import { ReadinessService } from './readiness.service';
 
+/** Probes. `/metrics` is not here: it has its own port (METRICS_PORT, see metrics.server.ts). */
 @Controller()
 export class HealthController {
   constructor(
     private readonly readiness: ReadinessService,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
 
+  /** Red once a consumer died for good (only a restart brings it back); a slow dependency keeps it green. */
   @Get('health/live')
   @HttpCode(200)
   live(): { status: 'ok' } {
+    if (!this.bus.isAlive()) throw new HttpException({ status: 'dead', reason: 'a consumer stopped for good' }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok' };
   }
 
@@ -21,16 +24,5 @@ export class HealthController {
     const { ready, checks } = await this.readiness.status();
     if (!ready) throw new HttpException({ status: 'unavailable', checks }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok', checks };
-  }
-
-  @Get('metrics')
-  @Header('Cache-Control', 'no-store')
-  async metrics(): Promise<string> {
-    try {
-      // Under the cluster supervisor: every worker's series, whichever worker takes the scrape.
-      return await metricsText(this.registry);
-    } catch (err) {
-      throw new HttpException({ status: 'unavailable', error: (err as Error).message }, HttpStatus.SERVICE_UNAVAILABLE);
-    }
   }
 }

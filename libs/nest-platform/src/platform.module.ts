@@ -20,6 +20,7 @@ import {
 } from './platform.constants';
 import type { PlatformEnv } from './platform.env';
 import { ReadinessService } from './readiness.service';
+import { RedisHealth } from './redis-health';
 
 export interface PlatformOptions {
   service: string;
@@ -36,11 +37,13 @@ export interface PlatformOptions {
 @Module({})
 export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger('Platform');
+  private redisHealth: RedisHealth | null = null;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(REDIS) private readonly redis: RedisClient | null,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(ENV) private readonly env: PlatformEnv,
     private readonly readiness: ReadinessService,
   ) {}
 
@@ -134,11 +137,15 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               ? createRedisClient({
                   target,
                   connectionName: `seqrec-${service}`,
-                  // The scorer sends one or two GETs per request, each in its own tick: auto-pipelining
-                  // would wrap every one in a Pipeline object (with copies of the command methods)
-                  // that outlives the young generation, i.e. pure GC work on the latency path. Its
-                  // batch routes pipeline explicitly.
-                  ...(service === 'scorer' ? { extra: { enableAutoPipelining: false } } : {}),
+                  extra: {
+                    // a hung Redis fails commands instead of holding every request that waits on one
+                    ...(env.REDIS_COMMAND_TIMEOUT_MS > 0 ? { commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS } : {}),
+                    // The scorer sends one or two GETs per request, each in its own tick: auto-pipelining
+                    // would wrap every one in a Pipeline object (with copies of the command methods)
+                    // that outlives the young generation, i.e. pure GC work on the latency path. Its
+                    // batch routes pipeline explicitly.
+                    ...(service === 'scorer' ? { enableAutoPipelining: false } : {}),
+                  },
                 })
               : null;
           },
@@ -181,7 +188,15 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
     this.readiness.register('bus', () => this.bus.isReady());
     if (this.redis) {
       const redis = this.redis;
-      this.readiness.register('redis', () => redis.status === 'ready');
+      // ready = connected AND answering: a PING with a deadline notices a Redis that hangs
+      const health = new RedisHealth(redis, {
+        intervalMs: this.env.REDIS_PING_INTERVAL_MS,
+        timeoutMs: this.env.REDIS_PING_TIMEOUT_MS,
+        onChange: (healthy, why) => (healthy ? this.log.log(`Redis answers again (${why})`) : this.log.error(`Redis not healthy: ${why}`)),
+      });
+      this.redisHealth = health;
+      health.start();
+      this.readiness.register('redis', () => health.healthy);
       redis.connect().catch((err: Error) => this.log.error(`Redis connection failed: ${err.message}`));
     } else {
       this.log.warn('REDIS_URL and REDIS_CLUSTER_NODES are empty: sequence state is in memory (embedded mode), lost on restart');
@@ -203,6 +218,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.redisHealth?.stop();
     await this.bus.close().catch((err: Error) => this.log.error(`closing the bus: ${err.message}`));
     if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis?.disconnect());
   }

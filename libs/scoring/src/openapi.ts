@@ -9,10 +9,11 @@ const err = (description: string) => ({ description, content: json(ref('Error'))
 
 const errors = {
   '400': err('Invalid input; `field` names the offending field (JSON-pointer-like path for bodies)'),
-  '401': err('SCORER_API_KEYS is set and no valid key was given (x-api-key or Authorization: Bearer)'),
+  '401': err('Client credentials are configured (AUTH_CLIENT_KEYS or SCORER_API_KEYS, or AUTH_REQUIRED) and no valid key was given (x-api-key or Authorization: Bearer)'),
+  '403': err('The key is valid for another role only (producer or admin), not for scorer clients'),
   '429': {
     description:
-      'Shed: the scoring queue is full (SCORER_MAX_QUEUE) or behind (a request waited longer than SCORER_MAX_QUEUE_WAIT_MS); retry after Retry-After seconds',
+      'Shed: the scoring queue is full (SCORER_MAX_QUEUE) or behind (a request waited longer than SCORER_MAX_QUEUE_WAIT_MS), or this key exceeded its rate limit (AUTH_CLIENT_RATE, AUTH_CLIENT_BURST); retry after Retry-After seconds',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
     content: json(ref('Error')),
   },

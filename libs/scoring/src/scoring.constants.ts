@@ -1,4 +1,8 @@
+import type { RouteRules } from '@seqrec/nest-platform';
+
 export const SCORING_OPTIONS = 'SEQREC_SCORING_OPTIONS';
 export const SCORING_METRICS = 'SEQREC_SCORING_METRICS';
 export const MODEL_STORE = 'SEQREC_MODEL_STORE';
-export const SCORING_API_KEYS = 'SEQREC_SCORING_API_KEYS';
+
+/** Who may call the scorer's routes (the platform's guard): the API is for clients, its document is open. */
+export const SCORING_ROUTE_RULES: RouteRules = { '/v1/*': 'client', 'GET /openapi.json': 'public' };

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { MAX_ID_LENGTH } from '@seqrec/contracts';
-import { ApiKeyGuard } from './api-key.guard';
 import { QueueFullError } from './micro-batcher';
 import { SCORING_METRICS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -16,9 +15,9 @@ export function badRequest(field: string, message: string): HttpException {
 /**
  * The scorer's API: recommendations from the live window, re-ranking of the caller's candidates,
  * similar items, and batch variants. See `apps/scorer/openapi.json` (served at `/openapi.json`).
+ * Credentials (client role) and their rate limits: the platform's guard, see `SCORING_ROUTE_RULES`.
  */
 @Controller('v1')
-@UseGuards(ApiKeyGuard)
 export class ScoringController {
   constructor(
     private readonly scoring: ScoringService,

@@ -38,7 +38,7 @@ export const scoringEnv = {
     desc: 'approximate top-k: IVF clusters over the item table (0: exact top-k over every item); its recall@20 is measured at model load and exported',
   }),
   SCORER_INDEX_PROBES: num({ default: 16, desc: 'approximate top-k: clusters scanned per query (more: higher recall, slower)' }),
-  SCORER_API_KEYS: str({ default: '', desc: 'comma-separated API keys; when set, x-api-key or Authorization: Bearer is required' }),
+  SCORER_API_KEYS: str({ default: '', desc: 'client credentials, added to AUTH_CLIENT_KEYS (kept for existing deployments): when either is set, x-api-key or Authorization: Bearer is required' }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_WORKERS: str({
     default: '1',

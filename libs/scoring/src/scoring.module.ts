@@ -5,12 +5,11 @@ import type { CleanedEnv } from '@seqrec/config';
 import type { Registry } from '@seqrec/metrics';
 import { FsModelStore } from '@seqrec/model-store';
 import { METRICS_REGISTRY } from '@seqrec/nest-platform';
-import { ApiKeyGuard } from './api-key.guard';
 import { ModelLoader } from './model-loader.service';
 import { ModelsConsumer } from './models.consumer';
 import { OpenApiController } from './openapi.controller';
 import { OverloadDetector } from './overload';
-import { MODEL_STORE, SCORING_API_KEYS, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
+import { MODEL_STORE, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import { ScoringController } from './scoring.controller';
 import type { scoringEnv } from './scoring.env';
 import { createScoringMetrics, type ScoringMetrics } from './scoring.metrics';
@@ -57,7 +56,6 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       controllers: [ScoringController, OpenApiController, ModelsConsumer],
       providers: [
         { provide: SCORING_OPTIONS, useValue: options },
-        { provide: SCORING_API_KEYS, useValue: env.SCORER_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) },
         { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
         { provide: ModelSlot, useValue: slot },
         {
@@ -65,7 +63,6 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
           inject: [METRICS_REGISTRY],
           useFactory: (r: Registry) => createScoringMetrics(r, () => slot.model?.createdAt ?? null),
         },
-        ApiKeyGuard,
         ModelLoader,
         ScoringService,
       ],

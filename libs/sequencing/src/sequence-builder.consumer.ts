@@ -11,7 +11,9 @@ export interface SequencingOptions {
   emitUpdates: boolean;
 }
 
-const EXTRAS: BusHandlerExtras = { group: GROUPS.SEQUENCE_BUILDER };
+// a batch that keeps failing for its data (not for a dependency that is down) is isolated and its
+// poison message dead-lettered, so one record never stops the partition
+const EXTRAS: BusHandlerExtras = { group: GROUPS.SEQUENCE_BUILDER, deadLetterTopic: TOPICS.EVENTS_DLQ };
 
 /**
  * Applies batches of accepted events to users' windows in the state store, then (after the store

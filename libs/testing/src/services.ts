@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -10,6 +11,10 @@ export interface RunningService {
   name: string;
   port: number;
   url: string;
+  /** METRICS_PORT: `/metrics` is served there only (not on `url`). */
+  metricsPort: number;
+  /** `http://127.0.0.1:<metricsPort>/metrics` */
+  metricsUrl: string;
   proc: ChildProcess;
   /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`); resolves to the exit code. */
   stop(graceMs?: number): Promise<number | null>;
@@ -26,6 +31,7 @@ export async function startService(
   nodeArgs: string[] = [],
 ): Promise<RunningService> {
   const port = nextPort++;
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : nextPort++;
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${app}-${port}.log`));
   // The Redis a spec names replaces the test run's (npm test exports both REDIS_URL and
@@ -33,7 +39,7 @@ export async function startService(
   const inherited = { ...process.env };
   if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) for (const k of ['REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[k];
   const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', app, 'dist', 'main.js')], {
-    env: { ...inherited, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
+    env: { ...inherited, ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(log, { end: false });
@@ -59,6 +65,8 @@ export async function startService(
     name: app,
     port,
     url,
+    metricsPort,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     proc,
     stop: async (graceMs = 15_000) => {
       if (proc.exitCode !== null) return proc.exitCode;
@@ -67,6 +75,69 @@ export async function startService(
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+  };
+}
+
+/** A redis-server of a test's own (never the shared one): to pause, stop, or misconfigure freely. */
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  /** SIGSTOP: the server keeps its connections and answers nothing (a hung Redis). */
+  pause(): void;
+  /** SIGCONT */
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server` (on PATH, as `scripts/infra.sh` installs it) on a free port, without
+ * persistence, and waits until it answers PING.
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = createWriteStream(join(LOG_DIR, `redis-${port}.log`));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.pipe(log, { end: false });
+  proc.stderr!.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}; see ${LOG_DIR}/redis-${port}.log`);
+    const pong = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+      s.setTimeout(500, () => s.destroy());
+      s.once('data', (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      s.once('error', () => resolve(false));
+      s.once('close', () => resolve(false));
+    });
+    if (pong) break;
+    if (Date.now() > until) throw new Error(`redis-server on ${port} did not answer PING`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    proc,
+    pause: () => void proc.kill('SIGSTOP'),
+    resume: () => void proc.kill('SIGCONT'),
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGCONT');
+      proc.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -124,8 +124,10 @@ describe('containers: Dockerfiles and compose', () => {
       assert.equal(s.read_only, true, `${app}: read-only root`);
       assert.deepEqual(s.cap_drop, ['ALL'], `${app}: capabilities dropped`);
       assert.equal(s.depends_on.kafka.condition, 'service_healthy', `${app}: waits for Kafka`);
+      // /metrics has a port of its own (METRICS_PORT, default the HTTP port + 1000)
+      assert.equal(String(s.environment.METRICS_PORT), String(port + 1_000), `${app}: METRICS_PORT`);
       const target = targets.find((t) => t.labels.app === app);
-      assert.deepEqual(target?.targets, [`${app}:${port}`], `${app}: scraped by Prometheus on its port`);
+      assert.deepEqual(target?.targets, [`${app}:${port + 1_000}`], `${app}: scraped by Prometheus on its metrics port`);
     }
     // docker-compose prints volumes in the short form (source:target[:mode]); the spec allows both
     const volumes = (s: Obj) =>

@@ -5,7 +5,9 @@
  * `kubernetes-validate --strict` (unknown fields, for two Kubernetes versions) — and checks what a
  * cluster does not: probes on the health endpoints, resources, securityContext, labels, graceful
  * shutdown within the grace period, autoscaling bounded by partitions, references that resolve,
- * the model store, network policies and the operator's rules matching deploy/prometheus/rules.
+ * the model store, API keys per role (fail closed in prod), /metrics on its own port, network
+ * policies (monitoring reaches the metrics port only) and the operator's rules matching
+ * deploy/prometheus/rules.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,10 @@ type Obj = Record<string, any>;
 
 interface Expect {
   port: number;
+  /** METRICS_PORT: /metrics only, apart from the API */
+  metricsPort: number;
+  /** AUTH_*_KEYS the workload's routes need (README "Authentication") */
+  keys: string[];
   kind: 'Deployment' | 'CronJob';
   /** consumes a Kafka topic (HPA bounded by partitions, young-generation tuning) */
   stream: boolean;
@@ -29,19 +35,30 @@ interface Expect {
 
 /** Every seqrec workload, its HTTP port (README "Configuration") and its shape. */
 const WORKLOADS: Record<string, Expect> = {
-  ingester: { port: 8081, kind: 'Deployment', stream: true },
-  'sequence-builder': { port: 8082, kind: 'Deployment', stream: true },
-  embedding: { port: 8083, kind: 'Deployment', stream: true, models: 'ro' },
-  scorer: { port: 8080, kind: 'Deployment', stream: false, models: 'ro' },
-  trainer: { port: 8084, kind: 'CronJob', stream: false, models: 'rw' },
+  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'Deployment', stream: true },
+  'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true },
+  embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true, models: 'ro' },
+  scorer: { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS'], kind: 'Deployment', stream: false, models: 'ro' },
+  trainer: { port: 8084, metricsPort: 9084, keys: ['AUTH_ADMIN_KEYS'], kind: 'CronJob', stream: false, models: 'rw' },
 };
 /** Secrets the cluster provides in production (never rendered from git there). */
-const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-ca', 'seqrec-scorer-api-keys'];
+const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys', 'seqrec-ca', 'seqrec-scorer-api-keys'];
 /** Secrets workloads reference as optional: dev renders none of them. */
 const OPTIONAL_SECRETS = new Set(['seqrec-ca', 'seqrec-scorer-api-keys']);
 const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
 /** Variables each workload sets itself or takes from a Secret, so the ConfigMap must not carry them. */
-const NOT_IN_CONFIGMAP = new Set(['HTTP_PORT', 'INSTANCE_ID', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL', 'SCORER_API_KEYS']);
+const NOT_IN_CONFIGMAP = new Set([
+  'HTTP_PORT',
+  'METRICS_PORT',
+  'INSTANCE_ID',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'REDIS_URL',
+  'SCORER_API_KEYS',
+  'AUTH_PRODUCER_KEYS',
+  'AUTH_CLIENT_KEYS',
+  'AUTH_ADMIN_KEYS',
+]);
 /** Kubernetes versions the strict schema check covers (oldest supported by these manifests, recent). */
 const KUBE_VERSIONS = ['1.29.0', '1.34.0'];
 
@@ -179,7 +196,7 @@ describe('k8s: kustomize overlays', () => {
         assert.ok(Number(spec.securityContext?.runAsUser) > 0, `${where}: numeric non-root runAsUser`);
         assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${where}: seccomp`);
         assert.equal(meta.annotations?.['prometheus.io/scrape'], 'true', `${where}: scrape annotation`);
-        assert.equal(meta.annotations?.['prometheus.io/port'], String(want.port), `${where}: scrape port`);
+        assert.equal(meta.annotations?.['prometheus.io/port'], String(want.metricsPort), `${where}: scrape port = METRICS_PORT`);
         assert.equal(meta.annotations?.['prometheus.io/path'], '/metrics', `${where}: scrape path`);
         assert.equal(spec.containers.length, 1, where);
         const c = spec.containers[0] as Obj;
@@ -187,6 +204,17 @@ describe('k8s: kustomize overlays', () => {
         const http = (c.ports as Obj[]).find((p) => p.name === 'http');
         assert.equal(http?.containerPort, want.port, `${where}: http port`);
         assert.equal(envOf(c, 'HTTP_PORT')?.value, String(want.port), `${where}: HTTP_PORT`);
+        const metrics = (c.ports as Obj[]).find((p) => p.name === 'metrics');
+        assert.equal(metrics?.containerPort, want.metricsPort, `${where}: metrics port`);
+        assert.equal(envOf(c, 'METRICS_PORT')?.value, String(want.metricsPort), `${where}: METRICS_PORT`);
+        // API keys of exactly the roles its routes need, from the Secret, never optional
+        const keyVars = ((c.env ?? []) as Obj[]).filter((e) => /^AUTH_\w+_KEYS$/.test(e.name as string));
+        assert.deepEqual(keyVars.map((e) => e.name).sort(), [...want.keys].sort(), `${where}: AUTH_*_KEYS`);
+        for (const e of keyVars) {
+          assert.deepEqual(e.valueFrom?.secretKeyRef, { name: e.valueFrom?.secretKeyRef?.name, key: e.name }, `${where}: ${e.name} from a Secret`);
+          assert.match(e.valueFrom.secretKeyRef.name as string, /^seqrec-api-keys/, `${where}: ${e.name} from seqrec-api-keys`);
+          assert.notEqual(e.valueFrom.secretKeyRef.optional, true, `${where}: ${e.name} not optional`);
+        }
         assert.equal(envOf(c, 'INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', `${where}: INSTANCE_ID = pod name`);
         assert.ok((c.envFrom as Obj[]).some((e) => e.configMapRef?.name === cm.metadata.name), `${where}: envFrom the ConfigMap`);
         for (const v of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL']) {
@@ -281,6 +309,7 @@ describe('k8s: kustomize overlays', () => {
         const svc = byKind(objs, 'Service').find((s) => s.spec.selector && matches(s.spec.selector, labels));
         assert.ok(svc, `${where}: Service`);
         assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'http')?.targetPort, 'http', `${where}: Service targets the http port`);
+        assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'metrics')?.targetPort, 'metrics', `${where}: Service names the metrics port`);
         const hpa = byKind(objs, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === d.metadata.name);
         assert.ok(hpa, `${where}: HorizontalPodAutoscaler`);
         assert.ok(hpa.spec.minReplicas >= 1 && hpa.spec.minReplicas <= hpa.spec.maxReplicas, `${where}: HPA bounds`);
@@ -307,7 +336,7 @@ describe('k8s: kustomize overlays', () => {
     assert.match(script, /create job --from=cronjob\/seqrec-trainer/, 'train-now.sh creates the on-demand Job from the CronJob template');
   });
 
-  it('network policies: default deny, egress to DNS, Kafka and Redis only, ingress on the http port only', () => {
+  it('network policies: default deny, egress to DNS, Kafka and Redis only; monitoring reaches the metrics port only, clients and operators the http port', () => {
     for (const [overlay, objs] of rendered) {
       const policies = byKind(objs, 'NetworkPolicy');
       const all = { 'app.kubernetes.io/part-of': 'seqrec' };
@@ -321,8 +350,14 @@ describe('k8s: kustomize overlays', () => {
       assert.ok(opens(9092) && opens(9093), `${overlay}: Kafka egress`);
       assert.ok(opens(6379) && opens(6380), `${overlay}: Redis egress (plain and TLS)`);
       for (const p of egressPorts) assert.ok(p.port === 53 || (p.port >= 6379 && (p.endPort ?? p.port) <= 9096), `${overlay}: unexpected egress port ${p.port}`);
+      const fromMonitoring = (r: Obj) => (r.from as Obj[] | undefined)?.some((f) => f.namespaceSelector?.matchLabels?.['seqrec.io/monitoring'] === 'true') ?? false;
       for (const rule of policies.flatMap((p) => (p.spec.ingress ?? []) as Obj[])) {
-        assert.deepEqual(rule.ports?.map((p: Obj) => p.port), ['http'], `${overlay}: ingress only to the http port`);
+        if (fromMonitoring(rule)) {
+          assert.deepEqual(rule.ports?.map((p: Obj) => p.port), ['metrics'], `${overlay}: monitoring reaches the metrics port only, never an API`);
+          assert.equal(rule.from.length, 1, `${overlay}: the metrics rule admits monitoring only`);
+        } else {
+          assert.deepEqual(rule.ports?.map((p: Obj) => p.port), ['http'], `${overlay}: other ingress only to the http port`);
+        }
       }
       // every workload is reachable for metrics; only the ingester and the scorer by clients
       const ingressApps = (app: string) => {
@@ -331,24 +366,30 @@ describe('k8s: kustomize overlays', () => {
       };
       for (const app of Object.keys(WORKLOADS)) {
         const rules = ingressApps(app);
-        assert.ok(rules.some((p) => (p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.namespaceSelector?.matchLabels?.['seqrec.io/monitoring'] === 'true'))), `${overlay}: ${app} scrapable`);
+        assert.ok(rules.some((p) => (p.spec.ingress as Obj[]).some((r) => fromMonitoring(r))), `${overlay}: ${app} scrapable`);
+        assert.ok(
+          rules.some((p) => (p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.namespaceSelector?.matchLabels?.['seqrec.io/admin'] === 'true'))),
+          `${overlay}: ${app} reachable by operators`,
+        );
         const clients = rules.filter((p) => (p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.podSelector)));
         assert.equal(clients.length > 0, app === 'ingester' || app === 'scorer', `${overlay}: ${app} reachable by clients?`);
       }
     }
   });
 
-  it('prod: TLS and SASL to Kafka, spread replicas; dev: generated credentials', () => {
+  it('prod: TLS and SASL to Kafka, API keys required, spread replicas; dev: generated credentials', () => {
     const prod = rendered.get('prod')!;
     const cm = byKind(prod, 'ConfigMap')[0]!;
     assert.equal(cm.data.KAFKA_SSL, 'true');
     assert.match(cm.data.KAFKA_SASL_MECHANISM, /^scram-sha-(256|512)$/);
     assert.equal(cm.data.LOG_FORMAT, 'json');
+    assert.equal(cm.data.AUTH_REQUIRED, 'true', 'prod fails closed: a service without its API keys does not start');
     for (const d of byKind(prod, 'Deployment')) {
       assert.ok(d.spec.template.spec.topologySpreadConstraints?.length >= 1, `prod: ${d.metadata.name} spread`);
     }
     const dev = rendered.get('dev')!;
-    for (const name of ['seqrec-kafka-credentials', 'seqrec-redis-credentials']) {
+    assert.equal(byKind(dev, 'ConfigMap')[0]!.data.AUTH_REQUIRED, 'false', 'dev: open APIs allowed');
+    for (const name of ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys']) {
       assert.ok(byKind(dev, 'Secret').some((s) => s.metadata.name.startsWith(name)), `dev: ${name}`);
     }
   });
@@ -361,7 +402,7 @@ describe('k8s: kustomize overlays', () => {
     const services = byKind(objs, 'Service');
     assert.equal(services.filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels)).length, services.length, 'selects every Service');
     const ep = sm.spec.endpoints[0] as Obj;
-    assert.equal(ep.port, 'http');
+    assert.equal(ep.port, 'metrics', 'the metrics port, the only one monitoring may reach');
     assert.equal(ep.path, '/metrics');
     assert.equal(ep.honorLabels, true, "keeps the metrics' own service label");
     const targets = (ep.relabelings as Obj[]).map((r) => `${r.targetLabel}=${r.replacement ?? r.sourceLabels?.join(',')}`);

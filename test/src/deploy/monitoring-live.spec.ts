@@ -102,7 +102,7 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
         scrape_configs: [
           {
             job_name: 'seqrec',
-            static_configs: services.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { namespace: ns, app: s.name } })),
+            static_configs: services.map((s) => ({ targets: [`127.0.0.1:${s.metricsPort}`], labels: { namespace: ns, app: s.name } })),
           },
         ],
       }),

@@ -11,6 +11,8 @@ export enum RejectReason {
   InvalidTimestamp = 'invalid_timestamp',
   TimestampOutOfRange = 'timestamp_out_of_range',
   TooLarge = 'too_large',
+  /** A consumer failed on the message repeatedly (a poison message); `detail` has its last error. */
+  ProcessingFailed = 'processing_failed',
 }
 
 export interface Rejection {
