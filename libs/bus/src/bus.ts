@@ -92,13 +92,19 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-/** Reported after every committed batch, for lag metrics. */
+/**
+ * Consumer lag, for metrics: Kafka reads it from the broker on a timer (end offset minus the
+ * group's committed offset), so it keeps moving when a consumer is stuck; the in-memory bus reports
+ * it after every batch.
+ */
 export interface ConsumedReport {
   groupId: string;
   topic: string;
   partition: number;
-  /** Messages behind the end of the partition after this batch. */
+  /** Messages between the end of the partition and the group's committed offset. */
   lag: number;
+  /** The group's committed offset (-1: none yet), when known. */
+  committed?: number;
 }
 
 /** Reported after every committed transaction of a transactional subscription (Kafka only). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Producer } from '@confluentinc/kafka-javascript';
-import type { ConsumedBatch, TransactionReport } from '@seqrec/bus';
+import type { ConsumedBatch, ConsumedReport, TransactionReport } from '@seqrec/bus';
 import { call, connectionConfig } from './connection';
 import { KafkaBus, type KafkaBusOptions } from './kafka-bus';
 import { brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from './testing';
@@ -190,5 +190,32 @@ describe(KafkaBus.name, () => {
     await sub.stop();
     assert.equal(attempts, 6);
     assert.deepEqual(letters, []);
+  });
+
+  it('reads consumer lag from the broker, so a stuck consumer shows its growing lag', async () => {
+    const ns = uniqueName('lag');
+    const reports: ConsumedReport[] = [];
+    const bus = newBus(ns, { onConsumed: (r) => reports.push(r), lagIntervalMs: 60_000 });
+    await bus.ensureTopics([{ topic: 'in', partitions: 2 }]);
+    await bus.publish([{ topic: 'in', key: 'k', value: 'first' }]);
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const sub = await bus.subscribe({ groupId: 'g', topics: ['in'] }, async () => {
+      if (handled++ > 0) await stuck; // the second batch hangs, as on a dependency that never answers
+    });
+    await waitFor('the first batch to commit', async () => (await bus.groupLag('g', 'in')).every((p) => p.lag === 0));
+    const committedBefore = (await bus.groupLag('g', 'in')).length;
+    await bus.publish(Array.from({ length: 5 }, (_, i) => ({ topic: 'in', key: 'k', value: String(i) })));
+    await waitFor('the consumer to be stuck', () => handled >= 2);
+    reports.length = 0;
+    await bus.reportLag();
+    const byPartition = reports.filter((r) => r.groupId === 'g' && r.topic === 'in');
+    assert.equal(byPartition.length, committedBefore, 'one report per partition');
+    assert.equal(byPartition.reduce((a, r) => a + r.lag, 0), 5, 'the five messages behind the stuck batch');
+    assert.ok(byPartition.some((r) => r.lag === 5 && r.committed === 1), JSON.stringify(byPartition));
+    release();
+    await waitFor('the consumer to catch up', async () => (await bus.groupLag('g', 'in')).every((p) => p.lag === 0));
+    await sub.stop();
   });
 });

@@ -48,8 +48,10 @@ export interface KafkaBusOptions extends KafkaConnection {
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
   /** Called with every handler failure (the batch is retried). */
   onError?: (err: unknown, topic: string, partition: number) => void;
-  /** Called after every committed batch (consumer lag metrics). */
+  /** Called with every subscribed partition's lag, read from the broker every `lagIntervalMs` (consumer lag metrics). */
   onConsumed?: (report: ConsumedReport) => void;
+  /** How often the lag is read from the broker, ms (default 15,000). */
+  lagIntervalMs?: number;
   /** Called after every committed transaction (transaction phase metrics). */
   onTransaction?: (report: TransactionReport) => void;
   /** Called with the requests of every client of this bus by API, every 5 s (request-rate metrics). */
@@ -155,7 +157,51 @@ export class KafkaBus implements Bus {
     return { ...m, topic: this.physical(m.topic) };
   }
 
+  /**
+   * Reads every subscription's lag from the broker (end offset minus the group's committed offset)
+   * and hands it to `onConsumed`. On a timer rather than after each batch: a consumer that is stuck
+   * commits no batch, and its lag must still grow where alerts can see it.
+   */
+  async reportLag(): Promise<void> {
+    const onConsumed = this.options.onConsumed;
+    if (!onConsumed) return;
+    const seen = new Set<string>();
+    for (const sub of this.subscriptions) {
+      for (const topic of sub.topics()) {
+        const key = `${sub.groupId()}\u0000${topic}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const admin = this.adminClient();
+        const ends = await admin.topicOffsets(this.physical(topic));
+        const committed = await admin.committedOffsets(this.physical(sub.groupId()), this.physical(topic), ends.map((e) => e.partition));
+        for (const e of ends) {
+          const c = committed.get(e.partition) ?? -1;
+          onConsumed({ groupId: sub.groupId(), topic, partition: e.partition, lag: c < 0 ? e.high - e.low : Math.max(0, e.high - c), committed: c });
+        }
+      }
+    }
+  }
+
+  private lagTimer: NodeJS.Timeout | undefined;
+
+  private startLagTimer(): void {
+    if (this.lagTimer || !this.options.onConsumed) return;
+    const every = this.options.lagIntervalMs ?? 15_000;
+    let running = false;
+    const tick = () => {
+      if (running) return;
+      running = true;
+      this.reportLag()
+        .catch((err: Error) => this.logger().warn(`reading consumer lag: ${err.message}`))
+        .finally(() => (running = false));
+    };
+    this.lagTimer = setInterval(tick, every);
+    this.lagTimer.unref();
+    setTimeout(tick, 2_000).unref(); // the first reading soon after the first subscription
+  }
+
   async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    this.startLagTimer();
     const sub = new KafkaSubscription(this, options, handler);
     this.subscriptions.add(sub);
     try {
@@ -217,6 +263,8 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
     for (const sub of this.subscriptions) await sub.stop();
     this.subscriptions.clear();
     await this.producer.disconnect();
@@ -451,6 +499,16 @@ class KafkaSubscription {
     return this.bus.physical(this.options.groupId);
   }
 
+  /** The logical group id. */
+  groupId(): string {
+    return this.options.groupId;
+  }
+
+  /** The logical topics. */
+  topics(): string[] {
+    return this.options.topics;
+  }
+
   async start(): Promise<void> {
     const c = this.opts.consumer ?? {};
     this.consumer = new KafkaConsumer(
@@ -618,7 +676,6 @@ class KafkaSubscription {
     for (const { r, from } of rewinds) await this.seek(r.topic, r.partition, from);
     if (rewinds.length > 0) await this.backoff();
     else this.failures = 0;
-    if (committed) this.reportLag(progressed);
   }
 
   private async handlePartition(b: PartitionBatch): Promise<PartitionResult> {
@@ -740,20 +797,6 @@ class KafkaSubscription {
     );
   }
 
-  private reportLag(results: PartitionResult[]): void {
-    const onConsumed = this.opts.onConsumed;
-    if (!onConsumed) return;
-    for (const r of results) {
-      try {
-        const { highOffset } = this.consumer.getWatermarkOffsets(r.topic, r.partition);
-        if (highOffset >= 0) {
-          onConsumed({ groupId: this.options.groupId, topic: this.bus.logical(r.topic), partition: r.partition, lag: Math.max(0, highOffset - r.next!) });
-        }
-      } catch {
-        // no watermark known yet
-      }
-    }
-  }
 }
 
 function toConsumed(topic: string, m: Message): ConsumedMessage {

@@ -73,10 +73,19 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           useFactory: (registry: Registry): Bus => {
             const lag = gauge(registry, {
               name: 'seqrec_kafka_consumer_lag_messages',
-              help: 'Messages between the end of a partition and what the consumer group has committed, after its last batch',
+              help: 'Messages between the end of a partition and what the consumer group has committed, read from the broker every 15 s (in-memory bus: after each batch)',
               labelNames: ['group', 'topic', 'partition'],
             });
-            const onConsumed = (r: ConsumedReport) => lag.set({ group: r.groupId, topic: r.topic, partition: String(r.partition) }, r.lag);
+            const committed = gauge(registry, {
+              name: 'seqrec_kafka_consumer_committed_offset',
+              help: 'The consumer group\'s committed offset per partition, read from the broker every 15 s (-1: none yet); flat while the lag is not zero: a stuck consumer',
+              labelNames: ['group', 'topic', 'partition'],
+            });
+            const onConsumed = (r: ConsumedReport) => {
+              const labels = { group: r.groupId, topic: r.topic, partition: String(r.partition) };
+              lag.set(labels, r.lag);
+              if (r.committed !== undefined) committed.set(labels, r.committed);
+            };
             const txSeconds = histogram(registry, {
               name: 'seqrec_kafka_transaction_seconds',
               help: 'Kafka transactions of transactional consumers by phase: queued (the input partition\'s producer connecting, the first time), produce, offsets, commit, total',
