@@ -115,6 +115,11 @@ export class KafkaBus implements Bus {
       // Java's partitioner: a key lands on the same partition whichever client produced it
       partitioner: 'murmur2_random',
       'message.max.bytes': 1_000_000,
+      // A transaction's AddPartitionsToTxn/AddOffsetsToTxn meet CONCURRENT_TRANSACTIONS while the
+      // broker still writes the previous transaction's markers (a few ms): librdkafka's 100 ms
+      // default back-off put that on every event's latency (the Java client waits 20 ms).
+      'retry.backoff.ms': 5,
+      'retry.backoff.max.ms': 500,
       dr_cb: true,
       ...extra,
     };
@@ -569,6 +574,8 @@ class KafkaSubscription {
       this.bus.producerConfig({
         'transactional.id': `${this.group()}.${instance}`,
         'transaction.timeout.ms': this.opts.transactionTimeoutMs ?? 10_000,
+        // the whole batch is produced at once and the commit flushes it: waiting to fill a batch only adds latency
+        'linger.ms': 0,
         'client.id': `${this.opts.clientId}-tx`,
       }),
       this.bus.logger(),
