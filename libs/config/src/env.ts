@@ -64,11 +64,16 @@ export const commonEnv = {
   KAFKA_SASL_USERNAME: str({ default: '' }),
   KAFKA_SASL_PASSWORD: str({ default: '' }),
   KAFKA_TOPIC_PARTITIONS: num({ default: 6, desc: 'partitions of topics seqrec creates when they are missing' }),
+  KAFKA_FETCH_MAX_WAIT_MS: num({ default: 50, desc: 'longest a consumer fetch waits for new data, ms: the floor of every hop\'s latency when traffic is light (each idle consumer sends about 1000/this fetches a second)' }),
   KAFKA_COMPRESSION: str({ choices: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'lz4', desc: 'codec of the batches seqrec produces (consumers read every codec whatever this says)' }),
   KAFKA_REPLICATION_FACTOR: num({ default: -1, desc: 'replicas of topics seqrec creates; -1: the broker default. Production: 3' }),
   KAFKA_MIN_INSYNC_REPLICAS: num({ default: 1, desc: 'min.insync.replicas of topics seqrec creates. Production: 2' }),
   KAFKA_RETENTION_HOURS: num({ default: 168, desc: 'retention.ms of topics seqrec creates, in hours; -1: forever' }),
   KAFKA_MAX_MESSAGE_BYTES: num({ default: 1_048_588, desc: 'max.message.bytes of topics seqrec creates' }),
+  KAFKA_SESSION_TIMEOUT_MS: num({
+    default: 30_000,
+    desc: 'consumer group session timeout: a member silent this long (crashed, paused, partitioned away) loses its partitions to the others; heartbeats every third of it, at most every 3 s. The broker accepts its group.min.session.timeout.ms to group.max.session.timeout.ms (6,000 to 1,800,000 by default)',
+  }),
   KAFKA_TOPIC_CHECK: str({
     choices: ['off', 'warn', 'strict'],
     default: 'warn',

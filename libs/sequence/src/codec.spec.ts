@@ -46,3 +46,62 @@ describe(encodeWindow.name, () => {
     assert.throws(() => decodeWindow(wrongVersion), CodecError);
   });
 });
+
+describe(`${decodeWindow.name} on corrupt bytes`, () => {
+  it('throws only CodecError, whatever the bytes, and never allocates what they cannot back', () => {
+    let seed = 42;
+    const rand = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+    const valid = encodeWindow({
+      watermark: { partition: 1, offset: 99 },
+      events: Array.from({ length: 50 }, (_, i) => ({ item: i % 7 === 0 ? -1 : (i * 37) % 1_000, type: i % 5, ts: T0 + i * 61_000 })),
+    });
+    let decoded = 0;
+    for (let round = 0; round < 20_000; round++) {
+      let buf: Buffer;
+      if (round % 2 === 0) {
+        buf = Buffer.from(valid);
+        for (let f = 1 + Math.floor(rand() * 4); f > 0; f--) buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
+        if (rand() < 0.3) buf = buf.subarray(0, Math.floor(rand() * buf.length));
+      } else {
+        buf = Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)));
+        if (buf.length > 0 && rand() < 0.5) buf[0] = 1;
+      }
+      try {
+        decodeWindow(buf);
+        decoded++;
+      } catch (err) {
+        assert.ok(err instanceof CodecError, `${(err as Error).name}: ${(err as Error).message} for ${buf.toString('hex')}`);
+      }
+    }
+    assert.ok(decoded > 0, 'some mutations still decode');
+  });
+
+  it('refuses an event count larger than the bytes could hold', () => {
+    const huge = Buffer.from([1, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    assert.throws(() => decodeWindow(huge), (err: Error) => err instanceof CodecError && /cannot fit/.test(err.message));
+  });
+});
+
+describe('window format 2 (earlier watermarks)', () => {
+  it('round-trips earlier watermarks and keeps format 1 when there are none', () => {
+    const w: SequenceWindow = {
+      watermark: { partition: 4, offset: 17 },
+      earlier: [{ partition: 1, offset: 2 ** 40 }, { partition: 0, offset: 3 }],
+      events: [{ item: 9, type: 1, ts: T0 }],
+    };
+    const buf = encodeWindow(w);
+    assert.equal(buf[0], 2);
+    assert.deepEqual(decodeWindow(buf), w);
+    assert.deepEqual(readWatermark(buf), w.watermark, 'the fixed header still holds the newest watermark');
+    const plain = encodeWindow({ watermark: w.watermark, events: w.events });
+    assert.equal(plain[0], 1);
+    assert.equal(decodeWindow(plain).earlier, undefined);
+  });
+
+  it('rejects a corrupt list of earlier watermarks', () => {
+    const buf = Buffer.from(encodeWindow({ watermark: { partition: 1, offset: 1 }, earlier: [{ partition: 0, offset: 1 }], events: [] }));
+    buf[9] = 200; // k beyond MAX_EARLIER
+    assert.throws(() => decodeWindow(buf), CodecError);
+    assert.throws(() => encodeWindow({ watermark: null, earlier: Array.from({ length: 8 }, (_, i) => ({ partition: i, offset: 0 })), events: [] }), RangeError);
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyEvents, sessionsOf, type IncomingEvent } from './window';
+import { MAX_EARLIER, decodeWindow, encodeWindow } from './codec';
 
 const T0 = 1_795_000_000_000;
 const ev = (offset: number, item: number, tsSec: number, partition = 0): IncomingEvent => ({ item, type: 0, ts: T0 + tsSec * 1000, partition, offset });
@@ -44,6 +45,35 @@ describe(applyEvents.name, () => {
     const r = applyEvents(w, [ev(5, 2, 1, 1)], 10);
     assert.equal(r.applied, 1);
     assert.deepEqual(r.window.watermark, { partition: 1, offset: 5 });
+    assert.deepEqual(r.window.earlier, [{ partition: 0, offset: 100 }]);
+  });
+
+  it('applies every event once while a user\'s events arrive on two partitions (partition count raised)', () => {
+    // ev(offset, item, second, partition): the old partition 0 still delivers offsets 100..102
+    // while the new partition 1 already has 7..8
+    let w = applyEvents(null, [ev(100, 1, 0, 0), ev(101, 2, 1, 0)], 50).window;
+    w = applyEvents(w, [ev(7, 3, 5, 1)], 50).window;
+    // a redelivery of partition 0's batch (a builder crash after the move) and its next event
+    const r = applyEvents(w, [ev(100, 1, 0, 0), ev(101, 2, 1, 0), ev(102, 4, 2, 0)], 50);
+    assert.equal(r.stale, 2, 'the redelivered events of the old partition are recognised');
+    assert.equal(r.applied, 1);
+    assert.deepEqual(r.window.watermark, { partition: 0, offset: 102 });
+    assert.deepEqual(r.window.earlier, [{ partition: 1, offset: 7 }]);
+    // and partition 1's redelivery too
+    const again = applyEvents(r.window, [ev(7, 3, 5, 1), ev(8, 5, 6, 1)], 50);
+    assert.equal(again.stale, 1);
+    assert.equal(again.applied, 1);
+    assert.equal(again.window.events.length, 5);
+    assert.deepEqual(again.window.events.map((e) => e.item), [1, 2, 4, 3, 5], 'in time order across partitions');
+    assert.deepEqual(decodeWindow(encodeWindow(again.window)), again.window, 'round-trips through the codec (format 2)');
+  });
+
+  it('keeps at most MAX_EARLIER earlier watermarks, the most recent', () => {
+    let w = applyEvents(null, [ev(1, 1, 0, 0)], 50).window;
+    for (let p = 1; p <= MAX_EARLIER + 3; p++) w = applyEvents(w, [ev(1, p + 1, p, p)], 50).window;
+    assert.equal(w.watermark!.partition, MAX_EARLIER + 3);
+    assert.equal(w.earlier!.length, MAX_EARLIER);
+    assert.deepEqual(w.earlier!.map((x) => x.partition), Array.from({ length: MAX_EARLIER }, (_, i) => MAX_EARLIER + 2 - i));
   });
 });
 

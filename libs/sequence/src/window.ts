@@ -1,4 +1,4 @@
-import type { SequenceWindow, Watermark, WindowEvent } from './codec';
+import { MAX_EARLIER, type SequenceWindow, type WindowEvent } from './codec';
 
 /** One event to apply, with the bus position it came from. */
 export interface IncomingEvent extends WindowEvent {
@@ -19,27 +19,36 @@ export interface ApplyResult {
 /**
  * Applies events to a window, idempotently and in time order.
  *
- * - Events whose offset is at or below the window's watermark for the same partition were applied
+ * - Events whose offset is at or below the window's watermark for their partition were applied
  *   before (a redelivery after a crash or a rebalance) and are skipped.
  * - New events are merged by timestamp (second resolution), after existing events with the same
  *   second and, among themselves, in offset order, so late events land where they belong.
  * - The window keeps the newest `capacity` events.
- * - The watermark becomes the highest applied offset.
+ * - The watermark becomes the newest applied offset of the batch's partition; watermarks of other
+ *   partitions the user's events came from are kept as `earlier` (at most MAX_EARLIER), so after
+ *   the events topic's partition count changed a redelivery from the old partition is still
+ *   recognised.
  */
 export function applyEvents(current: SequenceWindow | null, incoming: IncomingEvent[], capacity: number): ApplyResult {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
   const window = current ?? { watermark: null, events: [] };
-  const wm = window.watermark;
+  // last applied offset per partition: the newest batch's partition and the earlier ones
+  const applied = new Map<number, number>();
+  for (const w of [...(window.earlier ?? [])].reverse()) applied.set(w.partition, w.offset);
+  if (window.watermark) applied.set(window.watermark.partition, window.watermark.offset);
   let stale = 0;
   const fresh: IncomingEvent[] = [];
-  let top: Watermark | null = wm;
+  let newest: number | undefined;
   for (const e of incoming) {
-    if (wm && e.partition === wm.partition && e.offset <= wm.offset) {
+    const last = applied.get(e.partition);
+    if (last !== undefined && e.offset <= last) {
       stale++;
       continue;
     }
     fresh.push(e);
-    if (!top || top.partition !== e.partition || e.offset > top.offset) top = { partition: e.partition, offset: e.offset };
+    applied.delete(e.partition); // re-inserted last: the map's order is most recent last
+    applied.set(e.partition, e.offset);
+    newest = e.partition;
   }
   if (fresh.length === 0) return { window, applied: 0, stale, tooLate: 0 };
 
@@ -60,7 +69,12 @@ export function applyEvents(current: SequenceWindow | null, incoming: IncomingEv
   let tooLate = 0;
   for (let k = 0; k < cut; k++) if (merged[k]!.isNew) tooLate++;
   const events = merged.slice(cut).map((e) => ({ item: e.item, type: e.type, ts: e.ts }));
-  return { window: { watermark: top, events }, applied: fresh.length - tooLate, stale, tooLate };
+  // the partition of the newest event is the watermark, the others (most recent first) the earlier ones
+  const order = [...applied.entries()].reverse();
+  const watermark = { partition: newest!, offset: applied.get(newest!)! };
+  const earlier = order.filter(([p]) => p !== newest).slice(0, MAX_EARLIER).map(([partition, offset]) => ({ partition, offset }));
+  const next: SequenceWindow = earlier.length > 0 ? { watermark, earlier, events } : { watermark, events };
+  return { window: next, applied: fresh.length - tooLate, stale, tooLate };
 }
 
 /** Session number of each event (0 for the oldest), a new session after a gap longer than `gapMs`. */
