@@ -13,7 +13,7 @@ import { RedisKeys, type EventType } from '@seqrec/contracts';
 import { Rng } from '@seqrec/generator';
 import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis, createRedisClient, scanKeys, type RedisClient } from '@seqrec/redis';
-import { deleteNamespace, redisTestTargets } from '@seqrec/redis/testing';
+import { deleteNamespace, redisUrlFromEnv, redisTestTargets } from '@seqrec/redis/testing';
 import { decodeWindow } from '@seqrec/sequence';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 
@@ -68,7 +68,7 @@ function buildTraffic() {
 
 const cluster = redisTestTargets().find((t) => t.name === 'cluster')!;
 
-describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events topic → sequence-builder → cluster', cluster.skip ? { skip: cluster.skip } : {}, () => {
+describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events topic → sequence-builder → cluster', () => {
   const ns = uniqueName('cluster');
   const keys = new RedisKeys(ns);
   const traffic = buildTraffic();
@@ -148,8 +148,8 @@ describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events t
     assert.equal(((await res.json()) as { events: unknown[] }).events.length, exp.length);
   });
 
-  it('keeps nothing in the single Redis', { skip: !process.env.REDIS_URL && 'REDIS_URL is not set' }, async () => {
-    const single = createRedis({ url: process.env.REDIS_URL!, connectionName: 'seqrec-e2e' });
+  it('keeps nothing in the single Redis', async () => {
+    const single = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
     await single.connect();
     try {
       let n = 0;

@@ -194,7 +194,10 @@ describe('timeouts: slow clients are cut off, connections capped, a hung Redis t
           }),
         );
         t.diagnostic(`ingester POST with Redis hung: ${post.value.status} in ${post.ms} ms`);
-        assert.ok(post.value.status >= 500, `not accepted while its de-duplication store hangs: ${post.value.status}`);
+        // docs/ingest-protocol.md: the events are durable on the raw topic once Kafka acknowledged
+        // them; the claim waits at most INGEST_CLAIM_TIMEOUT_MS and the raw consumer de-duplicates
+        // them once Redis answers
+        assert.equal(post.value.status, 200, 'accepted without waiting on the hung de-duplication store');
         assert.ok(post.ms < 10_000, `answered in ${post.ms} ms`);
       } finally {
         privateRedis!.resume();

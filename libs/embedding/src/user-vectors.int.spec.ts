@@ -6,8 +6,8 @@ import { redisTestTargets, testRedis } from '@seqrec/redis/testing';
 import { RedisUserVectorStore } from './user-vectors';
 
 // The same suite on the single server and on the 3-master cluster of scripts/infra.sh.
-for (const { name, target, skip } of redisTestTargets()) {
-  describe(`${RedisUserVectorStore.name} (${name === 'cluster' ? '3-master Redis Cluster' : 'single Redis'})`, skip ? { skip } : {}, () => {
+for (const { name, target } of redisTestTargets()) {
+  describe(`${RedisUserVectorStore.name} (${name === 'cluster' ? '3-master Redis Cluster' : 'single Redis'})`, () => {
     let redis: RedisClient;
     let keys: RedisKeys;
     let cleanup: () => Promise<void>;

@@ -1,6 +1,6 @@
 import {
   TOPICS,
-  normalizeEvent,
+  boundedLetter,
   originalPayload,
   parseEvent,
   type DeadLetterSource,
@@ -12,14 +12,23 @@ import {
 import type { OutboundMessage } from '@seqrec/bus';
 import type { EventClaims } from '@seqrec/sequence';
 
-/** One input to ingest: raw bytes (from the raw topic) or an already parsed JSON value (HTTP). */
+/** One input to ingest: the bytes of one raw event (a raw topic message, or one element of an HTTP body). */
 export interface IngestRecord {
-  payload: Buffer | unknown;
+  payload: Buffer;
   /** Where it came from, for the dead-letter record. */
   source: DeadLetterSource;
-  /** Unique identity of this delivery attempt's origin (same on a redelivery of the same message). */
+  /**
+   * Who claims its event id: the same on every delivery of the same message (`k:<partition>:<offset>`,
+   * or the HTTP attempt `h:<requestId>:<index>` the message carries), different for a producer's retry.
+   */
   claimSource: string;
+  /** The time its `ts` is checked against (default: the call's `now`). */
+  receivedAt?: number;
+  /** Dead-letter key when the payload has no usable user id (the raw message's key). */
+  key?: string | null;
 }
+
+export type Validated = { ok: true; event: EventV1 } | { ok: false; rejection: Rejection; eventId?: string; letter: OutboundMessage };
 
 export type IngestOutcome =
   | { status: 'accepted'; event: EventV1 }
@@ -30,102 +39,88 @@ export interface IngestResult {
   outcomes: IngestOutcome[];
   /** Accepted events for the events topic and dead letters for the DLQ, in input order. */
   messages: OutboundMessage[];
-  /** Claims taken by this call (released by the caller if publishing fails). */
-  claims: Array<{ eventId: string; source: string }>;
 }
 
 export interface IngestorOptions {
   normalize: NormalizeOptions;
   dedupTtlMs: number;
+  /** Largest original payload a dead letter keeps whole (INGEST_DLQ_MAX_ORIGINAL_BYTES). */
+  maxDeadLetterOriginalBytes?: number;
 }
 
 /**
  * Validates, normalises and de-duplicates raw events and turns them into messages: accepted events
  * for the events topic (keyed by user id), rejected inputs for the dead-letter topic with their
- * original payload and reason. Never throws for bad input; throws only when the claim store fails
- * (retriable: nothing was published).
+ * (bounded) original payload and reason. Never throws for bad input; throws only when the claim
+ * store fails (retriable: nothing was published).
  */
 export class EventIngestor {
   constructor(
     private readonly claims: EventClaims,
-    private readonly options: IngestorOptions,
+    readonly options: IngestorOptions,
   ) {}
 
-  async ingest(records: IngestRecord[], now: number = Date.now()): Promise<IngestResult> {
-    const validated = records.map((r) =>
-      Buffer.isBuffer(r.payload) ? parseEvent(r.payload, this.options.normalize) : normalizeEvent(r.payload, this.options.normalize),
-    );
-    const claims: Array<{ eventId: string; source: string }> = [];
-    const claimIndex: number[] = [];
-    validated.forEach((v, i) => {
+  /** Validates every record; a rejected one comes with its dead letter. */
+  validate(records: IngestRecord[], now: number = Date.now()): Validated[] {
+    const out = new Array<Validated>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const v = parseEvent(r.payload, this.options.normalize, r.receivedAt ?? now);
       if (v.ok) {
-        claims.push({ eventId: v.event.eventId, source: records[i]!.claimSource });
-        claimIndex.push(i);
+        out[i] = v;
+        continue;
       }
-    });
-    const granted = await this.claims.claim(claims, this.options.dedupTtlMs);
-    const isDuplicate = new Set<number>();
-    granted.forEach((ok, k) => {
-      if (!ok) isDuplicate.add(claimIndex[k]!);
-    });
-
-    const outcomes: IngestOutcome[] = [];
-    const messages: OutboundMessage[] = [];
-    validated.forEach((v, i) => {
-      const record = records[i]!;
-      if (v.ok) {
-        if (isDuplicate.has(i)) {
-          outcomes.push({ status: 'duplicate', eventId: v.event.eventId });
-          return;
-        }
-        outcomes.push({ status: 'accepted', event: v.event });
-        messages.push({ topic: TOPICS.EVENTS, key: v.event.userId, value: JSON.stringify(v.event) });
-        return;
-      }
-      const ids = idsOf(record.payload);
-      const letter: DeadLetterV1 = {
+      const letter: DeadLetterV1 = boundedLetter({
         reason: v.rejection.reason,
         ...(v.rejection.field ? { field: v.rejection.field } : {}),
         detail: v.rejection.detail,
-        source: record.source,
+        source: r.source,
         rejectedAt: now,
-        ...(Buffer.isBuffer(record.payload) ? originalPayload(record.payload) : { original: safeStringify(record.payload) }),
-        ...ids,
+        ...originalPayload(r.payload, this.options.maxDeadLetterOriginalBytes),
+        ...v.ids,
+      });
+      out[i] = {
+        ok: false,
+        rejection: v.rejection,
+        ...(v.ids?.eventId ? { eventId: v.ids.eventId } : {}),
+        letter: { topic: TOPICS.EVENTS_DLQ, key: v.ids?.userId ?? r.key ?? null, value: JSON.stringify(letter) },
       };
-      outcomes.push({ status: 'rejected', rejection: v.rejection, ...(ids.eventId ? { eventId: ids.eventId } : {}) });
-      messages.push({ topic: TOPICS.EVENTS_DLQ, key: ids.userId ?? null, value: JSON.stringify(letter) });
-    });
-    return { outcomes, messages, claims: claims.filter((_, k) => granted[k]) };
-  }
-
-  /** Gives claims back after a failed publish, so the producer's retry is not taken for a duplicate. */
-  async releaseQuietly(claims: Array<{ eventId: string; source: string }>): Promise<void> {
-    await this.claims.release(claims).catch(() => undefined);
-  }
-}
-
-/** Best-effort ids of an invalid payload, so dead letters can be traced to a producer's event. */
-function idsOf(payload: unknown): { eventId?: string; userId?: string } {
-  let obj: unknown = payload;
-  if (Buffer.isBuffer(payload)) {
-    try {
-      obj = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return {};
     }
+    return out;
   }
-  if (typeof obj !== 'object' || obj === null) return {};
-  const { eventId, userId } = obj as Record<string, unknown>;
-  const out: { eventId?: string; userId?: string } = {};
-  if (typeof eventId === 'string' && eventId.length > 0 && eventId.length <= 256) out.eventId = eventId;
-  if (typeof userId === 'string' && userId.length > 0 && userId.length <= 256) out.userId = userId;
-  return out;
-}
 
-function safeStringify(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
+  /**
+   * Claims the event ids of `events` for their sources (`true`: this source holds the claim, so
+   * the event is to be published; `false`: another source holds it, a duplicate).
+   */
+  claim(claims: Array<{ eventId: string; source: string }>): Promise<boolean[]> {
+    return this.claims.claim(claims, this.options.dedupTtlMs);
+  }
+
+  /** The raw topic's path: validate, claim, and the messages to publish with the batch's offsets. */
+  async ingest(records: IngestRecord[], now: number = Date.now()): Promise<IngestResult> {
+    const validated = this.validate(records, now);
+    const claims: Array<{ eventId: string; source: string }> = [];
+    for (let i = 0; i < validated.length; i++) {
+      const v = validated[i]!;
+      if (v.ok) claims.push({ eventId: v.event.eventId, source: records[i]!.claimSource });
+    }
+    const granted = await this.claim(claims);
+    const outcomes = new Array<IngestOutcome>(validated.length);
+    const messages: OutboundMessage[] = [];
+    let k = 0;
+    for (let i = 0; i < validated.length; i++) {
+      const v = validated[i]!;
+      if (!v.ok) {
+        outcomes[i] = { status: 'rejected', rejection: v.rejection, ...(v.eventId ? { eventId: v.eventId } : {}) };
+        messages.push(v.letter);
+      } else if (granted[k++]) {
+        outcomes[i] = { status: 'accepted', event: v.event };
+        messages.push({ topic: TOPICS.EVENTS, key: v.event.userId, value: JSON.stringify(v.event) });
+      } else {
+        outcomes[i] = { status: 'duplicate', eventId: v.event.eventId };
+      }
+    }
+    return { outcomes, messages };
   }
 }

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { Bus } from '@seqrec/bus';
+import type { Bus, OutboundMessage } from '@seqrec/bus';
+import { RejectReason, TOPICS, splitJsonArray } from '@seqrec/contracts';
 import { BUS } from '@seqrec/nest-platform';
+import { PublishAdmission, PublishTimeoutError, type Refusal } from './admission';
 import { EventIngestor, type IngestOutcome } from './event-ingestor';
-import { INGEST_METRICS, INGEST_OPTIONS } from './ingest.constants';
+import type { Failpoints } from './failpoints';
+import { INGEST_ADMISSION, INGEST_FAILPOINTS, INGEST_METRICS, INGEST_OPTIONS } from './ingest.constants';
 import { countOutcomes, type IngestMetrics } from './ingest.metrics';
+import { CLAIM_HEADER, RECEIVED_AT_HEADER } from './raw-events.consumer';
 
 export interface IngestHttpOptions {
   maxEventsPerRequest: number;
+  claimTimeoutMs: number;
+  retryAfterSeconds: number;
 }
 
 export interface EventResult {
@@ -27,65 +33,170 @@ export interface IngestResponse {
   results: EventResult[];
 }
 
+/** What a 503 says, by cause. */
+const UNAVAILABLE: Record<Refusal | 'publish_timeout' | 'publish_failed' | 'internal', string> = {
+  full: 'the ingester is at its in-flight limit (INGEST_MAX_IN_FLIGHT_BYTES)',
+  bus_unavailable: 'the ingester is not connected to Kafka',
+  bus_stalled: 'Kafka is not acknowledging events',
+  publish_timeout: 'Kafka did not acknowledge the events in time',
+  publish_failed: 'Kafka refused the events',
+  internal: 'the request failed inside the ingester',
+};
+
 /**
- * `POST /v1/events`: a JSON array of raw events. Answers 200 with one result per event (accepted,
- * duplicate, or rejected with the reason and field; rejected ones also go to the dead-letter topic),
- * 400 naming the problem when the body is not an array of at most INGEST_MAX_EVENTS_PER_REQUEST
- * items, 413 above INGEST_MAX_BODY_BYTES, 503 with Retry-After when the bus cannot take the events
- * (nothing was accepted then: retry the whole request).
+ * `POST /v1/events`: a JSON array of raw events, under the protocol of docs/ingest-protocol.md.
+ *
+ * Each element is validated on its own bytes (a bad one is rejected with its reason and field, and
+ * dead-lettered, the others go on). The valid ones are published, as they came, to the raw topic
+ * with the attempt that claims them (`seqrec-claim`); once Kafka acknowledged them their event ids
+ * are claimed, which tells which ones an earlier attempt already brought in (`duplicate`). The raw
+ * consumer turns the raw messages into events exactly once per event id (its Kafka transactions
+ * and the claims), so a retry of the same events after any failure neither loses nor duplicates.
+ *
+ * Answers: 200 when at least one event was accepted or a duplicate; 400 naming the field when the
+ * body is not an array of 1 to INGEST_MAX_EVENTS_PER_REQUEST elements or every element was
+ * rejected; 413 above INGEST_MAX_BODY_BYTES (fastify); 415 for a body that is not application/json;
+ * 503 + Retry-After when the events could not be made durable (full, Kafka down or slow, an
+ * internal failure): retry the same request.
  */
 @Controller('v1/events')
 export class IngestController {
+  private readonly log = new Logger(IngestController.name);
+
   constructor(
     private readonly ingestor: EventIngestor,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(INGEST_OPTIONS) private readonly options: IngestHttpOptions,
     @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
+    @Inject(INGEST_ADMISSION) private readonly admission: PublishAdmission,
+    @Inject(INGEST_FAILPOINTS) private readonly failpoints: Failpoints,
   ) {}
 
   @Post()
   @HttpCode(200)
   async ingest(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResponse> {
-    if (!Array.isArray(body)) {
+    const now = Date.now();
+    if (!Buffer.isBuffer(body)) {
       throw new HttpException(
-        { statusCode: 400, error: 'Bad Request', field: 'body', message: 'body: expected a JSON array of events' },
-        HttpStatus.BAD_REQUEST,
+        { statusCode: 415, error: 'Unsupported Media Type', reason: 'content_type', field: 'content-type', message: 'content-type: send a JSON array of events as application/json' },
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       );
     }
-    if (body.length === 0 || body.length > this.options.maxEventsPerRequest) {
-      throw new HttpException(
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          field: 'body',
-          message: `body: expected 1 to ${this.options.maxEventsPerRequest} events, got ${body.length}`,
-        },
-        HttpStatus.BAD_REQUEST,
-      );
+    const split = splitJsonArray(body);
+    if (!split.ok) throw badRequest(split.notAnArray ? 'not_an_array' : RejectReason.InvalidJson, `body: ${split.notAnArray ? 'expected a JSON array of events' : 'not valid JSON'}: ${split.detail}`);
+    const n = split.elements.length;
+    if (n === 0 || n > this.options.maxEventsPerRequest) {
+      throw badRequest('batch_size', `body: expected 1 to ${this.options.maxEventsPerRequest} events, got ${n}`);
     }
+    const refusal = this.admission.refusal(body.length, this.bus.isReady());
+    if (refusal) throw this.unavailable(reply, refusal);
+
     const end = this.metrics.batchDuration.startTimer({ source: 'http' });
     const requestId = randomUUID();
-    const result = await this.ingestor.ingest(
-      body.map((payload, index) => ({
-        payload,
-        source: { kind: 'http', requestId, index },
-        claimSource: `h:${requestId}:${index}`,
-      })),
-    );
+    const records = split.elements.map(([from, to], index) => ({
+      payload: body.subarray(from, to),
+      source: { kind: 'http' as const, requestId, index },
+      claimSource: `h:${requestId}:${index}`,
+    }));
+    const validated = this.ingestor.validate(records, now);
+    const messages: OutboundMessage[] = [];
+    const claims: Array<{ eventId: string; source: string }> = [];
+    const received = String(now);
+    for (let i = 0; i < n; i++) {
+      const v = validated[i]!;
+      if (!v.ok) {
+        messages.push(v.letter);
+        continue;
+      }
+      const source = records[i]!.claimSource;
+      claims.push({ eventId: v.event.eventId, source });
+      messages.push({
+        topic: TOPICS.CLICKSTREAM_RAW,
+        key: v.event.userId,
+        value: records[i]!.payload,
+        headers: { [CLAIM_HEADER]: source, [RECEIVED_AT_HEADER]: received },
+      });
+    }
+
+    let granted: boolean[] | undefined;
+    let published = false;
     try {
-      await this.bus.publish(result.messages);
+      await this.admission.publish(body.length, () => this.publish(messages));
+      published = true;
+      await this.failpoints.hit('http.after-publish');
+      granted = await this.claimWithin(claims);
+      await this.failpoints.hit('http.before-answer');
     } catch (err) {
-      await this.ingestor.releaseQuietly(result.claims);
-      reply.header('Retry-After', '1');
+      const cause = err instanceof PublishTimeoutError ? 'publish_timeout' : published ? 'internal' : 'publish_failed';
+      this.log.warn(`POST /v1/events ${requestId}: ${UNAVAILABLE[cause]}: ${(err as Error).message}`);
+      throw this.unavailable(reply, cause);
+    }
+
+    const outcomes: IngestOutcome[] = new Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const v = validated[i]!;
+      if (!v.ok) outcomes[i] = { status: 'rejected', rejection: v.rejection, ...(v.eventId ? { eventId: v.eventId } : {}) };
+      else if (!granted || granted[k++]) outcomes[i] = { status: 'accepted', event: v.event };
+      else outcomes[i] = { status: 'duplicate', eventId: v.event.eventId };
+    }
+    countOutcomes(this.metrics, 'http', outcomes);
+    end();
+    const res = summarize(outcomes);
+    if (res.accepted + res.duplicates === 0) {
+      const first = res.results[0]!;
+      const field = `/${first.index}${first.field ?? ''}`;
       throw new HttpException(
-        { statusCode: 503, error: 'Service Unavailable', message: `events not accepted, retry: ${(err as Error).message}` },
-        HttpStatus.SERVICE_UNAVAILABLE,
+        { statusCode: 400, error: 'Bad Request', reason: first.reason, field, message: `${field}: ${first.detail}`, ...res },
+        HttpStatus.BAD_REQUEST,
       );
     }
-    countOutcomes(this.metrics, 'http', result.outcomes);
-    end();
-    return summarize(result.outcomes);
+    return res;
   }
+
+  /** Publishes, or (failpoint `http.partial-publish`) publishes the first half and fails. */
+  private async publish(messages: OutboundMessage[]): Promise<void> {
+    if (this.failpoints.fires('http.partial-publish')) {
+      await this.bus.publish(messages.slice(0, Math.ceil(messages.length / 2)));
+      throw new Error('failpoint http.partial-publish');
+    }
+    await this.bus.publish(messages);
+  }
+
+  /**
+   * The claims, or `undefined` when the claim store does not answer in time: the events are durable
+   * on the raw topic either way (the raw consumer claims them), only the accepted/duplicate split of
+   * the answer is unknown, and they are answered as accepted.
+   */
+  private async claimWithin(claims: Array<{ eventId: string; source: string }>): Promise<boolean[] | undefined> {
+    if (claims.length === 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.claimTimeoutMs)));
+    const claimed = this.ingestor.claim(claims).catch((err: Error) => {
+      this.log.warn(`de-duplication claims failed, events answered as accepted: ${err.message}`);
+      return undefined;
+    });
+    try {
+      const granted = await Promise.race([claimed, late]);
+      if (!granted) this.metrics.claimsUnknown.inc(claims.length);
+      return granted;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private unavailable(reply: FastifyReply, cause: keyof typeof UNAVAILABLE): HttpException {
+    this.metrics.shed.inc({ reason: cause });
+    reply.header('Retry-After', String(this.options.retryAfterSeconds));
+    return new HttpException(
+      { statusCode: 503, error: 'Service Unavailable', reason: cause, message: `events not accepted: ${UNAVAILABLE[cause]}; retry the same request (it is safe)` },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
+  }
+}
+
+function badRequest(reason: string, message: string): HttpException {
+  return new HttpException({ statusCode: 400, error: 'Bad Request', reason, field: 'body', message }, HttpStatus.BAD_REQUEST);
 }
 
 function summarize(outcomes: IngestOutcome[]): IngestResponse {

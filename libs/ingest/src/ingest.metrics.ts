@@ -1,4 +1,4 @@
-import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, histogram, type Counter, type Histogram, type Registry } from '@seqrec/metrics';
+import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, gauge, histogram, type Counter, type Histogram, type Registry } from '@seqrec/metrics';
 import type { IngestOutcome } from './event-ingestor';
 
 export interface IngestMetrics {
@@ -6,9 +6,21 @@ export interface IngestMetrics {
   rejected: Counter<'source' | 'reason'>;
   batchSize: Histogram<'source'>;
   batchDuration: Histogram<'source'>;
+  /** POST /v1/events answered 503, by cause. */
+  shed: Counter<'reason'>;
+  /** Events of POST /v1/events answered accepted without knowing their claim (the claim store did not answer in time). */
+  claimsUnknown: Counter;
 }
 
-export function createIngestMetrics(registry: Registry): IngestMetrics {
+/** @param inFlightBytes the admission's bytes being published, read at each scrape */
+export function createIngestMetrics(registry: Registry, inFlightBytes: () => number = () => 0): IngestMetrics {
+  gauge(registry, {
+    name: 'seqrec_ingester_in_flight_bytes',
+    help: 'POST /v1/events bodies being published (until Kafka acknowledged or gave up); 503 above INGEST_MAX_IN_FLIGHT_BYTES',
+    collect() {
+      this.set(inFlightBytes());
+    },
+  });
   return {
     events: counter(registry, {
       name: 'seqrec_ingester_events_total',
@@ -31,6 +43,15 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       help: 'Time to validate, de-duplicate and publish one batch or request',
       labelNames: ['source'],
       buckets: LATENCY_BUCKETS,
+    }),
+    shed: counter(registry, {
+      name: 'seqrec_ingester_http_unavailable_total',
+      help: 'POST /v1/events answered 503 + Retry-After, by reason: full (in-flight limit), bus_unavailable, bus_stalled (Kafka not acknowledging), publish_timeout, publish_failed, internal',
+      labelNames: ['reason'],
+    }),
+    claimsUnknown: counter(registry, {
+      name: 'seqrec_ingester_http_claims_unknown_total',
+      help: 'Events of POST /v1/events answered accepted while the claim store did not answer in time (the raw consumer still de-duplicates them)',
     }),
   };
 }

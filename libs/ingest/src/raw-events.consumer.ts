@@ -1,11 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { ConsumedBatch } from '@seqrec/bus';
+import type { ConsumedBatch, ConsumedMessage } from '@seqrec/bus';
 import { loadEnv } from '@seqrec/config';
 import { GROUPS, TOPICS } from '@seqrec/contracts';
 import { BusContext, type BusHandlerExtras } from '@seqrec/nest-platform';
-import { EventIngestor } from './event-ingestor';
-import { INGEST_METRICS } from './ingest.constants';
+import { EventIngestor, type IngestRecord } from './event-ingestor';
+import type { Failpoints } from './failpoints';
+import { INGEST_FAILPOINTS, INGEST_METRICS } from './ingest.constants';
 import { ingestEnv } from './ingest.env';
 import { countOutcomes, type IngestMetrics } from './ingest.metrics';
 
@@ -28,31 +29,55 @@ export function rawConsumerExtras(env: NodeJS.ProcessEnv = process.env): BusHand
 
 const EXTRAS = rawConsumerExtras();
 
+/** Header of a raw message published by `POST /v1/events`: the HTTP attempt that claims its event id. */
+export const CLAIM_HEADER = 'seqrec-claim';
+/** Header of a raw message published by `POST /v1/events`: when the ingester received it (epoch ms). */
+export const RECEIVED_AT_HEADER = 'seqrec-received-at';
+
 /**
  * Consumes the raw clickstream. With INGEST_EXACTLY_ONCE (default) accepted events and dead letters
  * are published in the same transaction that commits the raw offsets: a crash re-runs the batch and
  * publishes nothing twice. Without it, a crash between publishing and committing republishes that
  * batch (at-least-once) in exchange for lower latency.
+ *
+ * An event id is claimed for the message's own identity: its position (`k:<partition>:<offset>`),
+ * or for a message `POST /v1/events` published, the HTTP attempt in its `seqrec-claim` header, the
+ * source that attempt claimed (or will claim) the id with. A redelivery is recognised as ours; a
+ * second copy (a producer's retry) is a duplicate and dropped. `ts` is checked against the time the
+ * message reached Kafka (its timestamp, or the HTTP receipt time, never later than now), so a
+ * redelivery is judged as its first delivery was.
  */
 @Controller()
 export class RawEventsConsumer {
   constructor(
     private readonly ingestor: EventIngestor,
     @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
+    @Inject(INGEST_FAILPOINTS) private readonly failpoints: Failpoints,
   ) {}
 
   @EventPattern(TOPICS.CLICKSTREAM_RAW, EXTRAS)
   async onBatch(@Payload() batch: ConsumedBatch, @Ctx() ctx: BusContext): Promise<void> {
     const end = this.metrics.batchDuration.startTimer({ source: 'kafka' });
-    const result = await this.ingestor.ingest(
-      batch.messages.map((m) => ({
-        payload: m.value ?? Buffer.alloc(0),
-        source: { kind: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset },
-        claimSource: `k:${m.partition}:${m.offset}`,
-      })),
-    );
+    const now = Date.now();
+    const result = await this.ingestor.ingest(batch.messages.map((m) => rawRecord(m, now)), now);
+    await this.failpoints.hit('raw.after-claim');
     ctx.publish(result.messages);
     countOutcomes(this.metrics, 'kafka', result.outcomes);
     end();
   }
+}
+
+/** The ingest record of one raw message. */
+export function rawRecord(m: ConsumedMessage, now: number): IngestRecord {
+  const claim = m.headers[CLAIM_HEADER];
+  let receivedAt = m.timestamp > 0 && m.timestamp < now ? m.timestamp : now;
+  const stamped = Number(m.headers[RECEIVED_AT_HEADER]);
+  if (stamped > 0 && stamped < receivedAt) receivedAt = stamped;
+  return {
+    payload: m.value ?? Buffer.alloc(0),
+    source: { kind: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset },
+    claimSource: claim !== undefined && claim.startsWith('h:') ? claim : `k:${m.partition}:${m.offset}`,
+    receivedAt,
+    key: m.key ? m.key.toString('utf8') : null,
+  };
 }

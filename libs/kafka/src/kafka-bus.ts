@@ -163,28 +163,17 @@ export class KafkaBus implements Bus {
   }
 
   /**
-   * Reads every subscription's lag from the broker (end offset minus the group's committed offset)
-   * and hands it to `onConsumed`. On a timer rather than after each batch: a consumer that is stuck
-   * commits no batch, and its lag must still grow where alerts can see it.
+   * Reads the lag of every partition this process is assigned from the broker (end offset minus the
+   * group's committed offset) and hands it to `onConsumed`. On a timer rather than after each batch:
+   * a consumer that is stuck commits no batch, and its lag must still grow where alerts can see it.
+   * Through each subscription's own consumer (OffsetFetch of its group, ListOffsets): the Admin API's
+   * ListConsumerGroupOffsets dereferences a missing group in librdkafka 2.15 when a restarted
+   * broker answers NOT_COORDINATOR, which crashed the process.
    */
   async reportLag(): Promise<void> {
     const onConsumed = this.options.onConsumed;
     if (!onConsumed) return;
-    const seen = new Set<string>();
-    for (const sub of this.subscriptions) {
-      for (const topic of sub.topics()) {
-        const key = `${sub.groupId()}\u0000${topic}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const admin = this.adminClient();
-        const ends = await admin.topicOffsets(this.physical(topic));
-        const committed = await admin.committedOffsets(this.physical(sub.groupId()), this.physical(topic), ends.map((e) => e.partition));
-        for (const e of ends) {
-          const c = committed.get(e.partition) ?? -1;
-          onConsumed({ groupId: sub.groupId(), topic, partition: e.partition, lag: c < 0 ? e.high - e.low : Math.max(0, e.high - c), committed: c });
-        }
-      }
-    }
+    for (const sub of this.subscriptions) for (const r of await sub.lagReports()) onConsumed(r);
   }
 
   private lagTimer: NodeJS.Timeout | undefined;
@@ -512,6 +501,29 @@ class KafkaSubscription {
   /** The logical topics. */
   topics(): string[] {
     return this.options.topics;
+  }
+
+  /** Lag of the partitions this member is assigned (committed offsets and end offsets from the broker). */
+  async lagReports(): Promise<ConsumedReport[]> {
+    if (!this.running || !this.consumer.isConnected()) return [];
+    const assigned = this.consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition }));
+    if (assigned.length === 0) return [];
+    const committed = await call<Array<{ topic: string; partition: number; offset: number }>>((cb) => this.consumer.committed(assigned, 10_000, cb));
+    const offsetOf = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
+    const out: ConsumedReport[] = [];
+    for (const tp of assigned) {
+      const w = await call<{ highOffset: number; lowOffset: number }>((cb) => this.consumer.queryWatermarkOffsets(tp.topic, tp.partition, 5_000, cb));
+      const c = offsetOf.get(tpKey(tp.topic, tp.partition)) ?? -1;
+      const done = c >= 0 ? c : -1;
+      out.push({
+        groupId: this.options.groupId,
+        topic: this.bus.logical(tp.topic),
+        partition: tp.partition,
+        lag: done < 0 ? Math.max(0, w.highOffset - w.lowOffset) : Math.max(0, w.highOffset - done),
+        committed: done,
+      });
+    }
+    return out;
   }
 
   async start(): Promise<void> {

@@ -6,6 +6,8 @@
     ARGV[1]  the value the new one was computed from; empty string: the key must not exist
     ARGV[2]  the new encoded window
     ARGV[3]  TTL in ms for the key; "0": no expiry
+    ARGV[4]  "1": the stored value is a corrupt window being rebuilt (its header is not trusted:
+             no watermark guard); absent or "0": normal write
 
   Output:
      1  written
@@ -32,7 +34,7 @@ local function watermark(v)
 end
 
 local nextValue = ARGV[2]
-if current ~= false and #current >= 9 and #nextValue >= 9 then
+if current ~= false and ARGV[4] ~= "1" and #current >= 9 and #nextValue >= 9 then
   local cp, co = watermark(current)
   local np, no = watermark(nextValue)
   if cp ~= 65535 and cp == np and no <= co then return -2 end

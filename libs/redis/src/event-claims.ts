@@ -1,11 +1,13 @@
-import type { RedisKeys } from '@seqrec/contracts';
+import { eventClaimBucket, type RedisKeys } from '@seqrec/contracts';
 import type { EventClaims } from '@seqrec/sequence';
 import { pipelinePerKey, type RedisClient } from './cluster';
 
 /**
- * {@link EventClaims} on Redis: `SET key source NX PX ttl GET` claims an id and, when it was taken,
- * returns the holder, so our own redelivery (same source) is told apart from a producer's retry.
- * Every claim is its own key (own cluster slot): a batch is pipelined per node on a Cluster.
+ * {@link EventClaims} on Redis: `claimEvents-n.lua` takes each claim with `SET key source NX PX
+ * ttl GET` and answers whether the caller's source holds it, so our own redelivery (same source)
+ * is told apart from a producer's retry. Claim keys share one hash tag per claim bucket
+ * (`RedisKeys.eventSeen`): a batch is one script call per bucket, pipelined (per node on a
+ * Cluster), instead of one command per event: about a quarter of the client CPU per claim.
  */
 export class RedisEventClaims implements EventClaims {
   constructor(
@@ -15,17 +17,35 @@ export class RedisEventClaims implements EventClaims {
 
   async claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]> {
     if (claims.length === 0) return [];
-    const keys = claims.map((c) => this.keys.eventSeen(c.eventId));
-    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.call('SET', key, claims[i]!.source, 'PX', String(ttlMs), 'NX', 'GET'));
-    return res.map(([err, holder], k) => {
+    const buckets = new Map<number, number[]>();
+    for (let i = 0; i < claims.length; i++) {
+      const b = eventClaimBucket(claims[i]!.eventId);
+      const members = buckets.get(b);
+      if (members) members.push(i);
+      else buckets.set(b, [i]);
+    }
+    const groups = [...buckets.values()];
+    const ttl = String(ttlMs);
+    const replies = await pipelinePerKey(
+      this.redis,
+      groups.map((g) => this.keys.eventSeen(claims[g[0]!]!.eventId)),
+      (pipe, _key, k) => {
+        const members = groups[k]!;
+        const args = new Array<string>(members.length * 2 + 1);
+        args[members.length] = ttl;
+        members.forEach((i, j) => {
+          args[j] = this.keys.eventSeen(claims[i]!.eventId);
+          args[members.length + 1 + j] = claims[i]!.source;
+        });
+        pipe.claimEvents(members.length, ...args);
+      },
+    );
+    const granted = new Array<boolean>(claims.length);
+    replies.forEach(([err, res], k) => {
       if (err) throw err;
-      return holder === null || holder === claims[k]!.source;
+      const flags = res as number[];
+      groups[k]!.forEach((i, j) => (granted[i] = flags[j] === 1));
     });
-  }
-
-  async release(claims: Array<{ eventId: string; source: string }>): Promise<void> {
-    if (claims.length === 0) return;
-    const keys = claims.map((c) => this.keys.eventSeen(c.eventId));
-    await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.releaseClaim(key, claims[i]!.source));
+    return granted;
   }
 }

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
-/** Lua scripts of `libs/redis/lua`, named `<command>-<numberOfKeys>.lua`. */
-const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'releaseClaim-1'] as const;
+/** Lua scripts of `libs/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
+const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'claimEvents-n'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
+    writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number, replace?: '0' | '1'): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
-    releaseClaim(key: string, source: string): Result<number, Context>;
+    claimEvents(numberOfKeys: number, ...keysTtlAndSources: string[]): Result<number[], Context>;
   }
 }
 
@@ -32,7 +32,8 @@ export function loadScripts<T extends RedisClient>(redis: T): T {
   if (loaded.has(redis)) return redis;
   for (const file of SCRIPTS) {
     const [name, keys] = file.split('-') as [string, string];
-    redis.defineCommand(name, { numberOfKeys: Number(keys), lua: readFileSync(join(LUA_DIR, `${file}.lua`), 'utf8') });
+    const lua = readFileSync(join(LUA_DIR, `${file}.lua`), 'utf8');
+    redis.defineCommand(name, keys === 'n' ? { lua } : { numberOfKeys: Number(keys), lua });
   }
   loaded.add(redis);
   return redis;

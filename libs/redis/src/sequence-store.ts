@@ -28,7 +28,9 @@ export class RedisSequenceStore implements SequenceStore {
     if (writes.length === 0) return [];
     const keys = writes.map((w) => this.keys.userSequence(w.userId));
     const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) =>
-      pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs),
+      writes[i]!.replace
+        ? pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs, '1')
+        : pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs),
     );
     return res.map(([err, code]) => {
       if (err) throw err;

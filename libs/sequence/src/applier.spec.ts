@@ -67,4 +67,23 @@ describe(SequenceApplier.name, () => {
     const ids = await items.idsOf(decodeWindow(r.updates[0]!.window).events.map((e) => e.item));
     assert.deepEqual(ids, ['first', 'second']);
   });
+
+  it('rebuilds a corrupt stored window from the batch and reports it, instead of failing the batch', async () => {
+    const { sut, store, items } = newTestApplier();
+    const corrupt = [Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 9, 200]), Buffer.from('not a window at all'), Buffer.from([1, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])];
+    for (const [u, bytes] of corrupt.entries()) await store.writeMany([{ userId: `c${u}`, expected: null, next: bytes }]);
+    const batch = [event('c0', 'x', 0), event('c1', 'y', 1), event('c2', 'z', 2), event('ok', 'w', 3)].map((e, i) => ({ partition: 0, offset: 100 + i, event: e }));
+    const r = await sut.apply(batch);
+    assert.equal(r.applied, 4);
+    assert.deepEqual(r.corrupt.map((c) => [c.userId, c.window]), corrupt.map((bytes, u) => [`c${u}`, bytes]));
+    assert.ok(r.corrupt.every((c) => c.detail.length > 0));
+    const stored = await store.getMany(['c0', 'c1', 'c2']);
+    for (const [u, buf] of stored.entries()) {
+      const w = decodeWindow(buf!);
+      assert.deepEqual(await items.idsOf(w.events.map((e) => e.item)), [['x', 'y', 'z'][u]]);
+      assert.deepEqual(w.watermark, { partition: 0, offset: 100 + u });
+    }
+    const next = await sut.apply([{ partition: 0, offset: 200, event: event('c1', 'y2', 5) }]);
+    assert.deepEqual([next.applied, next.corrupt.length], [1, 0], 'the rebuilt window is a normal window');
+  });
 });

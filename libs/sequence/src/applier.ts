@@ -1,5 +1,5 @@
 import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1 } from '@seqrec/contracts';
-import { decodeWindow, encodeWindow, type SequenceWindow } from './codec';
+import { CodecError, decodeWindow, encodeWindow, type SequenceWindow } from './codec';
 import type { ItemDictionary, SequenceStore, WindowWrite } from './stores';
 import { applyEvents, sessionsOf, type IncomingEvent } from './window';
 
@@ -26,6 +26,11 @@ export interface ApplyBatchResult {
   conflicts: number;
   /** One per user whose window changed: the window as written (the window codec's bytes). */
   updates: Array<{ userId: string; window: Buffer; applied: number }>;
+  /**
+   * Stored windows that could not be decoded and were replaced by a window rebuilt from this
+   * batch's events (the lost history stays on the events topic): the corrupt bytes and why.
+   */
+  corrupt: Array<{ userId: string; window: Buffer; detail: string }>;
 }
 
 export class ConflictError extends Error {
@@ -39,7 +44,9 @@ export class ConflictError extends Error {
 /**
  * Applies a batch of events (from one partition) to users' windows: one read of all touched windows,
  * one conditional write per user, re-read and recompute for users whose window changed meanwhile
- * (another builder after a rebalance). Idempotent through the windows' watermarks.
+ * (another builder after a rebalance). Idempotent through the windows' watermarks. A stored window
+ * that does not decode is replaced (compare-and-set on its exact bytes) by one built from the
+ * batch's events and reported in `corrupt`: never an error that would stop the partition.
  */
 export class SequenceApplier {
   constructor(
@@ -67,7 +74,7 @@ export class SequenceApplier {
       });
     }
 
-    const result: ApplyBatchResult = { users: byUser.size, applied: 0, stale: 0, tooLate: 0, conflicts: 0, updates: [] };
+    const result: ApplyBatchResult = { users: byUser.size, applied: 0, stale: 0, tooLate: 0, conflicts: 0, updates: [], corrupt: [] };
     const changed = new Map<string, { window: Buffer; applied: number }>();
     let pending = [...byUser.keys()];
     const retries = this.options.maxConflictRetries ?? 5;
@@ -75,23 +82,34 @@ export class SequenceApplier {
       if (attempt > retries) throw new ConflictError(pending);
       const stored = await this.store.getMany(pending);
       const writes: WindowWrite[] = [];
-      const outcomes: Array<{ userId: string; window: Buffer; applied: number; stale: number; tooLate: number }> = [];
+      const outcomes: Array<{ userId: string; window: Buffer; applied: number; stale: number; tooLate: number; corrupt?: { bytes: Buffer; detail: string } }> = [];
       pending.forEach((userId, k) => {
         const expected = stored[k] ?? null;
-        const r = applyEvents(expected ? decodeWindow(expected) : null, byUser.get(userId)!, this.options.capacity);
-        if (r.applied + r.tooLate === 0) {
+        let current: SequenceWindow | null = null;
+        let corrupt: string | undefined;
+        if (expected) {
+          try {
+            current = decodeWindow(expected);
+          } catch (err) {
+            if (!(err instanceof CodecError)) throw err;
+            corrupt = err.message;
+          }
+        }
+        const r = applyEvents(current, byUser.get(userId)!, this.options.capacity);
+        if (r.applied + r.tooLate === 0 && corrupt === undefined) {
           result.stale += r.stale;
           return;
         }
         const next = encodeWindow(r.window);
-        writes.push({ userId, expected, next });
-        outcomes.push({ userId, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate });
+        writes.push(corrupt === undefined ? { userId, expected, next } : { userId, expected, next, replace: true });
+        outcomes.push({ userId, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate, ...(corrupt === undefined ? {} : { corrupt: { bytes: expected!, detail: corrupt } }) });
       });
       const written = await this.store.writeMany(writes);
       const retry: string[] = [];
       written.forEach((outcome, k) => {
         const o = outcomes[k]!;
         if (outcome === 'ok') {
+          if (o.corrupt !== undefined) result.corrupt.push({ userId: o.userId, window: o.corrupt.bytes, detail: o.corrupt.detail });
           result.applied += o.applied;
           result.stale += o.stale;
           result.tooLate += o.tooLate;

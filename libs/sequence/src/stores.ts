@@ -9,6 +9,11 @@ export interface WindowWrite {
   /** The value the new one was computed from (`null`: the user had none). */
   expected: Buffer | null;
   next: Buffer;
+  /**
+   * `expected` is a corrupt window being rebuilt: its header says nothing trustworthy, so the
+   * watermark guard is skipped (the compare-and-set still holds).
+   */
+  replace?: boolean;
 }
 
 export type WriteOutcome = 'ok' | 'conflict' | 'stale';
@@ -19,7 +24,7 @@ export interface SequenceStore {
   /**
    * Compare-and-set per user, atomically per user: writes `next` only when the stored value still
    * equals `expected` (`conflict` otherwise) and when `next`'s watermark moves forward (`stale`
-   * otherwise).
+   * otherwise; not checked for a `replace` write).
    */
   writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]>;
   /** Bytes the store spends on one user's window, key and overhead included (capacity planning). */
@@ -34,16 +39,18 @@ export interface ItemDictionary {
   idsOf(indices: number[]): Promise<Array<string | undefined>>;
 }
 
-/** Claims on producer event ids, to drop producer retries (duplicates) within a TTL. */
+/**
+ * Claims on producer event ids, to drop producer retries (duplicates) within a TTL. A claim is
+ * never given back: the ingester claims an id only for a message that is durably on the raw topic
+ * (see docs/ingest-protocol.md), so the holder's message is published exactly once whatever fails.
+ */
 export interface EventClaims {
   /**
-   * Claims each event id for `source` (e.g. the raw message's topic/partition/offset). Returns
-   * `true` when the id was free or is already claimed by the same source (our own redelivery),
-   * `false` when another source claimed it: a duplicate.
+   * Claims each event id for `source` (the raw message's partition and offset, or the HTTP attempt
+   * its message carries). Returns `true` when the id was free or is already claimed by the same
+   * source (our own redelivery), `false` when another source claimed it: a duplicate.
    */
   claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]>;
-  /** Releases claims held by `source` (after a failed publish, so a retry is not a duplicate). */
-  release(claims: Array<{ eventId: string; source: string }>): Promise<void>;
 }
 
 export class MemorySequenceStore implements SequenceStore {
@@ -107,9 +114,5 @@ export class MemoryEventClaims implements EventClaims {
       this.claims.set(eventId, { source, expires: now + ttlMs });
       return true;
     });
-  }
-
-  async release(claims: Array<{ eventId: string; source: string }>): Promise<void> {
-    for (const { eventId, source } of claims) if (this.claims.get(eventId)?.source === source) this.claims.delete(eventId);
   }
 }

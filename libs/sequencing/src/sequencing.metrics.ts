@@ -3,6 +3,7 @@ import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, histogram, type Counter, type 
 export interface SequencingMetrics {
   events: Counter<'outcome'>;
   conflicts: Counter;
+  corruptWindows: Counter;
   updates: Counter;
   batchSize: Histogram;
   applyDuration: Histogram;
@@ -19,6 +20,10 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
     conflicts: counter(registry, {
       name: 'seqrec_sequence_builder_write_conflicts_total',
       help: 'Window writes retried because another writer changed the window meanwhile',
+    }),
+    corruptWindows: counter(registry, {
+      name: 'seqrec_sequence_builder_corrupt_windows_total',
+      help: 'Stored windows that did not decode: replaced by a window rebuilt from the new events, their bytes dead-lettered (reason corrupt_window)',
     }),
     updates: counter(registry, {
       name: 'seqrec_sequence_builder_window_updates_total',

@@ -23,25 +23,20 @@ export interface RedisTestTarget {
   /** `single` or `cluster`, for test names. */
   name: 'single' | 'cluster';
   target: RedisTarget;
-  /** Why the target's tests are skipped (its variable is not set), for node:test's `skip`. */
-  skip?: string;
 }
 
 /**
  * The targets a Redis test suite runs against: the single server (REDIS_URL, required) and the
- * Cluster (REDIS_CLUSTER_NODES; `npm test` sets it, elsewhere its tests are skipped, saying why).
+ * Cluster (REDIS_CLUSTER_NODES, required: `npm test` sets it; without it this throws, saying how to start one).
  */
 export function redisTestTargets(): RedisTestTarget[] {
   const nodes = redisClusterNodesFromEnv();
+  if (!nodes) {
+    throw new Error('REDIS_CLUSTER_NODES is not set: `bash scripts/infra.sh up redis-cluster; eval "$(bash scripts/infra.sh env redis-cluster)"` (npm test does)');
+  }
   return [
     { name: 'single', target: { kind: 'single', url: redisUrlFromEnv() } },
-    nodes
-      ? { name: 'cluster', target: { kind: 'cluster', nodes: parseHostPorts(nodes) } }
-      : {
-          name: 'cluster',
-          target: { kind: 'cluster', nodes: [] },
-          skip: 'REDIS_CLUSTER_NODES is not set: `bash scripts/infra.sh up redis-cluster; eval "$(bash scripts/infra.sh env redis-cluster)"` (npm test does)',
-        },
+    { name: 'cluster', target: { kind: 'cluster', nodes: parseHostPorts(nodes) } },
   ];
 }
 
