@@ -62,7 +62,9 @@ export class RawEventsConsumer {
     const result = await this.ingestor.ingest(batch.messages.map((m) => rawRecord(m, now)), now);
     await this.failpoints.hit('raw.after-claim');
     ctx.publish(result.messages);
-    countOutcomes(this.metrics, 'kafka', result.outcomes);
+    // An event POST /v1/events relayed through the raw topic was counted (source http) when it was
+    // answered; counting it again here would count every HTTP event twice.
+    countOutcomes(this.metrics, 'kafka', result.outcomes.filter((_, i) => batch.messages[i]!.headers[CLAIM_HEADER] === undefined));
     end();
   }
 }

@@ -58,6 +58,7 @@ const NOT_IN_CONFIGMAP = new Set([
   'AUTH_PRODUCER_KEYS',
   'AUTH_CLIENT_KEYS',
   'AUTH_ADMIN_KEYS',
+  'INGEST_FAILPOINTS', // tests only: fault injection
 ]);
 /** Kubernetes versions the strict schema check covers (oldest supported by these manifests, recent). */
 const KUBE_VERSIONS = ['1.29.0', '1.34.0'];
