@@ -23,7 +23,12 @@ if (ingest) {
     '',
     '| figure | value |',
     '| --- | --- |',
-    `| sustained throughput, generator → Redis | **${fmt(ingest.eventsPerSec)} events/s** (${fmt(ingest.seconds, 1)} s) |`,
+    ingest.offeredRatePerSec === undefined
+      ? `| sustained throughput, generator → Redis | **${fmt(ingest.eventsPerSec)} events/s** (${fmt(ingest.seconds, 1)} s) |`
+      : `| open loop, ${fmt(ingest.offeredRatePerSec)} events/s offered for ${fmt(ingest.loadSeconds, 1)} s | ${ingest.sustained ? '**sustained**' : '**not sustained**'}: ${fmt(ingest.appliedPerSecDuringLoad)} events/s applied, backlog at the end ${fmt(ingest.backlogAtEndEvents)} events (${fmt(ingest.backlogAtEndSeconds, 2)} s of traffic) |`,
+    ...(ingest.cpuMicrosPerEvent
+      ? [`| CPU µs per event by process (total ${fmt(ingest.cpuMicrosPerEventTotal, 1)}) | ${Object.entries(ingest.cpuMicrosPerEvent).map(([k, v]) => `${k} ${v}`).join(', ')} |`]
+      : []),
     `| Kafka's ProducerPerformance, same broker, size and count | ${fmt(ingest.brokerPerfTestEventsPerSec)} records/s (ratio ${fmt(ingest.ratioToBrokerPerfTest, 2)}) |`,
     `| lost / duplicated (every window verified) | ${ingest.lost} / ${ingest.duplicated} |`,
     `| latency produced → visible in Redis, p50 / p99 (at ${ingest.latencyNote?.match(/at (\d+)\/s/)?.[1] ?? '?'} events/s) | ${fmt(ingest.p50Ms)} ms / ${fmt(ingest.p99Ms)} ms |`,
