@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTopic, type TopicMessage } from '@seqrec/kafka/testing';
-import { LOG_DIR, startService, type RunningService } from '@seqrec/testing';
+import { LOG_DIR, pingRedis, startService, type RunningService } from '@seqrec/testing';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -182,17 +182,9 @@ export class OwnRedis {
   }
 
   private ping(): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const s = connect(this.port, '127.0.0.1', () => s.write('PING\r\n'));
-      s.setTimeout(500, () => s.destroy());
-      s.once('data', (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
-      s.once('error', () => resolve(false));
-      s.once('close', () => resolve(false));
-    });
+    return pingRedis(this.port);
   }
+
 }
 
 /** Resident set size of a process, MiB (Linux). */

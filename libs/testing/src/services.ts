@@ -113,17 +113,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const until = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}; see ${LOG_DIR}/redis-${port}.log`);
-    const pong = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-      s.setTimeout(500, () => s.destroy());
-      s.once('data', (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
-      s.once('error', () => resolve(false));
-      s.once('close', () => resolve(false));
-    });
-    if (pong) break;
+    if (await pingRedis(port)) break;
     if (Date.now() > until) throw new Error(`redis-server on ${port} did not answer PING`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -140,4 +130,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await exited;
     },
   };
+}
+
+/** One raw `PING` to a Redis on 127.0.0.1:`port` (no client library): true when it answers PONG within 500 ms. */
+export function pingRedis(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.setTimeout(500, () => s.destroy());
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    s.once('error', () => resolve(false));
+    s.once('close', () => resolve(false));
+  });
 }
