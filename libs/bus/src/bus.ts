@@ -41,6 +41,12 @@ export interface ConsumedBatch {
 export interface BatchContext {
   /** Stage messages to be written when the batch commits (atomically with the commit when transactional). */
   publish(messages: OutboundMessage[]): void;
+  /**
+   * Runs `fn` once this handler call's output and offsets are committed (not when the batch is
+   * redone or dead-lettered). The next batch may start before it finished; a failure is logged,
+   * never retried: use it for what may be lost in a crash right after the commit.
+   */
+  afterCommit(fn: () => Promise<void>): void;
   /** Keeps group membership alive during long work. */
   heartbeat(): Promise<void>;
   /** False once the subscription is stopping: finish the current work and return. */

@@ -35,6 +35,26 @@ describe(MemoryBus.name, () => {
     await sut.close();
   });
 
+  it('runs after-commit callbacks of committed batches only', async () => {
+    const sut = new MemoryBus({ defaultPartitions: 1, retryDelayMs: 1 });
+    const ran: string[] = [];
+    let failOnce = true;
+    const sub = await sut.subscribe({ groupId: 'g', topics: ['in'] }, async (batch, ctx) => {
+      const values = batch.messages.map((m) => m.value!.toString()).join(',');
+      ctx.afterCommit(async () => void ran.push(`${failOnce ? 'failed' : 'committed'}:${values}:${sut.messages('out').length}`));
+      ctx.publish([{ topic: 'out', key: 'k', value: values }]);
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('transient');
+      }
+    });
+    await sut.publish(['a', 'b'].map((v) => ({ topic: 'in', key: 'k', value: v })));
+    await until(() => ran.length === 1);
+    // the failed attempt's callback never runs; the committed one runs after its output is written
+    assert.deepEqual(ran, ['committed:a,b:1']);
+    await sub.stop();
+  });
+
   it('resumes a group from its committed offset', async () => {
     const sut = new MemoryBus({ defaultPartitions: 1 });
     const got: string[] = [];

@@ -17,6 +17,8 @@ export interface MemoryBusOptions {
   retryDelayMs?: number;
   /** Called with every handler failure (the bus retries the batch). */
   onError?: (err: unknown, topic: string, partition: number) => void;
+  /** Called when a handler's after-commit callback failed. */
+  onAfterCommitError?: (err: unknown, topic: string, partition: number) => void;
   /** Called after every committed batch. */
   onConsumed?: (report: ConsumedReport) => void;
 }
@@ -178,11 +180,13 @@ class MemorySubscription implements Subscription {
         worked = true;
         const messages = log.slice(from, from + this.poison.limit(topic, partition, from, max));
         const staged: OutboundMessage[] = [];
+        const hooks: Array<() => Promise<void>> = [];
         try {
           await this.handler(
             { topic, partition, messages },
             {
               publish: (m) => void staged.push(...m),
+              afterCommit: (fn) => void hooks.push(fn),
               heartbeat: async () => undefined,
               isRunning: () => this.running,
             },
@@ -191,6 +195,7 @@ class MemorySubscription implements Subscription {
           this.poison.succeeded(topic, partition, from + messages.length - 1);
           this.group.committed.set(key, from + messages.length);
           this.busOptions.onConsumed?.({ groupId: this.options.groupId, topic, partition, lag: log.length - from - messages.length });
+          for (const fn of hooks) await fn().catch((err) => this.busOptions.onAfterCommitError?.(err, topic, partition));
         } catch (err) {
           this.busOptions.onError?.(err, topic, partition);
           const letters = this.poison.failed(topic, partition, messages, err);

@@ -34,6 +34,19 @@ describe(EventIngestor.name, () => {
     assert.deepEqual(httpCopy.outcomes.map((o) => o.status), ['duplicate']);
   });
 
+  it('publishes nothing again when a committed batch is replayed (offsets reset); the HTTP attempt still owns its event', async () => {
+    const { sut } = newTestIngestor();
+    const batch = [record(event('e1'), 1), record(event('e2'), 2, { claimSource: 'h:r:0' })];
+    const first = await sut.ingest(batch, NOW);
+    assert.deepEqual(first.claimed, [{ eventId: 'e1', source: 'k:0:1' }, { eventId: 'e2', source: 'h:r:0' }]);
+    await sut.markPublished(first.claimed); // what the raw consumer does once the batch committed
+    const replay = await sut.ingest(batch, NOW);
+    assert.deepEqual(replay.outcomes.map((o) => o.status), ['duplicate', 'duplicate']);
+    assert.deepEqual([replay.messages, replay.claimed], [[], []]);
+    assert.deepEqual(await sut.claim([{ eventId: 'e2', source: 'h:r:0' }], 'answer'), [true], 'the HTTP answer after the consumer was faster');
+    assert.deepEqual(await sut.claim([{ eventId: 'e2', source: 'h:r:1' }], 'answer'), [false], 'a retry');
+  });
+
   it('dead-letters a rejected payload with its reason, ids, key and a bounded original', async () => {
     const { sut } = newTestIngestor(1_000);
     const big = event('e9', { blob: 'x'.repeat(20_000) });

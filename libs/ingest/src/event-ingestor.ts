@@ -10,7 +10,7 @@ import {
   type Rejection,
 } from '@seqrec/contracts';
 import type { OutboundMessage } from '@seqrec/bus';
-import type { EventClaims } from '@seqrec/sequence';
+import type { ClaimPurpose, EventClaims } from '@seqrec/sequence';
 
 /** One input to ingest: the bytes of one raw event (a raw topic message, or one element of an HTTP body). */
 export interface IngestRecord {
@@ -39,6 +39,8 @@ export interface IngestResult {
   outcomes: IngestOutcome[];
   /** Accepted events for the events topic and dead letters for the DLQ, in input order. */
   messages: OutboundMessage[];
+  /** The claims of the accepted events: to be marked published once `messages` are committed. */
+  claimed: Array<{ eventId: string; source: string }>;
 }
 
 export interface IngestorOptions {
@@ -90,11 +92,17 @@ export class EventIngestor {
   }
 
   /**
-   * Claims the event ids of `events` for their sources (`true`: this source holds the claim, so
-   * the event is to be published; `false`: another source holds it, a duplicate).
+   * Claims the event ids of `events` for their sources (see {@link EventClaims.claim}): for
+   * `publish`, `true` means the event is to be published; for `answer` (the HTTP path), that the
+   * attempt owns it.
    */
-  claim(claims: Array<{ eventId: string; source: string }>): Promise<boolean[]> {
-    return this.claims.claim(claims, this.options.dedupTtlMs);
+  claim(claims: Array<{ eventId: string; source: string }>, purpose: ClaimPurpose = 'publish'): Promise<boolean[]> {
+    return this.claims.claim(claims, this.options.dedupTtlMs, purpose);
+  }
+
+  /** Marks the claims of published events (call once their transaction committed). */
+  markPublished(claims: Array<{ eventId: string; source: string }>): Promise<void> {
+    return this.claims.markPublished(claims);
   }
 
   /** The raw topic's path: validate, claim, and the messages to publish with the batch's offsets. */
@@ -108,19 +116,22 @@ export class EventIngestor {
     const granted = await this.claim(claims);
     const outcomes = new Array<IngestOutcome>(validated.length);
     const messages: OutboundMessage[] = [];
+    const claimed: Array<{ eventId: string; source: string }> = [];
     let k = 0;
     for (let i = 0; i < validated.length; i++) {
       const v = validated[i]!;
       if (!v.ok) {
         outcomes[i] = { status: 'rejected', rejection: v.rejection, ...(v.eventId ? { eventId: v.eventId } : {}) };
         messages.push(v.letter);
-      } else if (granted[k++]) {
+      } else if (granted[k]) {
+        claimed.push(claims[k++]!);
         outcomes[i] = { status: 'accepted', event: v.event };
         messages.push({ topic: TOPICS.EVENTS, key: v.event.userId, value: JSON.stringify(v.event) });
       } else {
+        k++;
         outcomes[i] = { status: 'duplicate', eventId: v.event.eventId };
       }
     }
-    return { outcomes, messages };
+    return { outcomes, messages, claimed };
   }
 }

@@ -70,7 +70,10 @@ export class IngestController {
     @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
     @Inject(INGEST_ADMISSION) private readonly admission: PublishAdmission,
     @Inject(INGEST_FAILPOINTS) private readonly failpoints: Failpoints,
-  ) {}
+  ) {
+    // every reason exported from the start, at 0: a rate() over it works before the first refusal
+    for (const reason of Object.keys(UNAVAILABLE)) this.metrics.shed.inc({ reason }, 0);
+  }
 
   @Post()
   @HttpCode(200)
@@ -172,7 +175,7 @@ export class IngestController {
     if (claims.length === 0) return [];
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.claimTimeoutMs)));
-    const claimed = this.ingestor.claim(claims).catch((err: Error) => {
+    const claimed = this.ingestor.claim(claims, 'answer').catch((err: Error) => {
       this.log.warn(`de-duplication claims failed, events answered as accepted: ${err.message}`);
       return undefined;
     });

@@ -43,7 +43,8 @@ export const RECEIVED_AT_HEADER = 'seqrec-received-at';
  * An event id is claimed for the message's own identity: its position (`k:<partition>:<offset>`),
  * or for a message `POST /v1/events` published, the HTTP attempt in its `seqrec-claim` header, the
  * source that attempt claimed (or will claim) the id with. A redelivery is recognised as ours; a
- * second copy (a producer's retry) is a duplicate and dropped. `ts` is checked against the time the
+ * second copy (a producer's retry) is a duplicate and dropped. Once the transaction committed, the
+ * claims are marked published, so a replay of the raw topic (offsets reset) publishes nothing again. `ts` is checked against the time the
  * message reached Kafka (its timestamp, or the HTTP receipt time, never later than now), so a
  * redelivery is judged as its first delivery was.
  */
@@ -62,6 +63,9 @@ export class RawEventsConsumer {
     const result = await this.ingestor.ingest(batch.messages.map((m) => rawRecord(m, now)), now);
     await this.failpoints.hit('raw.after-claim');
     ctx.publish(result.messages);
+    // Once committed, the claims are marked published: a replay of this message (the group's
+    // offsets moved back) is then a duplicate, not our own redelivery.
+    if (result.claimed.length > 0) ctx.afterCommit(() => this.ingestor.markPublished(result.claimed));
     // An event POST /v1/events relayed through the raw topic was counted (source http) when it was
     // answered; counting it again here would count every HTTP event twice.
     countOutcomes(this.metrics, 'kafka', result.outcomes.filter((_, i) => batch.messages[i]!.headers[CLAIM_HEADER] === undefined));

@@ -56,13 +56,16 @@ describe(KafkaBus.name, () => {
     await bus.ensureTopics([{ topic: 'in', partitions: 1 }, { topic: 'out', partitions: 1 }]);
     await bus.publish(['a', 'b', 'c'].map((v) => ({ topic: 'in', key: 'k', value: v })));
     let attempts = 0;
+    const afterCommit: string[] = [];
     const sub = await bus.subscribe({ groupId: 'g', topics: ['in'], transactional: true }, async (b, ctx) => {
-      attempts++;
+      const attempt = ++attempts;
       ctx.publish(b.messages.map((m) => ({ topic: 'out', key: 'k', value: `${m.value}!` })));
+      ctx.afterCommit(async () => void afterCommit.push(`attempt ${attempt}, ${reports.length} committed`));
       if (attempts === 1) throw new Error('injected failure after staging');
     });
     await waitFor('the batch to commit', async () => (await bus.groupLag('g', 'in'))[0]!.lag === 0);
     await sub.stop();
+    assert.deepEqual(afterCommit, ['attempt 2, 1 committed'], 'only the committed attempt, after its commit');
     const out = await readTopic(brokersFromEnv(), bus.physical('out'), { count: 3, timeoutMs: 10_000 });
     assert.deepEqual(out.map((m) => String(m.value)), ['a!', 'b!', 'c!']);
     assert.ok(attempts >= 2);

@@ -439,6 +439,8 @@ interface PartitionResult {
   /** Next offset after the last handled message; undefined when nothing was handled. */
   next?: number;
   staged: OutboundMessage[];
+  /** Callbacks of the handled chunks, run once the commit succeeded. */
+  afterCommit: Array<() => Promise<void>>;
   /** Set when a chunk failed: the offset to redeliver from. */
   retryFrom?: number;
 }
@@ -457,6 +459,7 @@ interface ConsumerExtras {
 
 class KafkaSubscription {
   private consumer!: KafkaConsumer & ConsumerExtras;
+  private afterCommitTail: Promise<void> = Promise.resolve();
   private producer: DeliveringProducer | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
@@ -571,6 +574,7 @@ class KafkaSubscription {
     this.running = false;
     await this.loop;
     this.loop = undefined;
+    await this.afterCommitTail;
     if (this.consumer.isConnected()) await call((cb) => this.consumer.disconnect((err) => cb(err))).catch(() => undefined);
     await this.producer?.disconnect();
     this.producer = undefined;
@@ -687,6 +691,7 @@ class KafkaSubscription {
         committed = false;
         this.bus.logger().warn(`consumer ${this.options.groupId}: commit failed, batch redone: ${(err as Error).message}`);
       }
+      if (committed) this.runAfterCommit(progressed.flatMap((r) => r.afterCommit));
     }
     // Rewind what must be redelivered: failed chunks, and everything of a failed commit.
     const rewinds = results
@@ -697,20 +702,32 @@ class KafkaSubscription {
     else this.failures = 0;
   }
 
+  /** Runs committed batches' callbacks in commit order, off the consume loop (stop() waits for them). */
+  private runAfterCommit(hooks: Array<() => Promise<void>>): void {
+    if (hooks.length === 0) return;
+    this.afterCommitTail = this.afterCommitTail.then(async () => {
+      for (const fn of hooks) {
+        await fn().catch((err) => this.bus.logger().warn(`consumer ${this.options.groupId}: after-commit callback failed: ${(err as Error)?.message}`));
+      }
+    });
+  }
+
   private async handlePartition(b: PartitionBatch): Promise<PartitionResult> {
     const max = this.options.maxBatchSize ?? 10_000;
     const topic = this.bus.logical(b.topic);
-    const result: PartitionResult = { topic: b.topic, partition: b.partition, first: b.messages[0]!.offset, staged: [] };
+    const result: PartitionResult = { topic: b.topic, partition: b.partition, first: b.messages[0]!.offset, staged: [], afterCommit: [] };
     for (let start = 0; start < b.messages.length; ) {
       const n = this.poison.limit(topic, b.partition, b.messages[start]!.offset, max);
       const slice = b.messages.slice(start, start + n);
       const consumed = slice.map((m) => toConsumed(topic, m));
       let staged: OutboundMessage[] = [];
+      let hooks: Array<() => Promise<void>> = [];
       try {
         await this.handler(
           { topic, partition: b.partition, messages: consumed },
           {
             publish: (out) => void staged.push(...out),
+            afterCommit: (fn) => void hooks.push(fn),
             heartbeat: async () => undefined, // librdkafka heartbeats from its own thread
             isRunning: () => this.running,
           },
@@ -726,8 +743,10 @@ class KafkaSubscription {
         // a poison message: its dead letter goes out in its place and the partition moves on
         this.bus.logger().error(`consumer ${this.options.groupId}: ${topic}/${b.partition}@${slice[0]!.offset} failed ${this.poison.maxAttempts} times, dead-lettered: ${(err as Error)?.message}`);
         staged = letters;
+        hooks = [];
       }
       for (const m of staged) result.staged.push(this.bus.physicalMessage(m));
+      result.afterCommit.push(...hooks);
       result.next = slice[slice.length - 1]!.offset + 1;
       start += slice.length;
       if (!this.running) {

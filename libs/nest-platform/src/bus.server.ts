@@ -41,6 +41,8 @@ export class BusContext extends BaseRpcContext<[ConsumedBatch, BatchContext]> {
   }
   /** Stage messages that commit together with this batch's offsets. */
   publish: BatchContext['publish'] = (m) => this.args[1].publish(m);
+  /** Run once this batch's output and offsets are committed. */
+  afterCommit: BatchContext['afterCommit'] = (fn) => this.args[1].afterCommit(fn);
   heartbeat(): Promise<void> {
     return this.args[1].heartbeat();
   }

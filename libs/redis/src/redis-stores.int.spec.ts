@@ -111,6 +111,25 @@ for (const { name, target } of redisTestTargets()) {
         assert.ok(ttl > 59_000 && ttl <= 60_000, `claim TTL ${ttl} ms`);
       });
 
+      it('once marked published, a replay by the same source is a duplicate; its HTTP attempt still owns it', async () => {
+        const sut = new RedisEventClaims(redis, keys);
+        const mine = [{ eventId: 'p1', source: 'k:0:5' }, { eventId: 'p2', source: 'h:r:3' }];
+        assert.deepEqual(await sut.claim(mine, 60_000), [true, true]);
+        // not marked yet: a redelivery after an aborted transaction is ours
+        assert.deepEqual(await sut.claim(mine, 60_000), [true, true]);
+        // marking is done by the holder only: another source's mark changes nothing
+        await sut.markPublished([...mine, { eventId: 'p1', source: 'k:0:6' }]);
+        assert.equal(await redis.get(keys.eventSeen('p1')), 'p:k:0:5');
+        assert.equal(await redis.get(keys.eventSeen('p2')), 'p:h:r:3');
+        const ttl = await redis.pttl(keys.eventSeen('p1'));
+        assert.ok(ttl > 59_000 && ttl <= 60_000, `TTL kept by the mark: ${ttl} ms`);
+        assert.deepEqual(await sut.claim(mine, 60_000, 'publish'), [false, false], 'a replay of the raw topic');
+        assert.deepEqual(await sut.claim(mine, 60_000, 'answer'), [true, true], 'the attempt that owns the copy');
+        assert.deepEqual(await sut.claim([{ eventId: 'p1', source: 'k:0:6' }], 60_000, 'answer'), [false], 'another source');
+        await sut.markPublished(mine); // marking twice is harmless
+        assert.equal(await redis.get(keys.eventSeen('p1')), 'p:k:0:5');
+      });
+
       it('forgets a claim after its TTL: the id is free again', async () => {
         const sut = new RedisEventClaims(redis, keys);
         assert.deepEqual(await sut.claim([{ eventId: 'short', source: 'k:0:1' }], 200), [true]);

@@ -4,13 +4,14 @@ import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
-const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'claimEvents-n'] as const;
+const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'claimEvents-n', 'markPublished-n'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number, replace?: '0' | '1'): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
-    claimEvents(numberOfKeys: number, ...keysTtlAndSources: string[]): Result<number[], Context>;
+    claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
+    markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;
   }
 }
 

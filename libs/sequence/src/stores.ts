@@ -44,13 +44,26 @@ export interface ItemDictionary {
  * never given back: the ingester claims an id only for a message that is durably on the raw topic
  * (see docs/ingest-protocol.md), so the holder's message is published exactly once whatever fails.
  */
+/**
+ * What a claim is asked for: `publish` (the raw consumer: may this source publish the event now?)
+ * or `answer` (the HTTP path: does this attempt own the event, published or not?).
+ */
+export type ClaimPurpose = 'publish' | 'answer';
+
 export interface EventClaims {
   /**
    * Claims each event id for `source` (the raw message's partition and offset, or the HTTP attempt
-   * its message carries). Returns `true` when the id was free or is already claimed by the same
-   * source (our own redelivery), `false` when another source claimed it: a duplicate.
+   * its message carries). `true` when the id was free or is claimed by the same source and, for
+   * `publish`, not yet marked published (our own redelivery after an aborted batch); `false` when
+   * another source claimed it (a duplicate) or, for `publish`, the same source already published it
+   * (the raw topic replayed).
    */
-  claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]>;
+  claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number, purpose?: ClaimPurpose): Promise<boolean[]>;
+  /**
+   * Marks claims as published by their sources, once the transaction that published the events
+   * committed; the TTL is kept. Claims held by another source are left alone.
+   */
+  markPublished(claims: Array<{ eventId: string; source: string }>): Promise<void>;
 }
 
 export class MemorySequenceStore implements SequenceStore {
@@ -101,18 +114,26 @@ export class MemoryItemDictionary implements ItemDictionary {
 }
 
 export class MemoryEventClaims implements EventClaims {
-  private readonly claims = new Map<string, { source: string; expires: number }>();
+  private readonly claims = new Map<string, { source: string; published: boolean; expires: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number): Promise<boolean[]> {
+  async claim(claims: Array<{ eventId: string; source: string }>, ttlMs: number, purpose: ClaimPurpose = 'publish'): Promise<boolean[]> {
     const now = this.now();
     if (this.claims.size > 100_000) for (const [k, v] of this.claims) if (v.expires <= now) this.claims.delete(k);
     return claims.map(({ eventId, source }) => {
       const held = this.claims.get(eventId);
-      if (held && held.expires > now) return held.source === source;
-      this.claims.set(eventId, { source, expires: now + ttlMs });
+      if (held && held.expires > now) return held.source === source && (purpose === 'answer' || !held.published);
+      this.claims.set(eventId, { source, published: false, expires: now + ttlMs });
       return true;
     });
+  }
+
+  async markPublished(claims: Array<{ eventId: string; source: string }>): Promise<void> {
+    const now = this.now();
+    for (const { eventId, source } of claims) {
+      const held = this.claims.get(eventId);
+      if (held && held.expires > now && held.source === source) held.published = true;
+    }
   }
 }
