@@ -154,6 +154,9 @@ const ingesterPanels = [
   ts('Kafka requests by API', 'Requests per second the ingester sends to Kafka, by API, from librdkafka statistics (every 5 s): with INGEST_EXACTLY_ONCE AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit and EndTxn per transaction, else Produce and OffsetCommit; plus Fetch. Every request is a round trip and CPU on both sides.', [q(`sum by (api) (rate(seqrec_kafka_requests_total{${F}, service="ingester"}[${RI}]))`, '{{api}}')], 'reqps'),
   { row: 'HTTP' },
   ts('Requests by route and status', 'POST /v1/events answers per second (503: the bus cannot take events; 401/403: no or a wrong API key; 429: a producer key over AUTH_PRODUCER_RATE).', [q(`sum by (route, status) (rate(seqrec_platform_http_requests_total{${F}, service="ingester"}[${RI}]))`, '{{route}} {{status}}')], 'reqps'),
+  ts('503 by reason', 'POST /v1/events refused with 503 + Retry-After, by reason: full (INGEST_MAX_IN_FLIGHT_BYTES reached), bus_unavailable, bus_stalled (Kafka not acknowledging), publish_timeout, publish_failed, internal. Clients retry the same request; it is safe.', [q(`sum by (reason) (rate(seqrec_ingester_http_unavailable_total{${F}}[${RI}]))`, '{{reason}}')], 'reqps'),
+  ts('Request bytes in flight', 'Bodies being published to the raw topic until Kafka acknowledged them or gave up; at INGEST_MAX_IN_FLIGHT_BYTES new requests get 503 full.', [q(`sum by (instance) (seqrec_ingester_in_flight_bytes{${F}})`, '{{instance}}')], 'bytes'),
+  ts('Claims unknown', 'Events answered accepted while the claim store (Redis) did not answer in time: durable on the raw topic, de-duplicated by the raw consumer; only the accepted/duplicate split of the answer is unknown.', [q(`sum(rate(seqrec_ingester_http_claims_unknown_total{${F}}[${RI}]))`, 'events/s')], 'ops'),
   ...processPanels('ingester'),
 ];
 
@@ -162,6 +165,7 @@ const builderPanels = [
   ts('Events by outcome', 'applied; stale = already applied (redelivery after a crash or rebalance); too_late = older than a full window; invalid.', [q(`sum by (outcome) (rate(seqrec_sequence_builder_events_total{${F}}[${RI}]))`, '{{outcome}}')], 'ops'),
   ts('Window updates', 'User windows written per second (one per user per batch).', [q(`sum(rate(seqrec_sequence_builder_window_updates_total{${F}}[${RI}]))`, 'windows/s')], 'ops'),
   ts('Write conflicts', 'Window writes retried because another writer changed the window meanwhile.', [q(`sum(rate(seqrec_sequence_builder_write_conflicts_total{${F}}[${RI}]))`, 'conflicts/s')], 'ops'),
+  ts('Corrupt windows', 'Stored windows that did not decode: replaced by a window rebuilt from the new events, their bytes dead-lettered (reason corrupt_window). Anything above zero means something other than seqrec wrote the keys, or Redis lost data.', [q(`sum(rate(seqrec_sequence_builder_corrupt_windows_total{${F}}[${RI}]))`, 'windows/s')], 'ops'),
   { row: 'Latency' },
   ts('Event → window lag', 'From the event reaching the events topic to its window being written (alert SeqrecEventLagHigh: p99 over 30 s).', quantiles('seqrec_sequence_builder_event_lag_seconds', [], F, [0.5, 0.9, 0.99]), 's'),
   ts('Redis apply latency', 'One batch: pipelined read, merge, conditional write (alert SeqrecRedisApplySlow: p99 over 250 ms).', quantiles('seqrec_sequence_builder_apply_duration_seconds'), 's'),
