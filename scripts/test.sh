@@ -2,7 +2,8 @@
 # scripts/test.sh — the whole test suite, the way CI runs it (`npm test`):
 #   setup (dependencies, native TensorFlow, build) → lint → import-cycle check → unit tests →
 #   start real Kafka, Redis and a 3-master Redis Cluster (scripts/infra.sh) → integration tests →
-#   end-to-end tests → stop the servers this script started.
+#   end-to-end tests → fault suite (scripts/faults.sh: its own broker and Redis) → stop the servers
+#   this script started.
 # The servers' addresses reach the tests through KAFKA_BROKERS, REDIS_URL and REDIS_CLUSTER_NODES.
 # Set SEQREC_KEEP_INFRA=1 to leave them running afterwards.
 set -euo pipefail
@@ -54,4 +55,10 @@ log "integration tests (real Kafka, Redis and Redis Cluster)"
 node scripts/run-tests.mjs int
 log "end-to-end tests (services as processes, real Kafka and Redis)"
 node scripts/run-tests.mjs e2e
+# the fault suite brings its own servers: free the cores of the shared ones first
+cleanup
+started_infra=0
+started_cluster=0
+log "fault suite (kill -9, broker and Redis restarts, rebalances, fuzzing; on its own Kafka and Redis)"
+bash scripts/faults.sh
 log "all tests passed"
