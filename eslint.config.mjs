@@ -4,7 +4,11 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const scopes = ['shared', 'ingest', 'sequencing', 'modelling', 'embedding', 'training', 'scoring'];
+// Scopes are layers, lowest first; each is a folder of libs/ (libs/<scope>/<library>, checked by
+// scripts/lint-layout.mjs). A library depends only on its own layer and the ones below; `system`
+// (the embedded app, the end-to-end tests, the benchmarks) may use every layer.
+const layers = ['core', 'platform', 'pipeline', 'ml', 'serving'];
+const below = { core: [], platform: ['core'], pipeline: ['platform', 'core'], ml: ['platform', 'core'], serving: ['ml', 'platform', 'core'] };
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/logs/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -26,14 +30,8 @@ export default tseslint.config(
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:contracts', 'type:util'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: ['scope:ingest', 'scope:shared'] },
-            { sourceTag: 'scope:sequencing', onlyDependOnLibsWithTags: ['scope:sequencing', 'scope:shared'] },
-            { sourceTag: 'scope:modelling', onlyDependOnLibsWithTags: ['scope:modelling', 'scope:shared'] },
-            { sourceTag: 'scope:embedding', onlyDependOnLibsWithTags: ['scope:embedding', 'scope:modelling', 'scope:shared'] },
-            { sourceTag: 'scope:training', onlyDependOnLibsWithTags: ['scope:training', 'scope:modelling', 'scope:shared'] },
-            { sourceTag: 'scope:scoring', onlyDependOnLibsWithTags: ['scope:scoring', 'scope:modelling', 'scope:shared'] },
-            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: scopes.map((s) => `scope:${s}`) },
+            ...layers.map((l) => ({ sourceTag: `scope:${l}`, onlyDependOnLibsWithTags: [l, ...below[l]].map((s) => `scope:${s}`) })),
+            { sourceTag: 'scope:system', onlyDependOnLibsWithTags: layers.map((s) => `scope:${s}`) },
           ],
         },
       ],

@@ -33,7 +33,7 @@ import { RedisKeys, TOPICS, type EventV1 } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
-import { SequenceApplier, decodeWindow } from '@seqrec/sequence';
+import { SequenceApplier, decodeWindow } from '@seqrec/window';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 import { cpuMeter, envNumber, infraPids, machineInfo, percentile, writeResult } from './machine';
 import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';

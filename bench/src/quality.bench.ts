@@ -1,6 +1,6 @@
 /**
  * npm run bench:quality — trains and evaluates every model on ML-1M and Amazon Beauty with the
- * trainer CLI (`libs/training/dist/cli/train.js`, one child process per model, so each run has its
+ * trainer CLI (`libs/ml/training/dist/cli/train.js`, one child process per model, so each run has its
  * own memory and backend), under the one protocol: chronological leave-one-out, full ranking with
  * the history excluded (headline) and sampled-100; epoch chosen on validation NDCG@10.
  *
@@ -52,7 +52,7 @@ const SEEDS = env('BENCH_QUALITY_SEEDS', String(DEFAULT_SEED))
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`BENCH_QUALITY_SEEDS must be non-negative integers, got ${s}`);
     return n;
   });
-const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
+const CLI = join(__dirname, '..', '..', 'libs', 'ml', 'training', 'dist', 'cli', 'train.js');
 
 const log = (msg: string) => console.error(`[bench:quality ${process.uptime().toFixed(0)}s] ${msg}`);
 

@@ -34,7 +34,7 @@ const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,tensorflow-eigen,cpu').
 const MAXLEN = env('BENCH_TRAIN_MAXLEN', '200');
 const RNN_MAXLEN = env('BENCH_TRAIN_RNN_MAXLEN', '50');
 const BATCH = env('BENCH_TRAIN_BATCH', '128');
-const CLI = join(__dirname, '..', '..', 'libs', 'training', 'dist', 'cli', 'train.js');
+const CLI = join(__dirname, '..', '..', 'libs', 'ml', 'training', 'dist', 'cli', 'train.js');
 const ML1M_TRAIN_SEQUENCES = 6040;
 
 const log = (msg: string) => console.error(`[bench:train ${process.uptime().toFixed(0)}s] ${msg}`);

@@ -14,7 +14,7 @@ import { createTopicsAndWait } from '@seqrec/kafka';
 import { brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
-import { decodeWindow } from '@seqrec/sequence';
+import { decodeWindow } from '@seqrec/window';
 import type { RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
 import { metricValue, startServiceRetrying } from './ingest-helpers';

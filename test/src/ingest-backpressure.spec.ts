@@ -118,7 +118,7 @@ describe('ingester back-pressure and restart, on a broker of its own', () => {
       90_000,
     );
     // librdkafka 2.15's admin ListConsumerGroupOffsets dereferences NULL on NOT_COORDINATOR
-    // (confluentinc/librdkafka#5040), which the consumer-lag timer of libs/kafka calls: reported
+    // (confluentinc/librdkafka#5040), which the consumer-lag timer of libs/platform/kafka calls: reported
     if (crashes.length > 0) console.log(`the ingester died ${crashes.length}× after the broker came back (${crashes.join(', ')}); restarted`);
     const all = batches.flat();
     const got = tally(await readTopic(kafka.brokers, topic(TOPICS.EVENTS), { count: all.length + 1, timeoutMs: 20_000 }));

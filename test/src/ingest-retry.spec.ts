@@ -2,7 +2,7 @@
  * The HTTP ingest protocol (docs/ingest-protocol.md) against the real ingester process, Kafka and
  * Redis: a client that retries the same events (same eventIds) within INGEST_DEDUP_TTL_SECONDS
  * after any failure never loses and never duplicates an event. One scenario per failure point,
- * each with its own topics; the failure is forced with INGEST_FAILPOINTS (libs/ingest/src/failpoints.ts)
+ * each with its own topics; the failure is forced with INGEST_FAILPOINTS (libs/pipeline/ingest/src/failpoints.ts)
  * or, for Redis, by killing a redis-server of the test's own. Oracle: every event id the client
  * sent is on the events topic exactly once (outside the window: the documented second copy).
  * Kafka going down is in ingest-backpressure.spec.ts (it needs a broker of its own).

@@ -14,7 +14,7 @@ import { Rng } from '@seqrec/generator';
 import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis, createRedisClient, scanKeys, type RedisClient } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv, redisTestTargets } from '@seqrec/redis/testing';
-import { decodeWindow } from '@seqrec/sequence';
+import { decodeWindow } from '@seqrec/window';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 
 const WINDOW = 20;

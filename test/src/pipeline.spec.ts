@@ -14,7 +14,7 @@ import { brokersFromEnv, deleteNamespaceTopics, readTopic, resetGroupOffsets, te
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { Rng } from '@seqrec/generator';
-import { decodeWindow } from '@seqrec/sequence';
+import { decodeWindow } from '@seqrec/window';
 import type { Redis } from 'ioredis';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
 import { createTopicsAndWait } from '@seqrec/kafka';

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { CleanedEnv, commonEnv } from '@seqrec/config';
 import { IngestModule, type ingestEnv } from '@seqrec/ingest';
 import { PlatformModule } from '@seqrec/nest-platform';
-import { SequencingModule, type sequencingEnv } from '@seqrec/sequencing';
+import { SequencingModule, type sequencingEnv } from '@seqrec/sequence-builder';
 import { DEMO_OPTIONS, DemoFeedService } from './demo/demo-feed.service';
 import type { demoEnv } from './demo/demo.env';
 

@@ -1,6 +1,6 @@
 import { ingestEnv } from '@seqrec/ingest';
 import type { BootstrapOptions } from '@seqrec/nest-platform';
-import { sequencingEnv } from '@seqrec/sequencing';
+import { sequencingEnv } from '@seqrec/sequence-builder';
 import { AppModule } from './app.module';
 import { demoEnv } from './demo/demo.env';
 

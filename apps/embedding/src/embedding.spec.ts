@@ -8,11 +8,11 @@ import { saveArtifact } from '@seqrec/artifacts';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import { EmbeddingService } from '@seqrec/embedding';
-import { decodeUserVector, encodeUserVector } from '@seqrec/sequence';
+import { decodeUserVector, encodeUserVector } from '@seqrec/window';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
-import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
+import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { embeddingService } from './embedding.service';
 
 const ITEMS = Array.from({ length: 20 }, (_, i) => `i${i}`);

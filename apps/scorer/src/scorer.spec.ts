@@ -11,7 +11,7 @@ import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { ModelSlot, ScoringService } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
-import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
+import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { scorerService } from './scorer.service';
 
 const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { CleanedEnv, commonEnv } from '@seqrec/config';
 import { PlatformModule } from '@seqrec/nest-platform';
-import { SequencingModule, type sequencingEnv } from '@seqrec/sequencing';
+import { SequencingModule, type sequencingEnv } from '@seqrec/sequence-builder';
 
 @Module({})
 export class AppModule {

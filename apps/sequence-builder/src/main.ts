@@ -1,5 +1,5 @@
 import { bootstrapService } from '@seqrec/nest-platform';
-import { sequencingEnv } from '@seqrec/sequencing';
+import { sequencingEnv } from '@seqrec/sequence-builder';
 import { AppModule } from './app.module';
 
 void bootstrapService({

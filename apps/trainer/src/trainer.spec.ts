@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import { BUS, createService, scrapeMetrics } from '@seqrec/nest-platform';
-import { writeGeneratedDataset } from '@seqrec/training';
+import { writeGeneratedDataset } from '@seqrec/training/testing';
 import { trainerService } from './service';
 
 /** The trainer in-process on the in-memory bus, training a tiny GRU4Rec from a generated dataset file. */

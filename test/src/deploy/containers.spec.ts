@@ -32,9 +32,13 @@ function defaultPort(app: string): number {
 /** Whether the app's workspace dependency closure reaches TensorFlow. */
 function usesTensorflow(app: string): boolean {
   const manifests = new Map<string, Obj>();
-  for (const dir of ['libs', 'apps']) {
-    for (const d of readdirSync(join(ROOT, dir))) {
-      const p = join(ROOT, dir, d, 'package.json');
+  const projectDirs = [
+    ...readdirSync(join(ROOT, 'libs')).flatMap((scope) => readdirSync(join(ROOT, 'libs', scope)).map((d) => join('libs', scope, d))),
+    ...readdirSync(join(ROOT, 'apps')).map((d) => join('apps', d)),
+  ];
+  {
+    for (const d of projectDirs) {
+      const p = join(ROOT, d, 'package.json');
       if (existsSync(p)) {
         const m = JSON.parse(readFileSync(p, 'utf8')) as Obj;
         manifests.set(m.name as string, m);
@@ -74,7 +78,7 @@ describe('containers: Dockerfiles and compose', () => {
       assert.match(build, /\bg\+\+/, `${where}: build tools for the Kafka addon`);
       assert.match(build, new RegExp(`npx tsc -b apps/${app}\\b`), `${where}: builds its app`);
       assert.match(build, /npm prune --omit=dev/, `${where}: production dependencies only`);
-      assert.match(build, /cp -a libs\/redis\/lua/, `${where}: Redis Lua scripts`);
+      assert.match(build, /cp -a libs\/platform\/redis\/lua/, `${where}: Redis Lua scripts`);
       const tf = TENSORFLOW_APPS.has(app);
       assert.equal(/bash scripts\/tfjs-native\.sh/.test(build), tf, `${where}: native TensorFlow build ${tf ? 'missing' : 'not wanted'}`);
       assert.equal(/python3-pip/.test(build) && /\bg\+\+/.test(build) && /\bmake\b/.test(build), tf, `${where}: build tools for the addon`);

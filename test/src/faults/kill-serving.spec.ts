@@ -20,7 +20,7 @@ import type { GeneratedRecord } from '@seqrec/generator';
 import { testKafka, waitFor } from '@seqrec/kafka/testing';
 import { FsModelStore } from '@seqrec/model-store';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { decodeUserVector, decodeWindow } from '@seqrec/sequence';
+import { decodeUserVector, decodeWindow } from '@seqrec/window';
 import { announce, between, pick } from './lib/config';
 import { FaultInfra } from './lib/infra';
 import { EventSource, RawLoad, uniqueValid, type LoadEvent } from './lib/load';

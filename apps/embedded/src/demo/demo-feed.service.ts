@@ -4,7 +4,7 @@ import { TOPICS } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import type { Registry } from '@seqrec/metrics';
 import { BUS, ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
-import { describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/sequence';
+import { describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 
 export const DEMO_OPTIONS = 'SEQREC_DEMO_OPTIONS';
 

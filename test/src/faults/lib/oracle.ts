@@ -6,7 +6,7 @@
 import { KafkaConsumer, type Message } from '@confluentinc/kafka-javascript';
 import { TOPICS, type EventV1 } from '@seqrec/contracts';
 import { KafkaAdmin } from '@seqrec/kafka';
-import { decodeWindow } from '@seqrec/sequence';
+import { decodeWindow } from '@seqrec/window';
 import { expectedWindows, type ExpectedPosition } from '@seqrec/testing';
 import { WINDOW_CAPACITY, sleep } from './config';
 import type { LoadEvent } from './load';

@@ -1,0 +1,71 @@
+/**
+ * The only place that builds Redis keys. Layout: `<prefix>:<entity>:{<id>}:<kind>`.
+ *
+ * The id is wrapped in a hash tag (`{...}`) so that everything a single Lua script touches for one
+ * entity lives in one Redis Cluster slot, and different entities spread over all slots.
+ */
+/**
+ * Hash-tag buckets of the de-duplication claims: a batch of n claims costs min(n, 64) script calls,
+ * and 64 slots still spread over the masters of a Redis Cluster. Changing it renames every claim
+ * key (claims taken before are not seen after).
+ */
+export const EVENT_CLAIM_BUCKETS = 64;
+
+/** The claim bucket of an event id: FNV-1a of its UTF-16 code units, modulo {@link EVENT_CLAIM_BUCKETS}. */
+export function eventClaimBucket(eventId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % EVENT_CLAIM_BUCKETS;
+}
+
+export class RedisKeys {
+  /** @param prefix namespace of one deployment (or one test), e.g. `seqrec` or `test-<uuid>`. */
+  constructor(readonly prefix: string = 'seqrec') {
+    if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) {
+      throw new RangeError(`Redis key prefix must match [A-Za-z0-9_.-]+, got "${prefix}"`);
+    }
+  }
+
+  /** String: the user's compact behaviour window (see `@seqrec/window` codec). */
+  userSequence(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:seq`;
+  }
+
+  /**
+   * String with TTL: the de-duplication claim on a producer event id (its value: the source that
+   * claimed it). The hash tag is the id's claim bucket ({@link eventClaimBucket}), not the id, so a
+   * batch of claims needs one script call per bucket instead of one command per event.
+   */
+  eventSeen(eventId: string): string {
+    return `${this.prefix}:event:{c${eventClaimBucket(eventId)}}:${eventId}:seen`;
+  }
+
+  /** Hash: external item id -> dense item index (the state store's own dictionary, not a model vocabulary). */
+  itemIndex(): string {
+    return `${this.prefix}:items:{dict}:index`;
+  }
+
+  /** Hash: dense item index -> external item id. Same slot as {@link itemIndex}. */
+  itemIds(): string {
+    return `${this.prefix}:items:{dict}:ids`;
+  }
+
+  /** String counter: the last item index handed out. Same slot as {@link itemIndex}. */
+  itemCounter(): string {
+    return `${this.prefix}:items:{dict}:counter`;
+  }
+
+  /**
+   * String: the user's vector as last computed by the embedding service (compact binary with the
+   * model version and the window's newest event time; see `@seqrec/embedding` vector codec). Same
+   * slot as {@link userSequence}.
+   */
+  userVector(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:vec`;
+  }
+
+  /** Glob matching every key of this prefix, for tests' clean-up and for operators. */
+  all(): string {
+    return `${this.prefix}:*`;
+  }
+}

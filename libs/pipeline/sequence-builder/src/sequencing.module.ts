@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { CleanedEnv } from '@seqrec/config';
+import type { Registry } from '@seqrec/metrics';
+import { ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
+import { SequenceBuilderConsumer } from './sequence-builder.consumer';
+import { SequenceController } from './sequence.controller';
+import { SEQUENCING_METRICS, SEQUENCING_OPTIONS } from './sequencing.constants';
+import type { sequencingEnv } from './sequencing.env';
+import { createSequencingMetrics } from './sequencing.metrics';
+
+/** The sequence-builder: events topic consumer keeping each user's live window in the state store. */
+@Module({})
+export class SequencingModule {
+  static register(env: CleanedEnv<typeof sequencingEnv>): DynamicModule {
+    const sessionGapMs = env.SESSION_GAP_MINUTES * 60_000;
+    return {
+      module: SequencingModule,
+      controllers: [SequenceBuilderConsumer, SequenceController],
+      providers: [
+        { provide: SEQUENCING_OPTIONS, useValue: { emitUpdates: env.SEQUENCE_UPDATES_ENABLED, sessionGapMs } },
+        { provide: SEQUENCING_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => createSequencingMetrics(r) },
+        {
+          provide: SequenceApplier,
+          inject: [SEQUENCE_STORE, ITEM_DICTIONARY],
+          useFactory: (store: SequenceStore, items: ItemDictionary) =>
+            new SequenceApplier(store, items, { capacity: env.SEQUENCE_LENGTH, sessionGapMs }),
+        },
+      ],
+    };
+  }
+}

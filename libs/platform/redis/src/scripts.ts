@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './cluster';
+
+/** Lua scripts of `libs/platform/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
+const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'claimEvents-n', 'markPublished-n'] as const;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number, replace?: '0' | '1'): Result<number, Context>;
+    allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
+    claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
+    markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;
+  }
+}
+
+/** Domain failures signalled by scripts as negative integers. */
+export enum ScriptCode {
+  Conflict = -1,
+  Stale = -2,
+}
+
+const LUA_DIR = join(__dirname, '..', 'lua');
+const loaded = new WeakSet<RedisClient>();
+
+/**
+ * Defines every script on a connection once (EVALSHA with automatic EVAL fallback). On a Cluster
+ * the same: each script runs on the node of its keys' slot (every script's keys share a hash tag),
+ * and ioredis loads it on each node connection the first time it is sent there.
+ */
+export function loadScripts<T extends RedisClient>(redis: T): T {
+  if (loaded.has(redis)) return redis;
+  for (const file of SCRIPTS) {
+    const [name, keys] = file.split('-') as [string, string];
+    const lua = readFileSync(join(LUA_DIR, `${file}.lua`), 'utf8');
+    redis.defineCommand(name, keys === 'n' ? { lua } : { numberOfKeys: Number(keys), lua });
+  }
+  loaded.add(redis);
+  return redis;
+}

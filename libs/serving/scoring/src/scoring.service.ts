@@ -1,0 +1,363 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { RedisKeys } from '@seqrec/contracts';
+import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { getBuffers, type RedisClient } from '@seqrec/redis';
+import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/window';
+import { ExactTopKRouter } from './exact-topk-router';
+import { MicroBatcher } from './micro-batcher';
+import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
+import type { ScoringMetrics } from './scoring.metrics';
+import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
+import { decodeUserVector, type UserVector } from '@seqrec/window';
+
+export interface ScoringOptions {
+  modelName: string;
+  maxBatch: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  /** Longest a request waits for its pass before it is shed (0: no limit). */
+  maxQueueWaitMs: number;
+  maxCandidates: number;
+  maxK: number;
+  maxBatchUsers: number;
+  excludePurchased: boolean;
+  pollSeconds: number;
+  /** Use the embedding service's stored user vector when it is current for the live window. */
+  useStoredVectors: boolean;
+  /**
+   * `inline`: a live window is encoded per request in WebAssembly SIMD where the model supports it
+   * (SASRec, GRU4Rec, LSTM), then scored like a stored vector; `batched`: micro-batched TF passes.
+   */
+  liveEncode: 'inline' | 'batched';
+  /**
+   * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
+   * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK) on the event loop;
+   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads; `auto`, per
+   * 100 ms window whichever the {@link ExactTopKRouter} predicts keeps the event loop less busy.
+   */
+  exactTopK: 'auto' | 'int8' | 'matmul';
+  /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
+  indexLists: number;
+  indexProbes: number;
+  /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
+  maxEventLoopDelayMs: number;
+}
+
+
+/** Thrown while no model is loaded (answered 503 + Retry-After). */
+export class NoModelError extends Error {
+  readonly retriable = true;
+  constructor(model: string) {
+    super(`no version of ${model} is loaded yet`);
+    this.name = 'NoModelError';
+  }
+}
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+/** How fresh the user's live window was when scored. */
+export interface SequenceFreshness {
+  /** Events in the live window (0: unknown user). */
+  events: number;
+  /** Epoch ms of the newest event, null when none. */
+  lastEventTs: number | null;
+  /** Milliseconds between the newest event and the answer, null when none. */
+  ageMs: number | null;
+  /** Window items the model does not know (left out of scoring). */
+  unknownItems: number;
+}
+
+export type FallbackReason = 'unknown_user' | 'no_known_items' | 'unknown_item';
+
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+}
+
+export interface RecommendationsAnswer {
+  userId: string;
+  items: ScoredItem[];
+  model: ModelRef;
+  /** `live_window`: encoded now from the window; `stored_vector`: the embedding service's vector, current for the window; `popularity`: fallback. */
+  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+  sequence: SequenceFreshness;
+}
+
+export interface RankedItem {
+  itemId: string;
+  /** null for an item the model does not know (listed last when sorted). */
+  score: number | null;
+}
+
+export interface RankAnswer {
+  userId: string;
+  items: RankedItem[];
+  sorted: boolean;
+  model: ModelRef;
+  /** As for recommendations: how the user side of the scores was obtained. */
+  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+  sequence: SequenceFreshness;
+}
+
+export interface SimilarAnswer {
+  itemId: string;
+  items: ScoredItem[];
+  model: ModelRef;
+  fallback?: 'popularity';
+  fallbackReason?: FallbackReason;
+}
+
+export interface RankRequest {
+  userId: string;
+  items: string[];
+  sort?: boolean;
+}
+
+/**
+ * Scoring from the live window: reads the user's window from the state store (so the newest
+ * applied click counts), maps it to the served model's indices and hands it to the micro-batcher.
+ * Users with no usable history get the model's popularity ranking, flagged `fallback`.
+ */
+@Injectable()
+export class ScoringService implements OnApplicationShutdown {
+  readonly batcher: MicroBatcher;
+  /** The path chooser of `exactTopK: 'auto'` (null otherwise). */
+  readonly router: ExactTopKRouter | null;
+
+  constructor(
+    private readonly slot: ModelSlot,
+    @Inject(SEQUENCE_STORE) private readonly store: SequenceStore,
+    @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
+    @Inject(SCORING_OPTIONS) readonly options: ScoringOptions,
+    @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
+    @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
+  ) {
+    this.batcher = new MicroBatcher(
+      { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue, maxQueueWaitMs: options.maxQueueWaitMs },
+      {
+        onBatch: (kind, size, seconds) => {
+          metrics.batchSize.observe({ kind }, size);
+          metrics.batchDuration.observe({ kind }, seconds);
+        },
+        onLoopTime: (kind, size, ms) => {
+          if (kind === 'topk-vector') this.router?.recordMatmul(ms, size);
+        },
+        onQueueDepth: (depth) => metrics.queueDepth.set(depth),
+      },
+    );
+    this.router = options.exactTopK === 'auto' ? new ExactTopKRouter() : null;
+  }
+
+  onApplicationShutdown(): void {
+    this.batcher.close();
+    this.router?.close();
+  }
+
+  async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
+    return (await this.recommendMany([userId], k))[0]!;
+  }
+
+  async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
+    const model = this.acquire();
+    try {
+      const { windows, vectors } = await this.userState(userIds, model);
+      return await Promise.all(
+        userIds.map(async (userId, i) => {
+          const window = windows[i]!;
+          const v = currentVector(vectors?.[i], window, model);
+          if (v) {
+            const h = await model.history(window, this.items);
+            if (h.ids.length > 0) {
+              const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
+              const top = await this.topKFromVector(model, v.vector, k, exclude);
+              return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
+            }
+          }
+          const h = await model.history(window, this.items);
+          const sequence = freshness(window, h);
+          const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
+          if (h.ids.length === 0) {
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            this.metrics.fallbacks.inc({ route: 'recommendations', reason });
+            const pop = model.popular(k, exclude);
+            return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
+          }
+          // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
+          const inline = model.graph ? null : this.inlineVector(model, h);
+          const top = model.graph
+            ? model.graph.topK(h.ids, k, exclude)
+            : inline
+              ? await this.topKFromVector(model, inline, k, exclude)
+              : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+          return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
+        }),
+      );
+    } finally {
+      model.release();
+    }
+  }
+
+  async rank(req: RankRequest): Promise<RankAnswer> {
+    return (await this.rankMany([req]))[0]!;
+  }
+
+  async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
+    const model = this.acquire();
+    try {
+      const { windows, vectors } = await this.userState(reqs.map((r) => r.userId), model);
+      return await Promise.all(
+        reqs.map(async (req, i) => {
+          const window = windows[i]!;
+          const h = await model.history(window, this.items);
+          const sequence = freshness(window, h);
+          const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
+          let scores: ArrayLike<number>;
+          let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
+          let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason'> = {};
+          const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
+          if (h.ids.length === 0) {
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            this.metrics.fallbacks.inc({ route: 'rank', reason });
+            fallback = { fallback: 'popularity', fallbackReason: reason };
+            scoredFrom = 'popularity';
+            scores = Array.from(candidates, (c) => model.artifact.popularity[c] ?? 0);
+          } else if (v) {
+            scoredFrom = 'stored_vector';
+            scores = model.scoreVector(v.vector, candidates);
+          } else if (model.graph) {
+            scores = model.graph.score(h.ids, candidates);
+          } else {
+            const inline = this.inlineVector(model, h);
+            scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
+          }
+          const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: candidates[q]! > 0 ? scores[q]! : null }));
+          if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+          return { userId: req.userId, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
+        }),
+      );
+    } finally {
+      model.release();
+    }
+  }
+
+  async similar(itemId: string, k: number): Promise<SimilarAnswer> {
+    const model = this.acquire();
+    try {
+      const ix = model.indexOf(itemId);
+      if (ix === 0) {
+        this.metrics.fallbacks.inc({ route: 'similar', reason: 'unknown_item' });
+        const pop = model.popular(k);
+        return { itemId, items: this.named(model, pop.items, pop.scores), model: ref(model), fallback: 'popularity', fallbackReason: 'unknown_item' };
+      }
+      const top = await model.similar(ix, k);
+      return { itemId, items: this.named(model, top.items, top.scores), model: ref(model) };
+    } finally {
+      model.release();
+    }
+  }
+
+  /**
+   * Top-k for a user vector (stored, or encoded inline): with the approximate index a SIMD scan of
+   * tens of microseconds; exact, an int8 SIMD scan with full-precision rescoring (neither waits for
+   * a batch); or, with SCORER_EXACT_TOPK=matmul, one batched matMul over every item.
+   */
+  private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
+    if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
+    if (this.options.exactTopK === 'int8' || this.router?.path === 'int8') {
+      const t0 = performance.now();
+      const top = model.topKExact(vector, k, exclude);
+      const ms = performance.now() - t0;
+      this.router?.recordInt8(ms);
+      this.metrics.exactTopK.observe(ms / 1000);
+      this.metrics.exactRescored.observe(model.exactRescored);
+      return top;
+    }
+    return this.batcher.submit({ kind: 'topk-vector', model, vector, k, exclude });
+  }
+
+  /** The live window encoded now, inline (no batch), when configured and the model supports it; else null. */
+  private inlineVector(model: ServingModel, h: ModelHistory): Float32Array | null {
+    if (this.options.liveEncode !== 'inline' || !model.inlineEncoder) return null;
+    const t0 = performance.now();
+    const v = model.inlineEncoder.encode(h.ids, h.types);
+    this.metrics.inlineEncode.observe((performance.now() - t0) / 1000);
+    return v;
+  }
+
+  private acquire(): ServingModel {
+    const model = this.slot.acquire();
+    if (!model) throw new NoModelError(this.options.modelName);
+    return model;
+  }
+
+  /** The users' live windows and, when the scorer may use them, their stored vectors: read together. */
+  private async userState(userIds: string[], model: ServingModel): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
+    const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
+    const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
+    return { windows, vectors };
+  }
+
+  private async windows(userIds: string[]): Promise<Array<SequenceWindow | null>> {
+    const bufs = await this.store.getMany(userIds);
+    return bufs.map((b) => {
+      if (!b) return null;
+      try {
+        return decodeWindow(b);
+      } catch (err) {
+        // A window we cannot read is treated as no history: the answer degrades to popularity.
+        if (err instanceof CodecError) return null;
+        throw err;
+      }
+    });
+  }
+
+  private async storedVectors(userIds: string[]): Promise<Array<UserVector | null>> {
+    const replies = await getBuffers(this.redis!, userIds.map((u) => this.keys.userVector(u)));
+    // A missing or unreadable vector only means the window is encoded now.
+    return replies.map(([err, b]) => (err || !b ? null : decodeOrNull(b)));
+  }
+
+  private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
+    const vocab = model.artifact.vocabulary;
+    const out: ScoredItem[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) out[i] = { itemId: vocab[items[i]!]!, score: scores[i]! };
+    return out;
+  }
+}
+
+function ref(model: ServingModel): ModelRef {
+  return { name: model.name, version: model.version };
+}
+
+function freshness(window: SequenceWindow | null, h: ModelHistory): SequenceFreshness {
+  const ev = window?.events ?? [];
+  const last = ev.length ? ev[ev.length - 1]!.ts : null;
+  return { events: ev.length, lastEventTs: last, ageMs: last === null ? null : Math.max(0, Date.now() - last), unknownItems: h.dropped };
+}
+
+/**
+ * The stored vector when it stands for the live window: made by the served model version from a
+ * window with the same newest event and length (the codec caps the count at 255); null otherwise.
+ */
+function currentVector(v: UserVector | null | undefined, window: SequenceWindow | null, model: ServingModel): UserVector | null {
+  const ev = window?.events;
+  if (!v || !ev || ev.length === 0) return null;
+  return v.version === model.version && v.lastTs === ev[ev.length - 1]!.ts && v.events === Math.min(255, ev.length) ? v : null;
+}
+
+/** A vector in a format this scorer does not know is no vector: the window is encoded again. */
+function decodeOrNull(buf: Buffer): UserVector | null {
+  try {
+    return decodeUserVector(buf);
+  } catch {
+    return null;
+  }
+}
