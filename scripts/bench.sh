@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/bench.sh NAME — run one benchmark (`npm run bench:NAME`): builds; for the benchmarks that
 # use them (score, freshness, ingest), starts real Kafka and Redis if they are not running (and stops
-# them afterwards); runs bench/dist/NAME.bench.js, which writes bench/results/NAME.json. The others
+# them afterwards); runs bench/dist/NAME.bench.js, which writes bench/results/NAME.json, then renders
+# the results (scripts/bench-report.mjs). The others
 # (quality, train, topk) leave the infrastructure alone: a long training run must not own, and at its
 # end stop, a broker that other work started using meanwhile. Run benchmarks on an otherwise idle machine.
 set -euo pipefail
@@ -23,3 +24,5 @@ case "$name" in
     ;;
 esac
 node "bench/dist/${name}.bench.js" "$@"
+# the tables in bench/RESULTS.md and the README's summary (a trial result, BENCH_RESULT_NAME, is not rendered)
+node scripts/bench-report.mjs >/dev/null

@@ -24,7 +24,7 @@ interface Expect {
   port: number;
   /** METRICS_PORT: /metrics only, apart from the API */
   metricsPort: number;
-  /** AUTH_*_KEYS the workload's routes need (README "Authentication") */
+  /** AUTH_*_KEYS the workload's routes need (docs/api.md) */
   keys: string[];
   kind: 'Deployment' | 'CronJob';
   /** consumes a Kafka topic (HPA bounded by partitions, young-generation tuning) */
@@ -33,7 +33,7 @@ interface Expect {
   models?: 'ro' | 'rw';
 }
 
-/** Every seqrec workload, its HTTP port (README "Configuration") and its shape. */
+/** Every seqrec workload, its HTTP port (docs/configuration.md) and its shape. */
 const WORKLOADS: Record<string, Expect> = {
   ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'Deployment', stream: true },
   'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true },
@@ -89,10 +89,10 @@ const mib = (q: string): number => {
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 };
 
-/** Variables of README's configuration table, minus those only the embedded demo reads. */
+/** Variables of the configuration reference (docs/configuration.md), minus those only the embedded demo reads. */
 function readmeVariables(): string[] {
   const out: string[] = [];
-  for (const line of readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')) {
+  for (const line of readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8').split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
     if (cells.length < 5 || !cells[1]?.startsWith('`')) continue;
     if (cells[3] === 'embedded') continue;
@@ -105,7 +105,7 @@ function readmeVariables(): string[] {
       }
     }
   }
-  assert.ok(out.length > 20, 'README configuration table not found');
+  assert.ok(out.length > 20, 'configuration table not found in docs/configuration.md');
   return out;
 }
 
@@ -268,12 +268,12 @@ describe('k8s: kustomize overlays', () => {
     }
   });
 
-  it('the ConfigMap carries every README variable the services read', () => {
+  it('the ConfigMap carries every documented variable the services read', () => {
     const vars = readmeVariables().filter((v) => !NOT_IN_CONFIGMAP.has(v));
     for (const [overlay, objs] of rendered) {
       const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'))!;
       const missing = vars.filter((v) => !(v in cm.data));
-      assert.deepEqual(missing, [], `${overlay}: ConfigMap lacks README variables`);
+      assert.deepEqual(missing, [], `${overlay}: ConfigMap lacks documented variables`);
       for (const v of NOT_IN_CONFIGMAP) assert.ok(!(v in cm.data), `${overlay}: ${v} belongs in the workload or a Secret`);
     }
   });

@@ -50,7 +50,7 @@ const seedOf = (name: string) => scenarioSeed(name) | 0;
 
 const idChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:.'.split(''));
 const asciiId = (max: number) => fc.string({ unit: idChars, minLength: 1, maxLength: max });
-/** An object key a well-formed event may use (`__proto__` is rejected by design: README, reject reasons). */
+/** An object key a well-formed event may use (`__proto__` is rejected by design: docs/api.md, reject reasons). */
 const safeKey = (max: number) => asciiId(max).filter((k) => k !== '__proto__');
 const users = Array.from({ length: 150 }, (_, i) => `fz-user-${i}`);
 const items = Array.from({ length: 400 }, (_, i) => `fz-item-${i}`);
