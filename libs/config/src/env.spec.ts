@@ -22,4 +22,17 @@ describe(loadEnv.name, () => {
       },
     );
   });
+
+  it('validates SHUTDOWN_TIMEOUT_MS: a whole number of ms above 0, 25000 by default', () => {
+    const shutdownMs = (raw: Record<string, string>): unknown => (loadEnv(commonEnv, raw) as Record<string, unknown>)['SHUTDOWN_TIMEOUT_MS'];
+    assert.equal(shutdownMs({}), 25_000);
+    assert.equal(shutdownMs({ SHUTDOWN_TIMEOUT_MS: '5000' }), 5_000);
+    for (const bad of ['25s', '0', '-1', '2.5', 'NaN']) {
+      assert.throws(
+        () => loadEnv(commonEnv, { SHUTDOWN_TIMEOUT_MS: bad }),
+        (err: unknown) => err instanceof EnvError && 'SHUTDOWN_TIMEOUT_MS' in err.problems,
+        bad,
+      );
+    }
+  });
 });

@@ -44,6 +44,13 @@ export const whole = makeValidator<number>((input) => {
   return n;
 });
 
+/** A whole number ≥ 1: durations in ms that have no "off" (a timer of 0 would fire at once). */
+export const positiveWhole = makeValidator<number>((input) => {
+  const n = Number(input.trim());
+  if (input.trim() === '' || !Number.isInteger(n) || n < 1) throw new Error(`expected a whole number > 0, got "${input}"`);
+  return n;
+});
+
 const positive = (name: string) => (n: number) => {
   if (!(n > 0)) throw new Error(`${name} must be > 0`);
   return n;
@@ -56,6 +63,7 @@ export const commonEnv = {
   LOG_FORMAT: str({ choices: ['text', 'json'], default: 'text', desc: 'json: one JSON object per line (for log shippers)' }),
   HTTP_HOST: str({ default: '0.0.0.0', desc: 'interface the HTTP server binds' }),
   INSTANCE_ID: str({ default: '', desc: 'stable name of this process (pod name), naming its per-instance consumer groups; default host name + pid' }),
+  SHUTDOWN_TIMEOUT_MS: positiveWhole({ default: 25_000, desc: 'graceful shutdown budget after SIGTERM, ms: past it the process exits 1 (keep under the pod\'s termination grace period)' }),
   KAFKA_BROKERS: str({ default: '', desc: 'comma-separated host:port list; empty: in-memory bus (embedded mode)' }),
   KAFKA_CLIENT_ID: str({ default: 'seqrec' }),
   KAFKA_NAMESPACE: str({ default: '', desc: 'prefix of every topic and consumer group (<namespace>.<topic>); empty: none' }),

@@ -174,7 +174,7 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
     await app.close().catch(() => undefined);
     process.exit(1);
   }
-  installShutdown(app, log, () =>
+  installShutdown(app, log, env.SHUTDOWN_TIMEOUT_MS, () =>
     new Promise<void>((resolve) => {
       metricsServer.close(() => resolve());
       metricsServer.closeAllConnections();
@@ -223,9 +223,8 @@ function portSpec(defaultPort: number) {
  * close, and the process exits 0 (1 if shutdown failed or outlasted SHUTDOWN_TIMEOUT_MS, which
  * must stay below the pod's termination grace period).
  */
-function installShutdown(app: NestFastifyApplication, log: Logger, closeMetrics: () => Promise<void>): void {
+function installShutdown(app: NestFastifyApplication, log: Logger, timeoutMs: number, closeMetrics: () => Promise<void>): void {
   let closing = false;
-  const timeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000);
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
