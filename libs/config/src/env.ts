@@ -1,4 +1,4 @@
-import { bool, cleanEnv, makeValidator, num, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
+import { bool, cleanEnv, makeValidator, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
 import { redisClusterNodes, redisEnvProblems, redisUrl } from './redis';
 
 /** Thrown when the environment is invalid; the message lists every bad variable at once. */
@@ -36,6 +36,16 @@ export function loadEnv<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = proc
   for (const key of Object.keys(specs)) plain[key] = (cleaned as Record<string, unknown>)[key];
   return Object.freeze(plain) as CleanedEnv<S>;
 }
+
+/**
+ * A finite number, the whole value: envalid's own `num` reads it with parseFloat, so `25s` or `6x`
+ * passed as 25 and 6, a unit silently dropped.
+ */
+export const num = makeValidator<number>((input) => {
+  const n = Number(input.trim());
+  if (input.trim() === '' || !Number.isFinite(n)) throw new Error(`expected a number, got "${input}"`);
+  return n;
+});
 
 /** A whole number ≥ 0: counts, and durations in ms where 0 means "off". */
 export const whole = makeValidator<number>((input) => {
@@ -96,5 +106,5 @@ export const commonEnv = {
   REDIS_PING_TIMEOUT_MS: whole({ default: 2_000, desc: 'readiness turns red when a PING is unanswered this long (a hung Redis)' }),
 };
 
-export { bool, num, port, str, url, positive };
+export { bool, port, str, url, positive };
 export type { CleanedEnv };
