@@ -23,8 +23,8 @@ export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown
   module: (env: CleanedEnv<typeof commonEnv & S>) => DynamicModule;
   /** Port used when HTTP_PORT is not set. */
   defaultPort: number;
-  /** Largest accepted request body, bytes. */
-  bodyLimit?: number;
+  /** Largest accepted request body in bytes, from the validated environment. Default 1 MiB. */
+  bodyLimit?: (env: CleanedEnv<typeof commonEnv & S>) => number;
   /** Who may call which route (see {@link RouteRules}; unlisted routes are `admin`). */
   auth?: {
     routes?: RouteRules;
@@ -80,7 +80,7 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
     new FastifyAdapter({
-      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      bodyLimit: options.bodyLimit?.(env) ?? 1024 * 1024,
       trustProxy: true,
       maxParamLength: 256,
       // slow clients: headers, then the whole request, must arrive in time (408 and closed otherwise)

@@ -1,4 +1,4 @@
-import { bool, num, str } from '@seqrec/config';
+import { bool, num, positiveWhole, str } from '@seqrec/config';
 
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
@@ -44,5 +44,5 @@ export const scoringEnv = {
     default: '1',
     desc: 'scorer processes sharing the HTTP port (node:cluster): a positive integer or auto (the whole cores it may use, capped by its cgroup CPU limit); above 1 a supervising primary restarts a worker that dies, forwards SIGTERM, and any worker answers /metrics with every worker\'s series (label worker)',
   }),
-  SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
+  SCORER_MAX_BODY_BYTES: positiveWhole({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
 };
