@@ -6,6 +6,7 @@ import type { ValidatorSpec } from 'envalid';
 import { EnvError, commonEnv, loadEnv, port, redisTarget, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS } from '@seqrec/contracts';
+import { defaultInstanceId } from '@seqrec/kafka';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
 import { TopicCheckError, checkTopics, type TopicCheckMode } from './topic-check';
@@ -116,7 +117,8 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
       topics.map((t) => t.topic),
       { mode: env.KAFKA_TOPIC_CHECK as TopicCheckMode, registry: app.get<Registry>(METRICS_REGISTRY), log: new Logger('TopicCheck') },
     );
-  app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume }) }, { inheritAppConfig: true });
+  const instanceId = env.INSTANCE_ID || defaultInstanceId();
+  app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume, instanceId }) }, { inheritAppConfig: true });
   try {
     await app.startAllMicroservices();
   } catch (err) {
