@@ -106,5 +106,15 @@ export const commonEnv = {
   REDIS_PING_TIMEOUT_MS: whole({ default: 2_000, desc: 'readiness turns red when a PING is unanswered this long (a hung Redis)' }),
 };
 
-export { bool, port, str, url, positive };
+/**
+ * Sets a variable for a native library that reads the process environment itself, e.g.
+ * libtensorflow's TF_ENABLE_ONEDNN_OPTS (read when it builds its first kernel). The value should
+ * come from a validated spec: this is how configuration reaches such a library, not a way to
+ * pass values between seqrec modules.
+ */
+export function setNativeEnv(name: string, value: string): void {
+  process.env[name] = value;
+}
+
+export { bool, makeValidator, port, str, url, positive };
 export type { CleanedEnv };

@@ -1,7 +1,9 @@
 import { bool, num, positiveWhole, str } from '@seqrec/config';
+import { backendEnv } from '@seqrec/model';
 
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
+  ...backendEnv,
   MODEL_STORE_DIR: str({ default: './models', desc: 'root of the filesystem model store' }),
   MODEL_NAME: str({ default: 'sasrec', desc: 'model whose CURRENT version is served' }),
   SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisKeys } from '@seqrec/contracts';
+import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
@@ -41,6 +42,8 @@ export interface ScoringOptions {
   indexProbes: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
   maxEventLoopDelayMs: number;
+  /** The model runtime's settings (default: the process environment's). */
+  backend?: BackendSettings;
 }
 
 
