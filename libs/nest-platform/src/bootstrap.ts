@@ -53,10 +53,12 @@ const LEVELS: Record<string, LogLevel[]> = {
  * Builds a seqrec service without listening: validates `env` (throws {@link EnvError} naming every
  * bad variable), creates the Nest app with its bus consumers started. Used by
  * {@link bootstrapService} and by tests that drive the app in-process.
+ *
+ * @param rawEnv the variables; default: the process environment
  */
 export async function createService<S extends Record<string, ValidatorSpec<unknown>>>(
   options: BootstrapOptions<S>,
-  rawEnv: NodeJS.ProcessEnv = process.env,
+  rawEnv?: NodeJS.ProcessEnv,
 ): Promise<{ app: NestFastifyApplication; env: ServiceEnv<S>; auth: HttpAuthGuard }> {
   const env = loadEnv(
     {
