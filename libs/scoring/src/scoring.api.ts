@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_ID_LENGTH } from '@seqrec/contracts';
+import { IdSchema as Id } from '@seqrec/contracts';
 import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
 
 /**
@@ -8,8 +8,6 @@ import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@se
  * `npm run openapi`) is written from them. Limits an operator sets (SCORER_MAX_K, ...) are named in
  * the document and enforced with their configured values ({@link scorerApi}).
  */
-
-const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 
 export const ModelRefSchema = Type.Object({ name: Type.String(), version: Type.String() }, { $id: 'Model' });
 
