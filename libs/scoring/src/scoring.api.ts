@@ -114,6 +114,7 @@ export function scorerApi(limits: ScorerLimits = {}) {
     },
     { $id: 'RankRequest' },
   );
+  const kQuery = Type.Object({ k: Type.Optional(k) });
   const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
   return {
     recommendations: defineRoute({
@@ -122,7 +123,7 @@ export function scorerApi(limits: ScorerLimits = {}) {
       operationId: 'recommendations',
       summary: 'Top-k next items for a user, from the live window',
       params: Type.Object({ userId: Id }),
-      query: Type.Object({ k: Type.Optional(k) }),
+      query: kQuery,
       responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
     }),
     recommendationsBatch: defineRoute({
@@ -155,7 +156,7 @@ export function scorerApi(limits: ScorerLimits = {}) {
       operationId: 'similarItems',
       summary: "Items whose embeddings are closest (cosine) to an item's",
       params: Type.Object({ itemId: Id }),
-      query: Type.Object({ k: Type.Optional(k) }),
+      query: kQuery,
       responses: { '200': json('Similar items, best first', SimilarSchema), ...ERRORS },
     }),
   };
