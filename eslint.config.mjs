@@ -10,6 +10,17 @@ import tseslint from 'typescript-eslint';
 const layers = ['core', 'platform', 'pipeline', 'ml', 'serving'];
 const below = { core: [], platform: ['core'], pipeline: ['platform', 'core'], ml: ['platform', 'core'], serving: ['ml', 'platform', 'core'] };
 
+// The process environment is read in one place, @seqrec/config (loadEnv validates every variable
+// against its spec); everything else gets its values from there, as a validated env or options.
+const envMessage = 'read the environment through @seqrec/config (a spec + loadEnv), or take the value as an option';
+/** Where process.env may be used besides libs/platform/config, and why. */
+const ENV_ALLOWED = {
+  // tests and their helpers pass the test run's Kafka, Redis and log folder to what they start
+  'test helpers': ['**/*.spec.ts', 'test/src/**', 'libs/platform/testing/src/**', 'libs/*/*/src/testing/**'],
+  // BENCH_* knobs, and the environment the benchmarks give the processes they measure
+  'benchmark parameters': ['bench/src/**'],
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/logs/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   ...tseslint.configs.recommended,
@@ -35,6 +46,14 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['libs/platform/config/src/**', ...Object.values(ENV_ALLOWED).flat()],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: envMessage }],
+      'no-restricted-imports': ['error', { paths: ['process', 'node:process'].map((name) => ({ name, importNames: ['env'], message: envMessage })) }],
     },
   },
 );

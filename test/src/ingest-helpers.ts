@@ -6,11 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTopic, type TopicMessage } from '@seqrec/kafka/testing';
-import { LOG_DIR, pingRedis, startService, type RunningService } from '@seqrec/testing';
+import { LOG_DIR, freePort, pingRedis, startService, type RunningService } from '@seqrec/testing';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -87,17 +86,6 @@ export function tally(messages: TopicMessage[]): Map<string, number> {
     counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
 }
 
 /**

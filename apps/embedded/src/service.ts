@@ -10,7 +10,7 @@ export const embeddedService: BootstrapOptions<typeof env> = {
   service: 'embedded',
   env,
   defaultPort: 8080,
-  bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
+  bodyLimit: (e) => e.INGEST_MAX_BODY_BYTES,
   module: (e) => AppModule.register(e),
   // the builder's per-user reads stay admin (anything unlisted is)
   auth: { routes: { 'POST /v1/events': 'producer' } },

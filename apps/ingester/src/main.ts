@@ -6,7 +6,7 @@ void bootstrapService({
   service: 'ingester',
   env: ingestEnv,
   defaultPort: 8081,
-  bodyLimit: Number(process.env.INGEST_MAX_BODY_BYTES ?? 1_048_576),
+  bodyLimit: (env) => env.INGEST_MAX_BODY_BYTES,
   module: (env) => AppModule.register(env),
   auth: { routes: { 'POST /v1/events': 'producer' } },
 });

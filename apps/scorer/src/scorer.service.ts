@@ -7,7 +7,7 @@ export const scorerService: BootstrapOptions<typeof scoringEnv> = {
   service: 'scorer',
   env: scoringEnv,
   defaultPort: 8080,
-  bodyLimit: Number(process.env.SCORER_MAX_BODY_BYTES ?? 262_144),
+  bodyLimit: (env) => env.SCORER_MAX_BODY_BYTES,
   module: (env) => AppModule.register(env),
   auth: { routes: SCORING_ROUTE_RULES, extraKeys: (env) => ({ client: { value: env.SCORER_API_KEYS, variable: 'SCORER_API_KEYS' } }) },
 };

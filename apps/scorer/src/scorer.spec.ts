@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
-import { ModelSlot, ScoringService } from '@seqrec/scoring';
+import { ModelSlot, ScoringService, scorerApi } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { scorerService } from './scorer.service';
@@ -176,6 +178,31 @@ describe('scorer (in process, memory bus and state)', () => {
         assert.ok(fastify.hasRoute({ method: method.toUpperCase() as 'GET', url }), `${method} ${path} is not a route`);
       }
     }
+  });
+
+  it('answers as its OpenAPI schemas say (successes and errors)', async () => {
+    const api = scorerApi();
+    const conforms = (schema: TSchema | undefined, body: unknown, what: string) => {
+      const check = TypeCompiler.Compile(schema!);
+      assert.ok(check.Check(body), `${what}: ${JSON.stringify(check.Errors(body).First())}`);
+    };
+    await click('erin', 'p3');
+    const calls: Array<[keyof typeof api, 'GET' | 'POST', string, unknown?]> = [
+      ['recommendations', 'GET', '/v1/users/erin/recommendations?k=3'],
+      ['recommendations', 'GET', '/v1/users/nobody/recommendations'],
+      ['recommendationsBatch', 'POST', '/v1/recommendations/batch', { userIds: ['erin', 'nobody'], k: 2 }],
+      ['rank', 'POST', '/v1/rank', { userId: 'erin', items: ['p4', 'nope'], sort: true }],
+      ['rankBatch', 'POST', '/v1/rank/batch', { requests: [{ userId: 'erin', items: ['p4'] }] }],
+      ['similar', 'GET', '/v1/items/p4/similar?k=2'],
+      ['similar', 'GET', '/v1/items/zzz/similar'],
+    ];
+    for (const [route, method, url, payload] of calls) {
+      const res = await inject(method, url, payload);
+      assert.equal(res.statusCode, 200, `${method} ${url}: ${res.body}`);
+      conforms(api[route].responses['200']!.schema, res.json(), `${method} ${url}`);
+    }
+    const bad = await inject('POST', '/v1/rank', { userId: 'erin' });
+    conforms(api.rank.responses[String(bad.statusCode)]!.schema, bad.json(), 'a 400');
   });
 
   it('hot-swaps to an announced version with no failed request, then releases the old model', async () => {

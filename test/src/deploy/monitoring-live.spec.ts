@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,7 +19,7 @@ import { createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { FsModelStore } from '@seqrec/model-store';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { LOG_DIR, startService, type RunningService } from '@seqrec/testing';
+import { LOG_DIR, freePort, startService, type RunningService } from '@seqrec/testing';
 import { ROOT, concrete, dashboards, queryPanels, tool } from './deploy-tools';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Prometheus API answers and dashboards are untyped JSON */
@@ -35,17 +34,6 @@ const PENDING: string[] = [];
 const USERS = 40;
 const BURSTS = 6;
 const RAW_USERS = 10;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('monitoring (live): every dashboard panel answers from a real Prometheus scraping the services', () => {
   const ns = uniqueName('monitoring').replace(/\./g, '-');

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { loadEnv, str } from '@seqrec/config';
 import type { DatasetFormat } from './loaders/load';
 
 /** A dataset file of the shared folder, with the counts its SOURCE.md states. */
@@ -27,12 +28,17 @@ export const KNOWN_DATASETS: Readonly<Record<string, KnownDataset>> = Object.fre
   yoochoose: { file: 'yoochoose-rsc15-100k/yoochoose-clicks-100k_train_full.txt.gz', format: 'yoochoose', name: 'rsc15-100k', users: 17794, items: 2933, interactions: 70278 },
 });
 
+/** The datasets' variable, read by the CLIs, benchmarks and tests that load a known dataset. */
+export const datasetsEnv = {
+  SEQREC_DATASETS: str({ default: '', desc: 'folder holding the shared datasets; empty: <repo>/../shared/datasets' }),
+};
+
 /**
  * Folder holding the shared datasets: `$SEQREC_DATASETS`, else `<repo>/../shared/datasets`
  * (the repository root found from this file's location, `libs/ml/datasets/dist`).
  */
 export function datasetsRoot(): string {
-  return process.env['SEQREC_DATASETS'] || resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+  return loadEnv(datasetsEnv).SEQREC_DATASETS || resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
 }
 
 /** Absolute path of a known dataset's file (or of `file` itself when it is not a known key). */

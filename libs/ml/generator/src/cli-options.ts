@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { loadEnv, str } from '@seqrec/config';
 import { TOPICS } from '@seqrec/contracts';
 import { MALFORMED_KINDS, type GeneratorOptions } from './options';
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from './sinks';
@@ -73,8 +74,17 @@ export class CliUsageError extends Error {
 
 const DEFAULT_BATCH: Record<SinkKind, number> = { stdout: 1_000, kafka: 2_000, http: 500 };
 
-/** Parses argv (without node and the script) into a {@link CliConfig}; `undefined` when help was asked for. */
-export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | undefined {
+/** Variables the CLI falls back on when their flag is missing; unset, the CLI's own defaults apply. */
+const cliEnv = {
+  KAFKA_BROKERS: str({ default: undefined, desc: 'brokers when --brokers is missing (default 127.0.0.1:19092)' }),
+  KAFKA_COMPRESSION: str({ default: undefined, desc: 'codec when --compression is missing (default none)' }),
+};
+
+/**
+ * Parses argv (without node and the script) into a {@link CliConfig}; `undefined` when help was
+ * asked for. `env`: the fallback variables, default those of the process environment.
+ */
+export function parseCliArgs(argv: string[], env: { KAFKA_BROKERS?: string; KAFKA_COMPRESSION?: string } = loadEnv(cliEnv)): CliConfig | undefined {
   let values;
   try {
     ({ values } = parseArgs({

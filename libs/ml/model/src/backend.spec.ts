@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { initBackend } from './backend';
+import { DotTable } from './simd-dot';
 
 const INDEX = join(__dirname, 'index.js');
 
@@ -40,5 +42,20 @@ describe('native backend: oneDNN kernels', () => {
     assert.equal(info.onednn, false);
     assert.match(info.version, /\(oneDNN off\)/);
     assert.doesNotMatch(stderr, /oneDNN custom operations are on/);
+  });
+});
+
+describe('SEQREC_SIMD', () => {
+  it('false: kernels created after initBackend run their scalar fallback; true again: SIMD', async () => {
+    const rows = Float32Array.from({ length: 4 * 8 }, (_, i) => i % 5);
+    const settings = { SEQREC_TF_BACKEND: 'cpu', TF_ENABLE_ONEDNN_OPTS: true } as const;
+    try {
+      await initBackend('cpu', { ...settings, SEQREC_SIMD: false });
+      assert.equal(new DotTable(rows, 4, 8).simd, false);
+      await initBackend('cpu', { ...settings, SEQREC_SIMD: true });
+      assert.equal(new DotTable(rows, 4, 8).simd, true);
+    } finally {
+      await initBackend('cpu', { ...settings, SEQREC_SIMD: true });
+    }
   });
 });

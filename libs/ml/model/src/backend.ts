@@ -4,7 +4,9 @@
  * train than `cpu`; falling back is allowed but never silent.
  *
  * `SEQREC_TF_BACKEND=tensorflow|wasm|cpu` forces a backend: if the forced backend cannot start,
- * {@link initBackend} throws instead of falling back.
+ * {@link initBackend} throws instead of falling back. The variables ({@link backendEnv}) come in as
+ * {@link BackendSettings}: a service passes its validated ones, other programs get them from
+ * {@link backendSettingsFromEnv}.
  *
  * oneDNN: the TensorFlow C library from the tensorflow-cpu wheel ships oneDNN kernels but leaves
  * them off unless `TF_ENABLE_ONEDNN_OPTS=1` (the Python package turns them on itself; the C library
@@ -15,12 +17,19 @@
  * 1.37 ms, but the scorer's CPU per request under load measured the same either way (bench:score
  * A/B). `TF_ENABLE_ONEDNN_OPTS=0` turns it off.
  */
+import { loadEnv, setNativeEnv } from '@seqrec/config';
+import { BACKEND_NAMES, backendEnv, type BackendEnv, type BackendName } from './backend.env';
 import { registerTrainingKernels } from './kernels';
 import { tf, type TF } from './tf';
+import { allowSimd } from './wasm-asm';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** The model runtime's settings ({@link backendEnv}). */
+export type BackendSettings = Pick<BackendEnv, 'SEQREC_TF_BACKEND' | 'TF_ENABLE_ONEDNN_OPTS' | 'SEQREC_SIMD'>;
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** The settings of the process environment, validated (throws an EnvError naming each bad one). */
+export function backendSettingsFromEnv(): BackendSettings {
+  return loadEnv(backendEnv);
+}
 
 export interface BackendInfo {
   /** The backend now active on the TF.js engine. */
@@ -38,16 +47,17 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | null = null;
+/** Whether oneDNN was asked for when the native backend first started (libtensorflow reads it once). */
+let onednn: boolean | null = null;
 
-function isBackendName(s: string): s is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(s);
-}
-
-async function tryBackend(name: BackendName): Promise<string> {
+async function tryBackend(name: BackendName, settings: BackendSettings): Promise<string> {
   switch (name) {
     case 'tensorflow': {
       // Read by libtensorflow when it first builds a kernel, so it must be set before any op runs.
-      process.env['TF_ENABLE_ONEDNN_OPTS'] ??= '1';
+      if (onednn === null) {
+        onednn = settings.TF_ENABLE_ONEDNN_OPTS;
+        setNativeEnv('TF_ENABLE_ONEDNN_OPTS', onednn ? '1' : '0');
+      }
       // The require itself registers the backend; it throws when the native addon is missing.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const node = require('@tensorflow/tfjs-node') as { version?: Record<string, string> };
@@ -66,9 +76,9 @@ async function tryBackend(name: BackendName): Promise<string> {
   }
 }
 
-/** Whether libtensorflow will use its oneDNN kernels (TensorFlow reads `TF_ENABLE_ONEDNN_OPTS` as 1|0|true|false). */
+/** Whether libtensorflow uses its oneDNN kernels (false before the native backend started). */
 export function onednnOn(): boolean {
-  return ['1', 'true'].includes((process.env['TF_ENABLE_ONEDNN_OPTS'] ?? '').trim().toLowerCase());
+  return onednn === true;
 }
 
 function warnLoudly(lines: string[]): void {
@@ -82,14 +92,12 @@ function warnLoudly(lines: string[]): void {
  *
  * @param preferred first backend to try (default `tensorflow`); the ones after it in
  *   `tensorflow → wasm → cpu` order are the fallbacks. Overridden by `SEQREC_TF_BACKEND`.
+ * @param settings the runtime's variables; default: those of the process environment
  * @throws when `SEQREC_TF_BACKEND` names an unknown backend or one that cannot start.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendInfo> {
-  const forcedRaw = process.env['SEQREC_TF_BACKEND']?.trim();
-  if (forcedRaw && !isBackendName(forcedRaw)) {
-    throw new Error(`SEQREC_TF_BACKEND must be one of ${BACKEND_NAMES.join('|')}, got "${forcedRaw}"`);
-  }
-  const forced = forcedRaw as BackendName | undefined;
+export async function initBackend(preferred?: BackendName, settings: BackendSettings = backendSettingsFromEnv()): Promise<BackendInfo> {
+  const forced = settings.SEQREC_TF_BACKEND || undefined;
+  allowSimd(settings.SEQREC_SIMD);
   const first = forced ?? preferred ?? 'tensorflow';
   if (current && (current.name === first || (!forced && preferred === undefined))) return current;
 
@@ -97,7 +105,7 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
   const reasons: string[] = [];
   for (const name of order) {
     try {
-      const detail = await tryBackend(name);
+      const detail = await tryBackend(name, settings);
       registerTrainingKernels(name);
       if (reasons.length > 0) {
         warnLoudly([

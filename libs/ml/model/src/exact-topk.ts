@@ -44,7 +44,7 @@
  *         (local.set $dots (i32.add (local.get $dots) (i32.const 4)))   ;; and likewise $highs, $scales, $norms, $resids
  *         (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1)))))))
  */
-import { F32_T, GET, I32, I32_ADD, I32_CONST, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, V128_ZERO, compileKernel, kernelModule, leb, rowLoopOpening } from './wasm-asm';
+import { F32_T, GET, I32, I32_ADD, I32_CONST, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, V128_ZERO, compileKernel, isSimdAllowed, kernelModule, leb, rowLoopOpening } from './wasm-asm';
 
 const EXTEND_LOW_S = [SIMD, 0x87, 0x01]; // i16x8.extend_low_i8x16_s
 const EXTEND_HIGH_S = [SIMD, 0x88, 0x01]; // i16x8.extend_high_i8x16_s
@@ -190,6 +190,7 @@ type Bounds8Fn = (
 
 let compiled: WebAssembly.Module | null | undefined;
 function int8Module(): WebAssembly.Module | null {
+  if (!isSimdAllowed()) return null;
   if (compiled === undefined) compiled = compileKernel(moduleBytes());
   return compiled;
 }

@@ -1,5 +1,6 @@
 export * from './tf';
 export * from './backend';
+export * from './backend.env';
 export * from './kernels';
 export * from './random';
 export * from './ops';

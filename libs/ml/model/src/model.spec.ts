@@ -416,7 +416,7 @@ describe('backend selection', () => {
     const saved = process.env['SEQREC_TF_BACKEND'];
     process.env['SEQREC_TF_BACKEND'] = 'gpu';
     try {
-      await assert.rejects(initBackend(), /SEQREC_TF_BACKEND must be one of tensorflow\|wasm\|cpu, got "gpu"/);
+      await assert.rejects(initBackend(), /SEQREC_TF_BACKEND: must be one of tensorflow\|wasm\|cpu, got "gpu"/);
     } finally {
       if (saved === undefined) delete process.env['SEQREC_TF_BACKEND'];
       else process.env['SEQREC_TF_BACKEND'] = saved;

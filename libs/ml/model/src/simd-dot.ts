@@ -36,7 +36,7 @@
  */
 
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import { GET, I32, I32_ADD, I32_SUB, SET, SIMD, TEE, V128_LOAD, compileKernel, kernelModule, rowLoopOpening } from './wasm-asm';
+import { GET, I32, I32_ADD, I32_SUB, SET, SIMD, TEE, V128_LOAD, compileKernel, isSimdAllowed, kernelModule, rowLoopOpening } from './wasm-asm';
 
 const F32X4_MUL = [SIMD, 0xe6, 0x01];
 const F32X4_ADD = [SIMD, 0xe4, 0x01];
@@ -82,8 +82,9 @@ type DotsFn = (q: number, rows: number, count: number, chunks: number, out: numb
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The compiled module, or null where WebAssembly SIMD is unavailable (or SEQREC_SIMD=0). */
+/** The compiled module, or null where WebAssembly SIMD is unavailable (or SEQREC_SIMD=false). */
 function simdModule(): WebAssembly.Module | null {
+  if (!isSimdAllowed()) return null;
   if (compiled === undefined) compiled = compileKernel(moduleBytes());
   return compiled;
 }

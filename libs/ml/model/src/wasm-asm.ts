@@ -90,8 +90,23 @@ export function kernelModule(exportName: string, params: number | number[], loca
   ]);
 }
 
-/** Compiles `bytes`, or null where WebAssembly (SIMD) is unavailable, the module does not validate, or SEQREC_SIMD=0. */
+let simdAllowed = true;
+
+/**
+ * Allows or forbids the SIMD kernels (SEQREC_SIMD, applied by initBackend): forbidden, kernels
+ * created from then on run their scalar JS fallback.
+ */
+export function allowSimd(allowed: boolean): void {
+  simdAllowed = allowed;
+}
+
+/** Whether {@link allowSimd} allows the SIMD kernels (the default). */
+export function isSimdAllowed(): boolean {
+  return simdAllowed;
+}
+
+/** Compiles `bytes`, or null where WebAssembly (SIMD) is unavailable, the module does not validate, or SIMD is not allowed. */
 export function compileKernel(bytes: Uint8Array): WebAssembly.Module | null {
-  if (process.env.SEQREC_SIMD === '0' || typeof WebAssembly === 'undefined') return null;
+  if (!simdAllowed || typeof WebAssembly === 'undefined') return null;
   return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
 }

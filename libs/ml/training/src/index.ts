@@ -9,4 +9,5 @@ export * from './training.env';
 export * from './training.metrics';
 export * from './training.service';
 export * from './training.controller';
+export * from './training.api';
 export * from './training.module';

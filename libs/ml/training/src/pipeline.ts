@@ -57,6 +57,7 @@ import {
   architectureDifferences,
   createEncoder,
   initBackend,
+  type BackendSettings,
   remapItemRows,
   resolveConfig,
   trainModel,
@@ -325,7 +326,11 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 /** Runs training requests against one model store. */
 export class TrainingPipeline {
-  constructor(readonly store: ModelStore) {}
+  /** @param backend the model runtime's settings (default: the process environment's) */
+  constructor(
+    readonly store: ModelStore,
+    private readonly backend?: BackendSettings,
+  ) {}
 
   async run(req: TrainingRequest): Promise<TrainingResult> {
     const t0 = performance.now();
@@ -339,7 +344,7 @@ export class TrainingPipeline {
     let backend = 'none';
     let backendVersion = 'none';
     if (neural) {
-      const info = await initBackend();
+      const info = await initBackend(undefined, this.backend);
       backend = info.name;
       backendVersion = info.version;
       if (!info.native) log(`WARNING: TF.js backend is "${info.name}", not native tensorflow: training is much slower (${info.fallbackReasons.join('; ')})`);

@@ -1,11 +1,15 @@
 import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
-import { TRAINABLE_MODELS, isTrainableModel, type TrainableModel } from './pipeline';
+import { requestParsers } from '@seqrec/nest-platform';
+import { trainingApi } from './training.api';
 import { TrainingInProgressError, TrainingService, type TrainingRun } from './training.service';
+
+const api = { train: requestParsers(trainingApi.train) };
 
 /**
  * `POST /v1/train` starts a run (202 with its id; 409 while another run is in progress; optional
  * body `{ "model": "gru4rec", "epochs": 5 }`), `GET /v1/train/runs/:id` reports it (progress,
  * then version, metrics, promotion), `GET /v1/models` lists the store's versions and the promoted one.
+ * The body is checked against the schema of `training.api.ts` (no body: the configured defaults).
  */
 @Controller('v1')
 export class TrainingController {
@@ -14,20 +18,8 @@ export class TrainingController {
   @Post('train')
   @HttpCode(202)
   train(@Body() body: unknown): { runId: string; status: string; model: string; links: { run: string } } {
-    const b = (typeof body === 'object' && body !== null ? body : {}) as { model?: unknown; epochs?: unknown };
-    const overrides: { model?: TrainableModel; epochs?: number } = {};
-    if (b.model !== undefined) {
-      if (typeof b.model !== 'string' || !isTrainableModel(b.model)) {
-        throw new HttpException({ statusCode: 400, error: 'Bad Request', field: 'model', message: `model must be one of ${TRAINABLE_MODELS.join('|')}` }, 400);
-      }
-      overrides.model = b.model;
-    }
-    if (b.epochs !== undefined) {
-      if (typeof b.epochs !== 'number' || !Number.isInteger(b.epochs) || b.epochs < 1 || b.epochs > 1000) {
-        throw new HttpException({ statusCode: 400, error: 'Bad Request', field: 'epochs', message: 'epochs must be an integer in 1..1000' }, 400);
-      }
-      overrides.epochs = b.epochs;
-    }
+    const { model, epochs } = api.train.body(body ?? {});
+    const overrides = { ...(model !== undefined ? { model } : {}), ...(epochs !== undefined ? { epochs } : {}) };
     try {
       const run = this.training.start('api', overrides);
       return { runId: run.id, status: run.status, model: run.model, links: { run: `/v1/train/runs/${run.id}` } };

@@ -48,6 +48,7 @@ export class TrainingModule {
       kafka: env.KAFKA_BROKERS
         ? { brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), namespace: env.KAFKA_NAMESPACE, ssl: env.KAFKA_SSL }
         : null,
+      backend: env,
     };
     return {
       module: TrainingModule,

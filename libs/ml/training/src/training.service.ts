@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { initBackend } from '@seqrec/model';
+import { initBackend, type BackendSettings } from '@seqrec/model';
 import { FsModelStore, type ModelStore } from '@seqrec/model-store';
 import { BUS } from '@seqrec/nest-platform';
 import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingResult } from './pipeline';
@@ -28,6 +28,8 @@ export interface TrainingServiceOptions {
   options: Partial<TrainingOptions>;
   /** Brokers for the events-topic replay; null in embedded mode. */
   kafka: { brokers: string[]; namespace: string; ssl: boolean } | null;
+  /** The model runtime's settings (default: the process environment's). */
+  backend?: BackendSettings;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -77,11 +79,11 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(BUS) private readonly bus: Bus,
     @Inject(TRAINING_METRICS) private readonly metrics: TrainingMetrics,
   ) {
-    this.pipeline = new TrainingPipeline(store);
+    this.pipeline = new TrainingPipeline(store, options.backend);
   }
 
   async onModuleInit(): Promise<void> {
-    const backend = await initBackend();
+    const backend = await initBackend(undefined, this.options.backend);
     this.metrics.backend.set({ backend: backend.name, native: String(backend.native) }, 1);
     if (backend.native) this.log.log(`TF.js backend: ${backend.name} (${backend.version})`);
     else {

@@ -1,9 +1,9 @@
-import { bool, num, str, whole } from '@seqrec/config';
+import { bool, num, positiveWhole, str, whole } from '@seqrec/config';
 
 /** The ingester's variables (validated at start-up with the common ones). */
 export const ingestEnv = {
   INGEST_MAX_EVENTS_PER_REQUEST: num({ default: 1_000, desc: 'most events one POST /v1/events may carry' }),
-  INGEST_MAX_BODY_BYTES: num({ default: 1_048_576, desc: 'largest POST /v1/events body, bytes (413 above)' }),
+  INGEST_MAX_BODY_BYTES: positiveWhole({ default: 1_048_576, desc: 'largest POST /v1/events body, bytes (413 above)' }),
   INGEST_MAX_EVENT_BYTES: num({ default: 16_384, desc: 'largest single event, bytes (an HTTP body element or a raw message)' }),
   INGEST_MAX_CONTEXT_DEPTH: whole({ default: 8, desc: 'deepest context: the context object is level 1, an object or array in it level 2, ...' }),
   INGEST_MAX_CONTEXT_KEYS: whole({ default: 64, desc: 'most keys in context, all levels, unknown top-level fields included' }),

@@ -13,9 +13,10 @@ import { countOutcomes, type IngestMetrics } from './ingest.metrics';
 /**
  * The raw consumer's subscription options. Decorator arguments are fixed when this module loads, so
  * INGEST_EXACTLY_ONCE is parsed here with the same spec the start-up validation uses (`0`, `f`,
- * `false`... all mean off); an invalid value stops the service at start-up before this matters.
+ * `false`... all mean off), from `env` or else the process environment; an invalid value stops
+ * the service at start-up before this matters.
  */
-export function rawConsumerExtras(env: NodeJS.ProcessEnv = process.env): BusHandlerExtras {
+export function rawConsumerExtras(env?: NodeJS.ProcessEnv): BusHandlerExtras {
   let transactional = true;
   try {
     transactional = loadEnv({ INGEST_EXACTLY_ONCE: ingestEnv.INGEST_EXACTLY_ONCE }, env).INGEST_EXACTLY_ONCE;

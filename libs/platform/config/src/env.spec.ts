@@ -22,4 +22,28 @@ describe(loadEnv.name, () => {
       },
     );
   });
+
+  it('refuses numbers with a unit or other trailing text instead of reading their digits', () => {
+    for (const bad of ['6x', '25s', '1,000', '', ' ']) {
+      assert.throws(
+        () => loadEnv(commonEnv, { KAFKA_TOPIC_PARTITIONS: bad }),
+        (err: unknown) => err instanceof EnvError && 'KAFKA_TOPIC_PARTITIONS' in err.problems,
+        JSON.stringify(bad),
+      );
+    }
+    assert.equal(loadEnv(commonEnv, { KAFKA_TOPIC_PARTITIONS: ' 12 ' }).KAFKA_TOPIC_PARTITIONS, 12);
+  });
+
+  it('validates SHUTDOWN_TIMEOUT_MS: a whole number of ms above 0, 25000 by default', () => {
+    const shutdownMs = (raw: Record<string, string>): unknown => (loadEnv(commonEnv, raw) as Record<string, unknown>)['SHUTDOWN_TIMEOUT_MS'];
+    assert.equal(shutdownMs({}), 25_000);
+    assert.equal(shutdownMs({ SHUTDOWN_TIMEOUT_MS: '5000' }), 5_000);
+    for (const bad of ['25s', '0', '-1', '2.5', 'NaN']) {
+      assert.throws(
+        () => loadEnv(commonEnv, { SHUTDOWN_TIMEOUT_MS: bad }),
+        (err: unknown) => err instanceof EnvError && 'SHUTDOWN_TIMEOUT_MS' in err.problems,
+        bad,
+      );
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { bool, cleanEnv, makeValidator, num, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
+import { bool, cleanEnv, makeValidator, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
 import { redisClusterNodes, redisEnvProblems, redisUrl } from './redis';
 
 /** Thrown when the environment is invalid; the message lists every bad variable at once. */
@@ -37,10 +37,27 @@ export function loadEnv<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = proc
   return Object.freeze(plain) as CleanedEnv<S>;
 }
 
+/**
+ * A finite number, the whole value: envalid's own `num` reads it with parseFloat, so `25s` or `6x`
+ * passed as 25 and 6, a unit silently dropped.
+ */
+export const num = makeValidator<number>((input) => {
+  const n = Number(input.trim());
+  if (input.trim() === '' || !Number.isFinite(n)) throw new Error(`expected a number, got "${input}"`);
+  return n;
+});
+
 /** A whole number ≥ 0: counts, and durations in ms where 0 means "off". */
 export const whole = makeValidator<number>((input) => {
   const n = Number(input.trim());
   if (input.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`expected a whole number ≥ 0, got "${input}"`);
+  return n;
+});
+
+/** A whole number ≥ 1: durations in ms that have no "off" (a timer of 0 would fire at once). */
+export const positiveWhole = makeValidator<number>((input) => {
+  const n = Number(input.trim());
+  if (input.trim() === '' || !Number.isInteger(n) || n < 1) throw new Error(`expected a whole number > 0, got "${input}"`);
   return n;
 });
 
@@ -56,6 +73,7 @@ export const commonEnv = {
   LOG_FORMAT: str({ choices: ['text', 'json'], default: 'text', desc: 'json: one JSON object per line (for log shippers)' }),
   HTTP_HOST: str({ default: '0.0.0.0', desc: 'interface the HTTP server binds' }),
   INSTANCE_ID: str({ default: '', desc: 'stable name of this process (pod name), naming its per-instance consumer groups; default host name + pid' }),
+  SHUTDOWN_TIMEOUT_MS: positiveWhole({ default: 25_000, desc: 'graceful shutdown budget after SIGTERM, ms: past it the process exits 1 (keep under the pod\'s termination grace period)' }),
   KAFKA_BROKERS: str({ default: '', desc: 'comma-separated host:port list; empty: in-memory bus (embedded mode)' }),
   KAFKA_CLIENT_ID: str({ default: 'seqrec' }),
   KAFKA_NAMESPACE: str({ default: '', desc: 'prefix of every topic and consumer group (<namespace>.<topic>); empty: none' }),
@@ -88,5 +106,15 @@ export const commonEnv = {
   REDIS_PING_TIMEOUT_MS: whole({ default: 2_000, desc: 'readiness turns red when a PING is unanswered this long (a hung Redis)' }),
 };
 
-export { bool, num, port, str, url, positive };
+/**
+ * Sets a variable for a native library that reads the process environment itself, e.g.
+ * libtensorflow's TF_ENABLE_ONEDNN_OPTS (read when it builds its first kernel). The value should
+ * come from a validated spec: this is how configuration reaches such a library, not a way to
+ * pass values between seqrec modules.
+ */
+export function setNativeEnv(name: string, value: string): void {
+  process.env[name] = value;
+}
+
+export { bool, makeValidator, port, str, url, positive };
 export type { CleanedEnv };

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { loadEnv, str } from '@seqrec/config';
 
 /**
  * Metrics of a service running as several worker processes (node:cluster, e.g. SCORER_WORKERS):
@@ -29,7 +30,7 @@ interface Message {
 
 /** This process's worker slot when it runs under the supervisor, else undefined. */
 export function workerSlot(): string | undefined {
-  return cluster.isWorker ? process.env[WORKER_SLOT_ENV] : undefined;
+  return cluster.isWorker ? loadEnv({ [WORKER_SLOT_ENV]: str({ default: undefined }) })[WORKER_SLOT_ENV] : undefined;
 }
 
 /** Extra default labels of a worker's registry: `{worker: slot}` under the supervisor, else none. */

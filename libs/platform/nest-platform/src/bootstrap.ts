@@ -6,6 +6,7 @@ import type { ValidatorSpec } from 'envalid';
 import { EnvError, commonEnv, loadEnv, port, redisTarget, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS } from '@seqrec/contracts';
+import { defaultInstanceId } from '@seqrec/kafka';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
 import { TopicCheckError, checkTopics, type TopicCheckMode } from './topic-check';
@@ -23,8 +24,8 @@ export interface BootstrapOptions<S extends Record<string, ValidatorSpec<unknown
   module: (env: CleanedEnv<typeof commonEnv & S>) => DynamicModule;
   /** Port used when HTTP_PORT is not set. */
   defaultPort: number;
-  /** Largest accepted request body, bytes. */
-  bodyLimit?: number;
+  /** Largest accepted request body in bytes, from the validated environment. Default 1 MiB. */
+  bodyLimit?: (env: CleanedEnv<typeof commonEnv & S>) => number;
   /** Who may call which route (see {@link RouteRules}; unlisted routes are `admin`). */
   auth?: {
     routes?: RouteRules;
@@ -52,10 +53,12 @@ const LEVELS: Record<string, LogLevel[]> = {
  * Builds a seqrec service without listening: validates `env` (throws {@link EnvError} naming every
  * bad variable), creates the Nest app with its bus consumers started. Used by
  * {@link bootstrapService} and by tests that drive the app in-process.
+ *
+ * @param rawEnv the variables; default: the process environment
  */
 export async function createService<S extends Record<string, ValidatorSpec<unknown>>>(
   options: BootstrapOptions<S>,
-  rawEnv: NodeJS.ProcessEnv = process.env,
+  rawEnv?: NodeJS.ProcessEnv,
 ): Promise<{ app: NestFastifyApplication; env: ServiceEnv<S>; auth: HttpAuthGuard }> {
   const env = loadEnv(
     {
@@ -80,7 +83,7 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(env),
     new FastifyAdapter({
-      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      bodyLimit: options.bodyLimit?.(env) ?? 1024 * 1024,
       trustProxy: true,
       maxParamLength: 256,
       // slow clients: headers, then the whole request, must arrive in time (408 and closed otherwise)
@@ -116,7 +119,8 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
       topics.map((t) => t.topic),
       { mode: env.KAFKA_TOPIC_CHECK as TopicCheckMode, registry: app.get<Registry>(METRICS_REGISTRY), log: new Logger('TopicCheck') },
     );
-  app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume }) }, { inheritAppConfig: true });
+  const instanceId = env.INSTANCE_ID || defaultInstanceId();
+  app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume, instanceId }) }, { inheritAppConfig: true });
   try {
     await app.startAllMicroservices();
   } catch (err) {
@@ -174,7 +178,7 @@ export async function bootstrapService<S extends Record<string, ValidatorSpec<un
     await app.close().catch(() => undefined);
     process.exit(1);
   }
-  installShutdown(app, log, () =>
+  installShutdown(app, log, env.SHUTDOWN_TIMEOUT_MS, () =>
     new Promise<void>((resolve) => {
       metricsServer.close(() => resolve());
       metricsServer.closeAllConnections();
@@ -223,9 +227,8 @@ function portSpec(defaultPort: number) {
  * close, and the process exits 0 (1 if shutdown failed or outlasted SHUTDOWN_TIMEOUT_MS, which
  * must stay below the pod's termination grace period).
  */
-function installShutdown(app: NestFastifyApplication, log: Logger, closeMetrics: () => Promise<void>): void {
+function installShutdown(app: NestFastifyApplication, log: Logger, timeoutMs: number, closeMetrics: () => Promise<void>): void {
   let closing = false;
-  const timeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000);
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;

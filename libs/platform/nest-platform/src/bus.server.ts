@@ -8,6 +8,11 @@ import { RejectReason, originalPayload, type DeadLetterV1 } from '@seqrec/contra
 export interface BusHandlerExtras {
   /** Consumer group of this handler (required). */
   group: string;
+  /**
+   * One group per process: `<group>-<instance id>` (the server's `instanceId`, INSTANCE_ID), for
+   * broadcast-style consumers where every replica must see every message.
+   */
+  perInstance?: boolean;
   /** Commit offsets and the handler's staged messages in one transaction. */
   transactional?: boolean;
   maxBatchSize?: number;
@@ -62,11 +67,12 @@ export class BusServer extends Server implements CustomTransportStrategy {
    * @param topics topics to create (when missing) before consuming, e.g. every seqrec topic
    * @param options.beforeConsume runs after the topics exist and before any consumer starts (the
    *   topic durability check); when it throws, the server fails to start
+   * @param options.instanceId this process's name, which `perInstance` handlers' groups end with
    */
   constructor(
     private readonly bus: Bus,
     private readonly topics: TopicSpec[] = [],
-    private readonly options: { beforeConsume?: () => Promise<void> } = {},
+    private readonly options: { beforeConsume?: () => Promise<void>; instanceId?: string } = {},
   ) {
     super();
   }
@@ -78,9 +84,11 @@ export class BusServer extends Server implements CustomTransportStrategy {
       for (const [pattern, handler] of this.messageHandlers) {
         const extras = (handler.extras ?? {}) as Partial<BusHandlerExtras>;
         if (!extras.group) throw new Error(`@EventPattern('${pattern}') needs extras.group (its consumer group)`);
+        if (extras.perInstance && !this.options.instanceId) throw new Error(`@EventPattern('${pattern}') is perInstance: the BusServer needs an instanceId`);
+        const group = extras.perInstance ? `${extras.group}-${this.options.instanceId}` : extras.group;
         const sub = await this.bus.subscribe(
           {
-            groupId: extras.group,
+            groupId: group,
             topics: [pattern],
             fromBeginning: !extras.latest,
             transactional: extras.transactional ?? false,
@@ -95,7 +103,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
           },
         );
         this.subs.push(sub);
-        this.log.log(`consuming ${pattern} as group ${extras.group}`);
+        this.log.log(`consuming ${pattern} as group ${group}`);
       }
       callback();
     } catch (err) {

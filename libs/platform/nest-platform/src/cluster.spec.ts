@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { freePort } from '@seqrec/testing';
 import { cgroupCpuLimit, parseWorkers } from './cluster';
 
 const FIXTURE = join(__dirname, 'testing', 'cluster.fixture.js');
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 /** GET over a fresh connection (no keep-alive), so the primary hands each request to the next worker. */
 function fetchText(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { commonEnv, loadEnv, str } from '@seqrec/config';
 import { aggregateWorkerMetrics, WORKER_SLOT_ENV } from '@seqrec/metrics';
 
 /**
@@ -20,6 +21,8 @@ import { aggregateWorkerMetrics, WORKER_SLOT_ENV } from '@seqrec/metrics';
 export interface SuperviseOptions {
   service: string;
   workers: number;
+  /** INSTANCE_ID of the service: worker `n` gets `<instanceId>-w<n>`. Empty: the workers keep the default (host name + pid). */
+  instanceId?: string;
   /** How long workers get to drain after SIGTERM before they are killed. Default 30 s. */
   shutdownTimeoutMs?: number;
   /** Restarts of one slot allowed within `restartWindowMs` before the service stops. Default 5. */
@@ -93,7 +96,7 @@ export function superviseWorkers(options: SuperviseOptions): Promise<number> {
     const fork = (slot: number) => {
       // Each worker is its own instance: its own per-instance consumer groups (every worker must see
       // every model announcement) and Kafka client ids.
-      const instance = process.env['INSTANCE_ID'] ? { INSTANCE_ID: `${process.env['INSTANCE_ID']}-w${slot}` } : {};
+      const instance = options.instanceId ? { INSTANCE_ID: `${options.instanceId}-w${slot}` } : {};
       const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot), ...instance });
       slots.set(w, slot);
     };
@@ -178,18 +181,24 @@ export function superviseWorkers(options: SuperviseOptions): Promise<number> {
  * supervises (never loading the service itself) and exits with the supervisor's code; otherwise
  * (one worker, or inside a worker) runs `start`.
  */
-export async function runClustered(options: Omit<SuperviseOptions, 'workers'> & { workersVariable: string }, start: () => Promise<unknown>): Promise<void> {
+export async function runClustered(
+  options: Omit<SuperviseOptions, 'workers' | 'instanceId'> & { workersVariable: string },
+  start: () => Promise<unknown>,
+): Promise<void> {
   let workers: number;
+  let env: { INSTANCE_ID: string; SHUTDOWN_TIMEOUT_MS: number };
   try {
-    workers = parseWorkers(options.workersVariable, process.env[options.workersVariable]);
+    const loaded = loadEnv({ INSTANCE_ID: commonEnv.INSTANCE_ID, SHUTDOWN_TIMEOUT_MS: commonEnv.SHUTDOWN_TIMEOUT_MS, [options.workersVariable]: str({ default: '' }) });
+    env = loaded;
+    workers = parseWorkers(options.workersVariable, loaded[options.workersVariable] as string);
   } catch (err) {
     (options.log ?? console).error(`[${options.service}] ${(err as Error).message}`);
     process.exit(1);
   }
   if (workers > 1 && cluster.isPrimary) {
     // Workers give up draining at SHUTDOWN_TIMEOUT_MS themselves; the primary kills what is left 1 s later.
-    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? Number(process.env['SHUTDOWN_TIMEOUT_MS'] ?? 25_000) + 1_000;
-    process.exit(await superviseWorkers({ ...options, workers, shutdownTimeoutMs }));
+    const shutdownTimeoutMs = options.shutdownTimeoutMs ?? env.SHUTDOWN_TIMEOUT_MS + 1_000;
+    process.exit(await superviseWorkers({ ...options, workers, instanceId: env.INSTANCE_ID, shutdownTimeoutMs }));
   }
   await start();
 }

@@ -13,3 +13,4 @@ export * from './token-bucket';
 export * from './server.env';
 export * from './metrics.server';
 export * from './redis-health';
+export * from './http-api';

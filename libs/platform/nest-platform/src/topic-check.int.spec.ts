@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Module } from '@nestjs/common';
@@ -9,6 +8,7 @@ import { TOPICS } from '@seqrec/contracts';
 import { KafkaBus } from '@seqrec/kafka';
 import { brokersFromEnv, deleteNamespaceTopics, uniqueName } from '@seqrec/kafka/testing';
 import type { Registry } from '@seqrec/metrics';
+import { freePort } from '@seqrec/testing';
 import { createService, type BootstrapOptions } from './bootstrap';
 import { METRICS_REGISTRY } from './platform.constants';
 import { PlatformModule } from './platform.module';
@@ -60,15 +60,6 @@ async function captureLogs<T>(fn: () => Promise<T>): Promise<{ value: T; logs: A
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
   }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
 }
 
 before(async () => {

@@ -1,29 +1,32 @@
 import { Controller, Get, HttpException, HttpStatus, Param, Query } from '@nestjs/common';
-import { MAX_ID_LENGTH } from '@seqrec/contracts';
+import { requestParsers } from '@seqrec/nest-platform';
+import { DEFAULT_SIMILAR_K, embeddingApi } from './embedding.api';
 import { EmbeddingService } from './embedding.service';
-
-const MAX_K = 200;
 
 function fail(status: number, field: string, message: string): HttpException {
   return new HttpException({ statusCode: status, field, message: `${field}: ${message}` }, status);
 }
 
-function checkId(v: string, field: string): void {
-  if (v.length === 0 || v.length > MAX_ID_LENGTH) throw fail(400, field, `expected 1 to ${MAX_ID_LENGTH} characters`);
-}
+const api = {
+  itemVector: requestParsers(embeddingApi.itemVector),
+  similar: requestParsers(embeddingApi.similar),
+  userVector: requestParsers(embeddingApi.userVector),
+  features: requestParsers(embeddingApi.features),
+};
 
 /**
  * `GET /v1/items/:itemId/vector`, `GET /v1/items/:itemId/similar?k`, `GET /v1/users/:userId/vector`,
  * `GET /v1/users/:userId/features`. Item answers name the model version; an unknown item is a 404
- * for its vector and gets popular items as similar items (`fallback: "popularity"`).
+ * for its vector and gets popular items as similar items (`fallback: "popularity"`). Requests are
+ * checked against the schemas of `embedding.api.ts`.
  */
 @Controller('v1')
 export class EmbeddingController {
   constructor(private readonly embedding: EmbeddingService) {}
 
   @Get('items/:itemId/vector')
-  async itemVector(@Param('itemId') itemId: string) {
-    checkId(itemId, 'itemId');
+  async itemVector(@Param() params: unknown) {
+    const { itemId } = api.itemVector.params(params);
     const model = this.acquire();
     try {
       const ix = model.indexOf(itemId);
@@ -37,10 +40,9 @@ export class EmbeddingController {
   }
 
   @Get('items/:itemId/similar')
-  async similar(@Param('itemId') itemId: string, @Query('k') k?: string) {
-    checkId(itemId, 'itemId');
-    const kk = k === undefined ? 20 : /^\d+$/.test(k) ? Number(k) : NaN;
-    if (!(kk >= 1 && kk <= MAX_K)) throw fail(400, 'k', `expected an integer from 1 to ${MAX_K}`);
+  async similar(@Param() params: unknown, @Query() query: unknown) {
+    const { itemId } = api.similar.params(params);
+    const { k: kk = DEFAULT_SIMILAR_K } = api.similar.query(query);
     const model = this.acquire();
     try {
       const ix = model.indexOf(itemId);
@@ -58,16 +60,16 @@ export class EmbeddingController {
   }
 
   @Get('users/:userId/vector')
-  async userVector(@Param('userId') userId: string) {
-    checkId(userId, 'userId');
+  async userVector(@Param() params: unknown) {
+    const { userId } = api.userVector.params(params);
     const v = await this.embedding.userVector(userId);
     if (!v) throw fail(404, 'userId', `no stored vector for user "${userId}"`);
     return { userId, model: { name: this.embedding.options.modelName, version: v.version }, lastTs: v.lastTs, events: v.events, current: v.current, dim: v.vector.length, vector: Array.from(v.vector) };
   }
 
   @Get('users/:userId/features')
-  async features(@Param('userId') userId: string) {
-    checkId(userId, 'userId');
+  async features(@Param() params: unknown) {
+    const { userId } = api.features.params(params);
     return this.embedding.features(userId);
   }
 

@@ -22,7 +22,7 @@ export class EmbeddingModule {
       module: EmbeddingModule,
       controllers: [EmbeddingController, SequenceUpdatesConsumer],
       providers: [
-        { provide: EMBEDDING_OPTIONS, useValue: { modelName: env.MODEL_NAME, maxBatch: env.EMBEDDING_MAX_BATCH, sessionGapMs: env.SESSION_GAP_MINUTES * 60_000 } },
+        { provide: EMBEDDING_OPTIONS, useValue: { modelName: env.MODEL_NAME, maxBatch: env.EMBEDDING_MAX_BATCH, sessionGapMs: env.SESSION_GAP_MINUTES * 60_000, backend: env } },
         { provide: EMBEDDING_MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
         {
           provide: USER_VECTORS,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPES, type WindowUpdate } from '@seqrec/contracts';
-import { initBackend } from '@seqrec/model';
+import { initBackend, type BackendSettings } from '@seqrec/model';
 import type { ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { ItemIdCache, decodeWindow, decodeWindowUpdates, sessionsOf, type ItemDictionary, type SequenceStore, type WindowUpdateMessage } from '@seqrec/window';
@@ -14,6 +14,8 @@ export interface EmbeddingOptions {
   modelName: string;
   maxBatch: number;
   sessionGapMs: number;
+  /** The model runtime's settings (default: the process environment's). */
+  backend?: BackendSettings;
 }
 
 export class NoEmbeddingModelError extends Error {
@@ -67,7 +69,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.backend = (await initBackend()).name;
+    this.backend = (await initBackend(undefined, this.options.backend)).name;
     const version = await this.store.current(this.options.modelName).catch(() => null);
     if (version) await this.load(version).catch((err: Error) => this.log.error(`loading ${this.options.modelName}@${version}: ${err.message}`));
     else this.log.warn(`no promoted version of ${this.options.modelName} yet: windows are not encoded until one is announced`);

@@ -4,6 +4,7 @@ export * from './embedding.metrics';
 export * from './embedding-model';
 export * from './embedding.service';
 export * from './embedding.controller';
+export * from './embedding.api';
 export * from './sequence-updates.consumer';
 export * from './user-vectors';
 export * from './embedding.module';

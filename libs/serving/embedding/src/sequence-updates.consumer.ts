@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
@@ -8,10 +7,7 @@ import { EmbeddingService } from './embedding.service';
 
 const UPDATES: BusHandlerExtras = { group: GROUPS.EMBEDDING, maxBatchSize: 2_000 };
 // Every replica must reload on every announcement: its own group, from the end of the topic.
-const MODELS: BusHandlerExtras = {
-  group: `${GROUPS.EMBEDDING}-models-${process.env.INSTANCE_ID || `${hostname()}-${process.pid}`}`,
-  latest: true,
-};
+const MODELS: BusHandlerExtras = { group: `${GROUPS.EMBEDDING}-models`, perInstance: true, latest: true };
 
 /** Window updates in, user vectors out (batched); reloads the model on announcements. */
 @Controller()

@@ -6,7 +6,7 @@ export * from './micro-batcher';
 export * from './model-loader.service';
 export * from './scoring.service';
 export * from './scoring.controller';
-export * from './openapi';
+export * from './scoring.api';
 export * from './scoring.module';
 export * from './overload';
 export * from './exact-topk-router';

@@ -31,7 +31,7 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.backendInfo = await initBackend();
+    this.backendInfo = await initBackend(undefined, this.options.backend);
     this.log.log(`TF.js backend: ${this.backendInfo.name} (${this.backendInfo.version})`);
     await this.loadCurrent().catch((err: Error) => this.log.error(`loading the current ${this.options.modelName}: ${err.message}`));
     if (this.options.pollSeconds > 0) {

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
@@ -10,10 +9,7 @@ import type { ScoringOptions } from './scoring.service';
 
 // Every scorer replica must see every announcement: one consumer group per instance, starting at
 // the end of the topic (the CURRENT pointer read at start covers what came before).
-const EXTRAS: BusHandlerExtras = {
-  group: `${GROUPS.SCORER}-${process.env.INSTANCE_ID || `${hostname()}-${process.pid}`}`,
-  latest: true,
-};
+const EXTRAS: BusHandlerExtras = { group: GROUPS.SCORER, perInstance: true, latest: true };
 
 /** Hot-swaps the served model when the models topic announces a promoted version of it. */
 @Controller()

@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { SCORER_OPENAPI } from './openapi';
+import { scorerOpenApi } from './scoring.api';
 
-/** `GET /openapi.json`: the scorer's API description (no API key needed). */
+/** `GET /openapi.json`: the scorer's API description, written from its schemas (no API key needed). */
 @Controller()
 export class OpenApiController {
+  private readonly document = scorerOpenApi();
+
   @Get('openapi.json')
-  document() {
-    return SCORER_OPENAPI;
+  openApi(): Record<string, unknown> {
+    return this.document;
   }
 }

@@ -1,7 +1,9 @@
-import { bool, num, str } from '@seqrec/config';
+import { bool, num, positiveWhole, str } from '@seqrec/config';
+import { backendEnv } from '@seqrec/model';
 
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
+  ...backendEnv,
   MODEL_STORE_DIR: str({ default: './models', desc: 'root of the filesystem model store' }),
   MODEL_NAME: str({ default: 'sasrec', desc: 'model whose CURRENT version is served' }),
   SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),
@@ -44,5 +46,5 @@ export const scoringEnv = {
     default: '1',
     desc: 'scorer processes sharing the HTTP port (node:cluster): a positive integer or auto (the whole cores it may use, capped by its cgroup CPU limit); above 1 a supervising primary restarts a worker that dies, forwards SIGTERM, and any worker answers /metrics with every worker\'s series (label worker)',
   }),
-  SCORER_MAX_BODY_BYTES: num({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
+  SCORER_MAX_BODY_BYTES: positiveWhole({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
 };

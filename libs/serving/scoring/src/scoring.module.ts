@@ -49,6 +49,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       indexLists: env.SCORER_INDEX_LISTS,
       indexProbes: env.SCORER_INDEX_PROBES,
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
+      backend: env,
     };
     const slot = new ModelSlot();
     return {

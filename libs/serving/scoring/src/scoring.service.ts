@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisKeys } from '@seqrec/contracts';
+import type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
+import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/window';
@@ -41,6 +43,8 @@ export interface ScoringOptions {
   indexProbes: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
   maxEventLoopDelayMs: number;
+  /** The model runtime's settings (default: the process environment's). */
+  backend?: BackendSettings;
 }
 
 
@@ -53,72 +57,7 @@ export class NoModelError extends Error {
   }
 }
 
-export interface ModelRef {
-  name: string;
-  version: string;
-}
-
-/** How fresh the user's live window was when scored. */
-export interface SequenceFreshness {
-  /** Events in the live window (0: unknown user). */
-  events: number;
-  /** Epoch ms of the newest event, null when none. */
-  lastEventTs: number | null;
-  /** Milliseconds between the newest event and the answer, null when none. */
-  ageMs: number | null;
-  /** Window items the model does not know (left out of scoring). */
-  unknownItems: number;
-}
-
-export type FallbackReason = 'unknown_user' | 'no_known_items' | 'unknown_item';
-
-export interface ScoredItem {
-  itemId: string;
-  score: number;
-}
-
-export interface RecommendationsAnswer {
-  userId: string;
-  items: ScoredItem[];
-  model: ModelRef;
-  /** `live_window`: encoded now from the window; `stored_vector`: the embedding service's vector, current for the window; `popularity`: fallback. */
-  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
-  fallback?: 'popularity';
-  fallbackReason?: FallbackReason;
-  sequence: SequenceFreshness;
-}
-
-export interface RankedItem {
-  itemId: string;
-  /** null for an item the model does not know (listed last when sorted). */
-  score: number | null;
-}
-
-export interface RankAnswer {
-  userId: string;
-  items: RankedItem[];
-  sorted: boolean;
-  model: ModelRef;
-  /** As for recommendations: how the user side of the scores was obtained. */
-  scoredFrom: 'live_window' | 'stored_vector' | 'popularity';
-  fallback?: 'popularity';
-  fallbackReason?: FallbackReason;
-  sequence: SequenceFreshness;
-}
-
-export interface SimilarAnswer {
-  itemId: string;
-  items: ScoredItem[];
-  model: ModelRef;
-  fallback?: 'popularity';
-  fallbackReason?: FallbackReason;
-}
-
-export interface RankRequest {
-  userId: string;
-  items: string[];
-  sort?: boolean;
-}
+export type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 
 /**
  * Scoring from the live window: reads the user's window from the state store (so the newest

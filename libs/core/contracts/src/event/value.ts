@@ -13,15 +13,16 @@ export const MAX_ID_LENGTH = 128;
 /** Longest accepted search query. */
 export const MAX_QUERY_LENGTH = 512;
 
-const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
+/** An id (event, user, session, item): 1 to {@link MAX_ID_LENGTH} UTF-16 code units. */
+export const IdSchema = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 
 /** Fields shared by the raw and the normalised event. */
 const common = {
-  eventId: Id,
-  userId: Id,
-  sessionId: Type.Optional(Id),
+  eventId: IdSchema,
+  userId: IdSchema,
+  sessionId: Type.Optional(IdSchema),
   type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
-  itemId: Type.Optional(Id),
+  itemId: Type.Optional(IdSchema),
   query: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH })),
   context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 };

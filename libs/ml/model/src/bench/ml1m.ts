@@ -12,7 +12,8 @@
  * code does); prints one JSON line per epoch and a summary.
  */
 import { datasetPath, evaluate, leaveOneOut, loadDataset, type EvalCase } from '@seqrec/datasets';
-import { initBackend, type BackendName } from '../backend';
+import { initBackend } from '../backend';
+import type { BackendName } from '../backend.env';
 import type { ModelKind } from '../config';
 import { createEncoder } from '../encoder';
 import { saveModel } from '../io';

@@ -5,7 +5,8 @@
  *   node libs/ml/model/dist/bench/rnn-cells.js [--backend tensorflow|wasm|cpu] [--batch 128] [--steps 50] [--dim 64] [--reps 5]
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../backend';
+import { initBackend } from '../backend';
+import type { BackendName } from '../backend.env';
 import { Recurrent, type CellType } from '../layers/recurrent';
 import { tf } from '../tf';
 

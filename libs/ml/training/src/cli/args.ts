@@ -2,6 +2,7 @@
  * Arguments of `npm run train` (see {@link TRAIN_USAGE}). Parsing is separate from the CLI so it
  * can be tested; every problem is reported at once in one {@link UsageError}.
  */
+import { commonEnv, loadEnv } from '@seqrec/config';
 import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, type DatasetFormat } from '@seqrec/datasets';
 import { LOSS_KINDS, type LossKind } from '@seqrec/model';
 import { TRAINABLE_MODELS, isTrainableModel, type PromotionMode, type TrainableModel, type TrainingOptions } from '../pipeline';
@@ -62,8 +63,14 @@ export function parseKv(s: string, flag: string, problems: string[]): Record<str
   return out;
 }
 
-/** Parses `argv` (without node and script); `env` supplies KAFKA_BROKERS / KAFKA_NAMESPACE. */
-export function parseTrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): TrainArgs {
+/**
+ * Parses `argv` (without node and script); `env` supplies KAFKA_BROKERS / KAFKA_NAMESPACE (default:
+ * the process environment's).
+ */
+export function parseTrainArgs(
+  argv: readonly string[],
+  env: { KAFKA_BROKERS?: string; KAFKA_NAMESPACE?: string } = loadEnv({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS, KAFKA_NAMESPACE: commonEnv.KAFKA_NAMESPACE }),
+): TrainArgs {
   const problems: string[] = [];
   const v = new Map<string, string>();
   const flags = new Set<string>();

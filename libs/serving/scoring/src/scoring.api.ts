@@ -1,0 +1,195 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { IdSchema as Id } from '@seqrec/contracts';
+import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
+
+/**
+ * The scorer's HTTP API, described once: the controller validates requests with these schemas, the
+ * service's answer types are theirs, and `/openapi.json` (checked in as `apps/scorer/openapi.json`,
+ * `npm run openapi`) is written from them. Limits an operator sets (SCORER_MAX_K, ...) are named in
+ * the document and enforced with their configured values ({@link scorerApi}).
+ */
+
+export const ModelRefSchema = Type.Object({ name: Type.String(), version: Type.String() }, { $id: 'Model' });
+
+/** How fresh the user's live window was when scored. */
+export const SequenceFreshnessSchema = Type.Object(
+  {
+    events: Type.Integer({ description: 'events in the live window (0: unknown user)' }),
+    lastEventTs: Type.Union([Type.Integer(), Type.Null()], { description: 'epoch ms of the newest event (one-second resolution)' }),
+    ageMs: Type.Union([Type.Integer(), Type.Null()], { description: 'ms from the newest event to this answer' }),
+    unknownItems: Type.Integer({ description: 'window events whose item the model does not know (not scored)' }),
+  },
+  { $id: 'Sequence' },
+);
+
+const Fallback = Type.Literal('popularity', { $id: 'Fallback' });
+export const FallbackReasonSchema = Type.Union([Type.Literal('unknown_user'), Type.Literal('no_known_items'), Type.Literal('unknown_item')], { $id: 'FallbackReason' });
+
+export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number() }, { $id: 'ScoredItem' });
+
+const ScoredFrom = Type.Union([Type.Literal('live_window'), Type.Literal('stored_vector'), Type.Literal('popularity')], {
+  $id: 'ScoredFrom',
+  description:
+    "live_window: the window was encoded now; stored_vector: the embedding service's user vector, current for this window (same model version, newest event and length), was used (int8-quantised); popularity: fallback",
+});
+
+export const RecommendationsSchema = Type.Object(
+  {
+    userId: Type.String(),
+    items: Type.Array(ScoredItemSchema),
+    model: ModelRefSchema,
+    scoredFrom: ScoredFrom,
+    fallback: Type.Optional(Fallback),
+    fallbackReason: Type.Optional(FallbackReasonSchema),
+    sequence: SequenceFreshnessSchema,
+  },
+  { $id: 'Recommendations' },
+);
+
+export const RankedItemSchema = Type.Object(
+  { itemId: Type.String(), score: Type.Union([Type.Number(), Type.Null()], { description: 'null for an item the model does not know (listed last when sorted)' }) },
+  { $id: 'RankedItem' },
+);
+
+export const RankSchema = Type.Object(
+  {
+    userId: Type.String(),
+    items: Type.Array(RankedItemSchema),
+    sorted: Type.Boolean(),
+    model: ModelRefSchema,
+    scoredFrom: ScoredFrom,
+    fallback: Type.Optional(Fallback),
+    fallbackReason: Type.Optional(FallbackReasonSchema),
+    sequence: SequenceFreshnessSchema,
+  },
+  { $id: 'Rank' },
+);
+
+export const SimilarSchema = Type.Object(
+  { itemId: Type.String(), items: Type.Array(ScoredItemSchema), model: ModelRefSchema, fallback: Type.Optional(Fallback), fallbackReason: Type.Optional(FallbackReasonSchema) },
+  { $id: 'Similar' },
+);
+
+/** Limits of the requests (SCORER_MAX_K, SCORER_MAX_BATCH_USERS, SCORER_MAX_CANDIDATES); unset: not part of the schema. */
+export interface ScorerLimits {
+  maxK?: number;
+  maxBatchUsers?: number;
+  maxCandidates?: number;
+}
+
+export const DEFAULT_K = 20;
+
+const json = (description: string, schema: ApiResponse['schema']): ApiResponse => ({ description, schema });
+const retryAfter = { 'Retry-After': { schema: Type.Integer() } };
+const ERRORS: Record<string, ApiResponse> = {
+  '400': json('Invalid input; `field` names the offending field (a path such as `requests/0/items` in bodies)', ErrorSchema),
+  '401': json(
+    'Client credentials are configured (AUTH_CLIENT_KEYS or SCORER_API_KEYS, or AUTH_REQUIRED) and no valid key was given (x-api-key or Authorization: Bearer)',
+    ErrorSchema,
+  ),
+  '403': json('The key is valid for another role only (producer or admin), not for scorer clients', ErrorSchema),
+  '429': {
+    description:
+      'Shed: the scoring queue is full (SCORER_MAX_QUEUE) or behind (a request waited longer than SCORER_MAX_QUEUE_WAIT_MS), or this key exceeded its rate limit (AUTH_CLIENT_RATE, AUTH_CLIENT_BURST); retry after Retry-After seconds',
+    headers: retryAfter,
+    schema: ErrorSchema,
+  },
+  '503': {
+    description:
+      'No model version is loaded yet (no popularity fallback either), or the scorer is overloaded (event-loop delay above SCORER_MAX_EVENT_LOOP_DELAY_MS); retry after Retry-After seconds',
+    headers: retryAfter,
+    schema: ErrorSchema,
+  },
+};
+
+/** The scorer's routes; with `limits`, the request schemas enforce them. */
+export function scorerApi(limits: ScorerLimits = {}) {
+  const at = (max: number | undefined, key: 'maximum' | 'maxItems') => (max === undefined ? {} : { [key]: max });
+  const k = Type.Integer({ minimum: 1, ...at(limits.maxK, 'maximum'), default: DEFAULT_K, description: `Number of items (default ${DEFAULT_K}, at most SCORER_MAX_K)` });
+  const RankRequest = Type.Object(
+    {
+      userId: Id,
+      items: Type.Array(Id, { minItems: 1, ...at(limits.maxCandidates, 'maxItems'), description: 'candidate item ids, at most SCORER_MAX_CANDIDATES' }),
+      sort: Type.Optional(Type.Boolean({ default: false, description: "sort best first instead of keeping the caller's order" })),
+    },
+    { $id: 'RankRequest' },
+  );
+  const kQuery = Type.Object({ k: Type.Optional(k) });
+  const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
+  return {
+    recommendations: defineRoute({
+      method: 'get',
+      path: '/v1/users/{userId}/recommendations',
+      operationId: 'recommendations',
+      summary: 'Top-k next items for a user, from the live window',
+      params: Type.Object({ userId: Id }),
+      query: kQuery,
+      responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
+    }),
+    recommendationsBatch: defineRoute({
+      method: 'post',
+      path: '/v1/recommendations/batch',
+      operationId: 'recommendationsBatch',
+      summary: 'Top-k next items for many users (one forward pass)',
+      body: Type.Object({ userIds: Type.Array(Id, manyOf('at most SCORER_MAX_BATCH_USERS')), k: Type.Optional(k) }),
+      responses: { '200': json('One answer per user, in request order', Type.Object({ results: Type.Array(RecommendationsSchema) })), ...ERRORS },
+    }),
+    rank: defineRoute({
+      method: 'post',
+      path: '/v1/rank',
+      operationId: 'rank',
+      summary: "Scores of the caller's candidate items for a user (re-ranking)",
+      body: RankRequest,
+      responses: { '200': json("Scores in the caller's order, or sorted best first when `sort`", RankSchema), ...ERRORS },
+    }),
+    rankBatch: defineRoute({
+      method: 'post',
+      path: '/v1/rank/batch',
+      operationId: 'rankBatch',
+      summary: 'Many rank requests at once',
+      body: Type.Object({ requests: Type.Array(RankRequest, manyOf('at most SCORER_MAX_BATCH_USERS')) }),
+      responses: { '200': json('One answer per request, in request order', Type.Object({ results: Type.Array(RankSchema) })), ...ERRORS },
+    }),
+    similar: defineRoute({
+      method: 'get',
+      path: '/v1/items/{itemId}/similar',
+      operationId: 'similarItems',
+      summary: "Items whose embeddings are closest (cosine) to an item's",
+      params: Type.Object({ itemId: Id }),
+      query: kQuery,
+      responses: { '200': json('Similar items, best first', SimilarSchema), ...ERRORS },
+    }),
+  };
+}
+
+export type ModelRef = Static<typeof ModelRefSchema>;
+export type SequenceFreshness = Static<typeof SequenceFreshnessSchema>;
+export type FallbackReason = Static<typeof FallbackReasonSchema>;
+export type ScoredItem = Static<typeof ScoredItemSchema>;
+export type RecommendationsAnswer = Static<typeof RecommendationsSchema>;
+export type RankedItem = Static<typeof RankedItemSchema>;
+export type RankAnswer = Static<typeof RankSchema>;
+export type SimilarAnswer = Static<typeof SimilarSchema>;
+export type RankRequest = Static<NonNullable<ReturnType<typeof scorerApi>['rank']['body']>>;
+
+/** The scorer's OpenAPI document (`GET /openapi.json`): the routes with the limits named, not fixed. */
+export function scorerOpenApi(): Record<string, unknown> {
+  return openApiDocument(
+    {
+      info: {
+        title: 'seqrec scorer',
+        version: '1',
+        description:
+          "Next-item recommendations and re-ranking scores from each shopper's live behaviour window and the promoted " +
+          'sequence model. Every answer names the model version (`model`) and, for user answers, how fresh the window was ' +
+          "(`sequence`). Fallback: a user with no window, or none of whose items the model knows, gets the model's " +
+          'popularity ranking (`fallback: "popularity"`, `fallbackReason`); an unknown item gets popular items as ' +
+          'similar items; unknown candidate items are scored `null` and sorted last. Items the user bought are left out of ' +
+          'recommendations unless SCORER_EXCLUDE_PURCHASED=false.',
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
+      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }, bearer: { type: 'http', scheme: 'bearer' } },
+    },
+    Object.values(scorerApi()),
+  );
+}
