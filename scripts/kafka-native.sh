@@ -37,11 +37,9 @@ PKG_DIR="$(node -e '
   || die "@confluentinc/kafka-javascript is not installed under $PWD/node_modules. Run from the repo root after 'npm ci --ignore-scripts'."
 PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 ABI="$(node -p 'process.versions.modules')"
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shopt -s nullglob
-PATCHES=("$REPO_DIR"/patches/kafka-javascript-*.diff)
-shopt -u nullglob
-PATCH_HASH="$(cat /dev/null "${PATCHES[@]}" | sha256sum | cut -c1-12)"
+# shellcheck source=scripts/package-patches.sh
+source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+package_patches kafka-javascript
 CACHE_DIR="${SEQREC_CACHE:-$HOME/.cache/seqrec}/kafka-javascript-$PKG_VERSION-node$ABI-$(uname -m)-p$PATCH_HASH"
 # Written into the build directory: the patches the addon was built with.
 STAMP=".seqrec-patches"
@@ -60,20 +58,6 @@ apt_install() {
   $sudo apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
     || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; } \
     || die "apt-get could not install ${missing[*]}"
-}
-
-# Applies every patch that is not applied yet to the package's sources (src/ for the build, lib/
-# which runs as is).
-apply_patches() {
-  local p name
-  for p in "${PATCHES[@]}"; do
-    name="patches/$(basename "$p")"
-    if patch -p1 -R -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1; then continue; fi
-    patch -p1 -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1 \
-      || die "$name does not apply to @confluentinc/kafka-javascript $PKG_VERSION in $PKG_DIR (port it to this version)"
-    patch -p1 -s -f --no-backup-if-mismatch -d "$PKG_DIR" <"$p" >/dev/null || die "applying $name failed"
-    log "applied $name"
-  done
 }
 
 # Loads the addon in a child process and checks the codecs; $1 = quiet.
@@ -98,7 +82,7 @@ flock 9
 # --- 0. the project's patches of the package -----------------------------------------------
 if ((${#PATCHES[@]} > 0)); then
   command -v patch >/dev/null || apt_install patch
-  apply_patches
+  apply_patches "$PKG_DIR" "@confluentinc/kafka-javascript $PKG_VERSION"
 fi
 
 if [[ "${SEQREC_KAFKA_FORCE:-0}" != 1 && "$(cat "$PKG_DIR/build/$STAMP" 2>/dev/null)" == "$PATCH_HASH" ]] && out="$(check_addon)"; then

@@ -60,27 +60,12 @@ PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 [[ "$PKG_VERSION" == "$TFJS_NODE_VERSION" ]] \
   || die "expected @tensorflow/tfjs-node@$TFJS_NODE_VERSION, found $PKG_VERSION at $PKG_DIR (this script is written for $TFJS_NODE_VERSION)"
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shopt -s nullglob
-PATCHES=("$REPO_DIR"/patches/tfjs-node-*.diff)
-shopt -u nullglob
-PATCH_HASH="$(cat /dev/null "${PATCHES[@]}" | sha256sum | cut -c1-12)"
+# shellcheck source=scripts/package-patches.sh
+source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+package_patches tfjs-node
 # Written next to the built addon: what it was built for (Node ABI, patches).
 BUILD_STAMP="$PKG_DIR/lib/.seqrec-build"
 BUILD_ID="node$(node -p 'process.versions.modules')-p$PATCH_HASH"
-
-# Applies every patch that is not applied yet (the package's compiled dist/ runs as is).
-apply_patches() {
-  local p name
-  for p in "${PATCHES[@]}"; do
-    name="patches/$(basename "$p")"
-    if patch -p1 -R -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1; then continue; fi
-    patch -p1 -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1 \
-      || die "$name does not apply to @tensorflow/tfjs-node $PKG_VERSION in $PKG_DIR (port it to this version)"
-    patch -p1 -s -f --no-backup-if-mismatch -d "$PKG_DIR" <"$p" >/dev/null || die "applying $name failed"
-    log "applied $name"
-  done
-}
 
 # Load tfjs-node in a child process, check the backend and run a tiny op.
 # $1 = "quiet" to print nothing.
@@ -103,10 +88,7 @@ check_tfjs() {
     }' "${1:-}" 2>&1
 }
 
-if ((${#PATCHES[@]} > 0)); then
-  command -v patch >/dev/null || die "'patch' not found on PATH (Debian: apt-get install patch)"
-  apply_patches
-fi
+apply_patches "$PKG_DIR" "@tensorflow/tfjs-node $PKG_VERSION"
 
 if [[ "${SEQREC_TF_FORCE:-0}" != 1 && "$(cat "$BUILD_STAMP" 2>/dev/null)" == "$BUILD_ID" ]] && out="$(check_tfjs)"; then
   log "tfjs-node already built ($BUILD_ID) and working:"
