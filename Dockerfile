@@ -31,7 +31,8 @@ RUN apt-get update \
       libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=manifests /manifests/ ./
-COPY scripts/kafka-native.sh scripts/tfjs-native.sh scripts/package-patches.sh scripts/
+COPY scripts/kafka-native.sh scripts/tfjs-native.sh scripts/package-patches.sh scripts/node-headers.sh \
+     scripts/
 COPY patches/ patches/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 # The cache mount keeps the tensorflow-cpu wheel (274 MB) and librdkafka's build across builds

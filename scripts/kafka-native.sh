@@ -25,7 +25,7 @@
 # Environment:
 #   SEQREC_CACHE             cache root (default: $HOME/.cache/seqrec)
 #   SEQREC_KAFKA_FORCE=1     rebuild even if the addon loads
-#   npm_config_nodedir       Node headers prefix (must contain include/node/node.h); auto-detected
+#   npm_config_nodedir       Node headers prefix (include/node/node.h); auto-detected, see node-headers.sh
 set -euo pipefail
 
 log() { printf '[kafka-native %3ss] %s\n' "$SECONDS" "$*" >&2; }
@@ -39,6 +39,8 @@ PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 ABI="$(node -p 'process.versions.modules')"
 # shellcheck source=scripts/package-patches.sh
 source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+# shellcheck source=scripts/node-headers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-headers.sh"
 package_patches kafka-javascript
 CACHE_DIR="${SEQREC_CACHE:-$HOME/.cache/seqrec}/kafka-javascript-$PKG_VERSION-node$ABI-$(uname -m)-p$PATCH_HASH"
 # Written into the build directory: the patches the addon was built with.
@@ -99,13 +101,7 @@ if [[ -f "$CACHE_DIR/.complete" ]]; then
   rm -rf "$PKG_DIR/build"
   cp -a "$CACHE_DIR/build" "$PKG_DIR/build"
 else
-  nodedir_ok() { [[ -n "$1" && -f "$1/include/node/node.h" && -f "$1/include/node/common.gypi" ]]; }
-  NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-  if nodedir_ok "${npm_config_nodedir:-}"; then :
-  elif nodedir_ok "$NODE_PREFIX"; then export npm_config_nodedir="$NODE_PREFIX"
-  elif nodedir_ok /usr; then export npm_config_nodedir=/usr
-  else die "Node headers not found under \$npm_config_nodedir, $NODE_PREFIX or /usr"
-  fi
+  use_node_headers
   NODE_GYP="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
   [[ -f "$NODE_GYP" ]] || die "npm's bundled node-gyp not found at $NODE_GYP"
   log "building librdkafka $(node -p "require('$PKG_DIR/package.json').librdkafka") and the addon (CKJS_LINKING=dynamic, ~3 min)"

@@ -33,7 +33,7 @@
 #   SEQREC_CACHE           cache root (default: $HOME/.cache/seqrec)
 #   SEQREC_TF_WHEEL        path to an already-downloaded tensorflow_cpu-2.21.0 wheel (skips pip)
 #   SEQREC_TF_FORCE=1      rebuild even if tfjs-node already loads and the stamp matches
-#   npm_config_nodedir     Node headers prefix (must contain include/node/node.h); auto-detected
+#   npm_config_nodedir     Node headers prefix (include/node/node.h); auto-detected, see node-headers.sh
 set -euo pipefail
 
 TF_VERSION=2.21.0
@@ -62,6 +62,8 @@ PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 
 # shellcheck source=scripts/package-patches.sh
 source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+# shellcheck source=scripts/node-headers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-headers.sh"
 package_patches tfjs-node
 # Written next to the built addon: what it was built for (Node ABI, patches).
 BUILD_STAMP="$PKG_DIR/lib/.seqrec-build"
@@ -202,20 +204,8 @@ cp -R "$INC_CACHE/." "$DEPS/include/"
 
 # --- 3. node-gyp offline ---------------------------------------------------------------
 # node-gyp would download Node headers; point it at the headers of the running node.
-nodedir_ok() { [[ -n "$1" && -f "$1/include/node/node.h" && -f "$1/include/node/common.gypi" ]]; }
 NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-if nodedir_ok "${npm_config_nodedir:-}"; then
-  :
-elif nodedir_ok "$NODE_PREFIX"; then
-  export npm_config_nodedir="$NODE_PREFIX"
-elif nodedir_ok /usr; then
-  export npm_config_nodedir=/usr
-else
-  die "Node headers not found (looked for include/node/node.h and common.gypi under \$npm_config_nodedir, $NODE_PREFIX and /usr). Install the headers that match $(node -v) (Debian nodejs packages ship them in /usr/include/node) or set npm_config_nodedir."
-fi
-hdr_ver="$(awk '/define NODE_(MAJOR|MINOR|PATCH)_VERSION/ {printf "%s%s", sep, $3; sep="."}' "$npm_config_nodedir/include/node/node_version.h")"
-[[ "v$hdr_ver" == "$(node -v)" ]] || log "note: Node headers are $hdr_ver, node is $(node -v) (fine for this N-API addon)"
-log "Node headers: $npm_config_nodedir/include/node ($hdr_ver)"
+use_node_headers
 
 # node-gyp: an explicit npm_config_node_gyp, else npm's bundled copy (node-pre-gyp's own
 # lookup only finds it when npm sits next to the node binary).

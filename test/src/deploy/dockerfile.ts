@@ -60,7 +60,7 @@ export function parseDockerfile(text: string): Dockerfile {
 }
 
 /** What a COPY before the dependency install may bring in: manifests, the native-build scripts and their patches. */
-const DEPENDENCY_INPUTS = /^(package(-lock)?\.json|.*\/package\.json|scripts\/(kafka-native|tfjs-native|package-patches)\.sh|patches\/?)$/;
+const DEPENDENCY_INPUTS = /^(package(-lock)?\.json|.*\/package\.json|scripts\/(kafka-native|tfjs-native|package-patches|node-headers)\.sh|patches\/?)$/;
 
 /** The RUNs that install dependencies or build native addons. */
 const DEPENDENCY_RUN = /npm ci\b|kafka-native\.sh|tfjs-native\.sh/;
