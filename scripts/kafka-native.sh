@@ -25,7 +25,7 @@
 # Environment:
 #   SEQREC_CACHE             cache root (default: $HOME/.cache/seqrec)
 #   SEQREC_KAFKA_FORCE=1     rebuild even if the addon loads
-#   npm_config_nodedir       Node headers prefix (must contain include/node/node.h); auto-detected
+#   npm_config_nodedir       Node headers prefix (include/node/node.h); auto-detected, see node-headers.sh
 set -euo pipefail
 
 log() { printf '[kafka-native %3ss] %s\n' "$SECONDS" "$*" >&2; }
@@ -37,11 +37,11 @@ PKG_DIR="$(node -e '
   || die "@confluentinc/kafka-javascript is not installed under $PWD/node_modules. Run from the repo root after 'npm ci --ignore-scripts'."
 PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 ABI="$(node -p 'process.versions.modules')"
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shopt -s nullglob
-PATCHES=("$REPO_DIR"/patches/kafka-javascript-*.diff)
-shopt -u nullglob
-PATCH_HASH="$(cat /dev/null "${PATCHES[@]}" | sha256sum | cut -c1-12)"
+# shellcheck source=scripts/package-patches.sh
+source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+# shellcheck source=scripts/node-headers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-headers.sh"
+package_patches kafka-javascript
 CACHE_DIR="${SEQREC_CACHE:-$HOME/.cache/seqrec}/kafka-javascript-$PKG_VERSION-node$ABI-$(uname -m)-p$PATCH_HASH"
 # Written into the build directory: the patches the addon was built with.
 STAMP=".seqrec-patches"
@@ -60,20 +60,6 @@ apt_install() {
   $sudo apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
     || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; } \
     || die "apt-get could not install ${missing[*]}"
-}
-
-# Applies every patch that is not applied yet to the package's sources (src/ for the build, lib/
-# which runs as is).
-apply_patches() {
-  local p name
-  for p in "${PATCHES[@]}"; do
-    name="patches/$(basename "$p")"
-    if patch -p1 -R -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1; then continue; fi
-    patch -p1 -s -f --dry-run -d "$PKG_DIR" <"$p" >/dev/null 2>&1 \
-      || die "$name does not apply to @confluentinc/kafka-javascript $PKG_VERSION in $PKG_DIR (port it to this version)"
-    patch -p1 -s -f --no-backup-if-mismatch -d "$PKG_DIR" <"$p" >/dev/null || die "applying $name failed"
-    log "applied $name"
-  done
 }
 
 # Loads the addon in a child process and checks the codecs; $1 = quiet.
@@ -98,7 +84,7 @@ flock 9
 # --- 0. the project's patches of the package -----------------------------------------------
 if ((${#PATCHES[@]} > 0)); then
   command -v patch >/dev/null || apt_install patch
-  apply_patches
+  apply_patches "$PKG_DIR" "@confluentinc/kafka-javascript $PKG_VERSION"
 fi
 
 if [[ "${SEQREC_KAFKA_FORCE:-0}" != 1 && "$(cat "$PKG_DIR/build/$STAMP" 2>/dev/null)" == "$PATCH_HASH" ]] && out="$(check_addon)"; then
@@ -115,13 +101,7 @@ if [[ -f "$CACHE_DIR/.complete" ]]; then
   rm -rf "$PKG_DIR/build"
   cp -a "$CACHE_DIR/build" "$PKG_DIR/build"
 else
-  nodedir_ok() { [[ -n "$1" && -f "$1/include/node/node.h" && -f "$1/include/node/common.gypi" ]]; }
-  NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-  if nodedir_ok "${npm_config_nodedir:-}"; then :
-  elif nodedir_ok "$NODE_PREFIX"; then export npm_config_nodedir="$NODE_PREFIX"
-  elif nodedir_ok /usr; then export npm_config_nodedir=/usr
-  else die "Node headers not found under \$npm_config_nodedir, $NODE_PREFIX or /usr"
-  fi
+  use_node_headers
   NODE_GYP="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
   [[ -f "$NODE_GYP" ]] || die "npm's bundled node-gyp not found at $NODE_GYP"
   log "building librdkafka $(node -p "require('$PKG_DIR/package.json').librdkafka") and the addon (CKJS_LINKING=dynamic, ~3 min)"

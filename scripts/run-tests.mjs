@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled test files of one layer with node's test runner.
-//   unit: **/dist/**/*.spec.js except *.int.spec.js   (no I/O, run in parallel)
+//   unit: **/dist/**/*.spec.js except *.int.spec.js   (no I/O, run in parallel),
+//         and scripts/**/*.spec.mjs                   (the repository's own tools, plain JS)
 //   int:  libs/**/dist/**/*.int.spec.js                (real Kafka/Redis, one file at a time)
 //   e2e:  test/dist/**/*.spec.js except test/dist/faults (whole pipeline as processes, one at a time)
 //   faults: test/dist/faults/*.spec.js                 (the fault suite, on its own Kafka and Redis:
@@ -45,6 +46,7 @@ if (layer === 'e2e') {
 } else {
   files = [...walk(join(root, 'libs')), ...walk(join(root, 'apps')), ...walk(join(root, 'bench'))].filter((p) => inDist(p) && p.endsWith('.spec.js'));
   files = files.filter((p) => (layer === 'int') === p.endsWith('.int.spec.js'));
+  if (layer === 'unit') files.push(...walk(join(root, 'scripts')).filter((p) => p.endsWith('.spec.mjs')));
 }
 files.sort();
 if (process.env.SEQREC_TEST_FILTER) files = files.filter((p) => relative(root, p).includes(process.env.SEQREC_TEST_FILTER));

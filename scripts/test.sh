@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the whole test suite, the way CI runs it (`npm test`):
-#   setup (dependencies, native TensorFlow, build) → lint → import-cycle check → unit tests →
+#   setup (dependencies, native TensorFlow, build) → lint (code, then the commit messages after
+#   .commit-lint-base) → import-cycle check → unit tests →
 #   start real Kafka, Redis and a 3-master Redis Cluster (scripts/infra.sh) → integration tests →
 #   end-to-end tests → fault suite (scripts/faults.sh: its own broker and Redis) → stop the servers
 #   this script started.
@@ -19,6 +20,8 @@ bash scripts/kafka-clients.sh install
 
 log "lint"
 npm run --silent lint
+log "commit messages after .commit-lint-base"
+node scripts/commit-lint.mjs
 log "import cycles"
 npm run --silent cycles
 

@@ -6,8 +6,14 @@
 #     bash scripts/tfjs-native.sh
 #
 # What it does (x86_64 Linux only):
-#   1. Fast path: if `require('@tensorflow/tfjs-node')` already loads with the
-#      'tensorflow' backend and runs an op, exit 0 (≈1 s).
+#   0. Applies the project's patches of the package (patches/tfjs-node-*.diff, `patch -p1` in
+#      the package directory; one already applied is skipped, one that does not apply stops the
+#      script): tfjs-node 4.22.0 calls util.isNullOrUndefined, which Node 23+ no longer has.
+#   1. Fast path: if the addon was built by this script for the running Node's ABI
+#      (process.versions.modules) and these patches (stamp lib/.seqrec-build), and
+#      `require('@tensorflow/tfjs-node')` loads with the 'tensorflow' backend and runs an op,
+#      exit 0 (≈1 s). The addon is N-API, so one built for another Node often still loads;
+#      after a Node upgrade it is rebuilt all the same, against the headers of the Node in use.
 #   2. Fetch the tensorflow-cpu==2.21.0 wheel from PyPI with pip (sha256-pinned) and
 #      extract only libtensorflow_cc.so.2, libtensorflow_framework.so.2 and the C-API
 #      headers into ${SEQREC_CACHE:-$HOME/.cache/seqrec}/tensorflow-cpu-2.21.0/
@@ -26,8 +32,8 @@
 # Environment:
 #   SEQREC_CACHE           cache root (default: $HOME/.cache/seqrec)
 #   SEQREC_TF_WHEEL        path to an already-downloaded tensorflow_cpu-2.21.0 wheel (skips pip)
-#   SEQREC_TF_FORCE=1      rebuild even if tfjs-node already loads
-#   npm_config_nodedir     Node headers prefix (must contain include/node/node.h); auto-detected
+#   SEQREC_TF_FORCE=1      rebuild even if tfjs-node already loads and the stamp matches
+#   npm_config_nodedir     Node headers prefix (include/node/node.h); auto-detected, see node-headers.sh
 set -euo pipefail
 
 TF_VERSION=2.21.0
@@ -43,7 +49,7 @@ need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH: $2"; }
 # --- 0. preconditions --------------------------------------------------------------
 [[ "$(uname -s)" == Linux && "$(uname -m)" == x86_64 ]] \
   || die "only x86_64 Linux is supported (got $(uname -s) $(uname -m))"
-need node "install Node.js 20"
+need node "install Node.js 24 (or put the output of scripts/node-runtime.sh first on PATH)"
 need npm "install npm (node-gyp is taken from npm's bundled copy)"
 
 PKG_DIR="$(node -e '
@@ -53,6 +59,15 @@ PKG_DIR="$(node -e '
 PKG_VERSION="$(node -p "require('$PKG_DIR/package.json').version")"
 [[ "$PKG_VERSION" == "$TFJS_NODE_VERSION" ]] \
   || die "expected @tensorflow/tfjs-node@$TFJS_NODE_VERSION, found $PKG_VERSION at $PKG_DIR (this script is written for $TFJS_NODE_VERSION)"
+
+# shellcheck source=scripts/package-patches.sh
+source "$(dirname "${BASH_SOURCE[0]}")/package-patches.sh"
+# shellcheck source=scripts/node-headers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-headers.sh"
+package_patches tfjs-node
+# Written next to the built addon: what it was built for (Node ABI, patches).
+BUILD_STAMP="$PKG_DIR/lib/.seqrec-build"
+BUILD_ID="node$(node -p 'process.versions.modules')-p$PATCH_HASH"
 
 # Load tfjs-node in a child process, check the backend and run a tiny op.
 # $1 = "quiet" to print nothing.
@@ -64,6 +79,8 @@ check_tfjs() {
     if (tf.getBackend() !== "tensorflow") { console.error("backend is " + tf.getBackend()); process.exit(3); }
     const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync();
     if (y[0] !== 17 || y[1] !== 39) { console.error("wrong result " + Array.from(y)); process.exit(4); }
+    const top = tf.topk(tf.tensor1d([1, 3, 2]), 2).indices.dataSync();
+    if (top[0] !== 1 || top[1] !== 2) { console.error("wrong topk " + Array.from(top)); process.exit(4); }
     if (!quiet) {
       console.log("backend:        " + tf.getBackend());
       console.log("TensorFlow:     " + tf.backend().binding.TF_Version);
@@ -73,8 +90,10 @@ check_tfjs() {
     }' "${1:-}" 2>&1
 }
 
-if [[ "${SEQREC_TF_FORCE:-0}" != 1 ]] && out="$(check_tfjs)"; then
-  log "tfjs-node already built and working:"
+apply_patches "$PKG_DIR" "@tensorflow/tfjs-node $PKG_VERSION"
+
+if [[ "${SEQREC_TF_FORCE:-0}" != 1 && "$(cat "$BUILD_STAMP" 2>/dev/null)" == "$BUILD_ID" ]] && out="$(check_tfjs)"; then
+  log "tfjs-node already built ($BUILD_ID) and working:"
   printf '%s\n' "$out"
   exit 0
 fi
@@ -185,27 +204,18 @@ cp -R "$INC_CACHE/." "$DEPS/include/"
 
 # --- 3. node-gyp offline ---------------------------------------------------------------
 # node-gyp would download Node headers; point it at the headers of the running node.
-nodedir_ok() { [[ -n "$1" && -f "$1/include/node/node.h" && -f "$1/include/node/common.gypi" ]]; }
 NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-if nodedir_ok "${npm_config_nodedir:-}"; then
-  :
-elif nodedir_ok "$NODE_PREFIX"; then
-  export npm_config_nodedir="$NODE_PREFIX"
-elif nodedir_ok /usr; then
-  export npm_config_nodedir=/usr
-else
-  die "Node headers not found (looked for include/node/node.h and common.gypi under \$npm_config_nodedir, $NODE_PREFIX and /usr). Install the headers that match $(node -v) (Debian nodejs packages ship them in /usr/include/node) or set npm_config_nodedir."
-fi
-hdr_ver="$(awk '/define NODE_(MAJOR|MINOR|PATCH)_VERSION/ {printf "%s%s", sep, $3; sep="."}' "$npm_config_nodedir/include/node/node_version.h")"
-[[ "v$hdr_ver" == "$(node -v)" ]] || log "note: Node headers are $hdr_ver, node is $(node -v) (fine for this N-API addon)"
-log "Node headers: $npm_config_nodedir/include/node ($hdr_ver)"
+use_node_headers
 
 # node-gyp: an explicit npm_config_node_gyp, else npm's bundled copy (node-pre-gyp's own
 # lookup only finds it when npm sits next to the node binary).
 if [[ -z "${npm_config_node_gyp:-}" || ! -f "${npm_config_node_gyp:-}" ]]; then
+  # The last candidate is npm's own directory, for an npm that is not installed beside this
+  # node (scripts/node-runtime.sh's Node 24 runs the machine's npm).
   npm_root="$(npm root -g 2>/dev/null || true)"
   for cand in "$npm_root/npm/node_modules/node-gyp/bin/node-gyp.js" \
-              "$NODE_PREFIX/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"; do
+              "$NODE_PREFIX/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" \
+              "$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"; do
     if [[ -f "$cand" ]]; then export npm_config_node_gyp="$cand"; break; fi
   done
 fi
@@ -230,5 +240,6 @@ if ! out="$(check_tfjs)"; then
   printf '%s\n' "$out" >&2
   die "the addon was built but @tensorflow/tfjs-node does not load / run correctly"
 fi
+echo "$BUILD_ID" >"$BUILD_STAMP"
 printf '%s\n' "$out"
-log "done: @tensorflow/tfjs-node uses libtensorflow $TF_VERSION from $LIB_CACHE"
+log "done: @tensorflow/tfjs-node ($BUILD_ID) uses libtensorflow $TF_VERSION from $LIB_CACHE"

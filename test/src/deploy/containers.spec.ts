@@ -1,15 +1,18 @@
 /**
- * Container files: every app's Dockerfile passes hadolint and has the agreed shape (multi-stage
- * node:20-bookworm-slim, `npm ci --ignore-scripts`, the native Kafka client's build, the native
- * TensorFlow build only where TensorFlow is used, a runtime stage as a numeric non-root user with
- * the app's port and command, installing nothing but librdkafka's shared libraries), the build context excludes host builds, and deploy/compose.yaml is valid for
- * `docker-compose config` and wires the services to Kafka, Redis, Prometheus and Grafana.
+ * Container files: the one Dockerfile (parameterised by APP) passes hadolint, installs the
+ * dependencies and builds both native addons in layers before any source is copied, and has the
+ * agreed shape (node:24-bookworm-slim stages, `npm ci --ignore-scripts`, TensorFlow only in the
+ * images of the apps that load it, one final stage per app with its port and command, a runtime
+ * as a numeric non-root user installing nothing but librdkafka's shared libraries); the build
+ * context excludes host builds; and deploy/compose.yaml is valid for `docker-compose config` and
+ * wires the services to Kafka, Redis, Prometheus and Grafana.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { INSTALL_HINT, ROOT, run, runOk, tool, yamlDoc } from './deploy-tools';
+import { dependencyLayerViolations, parseDockerfile, type Stage } from './dockerfile';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML */
 type Obj = Record<string, any>;
@@ -55,47 +58,97 @@ function usesTensorflow(app: string): boolean {
   return visit(JSON.parse(readFileSync(join(ROOT, 'apps', app, 'package.json'), 'utf8')).name as string);
 }
 
-describe('containers: Dockerfiles and compose', () => {
-  it('every app has a Dockerfile that passes hadolint', () => {
+const NODE_IMAGE = 'node:24-bookworm-slim';
+
+/** The per-app Dockerfiles this one replaced, in their shape: sources copied before `npm ci`. */
+const OLD_SHAPE = `FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY . .
+RUN npm ci --ignore-scripts \\
+ && bash scripts/kafka-native.sh
+RUN bash scripts/tfjs-native.sh
+`;
+
+describe('containers: the Dockerfile and compose', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const file = parseDockerfile(text);
+  const stage = (name: string): Stage => {
+    const s = file.stages.find((x) => x.name === name);
+    assert.ok(s, `Dockerfile: stage ${name}`);
+    return s;
+  };
+  const args = (s: Stage, keyword: string): string[] => s.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+
+  it('passes hadolint, and no app keeps a Dockerfile of its own', () => {
     const hadolint = tool('hadolint', INSTALL_HINT);
+    const res = run(hadolint, ['--failure-threshold', 'info', 'Dockerfile']);
+    assert.equal(res.status, 0, `hadolint Dockerfile:\n${res.stdout}${res.stderr}`);
+    for (const app of APPS) assert.ok(!existsSync(join(ROOT, 'apps', app, 'Dockerfile')), `apps/${app}/Dockerfile: build from the root Dockerfile`);
+  });
+
+  it('layer order: dependencies and native builds before any source, independent of APP', () => {
+    assert.deepEqual(dependencyLayerViolations(file), []);
+    const deps = file.stages.find((s) => args(s, 'RUN').some((r) => /npm ci --ignore-scripts/.test(r)))!;
+    const runs = args(deps, 'RUN');
+    assert.ok(runs.some((r) => /bash scripts\/kafka-native\.sh/.test(r)), 'the dependency stage builds the Kafka addon');
+    assert.ok(runs.some((r) => /bash scripts\/tfjs-native\.sh/.test(r)), 'the dependency stage builds the TensorFlow addon');
+    // the sources come in on top of the dependency stage
+    const build = stage('build');
+    assert.equal(build.from, deps.name, 'the build stage starts from the dependency stage');
+    const copyAll = build.instructions.findIndex((i) => i.keyword === 'COPY' && /^\.\s+\.$/.test(i.args));
+    const compile = build.instructions.findIndex((i) => i.keyword === 'RUN' && /npx tsc -b "apps\/\$\{APP\}"/.test(i.args));
+    assert.ok(copyAll >= 0 && compile > copyAll, 'build: COPY . . then tsc -b of the app');
+    // the rule catches the shape it replaced
+    assert.deepEqual(dependencyLayerViolations(parseDockerfile(OLD_SHAPE)), ['stage build: COPY . (a source) before the dependency layers']);
+  });
+
+  it('one stage per app picked by APP: its port, its command, TensorFlow only where used', () => {
+    assert.ok(file.globalArgs.some((a) => /^APP=\S+$/.test(a)), 'a global ARG APP with a default');
+    const last = file.stages[file.stages.length - 1]!;
+    assert.equal(last.from, '${APP}', 'the final stage is the one named by APP');
+    const stageNames = new Set(file.stages.map((s) => s.name));
+    for (const s of file.stages.filter((x) => !stageNames.has(x.from) && x !== last)) {
+      assert.equal(s.from, NODE_IMAGE, `stage ${s.name}: ${NODE_IMAGE}`);
+    }
+    const build = args(stage('build'), 'RUN').join('\n');
+    assert.match(build, /npm prune --omit=dev/, 'production dependencies only');
+    assert.match(build, /find libs -name '\*\.lua'/, 'Redis Lua scripts');
+    const tfCase = /case "\$\{APP\}" in ([\w|-]+)\) ;; \*\) rm -rf node_modules\/@tensorflow ;; esac/.exec(build);
+    assert.ok(tfCase, 'build: TensorFlow dropped from the images of apps that do not load it');
+    assert.deepEqual(new Set(tfCase[1]!.split('|')), TENSORFLOW_APPS, 'the apps that keep TensorFlow');
     for (const app of APPS) {
-      const file = join('apps', app, 'Dockerfile');
-      assert.ok(existsSync(join(ROOT, file)), `${file} missing`);
-      const res = run(hadolint, ['--failure-threshold', 'info', file]);
-      assert.equal(res.status, 0, `hadolint ${file}:\n${res.stdout}${res.stderr}`);
+      const s = stage(app);
+      const where = `Dockerfile stage ${app}`;
+      const tf = TENSORFLOW_APPS.has(app);
+      assert.equal(s.from, tf ? 'runtime-tensorflow' : 'runtime', `${where}: from the shared runtime`);
+      const env = [s, ...(tf ? [stage('runtime-tensorflow')] : [])].flatMap((x) => args(x, 'ENV')).join(' ');
+      const port = defaultPort(app);
+      assert.deepEqual(args(s, 'EXPOSE'), [String(port)], `${where}: EXPOSE ${port}`);
+      assert.match(env, new RegExp(`\\bHTTP_PORT=${port}\\b`), `${where}: HTTP_PORT ${port}`);
+      assert.deepEqual(args(s, 'CMD'), [`["node", "apps/${app}/dist/main.js"]`], `${where}: CMD`);
+      assert.deepEqual(
+        s.instructions.map((i) => i.keyword).filter((k) => !['ENV', 'EXPOSE', 'CMD'].includes(k)),
+        [],
+        `${where}: only ENV, EXPOSE and CMD (the image is assembled in the shared stages)`,
+      );
+      assert.equal(/\bMODEL_STORE_DIR=\/models\b/.test(env), tf, `${where}: MODEL_STORE_DIR ${tf ? 'missing' : 'not wanted'}`);
+      if (!tf) assert.ok(!usesTensorflow(app), `apps/${app} now depends on TensorFlow: add it to TENSORFLOW_APPS and to the Dockerfile's case`);
     }
   });
 
-  it('every Dockerfile: multi-stage build, TensorFlow only where used, slim non-root runtime', () => {
-    for (const app of APPS) {
-      const text = readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
-      const where = `apps/${app}/Dockerfile`;
-      const stages = [...text.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
-      assert.deepEqual(stages, ['node:20-bookworm-slim build', 'node:20-bookworm-slim runtime'], `${where}: stages`);
-      const [build, runtime] = text.split(/^FROM node:20-bookworm-slim AS runtime$/m) as [string, string];
-      assert.match(build, /npm ci --ignore-scripts/, `${where}: npm ci --ignore-scripts`);
-      assert.match(build, /&& bash scripts\/kafka-native\.sh/, `${where}: native Kafka client (librdkafka) build`);
-      assert.match(build, /\bg\+\+/, `${where}: build tools for the Kafka addon`);
-      assert.match(build, new RegExp(`npx tsc -b apps/${app}\\b`), `${where}: builds its app`);
-      assert.match(build, /npm prune --omit=dev/, `${where}: production dependencies only`);
-      assert.match(build, /cp -a libs\/platform\/redis\/lua/, `${where}: Redis Lua scripts`);
-      const tf = TENSORFLOW_APPS.has(app);
-      assert.equal(/bash scripts\/tfjs-native\.sh/.test(build), tf, `${where}: native TensorFlow build ${tf ? 'missing' : 'not wanted'}`);
-      assert.equal(/python3-pip/.test(build) && /\bg\+\+/.test(build) && /\bmake\b/.test(build), tf, `${where}: build tools for the addon`);
-      assert.equal(/rm -rf node_modules\/@tensorflow/.test(build), !tf, `${where}: TensorFlow dropped from non-TF images`);
-      if (!tf) assert.ok(!usesTensorflow(app), `apps/${app} now depends on TensorFlow: add it to TENSORFLOW_APPS and build the addon in its image`);
-      const librdkafkaLibs = /RUN apt-get update \\\n && apt-get install -y --no-install-recommends libsasl2-2 libssl3 zlib1g libzstd1 liblz4-1 \\\n && rm -rf \/var\/lib\/apt\/lists\/\*\n/;
-      assert.match(runtime, librdkafkaLibs, `${where}: runtime installs librdkafka's shared libraries`);
-      assert.doesNotMatch(runtime.replace(librdkafkaLibs, ''), /apt-get|npm (ci|install)|tsc/, `${where}: runtime stage otherwise only copies`);
-      assert.match(runtime, /COPY --from=build \/out\/ \.\//, `${where}: runtime copies the assembled tree`);
-      assert.match(runtime, /^USER 10001:10001$/m, `${where}: numeric non-root user`);
-      const port = defaultPort(app);
-      assert.match(runtime, new RegExp(`^EXPOSE ${port}$`, 'm'), `${where}: EXPOSE ${port}`);
-      assert.match(runtime, new RegExp(`HTTP_PORT=${port}\\b`), `${where}: HTTP_PORT ${port}`);
-      assert.match(runtime, /^HEALTHCHECK .*\n\s+CMD \[.*\/health\/live/m, `${where}: HEALTHCHECK on /health/live`);
-      assert.match(runtime, new RegExp(`^CMD \\["node", "apps/${app}/dist/main\\.js"\\]$`, 'm'), `${where}: CMD`);
-      if (tf) assert.match(runtime, /chown 10001:10001 \/models/, `${where}: writable /models mount point`);
-    }
+  it('runtime: slim, numeric non-root user, installs only librdkafka\'s shared libraries', () => {
+    assert.equal(stage('runtime-tensorflow').from, 'runtime');
+    assert.deepEqual(new Set(stage('runtime-tensorflow').instructions.map((i) => i.keyword)), new Set(['ENV']), 'runtime-tensorflow only sets ENV');
+    const runtime = stage('runtime');
+    assert.equal(runtime.from, NODE_IMAGE);
+    const runs = args(runtime, 'RUN');
+    const librdkafkaLibs = 'apt-get update && apt-get install -y --no-install-recommends libsasl2-2 libssl3 zlib1g libzstd1 liblz4-1 && rm -rf /var/lib/apt/lists/*';
+    assert.ok(runs.includes(librdkafkaLibs), 'runtime installs librdkafka\'s shared libraries');
+    assert.doesNotMatch(runs.filter((r) => r !== librdkafkaLibs).join('\n'), /apt-get|npm (ci|install)|tsc/, 'runtime otherwise only copies');
+    assert.deepEqual(args(runtime, 'COPY'), ['--from=build /out/ ./'], 'runtime copies the assembled tree');
+    assert.deepEqual(args(runtime, 'USER'), ['10001:10001'], 'numeric non-root user');
+    assert.ok(runs.some((r) => /chown 10001:10001 \/models/.test(r)), 'writable /models mount point');
+    assert.match(args(runtime, 'HEALTHCHECK').join(''), /CMD \[.*\/health\/live/, 'HEALTHCHECK on /health/live');
   });
 
   it('.dockerignore keeps host builds and secrets out of the build context', () => {
@@ -119,8 +172,8 @@ describe('containers: Dockerfiles and compose', () => {
     for (const app of SERVICES) {
       const s = svc[app];
       assert.ok(s, `compose service ${app}`);
-      assert.equal(s.build.dockerfile, `apps/${app}/Dockerfile`, `${app}: built from its Dockerfile`);
-      assert.ok(existsSync(join(ROOT, s.build.dockerfile)), `${app}: Dockerfile exists`);
+      assert.equal(s.build.dockerfile, 'Dockerfile', `${app}: built from the Dockerfile`);
+      assert.equal(s.build.args?.APP, app, `${app}: build arg APP`);
       const port = defaultPort(app);
       assert.equal(String(s.environment.HTTP_PORT), String(port), `${app}: HTTP_PORT`);
       assert.match(s.environment.KAFKA_BROKERS, /^kafka:/, `${app}: Kafka`);

@@ -1,6 +1,6 @@
 /**
  * The part of the WebAssembly JS API that simd-dot.ts uses. Node has had it since v8, but
- * @types/node 20 does not declare it and the DOM lib would bring the whole browser with it.
+ * @types/node (24) does not declare it and the DOM lib would bring the whole browser with it.
  */
 declare namespace WebAssembly {
   class Module {
