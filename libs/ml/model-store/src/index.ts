@@ -1,1 +1,2 @@
 export * from './model-store';
+export * from './model-store.env';

@@ -1,11 +1,12 @@
 import { bool, num, str } from '@seqrec/config';
 import { LOSS_KINDS, backendEnv } from '@seqrec/model';
+import { modelStoreEnv } from '@seqrec/model-store';
 import { TRAINABLE_MODELS } from './pipeline';
 
 /** The trainer's variables (validated at start-up with the common ones). */
 export const trainingEnv = {
   ...backendEnv,
-  MODEL_STORE_DIR: str({ default: 'model-store', desc: 'root folder of the filesystem model store (versioned artifacts, CURRENT pointers)' }),
+  ...modelStoreEnv,
   TRAIN_MODEL: str({ choices: [...TRAINABLE_MODELS], default: 'sasrec', desc: 'model kind trained by scheduled and on-demand runs' }),
   TRAIN_INTERVAL_MINUTES: num({ default: 0, desc: 'retrain every this many minutes; 0: only on demand (POST /v1/train)' }),
   TRAIN_EPOCHS: num({ default: 20, desc: 'maximum epochs per run (early stopping on validation NDCG@10)' }),

@@ -1,8 +1,8 @@
-import { bool, num } from '@seqrec/config';
+import { bool, num, sessionEnv } from '@seqrec/config';
 
 /** The sequence-builder's variables. */
 export const sequencingEnv = {
   SEQUENCE_LENGTH: num({ default: 50, desc: 'events kept per user (the window N)' }),
-  SESSION_GAP_MINUTES: num({ default: 30, desc: 'inactivity that starts a new session' }),
+  ...sessionEnv,
   SEQUENCE_UPDATES_ENABLED: bool({ default: true, desc: 'emit the updated window on the sequence-updates topic' }),
 };

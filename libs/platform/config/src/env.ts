@@ -68,19 +68,19 @@ const positive = (name: string) => (n: number) => {
 
 /** Variables every service reads. An empty KAFKA_BROKERS / REDIS_URL selects the in-memory (embedded) adapters. */
 export const commonEnv = {
-  NODE_ENV: str({ choices: ['development', 'production', 'test'], default: 'production' }),
-  LOG_LEVEL: str({ choices: ['debug', 'log', 'warn', 'error'], default: 'log' }),
+  NODE_ENV: str({ choices: ['development', 'production', 'test'], default: 'production', desc: 'the usual Node convention, for libraries that read it; seqrec itself behaves the same under every value' }),
+  LOG_LEVEL: str({ choices: ['debug', 'log', 'warn', 'error'], default: 'log', desc: 'least severe log level written' }),
   LOG_FORMAT: str({ choices: ['text', 'json'], default: 'text', desc: 'json: one JSON object per line (for log shippers)' }),
   HTTP_HOST: str({ default: '0.0.0.0', desc: 'interface the HTTP server binds' }),
   INSTANCE_ID: str({ default: '', desc: 'stable name of this process (pod name), naming its per-instance consumer groups; default host name + pid' }),
   SHUTDOWN_TIMEOUT_MS: positiveWhole({ default: 25_000, desc: 'graceful shutdown budget after SIGTERM, ms: past it the process exits 1 (keep under the pod\'s termination grace period)' }),
   KAFKA_BROKERS: str({ default: '', desc: 'comma-separated host:port list; empty: in-memory bus (embedded mode)' }),
-  KAFKA_CLIENT_ID: str({ default: 'seqrec' }),
+  KAFKA_CLIENT_ID: str({ default: 'seqrec', desc: 'client.id prefix of every Kafka client (the broker\'s logs and quotas see it)' }),
   KAFKA_NAMESPACE: str({ default: '', desc: 'prefix of every topic and consumer group (<namespace>.<topic>); empty: none' }),
-  KAFKA_SSL: bool({ default: false }),
-  KAFKA_SASL_MECHANISM: str({ choices: ['', 'plain', 'scram-sha-256', 'scram-sha-512'], default: '' }),
-  KAFKA_SASL_USERNAME: str({ default: '' }),
-  KAFKA_SASL_PASSWORD: str({ default: '' }),
+  KAFKA_SSL: bool({ default: false, desc: 'TLS to the brokers (security.protocol ssl, or sasl_ssl with a SASL mechanism)' }),
+  KAFKA_SASL_MECHANISM: str({ choices: ['', 'plain', 'scram-sha-256', 'scram-sha-512'], default: '', desc: 'SASL mechanism; empty: no SASL' }),
+  KAFKA_SASL_USERNAME: str({ default: '', desc: 'SASL user name' }),
+  KAFKA_SASL_PASSWORD: str({ default: '', desc: 'SASL password (from a Secret)' }),
   KAFKA_TOPIC_PARTITIONS: num({ default: 6, desc: 'partitions of topics seqrec creates when they are missing' }),
   KAFKA_FETCH_MAX_WAIT_MS: num({ default: 50, desc: 'longest a consumer fetch waits for new data, ms: the floor of every hop\'s latency when traffic is light (each idle consumer sends about 1000/this fetches a second)' }),
   KAFKA_COMPRESSION: str({ choices: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'lz4', desc: 'codec of the batches seqrec produces (consumers read every codec whatever this says)' }),
@@ -118,3 +118,11 @@ export function setNativeEnv(name: string, value: string): void {
 
 export { bool, makeValidator, port, str, url, positive };
 export type { CleanedEnv };
+
+/**
+ * Read by the sequence-builder (session breaks in windows) and the embedding service (session
+ * features): one spec, so the two cannot disagree on what a session is.
+ */
+export const sessionEnv = {
+  SESSION_GAP_MINUTES: num({ default: 30, desc: 'inactivity that starts a new session (the window\'s session breaks and the session features)' }),
+};

@@ -1,11 +1,12 @@
 import { bool, num, positiveWhole, str } from '@seqrec/config';
 import { backendEnv } from '@seqrec/model';
+import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
 
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
   ...backendEnv,
-  MODEL_STORE_DIR: str({ default: './models', desc: 'root of the filesystem model store' }),
-  MODEL_NAME: str({ default: 'sasrec', desc: 'model whose CURRENT version is served' }),
+  ...modelStoreEnv,
+  ...servedModelEnv,
   SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),
   SCORER_MAX_WAIT_MS: num({ default: 1, desc: 'longest an idle scorer waits for companions of a request before scoring (0: next tick)' }),
   SCORER_MAX_QUEUE: num({ default: 512, desc: 'requests waiting for a forward pass before new ones are shed with 429' }),
