@@ -59,6 +59,7 @@ const NOT_IN_CONFIGMAP = new Set([
   'AUTH_CLIENT_KEYS',
   'AUTH_ADMIN_KEYS',
   'INGEST_FAILPOINTS', // tests only: fault injection
+  'SEQREC_DATASETS', // the CLI's and benchmarks' folder of public datasets; deployments train on the events topic or TRAIN_DATA_PATH
 ]);
 /** Kubernetes versions the strict schema check covers (oldest supported by these manifests, recent). */
 const KUBE_VERSIONS = ['1.29.0', '1.34.0'];
@@ -89,21 +90,16 @@ const mib = (q: string): number => {
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 };
 
-/** Variables of the configuration reference (docs/configuration.md), minus those only the embedded demo reads. */
+/** Variables of the configuration reference (docs/configuration.md, generated from the env specs), minus the embedded demo's. */
 function readmeVariables(): string[] {
   const out: string[] = [];
+  let section = '';
   for (const line of readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8').split('\n')) {
+    if (line.startsWith('### ')) section = line.slice(4);
     const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 5 || !cells[1]?.startsWith('`')) continue;
-    if (cells[3] === 'embedded') continue;
-    let prefix = '';
-    for (const [, name] of cells[1].matchAll(/`([A-Z_][A-Z0-9_]*)`/g)) {
-      if (name!.startsWith('_')) out.push(prefix + name);
-      else {
-        out.push(name!);
-        prefix = name!.replace(/_[A-Z0-9]+$/, '');
-      }
-    }
+    if (cells.length < 4 || !cells[1]?.startsWith('`')) continue;
+    if (section.startsWith('embedded only')) continue;
+    for (const [, name] of cells[1].matchAll(/`([A-Z_][A-Z0-9_]*)`/g)) out.push(name!);
   }
   assert.ok(out.length > 20, 'configuration table not found in docs/configuration.md');
   return out;
