@@ -73,11 +73,6 @@ export class QueueFullError extends Error {
 
 export interface BatchObserver {
   onBatch?(kind: ScoreJob['kind'], size: number, seconds: number): void;
-  /**
-   * The event-loop time of a batch's synchronous part (its TF kernels: tfjs-node runs them on the
-   * calling thread), in ms; the rest of `onBatch`'s seconds is the wait for the results.
-   */
-  onLoopTime?(kind: ScoreJob['kind'], size: number, ms: number): void;
   onQueueDepth?(depth: number): void;
 }
 
@@ -193,10 +188,7 @@ export class MicroBatcher {
       } else if (first.kind === 'topk-vector') {
         const jobs = group.map((p) => p.job as VectorTopKJob);
         const k = Math.max(...jobs.map((j) => j.k));
-        const t0 = performance.now();
-        const pending = first.model.topKVectors(jobs.map((j) => j.vector), k, jobs.map((j) => j.exclude));
-        this.observer.onLoopTime?.(first.kind, group.length, performance.now() - t0);
-        const res = await pending;
+        const res = await first.model.topKVectors(jobs.map((j) => j.vector), k, jobs.map((j) => j.exclude));
         group.forEach((p, i) => {
           const r = res[i]!;
           const kj = jobs[i]!.k;
