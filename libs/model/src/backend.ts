@@ -1,7 +1,8 @@
 /**
  * Backend selection. Preference order: native TensorFlow (`@tensorflow/tfjs-node`), then WASM
- * (SIMD, single thread in Node), then pure JS (`cpu`). Native is 1–2 orders of magnitude faster to
- * train than `cpu`; falling back is allowed but never silent.
+ * (SIMD, single thread in Node), then pure JS (`cpu`). Training is for the native backend (the
+ * `cpu` backend trains the unit tests' tiny models); the fallbacks keep serving up. Falling back is
+ * allowed but never silent.
  *
  * `SEQREC_TF_BACKEND=tensorflow|wasm|cpu` forces a backend: if the forced backend cannot start,
  * {@link initBackend} throws instead of falling back.
@@ -103,9 +104,7 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
         warnLoudly([
           `TF.js is running on the "${name}" backend, NOT the preferred "${first}".`,
           ...reasons,
-          name === 'cpu'
-            ? 'Training on "cpu" is 10-20x slower than wasm and far slower than native.'
-            : 'Training is several times slower than on the native backend.',
+          'Training is supported on the native backend only (the cpu backend is for unit tests on tiny models).',
           'Set SEQREC_TF_BACKEND to force a backend (and fail instead of falling back).',
         ]);
       }
