@@ -18,6 +18,7 @@
  */
 import { registerTrainingKernels } from './kernels';
 import { tf, type TF } from './tf';
+import { loadWat } from './wat';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -79,13 +80,16 @@ function warnLoudly(lines: string[]): void {
 
 /**
  * Selects and initialises the TF.js backend (once per process; later calls return the same info
- * unless a different backend is asked for explicitly).
+ * unless a different backend is asked for explicitly), and loads the WebAssembly kernels' compiler
+ * ({@link loadWat}).
  *
  * @param preferred first backend to try (default `tensorflow`); the ones after it in
  *   `tensorflow → wasm → cpu` order are the fallbacks. Overridden by `SEQREC_TF_BACKEND`.
  * @throws when `SEQREC_TF_BACKEND` names an unknown backend or one that cannot start.
  */
 export async function initBackend(preferred?: BackendName): Promise<BackendInfo> {
+  // The WebAssembly kernels (exact top-k, inline encoders, index scans) compile from WAT with wabt.
+  await loadWat();
   const forcedRaw = process.env['SEQREC_TF_BACKEND']?.trim();
   if (forcedRaw && !isBackendName(forcedRaw)) {
     throw new Error(`SEQREC_TF_BACKEND must be one of ${BACKEND_NAMES.join('|')}, got "${forcedRaw}"`);

@@ -17,6 +17,7 @@ export * from './train';
 export * from './io';
 export * from './item-remap';
 export * from './evaluate-local';
+export * from './wat';
 export * from './simd-dot';
 export * from './exact-topk';
 export * from './sasrec-simd';
