@@ -11,6 +11,7 @@
  * The caller answers every {@link QueueFullError} with 429 and Retry-After.
  */
 import type { ServingModel } from './serving-model';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface BatcherOptions {
   maxBatch: number;
@@ -53,8 +54,7 @@ export type JobResult<J extends ScoreJob> = J extends RankJob ? Float32Array : {
 export type ShedReason = 'queue_full' | 'queue_wait' | 'queue_timeout';
 
 /** A request shed by the queue (answered 429 + Retry-After); `reason` says which bound. */
-export class QueueFullError extends Error {
-  readonly retriable = true;
+export class QueueFullError extends SeqrecError {
   constructor(
     readonly depth: number,
     readonly reason: ShedReason = 'queue_full',
@@ -66,6 +66,7 @@ export class QueueFullError extends Error {
         : reason === 'queue_wait'
           ? `scoring queue is behind: the oldest of ${depth} waiting requests has waited ${Math.round(waitedMs)} ms`
           : `request waited ${Math.round(waitedMs)} ms for scoring, longer than the limit`,
+      { retriable: true, context: { depth, reason, waitedMs } },
     );
     this.name = 'QueueFullError';
   }

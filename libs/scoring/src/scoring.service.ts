@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { RedisKeys } from '@seqrec/contracts';
+import { SeqrecError, type RedisKeys } from '@seqrec/contracts';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/sequence';
@@ -38,10 +38,9 @@ export interface ScoringOptions {
 
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
-export class NoModelError extends Error {
-  readonly retriable = true;
+export class NoModelError extends SeqrecError {
   constructor(model: string) {
-    super(`no version of ${model} is loaded yet`);
+    super(`no version of ${model} is loaded yet`, { retriable: true, context: { model } });
     this.name = 'NoModelError';
   }
 }

@@ -6,6 +6,7 @@ import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, type DatasetFormat } from
 import { LOSS_KINDS, type LossKind } from '@seqrec/model';
 import { TRAINABLE_MODELS, isTrainableModel, type PromotionMode, type TrainableModel, type TrainingOptions } from '../pipeline';
 import type { DataSource } from '../sources';
+import { SeqrecError } from '@seqrec/contracts';
 
 export const TRAIN_FORMATS = [...DATASET_FORMATS, 'auto', 'kafka'] as const;
 export type TrainFormat = (typeof TRAIN_FORMATS)[number];
@@ -17,9 +18,9 @@ export const TRAIN_USAGE = `usage: npm run train -- --data <path|dataset key|bro
   kafka: [--from <ISO time>] [--to <ISO time>] [--namespace <ns>] [--topic <topic>]; --data or KAFKA_BROKERS gives the brokers
 Dataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
 
-export class UsageError extends Error {
+export class UsageError extends SeqrecError {
   constructor(readonly problems: string[]) {
-    super(`${problems.join('\n')}\n\n${TRAIN_USAGE}`);
+    super(`${problems.join('\n')}\n\n${TRAIN_USAGE}`, { retriable: false });
     this.name = 'UsageError';
   }
 }
