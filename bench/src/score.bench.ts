@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
 import { CoocRecommender, itemCounts } from '@seqrec/datasets';
 import { RedisKeys } from '@seqrec/contracts';
-import { AliasTable, Rng } from '@seqrec/generator';
+import { AliasTable, Rng } from '@seqrec/random';
 import { encodeUserVector } from '@seqrec/sequence';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';

@@ -1,7 +1,6 @@
 export * from './tf';
 export * from './backend';
 export * from './kernels';
-export * from './random';
 export * from './ops';
 export * from './config';
 export * from './batches';

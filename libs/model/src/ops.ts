@@ -10,7 +10,7 @@
  * their inputs.
  */
 import type { GradSaveFunc, Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import { nextDropoutSeed } from './random';
+import { Rng } from '@seqrec/random';
 import { tf } from './tf';
 
 function shapeStr(t: { shape: number[] }): string {
@@ -73,6 +73,22 @@ export function dropoutMask(n: number, rate: number, seed: number): Float32Array
     if (i + 1 < n) out[i + 1] = x >>> 16 >= threshold ? keep : 0;
   }
   return out;
+}
+
+let dropoutRng = new Rng(1234);
+
+/**
+ * Seeds the generator that hands a fresh seed to every dropout op. TF.js dropout with a fixed
+ * seed would draw the same mask at every step, and without one it is not reproducible; the
+ * trainer calls this once per run.
+ */
+export function seedDropout(seed: number): void {
+  dropoutRng = new Rng(seed);
+}
+
+/** The next dropout seed (see {@link seedDropout}). */
+export function nextDropoutSeed(): number {
+  return dropoutRng.seed();
 }
 
 /** Inverted dropout with a seed from the run's dropout generator; identity when not training. */

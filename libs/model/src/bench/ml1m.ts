@@ -18,7 +18,7 @@ import type { ModelKind } from '../config';
 import { createEncoder } from '../encoder';
 import { saveModel } from '../io';
 import type { LossKind } from '../losses';
-import { Rng } from '../random';
+import { Rng } from '@seqrec/random';
 import { trainModel } from '../train';
 
 const { values: args } = parseArgs({
