@@ -6,7 +6,7 @@
  * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
  * map it to model indices, SASRec forward pass (inline, in WebAssembly SIMD),
  * exact top-20 over all 50,000 items (int8 scan + full-precision rescoring; a TF matMul in the
- * *_matmul modes), or the approximate index in the *_index modes.
+ * throughput mode, stored_vector_matmul), or the approximate index in the *_index modes.
  *
  * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps` (responses / s), `p50Ms`,
  * `p90Ms`, `p99Ms`, `p999Ms`, `maxMs` (from each request's intended send time: coordinated omission
@@ -58,7 +58,7 @@ const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,live_window_matmul,stored_vector,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+  'live_window,stored_vector,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
@@ -314,9 +314,8 @@ async function main(): Promise<void> {
       request: 'GET /v1/users/{userId}/recommendations?k=20 (top-20 over the full catalogue)',
       modesExplained: {
         live_window: 'every request encodes the live window (SASRec forward pass, inline in WebAssembly SIMD), exact top-20 per request (SCORER_EXACT_TOPK=int8, the default: an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision)',
-        live_window_matmul: 'live_window with SCORER_EXACT_TOPK=matmul: exact top-20 by a micro-batched TF matMul + topk over every item (the earlier design, the baseline of the int8 scan)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass (int8-coded vector), exact top-20 by the int8 scan',
-        stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul (micro-batched TF matMul + topk)',
+        stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads)',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
         live_window_w2: 'live_window with SCORER_WORKERS=2: two scorer processes share the port (node:cluster), each its own event loop, model and connections',

@@ -26,7 +26,7 @@ export const scoringEnv = {
   SCORER_EXACT_TOPK: str({
     choices: ['int8', 'matmul'],
     default: 'int8',
-    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS) or matmul (micro-batched TF matMul + topk over every item, on TF threads)',
+    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS) or matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads: more stored-vector requests per second from one process, at a higher p99; see the README)',
   }),
   SCORER_INDEX_LISTS: num({
     default: 0,

@@ -26,7 +26,7 @@ export interface ScoringOptions {
   /**
    * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
    * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK) on the event loop;
-   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads.
+   * `matmul`, the throughput mode: one micro-batched TF matMul + topk over every item, on TF's threads.
    */
   exactTopK: 'int8' | 'matmul';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
