@@ -485,3 +485,39 @@ describe('scorer exact top-k: int8 scan or matMul, both agree', () => {
     assert.match(matmul.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/);
   });
 });
+
+describe('scorer live windows without an inline encoder (item2vec): micro-batched TF passes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-batched-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication | undefined;
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scores the window in a topk and a rank batch, as the model itself ranks', async () => {
+    await createTestArtifact(store, { model: 'item2vec', items: ITEMS, maxLen: 10, version: 'v0001', config: { kind: 'item2vec' } });
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, MODEL_NAME: 'item2vec', SCORER_MODEL_POLL_SECONDS: '0' }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
+    const t = Date.now();
+    for (const [i, p] of ['p4', 'p5', 'p6'].entries()) {
+      await applier.apply([{ partition: 0, offset: i, event: { eventId: `b${i}`, userId: 'finn', type: 'view', itemId: p, ts: t + i } }]);
+    }
+    const fastify = app.getHttpAdapter().getInstance();
+    const recs = (await fastify.inject({ method: 'GET', url: '/v1/users/finn/recommendations?k=5' })).json();
+    assert.equal(recs.scoredFrom, 'live_window');
+    assert.equal(recs.items.length, 5);
+    const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'finn', items: recs.items.map((i: { itemId: string }) => i.itemId) } })).json();
+    recs.items.forEach((it: { itemId: string; score: number }, j: number) => {
+      if (j > 0) assert.ok(it.score <= recs.items[j - 1].score, 'best first');
+      assert.ok(Math.abs(it.score - rank.items[j].score) < 1e-4, `${it.itemId}: top-k ${it.score} vs rank ${rank.items[j].score}`);
+    });
+    const metrics = await scrapeMetrics(app);
+    assert.match(metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);
+  });
+});
