@@ -42,7 +42,13 @@ if (ingest) {
   );
 }
 const score = load('score');
+// Modes of scorer options since removed (SCORER_EXACT_TOPK=auto, SCORER_LIVE_ENCODE=batched): a
+// results file measured before the removal still holds them; the README shows the modes that exist.
+const RETIRED_SCORE_MODES = new Set(['live_window_auto', 'stored_vector_auto', 'stored_vector_auto_w2', 'live_window_batched']);
 if (score) {
+  const retired = Object.keys(score.modes ?? {}).filter((k) => RETIRED_SCORE_MODES.has(k));
+  score.modes = Object.fromEntries(Object.entries(score.modes ?? {}).filter(([k]) => !RETIRED_SCORE_MODES.has(k)));
+  score.modesExplained = Object.fromEntries(Object.entries(score.modesExplained ?? {}).filter(([k]) => !RETIRED_SCORE_MODES.has(k)));
   const m = score.machine ?? {};
   out.push(
     `### bench:score (${score.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${m.loadAvgAtStart?.join(' ')})`,
@@ -63,6 +69,7 @@ if (score) {
     }
   }
   out.push('', `peakRps (p99 ≤ 50 ms, no errors, nothing shed): ${Object.entries(score.modes ?? {}).map(([k, r]) => `${k} ${r.peakRps}`).join(', ')}.`);
+  if (retired.length) out.push('', `Not shown: ${retired.join(', ')}, measured in this run for scorer options removed since (issue 18).`);
   const rss = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.scorerRssMB === 'number');
   if (rss.length) out.push('', `Scorer resident memory after the warm-up (all its processes): ${rss.map(([k, r]) => `${k} ${r.scorerRssMB} MB${r.workers > 1 ? ` (${r.workers} workers)` : ''}`).join(', ')}.`);
   const recalls = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.indexRecallAt20 === 'number');
@@ -113,7 +120,7 @@ if (train) {
   for (const r of train.runs) {
     out.push(r.error ? `| ${r.model} | ${r.backend} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated} | ${r.peakRssMB} |`);
   }
-  const ratios = (train.ratios ?? []).map((r) => `${r.model}: native/cpu ${r.nativeOverCpu ?? '-'}${r.onednnOverEigen !== undefined ? `, oneDNN/Eigen ${r.onednnOverEigen ?? '-'}` : ''}`);
+  const ratios = (train.ratios ?? []).map((r) => `${r.model}: ${[...('nativeOverCpu' in r ? [`native/cpu ${r.nativeOverCpu ?? '-'}`] : []), ...(r.onednnOverEigen !== undefined ? [`oneDNN/Eigen ${r.onednnOverEigen ?? '-'}`] : [])].join(', ')}`);
   if (ratios.length) out.push('', `Ratios (sequences/s, same run): ${ratios.join('; ')}.`);
   if (train.note) out.push('', train.note);
   out.push('');

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_SUBJECT, TYPES, lintCommit, lintCommits } from './commit-lint.mjs';
 
-const commit = (message, files = ['libs/kafka/src/kafka-bus.ts']) => ({ message, files });
+const commit = (message, files = ['libs/platform/kafka/src/kafka-bus.ts']) => ({ message, files });
 
 describe('lintCommit', () => {
   it('accepts conventional subjects of every type, with or without scope, body or breaking mark', () => {
     for (const type of TYPES) assert.deepEqual(lintCommit(commit(`${type}(kafka): keep the producer idempotent\n`)), [], type);
-    for (const subject of ['fix: one line', 'feat(scoring)!: drop the v0 route', 'build(node,docker): Node 24', 'docs(libs/model): tour']) {
+    for (const subject of ['fix: one line', 'feat(scoring)!: drop the v0 route', 'build(node,docker): Node 24', 'docs(libs/ml/model): tour']) {
       assert.deepEqual(lintCommit(commit(`${subject}\n`)), [], subject);
     }
     assert.deepEqual(lintCommit(commit('perf(scorer): int8 top-k\n\nbench:score p99 12.1 -> 7.3 ms at 1,000/s.\nSecond line.\n')), []);
@@ -44,13 +44,13 @@ describe('lintCommit', () => {
   it('keeps results apart from behaviour changes; documentation may come with them', () => {
     const results = ['bench/results/score.json', 'bench/RESULTS.md', 'README.md', 'docs/exact-topk.md'];
     assert.deepEqual(lintCommit(commit('results(bench): score on 1a2b3c4\n', results)), []);
-    const mixed = lintCommit(commit('perf(scorer): faster top-k\n', [...results, 'libs/scoring/src/topk.ts']));
+    const mixed = lintCommit(commit('perf(scorer): faster top-k\n', [...results, 'libs/serving/scoring/src/topk.ts']));
     assert.equal(mixed.length, 1);
-    assert.match(mixed[0], /results \(bench\/results\/score\.json\) committed together with other changes \(libs\/scoring\/src\/topk\.ts\): commit results apart/);
+    assert.match(mixed[0], /results \(bench\/results\/score\.json\) committed together with other changes \(libs\/serving\/scoring\/src\/topk\.ts\): commit results apart/);
     assert.match(lintCommit(commit('results(bench): x\n', ['bench/results/ingest.json', 'bench/src/ingest.bench.ts']))[0], /bench\/src\/ingest\.bench\.ts/);
     const many = ['a.ts', 'b.ts', 'c.ts', 'd.ts', 'e.ts'];
     assert.match(lintCommit(commit('results(bench): x\n', ['bench/results/x.json', ...many]))[0], /\(a\.ts, b\.ts, c\.ts and 2 more\)/);
-    assert.deepEqual(lintCommit(commit('feat(kafka): x\n', ['libs/kafka/src/a.ts', 'README.md'])), [], 'no results: anything goes together');
+    assert.deepEqual(lintCommit(commit('feat(kafka): x\n', ['libs/platform/kafka/src/a.ts', 'README.md'])), [], 'no results: anything goes together');
     assert.deepEqual(lintCommit(commit('docs(readme): x\n', ['bench/RESULTS.md', 'scripts/bench-report.mjs'])), [], 'the rendered tables move with their renderer');
   });
 });
@@ -58,8 +58,8 @@ describe('lintCommit', () => {
 describe('lintCommits', () => {
   it('lists every problem with the short hash and subject', () => {
     const commits = [
-      { hash: '1074c78f7725cd081a5d69e06cc91a57fd2c9c3c', message: 'refactor(testing): one raw Redis PING helper\n', files: ['libs/testing/src/redis.ts'] },
-      { hash: 'd6e5eb5000000000000000000000000000000000', message: `Review: ${'y'.repeat(80)}\n`, files: ['libs/model/src/gru4rec.ts'] },
+      { hash: '1074c78f7725cd081a5d69e06cc91a57fd2c9c3c', message: 'refactor(testing): one raw Redis PING helper\n', files: ['libs/platform/testing/src/redis.ts'] },
+      { hash: 'd6e5eb5000000000000000000000000000000000', message: `Review: ${'y'.repeat(80)}\n`, files: ['libs/ml/model/src/gru4rec.ts'] },
     ];
     const problems = lintCommits(commits);
     assert.equal(problems.length, 2);

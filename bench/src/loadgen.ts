@@ -16,7 +16,7 @@
  */
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Rng } from '@seqrec/generator';
+import { Rng } from '@seqrec/random';
 
 export interface OpenLoopOptions {
   /** Base URL, `http://host:port`; `path()` is appended to it. */

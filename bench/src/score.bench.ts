@@ -4,9 +4,9 @@
  * (random weights: serving cost does not depend on what the weights learned) and 100,000 users
  * whose live windows (20–50 events, Zipf-distributed items) are written to Redis with the window
  * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
- * map it to model indices, SASRec forward pass (inline, or micro-batched in live_window_batched),
+ * map it to model indices, SASRec forward pass (inline, in WebAssembly SIMD),
  * exact top-20 over all 50,000 items (int8 scan + full-precision rescoring; a TF matMul in the
- * *_matmul modes), or the approximate index in the *_index modes.
+ * throughput mode, stored_vector_matmul), or the approximate index in the *_index modes.
  *
  * Writes bench/results/score.json: per rate `rps` (asked), `achievedRps` (responses / s), `p50Ms`,
  * `p90Ms`, `p99Ms`, `p999Ms`, `maxMs` (from each request's intended send time: coordinated omission
@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
 import { CoocRecommender, itemCounts } from '@seqrec/datasets';
 import { RedisKeys } from '@seqrec/contracts';
-import { AliasTable, Rng } from '@seqrec/generator';
+import { AliasTable, Rng } from '@seqrec/random';
 import { encodeUserVector } from '@seqrec/window';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
@@ -58,7 +58,7 @@ const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,live_window_matmul,live_window_auto,live_window_batched,stored_vector,stored_vector_matmul,stored_vector_auto,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_auto_w2,stored_vector_index_w2,graph_cooc_w2'
+  'live_window,stored_vector,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
@@ -217,8 +217,7 @@ async function main(): Promise<void> {
         SCORER_MODEL_POLL_SECONDS: '0',
         MODEL_NAME: mode === 'graph_cooc' ? 'cooc' : 'sasrec',
         SCORER_USE_USER_VECTORS: String(mode.startsWith('stored_vector')),
-        SCORER_LIVE_ENCODE: mode === 'live_window_batched' ? 'batched' : 'inline',
-        SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : mode.endsWith('_auto') ? 'auto' : 'int8',
+        SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : 'int8',
         SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
         SCORER_WORKERS: String(workers),
@@ -314,18 +313,13 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       request: 'GET /v1/users/{userId}/recommendations?k=20 (top-20 over the full catalogue)',
       modesExplained: {
-        live_window: 'every request encodes the live window (SASRec forward pass, inline in WebAssembly SIMD: SCORER_LIVE_ENCODE=inline, the default), exact top-20 per request (SCORER_EXACT_TOPK=int8, the default: an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision)',
-        live_window_matmul: 'live_window with SCORER_EXACT_TOPK=matmul: exact top-20 by a micro-batched TF matMul + topk over every item (the earlier design, the baseline of the int8 scan)',
-        live_window_batched: 'SCORER_LIVE_ENCODE=batched: requests micro-batched into TF forward passes and TF top-k (the first design, the baseline of the inline encoder)',
+        live_window: 'every request encodes the live window (SASRec forward pass, inline in WebAssembly SIMD), exact top-20 per request (SCORER_EXACT_TOPK=int8, the default: an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass (int8-coded vector), exact top-20 by the int8 scan',
-        stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul (micro-batched TF matMul + topk)',
-        live_window_auto: 'live_window with SCORER_EXACT_TOPK=auto: per 100 ms, the int8 scan while it is predicted to keep up (the event loop under 95% busy), else the TF matMul batch if its fitted cost predicts less loop time',
-        stored_vector_auto: 'stored_vector with SCORER_EXACT_TOPK=auto',
+        stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads)',
         live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
         stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
         live_window_w2: 'live_window with SCORER_WORKERS=2: two scorer processes share the port (node:cluster), each its own event loop, model and connections',
         stored_vector_w2: 'stored_vector with SCORER_WORKERS=2',
-        stored_vector_auto_w2: 'stored_vector_auto with SCORER_WORKERS=2',
         stored_vector_index_w2: 'stored_vector_index with SCORER_WORKERS=2',
         graph_cooc_w2: 'graph_cooc with SCORER_WORKERS=2',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,

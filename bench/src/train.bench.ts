@@ -1,23 +1,23 @@
 /**
  * npm run bench:train — training speed of SASRec and GRU4Rec on ML-1M on the native backend
- * (`tensorflow`, libtensorflow through tfjs-node) and on the pure-JS `cpu` backend, in the same
- * run: each measurement is a child process of the trainer CLI with `SEQREC_TF_BACKEND` forcing the
- * backend (it fails instead of falling back), one epoch capped at a number of steps.
+ * (`tensorflow`, libtensorflow through tfjs-node), the only one training is for: each measurement
+ * is a child process of the trainer CLI with `SEQREC_TF_BACKEND=tensorflow` (it fails instead of
+ * falling back), one epoch capped at a number of steps.
  *
- * Backends: `tensorflow` (oneDNN kernels on, seqrec's default), `tensorflow-eigen` (the same
- * library with `TF_ENABLE_ONEDNN_OPTS=0`: its Eigen kernels, the baseline for the oneDNN gain) and
- * `cpu`. Models: `sasrec` (full softmax, as trained by default), `sasrec-bce` (the configuration of
- * the PyTorch reference in TFJS-NOTES.md: BCE with one negative, hidden 50, maxlen 200, batch 128,
- * 2 blocks, 1 head, dropout 0.2; native backends only) and `gru4rec`.
+ * Backends: `tensorflow` (oneDNN kernels on, seqrec's default) and `tensorflow-eigen` (the same
+ * library with `TF_ENABLE_ONEDNN_OPTS=0`: its Eigen kernels, the baseline for the oneDNN gain).
+ * Models: `sasrec` (full softmax, as trained by default), `sasrec-bce` (the configuration of the
+ * PyTorch reference in TFJS-NOTES.md: BCE with one negative, hidden 50, maxlen 200, batch 128,
+ * 2 blocks, 1 head, dropout 0.2) and `gru4rec`.
  *
  * Reports per run: steps, sequences/s over the capped epoch (the first step, which pays for kernel
  * set-up, is included, as in every epoch), the extrapolated full-epoch time (6,040 ML-1M training
- * sequences / sequences per second), peak RSS of the process; and per model the native/cpu and
- * oneDNN/Eigen ratios. Writes bench/results/train.json.
+ * sequences / sequences per second), peak RSS of the process; and per model the oneDNN/Eigen
+ * ratio. Writes bench/results/train.json.
  *
- * Environment: BENCH_TRAIN_STEPS (steps per native run, default 30), BENCH_TRAIN_CPU_STEPS (steps
- * per cpu run, default 3: cpu is ~20-100x slower), BENCH_TRAIN_MODELS (sasrec,sasrec-bce,gru4rec),
- * BENCH_TRAIN_BACKENDS (tensorflow,tensorflow-eigen,cpu), BENCH_TRAIN_MAXLEN (200 for SASRec, as the
+ * Environment: BENCH_TRAIN_STEPS (steps per run, default 30), BENCH_TRAIN_MODELS
+ * (sasrec,sasrec-bce,gru4rec), BENCH_TRAIN_BACKENDS (tensorflow,tensorflow-eigen),
+ * BENCH_TRAIN_MAXLEN (200 for SASRec, as the
  * paper; GRU4Rec uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
  */
 import { spawn } from 'node:child_process';
@@ -28,9 +28,8 @@ import { machineInfo, TRAINER_MALLOC, writeResult } from './machine';
 
 const env = (name: string, dflt: string) => process.env[name] ?? dflt;
 const STEPS = Number(env('BENCH_TRAIN_STEPS', '30'));
-const CPU_STEPS = Number(env('BENCH_TRAIN_CPU_STEPS', '3'));
 const MODELS = env('BENCH_TRAIN_MODELS', 'sasrec,sasrec-bce,gru4rec').split(',').filter(Boolean);
-const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,tensorflow-eigen,cpu').split(',').filter(Boolean);
+const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,tensorflow-eigen').split(',').filter(Boolean);
 const MAXLEN = env('BENCH_TRAIN_MAXLEN', '200');
 const RNN_MAXLEN = env('BENCH_TRAIN_RNN_MAXLEN', '50');
 const BATCH = env('BENCH_TRAIN_BATCH', '128');
@@ -51,7 +50,7 @@ interface CliResult {
 function backendEnv(backend: string): Record<string, string> {
   if (backend === 'tensorflow') return { SEQREC_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: '1' };
   if (backend === 'tensorflow-eigen') return { SEQREC_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: '0' };
-  return { SEQREC_TF_BACKEND: backend };
+  throw new Error(`BENCH_TRAIN_BACKENDS: unknown backend ${backend} (tensorflow|tensorflow-eigen)`);
 }
 
 function run(args: string[], backend: string): Promise<number> {
@@ -73,10 +72,7 @@ async function main(): Promise<void> {
   try {
     for (const model of MODELS) {
       for (const backend of BACKENDS) {
-        const native = backend.startsWith('tensorflow');
-        // The BCE configuration is there to compare with the PyTorch reference: native backends only.
-        if (model === 'sasrec-bce' && !native) continue;
-        const steps = native ? STEPS : CPU_STEPS;
+        const steps = STEPS;
         const sasrec = model.startsWith('sasrec');
         const maxLen = sasrec ? MAXLEN : RNN_MAXLEN;
         const loss = model === 'sasrec-bce' ? 'bce' : 'softmax';
@@ -98,7 +94,7 @@ async function main(): Promise<void> {
         const tfBackend = backendEnv(backend)['SEQREC_TF_BACKEND'];
         if (r.backend !== tfBackend) throw new Error(`asked for ${tfBackend}, the run used ${r.backend}`);
         const wantOnednn = backend === 'tensorflow' ? 'on' : 'off';
-        if (native && !r.backendVersion?.includes(`oneDNN ${wantOnednn}`)) throw new Error(`${backend}: expected oneDNN ${wantOnednn}, the run reports "${r.backendVersion}"`);
+        if (!r.backendVersion?.includes(`oneDNN ${wantOnednn}`)) throw new Error(`${backend}: expected oneDNN ${wantOnednn}, the run reports "${r.backendVersion}"`);
         const e = r.epochs[0]!;
         const row = {
           model,
@@ -124,11 +120,10 @@ async function main(): Promise<void> {
   }
   const ratios = MODELS.map((model) => {
     const n = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow' && !r['error']);
-    const c = runs.find((r) => r['model'] === model && r['backend'] === 'cpu' && !r['error']);
     const e = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow-eigen' && !r['error']);
-    const ratio = (a?: Record<string, unknown>, b?: Record<string, unknown>, digits = 1) =>
+    const ratio = (a?: Record<string, unknown>, b?: Record<string, unknown>, digits = 2) =>
       a && b ? Number(((a['sequencesPerSecond'] as number) / (b['sequencesPerSecond'] as number)).toFixed(digits)) : null;
-    return { model, nativeOverCpu: ratio(n, c), onednnOverEigen: ratio(n, e, 2) };
+    return { model, onednnOverEigen: ratio(n, e) };
   });
   const nativeUsed = runs.some((r) => r['backend'] === 'tensorflow' && !r['error']);
   const file = writeResult('train', {

@@ -210,7 +210,7 @@ const scorerPanels = [
   ts('Requests by worker', 'Answers per second per scorer process: one series per worker of each instance with SCORER_WORKERS > 1 (label worker); a lopsided split means few, long-lived client connections (a connection stays on the worker it was handed to).', [q(`sum by (instance, worker) (rate(seqrec_scorer_requests_total{${F}}[${RI}]))`, '{{instance}} {{worker}}')], 'reqps'),
   ts(
     'Forward pass p99',
-    'Duration of one batched pass (encode, score, top-k), by kind, and of one inline live-window encode (SCORER_LIVE_ENCODE=inline).',
+    'Duration of one batched pass (encode, score, top-k), by kind, and of one inline live-window encode (SASRec, GRU4Rec and LSTM in WebAssembly SIMD).',
     [...quantiles('seqrec_scorer_batch_duration_seconds', ['kind'], F, [0.99]), q(`histogram_quantile(0.99, sum by (le) (rate(seqrec_scorer_inline_encode_seconds_bucket{${F}}[${RI}])))`, 'inline encode')],
     's',
   ),

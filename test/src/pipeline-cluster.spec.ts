@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisKeys, type EventType } from '@seqrec/contracts';
-import { Rng } from '@seqrec/generator';
+import { Rng } from '@seqrec/random';
 import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis, createRedisClient, scanKeys, type RedisClient } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv, redisTestTargets } from '@seqrec/redis/testing';

@@ -13,7 +13,7 @@ import { GROUPS, RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventT
 import { brokersFromEnv, deleteNamespaceTopics, readTopic, resetGroupOffsets, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
-import { Rng } from '@seqrec/generator';
+import { Rng } from '@seqrec/random';
 import { decodeWindow } from '@seqrec/window';
 import type { Redis } from 'ioredis';
 import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';

@@ -11,7 +11,7 @@ import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
-import { ModelSlot, ScoringService, scorerApi } from '@seqrec/scoring';
+import { ModelSlot, scorerApi } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { scorerService } from './scorer.service';
@@ -461,7 +461,7 @@ describe('scorer under overload', () => {
   });
 });
 
-describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD) or batched (TF), int8 scan or matMul, all agree', () => {
+describe('scorer exact top-k: int8 scan or matMul, both agree', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-encode-spec-'));
   const store = new FsModelStore(dir);
   const apps: NestFastifyApplication[] = [];
@@ -475,9 +475,8 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
     const answers: Array<{ recs: { scoredFrom: string; items: Array<{ itemId: string; score: number }> }; rank: { items: Array<{ itemId: string; score: number }> }; metrics: string }> = [];
     const modes = [
-      { SCORER_LIVE_ENCODE: 'inline', SCORER_EXACT_TOPK: 'int8' },
-      { SCORER_LIVE_ENCODE: 'inline', SCORER_EXACT_TOPK: 'matmul' },
-      { SCORER_LIVE_ENCODE: 'batched', SCORER_EXACT_TOPK: 'int8' },
+      { SCORER_EXACT_TOPK: 'int8' },
+      { SCORER_EXACT_TOPK: 'matmul' },
     ];
     for (const mode of modes) {
       const { app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', ...mode });
@@ -495,9 +494,9 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
       const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'dora', items: ['p11', 'p3', 'p20', 'p12'] } })).json();
       answers.push({ recs, rank, metrics: await scrapeMetrics(app) });
     }
-    const [int8, matmul, batched] = answers as [(typeof answers)[0], (typeof answers)[0], (typeof answers)[0]];
+    const [int8, matmul] = answers as [(typeof answers)[0], (typeof answers)[0]];
     assert.equal(int8.recs.items[0]!.itemId, 'p11', 'the chain continues');
-    for (const other of [matmul, batched]) {
+    for (const other of [matmul]) {
       assert.equal(other.recs.scoredFrom, 'live_window');
       assert.deepEqual(int8.recs.items.map((i) => i.itemId), other.recs.items.map((i) => i.itemId));
       int8.recs.items.forEach((it, j) => assert.ok(Math.abs(it.score - other.recs.items[j]!.score) < 1e-4, `${it.itemId}: ${it.score} vs ${other.recs.items[j]!.score}`));
@@ -511,48 +510,41 @@ describe('scorer live-window encoders and exact top-k: inline (WebAssembly SIMD)
     // Inline + matMul: the top-k is a vector batch.
     assert.match(matmul.metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 0\b/);
     assert.match(matmul.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/);
-    // Batched: topk and rank forward passes (the window goes through TF, not through a vector).
-    assert.match(batched.metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
-    assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
-    assert.match(batched.metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);
   });
 });
 
-describe('scorer exact top-k, auto: the path the router picks, the same answer either way', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scorer-auto-spec-'));
+describe('scorer live windows without an inline encoder (item2vec): micro-batched TF passes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-batched-spec-'));
   const store = new FsModelStore(dir);
-  let app: NestFastifyApplication;
+  let app: NestFastifyApplication | undefined;
 
   after(async () => {
     await app?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('routes by the router\'s path, feeds it both paths\' costs, and answers the same either way', async () => {
-    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
-    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_EXACT_TOPK: 'auto' }));
+  it('scores the window in a topk and a rank batch, as the model itself ranks', async () => {
+    await createTestArtifact(store, { model: 'item2vec', items: ITEMS, maxLen: 10, version: 'v0001', config: { kind: 'item2vec' } });
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, MODEL_NAME: 'item2vec', SCORER_MODEL_POLL_SECONDS: '0' }));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
     const t = Date.now();
-    for (const [i, p] of ['p7', 'p8', 'p9'].entries()) {
-      await applier.apply([{ partition: 0, offset: i, event: { eventId: `a${i}`, userId: 'erin', type: 'view', itemId: p, ts: t + i } }]);
+    for (const [i, p] of ['p4', 'p5', 'p6'].entries()) {
+      await applier.apply([{ partition: 0, offset: i, event: { eventId: `b${i}`, userId: 'finn', type: 'view', itemId: p, ts: t + i } }]);
     }
     const fastify = app.getHttpAdapter().getInstance();
-    const router = app.get(ScoringService).router!;
-    assert.ok(router, 'auto has a router');
-    router.close(); // the test sets the path from here on
-    router.path = 'int8';
-    const idle = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
-    router.path = 'matmul';
-    const busy = (await fastify.inject({ method: 'GET', url: '/v1/users/erin/recommendations?k=6' })).json();
-    // Both paths reported their loop time: the next window has a cost for each.
-    router.closeWindow(0.5, 100, performance.now());
-    assert.ok(router.int8Cost! > 0 && router.matmulCost()!.perQuery > 0, `costs ${router.int8Cost} / ${JSON.stringify(router.matmulCost())}`);
-    assert.equal(idle.items[0].itemId, 'p10', 'the chain continues');
-    assert.deepEqual(busy.items.map((i: { itemId: string }) => i.itemId), idle.items.map((i: { itemId: string }) => i.itemId));
+    const recs = (await fastify.inject({ method: 'GET', url: '/v1/users/finn/recommendations?k=5' })).json();
+    assert.equal(recs.scoredFrom, 'live_window');
+    assert.equal(recs.items.length, 5);
+    const rank = (await fastify.inject({ method: 'POST', url: '/v1/rank', payload: { userId: 'finn', items: recs.items.map((i: { itemId: string }) => i.itemId) } })).json();
+    recs.items.forEach((it: { itemId: string; score: number }, j: number) => {
+      if (j > 0) assert.ok(it.score <= recs.items[j - 1].score, 'best first');
+      assert.ok(Math.abs(it.score - rank.items[j].score) < 1e-4, `${it.itemId}: top-k ${it.score} vs rank ${rank.items[j].score}`);
+    });
     const metrics = await scrapeMetrics(app);
-    assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} 1\b/, 'idle: the int8 scan, once');
-    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} 1\b/, 'busy: one TF batch');
+    assert.match(metrics, /seqrec_scorer_inline_encode_seconds_count\{service="scorer"\} 0\b/);
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk"[^}]*\} 1\b/);
+    assert.match(metrics, /seqrec_scorer_batch_size_requests_count\{[^}]*kind="rank"[^}]*\} 1\b/);
   });
 });

@@ -4,3 +4,4 @@ export * from './event';
 export * from './dlq';
 export * from './sequence';
 export * from './model';
+export * from './errors';

@@ -2,6 +2,7 @@ import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1 } from '@seqrec/contracts';
 import { CodecError, decodeWindow, encodeWindow, type SequenceWindow } from './codec';
 import type { ItemDictionary, SequenceStore, WindowWrite } from './stores';
 import { applyEvents, sessionsOf, type IncomingEvent } from './window';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface ApplierOptions {
   /** Events kept per user (the window length N). */
@@ -33,10 +34,9 @@ export interface ApplyBatchResult {
   corrupt: Array<{ userId: string; window: Buffer; detail: string }>;
 }
 
-export class ConflictError extends Error {
-  readonly retriable = true;
+export class ConflictError extends SeqrecError {
   constructor(readonly userIds: string[]) {
-    super(`windows of ${userIds.length} users kept changing under us (first: ${userIds[0]})`);
+    super(`windows of ${userIds.length} users kept changing under us (first: ${userIds[0]})`, { retriable: true, context: { users: userIds.length, firstUserId: userIds[0] } });
     this.name = 'ConflictError';
   }
 }

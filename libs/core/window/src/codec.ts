@@ -24,6 +24,7 @@
  *   k times:     partition uint16 BE, offset uint48 BE: the last applied offset of each other
  *                partition this user's events came from, most recent first
  */
+import { SeqrecError } from '@seqrec/contracts';
 
 export const FORMAT_VERSION = 1;
 /** Format 1 plus the watermarks of other partitions. */
@@ -60,9 +61,9 @@ export interface SequenceWindow {
   events: WindowEvent[];
 }
 
-export class CodecError extends Error {
+export class CodecError extends SeqrecError {
   constructor(message: string) {
-    super(message);
+    super(message, { retriable: false });
     this.name = 'CodecError';
   }
 }

@@ -1,4 +1,4 @@
-import { ExactTopK } from '@seqrec/model';
+import { ExactTopK, loadWat } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 
 /**
@@ -15,6 +15,7 @@ export class ItemSimilarity {
   /** The `k` items most similar to `index`, best first; padding and the item itself excluded. */
   async similar(index: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
     if (!this.exact) {
+      await loadWat();
       const table = this.table();
       const [n, d] = table.shape;
       const rows = Float32Array.from(table.dataSync() as Float32Array);

@@ -13,7 +13,7 @@
  * a scan reads contiguous memory. Scans run in WebAssembly SIMD ({@link DotTable}): ~0.03 ms for
  * 3,000 rows × 64 where the scalar JS loop took ~0.3 ms.
  */
-import { DotTable, tf } from '@seqrec/model';
+import { DotTable, loadWat, tf } from '@seqrec/model';
 
 export interface IvfOptions {
   /** Number of clusters (≥ 1, at most the item count). */
@@ -62,6 +62,7 @@ export class IvfIndex {
     if (table.length !== n * d) throw new RangeError(`IvfIndex: table has ${table.length} values, expected ${n} × ${d}`);
     if (!Number.isInteger(options.lists) || options.lists < 1) throw new RangeError(`IvfIndex: lists must be a positive integer, got ${options.lists}`);
     const lists = Math.min(options.lists, count);
+    await loadWat();
     const probes = Math.min(options.probes, lists);
     if (!Number.isInteger(probes) || probes < 1) throw new RangeError(`IvfIndex: probes must be a positive integer, got ${options.probes}`);
     const iterations = options.iterations ?? 8;

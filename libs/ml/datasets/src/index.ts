@@ -1,7 +1,6 @@
 export * from './types';
 export * from './io';
 export * from './vocabulary';
-export * from './random';
 export * from './split';
 export * from './registry';
 export * from './loaders/build';

@@ -1,19 +1,19 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
+import { SeqrecError } from '@seqrec/contracts';
 
 /**
  * A dataset file that does not parse. Never retriable: the file has to change. Carries the file and
  * the 1-based line number so the message points at the offending line.
  */
-export class DatasetFormatError extends Error {
-  readonly retriable = false;
+export class DatasetFormatError extends SeqrecError {
   constructor(
     message: string,
     readonly path: string,
     readonly line?: number,
   ) {
-    super(line === undefined ? `${path}: ${message}` : `${path}:${line}: ${message}`);
+    super(line === undefined ? `${path}: ${message}` : `${path}:${line}: ${message}`, { retriable: false, context: { path, line } });
     this.name = 'DatasetFormatError';
   }
 }

@@ -1,4 +1,4 @@
-import { AliasTable, permutation, Rng, zipfWeights } from './random';
+import { AliasTable, permutation, Rng, zipfWeights } from '@seqrec/random';
 
 /** Options that shape the synthetic catalogue; every field is documented on {@link GeneratorOptions}. */
 export interface CatalogueOptions {

@@ -3,6 +3,7 @@ import { loadEnv, str } from '@seqrec/config';
 import { TOPICS } from '@seqrec/contracts';
 import { MALFORMED_KINDS, type GeneratorOptions } from './options';
 import { KAFKA_COMPRESSIONS, type KafkaCompression } from './sinks';
+import { SeqrecError } from '@seqrec/contracts';
 
 export type SinkKind = 'stdout' | 'kafka' | 'http';
 export type HttpFormat = 'json' | 'ndjson';
@@ -65,9 +66,9 @@ A JSON summary goes to stderr at the end (also on Ctrl-C).
 `;
 
 /** Thrown for bad command lines; the CLI prints the message and the usage. */
-export class CliUsageError extends Error {
+export class CliUsageError extends SeqrecError {
   constructor(message: string) {
-    super(message);
+    super(message, { retriable: false });
     this.name = 'CliUsageError';
   }
 }

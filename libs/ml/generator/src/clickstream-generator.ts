@@ -1,7 +1,7 @@
 import { RejectReason, type EventType, type RawEvent } from '@seqrec/contracts';
 import { Catalogue } from './catalogue';
 import { resolveOptions, type GeneratorOptions, type MalformedKind, type ResolvedOptions } from './options';
-import { AliasTable, Rng } from './random';
+import { AliasTable, Rng } from '@seqrec/random';
 
 /** A clean event: valid, in time order for its user. */
 export interface EventRecord {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CODES, Producer, type DeliveryReport, type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { recordToMessage, type GeneratedRecord } from './clickstream-generator';
 import type { CliConfig } from './cli-options';
+import { SeqrecError } from '@seqrec/contracts';
 
 /** Codecs of the batches the Kafka sink produces (librdkafka's `compression.codec`). */
 export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -16,22 +17,17 @@ export interface Sink {
 }
 
 /** The reader went away (stdout closed, e.g. `| head`): stop quietly. */
-export class SinkClosedError extends Error {
+export class SinkClosedError extends SeqrecError {
   constructor(message: string) {
-    super(message);
+    super(message, { retriable: false });
     this.name = 'SinkClosedError';
   }
 }
 
 /** A sink failed for good (after its own retries). */
-export class SinkError extends Error {
-  constructor(
-    message: string,
-    readonly retriable: boolean,
-    readonly context: Record<string, unknown>,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class SinkError extends SeqrecError {
+  constructor(message: string, retriable: boolean, context: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, { retriable, context, cause: options?.cause });
     this.name = 'SinkError';
   }
 }

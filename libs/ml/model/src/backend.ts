@@ -1,7 +1,8 @@
 /**
  * Backend selection. Preference order: native TensorFlow (`@tensorflow/tfjs-node`), then WASM
- * (SIMD, single thread in Node), then pure JS (`cpu`). Native is 1–2 orders of magnitude faster to
- * train than `cpu`; falling back is allowed but never silent.
+ * (SIMD, single thread in Node), then pure JS (`cpu`). Training is for the native backend (the
+ * `cpu` backend trains the unit tests' tiny models); the fallbacks keep serving up. Falling back is
+ * allowed but never silent.
  *
  * `SEQREC_TF_BACKEND=tensorflow|wasm|cpu` forces a backend: if the forced backend cannot start,
  * {@link initBackend} throws instead of falling back. The variables ({@link backendEnv}) come in as
@@ -21,7 +22,7 @@ import { loadEnv, setNativeEnv } from '@seqrec/config';
 import { BACKEND_NAMES, backendEnv, type BackendEnv, type BackendName } from './backend.env';
 import { registerTrainingKernels } from './kernels';
 import { tf, type TF } from './tf';
-import { allowSimd } from './wasm-asm';
+import { allowSimd, loadWat } from './wat';
 
 /** The model runtime's settings ({@link backendEnv}). */
 export type BackendSettings = Pick<BackendEnv, 'SEQREC_TF_BACKEND' | 'TF_ENABLE_ONEDNN_OPTS' | 'SEQREC_SIMD'>;
@@ -88,7 +89,8 @@ function warnLoudly(lines: string[]): void {
 
 /**
  * Selects and initialises the TF.js backend (once per process; later calls return the same info
- * unless a different backend is asked for explicitly).
+ * unless a different backend is asked for explicitly), and loads the WebAssembly kernels' compiler
+ * ({@link loadWat}).
  *
  * @param preferred first backend to try (default `tensorflow`); the ones after it in
  *   `tensorflow → wasm → cpu` order are the fallbacks. Overridden by `SEQREC_TF_BACKEND`.
@@ -96,6 +98,8 @@ function warnLoudly(lines: string[]): void {
  * @throws when `SEQREC_TF_BACKEND` names an unknown backend or one that cannot start.
  */
 export async function initBackend(preferred?: BackendName, settings: BackendSettings = backendSettingsFromEnv()): Promise<BackendInfo> {
+  // The WebAssembly kernels (exact top-k, inline encoders, index scans) compile from WAT with wabt.
+  await loadWat();
   const forced = settings.SEQREC_TF_BACKEND || undefined;
   allowSimd(settings.SEQREC_SIMD);
   const first = forced ?? preferred ?? 'tensorflow';
@@ -111,9 +115,7 @@ export async function initBackend(preferred?: BackendName, settings: BackendSett
         warnLoudly([
           `TF.js is running on the "${name}" backend, NOT the preferred "${first}".`,
           ...reasons,
-          name === 'cpu'
-            ? 'Training on "cpu" is 10-20x slower than wasm and far slower than native.'
-            : 'Training is several times slower than on the native backend.',
+          'Training is supported on the native backend only (the cpu backend is for unit tests on tiny models).',
           'Set SEQREC_TF_BACKEND to force a backend (and fail instead of falling back).',
         ]);
       }

@@ -14,7 +14,6 @@ import { LayerNorm } from './layers/layer-norm';
 import { ItemTable, RecencyPool } from './layers/pooling';
 import { Projection, Recurrent } from './layers/recurrent';
 import { mm } from './ops';
-import { SasrecInference } from './sasrec-inference';
 import { tf } from './tf';
 
 /** Name of the embedding layer in every model; it owns the (input) item table. */
@@ -200,8 +199,6 @@ export class LayersSequenceEncoder implements SequenceEncoder {
   private scoringRows: Tensor2D | null = null;
   /** [1, N + 1]: -Infinity at column 0 (padding), 0 elsewhere. */
   private paddingBias: Tensor2D | null = null;
-  /** SASRec's last-position inference pass (built lazily; not on WASM, whose batched matMul needs the explicit-transpose helpers). */
-  private fast: SasrecInference | null = null;
 
   constructor(
     readonly config: Readonly<EncoderConfig>,
@@ -232,16 +229,6 @@ export class LayersSequenceEncoder implements SequenceEncoder {
   }
 
   encodeIds(ids: Tensor2D, types: Tensor2D | null): Tensor2D {
-    if (this.config.kind === 'sasrec' && tf.getBackend() !== 'wasm') {
-      if (this.config.numTypes > 0 && !types) throw new Error(`${this.name}: this model needs event types`);
-      this.fast ??= new SasrecInference(this.config, this.model);
-      return this.fast.encode(ids, types);
-    }
-    return this.encodeIdsLayers(ids, types);
-  }
-
-  /** {@link encodeIds} through the LayersModel (every position computed); the reference the fast SASRec pass is tested against. */
-  encodeIdsLayers(ids: Tensor2D, types: Tensor2D | null): Tensor2D {
     return tf.tidy(() => {
       const out = this.apply(ids, types, false);
       if (!this.perPosition) return out as Tensor2D;
@@ -386,8 +373,6 @@ export class LayersSequenceEncoder implements SequenceEncoder {
   }
 
   invalidate(): void {
-    this.fast?.dispose();
-    this.fast = null;
     this.itemsT?.dispose();
     this.scoringRows?.dispose();
     this.paddingBias?.dispose();

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ExactTopK, INT8_KERNEL_WASM, INT8_UNROLLED_KERNEL_WASM } from './exact-topk';
+import { before, describe, it } from 'node:test';
+import { ExactTopK, INT8_KERNEL_WAT, int8UnrolledKernelWat } from './exact-topk';
+import { loadWat, watToWasm } from './wat';
+
+before(() => loadWat());
 
 function random(n: number, seed: number): Float32Array {
   let s = seed;
@@ -24,8 +27,9 @@ function bruteForce(rows: Float32Array, d: number, q: ArrayLike<number>, k: numb
 
 describe(ExactTopK.name, () => {
   it('is a valid WebAssembly SIMD module, and the kernel in use here', () => {
-    assert.ok(WebAssembly.validate(INT8_KERNEL_WASM()));
-    for (let chunks = 1; chunks <= 8; chunks++) assert.ok(WebAssembly.validate(INT8_UNROLLED_KERNEL_WASM(chunks)), `unrolled, ${chunks} chunks`);
+    assert.ok(WebAssembly.validate(watToWasm('bounds8', INT8_KERNEL_WAT)));
+    const at = { dots: 1 << 20, highs: 2 << 20, scales: 3 << 20, norms: 4 << 20, resids: 5 << 20 };
+    for (let chunks = 1; chunks <= 8; chunks++) assert.ok(WebAssembly.validate(watToWasm('bounds8u', int8UnrolledKernelWat(chunks, at))), `unrolled, ${chunks} chunks`);
     assert.equal(new ExactTopK(new Float32Array(16), 1, 16).simd, true, 'Node 20 has WebAssembly SIMD: the scalar fallback must not be what runs');
     assert.equal(new ExactTopK(new Float32Array(64), 1, 64).kernel, 'unrolled');
     assert.equal(new ExactTopK(new Float32Array(128), 1, 128).kernel, 'unrolled');

@@ -16,172 +16,120 @@
  * 2^31 for up to 1,024 dimensions. The kernel also writes each row's upper bound in single
  * precision, with its own margin of 1e-6 · ‖E_i‖‖u‖ for float rounding, so the pass over the rows
  * in JS reads one float per row and looks at the double-precision bounds only for rows that pass
- * it. The kernel, in the text format:
- *
- *   (func (export "bounds8") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32)
- *       (param $dots i32) (param $highs i32) (param $scales i32) (param $norms i32) (param $resids i32)
- *       (param $t f32) (param $nb f32) (param $rb f32)
- *     (local $qp i32) (local $j i32) (local $a0 v128) (local $a1 v128) (local $v v128) (local $sum i32)
- *     (block $done
- *       (br_if $done (i32.eqz (local.get $count)))
- *       (loop $row
- *         (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
- *         (local.set $qp (local.get $q)) (local.set $j (local.get $chunks))
- *         (loop $chunk                                   ;; 16 int8 weights per turn
- *           (local.set $v (v128.load (local.get $rows)))
- *           (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (v128.load (local.get $qp)))))
- *           (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (v128.load offset=16 (local.get $qp)))))
- *           (local.set $qp (i32.add (local.get $qp) (i32.const 32)))
- *           (local.set $rows (i32.add (local.get $rows) (i32.const 16)))
- *           (br_if $chunk (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
- *         (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
- *         (local.set $sum (i32.add (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0))
- *           (i32x4.extract_lane 1 (local.get $a0))) (i32x4.extract_lane 2 (local.get $a0))) (i32x4.extract_lane 3 (local.get $a0))))
- *         (i32.store (local.get $dots) (local.get $sum))
- *         (f32.store (local.get $highs) (f32.add (f32.add
- *           (f32.mul (f32.mul (f32.convert_i32_s (local.get $sum)) (f32.load (local.get $scales))) (local.get $t))
- *           (f32.mul (f32.load (local.get $norms)) (local.get $nb))) (f32.mul (f32.load (local.get $resids)) (local.get $rb))))
- *         (local.set $dots (i32.add (local.get $dots) (i32.const 4)))   ;; and likewise $highs, $scales, $norms, $resids
- *         (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1)))))))
+ * it. The kernels are compiled from the text below by wabt (wat.ts); the spec tests check them
+ * against a brute-force scan.
  */
-import { F32_T, GET, I32, I32_ADD, I32_CONST, I32_SUB, I32_T, SET, SIMD, TEE, V128_LOAD, V128_ZERO, compileKernel, isSimdAllowed, kernelModule, leb, rowLoopOpening } from './wasm-asm';
+import { compileWat, isSimdAllowed } from './wat';
 
-const EXTEND_LOW_S = [SIMD, 0x87, 0x01]; // i16x8.extend_low_i8x16_s
-const EXTEND_HIGH_S = [SIMD, 0x88, 0x01]; // i16x8.extend_high_i8x16_s
-const DOT_I16 = [SIMD, 0xba, 0x01]; // i32x4.dot_i16x8_s
-const I32X4_ADD = [SIMD, 0xae, 0x01];
-const EXTRACT_I32 = (lane: number) => [SIMD, 0x1b, lane];
-const F32_LOAD = [0x2a, 0x02, 0x00];
-const F32_STORE = [0x38, 0x02, 0x00];
-const I32_STORE = [0x36, 0x02, 0x00];
-const F32_ADD = 0x92;
-const F32_MUL = 0x94;
-const F32_CONVERT_I32_S = 0xb2;
-const F32_GE = 0x60;
-const IF = [0x04, 0x40];
-// Parameters (12 i32, then 4 f32), then locals.
-const [Q, ROWS, COUNT, CHUNKS, DOTS, HIGHS, SCALES, NORMS, RESIDS, OUT, IDX, END_AT, T, NB, RB, TAU] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-const [QP, J, A0, A1, V, SUM, H] = [16, 17, 18, 19, 20, 21, 22];
-const advance = (local: number, by: number) => [...GET(local), ...I32(by), I32_ADD, ...SET(local)];
-
-function moduleBytes(): Uint8Array {
-  const body = [
-    ...rowLoopOpening({ count: COUNT, q: Q, qp: QP, chunks: CHUNKS, j: J, a0: A0, a1: A1 }),
-    ...GET(ROWS), ...V128_LOAD(0), ...SET(V),
-    ...GET(A0), ...GET(V), ...EXTEND_LOW_S, ...GET(QP), ...V128_LOAD(0), ...DOT_I16, ...I32X4_ADD, ...SET(A0),
-    ...GET(A1), ...GET(V), ...EXTEND_HIGH_S, ...GET(QP), ...V128_LOAD(16), ...DOT_I16, ...I32X4_ADD, ...SET(A1),
-    ...advance(QP, 32),
-    ...advance(ROWS, 16),
-    ...GET(J), ...I32(1), I32_SUB, ...TEE(J), 0x0d, 0x00, // br_if $chunk
-    0x0b, // end $chunk
-    ...GET(A0), ...GET(A1), ...I32X4_ADD, ...SET(A0),
-    ...GET(A0), ...EXTRACT_I32(0),
-    ...GET(A0), ...EXTRACT_I32(1), I32_ADD,
-    ...GET(A0), ...EXTRACT_I32(2), I32_ADD,
-    ...GET(A0), ...EXTRACT_I32(3), I32_ADD,
-    ...SET(SUM),
-    ...GET(DOTS), ...GET(SUM), ...I32_STORE,
-    ...GET(HIGHS),
-    ...GET(SUM), F32_CONVERT_I32_S, ...GET(SCALES), ...F32_LOAD, F32_MUL, ...GET(T), F32_MUL,
-    ...GET(NORMS), ...F32_LOAD, ...GET(NB), F32_MUL, F32_ADD,
-    ...GET(RESIDS), ...F32_LOAD, ...GET(RB), F32_MUL, F32_ADD,
-    ...TEE(H), ...F32_STORE,
-    // A row whose upper bound reaches tau is listed (its index) for the pass in JS.
-    ...GET(H), ...GET(TAU), F32_GE, ...IF,
-    ...GET(OUT), ...GET(IDX), ...I32_STORE,
-    ...advance(OUT, 4),
-    0x0b, // end if
-    ...advance(IDX, 1),
-    ...advance(DOTS, 4), ...advance(HIGHS, 4), ...advance(SCALES, 4), ...advance(NORMS, 4), ...advance(RESIDS, 4),
-    ...GET(COUNT), ...I32(1), I32_SUB, ...TEE(COUNT), 0x0d, 0x00, // br_if $row
-    0x0b, // end $row
-    0x0b, // end $done
-    ...GET(END_AT), ...GET(OUT), ...I32_STORE, // where the list ends
-    0x0b, // end function
-  ];
-  // 2 × i32 ($qp, $j), 3 × v128 ($a0, $a1, $v), i32 ($sum), f32 ($h)
-  const locals = [0x04, 0x02, I32_T, 0x03, 0x7b, 0x01, I32_T, 0x01, F32_T];
-  return kernelModule('bounds8', [...new Array<number>(12).fill(I32_T), F32_T, F32_T, F32_T, F32_T], locals, body);
-}
+/**
+ * The bounding scan, one row at a time: the int8 row · the int16 query (exact), the row's f32
+ * upper bound into `highs`, and the index of every row whose bound reaches `tau` into `out` (its
+ * end into `endAt`). Per-row arrays advance one element per row; all addresses are bytes.
+ */
+export const INT8_KERNEL_WAT = `
+(module
+  (import "env" "mem" (memory 0))
+  (func (export "bounds8") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32)
+      (param $dots i32) (param $highs i32) (param $scales i32) (param $norms i32) (param $resids i32)
+      (param $out i32) (param $idx i32) (param $endAt i32)
+      (param $t f32) (param $nb f32) (param $rb f32) (param $tau f32)
+    (local $qp i32) (local $j i32) (local $a0 v128) (local $a1 v128) (local $v v128) (local $sum i32) (local $h f32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $count)))
+      (loop $row
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $qp (local.get $q))
+        (local.set $j (local.get $chunks))
+        (loop $chunk ;; 16 int8 weights per turn
+          (local.set $v (v128.load align=4 (local.get $rows)))
+          (local.set $a0 (i32x4.add (local.get $a0)
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (v128.load align=4 (local.get $qp)))))
+          (local.set $a1 (i32x4.add (local.get $a1)
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (v128.load offset=16 align=4 (local.get $qp)))))
+          (local.set $qp (i32.add (local.get $qp) (i32.const 32)))
+          (local.set $rows (i32.add (local.get $rows) (i32.const 16)))
+          (br_if $chunk (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (local.set $sum (i32.add (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+          (i32x4.extract_lane 2 (local.get $a0))) (i32x4.extract_lane 3 (local.get $a0))))
+        (i32.store (local.get $dots) (local.get $sum))
+        ;; upper bound: sum · scale · t + norm · nb + resid · rb
+        (f32.store (local.get $highs) (local.tee $h
+          (f32.add (f32.add
+            (f32.mul (f32.mul (f32.convert_i32_s (local.get $sum)) (f32.load (local.get $scales))) (local.get $t))
+            (f32.mul (f32.load (local.get $norms)) (local.get $nb)))
+            (f32.mul (f32.load (local.get $resids)) (local.get $rb)))))
+        (if (f32.ge (local.get $h) (local.get $tau))
+          (then
+            (i32.store (local.get $out) (local.get $idx))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 1)))
+        (local.set $dots (i32.add (local.get $dots) (i32.const 4)))
+        (local.set $highs (i32.add (local.get $highs) (i32.const 4)))
+        (local.set $scales (i32.add (local.get $scales) (i32.const 4)))
+        (local.set $norms (i32.add (local.get $norms) (i32.const 4)))
+        (local.set $resids (i32.add (local.get $resids) (i32.const 4)))
+        (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1))))))
+    (i32.store (local.get $endAt) (local.get $out))))
+`;
 
 /** Most 16-dimension chunks the unrolled kernel takes (dim ≤ 128): two query registers each. */
 const UNROLLED_MAX_CHUNKS = 8;
 
 /**
- * The same kernel unrolled for one table: `chunks` 16-byte chunks per row with the query held in
+ * The same scan unrolled for one table: `chunks` 16-byte chunks per row with the query held in
  * 2 × chunks v128 locals (no chunk loop, no query loads), and the per-row arrays addressed by one
- * row offset `p` (= row × 4) plus each array's fixed address as the memory offset, so a row
- * advances two pointers instead of six. Listed rows are written as row indices (p >> 2).
- *   (func (export "bounds8u") (param $q i32) (param $rows i32) (param $count i32) (param $p i32)
- *       (param $out i32) (param $endAt i32) (param $t f32) (param $nb f32) (param $rb f32) (param $tau f32)
- *     ;; $q0 .. $q{2c-1} ← v128.load $q offset 0, 16, ..., then per row:
- *     ;;   a0 = Σ dot(extend_low(row[c]), q[2c]), a1 = Σ dot(extend_high(row[c]), q[2c+1])
- *     ;;   dots[p] = sum; highs[p] = h = sum·scales[p]·t + norms[p]·nb + resids[p]·rb
- *     ;;   if h ≥ tau: *out = p >> 2; out += 4
+ * row offset `p` (= row × 4) plus each array's fixed address in the table's memory as the
+ * instruction's memory offset, so a row advances two pointers instead of six. Listed rows are
+ * written as row indices (p >> 2). The text is written for each table (its chunk count and
+ * addresses); everything else is as in {@link INT8_KERNEL_WAT}.
  */
-function unrolledModuleBytes(chunks: number, at: { dots: number; highs: number; scales: number; norms: number; resids: number }): Uint8Array {
-  const [Qp, Rows, Count, P, Out, EndAt, Tt, Nb, Rb, Tau] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const Sum = 10;
-  const H = 11;
-  const A0 = 12;
-  const A1 = 13;
-  const Vv = 14;
-  const Qr = (i: number) => 15 + i; // 2 × chunks query registers
-  const mem = (op: number, offset: number) => [op, 0x02, ...leb(offset)];
-  const v128Load = (offset: number) => [SIMD, 0x00, 0x02, ...leb(offset)];
-  const loadQuery: number[] = [];
-  for (let i = 0; i < 2 * chunks; i++) loadQuery.push(...GET(Qp), ...v128Load(16 * i), ...SET(Qr(i)));
-  const perChunk: number[] = [];
-  for (let c = 0; c < chunks; c++) {
-    perChunk.push(
-      ...GET(Rows), ...v128Load(16 * c), ...SET(Vv),
-      ...GET(A0), ...GET(Vv), ...EXTEND_LOW_S, ...GET(Qr(2 * c)), ...DOT_I16, ...I32X4_ADD, ...SET(A0),
-      ...GET(A1), ...GET(Vv), ...EXTEND_HIGH_S, ...GET(Qr(2 * c + 1)), ...DOT_I16, ...I32X4_ADD, ...SET(A1),
-    );
-  }
-  const body = [
-    ...loadQuery,
-    0x02, 0x40, // block $done
-    ...GET(Count), 0x45, 0x0d, 0x00, // br_if $done (count == 0)
-    0x03, 0x40, // loop $row
-    ...V128_ZERO, ...SET(A0),
-    ...V128_ZERO, ...SET(A1),
-    ...perChunk,
-    ...GET(A0), ...GET(A1), ...I32X4_ADD, ...SET(A0),
-    ...GET(A0), ...EXTRACT_I32(0),
-    ...GET(A0), ...EXTRACT_I32(1), I32_ADD,
-    ...GET(A0), ...EXTRACT_I32(2), I32_ADD,
-    ...GET(A0), ...EXTRACT_I32(3), I32_ADD,
-    ...SET(Sum),
-    ...GET(P), ...GET(Sum), ...mem(0x36, at.dots),
-    ...GET(P),
-    ...GET(Sum), F32_CONVERT_I32_S, ...GET(P), ...mem(0x2a, at.scales), F32_MUL, ...GET(Tt), F32_MUL,
-    ...GET(P), ...mem(0x2a, at.norms), ...GET(Nb), F32_MUL, F32_ADD,
-    ...GET(P), ...mem(0x2a, at.resids), ...GET(Rb), F32_MUL, F32_ADD,
-    ...TEE(H), ...mem(0x38, at.highs),
-    ...GET(H), ...GET(Tau), F32_GE, ...IF,
-    ...GET(Out), ...GET(P), ...I32(2), 0x76, ...I32_STORE, // *out = p >> 2
-    ...GET(Out), ...I32(4), I32_ADD, ...SET(Out),
-    0x0b, // end if
-    ...GET(P), ...I32(4), I32_ADD, ...SET(P),
-    ...GET(Rows), ...I32_CONST(16 * chunks), I32_ADD, ...SET(Rows),
-    ...GET(Count), ...I32(1), I32_SUB, ...TEE(Count), 0x0d, 0x00, // br_if $row
-    0x0b, // end $row
-    0x0b, // end $done
-    ...GET(EndAt), ...GET(Out), ...I32_STORE,
-    0x0b, // end function
-  ];
-  // i32 $sum, f32 $h, then 3 + 2 × chunks v128 ($a0, $a1, $v, query registers)
-  const locals = [0x03, 0x01, I32_T, 0x01, F32_T, ...leb(3 + 2 * chunks), 0x7b];
-  return kernelModule('bounds8u', [...new Array<number>(6).fill(I32_T), F32_T, F32_T, F32_T, F32_T], locals, body);
+export function int8UnrolledKernelWat(chunks: number, at: { dots: number; highs: number; scales: number; norms: number; resids: number }): string {
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > UNROLLED_MAX_CHUNKS) throw new RangeError(`unrolled kernel: 1..${UNROLLED_MAX_CHUNKS} chunks, got ${chunks}`);
+  const regs = Array.from({ length: 2 * chunks }, (_, i) => `(local $q${i} v128)`).join(' ');
+  const loadQuery = Array.from({ length: 2 * chunks }, (_, i) => `    (local.set $q${i} (v128.load offset=${16 * i} align=4 (local.get $q)))`).join('\n');
+  const perChunk = Array.from(
+    { length: chunks },
+    (_, c) => `        (local.set $v (v128.load offset=${16 * c} align=4 (local.get $rows)))
+        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $q${2 * c}))))
+        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $q${2 * c + 1}))))`,
+  ).join('\n');
+  return `
+(module
+  (import "env" "mem" (memory 0))
+  (func (export "bounds8u") (param $q i32) (param $rows i32) (param $count i32) (param $p i32) (param $out i32) (param $endAt i32)
+      (param $t f32) (param $nb f32) (param $rb f32) (param $tau f32)
+    (local $sum i32) (local $h f32) (local $a0 v128) (local $a1 v128) (local $v v128) ${regs}
+${loadQuery}
+    (block $done
+      (br_if $done (i32.eqz (local.get $count)))
+      (loop $row
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+${perChunk}
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (local.set $sum (i32.add (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+          (i32x4.extract_lane 2 (local.get $a0))) (i32x4.extract_lane 3 (local.get $a0))))
+        (i32.store offset=${at.dots} (local.get $p) (local.get $sum))
+        (f32.store offset=${at.highs} (local.get $p) (local.tee $h
+          (f32.add (f32.add
+            (f32.mul (f32.mul (f32.convert_i32_s (local.get $sum)) (f32.load offset=${at.scales} (local.get $p))) (local.get $t))
+            (f32.mul (f32.load offset=${at.norms} (local.get $p)) (local.get $nb)))
+            (f32.mul (f32.load offset=${at.resids} (local.get $p)) (local.get $rb)))))
+        (if (f32.ge (local.get $h) (local.get $tau))
+          (then
+            (i32.store (local.get $out) (i32.shr_u (local.get $p) (i32.const 2)))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $rows (i32.add (local.get $rows) (i32.const ${16 * chunks})))
+        (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1))))))
+    (i32.store (local.get $endAt) (local.get $out))))
+`;
 }
 
 type Bounds8UFn = (q: number, rows: number, count: number, p: number, out: number, endAt: number, t: number, nb: number, rb: number, tau: number) => void;
 
-/** The hand-assembled module's bytes (for tests). */
-export const INT8_KERNEL_WASM = moduleBytes;
-/** The unrolled kernel's bytes for `chunks` chunks and some array addresses (for tests). */
-export const INT8_UNROLLED_KERNEL_WASM = (chunks: number) => unrolledModuleBytes(chunks, { dots: 1 << 20, highs: 2 << 20, scales: 3 << 20, norms: 4 << 20, resids: 5 << 20 });
 
 type Bounds8Fn = (
   q: number, rows: number, count: number, chunks: number, dots: number, highs: number, scales: number, norms: number, resids: number,
@@ -190,8 +138,8 @@ type Bounds8Fn = (
 
 let compiled: WebAssembly.Module | null | undefined;
 function int8Module(): WebAssembly.Module | null {
-  if (!isSimdAllowed()) return null;
-  if (compiled === undefined) compiled = compileKernel(moduleBytes());
+  if (!isSimdAllowed()) return null; // checked before the cache: SEQREC_SIMD may change between tables
+  if (compiled === undefined) compiled = compileWat('bounds8', INT8_KERNEL_WAT);
   return compiled;
 }
 
@@ -298,7 +246,7 @@ export class ExactTopK {
       const chunks = stride >> 4;
       const unrolled =
         chunks <= UNROLLED_MAX_CHUNKS
-          ? compileKernel(unrolledModuleBytes(chunks, { dots: this.dotsAt, highs: this.highsAt, scales: this.scalesAt, norms: this.normsAt, resids: this.residsAt }))
+          ? compileWat('bounds8u', int8UnrolledKernelWat(chunks, { dots: this.dotsAt, highs: this.highsAt, scales: this.scalesAt, norms: this.normsAt, resids: this.residsAt }))
           : null;
       this.fnUnrolled = unrolled ? (new WebAssembly.Instance(unrolled, { env: { mem: memory } }).exports['bounds8u'] as Bounds8UFn) : null;
       buffer = memory.buffer;

@@ -38,7 +38,7 @@ async function trainedWithReference(input: EncoderConfigInput, numTypes: number,
   const p = leftPad(HISTORIES, 10, types);
   const ids = tf.tensor2d(p.ids, [p.rows, p.len], 'int32');
   const t = p.types ? tf.tensor2d(p.types, [p.rows, p.len], 'int32') : null;
-  const ref = enc.encodeIdsLayers(ids, t);
+  const ref = enc.encodeIds(ids, t);
   const want = (await ref.data()) as Float32Array;
   tf.dispose([ids, ref, ...(t ? [t] : [])]);
   return { enc, types, want, d: enc.config.dim };
@@ -75,7 +75,7 @@ describe(SasrecSimd.name, () => {
     const enc = createEncoder({ kind: 'sasrec', numItems: N, dim: 16, maxLen: 10, blocks: 1, heads: 1, dropout: 0, seed: 2 });
     try {
       const ids = tf.zeros([1, 4], 'int32') as tf.Tensor2D;
-      const ref = enc.encodeIdsLayers(ids, null);
+      const ref = enc.encodeIds(ids, null);
       const simd = new SasrecSimd(enc.config as Extract<EncoderConfig, { kind: 'sasrec' }>, enc.model);
       close(simd.encode(new Int32Array(0)), ref.dataSync(), 1e-5, 'empty');
       tf.dispose([ids, ref]);

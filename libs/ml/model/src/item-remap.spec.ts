@@ -8,7 +8,7 @@ import { resolveConfig, type EncoderConfigInput } from './config';
 import { CONTEXT_TABLE_LAYER, ITEM_EMBEDDING_LAYER, createEncoder, type LayersSequenceEncoder } from './encoder';
 import { loadModel, saveModel } from './io';
 import { IncompatibleWeightsError, architectureDifferences, remapItemRows } from './item-remap';
-import { Rng } from './random';
+import { Rng } from '@seqrec/random';
 import { tf } from './tf';
 
 before(async () => {

@@ -10,11 +10,12 @@ import type { EncoderConfig } from './config';
 import type { SequenceEncoder } from './encoder';
 import { fmtShape, isItemIndexedLayer, type LayerVariable } from './layers/common';
 import { tf } from './tf';
+import { SeqrecError } from '@seqrec/contracts';
 
 /** The two models' weights do not correspond (another architecture): nothing was written. */
-export class IncompatibleWeightsError extends Error {
+export class IncompatibleWeightsError extends SeqrecError {
   constructor(message: string) {
-    super(message);
+    super(message, { retriable: false });
     this.name = 'IncompatibleWeightsError';
   }
 }

@@ -7,7 +7,7 @@
 import type { Scalar, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Item2VecConfig } from './config';
 import { bceWithNegatives } from './ops';
-import type { Rng } from './random';
+import type { Rng } from '@seqrec/random';
 import { tf } from './tf';
 
 /** Sampling tables built once per training run. */
@@ -64,9 +64,9 @@ export function skipGramPairs(
   out: { centres: number[]; contexts: number[] },
 ): void {
   const kept: number[] = [];
-  for (const it of seq) if (it > 0 && rng.next() < tables.keep[it]!) kept.push(it);
+  for (const it of seq) if (it > 0 && rng.float() < tables.keep[it]!) kept.push(it);
   for (let i = 0; i < kept.length; i++) {
-    const b = rng.int(1, cfg.window);
+    const b = rng.between(1, cfg.window);
     const lo = Math.max(0, i - b);
     const hi = Math.min(kept.length - 1, i + b);
     for (let j = lo; j <= hi; j++) {

@@ -1,31 +1,26 @@
 /**
- * Kernels that the pure-JS (`cpu`) and WASM backends lack or implement too slowly for training.
+ * Kernels that the pure-JS (`cpu`) backend implements too slowly even for the unit tests' tiny
+ * training runs (training proper is for the native backend; measured: the model tests' training
+ * took 238 s instead of 12 s without these).
  *
- * `UnsortedSegmentSum` is the gradient of every `gather` (every embedding lookup). WASM has no
- * kernel for it at all, so training fails; the `cpu` backend's version builds one mask per segment
- * (per item!), so one SASRec step over a few thousand items takes minutes. The replacement below is
- * a single scatter-add pass over the rows, O(rows × width).
+ * `UnsortedSegmentSum` is the gradient of every `gather` (every embedding lookup). The `cpu`
+ * backend's version builds one mask per segment (per item!). The replacement below is a single
+ * scatter-add pass over the rows, O(rows × width).
  *
- * WASM's `Slice` copies the *whole* input out of the heap (`readSync`) before taking the slice, and
- * `Unpack` (unstack) and `SplitV` (split) slice once per output, so unstacking a [B, L, d] tensor
- * over L steps copies it L times: 200–300 ms for 128 slices of [128, 200, 50], where the copy
- * itself is ~1 ms. The replacements read the input through a view of the heap. The `cpu` backend's
- * slice of a non-contiguous region goes element by element (1.2 s to unstack [128, 200, 50] over
- * axis 1); the replacement copies contiguous runs.
+ * The `cpu` backend's slice of a non-contiguous region goes element by element (1.2 s to unstack
+ * [128, 200, 50] over axis 1), and `Unpack` (unstack) and `SplitV` (split) slice once per output;
+ * the replacements copy contiguous runs.
  */
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from './tf';
 
-/** What this module needs from a backend: the `cpu` and `wasm` backends both provide it. */
-interface HostBackend {
+/** What this module needs from the `cpu` backend. */
+interface CpuBackend {
   readSync(dataId: object): unknown;
-  disposeData?(dataId: object): void;
-  makeTensorInfo?(shape: number[], dtype: string, values?: unknown): TensorInfo;
-  makeOutput?(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap?(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
 }
 
-function read(backend: HostBackend, t: TensorInfo): Float32Array | Int32Array {
+function read(backend: CpuBackend, t: TensorInfo): Float32Array | Int32Array {
   return backend.readSync(t.dataId) as Float32Array | Int32Array;
 }
 
@@ -49,7 +44,7 @@ export function segmentSumRows(
 }
 
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as HostBackend;
+  const b = backend as unknown as CpuBackend;
   const x = inputs['x'] as TensorInfo;
   const segmentIds = inputs['segmentIds'] as TensorInfo;
   const numSegments = (attrs as { numSegments: number }).numSegments;
@@ -62,12 +57,6 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const outShape = [numSegments, ...x.shape.slice(idRank)];
   const xv = read(b, x);
   const ids = read(b, segmentIds);
-  if (b.makeOutput && b.typedArrayFromHeap) {
-    const out = b.makeOutput(outShape, 'float32');
-    segmentSumRows(xv, ids, numSegments, b.typedArrayFromHeap(out) as Float32Array);
-    return out;
-  }
-  if (!b.makeTensorInfo) throw new Error('UnsortedSegmentSum: unsupported backend');
   const values = new Float32Array(outShape.reduce((a, d) => a * d, 1));
   segmentSumRows(xv, ids, numSegments, values);
   return b.makeTensorInfo(outShape, 'float32', values);
@@ -108,25 +97,10 @@ export function copySlice(x: HeapArray, shape: readonly number[], begin: readonl
   }
 }
 
-interface WasmBackend extends HostBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): HeapArray;
-}
-
-interface CpuBackend extends HostBackend {
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-}
-
 function sliceOn(backend: unknown, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
-  const b = backend as WasmBackend & CpuBackend;
+  const b = backend as CpuBackend;
   const n = size.reduce((a, d) => a * d, 1);
-  if (b.typedArrayFromHeap) {
-    const out = b.makeOutput(size, x.dtype);
-    // Views only after allocating: growing the heap detaches earlier views.
-    if (n > 0) copySlice(b.typedArrayFromHeap(x), x.shape, begin, size, b.typedArrayFromHeap(out));
-    return out;
-  }
-  // cpu: readSync returns the stored array itself, no copy.
+  // readSync returns the stored array itself, no copy.
   const xs = b.readSync(x.dataId) as HeapArray;
   const out = x.dtype === 'float32' ? new Float32Array(n) : x.dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
   if (n > 0) copySlice(xs, x.shape, begin, size, out);
@@ -137,7 +111,7 @@ function viewable(dtype: string): boolean {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
 }
 
-function registerSliceKernels(backendName: 'cpu' | 'wasm'): void {
+function registerSliceKernels(backendName: 'cpu'): void {
   const origSlice = tf.getKernel('Slice', backendName);
   const origUnpack = tf.getKernel('Unpack', backendName);
   const origSplit = tf.getKernel('SplitV', backendName);
@@ -195,12 +169,11 @@ function registerSliceKernels(backendName: 'cpu' | 'wasm'): void {
 const registered = new Set<string>();
 
 /**
- * Registers the replacement kernels (UnsortedSegmentSum, Slice, Unpack, SplitV) for `backendName`
- * (`cpu` or `wasm`), replacing the backend's own. Idempotent. Does nothing for the
- * native backend, whose kernels are fine.
+ * Registers the replacement kernels (UnsortedSegmentSum, Slice, Unpack, SplitV) when `backendName`
+ * is `cpu`, replacing the backend's own. Idempotent. Does nothing for the other backends.
  */
 export function registerTrainingKernels(backendName: string): void {
-  if (backendName !== 'cpu' && backendName !== 'wasm') return;
+  if (backendName !== 'cpu') return;
   if (registered.has(backendName)) return;
   if (tf.getKernel('UnsortedSegmentSum', backendName)) tf.unregisterKernel('UnsortedSegmentSum', backendName);
   tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: unsortedSegmentSum });

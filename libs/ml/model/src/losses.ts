@@ -9,7 +9,7 @@
  */
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { bceWithNegatives, fullSoftmaxCrossEntropy, mm, softmaxCrossEntropy } from './ops';
-import type { Rng } from './random';
+import type { Rng } from '@seqrec/random';
 import { tf } from './tf';
 
 export type LossKind = 'softmax' | 'sampled-softmax' | 'bce';
@@ -39,7 +39,7 @@ export function sampleNegatives(
   if (loss === 'sampled-softmax') {
     const k = Math.min(count, numItems);
     const ids = new Int32Array(k);
-    for (let i = 0; i < k; i++) ids[i] = rng.int(1, numItems);
+    for (let i = 0; i < k; i++) ids[i] = rng.between(1, numItems);
     return { ids, perRow: k };
   }
   const m = targets.length;
@@ -54,9 +54,9 @@ export function sampleNegatives(
       lastSeq = seq;
     }
     for (let j = 0; j < count; j++) {
-      let it = rng.int(1, numItems);
+      let it = rng.between(1, numItems);
       // Rejection sampling; give up after a few tries for users who have seen most items.
-      for (let tries = 0; (seen[it] === 1 || it === targets[p]) && tries < 20; tries++) it = rng.int(1, numItems);
+      for (let tries = 0; (seen[it] === 1 || it === targets[p]) && tries < 20; tries++) it = rng.between(1, numItems);
       ids[p * count + j] = it;
     }
   }

@@ -1,8 +1,7 @@
 /**
  * Tensor ops shared by the layers and the losses, written to avoid the slow paths measured in
  * TFJS-NOTES.md:
- * - {@link mm}: a matmul whose gradient transposes explicitly (WASM's fast matmul path only takes
- *   untransposed inputs, and every matmul gradient otherwise uses a transposed one);
+ * - {@link mm}: a matmul with its shapes checked (both printed on a mismatch);
  * - {@link layerNorm}: hand-written, because `tf.layers.layerNormalization`'s gradient goes through
  *   `tile`'s gradient (one slice-and-add per repetition);
  * - {@link softmaxCrossEntropy}: a `customGrad` whose gradient is the softmax, instead of the
@@ -11,71 +10,21 @@
  * their inputs.
  */
 import type { GradSaveFunc, Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import { nextDropoutSeed } from './random';
+import { Rng } from '@seqrec/random';
 import { tf } from './tf';
 
 function shapeStr(t: { shape: number[] }): string {
   return `[${t.shape.join(', ')}]`;
 }
 
-/** True when gradients should transpose explicitly before matmul (the WASM backend). */
-function explicitTranspose(): boolean {
-  return tf.getBackend() === 'wasm';
-}
-
-function swapLast(t: Tensor): Tensor {
-  const r = t.rank;
-  const perm = [...Array(r).keys()];
-  perm[r - 2] = r - 1;
-  perm[r - 1] = r - 2;
-  return tf.transpose(t, perm);
-}
-
-const mmExplicit = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
-  const [a, b, save] = args as [Tensor, Tensor, GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [sa, sb] = saved as [Tensor, Tensor];
-      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
-    },
-  };
-});
-
-/** Batched product as one 2-D product per batch entry (WASM's 2-D kernel has the fast path). */
-function loopMatMul(a: Tensor, b: Tensor): Tensor {
-  const bs = tf.unstack(b);
-  return tf.stack(tf.unstack(a).map((x, i) => tf.matMul(x as Tensor2D, bs[i] as Tensor2D)));
-}
-
-const bmmLoop = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
-  const [a, b, save] = args as [Tensor, Tensor, GradSaveFunc];
-  save([a, b]);
-  return {
-    value: loopMatMul(a, b),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [sa, sb] = saved as [Tensor, Tensor];
-      return [loopMatMul(dy, swapLast(sb)), loopMatMul(swapLast(sa), dy)];
-    },
-  };
-});
-
-/**
- * `a @ b` for rank-2 or equal-rank-3 inputs (no transpose flags; transpose the input first).
- * On WASM, whose matmul only takes its fast path untransposed with batch 1:
- * - rank 2: the gradient transposes explicitly (measured 1.7–2.6× faster training);
- * - rank 3: one 2-D product per batch entry, forward and backward (fwd+bwd of
- *   [128, 200, 50] × [128, 50, 200]: 0.35 s against 1.24 s for the batched kernel).
- */
+/** `a @ b` for rank-2 or equal-rank-3 inputs (no transpose flags; transpose the input first), shapes checked. */
 export function mm(a: Tensor, b: Tensor): Tensor {
   const ok =
     a.rank === b.rank &&
     (a.rank === 2 || (a.rank === 3 && a.shape[0] === b.shape[0])) &&
     a.shape[a.rank - 1] === b.shape[b.rank - 2];
   if (!ok) throw new Error(`mm: cannot multiply ${shapeStr(a)} by ${shapeStr(b)}`);
-  if (!explicitTranspose()) return tf.matMul(a as Tensor2D, b as Tensor2D);
-  return (a.rank === 2 ? mmExplicit(a, b) : bmmLoop(a, b)) as Tensor;
+  return tf.matMul(a as Tensor2D, b as Tensor2D);
 }
 
 /** `x [..., dIn] @ w [dIn, dOut] + bias [dOut]` for any rank of `x`. */
@@ -126,6 +75,22 @@ export function dropoutMask(n: number, rate: number, seed: number): Float32Array
   return out;
 }
 
+let dropoutRng = new Rng(1234);
+
+/**
+ * Seeds the generator that hands a fresh seed to every dropout op. TF.js dropout with a fixed
+ * seed would draw the same mask at every step, and without one it is not reproducible; the
+ * trainer calls this once per run.
+ */
+export function seedDropout(seed: number): void {
+  dropoutRng = new Rng(seed);
+}
+
+/** The next dropout seed (see {@link seedDropout}). */
+export function nextDropoutSeed(): number {
+  return dropoutRng.seed();
+}
+
 /** Inverted dropout with a seed from the run's dropout generator; identity when not training. */
 export function dropout(x: Tensor, rate: number, training: boolean): Tensor {
   if (!training || rate <= 0) return x;
@@ -151,8 +116,8 @@ const softmaxCE = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
 
 /**
  * Mean softmax cross-entropy of integer `labels [M]` under `logits [M, C]`. Its gradient is
- * `(softmax(logits) - onehot) / M`, given directly (2.6× faster than differentiating
- * `logSumExp` on WASM).
+ * `(softmax(logits) - onehot) / M`, given directly (cheaper than differentiating
+ * `logSumExp`).
  */
 export function softmaxCrossEntropy(logits: Tensor2D, labels: Tensor1D): Scalar {
   if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
@@ -166,8 +131,7 @@ const fullSoftmax = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
   const [h, table, labels, save] = args as [Tensor2D, Tensor2D, Tensor1D, GradSaveFunc];
   const [m] = h.shape;
   const n = table.shape[0];
-  const wasm = explicitTranspose();
-  const p = tf.softmax(wasm ? tf.matMul(h, tf.transpose(table)) : tf.matMul(h, table, false, true)); // [M, N]
+  const p = tf.softmax(tf.matMul(h, table, false, true)); // [M, N]
   const flatIdx = tf.add(tf.mul(tf.range(0, m, 1, 'int32'), tf.scalar(n, 'int32')), labels);
   const picked = tf.gather(tf.reshape(p, [-1]), flatIdx);
   save([h, table, labels, p]);
@@ -178,9 +142,7 @@ const fullSoftmax = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
       const scale = tf.div(dy, m);
       // (p - onehot) @ table and hᵀ @ (p - onehot), without materialising the one-hot matrix.
       const dh = tf.mul(tf.sub(tf.matMul(sp, st), tf.gather(st, sl)), scale);
-      // pᵀ @ h rather than (hᵀ @ p)ᵀ: WASM's fast matmul packs its right operand on every call, and
-      // packing the fresh [M, N] softmax cost ~1.5 s against ~0.5 s for transposing it.
-      const pTh = wasm ? tf.matMul(tf.transpose(sp), sh) : tf.matMul(sp, sh, true, false); // [N, d]
+      const pTh = tf.matMul(sp, sh, true, false); // [N, d]
       const dTable = tf.mul(tf.sub(pTh, tf.unsortedSegmentSum(sh, sl, n)), scale);
       return [dh, dTable, tf.zerosLike(sl)];
     },
@@ -190,8 +152,7 @@ const fullSoftmax = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
 /**
  * Full-softmax cross-entropy of `h [M, d]` against every row of `table [N, d]`, labels in 0..N-1
  * (mean over rows). Fused: the backward pass needs only the saved softmax and two untransposed
- * matmuls, never a one-hot or a scaled copy of the [M, N] matrix (about 1.5× faster on WASM than
- * `softmaxCrossEntropy(h @ tableᵀ)`).
+ * matmuls, never a one-hot or a scaled copy of the [M, N] matrix.
  */
 export function fullSoftmaxCrossEntropy(h: Tensor2D, table: Tensor2D, labels: Tensor1D): Scalar {
   if (h.rank !== 2 || table.rank !== 2 || h.shape[1] !== table.shape[1] || labels.shape[0] !== h.shape[0]) {

@@ -1,9 +1,10 @@
 /**
- * SASRec's inference pass for one sequence at a time in WebAssembly SIMD, for serving: the same
- * mathematics as {@link SasrecInference} (last block at the last position only, layer-norm γ/β and
- * the 1/√dk scale folded into the following kernels), but every matrix product is a run of dot
- * products by the {@link SimdKernel}, with no TF kernel launches (~100 per pass) and no batch to
- * wait for. A 50-event window through 2 blocks of width 64 is ~1.5 M multiply-adds: a few hundred
+ * SASRec's inference pass for one sequence at a time in WebAssembly SIMD: the one fast SASRec
+ * inference path (the scorer's live windows, the embedding service's batches); training and the
+ * batched TF passes use the LayersModel. The same mathematics as the model's last position (last
+ * block at the last position only, layer-norm γ/β and the 1/√dk scale folded into the following
+ * kernels), but every matrix product is a run of dot products by the {@link SimdKernel}, with no TF
+ * kernel launches (~100 per pass) and no batch to wait for. A 50-event window through 2 blocks of width 64 is ~1.5 M multiply-adds: a few hundred
  * microseconds, where a micro-batched TF pass costs milliseconds of dispatch however small it is.
  *
  * A sequence is taken unpadded: with left padding masked out, a real item's state does not

@@ -10,65 +10,41 @@
  * runs a scalar JS loop (`simd` says which). {@link DotTable} is one fixed table and a query;
  * the SASRec inference pass (sasrec-simd.ts) uses a kernel as its whole workspace.
  *
- * The function, in the text format (hand-assembled below; the spec tests check it against plain
- * JS dot products):
- *
- *   (func (export "dots") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32) (param $out i32)
- *     (local $qp i32) (local $j i32) (local $a0 v128) (local $a1 v128)
- *     (block $done
- *       (br_if $done (i32.eqz (local.get $count)))
- *       (loop $row
- *         (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
- *         (local.set $qp (local.get $q)) (local.set $j (local.get $chunks))
- *         (loop $chunk                                   ;; 8 floats per turn
- *           (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $qp)) (v128.load (local.get $rows)))))
- *           (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $qp)) (v128.load offset=16 (local.get $rows)))))
- *           (local.set $qp (i32.add (local.get $qp) (i32.const 32)))
- *           (local.set $rows (i32.add (local.get $rows) (i32.const 32)))
- *           (br_if $chunk (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
- *         (local.set $a0 (f32x4.add (local.get $a0) (local.get $a1)))
- *         (f32.store (local.get $out) (f32.add (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0))
- *           (f32x4.extract_lane 1 (local.get $a0))) (f32x4.extract_lane 2 (local.get $a0))) (f32x4.extract_lane 3 (local.get $a0))))
- *         (local.set $out (i32.add (local.get $out) (i32.const 4)))
- *         (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1)))))))
- *
- * with the memory imported as `env.mem`.
+ * The kernel, compiled from this text by wabt (wat.ts); the spec tests check it against plain JS
+ * dot products.
  */
-
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import { GET, I32, I32_ADD, I32_SUB, SET, SIMD, TEE, V128_LOAD, compileKernel, isSimdAllowed, kernelModule, rowLoopOpening } from './wasm-asm';
+import { compileWat, isSimdAllowed } from './wat';
 
-const F32X4_MUL = [SIMD, 0xe6, 0x01];
-const F32X4_ADD = [SIMD, 0xe4, 0x01];
-const EXTRACT = (lane: number) => [SIMD, 0x1f, lane];
-const F32_ADD = 0x92;
-const [Q, ROWS, COUNT, CHUNKS, OUT, QP, J, A0, A1] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-
-function moduleBytes(): Uint8Array {
-  const body = [
-    ...rowLoopOpening({ count: COUNT, q: Q, qp: QP, chunks: CHUNKS, j: J, a0: A0, a1: A1 }),
-    ...GET(A0), ...GET(QP), ...V128_LOAD(0), ...GET(ROWS), ...V128_LOAD(0), ...F32X4_MUL, ...F32X4_ADD, ...SET(A0),
-    ...GET(A1), ...GET(QP), ...V128_LOAD(16), ...GET(ROWS), ...V128_LOAD(16), ...F32X4_MUL, ...F32X4_ADD, ...SET(A1),
-    ...GET(QP), ...I32(32), I32_ADD, ...SET(QP),
-    ...GET(ROWS), ...I32(32), I32_ADD, ...SET(ROWS),
-    ...GET(J), ...I32(1), I32_SUB, ...TEE(J), 0x0d, 0x00, // br_if $chunk
-    0x0b, // end $chunk
-    ...GET(A0), ...GET(A1), ...F32X4_ADD, ...SET(A0),
-    ...GET(OUT),
-    ...GET(A0), ...EXTRACT(0),
-    ...GET(A0), ...EXTRACT(1), F32_ADD,
-    ...GET(A0), ...EXTRACT(2), F32_ADD,
-    ...GET(A0), ...EXTRACT(3), F32_ADD,
-    0x38, 0x02, 0x00, // f32.store align 2^2 offset 0
-    ...GET(OUT), ...I32(4), I32_ADD, ...SET(OUT),
-    ...GET(COUNT), ...I32(1), I32_SUB, ...TEE(COUNT), 0x0d, 0x00, // br_if $row
-    0x0b, // end $row
-    0x0b, // end block
-    0x0b, // end function
-  ];
-  const locals = [0x02, 0x02, 0x7f, 0x02, 0x7b]; // 2 × i32 ($qp, $j), 2 × v128 ($a0, $a1)
-  return kernelModule('dots', 5, locals, body);
-}
+/** The dot kernel in the WebAssembly text format. */
+export const DOT_KERNEL_WAT = `
+(module
+  (import "env" "mem" (memory 0))
+  ;; out[r] = q · rows[r] for r < count; rows are contiguous, chunks × 8 floats each
+  (func (export "dots") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32) (param $out i32)
+    (local $qp i32) (local $j i32) (local $a0 v128) (local $a1 v128)
+    (block $done
+      (br_if $done (i32.eqz (local.get $count)))
+      (loop $row
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $qp (local.get $q))
+        (local.set $j (local.get $chunks))
+        (loop $chunk ;; 8 floats per turn, two accumulators
+          (local.set $a0 (f32x4.add (local.get $a0)
+            (f32x4.mul (v128.load align=4 (local.get $qp)) (v128.load align=4 (local.get $rows)))))
+          (local.set $a1 (f32x4.add (local.get $a1)
+            (f32x4.mul (v128.load offset=16 align=4 (local.get $qp)) (v128.load offset=16 align=4 (local.get $rows)))))
+          (local.set $qp (i32.add (local.get $qp) (i32.const 32)))
+          (local.set $rows (i32.add (local.get $rows) (i32.const 32)))
+          (br_if $chunk (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
+        (local.set $a0 (f32x4.add (local.get $a0) (local.get $a1)))
+        (f32.store (local.get $out)
+          (f32.add (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+            (f32x4.extract_lane 2 (local.get $a0))) (f32x4.extract_lane 3 (local.get $a0))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br_if $row (local.tee $count (i32.sub (local.get $count) (i32.const 1))))))))
+`;
 
 /**
  * A layer's weights copied out of TF, in the layer's order (the inline encoders' input); the one at
@@ -84,13 +60,10 @@ let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable (or SEQREC_SIMD=false). */
 function simdModule(): WebAssembly.Module | null {
-  if (!isSimdAllowed()) return null;
-  if (compiled === undefined) compiled = compileKernel(moduleBytes());
+  if (!isSimdAllowed()) return null; // checked before the cache: SEQREC_SIMD may change between tables
+  if (compiled === undefined) compiled = compileWat('dots', DOT_KERNEL_WAT);
   return compiled;
 }
-
-/** The hand-assembled module's bytes (for tests). */
-export const DOT_KERNEL_WASM = moduleBytes;
 
 /** Rounds a length up to the kernel's granule (8 floats). */
 export const pad8 = (n: number): number => Math.ceil(n / 8) * 8;

@@ -3,7 +3,7 @@
  * chain (each item has a few successors with skewed probabilities), split leave-one-out.
  */
 import type { EvalCase, LeaveOneOutSplit, Recommender, SequenceDataset } from '@seqrec/datasets';
-import { Rng } from './random';
+import { Rng } from '@seqrec/random';
 
 export interface MarkovOptions {
   numItems: number;
@@ -30,17 +30,17 @@ export function markovSplit(o: MarkovOptions): LeaveOneOutSplit {
   const sequences: Int32Array[] = [];
   const types: Uint8Array[] = [];
   for (let u = 0; u < o.users; u++) {
-    const n = rng.int(o.minLen, o.maxLen);
+    const n = rng.between(o.minLen, o.maxLen);
     const s = new Int32Array(n);
-    s[0] = rng.int(1, o.numItems);
+    s[0] = rng.between(1, o.numItems);
     for (let i = 1; i < n; i++) {
-      let r = rng.next() * z;
+      let r = rng.float() * z;
       let j = 0;
       while (j < k - 1 && r >= probs[j]!) r -= probs[j++]!;
       s[i] = succ[s[i - 1]!]![j]!;
     }
     sequences.push(s);
-    types.push(Uint8Array.from(s, () => (o.numTypes ? rng.int(0, o.numTypes - 1) : 0)));
+    types.push(Uint8Array.from(s, () => (o.numTypes ? rng.between(0, o.numTypes - 1) : 0)));
   }
   const dataset: SequenceDataset = {
     name: 'markov',

@@ -13,7 +13,8 @@ import type { ModelKind } from './config';
 import type { SequenceEncoder } from './encoder';
 import { buildSkipGramTables, skipGramPairs, skipGramStep } from './item2vec';
 import { LOSS_KINDS, nextItemLoss, sampleNegatives, type LossKind } from './losses';
-import { Rng, seedDropout } from './random';
+import { Rng } from '@seqrec/random';
+import { seedDropout } from './ops';
 import { tf } from './tf';
 
 /** What training reads from a split: the training sequences (and their event types). */
@@ -211,7 +212,7 @@ function item2vecRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
     let examples = 0;
     const step = async (n: number) => {
       const negs = new Int32Array(n * k);
-      for (let i = 0; i < negs.length; i++) negs[i] = tables.unigram[rng.int(0, tables.unigram.length - 1)]!;
+      for (let i = 0; i < negs.length; i++) negs[i] = tables.unigram[rng.between(0, tables.unigram.length - 1)]!;
       const cost = skipGramStep(
         optimizer,
         inputTable,

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { KafkaConsumer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript';
 import { TOPICS, type EventV1 } from '@seqrec/contracts';
 import { KafkaAdmin, call, connectionConfig, type KafkaConnection } from '@seqrec/kafka';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface KafkaReplayOptions {
   brokers: string[];
@@ -60,13 +61,9 @@ export interface KafkaReplayResult {
 }
 
 /** Thrown when the replay cannot complete (retriable: the broker may come back). */
-export class KafkaReplayError extends Error {
-  readonly retriable = true;
-  constructor(
-    message: string,
-    readonly context: Record<string, unknown>,
-  ) {
-    super(message);
+export class KafkaReplayError extends SeqrecError {
+  constructor(message: string, context: Record<string, unknown>) {
+    super(message, { retriable: true, context });
     this.name = 'KafkaReplayError';
   }
 }

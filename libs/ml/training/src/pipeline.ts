@@ -49,11 +49,11 @@ import {
   type Recommender,
   type SequenceDataset,
 } from '@seqrec/datasets';
+import { Rng } from '@seqrec/random';
 import {
   IncompatibleWeightsError,
   LOSS_KINDS,
   ExactTopK,
-  Rng,
   architectureDifferences,
   createEncoder,
   initBackend,

@@ -10,6 +10,7 @@ import { TrainingPipeline, type TrainableModel, type TrainingOptions, type Train
 import type { DataSource } from './sources';
 import { MODEL_STORE, TRAINING_METRICS, TRAINING_OPTIONS } from './training.constants';
 import type { TrainingMetrics } from './training.metrics';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface TrainingServiceOptions {
   model: TrainableModel;
@@ -50,9 +51,9 @@ export interface TrainingRun {
 }
 
 /** Thrown by {@link TrainingService.start} while a run is in progress (expected: the API answers 409). */
-export class TrainingInProgressError extends Error {
+export class TrainingInProgressError extends SeqrecError {
   constructor(readonly runId: string) {
-    super(`training run ${runId} is in progress`);
+    super(`training run ${runId} is in progress`, { retriable: true, context: { runId } });
     this.name = 'TrainingInProgressError';
   }
 }

@@ -6,6 +6,7 @@
  * get their 503 after the timeout and every later one immediately, and the ingester's memory stays
  * bounded by the in-flight budget whatever the offered load.
  */
+import { SeqrecError } from '@seqrec/contracts';
 
 export type Refusal = 'full' | 'bus_unavailable' | 'bus_stalled';
 
@@ -21,10 +22,9 @@ export interface AdmissionOptions {
   firstPublishTimeoutMs?: number;
 }
 
-export class PublishTimeoutError extends Error {
-  readonly retriable = true;
+export class PublishTimeoutError extends SeqrecError {
   constructor(ms: number) {
-    super(`Kafka did not acknowledge the events within ${ms} ms`);
+    super(`Kafka did not acknowledge the events within ${ms} ms`, { retriable: true, context: { timeoutMs: ms } });
     this.name = 'PublishTimeoutError';
   }
 }

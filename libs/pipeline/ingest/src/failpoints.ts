@@ -10,16 +10,16 @@
  * Actions: `throw` (an error at that point), `kill` (SIGKILL of the process), `delay:<ms>` (waits);
  * `*<n>` limits the action to its first n hits.
  */
+import { SeqrecError } from '@seqrec/contracts';
 export const FAILPOINT_NAMES = ['http.after-publish', 'http.before-answer', 'http.partial-publish', 'raw.after-claim'] as const;
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
 
 type Action = { kind: 'throw' } | { kind: 'kill' } | { kind: 'delay'; ms: number };
 
-export class FailpointError extends Error {
-  /** Not a dependency failing: the bus's poison handling may count it, like any bug. */
-  readonly retriable = false;
+export class FailpointError extends SeqrecError {
+  /** Not retriable: not a dependency failing, so the bus's poison handling may count it, like any bug. */
   constructor(readonly point: FailpointName) {
-    super(`failpoint ${point}`);
+    super(`failpoint ${point}`, { retriable: false, context: { point } });
     this.name = 'FailpointError';
   }
 }

@@ -9,6 +9,7 @@
  * commit are one atomic transaction (exactly-once consume-transform-produce). A handler that throws
  * gets the same batch again after a back-off.
  */
+import { SeqrecError } from '@seqrec/contracts';
 
 /** A message to publish. */
 export interface OutboundMessage {
@@ -128,15 +129,10 @@ export interface TransactionReport {
   commitSeconds: number;
 }
 
-/** Error classes carry whether a retry can help (kafkajs' convention). */
-export class BusError extends Error {
-  constructor(
-    message: string,
-    readonly retriable: boolean,
-    readonly context: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** A bus failure; whether a retry can help is the caller's to say (a timeout can, a closed bus cannot). */
+export class BusError extends SeqrecError {
+  constructor(message: string, retriable: boolean, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, { retriable, context, cause: options?.cause });
     this.name = 'BusError';
   }
 }

@@ -1,11 +1,15 @@
+import { SeqrecError } from '@seqrec/contracts';
 import type { ConsumedMessage, OutboundMessage } from './bus';
 
 /**
  * Whether a handler error looks like the infrastructure failing (a dependency down or slow)
  * rather than the message: such errors are retried for as long as they last and never make a
- * message a dead letter. An error that says so itself (`retriable: true`) counts as transient.
+ * message a dead letter. A seqrec error says so itself (its class's `retriable` flag), and so may
+ * another library's error (a `retriable` property); only the others are guessed from their code,
+ * name and message.
  */
 export function isTransient(err: unknown): boolean {
+  if (err instanceof SeqrecError) return err.retriable;
   const e = err as { retriable?: boolean; code?: unknown; name?: string; message?: string } | undefined;
   if (!e) return false;
   if (e.retriable === true) return true;

@@ -1,14 +1,16 @@
 import { bool, cleanEnv, makeValidator, port, str, url, type CleanedEnv, type ValidatorSpec } from 'envalid';
 import { redisClusterNodes, redisEnvProblems, redisUrl } from './redis';
+import { SeqrecError } from '@seqrec/contracts';
 
 /** Thrown when the environment is invalid; the message lists every bad variable at once. */
-export class EnvError extends Error {
+export class EnvError extends SeqrecError {
   constructor(readonly problems: Record<string, string>) {
     super(
       `invalid environment (${Object.keys(problems).length} problem${Object.keys(problems).length === 1 ? '' : 's'}):\n` +
         Object.entries(problems)
           .map(([k, v]) => `  ${k}: ${v}`)
           .join('\n'),
+      { retriable: false, context: { variables: Object.keys(problems) } },
     );
     this.name = 'EnvError';
   }

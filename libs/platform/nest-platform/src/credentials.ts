@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SeqrecError } from '@seqrec/contracts';
 
 /**
  * Who may call a route: `producer` (writes events: the ingester's POST /v1/events), `client`
@@ -20,12 +21,12 @@ interface Entry extends Credential {
 }
 
 /** Thrown for a credential list that cannot be read; `variable` names the setting. */
-export class CredentialConfigError extends Error {
+export class CredentialConfigError extends SeqrecError {
   constructor(
     readonly variable: string,
     message: string,
   ) {
-    super(`${variable}: ${message}`);
+    super(`${variable}: ${message}`, { retriable: false, context: { variable } });
     this.name = 'CredentialConfigError';
   }
 }

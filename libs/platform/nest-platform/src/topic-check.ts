@@ -1,6 +1,7 @@
 import type { Bus } from '@seqrec/bus';
 import { KafkaBus, describeWeakerSetting, type CheckedTopicSetting } from '@seqrec/kafka';
 import { gauge, type Registry } from '@seqrec/metrics';
+import { SeqrecError } from '@seqrec/contracts';
 
 /** `KAFKA_TOPIC_CHECK`: what start-up does with topics weaker than the configuration. */
 export type TopicCheckMode = 'off' | 'warn' | 'strict';
@@ -14,14 +15,13 @@ const VARIABLES: Record<CheckedTopicSetting, string> = {
 };
 
 /** Thrown in strict mode when a topic is weaker than the configuration or cannot be checked; not retriable. */
-export class TopicCheckError extends Error {
-  readonly retriable = false;
-
+export class TopicCheckError extends SeqrecError {
   constructor(readonly problems: string[]) {
     super(
       `KAFKA_TOPIC_CHECK=strict: ${problems.length} Kafka topic setting${problems.length === 1 ? ' is' : 's are'} weaker than the configuration or could not be checked:\n` +
         problems.map((p) => `  ${p}`).join('\n') +
         '\nRaise them on the broker (kafka-configs.sh --alter --entity-type topics ..., kafka-reassign-partitions.sh for replicas), or lower the configuration, or set KAFKA_TOPIC_CHECK=warn.',
+      { retriable: false },
     );
     this.name = 'TopicCheckError';
   }

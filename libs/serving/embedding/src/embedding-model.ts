@@ -3,12 +3,23 @@
  * disposes a model that a batch or a request is still using.
  */
 import { LoadedModel } from '@seqrec/artifacts';
-import { tf, userVectors } from '@seqrec/model';
+import { inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
 
 export class EmbeddingModel extends LoadedModel {
-  /** User vectors [B, d] of histories of model indices (each non-empty). */
+  /** The WebAssembly SIMD encoder (lazy; null for item2vec, which has none). */
+  private inline: InlineEncoder | null | undefined;
+
+  /**
+   * User vectors [B, d] of histories of model indices (each non-empty): one window at a time in
+   * WebAssembly SIMD for the models that have an inline encoder (SASRec, GRU4Rec, LSTM), else one
+   * TF pass for the batch (item2vec).
+   */
   encode(histories: Int32Array[], types: Uint8Array[]): Promise<Float32Array[]> {
-    return userVectors(this.encoder, histories, types);
+    this.inline ??= inlineEncoderFor(this.encoder);
+    const inline = this.inline;
+    if (!inline) return userVectors(this.encoder, histories, types);
+    const withTypes = this.encoder.config.numTypes > 0;
+    return Promise.resolve(histories.map((h, i) => inline.encode(h, withTypes ? types[i] : undefined)));
   }
 
   /** The item's row of the scoring item table. */
@@ -17,5 +28,9 @@ export class EmbeddingModel extends LoadedModel {
     const data = (await row.data()) as Float32Array;
     row.dispose();
     return data;
+  }
+
+  protected override disposeCaches(): void {
+    this.inline = null;
   }
 }

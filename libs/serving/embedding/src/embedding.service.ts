@@ -9,6 +9,7 @@ import { EMBEDDING_METRICS, EMBEDDING_MODEL_STORE, EMBEDDING_OPTIONS, USER_VECTO
 import type { EmbeddingMetrics } from './embedding.metrics';
 import { EmbeddingModel } from './embedding-model';
 import type { UserVector, UserVectorStore } from './user-vectors';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface EmbeddingOptions {
   modelName: string;
@@ -18,9 +19,9 @@ export interface EmbeddingOptions {
   backend?: BackendSettings;
 }
 
-export class NoEmbeddingModelError extends Error {
+export class NoEmbeddingModelError extends SeqrecError {
   constructor(model: string) {
-    super(`no version of ${model} is loaded yet`);
+    super(`no version of ${model} is loaded yet`, { retriable: true, context: { model } });
     this.name = 'NoEmbeddingModelError';
   }
 }

@@ -9,4 +9,3 @@ export * from './scoring.controller';
 export * from './scoring.api';
 export * from './scoring.module';
 export * from './overload';
-export * from './exact-topk-router';

@@ -11,6 +11,7 @@
  * The caller answers every {@link QueueFullError} with 429 and Retry-After.
  */
 import type { ServingModel } from './serving-model';
+import { SeqrecError } from '@seqrec/contracts';
 
 export interface BatcherOptions {
   maxBatch: number;
@@ -53,8 +54,7 @@ export type JobResult<J extends ScoreJob> = J extends RankJob ? Float32Array : {
 export type ShedReason = 'queue_full' | 'queue_wait' | 'queue_timeout';
 
 /** A request shed by the queue (answered 429 + Retry-After); `reason` says which bound. */
-export class QueueFullError extends Error {
-  readonly retriable = true;
+export class QueueFullError extends SeqrecError {
   constructor(
     readonly depth: number,
     readonly reason: ShedReason = 'queue_full',
@@ -66,6 +66,7 @@ export class QueueFullError extends Error {
         : reason === 'queue_wait'
           ? `scoring queue is behind: the oldest of ${depth} waiting requests has waited ${Math.round(waitedMs)} ms`
           : `request waited ${Math.round(waitedMs)} ms for scoring, longer than the limit`,
+      { retriable: true, context: { depth, reason, waitedMs } },
     );
     this.name = 'QueueFullError';
   }
@@ -73,11 +74,6 @@ export class QueueFullError extends Error {
 
 export interface BatchObserver {
   onBatch?(kind: ScoreJob['kind'], size: number, seconds: number): void;
-  /**
-   * The event-loop time of a batch's synchronous part (its TF kernels: tfjs-node runs them on the
-   * calling thread), in ms; the rest of `onBatch`'s seconds is the wait for the results.
-   */
-  onLoopTime?(kind: ScoreJob['kind'], size: number, ms: number): void;
   onQueueDepth?(depth: number): void;
 }
 
@@ -193,10 +189,7 @@ export class MicroBatcher {
       } else if (first.kind === 'topk-vector') {
         const jobs = group.map((p) => p.job as VectorTopKJob);
         const k = Math.max(...jobs.map((j) => j.k));
-        const t0 = performance.now();
-        const pending = first.model.topKVectors(jobs.map((j) => j.vector), k, jobs.map((j) => j.exclude));
-        this.observer.onLoopTime?.(first.kind, group.length, performance.now() - t0);
-        const res = await pending;
+        const res = await first.model.topKVectors(jobs.map((j) => j.vector), k, jobs.map((j) => j.exclude));
         group.forEach((p, i) => {
           const r = res[i]!;
           const kj = jobs[i]!.k;

@@ -92,7 +92,7 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
       const types = encoder.config.numTypes > 0 ? { types: [new Uint8Array(1)] } : {};
       await encoder.topK([warm], 1, types);
       await encoder.scoreItems([warm], [warm], encoder.config.numTypes > 0 ? [new Uint8Array(1)] : undefined);
-      if (this.options.liveEncode === 'inline') model.inlineEncoder?.encode(warm, encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
+      model.inlineEncoder?.encode(warm, encoder.config.numTypes > 0 ? new Uint8Array(1) : undefined);
       if (model.acceptsUserVectors) {
         // The int8 table (~0.1 s for 50,000 items) is built here, not by the first request.
         model.warmVectors(this.options.exactTopK !== 'matmul');

@@ -26,15 +26,10 @@ export const scoringEnv = {
     default: true,
     desc: 'score from the user vector the embedding service stored when it is current for the live window (skips the forward pass)',
   }),
-  SCORER_LIVE_ENCODE: str({
-    choices: ['inline', 'batched'],
-    default: 'inline',
-    desc: 'how a live window is encoded: inline (SASRec, GRU4Rec, LSTM in WebAssembly SIMD per request, no batch to wait for) or batched (micro-batched TF forward passes; the only way for item2vec)',
-  }),
   SCORER_EXACT_TOPK: str({
-    choices: ['auto', 'int8', 'matmul'],
+    choices: ['int8', 'matmul'],
     default: 'int8',
-    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS), matmul (micro-batched TF matMul + topk over every item, on TF threads) or auto (per 100 ms: int8 while it is predicted to keep up, i.e. to leave the event loop under 95% busy; else the TF batch if its fitted cost per query predicts less; see the README)',
+    desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS) or matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads: more stored-vector requests per second from one process, at a higher p99; see the README)',
   }),
   SCORER_INDEX_LISTS: num({
     default: 0,

@@ -45,7 +45,7 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     }),
     inlineEncode: histogram(registry, {
       name: 'seqrec_scorer_inline_encode_seconds',
-      help: 'Time to encode one live window inline (SCORER_LIVE_ENCODE=inline: SASRec in WebAssembly SIMD, no batch)',
+      help: 'Time to encode one live window inline (SASRec, GRU4Rec, LSTM in WebAssembly SIMD, no batch)',
       buckets: LATENCY_BUCKETS,
     }),
     exactTopK: histogram(registry, {

@@ -44,7 +44,6 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
-      liveEncode: env.SCORER_LIVE_ENCODE as ScoringOptions['liveEncode'],
       exactTopK: env.SCORER_EXACT_TOPK as ScoringOptions['exactTopK'],
       indexLists: env.SCORER_INDEX_LISTS,
       indexProbes: env.SCORER_INDEX_PROBES,

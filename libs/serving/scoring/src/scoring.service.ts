@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { RedisKeys } from '@seqrec/contracts';
+import { SeqrecError, type RedisKeys } from '@seqrec/contracts';
 import type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/window';
-import { ExactTopKRouter } from './exact-topk-router';
 import { MicroBatcher } from './micro-batcher';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -27,17 +26,11 @@ export interface ScoringOptions {
   /** Use the embedding service's stored user vector when it is current for the live window. */
   useStoredVectors: boolean;
   /**
-   * `inline`: a live window is encoded per request in WebAssembly SIMD where the model supports it
-   * (SASRec, GRU4Rec, LSTM), then scored like a stored vector; `batched`: micro-batched TF passes.
-   */
-  liveEncode: 'inline' | 'batched';
-  /**
    * Exact top-k for a user vector (stored or encoded inline) when there is no approximate index:
    * `int8`, an int8 scan with full-precision rescoring per request (ExactTopK) on the event loop;
-   * `matmul`, one micro-batched TF matMul + topk over every item, on TF's threads; `auto`, per
-   * 100 ms window whichever the {@link ExactTopKRouter} predicts keeps the event loop less busy.
+   * `matmul`, the throughput mode: one micro-batched TF matMul + topk over every item, on TF's threads.
    */
-  exactTopK: 'auto' | 'int8' | 'matmul';
+  exactTopK: 'int8' | 'matmul';
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
@@ -49,10 +42,9 @@ export interface ScoringOptions {
 
 
 /** Thrown while no model is loaded (answered 503 + Retry-After). */
-export class NoModelError extends Error {
-  readonly retriable = true;
+export class NoModelError extends SeqrecError {
   constructor(model: string) {
-    super(`no version of ${model} is loaded yet`);
+    super(`no version of ${model} is loaded yet`, { retriable: true, context: { model } });
     this.name = 'NoModelError';
   }
 }
@@ -67,8 +59,6 @@ export type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, Rec
 @Injectable()
 export class ScoringService implements OnApplicationShutdown {
   readonly batcher: MicroBatcher;
-  /** The path chooser of `exactTopK: 'auto'` (null otherwise). */
-  readonly router: ExactTopKRouter | null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -86,18 +76,13 @@ export class ScoringService implements OnApplicationShutdown {
           metrics.batchSize.observe({ kind }, size);
           metrics.batchDuration.observe({ kind }, seconds);
         },
-        onLoopTime: (kind, size, ms) => {
-          if (kind === 'topk-vector') this.router?.recordMatmul(ms, size);
-        },
         onQueueDepth: (depth) => metrics.queueDepth.set(depth),
       },
     );
-    this.router = options.exactTopK === 'auto' ? new ExactTopKRouter() : null;
   }
 
   onApplicationShutdown(): void {
     this.batcher.close();
-    this.router?.close();
   }
 
   async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
@@ -210,21 +195,22 @@ export class ScoringService implements OnApplicationShutdown {
    */
   private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
     if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
-    if (this.options.exactTopK === 'int8' || this.router?.path === 'int8') {
+    if (this.options.exactTopK === 'int8') {
       const t0 = performance.now();
       const top = model.topKExact(vector, k, exclude);
-      const ms = performance.now() - t0;
-      this.router?.recordInt8(ms);
-      this.metrics.exactTopK.observe(ms / 1000);
+      this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
       this.metrics.exactRescored.observe(model.exactRescored);
       return top;
     }
     return this.batcher.submit({ kind: 'topk-vector', model, vector, k, exclude });
   }
 
-  /** The live window encoded now, inline (no batch), when configured and the model supports it; else null. */
+  /**
+   * The live window encoded now, inline (no batch), when the model has an inline encoder (SASRec,
+   * GRU4Rec, LSTM); else null, and the window goes through a micro-batched TF pass (item2vec).
+   */
   private inlineVector(model: ServingModel, h: ModelHistory): Float32Array | null {
-    if (this.options.liveEncode !== 'inline' || !model.inlineEncoder) return null;
+    if (!model.inlineEncoder) return null;
     const t0 = performance.now();
     const v = model.inlineEncoder.encode(h.ids, h.types);
     this.metrics.inlineEncode.observe((performance.now() - t0) / 1000);

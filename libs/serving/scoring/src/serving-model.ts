@@ -4,7 +4,7 @@
  * reference count so that a hot swap never disposes a model a request is still using.
  */
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
-import { AliasTable, Rng } from '@seqrec/generator';
+import { AliasTable, Rng } from '@seqrec/random';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
 import { ExactTopK, inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';

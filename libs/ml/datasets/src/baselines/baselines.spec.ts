@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { evaluate } from '../eval/evaluate';
-import { Rng } from '../random';
+import { Rng } from '@seqrec/random';
 import { leaveOneOut, trainingSequences } from '../split';
 import type { LeaveOneOutSplit, SequenceDataset } from '../types';
 import { BprMfRecommender } from './bpr-mf';

@@ -1,4 +1,4 @@
-import { hashInts, Rng } from '../random';
+import { hashInts, Rng } from '@seqrec/random';
 import { assertNonNegative, assertPositive, notFitted, resolveTraining, type FittableRecommender, type TrainingData } from './common';
 
 export interface BprMfOptions {

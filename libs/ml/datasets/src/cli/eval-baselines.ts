@@ -18,6 +18,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { BPRMF_DEFAULTS, BprMfRecommender, type BprMfOptions } from '../baselines/bpr-mf';
 import type { FittableRecommender } from '../baselines/common';
 import { CoocRecommender, type CoocOptions } from '../baselines/cooc';
@@ -76,73 +77,52 @@ interface Args {
   json?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    dataset: 'ml-1m',
-    format: 'auto',
-    models: [...MODEL_KEYS],
-    protocols: ['full', 'sampled'],
-    negatives: 100,
-    seed: 42,
-    ties: 'pessimistic',
-    minLength: 3,
-    batchSize: 256,
-    tune: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--dataset':
-        a.dataset = value();
-        break;
-      case '--format':
-        a.format = value() as DatasetFormat | 'auto';
-        break;
-      case '--models':
-        a.models = value().split(',') as ModelKey[];
-        for (const m of a.models) if (!MODEL_KEYS.includes(m)) throw new Error(`unknown model ${m}; known: ${MODEL_KEYS.join(', ')}`);
-        break;
-      case '--protocols':
-        a.protocols = value().split(',') as Protocol[];
-        for (const p of a.protocols) if (p !== 'full' && p !== 'sampled') throw new Error(`unknown protocol ${p}`);
-        break;
-      case '--negatives':
-        a.negatives = Number(value());
-        break;
-      case '--seed':
-        a.seed = Number(value());
-        break;
-      case '--ties':
-        a.ties = value() as TieMode;
-        if (!TIE_MODES.includes(a.ties)) throw new Error(`--ties must be one of ${TIE_MODES.join(', ')}`);
-        break;
-      case '--min-length':
-        a.minLength = Number(value());
-        break;
-      case '--batch-size':
-        a.batchSize = Number(value());
-        break;
-      case '--no-tune':
-        a.tune = false;
-        break;
-      case '--json':
-        a.json = value();
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write(`usage: eval-baselines [--dataset ${Object.keys(KNOWN_DATASETS).join('|')}|<file>] [--models ${MODEL_KEYS.join(',')}] [--protocols full,sampled] [--no-tune] [--json <file>]\n`);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${flag}`);
-    }
+const USAGE = `usage: eval-baselines [--dataset ${Object.keys(KNOWN_DATASETS).join('|')}|<file>] [--models ${MODEL_KEYS.join(',')}] [--protocols full,sampled] [--no-tune] [--json <file>]`;
+
+/** The options (node's `util.parseArgs`, strict: an unknown option or a missing value throws). */
+function parseCliArgs(argv: string[]): Args {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      dataset: { type: 'string', default: 'ml-1m' },
+      format: { type: 'string', default: 'auto' },
+      models: { type: 'string' },
+      protocols: { type: 'string', default: 'full,sampled' },
+      negatives: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '42' },
+      ties: { type: 'string', default: 'pessimistic' },
+      'min-length': { type: 'string', default: '3' },
+      'batch-size': { type: 'string', default: '256' },
+      'no-tune': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
   }
-  return a;
+  const models = (v.models?.split(',') ?? [...MODEL_KEYS]) as ModelKey[];
+  for (const m of models) if (!MODEL_KEYS.includes(m)) throw new Error(`unknown model ${m}; known: ${MODEL_KEYS.join(', ')}`);
+  const protocols = v.protocols.split(',') as Protocol[];
+  for (const p of protocols) if (p !== 'full' && p !== 'sampled') throw new Error(`unknown protocol ${p}`);
+  const ties = v.ties as TieMode;
+  if (!TIE_MODES.includes(ties)) throw new Error(`--ties must be one of ${TIE_MODES.join(', ')}`);
+  return {
+    dataset: v.dataset,
+    format: v.format as DatasetFormat | 'auto',
+    models,
+    protocols,
+    negatives: Number(v.negatives),
+    seed: Number(v.seed),
+    ties,
+    minLength: Number(v['min-length']),
+    batchSize: Number(v['batch-size']),
+    tune: !v['no-tune'],
+    ...(v.json === undefined ? {} : { json: v.json }),
+  };
 }
 
 function makeModel(key: ModelKey, params: Record<string, unknown>, seed: number): FittableRecommender<object> {
@@ -169,7 +149,7 @@ interface Phase {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseCliArgs(process.argv.slice(2));
   const known = KNOWN_DATASETS[args.dataset];
   const session = (known?.format ?? args.format) === 'yoochoose';
   const t0 = performance.now();

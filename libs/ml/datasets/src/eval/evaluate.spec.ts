@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng } from '../random';
+import { Rng } from '@seqrec/random';
 import type { EvalCase, Recommender } from '../types';
 import { evaluate, sampleNegatives } from './evaluate';
 import { formatTable } from './table';

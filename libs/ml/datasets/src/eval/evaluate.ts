@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Rng } from '../random';
+import { Rng } from '@seqrec/random';
 import type { EvalCase, Recommender } from '../types';
 import { RankMetrics, type TieMode } from './metrics';
 

@@ -6,60 +6,66 @@
  *   node libs/ml/model/dist/bench/ml1m.js [--data ml-1m|path] [--epochs 3] [--loss softmax|bce|sampled-softmax]
  *     [--model sasrec|gru4rec|lstm] [--maxlen 200] [--dim 50] [--blocks 2] [--heads 1] [--dropout 0.2]
  *     [--batch 128] [--lr 0.001] [--negatives n] [--max-batches n] [--eval-users n] [--patience 3]
- *     [--backend tensorflow|wasm|cpu] [--save dir]
+ *     [--save dir]
  *
  * Trains on `split.train` and selects the epoch on the validation cases (as SASRec's reference
  * code does); prints one JSON line per epoch and a summary.
  */
 import { datasetPath, evaluate, leaveOneOut, loadDataset, type EvalCase } from '@seqrec/datasets';
+import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
-import type { BackendName } from '../backend.env';
 import type { ModelKind } from '../config';
 import { createEncoder } from '../encoder';
 import { saveModel } from '../io';
 import type { LossKind } from '../losses';
-import { Rng } from '../random';
+import { Rng } from '@seqrec/random';
 import { trainModel } from '../train';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+const { values: args } = parseArgs({
+  strict: true,
+  options: Object.fromEntries(
+    Object.entries({
+      data: 'ml-1m', model: 'sasrec', maxlen: '200', dim: '50', blocks: '2', heads: '1', dropout: '0.2', 'eval-users': '0', loss: 'softmax',
+      'max-batches': '', negatives: '', epochs: '3', batch: '128', lr: '0.001', patience: '3', save: '',
+    }).map(([name, dflt]) => [name, { type: 'string' as const, default: dflt }]),
+  ),
+});
+const arg = (name: string): string => args[name] as string;
 
 async function main(): Promise<void> {
-  const backend = await initBackend(arg('backend', 'tensorflow') as BackendName);
+  const backend = await initBackend('tensorflow');
   const t0 = performance.now();
-  const dataset = await loadDataset(datasetPath(arg('data', 'ml-1m')));
+  const dataset = await loadDataset(datasetPath(arg('data')));
   const split = leaveOneOut(dataset);
   const loadSeconds = (performance.now() - t0) / 1000;
-  const kind = arg('model', 'sasrec') as ModelKind;
-  const maxLen = Number(arg('maxlen', '200'));
+  const kind = arg('model') as ModelKind;
+  const maxLen = Number(arg('maxlen'));
   const enc = createEncoder({
     kind: kind as 'sasrec',
     numItems: dataset.numItems,
-    dim: Number(arg('dim', '50')),
+    dim: Number(arg('dim')),
     maxLen,
-    blocks: Number(arg('blocks', '2')),
-    heads: Number(arg('heads', '1')),
-    dropout: Number(arg('dropout', '0.2')),
+    blocks: Number(arg('blocks')),
+    heads: Number(arg('heads')),
+    dropout: Number(arg('dropout')),
   });
-  const evalUsers = Number(arg('eval-users', '0'));
+  const evalUsers = Number(arg('eval-users'));
   const sample = (cases: EvalCase[]) => (evalUsers > 0 ? new Rng(1).shuffle(cases.slice()).slice(0, evalUsers) : cases);
   const valid = sample(split.valid);
   const test = sample(split.test);
-  const loss = arg('loss', 'softmax') as LossKind;
+  const loss = arg('loss') as LossKind;
   const pick = (m: Record<string, number>) =>
     Object.fromEntries(['HR@10', 'NDCG@10', 'MRR', 'Recall@20'].map((k) => [k, Number(m[k]!.toFixed(4))]));
-  const maxBatches = arg('max-batches', '');
-  const negatives = arg('negatives', '');
+  const maxBatches = arg('max-batches');
+  const negatives = arg('negatives');
   const report = await trainModel(enc, split, {
-    epochs: Number(arg('epochs', '3')),
-    batchSize: Number(arg('batch', '128')),
-    lr: Number(arg('lr', '0.001')),
+    epochs: Number(arg('epochs')),
+    batchSize: Number(arg('batch')),
+    lr: Number(arg('lr')),
     loss,
     ...(negatives ? { negatives: Number(negatives) } : {}),
     ...(maxBatches ? { maxBatchesPerEpoch: Number(maxBatches) } : {}),
-    patience: Number(arg('patience', '3')),
+    patience: Number(arg('patience')),
     progressEvery: 10,
     onProgress: (p) =>
       process.stderr.write(
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
   for (const e of report.epochs) console.log(JSON.stringify(e));
   const full = await evaluate(enc, test, { dataset, split: 'test' });
   const sampled = await evaluate(enc, test, { dataset, split: 'test', protocol: 'sampled' });
-  const save = arg('save', '');
+  const save = arg('save');
   if (save) await saveModel(enc, save, { dataset: dataset.name, test: full.metrics, report });
   console.log(
     JSON.stringify({

@@ -2,27 +2,27 @@
  * Hand-written recurrent layer (this library's `Recurrent`) against `tf.layers.gru` / `tf.layers.lstm`:
  * time per training step (forward + backward) over [batch, steps, dim] inputs.
  *
- *   node libs/ml/model/dist/bench/rnn-cells.js [--backend tensorflow|wasm|cpu] [--batch 128] [--steps 50] [--dim 64] [--reps 5]
+ *   node libs/ml/model/dist/bench/rnn-cells.js [--batch 128] [--steps 50] [--dim 64] [--reps 5]
  */
 import type { Tensor } from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
-import type { BackendName } from '../backend.env';
 import { Recurrent, type CellType } from '../layers/recurrent';
 import { tf } from '../tf';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+const { values: args } = parseArgs({
+  strict: true,
+  options: {
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '50' },
+    dim: { type: 'string', default: '64' },
+    reps: { type: 'string', default: '5' },
+  },
+});
 
 async function main(): Promise<void> {
-  const backend = await initBackend(arg('backend', 'tensorflow') as BackendName);
-  const [b, l, d, reps] = ['batch', 'steps', 'dim', 'reps'].map((k, i) => Number(arg(k, ['128', '50', '64', '5'][i]!))) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const backend = await initBackend('tensorflow');
+  const [b, l, d, reps] = [args.batch, args.steps, args.dim, args.reps].map(Number) as [number, number, number, number];
   const x = tf.randomNormal([b, l, d]);
   const mask = tf.ones([b, l]);
   for (const cell of ['gru', 'lstm'] as CellType[]) {

@@ -61,6 +61,10 @@ describe(parseTrainArgs.name, () => {
     ]);
   });
 
+  it('reads a value flag followed by another flag as missing its value, and the other flag as a flag', () => {
+    assert.deepEqual(problems(['--data', '--model', 'pop', '--bogus=1', 'extra']), ['--data needs a value', 'unknown option --bogus=1', 'unknown option extra', '--data is required: a dataset file or a dataset key']);
+  });
+
   it('appends the usage to the message', () => {
     assert.throws(() => parseTrainArgs([]), (err: Error) => /^--model is required.*\n\nusage: npm run train --/s.test(err.message));
   });

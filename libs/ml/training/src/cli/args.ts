@@ -1,12 +1,15 @@
 /**
- * Arguments of `npm run train` (see {@link TRAIN_USAGE}). Parsing is separate from the CLI so it
- * can be tested; every problem is reported at once in one {@link UsageError}.
+ * Arguments of `npm run train` (see {@link TRAIN_USAGE}), read with node's `util.parseArgs`.
+ * Parsing is separate from the CLI so it can be tested; every problem is reported at once in one
+ * {@link UsageError}.
  */
 import { commonEnv, loadEnv } from '@seqrec/config';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, type DatasetFormat } from '@seqrec/datasets';
 import { LOSS_KINDS, type LossKind } from '@seqrec/model';
 import { TRAINABLE_MODELS, isTrainableModel, type PromotionMode, type TrainableModel, type TrainingOptions } from '../pipeline';
 import type { DataSource } from '../sources';
+import { SeqrecError } from '@seqrec/contracts';
 
 export const TRAIN_FORMATS = [...DATASET_FORMATS, 'auto', 'kafka'] as const;
 export type TrainFormat = (typeof TRAIN_FORMATS)[number];
@@ -18,9 +21,9 @@ export const TRAIN_USAGE = `usage: npm run train -- --data <path|dataset key|bro
   kafka: [--from <ISO time>] [--to <ISO time>] [--namespace <ns>] [--topic <topic>]; --data or KAFKA_BROKERS gives the brokers
 Dataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
 
-export class UsageError extends Error {
+export class UsageError extends SeqrecError {
   constructor(readonly problems: string[]) {
-    super(`${problems.join('\n')}\n\n${TRAIN_USAGE}`);
+    super(`${problems.join('\n')}\n\n${TRAIN_USAGE}`, { retriable: false });
     this.name = 'UsageError';
   }
 }
@@ -38,12 +41,51 @@ export interface TrainArgs {
   help: boolean;
 }
 
-const VALUE_FLAGS = new Set([
-  '--data', '--format', '--model', '--epochs', '--batch-size', '--lr', '--loss', '--negatives', '--max-len', '--dim', '--seed',
-  '--patience', '--valid-users', '--eval-users', '--max-batches', '--max-minutes', '--index-lists', '--index-probes', '--min-length', '--arch', '--params', '--out', '--name', '--json', '--from',
-  '--to', '--namespace', '--topic',
-]);
-const BOOL_FLAGS = new Set(['--promote', '--warm-start', '--quiet', '--help', '-h']);
+const VALUE_FLAGS = [
+  'data', 'format', 'model', 'epochs', 'batch-size', 'lr', 'loss', 'negatives', 'max-len', 'dim', 'seed',
+  'patience', 'valid-users', 'eval-users', 'max-batches', 'max-minutes', 'index-lists', 'index-probes', 'min-length', 'arch', 'params', 'out', 'name', 'json', 'from',
+  'to', 'namespace', 'topic',
+] as const;
+const BOOL_FLAGS = ['promote', 'warm-start', 'quiet', 'help'] as const;
+const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, { type: 'string' as const }])),
+  ...Object.fromEntries(BOOL_FLAGS.map((f) => [f, { type: 'boolean' as const }])),
+  help: { type: 'boolean', short: 'h' },
+};
+
+/**
+ * `argv` read by node's `util.parseArgs` without stopping at the first problem: values by flag
+ * (`--name`), the boolean flags given, and every problem (an unknown option, a value missing).
+ * A value flag followed by another flag has no value: that flag is read again as a flag.
+ */
+function readFlags(argv: readonly string[], problems: string[]): { v: Map<string, string>; flags: Set<string> } {
+  const v = new Map<string, string>();
+  const flags = new Set<string>();
+  let rest = argv.slice();
+  for (;;) {
+    const { tokens } = parseArgs({ args: rest, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+    let again = -1;
+    for (const t of tokens) {
+      if (t.kind !== 'option') {
+        problems.push(`unknown option ${t.kind === 'positional' ? t.value : '--'}`);
+        continue;
+      }
+      const type = OPTIONS[t.name]?.type;
+      if (type === 'boolean') flags.add(`--${t.name}`);
+      else if (type === 'string') {
+        if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) {
+          problems.push(`${t.rawName} needs a value`);
+          if (t.value !== undefined) {
+            again = t.index + 1;
+            break;
+          }
+        } else v.set(`--${t.name}`, t.value);
+      } else problems.push(`unknown option ${t.inlineValue ? `${t.rawName}=${t.value}` : t.rawName}`);
+    }
+    if (again < 0) return { v, flags };
+    rest = rest.slice(again);
+  }
+}
 
 /**
  * `key=value,...` → an object (numbers and booleans converted): the trainer's `--arch` / `--params`
@@ -72,25 +114,8 @@ export function parseTrainArgs(
   env: { KAFKA_BROKERS?: string; KAFKA_NAMESPACE?: string } = loadEnv({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS, KAFKA_NAMESPACE: commonEnv.KAFKA_NAMESPACE }),
 ): TrainArgs {
   const problems: string[] = [];
-  const v = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    if (BOOL_FLAGS.has(flag)) {
-      flags.add(flag);
-    } else if (VALUE_FLAGS.has(flag)) {
-      const value = eq > 0 ? raw.slice(eq + 1) : argv[++i];
-      if (value === undefined || (eq < 0 && value.startsWith('--'))) {
-        problems.push(`${flag} needs a value`);
-        if (value !== undefined) i--;
-      } else v.set(flag, value);
-    } else {
-      problems.push(`unknown option ${raw}`);
-    }
-  }
-  const help = flags.has('--help') || flags.has('-h');
+  const { v, flags } = readFlags(argv, problems);
+  const help = flags.has('--help');
   const int = (flag: string, min = 1): number | undefined => {
     const s = v.get(flag);
     if (s === undefined) return undefined;

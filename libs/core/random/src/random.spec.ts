@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AliasTable, hashSeed, permutation, Rng, zipfWeights } from './random';
+import { AliasTable, hashInts, hashSeed, permutation, Rng, zipfWeights } from './random';
 
 describe(Rng.name, () => {
   it('repeats its sequence for the same seed and stream', () => {
@@ -28,6 +28,25 @@ describe(Rng.name, () => {
       assert.ok(Number.isInteger(k) && k >= 0 && k < 7);
     }
     assert.ok(Math.abs(sum / n - 0.5) < 0.01);
+  });
+
+  it('draws integers in a closed range, seeds and shuffles', () => {
+    const r = new Rng(5);
+    const seen = new Set<number>();
+    for (let i = 0; i < 1_000; i++) {
+      const k = r.between(3, 6);
+      assert.ok(Number.isInteger(k) && k >= 3 && k <= 6);
+      seen.add(k);
+      const s = r.seed();
+      assert.ok(Number.isInteger(s) && s >= 0 && s < 0x7fffffff);
+    }
+    assert.equal(seen.size, 4);
+    const a = Int32Array.from({ length: 50 }, (_, i) => i);
+    assert.equal(r.shuffle(a), a);
+    assert.deepEqual(Array.from(a).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+    assert.notDeepEqual(Array.from(a), Array.from({ length: 50 }, (_, i) => i));
+    assert.equal(hashInts([1, 2, 3], 7), hashInts([1, 2, 3], 7));
+    assert.notEqual(hashInts([1, 2, 3], 7), hashInts([1, 2, 4], 7));
   });
 
   it('draws exponentials with the requested mean', () => {

@@ -1,7 +1,8 @@
 /**
- * Seeded pseudo-random numbers without dependencies: xoshiro128** (period 2^128 - 1, 32-bit
- * outputs) seeded through splitmix32, plus Walker/Vose alias tables for O(1) draws from a fixed
- * discrete distribution. Same seed, same numbers, on every platform Node runs on.
+ * The one source of seeded pseudo-random numbers (synthetic data, training, evaluation, baselines,
+ * serving samples), without dependencies: xoshiro128** (period 2^128 - 1, 32-bit outputs) seeded
+ * through splitmix32, plus Walker/Vose alias tables for O(1) draws from a fixed discrete
+ * distribution. Same seed, same numbers, on every platform Node runs on. Not for cryptography.
  */
 
 const TWO_POW_32 = 4294967296;
@@ -70,9 +71,30 @@ export class Rng {
     return this.u32() / TWO_POW_32;
   }
 
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n), n <= 2^32. */
   int(n: number): number {
     return Math.floor(this.float() * n);
+  }
+
+  /** Uniform integer in [lo, hi], both inclusive. */
+  between(lo: number, hi: number): number {
+    return lo + Math.floor(this.float() * (hi - lo + 1));
+  }
+
+  /** A fresh 31-bit seed, e.g. for a TF.js op that takes one. */
+  seed(): number {
+    return Math.floor(this.float() * 0x7fffffff);
+  }
+
+  /** Fisher-Yates, in place; returns `a`. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.float() * (i + 1));
+      const tmp = a[i];
+      a[i] = a[j];
+      a[j] = tmp;
+    }
+    return a;
   }
 
   /** Exponentially distributed value with the given mean. */
@@ -148,6 +170,18 @@ export class AliasTable {
     const i = Math.floor(rng.float() * this.size);
     return rng.float() < this.prob[i]! ? i : this.alias[i]!;
   }
+}
+
+/** 32-bit FNV-1a style hash of an integer sequence mixed with a seed (deterministic per-history seeds). */
+export function hashInts(values: ArrayLike<number>, seed = 0): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < values.length; i++) {
+    h ^= values[i]! & 0xffff;
+    h = Math.imul(h, 0x01000193);
+    h ^= values[i]! >>> 16;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** Zipf weights `1 / (rank + 1)^exponent` for ranks 0..n-1. */
