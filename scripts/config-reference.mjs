@@ -24,11 +24,13 @@ const GROUPS = [
   ['ingester (and embedded)', [['libs/pipeline/ingest/dist/ingest.env.js', 'ingestEnv']]],
   ['sequence-builder (and embedded)', [['libs/pipeline/sequence-builder/dist/sequencing.env.js', 'sequencingEnv']]],
   ['embedded only (the demo feed of `npm start`)', [['apps/embedded/dist/demo/demo.env.js', 'demoEnv']]],
-  ['trainer', [['libs/ml/training/dist/training.env.js', 'trainingEnv'], ['libs/ml/datasets/dist/registry.js', 'datasetsEnv']]],
+  ['trainer (and embedded)', [['libs/ml/training/dist/training.env.js', 'trainingEnv'], ['libs/ml/datasets/dist/registry.js', 'datasetsEnv']]],
   ['trainer, embedding, scorer and the CLIs (TensorFlow.js)', [['libs/ml/model/dist/backend.env.js', 'backendEnv']]],
-  ['embedding', [['libs/serving/embedding/dist/embedding.env.js', 'embeddingEnv']]],
-  ['scorer', [['libs/serving/scoring/dist/scoring.env.js', 'scoringEnv']]],
+  ['embedding (and embedded)', [['libs/serving/embedding/dist/embedding.env.js', 'embeddingEnv']]],
+  ['scorer (and embedded)', [['libs/serving/scoring/dist/scoring.env.js', 'scoringEnv']]],
 ];
+// Embedded mode (`npm start`) takes every group above; these specs replace some of their defaults there.
+const OVERRIDES = ['embedded: its own defaults of the variables above', [['apps/embedded/dist/demo/demo.env.js', 'embeddedDefaults']]];
 
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function defaultOf(spec) {
@@ -64,6 +66,14 @@ function table() {
       }
     }
     out.push('');
+  }
+  const [title, specs] = OVERRIDES;
+  out.push(`### ${title}`, '', '| variable | default in embedded | meaning |', '| --- | --- | --- |');
+  for (const [rel, name] of specs) {
+    for (const [key, spec] of Object.entries(load(rel, name))) {
+      if (!seen.has(key)) throw new Error(`${key} (${name}) overrides no variable of the services`);
+      out.push(`| \`${key}\` | ${defaultOf(spec)} | ${cell(spec.desc)} |`);
+    }
   }
   return out.join('\n').trimEnd();
 }

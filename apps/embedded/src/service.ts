@@ -1,17 +1,33 @@
+import { embeddingEnv } from '@seqrec/embedding';
 import { ingestEnv } from '@seqrec/ingest';
 import type { BootstrapOptions } from '@seqrec/nest-platform';
+import { SCORING_ROUTE_RULES, scoringEnv } from '@seqrec/scoring';
 import { sequencingEnv } from '@seqrec/sequence-builder';
+import { trainingEnv } from '@seqrec/training';
 import { AppModule } from './app.module';
-import { demoEnv } from './demo/demo.env';
+import { demoEnv, embeddedDefaults } from './demo/demo.env';
 
-const env = { ...ingestEnv, ...sequencingEnv, ...demoEnv };
+/** The services' variables, with the demo's own defaults where the distributed ones suit a cluster. */
+const env = {
+  ...ingestEnv,
+  ...sequencingEnv,
+  ...trainingEnv,
+  ...embeddingEnv,
+  ...scoringEnv,
+  ...demoEnv,
+  ...embeddedDefaults,
+};
 
 export const embeddedService: BootstrapOptions<typeof env> = {
   service: 'embedded',
   env,
   defaultPort: 8080,
-  bodyLimit: (e) => e.INGEST_MAX_BODY_BYTES,
+  bodyLimit: (e) => Math.max(e.INGEST_MAX_BODY_BYTES, e.SCORER_MAX_BODY_BYTES),
   module: (e) => AppModule.register(e),
-  // the builder's per-user reads stay admin (anything unlisted is)
-  auth: { routes: { 'POST /v1/events': 'producer' } },
+  // The scorer's routes for its clients (under /v1/*, so a user's window and vectors are client
+  // reads here too), events for producers, training for admins.
+  auth: {
+    routes: { ...SCORING_ROUTE_RULES, 'POST /v1/events': 'producer', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
+    extraKeys: (e) => ({ client: { value: e.SCORER_API_KEYS, variable: 'SCORER_API_KEYS' } }),
+  },
 };

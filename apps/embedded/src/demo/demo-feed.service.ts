@@ -4,12 +4,17 @@ import { TOPICS } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import type { Registry } from '@seqrec/metrics';
 import { BUS, ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { TrainingService } from '@seqrec/training';
 import { describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 
 export const DEMO_OPTIONS = 'SEQREC_DEMO_OPTIONS';
 
 export interface DemoOptions {
   eventsPerSec: number;
+  /** Events of the past hour fed at start (with a feed on). */
+  backfillEvents: number;
+  /** Start a training run once the backfill is applied (with a feed on). */
+  trainOnStart: boolean;
   users: number;
   items: number;
   reportSeconds: number;
@@ -18,8 +23,10 @@ export interface DemoOptions {
 
 /**
  * Embedded mode's quick start: feeds a generated clickstream (with producer retries and malformed
- * payloads, as real producers send) to the raw topic at a steady rate, and logs what the pipeline
- * is doing: counts by outcome and one user's live window.
+ * payloads, as real producers send) to the raw topic, first an hour's backfill at once and then at
+ * a steady rate, starts the first training run once the backfill is applied (the trainer's schedule
+ * takes over from there), and logs what the pipeline is doing: counts by outcome and one user's
+ * live window.
  */
 @Injectable()
 export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,6 +34,7 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
   private timers: NodeJS.Timeout[] = [];
   private sent = 0;
   private lastUser = '';
+  private stopped = false;
 
   constructor(
     @Inject(DEMO_OPTIONS) private readonly options: DemoOptions,
@@ -34,12 +42,14 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(SEQUENCE_STORE) private readonly store: SequenceStore,
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    private readonly training: TrainingService,
   ) {}
 
   onApplicationBootstrap(): void {
     const { eventsPerSec, users, items } = this.options;
     if (eventsPerSec <= 0) return;
     const gen = new ClickstreamGenerator({ seed: Date.now() % 100_000, users, items, duplicateRate: 0.01, malformedRate: 0.005, startTime: Date.now() - 86_400_000 });
+    void this.backfill(gen).catch((err: Error) => this.log.error(`backfill failed: ${err.message}`));
     const tickMs = 100;
     const perTick = Math.max(1, Math.round((eventsPerSec * tickMs) / 1000));
     this.log.log(`feeding ${eventsPerSec} generated events/s (${users} users, ${items} items) to ${TOPICS.CLICKSTREAM_RAW}`);
@@ -63,7 +73,50 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+  }
+
+  /** An hour of history, stamped over the past hour in the generator's order, then the first training run. */
+  private async backfill(gen: ClickstreamGenerator): Promise<void> {
+    const total = this.options.backfillEvents;
+    if (total > 0) {
+      const records = gen.takeRecords(total);
+      const t0 = Date.now() - 3_600_000;
+      const step = 3_600_000 / records.length;
+      for (let i = 0; i < records.length; i += 1_000) {
+        const msgs = records.slice(i, i + 1_000).map((r, j) => {
+          if (r.kind !== 'malformed') r.event.ts = Math.floor(t0 + (i + j) * step);
+          return { topic: TOPICS.CLICKSTREAM_RAW, ...recordToMessage(r) };
+        });
+        this.sent += msgs.length;
+        await this.bus.publish(msgs);
+      }
+      // applied once the builder has caught up with what the ingester accepted
+      const deadline = Date.now() + 60_000;
+      while (!this.stopped && Date.now() < deadline) {
+        const accepted = await this.sum('seqrec_ingester_events_total', 'outcome', 'accepted');
+        const built = await this.sum('seqrec_sequence_builder_events_total');
+        if (accepted >= total * 0.9 && built >= accepted) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      this.log.log(`backfill of ${total} events applied`);
+    }
+    if (this.options.trainOnStart && !this.stopped) {
+      try {
+        this.training.start('schedule');
+      } catch (err) {
+        this.log.warn(`first training run not started: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** A counter's total over the series with this label value (every series without one). */
+  private async sum(name: string, label?: string, value?: string): Promise<number> {
+    const metric = (await this.registry.getMetricsAsJSON()).find((m) => m.name === name);
+    return (metric?.values ?? [])
+      .filter((v) => label === undefined || (v.labels as Record<string, string>)[label] === value)
+      .reduce((s, v) => s + Number(v.value), 0);
   }
 
   private async report(): Promise<void> {

@@ -8,6 +8,7 @@ export * from './training.constants';
 export * from './training.env';
 export * from './training.metrics';
 export * from './training.service';
+export * from './training-process';
 export * from './training.controller';
 export * from './training.api';
 export * from './training.module';

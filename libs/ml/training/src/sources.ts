@@ -2,6 +2,7 @@
  * Where training data comes from. Every source ends as a `SequenceDataset` (items 1..N, sequences
  * oldest first) plus a one-line description recorded in the artifact manifest (`data`).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { EventV1 } from '@seqrec/contracts';
 import { KNOWN_DATASETS, fromEvents, loadDataset, type DatasetFormat, type FromEventsOptions, type SequenceDataset } from '@seqrec/datasets';
@@ -12,8 +13,10 @@ export type DataSource =
   | { kind: 'file'; path: string; format?: DatasetFormat | 'auto'; name?: string }
   /** A replay of the events topic (all retained messages, or a time range). */
   | ({ kind: 'kafka'; name?: string; events?: FromEventsOptions } & KafkaReplayOptions)
-  /** Events already in memory (tests, embedded mode). */
+  /** Events already in memory (tests). */
   | { kind: 'events'; events: readonly EventV1[]; name?: string; options?: FromEventsOptions }
+  /** A snapshot of the events topic, one `EventV1` JSON per line (embedded mode: {@link writeEventsSnapshot}). */
+  | { kind: 'events-file'; path: string; name?: string; options?: FromEventsOptions }
   /** A dataset already built. */
   | { kind: 'dataset'; dataset: SequenceDataset };
 
@@ -51,6 +54,11 @@ export async function loadSource(source: DataSource, log: (msg: string) => void 
       const dataset = fromEvents(source.events, { name: source.name ?? 'events', ...(source.options ?? {}) });
       return { dataset, description: `events:${source.events.length}`, details: { events: source.events.length } };
     }
+    case 'events-file': {
+      const events = parseEventLines(await readFile(source.path, 'utf8'));
+      const dataset = fromEvents(events, { name: source.name ?? 'events', ...(source.options ?? {}) });
+      return { dataset, description: `events-file:${source.path}`, details: { events: events.length } };
+    }
     case 'dataset':
       return { dataset: source.dataset, description: `dataset:${source.dataset.name}`, details: {} };
   }
@@ -64,4 +72,26 @@ export function datasetNameOf(path: string): string {
     .replace(/\.gz$/, '')
     .replace(/\.(txt|csv|dat|tsv)$/, '')
     .toLowerCase();
+}
+
+/**
+ * Writes the values of events-topic messages (each an `EventV1` JSON) as one snapshot file, one per
+ * line, for a training run in another process (source kind `events-file`). Messages timestamped
+ * before `from` (epoch ms) are left out. Returns the events written.
+ */
+export async function writeEventsSnapshot(path: string, values: Iterable<{ value: Buffer | null; timestamp: number }>, from = 0): Promise<number> {
+  const lines: Buffer[] = [];
+  const newline = Buffer.from('\n');
+  for (const m of values) {
+    if (!m.value || m.timestamp < from) continue;
+    lines.push(m.value, newline);
+  }
+  await writeFile(path, Buffer.concat(lines));
+  return lines.length / 2;
+}
+
+function parseEventLines(text: string): EventV1[] {
+  const events: EventV1[] = [];
+  for (const line of text.split('\n')) if (line) events.push(JSON.parse(line) as EventV1);
+  return events;
 }

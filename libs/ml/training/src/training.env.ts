@@ -26,5 +26,10 @@ export const trainingEnv = {
   TRAIN_DATA_FORMAT: str({ choices: ['auto', 'sasrec', 's3rec', 'taobao', 'yoochoose'], default: 'auto', desc: 'format of TRAIN_DATA_PATH' }),
   TRAIN_RUN_ON_START: bool({ default: false, desc: 'start a run as soon as the service is up (job mode, with TRAIN_EXIT_AFTER_RUN)' }),
   TRAIN_EXIT_AFTER_RUN: bool({ default: false, desc: 'exit after the first run: 0 when it succeeded, 1 when it failed (a Kubernetes Job / CronJob)' }),
+  TRAIN_ISOLATION: str({
+    choices: ['process', 'inline'],
+    default: 'process',
+    desc: 'process: each run in a child process, so TensorFlow kernels never block the service\'s event loop (its API; the scorer in embedded mode); inline: on the service\'s event loop',
+  }),
   TRAIN_MIN_LENGTH: num({ default: 3, desc: 'leave-one-out: users with fewer items get no evaluation case' }),
 };

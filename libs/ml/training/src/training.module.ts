@@ -49,6 +49,7 @@ export class TrainingModule {
         ? { brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), namespace: env.KAFKA_NAMESPACE, ssl: env.KAFKA_SSL }
         : null,
       backend: env,
+      isolation: env.TRAIN_ISOLATION as 'process' | 'inline',
     };
     return {
       module: TrainingModule,

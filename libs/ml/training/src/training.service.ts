@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Bus } from '@seqrec/bus';
+import { MemoryBus, type Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
 import { FsModelStore, type ModelStore } from '@seqrec/model-store';
 import { BUS } from '@seqrec/nest-platform';
-import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingResult } from './pipeline';
-import type { DataSource } from './sources';
+import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingRequest, type TrainingResult } from './pipeline';
+import { writeEventsSnapshot, type DataSource } from './sources';
+import { trainInChildProcess, type PortableTrainingRequest } from './training-process';
 import { MODEL_STORE, TRAINING_METRICS, TRAINING_OPTIONS } from './training.constants';
 import type { TrainingMetrics } from './training.metrics';
 import { SeqrecError } from '@seqrec/contracts';
@@ -31,6 +34,12 @@ export interface TrainingServiceOptions {
   kafka: { brokers: string[]; namespace: string; ssl: boolean } | null;
   /** The model runtime's settings (default: the process environment's). */
   backend?: BackendSettings;
+  /**
+   * `process` (default): each run in a child process ({@link trainInChildProcess}), so TensorFlow
+   * kernels never block this process's event loop (its HTTP API, or the scorer sharing it in
+   * embedded mode); needs a filesystem model store. `inline`: on this event loop.
+   */
+  isolation?: 'process' | 'inline';
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -59,6 +68,13 @@ export class TrainingInProgressError extends SeqrecError {
 }
 
 const KEEP_RUNS = 50;
+
+/** Only the backend's own settings cross to a child (the options may hold a whole service env). */
+const pickBackend = (b: BackendSettings): BackendSettings => ({
+  SEQREC_TF_BACKEND: b.SEQREC_TF_BACKEND,
+  TF_ENABLE_ONEDNN_OPTS: b.TF_ENABLE_ONEDNN_OPTS,
+  SEQREC_SIMD: b.SEQREC_SIMD,
+});
 
 /**
  * One training run at a time, on demand (`start`) or every TRAIN_INTERVAL_MINUTES. A run replays
@@ -154,9 +170,20 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     while (this.active) await this.active.done;
   }
 
-  private source(): DataSource {
+  /**
+   * Where a run reads its data. Embedded mode (an in-memory bus) snapshots the events topic as it is
+   * now to a file in `scratch`, which the run reads like any other source.
+   */
+  private async source(scratch: () => Promise<string>): Promise<DataSource> {
     const o = this.options;
     if (o.dataPath) return { kind: 'file', path: o.dataPath, format: o.dataFormat };
+    if (!o.kafka && this.bus instanceof MemoryBus) {
+      const path = join(await scratch(), 'events.jsonl');
+      const from = o.lookbackHours > 0 ? Date.now() - o.lookbackHours * 3_600_000 : 0;
+      const n = await writeEventsSnapshot(path, this.bus.messages(TOPICS.EVENTS), from);
+      this.log.log(`snapshot of the in-memory events topic: ${n} events`);
+      return { kind: 'events-file', path, name: 'events' };
+    }
     if (!o.kafka) throw new Error('no training data: set TRAIN_DATA_PATH, or KAFKA_BROKERS to replay the events topic');
     return {
       kind: 'kafka',
@@ -170,19 +197,23 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
   private async execute(run: TrainingRun, epochs: number | undefined): Promise<void> {
     const end = this.metrics.runDuration.startTimer({ model: run.model });
     this.log.log(`run ${run.id} (${run.trigger}): training ${run.model}`);
+    let scratchDir: string | null = null;
+    const scratch = async () => (scratchDir ??= await mkdtemp(join(tmpdir(), 'seqrec-train-')));
     try {
-      const result = await this.pipeline.run({
-        source: this.source(),
+      const request: PortableTrainingRequest = {
+        source: await this.source(scratch),
         model: run.model,
         options: { ...this.options.options, ...(epochs ? { epochs } : {}) },
         promote: 'if-better',
         warmStart: this.options.warmStart,
-        progress: false,
+      };
+      const hooks: Pick<TrainingRequest, 'onProgress' | 'log'> = {
         onProgress: (p) => {
           run.progress = { epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss, etaSeconds: p.etaSeconds };
         },
         log: (msg) => this.log.log(`run ${run.id}: ${msg}`),
-      });
+      };
+      const result = await this.train(request, hooks);
       run.result = {
         version: result.version,
         location: result.location,
@@ -222,7 +253,14 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     } finally {
       run.finishedAt = new Date().toISOString();
       end();
+      if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
     }
+  }
+
+  private train(request: PortableTrainingRequest, hooks: Pick<TrainingRequest, 'onProgress' | 'log'>): Promise<TrainingResult> {
+    if (this.options.isolation === 'inline') return this.pipeline.run({ ...request, ...hooks, progress: false });
+    if (!(this.store instanceof FsModelStore)) throw new Error('training in a child process needs a filesystem model store (or TRAIN_ISOLATION=inline)');
+    return trainInChildProcess({ storeRoot: this.store.root, ...(this.options.backend ? { backend: pickBackend(this.options.backend) } : {}), request }, hooks);
   }
 
   /** Every model in the store with its versions (oldest first), the promoted one and their metrics. */

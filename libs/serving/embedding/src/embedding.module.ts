@@ -16,11 +16,15 @@ import { MemoryUserVectorStore, RedisUserVectorStore } from './user-vectors';
 /** The embedding service: window updates → user vectors in the state store; item and user endpoints. */
 @Module({})
 export class EmbeddingModule {
-  static register(env: CleanedEnv<typeof embeddingEnv & Pick<typeof commonEnv, 'SEQUENCE_TTL_DAYS'>>): DynamicModule {
+  /**
+   * @param options.http serve the item and user routes (default true); false where another module
+   *   of the process serves `GET /v1/items/{id}/similar` (embedded mode: the scorer)
+   */
+  static register(env: CleanedEnv<typeof embeddingEnv & Pick<typeof commonEnv, 'SEQUENCE_TTL_DAYS'>>, options: { http?: boolean } = {}): DynamicModule {
     let service: EmbeddingService | null = null;
     return {
       module: EmbeddingModule,
-      controllers: [EmbeddingController, SequenceUpdatesConsumer],
+      controllers: options.http === false ? [SequenceUpdatesConsumer] : [EmbeddingController, SequenceUpdatesConsumer],
       providers: [
         { provide: EMBEDDING_OPTIONS, useValue: { modelName: env.MODEL_NAME, maxBatch: env.EMBEDDING_MAX_BATCH, sessionGapMs: env.SESSION_GAP_MINUTES * 60_000, backend: env } },
         { provide: EMBEDDING_MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
