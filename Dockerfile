@@ -49,7 +49,7 @@ COPY . .
 RUN test -f "apps/${APP}/package.json" || { echo "APP=${APP}: no such app in apps/" >&2; exit 1; } \
  && npx tsc -b "apps/${APP}" \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && case "${APP}" in embedding|trainer|scorer) ;; *) rm -rf node_modules/@tensorflow ;; esac
+ && case "${APP}" in embedded|embedding|trainer|scorer) ;; *) rm -rf node_modules/@tensorflow ;; esac
 # Runtime tree: the production node_modules, each workspace's package.json (the @seqrec/* links
 # resolve through them), the compiled dist folders this app needs and the Redis Lua scripts.
 RUN mkdir -p /out \
@@ -83,11 +83,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.HTTP_PORT + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # --- one stage per app: its port, its command, what only it needs; `FROM ${APP}` picks one --------
-FROM runtime AS embedded
-ENV HTTP_PORT=8080
-EXPOSE 8080
-CMD ["node", "apps/embedded/dist/main.js"]
-
 FROM runtime AS ingester
 ENV HTTP_PORT=8081
 EXPOSE 8081
@@ -102,6 +97,12 @@ CMD ["node", "apps/sequence-builder/dist/main.js"]
 FROM runtime AS runtime-tensorflow
 ENV TF_CPP_MIN_LOG_LEVEL=2 \
     MODEL_STORE_DIR=/models
+
+# every service in one process (npm start): it trains, encodes and scores too
+FROM runtime-tensorflow AS embedded
+ENV HTTP_PORT=8080
+EXPOSE 8080
+CMD ["node", "apps/embedded/dist/main.js"]
 
 FROM runtime-tensorflow AS embedding
 ENV HTTP_PORT=8083

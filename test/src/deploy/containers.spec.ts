@@ -18,7 +18,7 @@ import { dependencyLayerViolations, parseDockerfile, type Stage } from './docker
 type Obj = Record<string, any>;
 
 /** The images that load TensorFlow (native addon built in the image). */
-const TENSORFLOW_APPS = new Set(['embedding', 'trainer', 'scorer']);
+const TENSORFLOW_APPS = new Set(['embedded', 'embedding', 'trainer', 'scorer']);
 /** The compose services built from this repository: every deployable but the embedded demo. */
 const SERVICES = ['ingester', 'sequence-builder', 'embedding', 'trainer', 'scorer'];
 const APPS = readdirSync(join(ROOT, 'apps')).filter((a) => existsSync(join(ROOT, 'apps', a, 'package.json'))).sort();
