@@ -59,9 +59,21 @@ async function scenario(label: string, extraEnv: Record<string, string> = {}) {
 }
 
 /** The events topic holds each id of `events` exactly `times` times, and nothing else. */
-async function expectOnTopic(topic: string, events: TestEvent[], times = 1): Promise<void> {
+/**
+ * How long to read the events topic after a SIGKILLed ingester was restarted: the dead member keeps
+ * its partitions for KAFKA_SESSION_TIMEOUT_MS (6 s here), then the group rebalances in two
+ * cooperative rounds before the new member consumes; 6 s of reading was too short on a loaded
+ * machine: one CI run read none of them (the restarted ingester had not consumed yet).
+ */
+const AFTER_KILL_READ_MS = 20_000;
+
+/**
+ * Every event `times` on `topic`, nothing else. The read lasts `timeoutMs` (it asks for one message
+ * more than expected, so that an extra copy is seen).
+ */
+async function expectOnTopic(topic: string, events: TestEvent[], times = 1, timeoutMs = 6_000): Promise<void> {
   const total = events.length * times;
-  const got = tally(await readTopic(brokers, topic, { count: total + 1, timeoutMs: 6_000 }));
+  const got = tally(await readTopic(brokers, topic, { count: total + 1, timeoutMs }));
   const wrong = events.filter((e) => got.get(e.eventId) !== times).map((e) => `${e.eventId}: ${got.get(e.eventId) ?? 0}`);
   assert.deepEqual(wrong, [], `events not on ${topic} exactly ${times}×`);
   assert.equal([...got.values()].reduce((a, b) => a + b, 0), total, 'nothing else on the topic');
@@ -108,7 +120,7 @@ describe('POST /v1/events: a retry of the same events after any failure neither 
     assert.equal(await exited(dying), 'SIGKILL');
     const ingester = await sc.start();
     assertIn(await post(ingester.url, events), 300);
-    await expectOnTopic(sc.topic(TOPICS.EVENTS), events);
+    await expectOnTopic(sc.topic(TOPICS.EVENTS), events, 1, AFTER_KILL_READ_MS);
     // the killed attempt's copies reached the raw topic: the raw consumer dropped one copy of each
     const raw = await readTopic(brokers, sc.topic(TOPICS.CLICKSTREAM_RAW), { count: 600, timeoutMs: 10_000 });
     assert.equal(raw.length, 600, 'both attempts are on the raw topic');
@@ -123,7 +135,7 @@ describe('POST /v1/events: a retry of the same events after any failure neither 
     const ingester = await sc.start();
     const retry = await post(ingester.url, events);
     assert.deepEqual([retry.status, retry.body.accepted, retry.body.duplicates], [200, 0, 120]);
-    await expectOnTopic(sc.topic(TOPICS.EVENTS), events);
+    await expectOnTopic(sc.topic(TOPICS.EVENTS), events, 1, AFTER_KILL_READ_MS);
   });
 
   it("the client's timeout while its first attempt is still in flight: two attempts at once, each event once", async () => {
