@@ -85,15 +85,18 @@ describe('embedded mode: the whole platform', () => {
     assert.ok(before.items.every((i) => typeof i.score === 'number'), 'scored by the model');
     assert.equal(before.sequence.lastEventTs, t + 2_000);
 
+    // a click on an item the model knows (one it just recommended): an item it has not seen is
+    // skipped by the encoder and would leave the answer as it was
+    const clicked = before.items[0]!.itemId;
     const clickTs = t + 30_000;
-    const click = { eventId: 'carol-click', userId: 'carol', type: 'click', itemId: 'i00004', ts: clickTs };
+    const click = { eventId: 'carol-click', userId: 'carol', type: 'click', itemId: clicked, ts: clickTs };
     assert.equal((await inject('POST', '/v1/events', [click])).json().accepted, 1);
     const window = await until('the click in carol\'s window', async () => {
       const res = await inject('GET', '/v1/users/carol/sequence');
       const body = res.json() as { events: Array<{ type: string; itemId: string | null }> };
       return body.events.length === 4 ? body : null;
     });
-    assert.deepEqual(window.events.at(-1), { ...window.events.at(-1), type: 'click', itemId: 'i00004' });
+    assert.deepEqual(window.events.at(-1), { ...window.events.at(-1), type: 'click', itemId: clicked });
     const next = await until('an answer from the new window', async () => {
       const r = await recommend('carol');
       return r && r.sequence.events === 4 ? r : null;
