@@ -5,6 +5,7 @@
 // runs it after every benchmark.
 // Usage: node scripts/bench-report.mjs   (npm run bench:report)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaceSection } from './lib/generated.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const readme = `${root}README.md`;
@@ -168,5 +169,5 @@ function splice(file, begin, end, body) {
 }
 
 splice(resultsMd, '<!-- BENCH:BEGIN', '<!-- BENCH:END -->', out.join('\n'));
-splice(readme, '<!-- bench-summary:begin', '<!-- bench-summary:end -->', summary());
+writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), 'bench-summary', summary(), 'README.md'));
 console.log(`rendered ${out.length} lines into bench/RESULTS.md and the summary into README.md`);

@@ -5,9 +5,9 @@
 // from the built libraries (run `npm run build` first).
 // Usage: node scripts/config-reference.mjs           rewrite docs/configuration.md
 //        node scripts/config-reference.mjs --check   exit 1 when it is not current (npm run lint)
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { renderSections } from './lib/generated.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -78,18 +78,4 @@ function table() {
   return out.join('\n').trimEnd();
 }
 
-const file = join(root, 'docs', 'configuration.md');
-const current = readFileSync(file, 'utf8');
-const re = /(<!-- config:begin[^>]*-->)[\s\S]*?(<!-- config:end -->)/;
-if (!re.test(current)) throw new Error('docs/configuration.md: no <!-- config:begin --> ... <!-- config:end --> markers');
-const next = current.replace(re, (_, a, b) => `${a}\n${table()}\n${b}`);
-if (process.argv.includes('--check')) {
-  if (next !== current) {
-    console.error('docs/configuration.md is out of date with the env specs: run `npm run build && node scripts/config-reference.mjs`');
-    process.exit(1);
-  }
-  console.log('docs/configuration.md: current with the env specs');
-} else {
-  writeFileSync(file, next);
-  console.log(`docs/configuration.md: ${(next.match(/^\| `/gm) ?? []).length} variables`);
-}
+renderSections(join(root, 'docs', 'configuration.md'), { config: table }, '`npm run build && node scripts/config-reference.mjs`');

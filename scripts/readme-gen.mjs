@@ -4,8 +4,9 @@
 //     library's package.json (folder, name, "description", type tag)
 // Usage: node scripts/readme-gen.mjs          rewrite README.md
 //        node scripts/readme-gen.mjs --check  exit 1 when README.md is not current (npm run lint)
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderSections } from './lib/generated.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const README = join(root, 'README.md');
@@ -34,27 +35,4 @@ function librariesTable() {
   return rows.join('\n');
 }
 
-const SECTIONS = { libraries: librariesTable };
-
-function render(text) {
-  let out = text;
-  for (const [name, make] of Object.entries(SECTIONS)) {
-    const re = new RegExp(`(<!-- ${name}:begin[^>]*-->)[\\s\\S]*?(<!-- ${name}:end -->)`);
-    if (!re.test(out)) throw new Error(`README.md: no <!-- ${name}:begin --> ... <!-- ${name}:end --> markers`);
-    out = out.replace(re, (_, a, b) => `${a}\n${make()}\n${b}`);
-  }
-  return out;
-}
-
-const current = readFileSync(README, 'utf8');
-const next = render(current);
-if (process.argv.includes('--check')) {
-  if (next !== current) {
-    console.error('README.md: generated sections are out of date: run `node scripts/readme-gen.mjs`');
-    process.exit(1);
-  }
-  console.log('README.md: generated sections current');
-} else if (next !== current) {
-  writeFileSync(README, next);
-  console.log('README.md: generated sections rewritten');
-}
+renderSections(README, { libraries: librariesTable }, '`node scripts/readme-gen.mjs`');
