@@ -9,6 +9,7 @@ export * from './loaders/taobao';
 export * from './loaders/yoochoose';
 export * from './loaders/events';
 export * from './loaders/load';
+export * from './loaders/mapped';
 export * from './eval/metrics';
 export * from './eval/evaluate';
 export * from './eval/table';

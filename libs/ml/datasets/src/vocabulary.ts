@@ -107,5 +107,5 @@ export function assertValidDataset(ds: SequenceDataset): void {
 /** `ml-1m` from `/x/ml-1m.txt.gz`: the file name without its extensions, lower-cased. */
 export function nameFromPath(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? path;
-  return base.replace(/(\.(gz|txt|csv|tsv|dat))+$/i, '').toLowerCase();
+  return base.replace(/(\.(gz|txt|csv|tsv|dat|jsonl|ndjson))+$/i, '').toLowerCase();
 }

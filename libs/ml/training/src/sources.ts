@@ -5,12 +5,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { EventV1 } from '@seqrec/contracts';
-import { KNOWN_DATASETS, fromEvents, loadDataset, type DatasetFormat, type FromEventsOptions, type SequenceDataset } from '@seqrec/datasets';
+import { KNOWN_DATASETS, fromEvents, loadDataset, type ColumnMapping, type DatasetFormat, type FromEventsOptions, type SequenceDataset } from '@seqrec/datasets';
 import { replayEvents, type KafkaReplayOptions } from './kafka-replay';
 
 export type DataSource =
   /** A dataset file in one of the `@seqrec/datasets` formats (`auto`: detected). */
-  | { kind: 'file'; path: string; format?: DatasetFormat | 'auto'; name?: string }
+  | { kind: 'file'; path: string; format?: DatasetFormat | 'auto'; name?: string; columns?: Omit<ColumnMapping, 'format'> }
   /** A replay of the events topic (all retained messages, or a time range). */
   | ({ kind: 'kafka'; name?: string; events?: FromEventsOptions } & KafkaReplayOptions)
   /** Events already in memory (tests). */
@@ -35,8 +35,12 @@ export async function loadSource(source: DataSource, log: (msg: string) => void 
   switch (source.kind) {
     case 'file': {
       const format = source.format ?? 'auto';
-      const dataset = await loadDataset(source.path, format, { name: source.name ?? datasetNameOf(source.path) });
-      return { dataset, description: `file:${source.path} (${format})`, details: { path: source.path, format } };
+      const dataset = await loadDataset(source.path, format, { name: source.name ?? datasetNameOf(source.path), ...(source.columns ? { columns: source.columns } : {}) });
+      return {
+        dataset,
+        description: `file:${source.path} (${format})`,
+        details: { path: source.path, format, ...(source.columns ? { columns: source.columns } : {}) },
+      };
     }
     case 'kafka': {
       const r = await replayEvents({
@@ -70,7 +74,7 @@ export function datasetNameOf(path: string): string {
   if (known) return known.name;
   return basename(path)
     .replace(/\.gz$/, '')
-    .replace(/\.(txt|csv|dat|tsv)$/, '')
+    .replace(/\.(txt|csv|dat|tsv|jsonl|ndjson)$/, '')
     .toLowerCase();
 }
 

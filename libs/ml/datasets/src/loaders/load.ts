@@ -1,19 +1,22 @@
 import { DatasetFormatError, headLines } from '../io';
 import type { SequenceDataset } from '../types';
 import { loadS3Rec, loadSasRec } from './int-sequences';
+import { loadMapped, TABLE_FORMATS, type ColumnMapping } from './mapped';
 import { loadTaobao, type TaobaoOptions } from './taobao';
 import { loadYoochoose, type YoochooseOptions } from './yoochoose';
 
-export const DATASET_FORMATS = ['sasrec', 's3rec', 'taobao', 'yoochoose'] as const;
+export const DATASET_FORMATS = ['sasrec', 's3rec', 'taobao', 'yoochoose', ...TABLE_FORMATS] as const;
 /**
  * - `sasrec`: `<user> <item>` per line (SASRec / BERT4Rec files);
  * - `s3rec`: `<user> <item> <item> ...` per line (S3-Rec files);
  * - `taobao`: `user,item,category,behavior,timestamp` CSV (UserBehavior);
- * - `yoochoose`: session clicks, session-rec header layout or raw `yoochoose-clicks.dat`.
+ * - `yoochoose`: session clicks, session-rec header layout or raw `yoochoose-clicks.dat`;
+ * - `csv`, `tsv`, `jsonl`: any event export, read through a column mapping (`columns`, see
+ *   {@link loadMapped}); never detected, always named.
  */
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-export type LoadOptions = { name?: string } & TaobaoOptions & YoochooseOptions;
+export type LoadOptions = { name?: string; columns?: Omit<ColumnMapping, 'format'> } & TaobaoOptions & YoochooseOptions;
 
 const BEHAVIOR = /^(pv|cart|fav|buy)$/;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
@@ -52,6 +55,14 @@ export async function loadDataset(path: string, format: DatasetFormat | 'auto' =
       return loadTaobao(path, options);
     case 'yoochoose':
       return loadYoochoose(path, options);
+    case 'csv':
+    case 'tsv':
+    case 'jsonl':
+      if (!options.columns) throw new DatasetFormatError(`format ${f} needs a column mapping (which column is the user or session, the item, the time, ...)`, path);
+      return loadMapped(path, { ...options.columns, format: f }, {
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.minLength !== undefined ? { minLength: options.minLength } : {}),
+      });
     default:
       throw new RangeError(`unknown dataset format "${String(f)}", expected one of ${DATASET_FORMATS.join(', ')}`);
   }

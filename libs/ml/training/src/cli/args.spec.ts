@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EVENT_TYPES } from '@seqrec/contracts';
 import { UsageError, parseTrainArgs } from './args';
 
 function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
@@ -30,6 +31,31 @@ describe(parseTrainArgs.name, () => {
     assert.equal((a.source as { format: string }).format, 's3rec');
   });
 
+  it('maps the columns of your own export (csv|tsv|jsonl)', () => {
+    const a = parseTrainArgs([
+      '--data', '/d/export.tsv.gz', '--format', 'tsv', '--model', 'gru4rec',
+      '--columns', 'session=SessionId,item=2,time=Time', '--time-format', 'epoch-s', '--types', 'pdp=view,wish=drop', '--header', 'true', '--delimiter', '\\t', '--group-by', 'session',
+    ]);
+    assert.deepEqual(a.source, {
+      kind: 'file',
+      path: '/d/export.tsv.gz',
+      format: 'tsv',
+      columns: { session: 'SessionId', item: 2, time: 'Time', types: { pdp: 'view', wish: null }, timeFormat: 'epoch-s', header: true, delimiter: '\t', groupBy: 'session' },
+    });
+  });
+
+  it('names every problem of a column mapping', () => {
+    assert.deepEqual(problems(['--data', 'x.csv', '--format', 'csv', '--model', 'pop']), ['--format csv needs --columns (e.g. user=user_id,item=item_id,time=ts)']);
+    assert.deepEqual(problems(['--data', 'x.csv', '--format', 'csv', '--model', 'pop', '--columns', 'shopper=a,item=b', '--types', 'x=like', '--header', 'yes', '--group-by', 'day']), [
+      '--columns: unknown key "shopper", expected user|session|item|time|type|category',
+      `--types: x=like: expected one of ${EVENT_TYPES.join('|')} or drop`,
+      '--header must be true or false, got "yes"',
+      '--group-by must be user or session, got "day"',
+      '--columns: user or session: at least one is required (the sequence key)',
+    ]);
+    assert.deepEqual(problems(['--data', 'ml-1m', '--model', 'pop', '--columns', 'user=a,item=b']), ['--columns only applies to --format csv|tsv|jsonl']);
+  });
+
   it('builds a kafka source from --data or KAFKA_BROKERS, with a time range and namespace', () => {
     const a = parseTrainArgs(['--format', 'kafka', '--model', 'sasrec', '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-02T00:00:00Z', '--namespace', 'ns1'], {
       KAFKA_BROKERS: 'h1:9092, h2:9092',
@@ -40,10 +66,10 @@ describe(parseTrainArgs.name, () => {
   });
 
   it('lists every problem at once, clearly', () => {
-    assert.deepEqual(problems(['--model', 'transformer', '--epochs', 'many', '--format', 'csv', '--bogus']), [
+    assert.deepEqual(problems(['--model', 'transformer', '--epochs', 'many', '--format', 'parquet', '--bogus']), [
       'unknown option --bogus',
       '--model must be one of sasrec|gru4rec|lstm|item2vec|pop|itemknn|cooc|bpr-mf, got "transformer"',
-      '--format must be one of sasrec|s3rec|taobao|yoochoose|auto|kafka, got "csv"',
+      '--format must be one of sasrec|s3rec|taobao|yoochoose|csv|tsv|jsonl|auto|kafka, got "parquet"',
       '--data is required: a dataset file or a dataset key',
       '--epochs must be an integer >= 1, got "many"',
     ]);

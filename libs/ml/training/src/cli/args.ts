@@ -5,7 +5,8 @@
  */
 import { commonEnv, loadEnv } from '@seqrec/config';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, type DatasetFormat } from '@seqrec/datasets';
+import { DATASET_FORMATS, datasetPath, KNOWN_DATASETS, TABLE_FORMATS, TIME_FORMATS, mappingProblems, type ColumnMapping, type DatasetFormat, type TableFormat, type TimeFormat } from '@seqrec/datasets';
+import { EVENT_TYPES, type EventType } from '@seqrec/contracts';
 import { LOSS_KINDS, type LossKind } from '@seqrec/model';
 import { TRAINABLE_MODELS, isTrainableModel, type PromotionMode, type TrainableModel, type TrainingOptions } from '../pipeline';
 import type { DataSource } from '../sources';
@@ -19,7 +20,9 @@ export const TRAIN_USAGE = `usage: npm run train -- --data <path|dataset key|bro
   [--seed N] [--patience N] [--valid-users N] [--eval-users N] [--max-batches N] [--max-minutes X] [--index-lists N] [--index-probes N] [--min-length N] [--arch key=value,...] [--params key=value,...]
   [--out <model store dir>] [--name <artifact name>] [--promote] [--warm-start] [--json <file>] [--quiet]
   kafka: [--from <ISO time>] [--to <ISO time>] [--namespace <ns>] [--topic <topic>]; --data or KAFKA_BROKERS gives the brokers
-Dataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
+  ${TABLE_FORMATS.join('|')} (your own export): --columns user=<col>|session=<col>,item=<col>[,time=<col>][,type=<col>][,category=<col>]
+    [--time-format ${TIME_FORMATS.join('|')}] [--types <raw>=<event type>|drop,...] [--header true|false] [--delimiter <char>] [--group-by user|session]
+    <col> is a header name (a JSON key, dotted for nested, for jsonl) or a 0-based positionDataset keys: ${Object.keys(KNOWN_DATASETS).join(', ')}.`;
 
 export class UsageError extends SeqrecError {
   constructor(readonly problems: string[]) {
@@ -44,7 +47,7 @@ export interface TrainArgs {
 const VALUE_FLAGS = [
   'data', 'format', 'model', 'epochs', 'batch-size', 'lr', 'loss', 'negatives', 'max-len', 'dim', 'seed',
   'patience', 'valid-users', 'eval-users', 'max-batches', 'max-minutes', 'index-lists', 'index-probes', 'min-length', 'arch', 'params', 'out', 'name', 'json', 'from',
-  'to', 'namespace', 'topic',
+  'to', 'namespace', 'topic', 'columns', 'types', 'time-format', 'header', 'delimiter', 'group-by',
 ] as const;
 const BOOL_FLAGS = ['promote', 'warm-start', 'quiet', 'help'] as const;
 const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
@@ -85,6 +88,49 @@ function readFlags(argv: readonly string[], problems: string[]): { v: Map<string
     if (again < 0) return { v, flags };
     rest = rest.slice(again);
   }
+}
+
+const MAPPING_FLAGS = ['--columns', '--types', '--time-format', '--header', '--delimiter', '--group-by'] as const;
+const COLUMN_KEYS = new Set(['user', 'session', 'item', 'time', 'type', 'category']);
+
+/** The column mapping of a csv/tsv/jsonl export from `--columns` and its companions; problems added. */
+function columnMapping(v: Map<string, string>, format: TrainFormat, problems: string[]): Omit<ColumnMapping, 'format'> | undefined {
+  if (!(TABLE_FORMATS as readonly string[]).includes(format)) {
+    for (const f of MAPPING_FLAGS) if (v.has(f)) problems.push(`${f} only applies to --format ${TABLE_FORMATS.join('|')}`);
+    return undefined;
+  }
+  const cols = v.get('--columns');
+  if (cols === undefined) {
+    problems.push(`--format ${format as TableFormat} needs --columns (e.g. user=user_id,item=item_id,time=ts)`);
+    return undefined;
+  }
+  const mapping: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(parseKv(cols, '--columns', problems))) {
+    if (!COLUMN_KEYS.has(k)) problems.push(`--columns: unknown key "${k}", expected ${[...COLUMN_KEYS].join('|')}`);
+    else mapping[k] = typeof val === 'number' ? val : String(val);
+  }
+  if (v.has('--types')) {
+    const types: Record<string, EventType | null> = {};
+    for (const [raw, t] of Object.entries(parseKv(v.get('--types')!, '--types', problems))) {
+      if (t === 'drop') types[raw] = null;
+      else if ((EVENT_TYPES as readonly unknown[]).includes(t)) types[raw] = t as EventType;
+      else problems.push(`--types: ${raw}=${String(t)}: expected one of ${EVENT_TYPES.join('|')} or drop`);
+    }
+    mapping['types'] = types;
+  }
+  const timeFormat = v.get('--time-format');
+  if (timeFormat !== undefined) mapping['timeFormat'] = timeFormat as TimeFormat;
+  const header = v.get('--header');
+  if (header !== undefined) {
+    if (header !== 'true' && header !== 'false') problems.push(`--header must be true or false, got "${header}"`);
+    mapping['header'] = header === 'true';
+  }
+  if (v.has('--delimiter')) mapping['delimiter'] = v.get('--delimiter') === '\\t' ? '\t' : v.get('--delimiter');
+  if (v.has('--group-by')) mapping['groupBy'] = v.get('--group-by');
+  const m = mapping as unknown as Omit<ColumnMapping, 'format'>;
+  if (m.groupBy !== undefined && m.groupBy !== 'user' && m.groupBy !== 'session') problems.push(`--group-by must be user or session, got "${String(m.groupBy)}"`);
+  problems.push(...mappingProblems(m).map((p) => `--columns: ${p}`));
+  return m;
 }
 
 /**
@@ -171,6 +217,7 @@ export function parseTrainArgs(
   } else {
     for (const f of ['--from', '--to', '--namespace', '--topic']) if (v.has(f)) problems.push(`${f} only applies to --format kafka`);
     if (data === undefined && !help) problems.push('--data is required: a dataset file or a dataset key');
+    const columns = columnMapping(v, format, problems);
     if (data !== undefined) {
       const known = KNOWN_DATASETS[data];
       source = {
@@ -178,6 +225,7 @@ export function parseTrainArgs(
         path: datasetPath(data),
         format: (known && format === 'auto' ? known.format : format) as DatasetFormat | 'auto',
         ...(known ? { name: known.name } : {}),
+        ...(columns ? { columns } : {}),
       };
     }
   }
