@@ -126,6 +126,25 @@ if (train) {
   if (train.note) out.push('', train.note);
   out.push('');
 }
+const experiments = load('experiments');
+if (experiments) {
+  const m = experiments.machine ?? {};
+  const { aa, ab } = experiments;
+  const pct = (x) => `${(100 * x).toFixed(2)}%`;
+  out.push(
+    `### bench:experiments (${experiments.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel})`,
+    '',
+    `${experiments.protocol}. Test: ${experiments.test}.`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+    `| A/A runs, false positives (any look) | ${aa.falsePositives} of ${aa.runs} = **${pct(aa.rate)}**; bound alpha + 2 SE = ${pct(aa.bound)} (${aa.withinBound ? 'within' : '**exceeded**'}) |`,
+    `| A/B expected CTR, control → treatment | ${pct(ab.expectedCtr.control)} → ${pct(ab.expectedCtr.treatment)} (×${ab.expectedCtr.relative.toFixed(2)}); observed ${pct(ab.observedCtr.control)} → ${pct(ab.observedCtr.treatment)} |`,
+    `| A/B runs naming the treatment (power) | ${ab.treatmentNamed} of ${ab.runs} = **${pct(ab.power)}**; wrong winner ${ab.wrongWinner} |`,
+    `| impressions until the winner was named (median / max) | ${ab.impressionsToDecision ? `${fmt(ab.impressionsToDecision.median)} / ${fmt(ab.impressionsToDecision.max)}` : '-'} |`,
+    '',
+  );
+}
 for (const name of ['quality']) {
   const md = `${root}bench/results/${name}.md`;
   const json = load(name);
@@ -153,6 +172,7 @@ function summary() {
   if (score) rows.push(`| \`bench:score\` | the scorer under open-loop HTTP load, per serving mode | peak ${fmt(score.peakRps)} requests/s (${score.mode ?? 'default mode'}); every mode in RESULTS.md | ${date(score)} |`);
   if (topk) rows.push(`| \`bench:topk\` | exact top-k alone: int8 scan, TF matMul, f32 scan | see RESULTS.md | ${date(topk)} |`);
   if (train) rows.push(`| \`bench:train\` | training speed per model and backend | see RESULTS.md | ${date(train)} |`);
+  if (experiments) rows.push(`| \`bench:experiments\` | the experiment report on simulated shoppers: A/A false positives under repeated looks, A/B power | false positives ${(100 * experiments.aa.rate).toFixed(1)}% (bound ${(100 * experiments.aa.bound).toFixed(1)}%), power ${(100 * experiments.ab.power).toFixed(0)}% for CTR ×${experiments.ab.expectedCtr.relative.toFixed(2)} | ${date(experiments)} |`);
   const quality = load('quality');
   if (quality) rows.push(`| \`bench:quality\` | every model on ML-1M and Beauty, one protocol (leave-one-out, full ranking) | see RESULTS.md | ${date(quality)} |`);
   return rows.join('\n');

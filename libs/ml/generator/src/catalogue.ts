@@ -178,6 +178,17 @@ export class Catalogue {
     return this.next[item * this.fanout + j]!;
   }
 
+  /**
+   * The true probability that a shopper on `item` moves to `target` next, in this catalogue's own
+   * transition model: the slot's probability when `target` is one of `item`'s next items, else 0.
+   */
+  transitionProbability(item: number, target: number): number {
+    const row = this.next.subarray(item * this.fanout, (item + 1) * this.fanout);
+    const j = row.indexOf(target);
+    if (j < 0) return 0;
+    return this.slotCdf[j]! - (j === 0 ? 0 : this.slotCdf[j - 1]!);
+  }
+
   /** The ranked "next" items of `item` (indices). */
   nextItems(item: number): number[] {
     return Array.from(this.next.subarray(item * this.fanout, (item + 1) * this.fanout));

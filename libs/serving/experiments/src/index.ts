@@ -1,0 +1,3 @@
+export * from './sequential';
+export * from './assignment';
+export * from './report';
