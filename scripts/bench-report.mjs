@@ -145,6 +145,24 @@ if (experiments) {
     '',
   );
 }
+const coldstart = load('coldstart');
+if (coldstart) {
+  const m = coldstart.machine ?? {};
+  const f4 = (x) => (typeof x === 'number' ? x.toFixed(4) : '-');
+  out.push(
+    `### bench:coldstart (${coldstart.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel})`,
+    '',
+    `${coldstart.protocol}.`,
+    '',
+    '| dataset | content features | new items: content | new items: popularity within attribute | new items: last | full catalogue: content | re-rank of 100: content | content beats popularity within attribute |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const [name, d] of Object.entries(coldstart.datasets ?? {})) {
+    const nd = d.newItemsNdcg10;
+    out.push(`| ${name} | ${d.content} | ${f4(nd.content)} | ${f4(nd.popularityWithinAttribute)} | ${f4(nd.last)} | ${f4(d.fullNdcg10.content)} | ${f4(d.rerankNdcg10.content)} | ${d.contentBeatsPopularityWithinAttribute ? 'yes' : '**no**'} |`);
+  }
+  out.push('', 'NDCG@10, mean over the seeds; `last` (unknown items after every known one, the scorer\'s old behaviour) scores 0 in the full catalogue and the re-rank by construction. Per-seed figures, HR@10 and the content maps\' lambda in `bench/results/coldstart.json`.', '');
+}
 for (const name of ['quality']) {
   const md = `${root}bench/results/${name}.md`;
   const json = load(name);
@@ -173,6 +191,7 @@ function summary() {
   if (topk) rows.push(`| \`bench:topk\` | exact top-k alone: int8 scan, TF matMul, f32 scan | see RESULTS.md | ${date(topk)} |`);
   if (train) rows.push(`| \`bench:train\` | training speed per model and backend | see RESULTS.md | ${date(train)} |`);
   if (experiments) rows.push(`| \`bench:experiments\` | the experiment report on simulated shoppers: A/A false positives under repeated looks, A/B power | false positives ${(100 * experiments.aa.rate).toFixed(1)}% (bound ${(100 * experiments.aa.bound).toFixed(1)}%), power ${(100 * experiments.ab.power).toFixed(0)}% for CTR ×${experiments.ab.expectedCtr.relative.toFixed(2)} | ${date(experiments)} |`);
+  if (coldstart) rows.push(`| \`bench:coldstart\` | items the model never saw, ranked from their content | new-item NDCG@10 content vs popularity within attribute: ${Object.entries(coldstart.datasets ?? {}).map(([k, d]) => `${k} ${d.newItemsNdcg10.content.toFixed(3)} vs ${d.newItemsNdcg10.popularityWithinAttribute.toFixed(3)}`).join(', ')} | ${date(coldstart)} |`);
   const quality = load('quality');
   if (quality) rows.push(`| \`bench:quality\` | every model on ML-1M and Beauty, one protocol (leave-one-out, full ranking) | see RESULTS.md | ${date(quality)} |`);
   return rows.join('\n');

@@ -1,0 +1,264 @@
+/**
+ * npm run bench:coldstart — new items: how well items the model never saw are ranked from their
+ * content alone (issue 19 part 5).
+ *
+ * Protocol, per dataset and seed: 10% of the items (seeded) are held out of training entirely
+ * (removed from every sequence); SASRec is trained with the trainer's defaults on the rest
+ * (TrainingPipeline, early stopping on validation, at most BENCH_MAX_MINUTES); a ContentMap
+ * (ridge from the items' content features to their item-table rows) is fitted on the known items.
+ * Test cases: every user whose last item is a held-out item; history = the items before it that
+ * the model knows. Each method gives the held-out items a score:
+ *   - `content`: user vector · the item's content vector (personal);
+ *   - `popularity-within-attribute`: the mean training popularity of the known items sharing each
+ *     of its attributes, averaged over its attributes (non-personal);
+ *   - `last`: what the scorer did before — unknown items after every known item, in no order.
+ * Reported, HR@10 and NDCG@10 with ties counted against the target:
+ *   - `new-items`: the target ranked among all held-out items (which new item comes next);
+ *   - `full`: the target ranked among every item, known ones scored by the model (content only:
+ *     popularity-within-attribute has no scale shared with model scores; `last` puts it below all);
+ *   - `rerank`: the target among 99 random known items, as a re-rank request would send.
+ * Datasets: Amazon Beauty and Toys (S3-Rec files, attributes = Amazon categories and brand,
+ * anonymised) and the generator's catalogue (attribute = the item's category).
+ *
+ * Writes bench/results/coldstart.json. Environment: BENCH_SEEDS (2), BENCH_DATASETS
+ * (beauty,toys,generator), BENCH_MAX_MINUTES (10), BENCH_HOLDOUT (0.1).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { loadArtifact } from '@seqrec/artifacts';
+import { datasetPath, datasetsRoot, loadDataset, KNOWN_DATASETS, type SequenceDataset } from '@seqrec/datasets';
+import { Catalogue, generateSequences, resolveOptions } from '@seqrec/generator';
+import { ContentMap, userVectors } from '@seqrec/model';
+import { FsModelStore } from '@seqrec/model-store';
+import { Rng } from '@seqrec/random';
+import { TrainingPipeline } from '@seqrec/training';
+import { envNumber, machineInfo, writeResult } from './machine';
+
+const SEEDS = envNumber('BENCH_SEEDS', 2);
+const MAX_MINUTES = envNumber('BENCH_MAX_MINUTES', 10);
+const HOLDOUT = envNumber('BENCH_HOLDOUT', 0.1);
+const DATASETS = (process.env['BENCH_DATASETS'] ?? 'beauty,toys,generator').split(',').filter(Boolean);
+const log = (msg: string) => console.error(`[bench:coldstart ${process.uptime().toFixed(1)}s] ${msg}`);
+
+interface WithContent {
+  dataset: SequenceDataset;
+  /** Content features per item index (`[0]` padding: []). */
+  features: string[][];
+  content: string;
+}
+
+function amazon(key: 'beauty' | 'toys', attributesFile: string): Promise<WithContent> {
+  return loadDataset(datasetPath(key), KNOWN_DATASETS[key]!.format, { name: KNOWN_DATASETS[key]!.name }).then((dataset) => {
+    const attrs = JSON.parse(gunzipSync(readFileSync(join(datasetsRoot(), 'amazon-s3rec', attributesFile))).toString('utf8')) as Record<string, number[]>;
+    const features = dataset.itemIds.map((id) => (id === '' ? [] : (attrs[id] ?? []).map((a) => `attr:${a}`)));
+    return { dataset, features, content: 'Amazon 2014 metadata categories and brand (S3-Rec anonymised attribute ids)' };
+  });
+}
+
+function generator(): WithContent {
+  const options = { seed: 42, users: 6000, items: 3000, categories: 50 };
+  const seqs = generateSequences({ ...options, events: 400_000 });
+  const catalogue = new Catalogue(resolveOptions(options));
+  const itemIds = [''];
+  const index = new Map<string, number>();
+  const users: string[] = [];
+  const sequences: Int32Array[] = [];
+  for (const [user, items] of seqs) {
+    if (items.length < 3) continue;
+    users.push(user);
+    sequences.push(
+      Int32Array.from(items, (id) => {
+        let i = index.get(id);
+        if (i === undefined) index.set(id, (i = itemIds.push(id) - 1));
+        return i;
+      }),
+    );
+  }
+  const byId = new Map(catalogue.itemIds.map((id, i) => [id, i]));
+  const features = itemIds.map((id) => (id === '' ? [] : [`cat:${catalogue.categoryOf[byId.get(id)!]}`]));
+  return { dataset: { name: 'generator', numItems: itemIds.length - 1, itemIds, users, sequences }, features, content: "the generator's item category" };
+}
+
+interface Metric {
+  hr10: number;
+  ndcg10: number;
+}
+const acc = () => ({ hr: 0, ndcg: 0, n: 0 });
+/** Pessimistic rank (1-based): every other item scoring at least the target's is ahead of it. */
+function add(a: { hr: number; ndcg: number; n: number }, rank: number): void {
+  a.n++;
+  if (rank <= 10) {
+    a.hr++;
+    a.ndcg += 1 / Math.log2(rank + 1);
+  }
+}
+const done = (a: { hr: number; ndcg: number; n: number }): Metric => ({ hr10: a.n ? a.hr / a.n : 0, ndcg10: a.n ? a.ndcg / a.n : 0 });
+
+async function runOne(data: WithContent, seed: number) {
+  const { dataset, features } = data;
+  const rng = new Rng(`coldstart-${dataset.name}`, seed);
+  const held = new Uint8Array(dataset.numItems + 1);
+  for (let i = 1; i <= dataset.numItems; i++) if (rng.float() < HOLDOUT) held[i] = 1;
+  // the training data: every sequence without the held-out items, items renumbered
+  const itemIds = [''];
+  const known = new Int32Array(dataset.numItems + 1);
+  for (let i = 1; i <= dataset.numItems; i++) if (!held[i]) known[i] = itemIds.push(dataset.itemIds[i]!) - 1;
+  const users: string[] = [];
+  const sequences: Int32Array[] = [];
+  dataset.sequences.forEach((s, u) => {
+    const kept = Int32Array.from(Array.from(s).filter((i) => !held[i]), (i) => known[i]!);
+    if (kept.length > 0) {
+      users.push(dataset.users[u]!);
+      sequences.push(kept);
+    }
+  });
+  const reduced: SequenceDataset = { name: `${dataset.name}-known`, numItems: itemIds.length - 1, itemIds, users, sequences };
+  const heldItems = Array.from({ length: dataset.numItems }, (_, i) => i + 1).filter((i) => held[i]);
+  log(`${dataset.name} seed ${seed}: ${heldItems.length} items held out, training SASRec on ${reduced.numItems} items`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'seqrec-coldstart-'));
+  try {
+    const store = new FsModelStore(dir);
+    const result = await new TrainingPipeline(store).run({
+      source: { kind: 'dataset', dataset: reduced },
+      model: 'sasrec',
+      options: { seed, maxMinutes: MAX_MINUTES },
+      promote: 'never',
+      progress: false,
+    });
+    const artifact = await loadArtifact(store, result.name, result.version);
+    const encoder = artifact.encoder!;
+    const table = encoder.itemTable();
+    const d = table.shape[1];
+    const rows = (await table.data()) as Float32Array;
+    // the content map, fitted on the known items (model index 1..N)
+    const fitFeatures: string[][] = [];
+    const originalOf = new Map(dataset.itemIds.map((id, i) => [id, i]));
+    for (let m = 1; m < artifact.vocabulary.length; m++) fitFeatures.push(features[originalOf.get(artifact.vocabulary[m]!)!] ?? []);
+    const map = ContentMap.fit(fitFeatures, rows.slice(d), d, { seed });
+    const newVectors = heldItems.map((i) => map.vector(features[i]!));
+    // popularity within attribute, from the training data
+    const pop = new Float64Array(artifact.vocabulary.length);
+    for (const s of reduced.sequences) for (const i of s) pop[artifact.index.get(reduced.itemIds[i]!)!]! += 1;
+    const attrSum = new Map<string, { sum: number; n: number }>();
+    for (let m = 1; m < artifact.vocabulary.length; m++) {
+      for (const f of fitFeatures[m - 1]!) {
+        const a = attrSum.get(f) ?? { sum: 0, n: 0 };
+        a.sum += pop[m]!;
+        a.n++;
+        attrSum.set(f, a);
+      }
+    }
+    const popAttr = heldItems.map((i) => {
+      const fs = features[i]!.map((f) => attrSum.get(f)).filter((a): a is { sum: number; n: number } => a !== undefined);
+      return fs.length ? fs.reduce((s, a) => s + a.sum / a.n, 0) / fs.length : 0;
+    });
+
+    // test cases: users whose last item is held out
+    const cases: Array<{ history: Int32Array; target: number }> = [];
+    for (const s of dataset.sequences) {
+      const last = s[s.length - 1]!;
+      if (!held[last]) continue;
+      const history = Int32Array.from(
+        Array.from(s.subarray(0, s.length - 1)).filter((i) => !held[i]),
+        (i) => artifact.index.get(dataset.itemIds[i]!)!,
+      );
+      if (history.length > 0) cases.push({ history: history.slice(-encoder.config.maxLen), target: heldItems.indexOf(last) });
+    }
+    const vectors = await userVectors(encoder, cases.map((c) => c.history));
+    const m = { contentNew: acc(), popAttrNew: acc(), lastNew: acc(), contentFull: acc(), lastFull: acc(), contentRerank: acc(), lastRerank: acc() };
+    const N = artifact.vocabulary.length - 1;
+    const dotRow = (u: Float32Array, r: number) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += u[j]! * rows[r * d + j]!;
+      return s;
+    };
+    const dotVec = (u: Float32Array, v: Float32Array | null) => {
+      if (!v) return -Infinity;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += u[j]! * v[j]!;
+      return s;
+    };
+    const crng = new Rng(`coldstart-rerank-${dataset.name}`, seed);
+    cases.forEach((c, k) => {
+      const u = vectors[k]!;
+      const newScores = newVectors.map((v) => dotVec(u, v));
+      const t = newScores[c.target]!;
+      const tp = popAttr[c.target]!;
+      let aheadContent = 0;
+      let aheadPop = 0;
+      for (let j = 0; j < heldItems.length; j++) {
+        if (j === c.target) continue;
+        if (newScores[j]! >= t) aheadContent++;
+        if (popAttr[j]! >= tp) aheadPop++;
+      }
+      add(m.contentNew, aheadContent + 1);
+      add(m.popAttrNew, aheadPop + 1);
+      add(m.lastNew, heldItems.length); // no order among unknown items: pessimistic, last of them
+      let aheadKnown = 0;
+      for (let r = 1; r <= N; r++) if (dotRow(u, r) >= t) aheadKnown++;
+      add(m.contentFull, aheadContent + aheadKnown + 1);
+      add(m.lastFull, N + heldItems.length);
+      let aheadRerank = 0;
+      for (let q = 0; q < 99; q++) if (dotRow(u, 1 + crng.int(N)) >= t) aheadRerank++;
+      add(m.contentRerank, aheadRerank + 1);
+      add(m.lastRerank, 100);
+    });
+    encoder.dispose();
+    const coverage = newVectors.filter((v) => v !== null).length / heldItems.length;
+    return {
+      seed,
+      heldOutItems: heldItems.length,
+      knownItems: N,
+      cases: cases.length,
+      model: { kind: 'sasrec', version: result.version, bestEpoch: result.bestEpoch, validNdcg10: result.metrics['valid.full.NDCG@10'], trainSeconds: result.timings.trainSeconds },
+      contentMap: { features: map.features.length, lambda: map.lambda, newItemsWithAVector: coverage },
+      newItems: { content: done(m.contentNew), popularityWithinAttribute: done(m.popAttrNew), last: done(m.lastNew), randomExpectedHr10: Math.min(1, 10 / heldItems.length) },
+      full: { content: done(m.contentFull), last: done(m.lastFull) },
+      rerank: { content: done(m.contentRerank), last: done(m.lastRerank) },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const out: Record<string, unknown> = {};
+  const sources: Record<string, () => Promise<WithContent>> = {
+    beauty: () => amazon('beauty', 'Beauty_item2attributes.json.gz'),
+    toys: () => amazon('toys', 'Toys_and_Games_item2attributes.json.gz'),
+    generator: async () => generator(),
+  };
+  for (const name of DATASETS) {
+    const data = await sources[name]!();
+    const runs: Array<Awaited<ReturnType<typeof runOne>>> = [];
+    for (let s = 1; s <= SEEDS; s++) runs.push(await runOne(data, s));
+    const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+    const summary = {
+      content: data.content,
+      newItemsNdcg10: { content: mean((r) => r.newItems.content.ndcg10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.ndcg10), last: mean((r) => r.newItems.last.ndcg10) },
+      newItemsHr10: { content: mean((r) => r.newItems.content.hr10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.hr10), last: mean((r) => r.newItems.last.hr10) },
+      fullNdcg10: { content: mean((r) => r.full.content.ndcg10), last: mean((r) => r.full.last.ndcg10) },
+      rerankNdcg10: { content: mean((r) => r.rerank.content.ndcg10), last: mean((r) => r.rerank.last.ndcg10) },
+    };
+    const beats = summary.newItemsNdcg10.content > summary.newItemsNdcg10.popularityWithinAttribute;
+    out[name] = { ...summary, contentBeatsPopularityWithinAttribute: beats, runs };
+    log(`${name}: new-items NDCG@10 content ${summary.newItemsNdcg10.content.toFixed(4)} vs popularity-within-attribute ${summary.newItemsNdcg10.popularityWithinAttribute.toFixed(4)}`);
+  }
+  writeResult('coldstart', {
+    at: new Date().toISOString(),
+    machine: machineInfo(),
+    backend: 'tensorflow (training), JS (scoring)',
+    protocol: `${HOLDOUT * 100}% of items held out of training entirely; SASRec with the trainer's defaults (at most ${MAX_MINUTES} min); ContentMap (ridge, lambda chosen on 10% of known items) from content features to item rows; cases = users whose last item is held out; HR@10 / NDCG@10, ties against the target; mean of ${SEEDS} seed(s)`,
+    datasets: out,
+    seconds: (Date.now() - started) / 1000,
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

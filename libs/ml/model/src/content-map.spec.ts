@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '@seqrec/random';
+import { cholesky, ContentMap } from './content-map';
+
+/** Items with 1-4 of F features; rows = a hidden linear map of the features plus noise. */
+function world(items: number, F: number, dim: number, noise: number, seed: string) {
+  const rng = new Rng(seed, 0);
+  const truth = Float64Array.from({ length: F * dim }, () => rng.normal());
+  const base = Float64Array.from({ length: dim }, () => rng.normal());
+  const feats: string[][] = [];
+  const rows = new Float32Array(items * dim);
+  for (let i = 0; i < items; i++) {
+    const fs = [...new Set(Array.from({ length: 1 + rng.int(4) }, () => rng.int(F)))];
+    feats.push(fs.map((f) => `f${f}`));
+    for (let j = 0; j < dim; j++) {
+      let y = base[j]! + noise * rng.normal();
+      for (const f of fs) y += truth[f * dim + j]!;
+      rows[i * dim + j] = y;
+    }
+  }
+  return { feats, rows, truth, base };
+}
+
+describe(ContentMap.name, () => {
+  it('recovers a linear map from features to item rows, for items it did not see', () => {
+    const dim = 8;
+    const { feats, rows, truth, base } = world(3000, 60, dim, 0.1, 'content');
+    const map = ContentMap.fit(feats, rows, dim, { seed: 3 });
+    assert.equal(map.features.length, 60);
+    // a new item with features f3 and f7: the truth is base + truth[3] + truth[7]
+    const v = map.vector(['f3', 'f7', 'unknown'])!;
+    for (let j = 0; j < dim; j++) assert.ok(Math.abs(v[j]! - (base[j]! + truth[3 * dim + j]! + truth[7 * dim + j]!)) < 0.1, `component ${j}`);
+    assert.equal(map.vector(['unknown']), null);
+    assert.equal(map.known(['f3', 'f3', 'zzz']), 1);
+  });
+
+  it('chooses a larger lambda when the rows are mostly noise', () => {
+    const clean = ContentMap.fit(world(400, 80, 4, 0.01, 'a').feats, world(400, 80, 4, 0.01, 'a').rows, 4, { seed: 1 });
+    const noisy = world(400, 80, 4, 20, 'b');
+    const blurred = ContentMap.fit(noisy.feats, noisy.rows, 4, { seed: 1 });
+    assert.ok(blurred.lambda > clean.lambda, `lambda clean ${clean.lambda}, noisy ${blurred.lambda}`);
+  });
+
+  it('keeps the most frequent features seen on at least minCount items, and survives JSON', () => {
+    const feats = [['a', 'b'], ['a'], ['a', 'c'], ['b'], ['d']];
+    const rows = Float32Array.from([1, 2, 3, 4, 5]);
+    const map = ContentMap.fit(feats, rows, 1, { minCount: 2, lambdas: [1] });
+    assert.deepEqual(map.features, ['a', 'b']);
+    const again = ContentMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())));
+    assert.deepEqual(Array.from(again.vector(['a', 'b'])!), Array.from(map.vector(['a', 'b'])!));
+    assert.throws(() => ContentMap.fit(feats, new Float32Array(3), 1), /expected 5 × 1/);
+  });
+});
+
+describe(cholesky.name, () => {
+  it('factors a positive-definite matrix so that L Lᵀ gives it back', () => {
+    const n = 30;
+    const rng = new Rng('chol', 0);
+    const M = Float64Array.from({ length: n * n }, () => rng.normal());
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) A[i * n + j]! += M[i * n + k]! * M[j * n + k]!;
+    for (let i = 0; i < n; i++) A[i * n + i]! += 1;
+    const L = Float64Array.from(A);
+    cholesky(L, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k <= j; k++) s += L[i * n + k]! * L[j * n + k]!;
+        assert.ok(Math.abs(s - A[i * n + j]!) < 1e-8);
+      }
+    }
+    assert.throws(() => cholesky(Float64Array.of(1, 2, 2, 1), 2), /not positive definite/);
+  });
+});
