@@ -513,7 +513,7 @@ describe('scorer exact top-k: int8 scan or matMul, both agree', () => {
   });
 });
 
-describe('scorer live windows without an inline encoder (item2vec): micro-batched TF passes', () => {
+for (const kind of ['item2vec', 'nextitnet'] as const) describe(`scorer live windows without an inline encoder (${kind}): micro-batched TF passes`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-batched-spec-'));
   const store = new FsModelStore(dir);
   let app: NestFastifyApplication | undefined;
@@ -524,8 +524,8 @@ describe('scorer live windows without an inline encoder (item2vec): micro-batche
   });
 
   it('scores the window in a topk and a rank batch, as the model itself ranks', async () => {
-    await createTestArtifact(store, { model: 'item2vec', items: ITEMS, maxLen: 10, version: 'v0001', config: { kind: 'item2vec' } });
-    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, MODEL_NAME: 'item2vec', SCORER_MODEL_POLL_SECONDS: '0' }));
+    await createTestArtifact(store, { model: kind, items: ITEMS, maxLen: 10, version: 'v0001', config: { kind } });
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, MODEL_NAME: kind, SCORER_MODEL_POLL_SECONDS: '0' }));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });

@@ -5,9 +5,9 @@
  */
 import { EVENT_TYPES } from '@seqrec/contracts';
 
-export type ModelKind = 'sasrec' | 'gru4rec' | 'lstm' | 'item2vec';
+export type ModelKind = 'sasrec' | 'gru4rec' | 'lstm' | 'nextitnet' | 'item2vec';
 
-export const MODEL_KINDS: readonly ModelKind[] = ['sasrec', 'gru4rec', 'lstm', 'item2vec'];
+export const MODEL_KINDS: readonly ModelKind[] = ['sasrec', 'gru4rec', 'lstm', 'nextitnet', 'item2vec'];
 
 /** Event-type vocabulary size when a model uses event types (`EVENT_TYPES` codes). */
 export const DEFAULT_NUM_TYPES = EVENT_TYPES.length;
@@ -68,6 +68,22 @@ export interface RnnConfig extends BaseConfig {
   dropout: number;
 }
 
+/**
+ * NextItNet (Yuan et al., WSDM 2019): a stack of residual blocks of dilated causal 1-D
+ * convolutions over the item embeddings (no positional table: the convolutions see order). Each
+ * block: x + conv(ReLU(LN(conv(ReLU(LN(x)), r))), 2r) for its dilation r.
+ */
+export interface ConvConfig extends BaseConfig {
+  kind: 'nextitnet';
+  /** One residual block per entry, with this dilation (its second convolution uses twice it). */
+  dilations: readonly number[];
+  /** Taps per convolution. */
+  kernelSize: number;
+  /** Dropout on the embeddings and on each block's output. */
+  dropout: number;
+  layerNormEps: number;
+}
+
 /** item2vec: skip-gram with negative sampling over sequences; user = recency-weighted mean. */
 export interface Item2VecConfig extends BaseConfig {
   kind: 'item2vec';
@@ -89,12 +105,13 @@ export interface Item2VecConfig extends BaseConfig {
   subsample: number;
 }
 
-export type EncoderConfig = SasrecConfig | RnnConfig | Item2VecConfig;
+export type EncoderConfig = SasrecConfig | RnnConfig | ConvConfig | Item2VecConfig;
 
 /** A config with only `kind`, `numItems` required. */
 export type EncoderConfigInput =
   | (Partial<SasrecConfig> & { kind: 'sasrec'; numItems: number })
   | (Partial<RnnConfig> & { kind: 'gru4rec' | 'lstm'; numItems: number })
+  | (Partial<ConvConfig> & { kind: 'nextitnet'; numItems: number })
   | (Partial<Item2VecConfig> & { kind: 'item2vec'; numItems: number });
 
 function posInt(field: string, v: number): void {
@@ -133,6 +150,16 @@ export function resolveConfig(input: EncoderConfigInput): EncoderConfig {
     case 'gru4rec':
     case 'lstm':
       cfg = { kind: input.kind, ...base, units: input.units ?? base.dim, dropout: input.dropout ?? 0.1 };
+      break;
+    case 'nextitnet':
+      cfg = {
+        kind: 'nextitnet',
+        ...base,
+        dilations: input.dilations ?? [1, 2, 4, 8],
+        kernelSize: input.kernelSize ?? 3,
+        dropout: input.dropout ?? 0.1,
+        layerNormEps: input.layerNormEps ?? 1e-8,
+      };
       break;
     case 'item2vec':
       cfg = {
@@ -186,6 +213,13 @@ export function validateConfig(cfg: EncoderConfig): void {
     case 'lstm':
       posInt('units', cfg.units);
       rate('dropout', cfg.dropout);
+      break;
+    case 'nextitnet':
+      if (!Array.isArray(cfg.dilations) || cfg.dilations.length === 0) throw new RangeError(`dilations must be a non-empty list, got ${String(cfg.dilations)}`);
+      cfg.dilations.forEach((d, i) => posInt(`dilations[${i}]`, d));
+      posInt('kernelSize', cfg.kernelSize);
+      rate('dropout', cfg.dropout);
+      if (!(cfg.layerNormEps > 0)) throw new RangeError(`layerNormEps must be > 0, got ${cfg.layerNormEps}`);
       break;
     case 'item2vec':
       if (cfg.numTypes !== 0) throw new RangeError(`item2vec takes no event types (numTypes must be 0, got ${cfg.numTypes})`);

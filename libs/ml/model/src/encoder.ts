@@ -9,6 +9,7 @@ import { batchWidth, leftPad } from './batches';
 import type { EncoderConfig, EncoderConfigInput, ModelKind } from './config';
 import { resolveConfig } from './config';
 import { CausalSelfAttention, FeedForward } from './layers/attention';
+import { CausalConv } from './layers/causal-conv';
 import { ApplyMask, ItemEmbedding, PaddingMask } from './layers/item-embedding';
 import { LayerNorm } from './layers/layer-norm';
 import { ItemTable, RecencyPool } from './layers/pooling';
@@ -128,6 +129,32 @@ function buildRnn(cfg: Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, ids
   return x;
 }
 
+function buildNextItNet(cfg: Extract<EncoderConfig, { kind: 'nextitnet' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
+  const emb = new ItemEmbedding({
+    name: ITEM_EMBEDDING_LAYER,
+    numItems: cfg.numItems,
+    dim: cfg.dim,
+    maxLen: cfg.maxLen,
+    numTypes: cfg.numTypes,
+    dropout: cfg.dropout,
+    seed: cfg.seed,
+  }).apply(types ? [ids, types] : ids) as SymbolicTensor;
+  const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
+  let x = emb;
+  cfg.dilations.forEach((r, b) => {
+    const seed = cfg.seed + 100 * (b + 1);
+    const conv = (name: string, dilation: number, input: SymbolicTensor, rate: number, s: number) => {
+      const h = new LayerNorm({ name: `block${b}_ln_${name}`, epsilon: cfg.layerNormEps }).apply(input) as SymbolicTensor;
+      return new CausalConv({ name: `block${b}_${name}`, dim: cfg.dim, kernelSize: cfg.kernelSize, dilation, preActivation: true, dropout: rate, seed: s }).apply([h, mask]) as SymbolicTensor;
+    };
+    const h1 = conv('conv1', r, x, 0, seed);
+    const h2 = conv('conv2', 2 * r, h1, cfg.dropout, seed + 10);
+    x = tf.layers.add({ name: `block${b}_residual` }).apply([x, h2]) as SymbolicTensor;
+    x = new ApplyMask({ name: `block${b}_mask` }).apply([x, mask]) as SymbolicTensor;
+  });
+  return new LayerNorm({ name: 'final_ln', epsilon: cfg.layerNormEps }).apply(x) as SymbolicTensor;
+}
+
 function buildItem2Vec(cfg: Extract<EncoderConfig, { kind: 'item2vec' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
   const emb = new ItemEmbedding({
     name: ITEM_EMBEDDING_LAYER,
@@ -158,6 +185,9 @@ export function buildModel(cfg: EncoderConfig): LayersModel {
     case 'gru4rec':
     case 'lstm':
       out = buildRnn(cfg, ids, types);
+      break;
+    case 'nextitnet':
+      out = buildNextItNet(cfg, ids, types);
       break;
     case 'item2vec':
       out = buildItem2Vec(cfg, ids, types);

@@ -51,6 +51,7 @@ describe('models learn a Markov chain far above popularity', () => {
     ['sasrec', {}, {}],
     ['gru4rec', { lr: 0.02, epochs: 8 }, {}],
     ['lstm', { lr: 0.02, epochs: 8 }, {}],
+    ['nextitnet', {}, { dilations: [1, 2] }],
     ['item2vec', { epochs: 4, batchSize: 256, lr: 0.05 }, { decay: 0.3, subsample: 0, window: 1 }],
   ] as const) {
     it(`${kind}`, async (t) => {
@@ -82,6 +83,29 @@ describe('models learn a Markov chain far above popularity', () => {
       }
     });
   }
+});
+
+describe('NextItNet convolutions', () => {
+  it('are causal and see the window the same whatever the padding width', () => {
+    const enc = createEncoder(small('nextitnet', { dilations: [1, 2, 4] }));
+    try {
+      const a = Int32Array.from([0, 0, 3, 7, 9, 11, 2, 5]);
+      const b = a.slice();
+      b[5] = 30;
+      const h = tf.tidy(() => enc.hiddenStates(tf.tensor2d([Array.from(a), Array.from(b)], [2, 8], 'int32'), null, false));
+      const v = h.arraySync() as number[][][];
+      h.dispose();
+      for (let t = 0; t < 5; t++) sameArray(v[0]![t]!, v[1]![t]!, 1e-6);
+      for (let t = 5; t < 8; t++) assert.ok(v[0]![t]!.some((x, j) => Math.abs(x - v[1]![t]![j]!) > 1e-4), `position ${t} should change`);
+      const hist = Int32Array.from([4, 8, 15]);
+      const alone = enc.encode([hist]);
+      const padded = enc.encode([hist, Int32Array.from({ length: 20 }, (_, i) => 1 + (i % N))]);
+      sameArray(alone.dataSync(), padded.slice([0, 0], [1, 16]).dataSync(), 1e-5);
+      tf.dispose([alone, padded]);
+    } finally {
+      enc.dispose();
+    }
+  });
 });
 
 describe('SASRec attention', () => {
@@ -180,7 +204,7 @@ describe('serialisation', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const kind of ['sasrec', 'gru4rec', 'lstm', 'item2vec'] as const) {
+  for (const kind of ['sasrec', 'gru4rec', 'lstm', 'nextitnet', 'item2vec'] as const) {
     it(`${kind}: save → load scores identically`, async () => {
       const typed = kind !== 'item2vec';
       const data = typed ? markovSplit({ numItems: N, users: 40, minLen: 8, maxLen: 12, numTypes: 3, seed: 9 }) : split;

@@ -74,7 +74,7 @@ import { ProgressBar, type ProgressStream } from './progress';
 import { renderReport } from './report';
 import { loadSource, type DataSource } from './sources';
 
-export const NEURAL_MODELS = ['sasrec', 'gru4rec', 'lstm', 'item2vec'] as const;
+export const NEURAL_MODELS = ['sasrec', 'gru4rec', 'lstm', 'nextitnet', 'item2vec'] as const;
 export const BASELINE_MODELS = ['pop', 'itemknn', 'cooc', 'bpr-mf'] as const;
 export const TRAINABLE_MODELS = [...NEURAL_MODELS, ...BASELINE_MODELS] as const;
 export type NeuralModel = (typeof NEURAL_MODELS)[number];
