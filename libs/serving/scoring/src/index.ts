@@ -2,6 +2,7 @@ export * from './scoring.env';
 export * from './scoring.constants';
 export * from './scoring.metrics';
 export * from './serving-model';
+export * from './search-blend';
 export * from './micro-batcher';
 export * from './model-loader.service';
 export * from './scoring.service';
