@@ -17,6 +17,8 @@ log "tools of the deploy tests (promtool, hadolint, kubernetes-validate, docker-
 bash scripts/deploy/tools.sh >/dev/null
 log "Kafka clients of the codec tests (kcat, Kafka's console producer)"
 bash scripts/kafka-clients.sh install
+log "headless Chromium of the console test (Debian's chromium)"
+bash scripts/browser.sh >/dev/null
 
 log "lint"
 npm run --silent lint
