@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CleanedEnv, consoleEnv } from '@seqrec/config';
@@ -61,6 +61,7 @@ export class ConsoleModule implements OnModuleInit {
     fastify.get('/console', (_request, reply) => reply.redirect('/console/', 302));
     fastify.get('/console/', (_request, reply) => send(reply, 'index.html'));
     fastify.get<{ Params: { file: string } }>('/console/:file', (request, reply) => send(reply, request.params.file));
+    new Logger('Console').log('operator console on /console/ (CONSOLE_ENABLED; its data needs the API keys)');
   }
 }
 
