@@ -49,6 +49,18 @@ describe('scorer console (in process)', () => {
     }
   });
 
+  it('with the console on, a scorer under AUTH_REQUIRED needs admin keys (it does not start without)', async () => {
+    const missing = async (env: Record<string, string>) => {
+      const created = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', AUTH_REQUIRED: 'true', AUTH_CLIENT_KEYS: CLIENT, ...env });
+      apps.push(created.app);
+      await created.app.init();
+      return created.auth.missingCredentials();
+    };
+    assert.deepEqual(await missing({}), [], 'off: the scorer\'s routes are client routes only');
+    assert.deepEqual(await missing({ CONSOLE_ENABLED: 'true' }), [{ role: 'admin', variable: 'AUTH_ADMIN_KEYS' }]);
+    assert.deepEqual(await missing({ CONSOLE_ENABLED: 'true', AUTH_ADMIN_KEYS: ADMIN }), []);
+  });
+
   it('serves its files with a strict Content-Security-Policy, and nothing else', async () => {
     const redirect = await request(app, '/console');
     assert.equal(redirect.statusCode, 302);
