@@ -65,6 +65,15 @@ describe('console: the operator page in headless Chromium', () => {
     return fetch(`${embedded.url}${path}`, { ...init, headers });
   };
 
+  /**
+   * A 2xx answer's body, or null: while the process starts (the backfill, the first model's load)
+   * the scorer may shed /v1/* with 503 (SCORER_MAX_EVENT_LOOP_DELAY_MS), which callers retry.
+   */
+  const answer = async <T>(path: string): Promise<T | null> => {
+    const res = await api(path);
+    return res.ok ? ((await res.json()) as T) : null;
+  };
+
   before(async () => {
     [embedded, browser] = await Promise.all([
       startService(
@@ -131,13 +140,12 @@ describe('console: the operator page in headless Chromium', () => {
 
   it('shows a user\'s window and recommendations; a click posted from the page changes them', async () => {
     const promoted = await until('a promoted model', async () => {
-      const res = await api('/v1/models');
-      const { models } = (await res.json()) as { models: Array<{ model: string; current: string | null }> };
-      return models.find((m) => m.model === 'sasrec')?.current ?? null;
+      const body = await answer<{ models: Array<{ model: string; current: string | null }> }>('/v1/models');
+      return body?.models.find((m) => m.model === 'sasrec')?.current ?? null;
     });
     // A shopper of our own on items the model knows (the popularity head), and one item whose
     // id is markup: the page must show it as text.
-    const popular = (await (await api('/v1/users/nobody/recommendations?k=3')).json()) as Recommendations;
+    const popular = await until('the popular items', () => answer<Recommendations>('/v1/users/nobody/recommendations?k=3'));
     const user = `shopper-${process.pid}`;
     const hostile = '<img src=x onerror="window.__xss=1">';
     const t = Math.floor(Date.now() / 1000) * 1000 - 60_000;
@@ -145,8 +153,8 @@ describe('console: the operator page in headless Chromium', () => {
     const posted = await api('/v1/events', { method: 'POST', body: JSON.stringify(history) });
     assert.equal(((await posted.json()) as { accepted: number }).accepted, 4);
     await until('the window and a trained answer', async () => {
-      const r = (await (await api(`/v1/users/${user}/recommendations?k=10`)).json()) as Recommendations;
-      return r.sequence?.events === 4 && r.model?.version === promoted ? r : null;
+      const r = await answer<Recommendations>(`/v1/users/${user}/recommendations?k=10`);
+      return r?.sequence.events === 4 && r.model.version === promoted ? r : null;
     });
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -173,7 +181,7 @@ describe('console: the operator page in headless Chromium', () => {
     const lastBefore = await page.textContent('[data-testid=recs-last-event]');
     assert.equal(lastBefore, String(t + 3_000));
     const recsBefore = await page.locator('[data-testid=rec-item]').allTextContents();
-    const fromApi = (await (await api(`/v1/users/${encodeURIComponent(user)}/recommendations?k=10`)).json()) as Recommendations;
+    const fromApi = await until('the API\'s answer', () => answer<Recommendations>(`/v1/users/${encodeURIComponent(user)}/recommendations?k=10`));
     assert.deepEqual(recsBefore, fromApi.items.map((i) => i.itemId), 'the page shows the API\'s answer');
 
     // Click the first recommended item: the page posts the event and reads everything again.
