@@ -9,6 +9,8 @@
 # Set SEQREC_KEEP_INFRA=1 to leave them running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# playwright-core drives Debian's chromium (scripts/browser.sh): never a browser download of its own
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 log() { printf '\n[test %4ss] %s\n' "$SECONDS" "$*"; }
 
