@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { LOG_DIR, startService, type RunningService } from '@seqrec/testing';
+import { LOG_DIR, SMALL_EMBEDDED_ENV, startService, type RunningService } from '@seqrec/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'console-operator-key';
@@ -88,16 +88,7 @@ describe('console: the operator page in headless Chromium', () => {
           AUTH_ADMIN_KEYS: KEY,
           AUTH_PRODUCER_KEYS: KEY,
           AUTH_CLIENT_KEYS: `${KEY},${CLIENT_ONLY_KEY}`,
-          DEMO_EVENTS_PER_SEC: '20',
-          DEMO_BACKFILL_EVENTS: '6000',
-          DEMO_USERS: '300',
-          DEMO_ITEMS: '400',
-          DEMO_REPORT_SECONDS: '600',
-          TRAIN_INTERVAL_MINUTES: '0',
-          TRAIN_EPOCHS: '3',
-          TRAIN_DIM: '16',
-          TRAIN_MAX_LEN: '20',
-          TRAIN_VALID_USERS: '100',
+          ...SMALL_EMBEDDED_ENV,
         },
         60_000,
       ),
