@@ -92,8 +92,8 @@ describe('console: the operator page in headless Chromium', () => {
         },
         60_000,
       ),
-      // root (CI) cannot use Chromium's sandbox
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] }),
+      // root (CI) cannot use Chromium's sandbox; a small /dev/shm must not crash the renderer
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] }),
     ]);
   });
 
