@@ -51,7 +51,8 @@ RUN test -f "apps/${APP}/package.json" || { echo "APP=${APP}: no such app in app
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && case "${APP}" in embedded|embedding|trainer|scorer) ;; *) rm -rf node_modules/@tensorflow ;; esac
 # Runtime tree: the production node_modules, each workspace's package.json (the @seqrec/* links
-# resolve through them), the compiled dist folders this app needs and the Redis Lua scripts.
+# resolve through them), the compiled dist folders this app needs, the Redis Lua scripts and the
+# console's static files (libs/serving/scoring/static).
 RUN mkdir -p /out \
  && cp -a package.json node_modules /out/ \
  && for manifest in $(find libs -name package.json -not -path '*/node_modules/*') "apps/${APP}/package.json"; do \
@@ -60,6 +61,7 @@ RUN mkdir -p /out \
       && if [ -d "$dir/dist" ]; then cp -a "$dir/dist" "/out/$dir/"; fi; \
     done \
  && find libs -name '*.lua' -not -path '*/node_modules/*' -exec cp --parents {} /out/ \; \
+ && find libs -path '*/static/*' -type f -not -path '*/node_modules/*' -exec cp --parents {} /out/ \; \
  && find /out/libs /out/apps -name '*.spec.js*' -delete
 
 # --- runtime: what every app shares ----------------------------------------------------------------

@@ -9,6 +9,8 @@
 # Set SEQREC_KEEP_INFRA=1 to leave them running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# playwright-core drives Debian's chromium (scripts/browser.sh): never a browser download of its own
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 log() { printf '\n[test %4ss] %s\n' "$SECONDS" "$*"; }
 
@@ -17,6 +19,8 @@ log "tools of the deploy tests (promtool, hadolint, kubernetes-validate, docker-
 bash scripts/deploy/tools.sh >/dev/null
 log "Kafka clients of the codec tests (kcat, Kafka's console producer)"
 bash scripts/kafka-clients.sh install
+log "headless Chromium of the console test (Debian's chromium)"
+bash scripts/browser.sh >/dev/null
 
 log "lint"
 npm run --silent lint

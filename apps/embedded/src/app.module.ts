@@ -3,7 +3,7 @@ import type { CleanedEnv, commonEnv } from '@seqrec/config';
 import { EmbeddingModule, type embeddingEnv } from '@seqrec/embedding';
 import { IngestModule, type ingestEnv } from '@seqrec/ingest';
 import { PlatformModule } from '@seqrec/nest-platform';
-import { ScoringModule, type scoringEnv } from '@seqrec/scoring';
+import { ConsoleModule, ScoringModule, type scoringEnv } from '@seqrec/scoring';
 import { SequencingModule, type sequencingEnv } from '@seqrec/sequence-builder';
 import { TrainingModule, type trainingEnv } from '@seqrec/training';
 import { DEMO_OPTIONS, DemoFeedService } from './demo/demo-feed.service';
@@ -32,6 +32,8 @@ export class AppModule {
         // the scorer serves GET /v1/items/{id}/similar
         EmbeddingModule.register(env, { http: false }),
         ScoringModule.register(env),
+        // the operator console at /console/ (CONSOLE_ENABLED, on here by default)
+        ConsoleModule.register(env),
       ],
       providers: [
         {

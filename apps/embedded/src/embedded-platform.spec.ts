@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createService } from '@seqrec/nest-platform';
+import { SMALL_EMBEDDED_ENV } from '@seqrec/testing';
 import { embeddedService } from './service';
 
 interface Recommendations {
@@ -27,16 +28,7 @@ describe('embedded mode: the whole platform', () => {
     ({ app } = await createService(embeddedService, {
       LOG_LEVEL: 'error',
       MODEL_STORE_DIR: store,
-      DEMO_EVENTS_PER_SEC: '50',
-      DEMO_BACKFILL_EVENTS: '6000',
-      DEMO_USERS: '300',
-      DEMO_ITEMS: '400',
-      DEMO_REPORT_SECONDS: '600',
-      TRAIN_INTERVAL_MINUTES: '0',
-      TRAIN_EPOCHS: '3',
-      TRAIN_DIM: '16',
-      TRAIN_MAX_LEN: '20',
-      TRAIN_VALID_USERS: '100',
+      ...SMALL_EMBEDDED_ENV,
     }));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

@@ -1,7 +1,7 @@
 import { embeddingEnv } from '@seqrec/embedding';
 import { ingestEnv } from '@seqrec/ingest';
 import type { BootstrapOptions } from '@seqrec/nest-platform';
-import { SCORING_ROUTE_RULES, scoringEnv } from '@seqrec/scoring';
+import { CONSOLE_ROUTE_RULES, SCORING_ROUTE_RULES, scoringEnv } from '@seqrec/scoring';
 import { sequencingEnv } from '@seqrec/sequence-builder';
 import { trainingEnv } from '@seqrec/training';
 import { AppModule } from './app.module';
@@ -27,7 +27,7 @@ export const embeddedService: BootstrapOptions<typeof env> = {
   // The scorer's routes for its clients (under /v1/*, so a user's window and vectors are client
   // reads here too), events for producers, training for admins.
   auth: {
-    routes: { ...SCORING_ROUTE_RULES, 'POST /v1/events': 'producer', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
+    routes: { ...SCORING_ROUTE_RULES, ...CONSOLE_ROUTE_RULES, 'POST /v1/events': 'producer', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
     extraKeys: (e) => ({ client: { value: e.SCORER_API_KEYS, variable: 'SCORER_API_KEYS' } }),
   },
 };

@@ -113,6 +113,7 @@ describe('containers: the Dockerfile and compose', () => {
     const build = args(stage('build'), 'RUN').join('\n');
     assert.match(build, /npm prune --omit=dev/, 'production dependencies only');
     assert.match(build, /find libs -name '\*\.lua'/, 'Redis Lua scripts');
+    assert.match(build, /find libs -path '\*\/static\/\*'/, 'the console\'s static files');
     const tfCase = /case "\$\{APP\}" in ([\w|-]+)\) ;; \*\) rm -rf node_modules\/@tensorflow ;; esac/.exec(build);
     assert.ok(tfCase, 'build: TensorFlow dropped from the images of apps that do not load it');
     assert.deepEqual(new Set(tfCase[1]!.split('|')), TENSORFLOW_APPS, 'the apps that keep TensorFlow');

@@ -38,7 +38,8 @@ const WORKLOADS: Record<string, Expect> = {
   ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'Deployment', stream: true },
   'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true },
   embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true, models: 'ro' },
-  scorer: { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS'], kind: 'Deployment', stream: false, models: 'ro' },
+  // admin: the console's reads (CONSOLE_ENABLED)
+  scorer: { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: false, models: 'ro' },
   trainer: { port: 8084, metricsPort: 9084, keys: ['AUTH_ADMIN_KEYS'], kind: 'CronJob', stream: false, models: 'rw' },
 };
 /** Secrets the cluster provides in production (never rendered from git there). */

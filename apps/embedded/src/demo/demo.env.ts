@@ -13,8 +13,9 @@ export const demoEnv = {
 };
 
 /**
- * Embedded mode's own defaults of trainer variables (the specs replace the trainer's in its env): a
- * small SASRec retrained every few minutes on the live in-memory events, promoted only when better.
+ * Embedded mode's own defaults of other services' variables (the specs replace theirs in its env): a
+ * small SASRec retrained every few minutes on the live in-memory events, promoted only when better,
+ * and the operator console on.
  */
 export const embeddedDefaults = {
   TRAIN_INTERVAL_MINUTES: num({ default: 3, desc: 'retrain every this many minutes; 0: only on demand (POST /v1/train)' }),
@@ -24,4 +25,5 @@ export const embeddedDefaults = {
   TRAIN_ARCH: str({ default: 'blocks=1,heads=1', desc: 'architecture options key=value,... as the CLI --arch' }),
   TRAIN_VALID_USERS: num({ default: 500, desc: 'validation cases sampled for early stopping (0: all)' }),
   TRAIN_LOOKBACK_HOURS: num({ default: 6, desc: 'train on this many hours of the in-memory events; 0: everything since start' }),
+  CONSOLE_ENABLED: bool({ default: true, desc: 'serve the operator console at /console/ (npm start: on; the scorer\'s default is off)' }),
 };

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FsModelStore, newVersion, type ArtifactManifest } from './model-store';
+import { FsModelStore, describeModels, newVersion, type ArtifactManifest } from './model-store';
 
 const manifest = (version: string): ArtifactManifest => ({
   model: 'sasrec',
@@ -28,6 +28,25 @@ describe(FsModelStore.name, () => {
     assert.equal(await sut.current('sasrec'), 'v1');
     await assert.rejects(sut.promote('sasrec', 'missing'));
     assert.throws(() => sut.location('../etc', 'v1'), RangeError);
+  });
+
+  it('describes every model with its versions, metrics and training curves', async () => {
+    const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
+    const curve = [{ epoch: 1, loss: 5.2, seconds: 1.5, validNdcg10: 0.05 }, { epoch: 2, loss: 4.9, seconds: 1.4, validNdcg10: 0.07 }];
+    await sut.publish({ ...manifest('v1'), trainingCurve: curve }, async () => undefined);
+    await sut.publish(manifest('v2'), async () => undefined);
+    await sut.publish({ ...manifest('b1'), model: 'pop' }, async () => undefined);
+    await sut.promote('sasrec', 'v1');
+    const listed = await describeModels(sut, ['gru4rec']);
+    assert.deepEqual(listed.map((m) => [m.model, m.current, m.versions.map((v) => v.version)]), [
+      ['pop', null, ['b1']],
+      ['sasrec', 'v1', ['v1', 'v2']],
+    ], 'models with versions only, sorted; versions oldest first');
+    const [v1, v2] = listed[1]!.versions;
+    assert.deepEqual(v1!.trainingCurve, curve);
+    assert.equal(v1!.current, true);
+    assert.equal(v2!.trainingCurve, null, 'an artifact without a curve says so');
+    assert.deepEqual(v2!.metrics, { 'ndcg@10': 0.1 });
   });
 
   it('makes sortable version ids', () => {

@@ -32,6 +32,39 @@ export interface ArtifactManifest {
   parent?: string;
   /** Anything else worth keeping (hyper-parameters, epochs, timings). */
   details?: Record<string, unknown>;
+  /** Neural models: one point per trained epoch, in order (absent for baselines and older artifacts). */
+  trainingCurve?: TrainingCurvePoint[];
+}
+
+/** One epoch of a training run, as the console draws it. */
+export interface TrainingCurvePoint {
+  epoch: number;
+  /** Mean training loss of the epoch. */
+  loss: number;
+  /** Validation NDCG@10 (full ranking) after the epoch, when it was validated. */
+  validNdcg10?: number;
+  /** Training time of the epoch, seconds (validation excluded). */
+  seconds: number;
+}
+
+/** A version as {@link describeModels} lists it. */
+export interface ModelVersionSummary {
+  version: string;
+  createdAt: string;
+  backend: string;
+  data: string;
+  parent: string | null;
+  /** The store's promoted version of its model. */
+  current: boolean;
+  metrics: Record<string, number>;
+  trainingCurve: TrainingCurvePoint[] | null;
+}
+
+export interface ModelSummary {
+  model: string;
+  current: string | null;
+  /** Oldest first. */
+  versions: ModelVersionSummary[];
 }
 
 export interface ModelStore {
@@ -88,6 +121,12 @@ export class FsModelStore implements ModelStore {
     }
   }
 
+  /** Names of the models with a folder in the store, sorted. */
+  async models(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && SAFE.test(e.name)).map((e) => e.name).sort();
+  }
+
   async current(model: string): Promise<string | null> {
     check(model, 'model');
     try {
@@ -106,6 +145,39 @@ export class FsModelStore implements ModelStore {
     await writeFile(tmp, `${version}\n`);
     await rename(tmp, file);
   }
+}
+
+/**
+ * Every model of `names` (plus, for a filesystem store, every model folder in it) that has versions:
+ * its versions oldest first with their metrics and training curves, and the promoted one. A version
+ * whose manifest cannot be read (being written, or damaged) is left out.
+ */
+export async function describeModels(store: ModelStore, names: Iterable<string> = []): Promise<ModelSummary[]> {
+  const all = new Set(names);
+  if (store instanceof FsModelStore) for (const m of await store.models()) all.add(m);
+  const out: ModelSummary[] = [];
+  for (const model of [...all].sort()) {
+    const versions = await store.versions(model);
+    if (versions.length === 0) continue;
+    const current = await store.current(model);
+    const list: ModelVersionSummary[] = [];
+    for (const version of versions) {
+      const m = await store.manifest(model, version).catch(() => null);
+      if (!m) continue;
+      list.push({
+        version,
+        createdAt: m.createdAt,
+        backend: m.backend,
+        data: m.data,
+        parent: m.parent ?? null,
+        current: version === current,
+        metrics: m.metrics,
+        trainingCurve: m.trainingCurve ?? null,
+      });
+    }
+    out.push({ model, current, versions: list });
+  }
+  return out;
 }
 
 /** A sortable, unique version id: UTC time to the second plus a random suffix. */

@@ -108,6 +108,14 @@ describe(TrainingPipeline.name, () => {
     const metrics = JSON.parse(await readFile(join(result.location, 'metrics.json'), 'utf8'));
     assert.equal(metrics.version, result.version);
     assert.equal(metrics.rows.length, 3);
+    // The training curve is in the manifest, one point per epoch, as the console draws it.
+    const curve = (await store.manifest('gru4rec', result.version)).trainingCurve!;
+    assert.deepEqual(curve.map((p) => p.epoch), result.epochs.map((e) => e.epoch));
+    curve.forEach((p, i) => {
+      assert.equal(p.loss, result.epochs[i]!.loss);
+      assert.equal(p.validNdcg10, result.epochs[i]!.ndcg10);
+    });
+    assert.ok(curve.length > 0 && curve.every((p) => Number.isFinite(p.loss) && p.seconds > 0));
 
     const art = await loadEncoderArtifact(store, 'gru4rec', result.version);
     try {

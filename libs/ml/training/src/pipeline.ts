@@ -492,6 +492,9 @@ export class TrainingPipeline {
         metrics,
         backend,
         ...(warmStart?.used && warmStart.from ? { parent: warmStart.from } : {}),
+        ...(epochs.length > 0
+          ? { trainingCurve: epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, ...(e.ndcg10 !== undefined ? { validNdcg10: e.ndcg10 } : {}) })) }
+          : {}),
         details: {
           kind: req.model,
           dataset: { name: dataset.name, users: dataset.sequences.length, items: dataset.numItems, interactions },

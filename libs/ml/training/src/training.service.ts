@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MemoryBus, type Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
-import { FsModelStore, type ModelStore } from '@seqrec/model-store';
+import { FsModelStore, describeModels, type ModelStore, type ModelSummary } from '@seqrec/model-store';
 import { BUS } from '@seqrec/nest-platform';
 import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingRequest, type TrainingResult } from './pipeline';
 import { writeEventsSnapshot, type DataSource } from './sources';
@@ -263,26 +263,9 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     return trainInChildProcess({ storeRoot: this.store.root, ...(this.options.backend ? { backend: pickBackend(this.options.backend) } : {}), request }, hooks);
   }
 
-  /** Every model in the store with its versions (oldest first), the promoted one and their metrics. */
-  async models(): Promise<Array<{ model: string; current: string | null; versions: Array<Record<string, unknown>> }>> {
-    const names = new Set<string>([this.options.model, ...[...this.runs.values()].map((r) => r.model)]);
-    if (this.store instanceof FsModelStore) {
-      const entries = await readdir(this.store.root, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) names.add(e.name);
-    }
-    const out = [];
-    for (const model of [...names].sort()) {
-      const versions = await this.store.versions(model);
-      if (versions.length === 0) continue;
-      const current = await this.store.current(model);
-      const list = [];
-      for (const version of versions) {
-        const m = await this.store.manifest(model, version).catch(() => null);
-        if (!m) continue;
-        list.push({ version, createdAt: m.createdAt, backend: m.backend, data: m.data, parent: m.parent ?? null, current: version === current, metrics: m.metrics });
-      }
-      out.push({ model, current, versions: list });
-    }
-    return out;
+  /** Every model in the store with its versions (oldest first), the promoted one, their metrics and training curves. */
+  async models(): Promise<ModelSummary[]> {
+    return describeModels(this.store, [this.options.model, ...[...this.runs.values()].map((r) => r.model)]);
   }
+
 }

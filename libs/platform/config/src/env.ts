@@ -128,3 +128,16 @@ export type { CleanedEnv };
 export const sessionEnv = {
   SESSION_GAP_MINUTES: num({ default: 30, desc: 'inactivity that starts a new session (the window\'s session breaks and the session features)' }),
 };
+
+/**
+ * The operator console (`/console/` on the scorer and the embedded process): static pages plus admin
+ * reads of a user's window and the model store. Off by default (a production scorer serves no
+ * page); the embedded process (`npm start`) turns it on, the k8s production overlay keeps it off.
+ */
+export const consoleEnv = {
+  ...sessionEnv,
+  CONSOLE_ENABLED: bool({
+    default: false,
+    desc: 'serve the operator console at /console/ (static page; its data needs the API keys: admin for a user\'s window and the models, client for recommendations, producer for a posted click); off: 404',
+  }),
+};

@@ -1,3 +1,4 @@
 export * from './services';
 export * from './windows';
 export * from './ports';
+export * from './embedded';

@@ -10,3 +10,6 @@ export * from './scoring.controller';
 export * from './scoring.api';
 export * from './scoring.module';
 export * from './overload';
+export * from './console/console.constants';
+export * from './console/console.controller';
+export * from './console/console.module';

@@ -1,4 +1,4 @@
-import { bool, num, positiveWhole, str } from '@seqrec/config';
+import { bool, consoleEnv, num, positiveWhole, str } from '@seqrec/config';
 import { backendEnv } from '@seqrec/model';
 import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
 
@@ -7,6 +7,7 @@ export const scoringEnv = {
   ...backendEnv,
   ...modelStoreEnv,
   ...servedModelEnv,
+  ...consoleEnv,
   SCORER_MAX_BATCH: num({ default: 64, desc: 'most requests scored in one forward pass' }),
   SCORER_MAX_WAIT_MS: num({ default: 1, desc: 'longest an idle scorer waits for companions of a request before scoring (0: next tick)' }),
   SCORER_MAX_QUEUE: num({ default: 512, desc: 'requests waiting for a forward pass before new ones are shed with 429' }),
