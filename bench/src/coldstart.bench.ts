@@ -29,11 +29,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadArtifact } from '@seqrec/artifacts';
 import { datasetPath, datasetsRoot, loadDataset, KNOWN_DATASETS, type SequenceDataset } from '@seqrec/datasets';
-import { Catalogue, generateSequences, resolveOptions } from '@seqrec/generator';
 import { ContentMap, userVectors } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { Rng } from '@seqrec/random';
 import { TrainingPipeline } from '@seqrec/training';
+import { generatorDataset } from './generator-data';
 import { envNumber, machineInfo, writeResult } from './machine';
 
 const SEEDS = envNumber('BENCH_SEEDS', 2);
@@ -58,27 +58,9 @@ function amazon(key: 'beauty' | 'toys', attributesFile: string): Promise<WithCon
 }
 
 function generator(): WithContent {
-  const options = { seed: 42, users: 6000, items: 3000, categories: 50 };
-  const seqs = generateSequences({ ...options, events: 400_000 });
-  const catalogue = new Catalogue(resolveOptions(options));
-  const itemIds = [''];
-  const index = new Map<string, number>();
-  const users: string[] = [];
-  const sequences: Int32Array[] = [];
-  for (const [user, items] of seqs) {
-    if (items.length < 3) continue;
-    users.push(user);
-    sequences.push(
-      Int32Array.from(items, (id) => {
-        let i = index.get(id);
-        if (i === undefined) index.set(id, (i = itemIds.push(id) - 1));
-        return i;
-      }),
-    );
-  }
-  const byId = new Map(catalogue.itemIds.map((id, i) => [id, i]));
-  const features = itemIds.map((id) => (id === '' ? [] : [`cat:${catalogue.categoryOf[byId.get(id)!]}`]));
-  return { dataset: { name: 'generator', numItems: itemIds.length - 1, itemIds, users, sequences }, features, content: "the generator's item category" };
+  const { dataset, catalogue, catalogueIndex } = generatorDataset({ seed: 42, users: 6000, items: 3000, categories: 50, events: 400_000 });
+  const features = Array.from(catalogueIndex, (c) => (c < 0 ? [] : [`cat:${catalogue.categoryOf[c]}`]));
+  return { dataset, features, content: "the generator's item category" };
 }
 
 interface Metric {
