@@ -119,9 +119,9 @@ if (train) {
   out.push(`${train.dataset}; one epoch capped at a number of steps per run, each run a separate trainer process. Reference: ${train.reference}.`, '');
   out.push('| model | backend | loss | maxLen | steps | sequences/s | epoch s (extrapolated) | peak RSS MB |', '|---|---|---|---|---|---|---|---|');
   for (const r of train.runs) {
-    out.push(r.error ? `| ${r.model} | ${r.backend} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated} | ${r.peakRssMB} |`);
+    out.push(r.error ? `| ${r.model} | ${r.backend ?? '-'} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated ?? `${r.epochSeconds} (measured)`} | ${r.peakRssMB ?? '-'} |`);
   }
-  const ratios = (train.ratios ?? []).map((r) => `${r.model}: ${[...('nativeOverCpu' in r ? [`native/cpu ${r.nativeOverCpu ?? '-'}`] : []), ...(r.onednnOverEigen !== undefined ? [`oneDNN/Eigen ${r.onednnOverEigen ?? '-'}`] : [])].join(', ')}`);
+  const ratios = (train.ratios ?? []).map((r) => `${r.model}: ${[...('nativeOverCpu' in r ? [`native/cpu ${r.nativeOverCpu ?? '-'}`] : []), ...(r.onednnOverEigen !== undefined ? [`oneDNN/Eigen ${r.onednnOverEigen ?? '-'}`] : []), ...(r.epochOverPytorch !== undefined ? [`epoch / PyTorch's ${r.epochOverPytorch ?? '-'}`] : [])].join(', ')}`);
   if (ratios.length) out.push('', `Ratios (sequences/s, same run): ${ratios.join('; ')}.`);
   if (train.note) out.push('', train.note);
   out.push('');

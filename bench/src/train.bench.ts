@@ -15,13 +15,21 @@
  * sequences / sequences per second), peak RSS of the process; and per model the oneDNN/Eigen
  * ratio. Writes bench/results/train.json.
  *
+ * The reference, in the same run: the PyTorch SASRec of ../shared/peers/sasrec-pytorch (unmodified,
+ * run from a scratch copy; torch from PyPI in the virtualenv scripts/torch-venv.sh caches) with the
+ * same configuration as `sasrec-bce`, for BENCH_TRAIN_REFERENCE_EPOCHS (2) epochs on the CPU; its epoch
+ * time is the wall time between the first step of epoch 1 and the first step of epoch 2, read from
+ * its per-step output. `ratios` then holds seqrec's extrapolated epoch over the reference's
+ * (issue 21's goal: ≤ 0.7). BENCH_TRAIN_REFERENCE=0 skips it.
+ *
  * Environment: BENCH_TRAIN_STEPS (steps per run, default 30), BENCH_TRAIN_MODELS
  * (sasrec,sasrec-bce,gru4rec), BENCH_TRAIN_BACKENDS (tensorflow,tensorflow-eigen),
  * BENCH_TRAIN_MAXLEN (200 for SASRec, as the
  * paper; GRU4Rec uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineInfo, TRAINER_MALLOC, writeResult } from './machine';
@@ -35,6 +43,10 @@ const RNN_MAXLEN = env('BENCH_TRAIN_RNN_MAXLEN', '50');
 const BATCH = env('BENCH_TRAIN_BATCH', '128');
 const CLI = join(__dirname, '..', '..', 'libs', 'ml', 'training', 'dist', 'cli', 'train.js');
 const ML1M_TRAIN_SEQUENCES = 6040;
+const REFERENCE = env('BENCH_TRAIN_REFERENCE', '1') !== '0';
+const REFERENCE_EPOCHS = Number(env('BENCH_TRAIN_REFERENCE_EPOCHS', '2'));
+const ROOT = join(__dirname, '..', '..');
+const SHARED = join(ROOT, '..', 'shared');
 
 const log = (msg: string) => console.error(`[bench:train ${process.uptime().toFixed(0)}s] ${msg}`);
 
@@ -62,6 +74,59 @@ function run(args: string[], backend: string): Promise<number> {
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });
+}
+
+/**
+ * The PyTorch reference: epoch seconds (first step of epoch 1 → first step of epoch 2), steps per
+ * epoch, torch version, peak RSS of its process tree is not tracked (its sampler forks workers).
+ */
+async function runReference(work: string): Promise<Record<string, unknown>> {
+  const python = execFileSync('bash', [join(ROOT, 'scripts', 'torch-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const torch = execFileSync(python, ['-c', 'import torch; print(torch.__version__, torch.get_num_threads())'], { encoding: 'utf8' }).trim();
+  const dir = join(work, 'peer');
+  cpSync(join(SHARED, 'peers', 'sasrec-pytorch'), dir, { recursive: true });
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'data', 'ml-1m.txt'), gunzipSync(readFileSync(join(SHARED, 'datasets', 'ml-1m-sasrec', 'ml-1m.txt.gz'))));
+  const args = ['main.py', '--dataset=ml-1m', '--train_dir=run', `--maxlen=${MAXLEN}`, '--dropout_rate=0.2', '--device=cpu', `--num_epochs=${REFERENCE_EPOCHS}`, `--batch_size=${BATCH}`];
+  log(`reference: PyTorch SASRec (torch ${torch.split(' ')[0]}, ${torch.split(' ')[1]} threads), ${REFERENCE_EPOCHS} epochs, maxlen ${MAXLEN}, batch ${BATCH}`);
+  const firstStep = new Map<number, number>();
+  let stepsInEpoch1 = 0;
+  const t0 = performance.now();
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(python, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let carry = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const now = performance.now();
+      const lines = (carry + chunk.toString('utf8')).split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) {
+        const m = /^loss in epoch (\d+) iteration (\d+):/.exec(line);
+        if (!m) continue;
+        const epoch = Number(m[1]);
+        if (Number(m[2]) === 0 && !firstStep.has(epoch)) firstStep.set(epoch, now);
+        if (epoch === 1) stepsInEpoch1++;
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) return { model: 'pytorch-sasrec-bce', error: `exit code ${code}` };
+  const e1 = firstStep.get(1);
+  const e2 = firstStep.get(2);
+  if (e1 === undefined || e2 === undefined) return { model: 'pytorch-sasrec-bce', error: 'no step lines for epochs 1 and 2' };
+  const epochSeconds = (e2 - e1) / 1000;
+  return {
+    model: 'pytorch-sasrec-bce',
+    backend: `torch ${torch.split(' ')[0]} cpu`,
+    threads: Number(torch.split(' ')[1]),
+    loss: 'bce',
+    maxLen: Number(MAXLEN),
+    batchSize: Number(BATCH),
+    steps: stepsInEpoch1,
+    epochSeconds: Number(epochSeconds.toFixed(1)),
+    sequencesPerSecond: Number((ML1M_TRAIN_SEQUENCES / epochSeconds).toPrecision(4)),
+    startupSeconds: Number(((e1 - t0) / 1000).toFixed(1)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -115,15 +180,23 @@ async function main(): Promise<void> {
         log(`${model} on ${backend}: ${row.sequencesPerSecond} seq/s, epoch ≈ ${row.epochSecondsExtrapolated} s, peak RSS ${row.peakRssMB} MB`);
       }
     }
+    if (REFERENCE) {
+      const ref = await runReference(work);
+      runs.push(ref);
+      log(ref['error'] ? `reference: FAILED (${String(ref['error'])})` : `reference: epoch ${String(ref['epochSeconds'])} s (${String(ref['steps'])} steps)`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  const reference = runs.find((r) => r['model'] === 'pytorch-sasrec-bce' && !r['error']);
   const ratios = MODELS.map((model) => {
     const n = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow' && !r['error']);
     const e = runs.find((r) => r['model'] === model && r['backend'] === 'tensorflow-eigen' && !r['error']);
     const ratio = (a?: Record<string, unknown>, b?: Record<string, unknown>, digits = 2) =>
       a && b ? Number(((a['sequencesPerSecond'] as number) / (b['sequencesPerSecond'] as number)).toFixed(digits)) : null;
-    return { model, onednnOverEigen: ratio(n, e) };
+    // seqrec's epoch over the reference's: below 1 is faster than PyTorch (issue 21: ≤ 0.7)
+    const overReference = n && reference ? Number(((n['epochSecondsExtrapolated'] as number) / (reference['epochSeconds'] as number)).toFixed(2)) : null;
+    return { model, onednnOverEigen: ratio(n, e), ...(reference ? { epochOverPytorch: overReference } : {}) };
   });
   const nativeUsed = runs.some((r) => r['backend'] === 'tensorflow' && !r['error']);
   const file = writeResult('train', {
@@ -133,7 +206,9 @@ async function main(): Promise<void> {
     machine,
     backend: nativeUsed ? 'tensorflow' : 'unavailable',
     dataset: 'ml-1m (6,040 users, 3,416 items; leave-one-out train split)',
-    reference: 'PyTorch SASRec (BCE, maxlen 200, hidden 50, batch 128, 2 threads) 14.7 s per epoch on this machine type (TFJS-NOTES.md)',
+    reference: reference
+      ? `PyTorch SASRec (../shared/peers/sasrec-pytorch, ${String(reference['backend'])}, ${String(reference['threads'])} threads; BCE, maxlen ${MAXLEN}, hidden 50, 2 blocks, batch ${BATCH}) in this run: ${String(reference['epochSeconds'])} s per epoch`
+      : 'not run in this run (BENCH_TRAIN_REFERENCE=0 or it failed)',
     runs,
     ratios,
   });
