@@ -409,7 +409,7 @@ async function fullWindowMemory(redis: ReturnType<typeof createRedis>): Promise<
   const gen = new ClickstreamGenerator({ seed: 7, users, items: ITEMS, startTime: Date.now() - 30 * 86_400_000 });
   const batch = gen.take(users * WINDOW * 3).map((e, i) => ({ partition: 0, offset: i, event: { ...e, ts: e.ts as number } as EventV1 }));
   for (let i = 0; i < batch.length; i += 10_000) await applier.apply(batch.slice(i, i + 10_000));
-  const ids = [...new Set(batch.map((b) => b.event.userId))];
+  const ids = [...new Set(batch.map((b) => b.event.userId!))];
   const bufs = await store.getMany(ids);
   let mem = 0;
   let val = 0;

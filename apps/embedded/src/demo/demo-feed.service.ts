@@ -61,7 +61,7 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
           if (r.kind !== 'malformed') {
             // live demo: stamp events now, keeping the generator's order and funnel
             r.event.ts = now - Math.floor(Math.random() * 1000);
-            this.lastUser = r.event.userId;
+            if (r.event.userId !== undefined) this.lastUser = r.event.userId;
           }
           return { topic: TOPICS.CLICKSTREAM_RAW, ...recordToMessage(r) };
         });

@@ -69,6 +69,8 @@ export class SequenceBuilderConsumer {
     for (const c of result.corrupt) letters.push(this.corruptWindow(c.userId, c.window, c.detail));
     if (result.corrupt.length) this.metrics.corruptWindows.inc(result.corrupt.length);
     this.metrics.updates.inc(result.updates.length);
+    if (result.sessionUpdates) this.metrics.sessionUpdates.inc(result.sessionUpdates);
+    for (const outcome of ['merged', 'before', 'taken'] as const) if (result.merges[outcome]) this.metrics.merges.inc({ outcome }, result.merges[outcome]);
     if (this.options.emitUpdates) {
       ctx.publish(result.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     }

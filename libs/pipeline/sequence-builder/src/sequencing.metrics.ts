@@ -5,6 +5,8 @@ export interface SequencingMetrics {
   conflicts: Counter;
   corruptWindows: Counter;
   updates: Counter;
+  sessionUpdates: Counter;
+  merges: Counter<'outcome'>;
   batchSize: Histogram;
   applyDuration: Histogram;
   eventLag: Histogram;
@@ -28,6 +30,15 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
     updates: counter(registry, {
       name: 'seqrec_sequence_builder_window_updates_total',
       help: 'User windows updated (one per user per batch)',
+    }),
+    sessionUpdates: counter(registry, {
+      name: 'seqrec_sequence_builder_session_updates_total',
+      help: 'Anonymous session windows updated (one per session per batch)',
+    }),
+    merges: counter(registry, {
+      name: 'seqrec_sequence_builder_session_merges_total',
+      help: "Logins (events with a userId and a sessionId) by merge outcome: merged (the session's window went into the user's), before (merged earlier: redelivery or a later event), taken (the session had merged into another user)",
+      labelNames: ['outcome'],
     }),
     batchSize: histogram(registry, {
       name: 'seqrec_sequence_builder_batch_size_events',

@@ -165,7 +165,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) =>
             redis
-              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000 })
+              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000 })
               : new MemorySequenceStore(),
         },
         {
