@@ -90,9 +90,9 @@ describe(mergeWindows.name, () => {
     events: items.map(([item, s]) => ({ item, type: 0, ts: T0 + s * 1000 })),
   });
 
-  it('interleaves the session into the user by time, the user first at the same second', () => {
+  it('interleaves the session into the user by time, the session first at the same second', () => {
     const m = mergeWindows(w(0, 9, [[1, 0], [2, 10], [3, 20]]), w(3, 4, [[7, 5], [8, 10], [9, 30]]), 10);
-    assert.deepEqual(m.events.map((e) => e.item), [1, 7, 2, 8, 3, 9]);
+    assert.deepEqual(m.events.map((e) => e.item), [1, 7, 8, 2, 3, 9]);
     assert.deepEqual(m.events.map((e) => e.ts - T0), [0, 5_000, 10_000, 10_000, 20_000, 30_000]);
   });
 

@@ -94,7 +94,8 @@ function second(ts: number): number {
 
 /**
  * The window of a user who logged in with an anonymous session: the session's events merged into
- * the user's, interleaved by time (second resolution; at the same second the user's events first),
+ * the user's, interleaved by time (second resolution; at the same second the session's events first:
+ * a session's events come before the login that merges them),
  * the newest `capacity` kept. Each event of the topic is in at most one of the two windows (an event
  * goes to its subject's window, and a session's window takes no event once its merge began), so
  * the union holds every event once; the watermarks are united too (per partition the later offset,
@@ -108,7 +109,7 @@ export function mergeWindows(user: SequenceWindow | null, session: SequenceWindo
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && second(a[i]!.ts) <= second(b[j]!.ts))) events.push(a[i++]!);
+    if (j >= b.length || (i < a.length && second(a[i]!.ts) < second(b[j]!.ts))) events.push(a[i++]!);
     else events.push(b[j++]!);
   }
   const applied = new Map<number, number>();

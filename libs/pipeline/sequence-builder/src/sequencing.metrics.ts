@@ -7,6 +7,7 @@ export interface SequencingMetrics {
   updates: Counter;
   sessionUpdates: Counter;
   merges: Counter<'outcome'>;
+  trending: Counter;
   batchSize: Histogram;
   applyDuration: Histogram;
   eventLag: Histogram;
@@ -39,6 +40,10 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
       name: 'seqrec_sequence_builder_session_merges_total',
       help: "Logins (events with a userId and a sessionId) by merge outcome: merged (the session's window went into the user's), before (merged earlier: redelivery or a later event), taken (the session had merged into another user)",
       labelNames: ['outcome'],
+    }),
+    trending: counter(registry, {
+      name: 'seqrec_sequence_builder_trending_events_total',
+      help: 'Item events counted into the live trending items (each once: a redelivery counts nothing)',
     }),
     batchSize: histogram(registry, {
       name: 'seqrec_sequence_builder_batch_size_events',

@@ -103,6 +103,7 @@ export const commonEnv = {
   REDIS_CLUSTER_NODES: redisClusterNodes({ default: '', desc: 'host:port,... of some Redis Cluster nodes: selects the Cluster client (instead of REDIS_URL)' }),
   REDIS_PREFIX: str({ default: 'seqrec', desc: 'namespace of every key' }),
   SEQUENCE_TTL_DAYS: num({ default: 30, desc: 'a user window expires after this long without events (with the links of the sessions merged into it)' }),
+  TRENDING_HALF_LIFE_MINUTES: positiveWhole({ default: 360, desc: 'half-life of the live trending counts (the sequence-builder keeps them, the scorer\'s popularity fallback reads them): an event counts half after this long' }),
   SESSION_WINDOW_TTL_HOURS: num({ default: 24, desc: 'an anonymous session\'s window expires after this long without events' }),
   REDIS_COMMAND_TIMEOUT_MS: whole({ default: 5_000, desc: 'a Redis command without an answer after this long fails (ioredis commandTimeout); 0: wait forever' }),
   REDIS_PING_INTERVAL_MS: whole({ default: 1_000, desc: 'readiness PINGs Redis this often (every master of a Cluster); 0: no PING, readiness follows the connection only' }),
