@@ -206,8 +206,14 @@ export class MemoryTrendingStore implements TrendingStore {
   private readonly offsets = new Map<number, number>();
   private epoch: number | null = null;
 
-  /** @param halfLifeMs the half-life of a count */
-  constructor(private readonly halfLifeMs: number) {}
+  /**
+   * @param halfLifeMs the half-life of a count
+   * @param keep members a renormalisation keeps (the best)
+   */
+  constructor(
+    private readonly halfLifeMs: number,
+    private readonly keep = 10_000,
+  ) {}
 
   async record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number> {
     const half = this.halfLifeMs / 1000;
@@ -221,6 +227,11 @@ export class MemoryTrendingStore implements TrendingStore {
       let x = (t - this.epoch) / half;
       if (x > 64) {
         const shift = Math.floor(x);
+        if (this.scores.size > this.keep) {
+          const kept = [...this.scores].sort((a, b) => b[1] - a[1]).slice(0, this.keep);
+          this.scores.clear();
+          for (const [item, s] of kept) this.scores.set(item, s);
+        }
         for (const [item, s] of this.scores) {
           const v = s * 2 ** -shift;
           if (v < 2 ** -30) this.scores.delete(item);

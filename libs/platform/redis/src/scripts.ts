@@ -13,7 +13,7 @@ declare module 'ioredis' {
     beginMergeBuffer(markerKey: string, sessionKey: string, userId: string, markerTtlMs: number): Result<[number, Buffer?], Context>;
     commitMerge(userKey: string, sessionsKey: string, sessionId: string, expected: Buffer | string, next: Buffer | string, ttlMs: number): Result<number, Context>;
     endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
-    bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
+    bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
     claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
     markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;

@@ -16,7 +16,7 @@ for (const { name, target } of redisTestTargets()) {
     let redis: RedisClient;
     let keys: RedisKeys;
     let cleanup: () => Promise<void>;
-    const stores = (): TrendingStore[] => [new RedisTrendingStore(redis, keys, { halfLifeMs: HOUR }), new MemoryTrendingStore(HOUR)];
+    const stores = (keep?: number): TrendingStore[] => [new RedisTrendingStore(redis, keys, { halfLifeMs: HOUR, ...(keep ? { keep } : {}) }), new MemoryTrendingStore(HOUR, keep)];
 
     beforeEach(async () => ({ redis, keys, cleanup } = await testRedis(target)));
     afterEach(async () => cleanup());
@@ -54,6 +54,16 @@ for (const { name, target } of redisTestTargets()) {
         top.forEach((t, i) => assert.ok(Math.abs(t.score / want[i]! - 1) < 1e-9, JSON.stringify(top)));
       }
       assert.equal(await redis.zscore(keys.trendingItems(), 'ancient'), null);
+    });
+
+    it('keeps only the best members when it renormalises (a bounded set)', async () => {
+      const [redisStore, memory] = stores(2);
+      for (const sut of [redisStore!, memory!]) {
+        const at = 60 * HOUR;
+        await sut.record(0, [ev(0, 'z', 0), ev(1, 'a', at), ev(2, 'b', at), ev(3, 'b', at), ev(4, 'c', at), ev(5, 'c', at), ev(6, 'c', at)]);
+        await sut.record(0, [ev(7, 'd', 70 * HOUR)]);
+        assert.deepEqual((await sut.top(10, T0 + 70 * HOUR)).map((t) => t.itemId), ['d', 'c', 'b']);
+      }
     });
 
     it('is empty before anything was counted', async () => {

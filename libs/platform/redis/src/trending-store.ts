@@ -2,9 +2,14 @@ import type { RedisKeys } from '@seqrec/contracts';
 import type { TrendingStore } from '@seqrec/window';
 import type { RedisClient } from './cluster';
 
+/** Members a renormalisation keeps by default: far more than any k asked for, few enough to rescale in milliseconds. */
+export const TRENDING_KEEP = 10_000;
+
 export interface RedisTrendingStoreOptions {
   /** Half-life of a count, ms (TRENDING_HALF_LIFE_MINUTES). */
   halfLifeMs: number;
+  /** Members a renormalisation keeps (the best; default 10,000): it bounds the set and the renormalisation's cost. */
+  keep?: number;
 }
 
 /**
@@ -29,7 +34,7 @@ export class RedisTrendingStore implements TrendingStore {
       args[3 * i + 1] = Math.floor(e.ts / 1000);
       args[3 * i + 2] = e.itemId;
     });
-    return this.redis.bumpTrending(this.keys.trendingItems(), this.keys.trendingState(), partition, this.options.halfLifeMs / 1000, ...args);
+    return this.redis.bumpTrending(this.keys.trendingItems(), this.keys.trendingState(), partition, this.options.halfLifeMs / 1000, this.options.keep ?? TRENDING_KEEP, ...args);
   }
 
   async top(k: number, now: number = Date.now()): Promise<Array<{ itemId: string; score: number }>> {
