@@ -73,18 +73,19 @@ export class RedisKeys {
   }
 
   /**
-   * String: the user id a session merged into (the session -> user link, written when the session
-   * logged in). While it exists the session's own window takes no events: they go to that user.
-   * Same slot as {@link sessionSequence}. Deleting a user deletes it (right to be forgotten).
+   * String `<0|1>:<userId>`: the user a session merged into (the session -> user link, written when
+   * the session logged in; 1 once the merge is done). While it exists the session's own window takes
+   * no events: they go to that user. TTL: a session window's. Same slot as {@link sessionSequence}.
+   * Deleting a user deletes it (right to be forgotten).
    */
   sessionMergedInto(sessionId: string): string {
     return `${this.prefix}:session:{${sessionId}}:merged`;
   }
 
   /**
-   * Set: the sessions merged into the user's window (the user -> session side of the link): the
-   * second step of a merge adds the session here in the same script that writes the user's window,
-   * so a merge is applied once. Same slot as {@link userSequence}.
+   * Set of `<sessionId>@<partition>:<offset>`: the session windows merged into the user's (the user
+   * -> session side of the link): the second step of a merge adds the merge here in the same script
+   * that writes the user's window, so a merge is applied once. Same slot as {@link userSequence}.
    */
   userMergedSessions(userId: string): string {
     return `${this.prefix}:user:{${userId}}:sessions`;

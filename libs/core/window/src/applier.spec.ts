@@ -111,7 +111,7 @@ describe(SequenceApplier.name, () => {
       await sut.apply(browsing);
       await sut.apply(before);
       const r = await sut.apply(loggedIn);
-      assert.deepEqual(r.merges, { merged: 1, before: 0, taken: 0 });
+      assert.deepEqual(r.merges, { merged: 1, empty: 0, before: 0, taken: 0 });
       const [u1] = await store.getMany(['u1']);
       assert.deepEqual(await itemsOf(items, u1!), ['a', 'old', 'b', 'c', 'd']);
       assert.deepEqual(r.updates.map((u) => [u.userId, u.window]), [['u1', u1]], 'the update carries the merged window');
@@ -179,16 +179,19 @@ describe(SequenceApplier.name, () => {
       await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
       await sut.apply(at(0, 0, [login('u1', 's1', 'b', 5)]));
       const r = await sut.apply(at(0, 1, [login('u2', 's1', 'c', 6)]));
-      assert.deepEqual(r.merges, { merged: 0, before: 0, taken: 1 });
+      assert.deepEqual(r.merges, { merged: 0, empty: 0, before: 0, taken: 1 });
       assert.deepEqual(await itemsOf(items, (await store.getMany(['u2']))[0]!), ['c']);
       assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b']);
     });
 
-    it('records the link of a login whose session had no events', async () => {
-      const { sut, store } = newTestApplier();
-      const r = await sut.apply(at(0, 0, [login('u1', 's9', 'b', 5)]));
-      assert.deepEqual(r.merges, { merged: 1, before: 0, taken: 0 });
+    it("closes a session whose login comes before its anonymous events (another partition): they go to the user", async () => {
+      const { sut, store, items } = newTestApplier();
+      const r = await sut.apply(at(0, 0, [login('u1', 's9', 'b', 5), login('u1', 's9', 'c', 6)]));
+      assert.deepEqual(r.merges, { merged: 0, empty: 1, before: 0, taken: 0 });
       assert.deepEqual(await store.mergedInto(['s9']), ['u1']);
+      await sut.apply(at(1, 0, [anon('s9', 'a', 1)]));
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b', 'c']);
+      assert.deepEqual(await store.getMany(['s9'], 'session'), [null]);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { EVENT_TYPE_CODE, EVENT_TYPES, SeqrecError, eventSubject, type EventSubject, type EventV1, type SubjectKind } from '@seqrec/contracts';
-import { CodecError, decodeWindow, encodeWindow, type SequenceWindow } from './codec';
+import { CodecError, decodeWindow, encodeWindow, type SequenceWindow, type Watermark } from './codec';
 import type { ItemDictionary, MergeCommit, SequenceStore, WindowWrite } from './stores';
 import { applyEvents, mergeWindows, sessionsOf, type IncomingEvent } from './window';
 
@@ -29,8 +29,13 @@ export interface ApplyBatchResult {
   updates: Array<{ userId: string; window: Buffer; applied: number }>;
   /** Anonymous sessions whose window changed (their windows are read by the scorer, not published). */
   sessionUpdates: number;
-  /** Sessions merged into a user's window by this batch (logins), and logins that found theirs merged before. */
-  merges: { merged: number; before: number; taken: number };
+  /**
+   * Logins (events with both ids) by outcome: merged (the session's events moved into the user's
+   * window), empty (the session had no events: it is closed, nothing moved), before (merged
+   * earlier: a redelivery, or a later event of the logged-in session), taken (the session merged
+   * into another user before).
+   */
+  merges: { merged: number; empty: number; before: number; taken: number };
   /**
    * Stored windows that could not be decoded and were replaced by a window rebuilt from this
    * batch's events (the lost history stays on the events topic): the corrupt bytes and why.
@@ -108,7 +113,7 @@ export class SequenceApplier {
       conflicts: 0,
       updates: [],
       sessionUpdates: 0,
-      merges: { merged: 0, before: 0, taken: 0 },
+      merges: { merged: 0, empty: 0, before: 0, taken: 0 },
       corrupt: [],
     };
     const changed = new Map<SubjectKey, { window: Buffer; applied: number }>();
@@ -224,23 +229,32 @@ export class SequenceApplier {
   private async merge(logins: Map<string, string>, changed: Map<SubjectKey, { window: Buffer; applied: number }>, result: ApplyBatchResult): Promise<void> {
     const pairs = [...logins].map(([sessionId, userId]) => ({ sessionId, userId }));
     const starts = await this.store.beginMerge(pairs);
-    let open: Array<{ sessionId: string; userId: string; session: SequenceWindow | null }> = [];
+    let open: Array<{ sessionId: string; userId: string; session: SequenceWindow & { watermark: Watermark } }> = [];
     const finished: Array<{ sessionId: string; userId: string }> = [];
     pairs.forEach((p, i) => {
       const s = starts[i]!;
       if (s.status === 'done') result.merges.before++;
       else if (s.status === 'taken') result.merges.taken++;
-      else open.push({ ...p, session: this.sessionWindow(p.sessionId, s.window, result) });
+      else {
+        const session = this.sessionWindow(p.sessionId, s.window, result);
+        // nothing to move (the session was never anonymous, or not yet): closing it was the merge
+        if (session === null || session.watermark === null || session.events.length === 0) {
+          result.merges.empty++;
+          finished.push(p);
+        } else open.push({ ...p, session: session as SequenceWindow & { watermark: Watermark } });
+      }
     });
     const retries = this.options.maxConflictRetries ?? 5;
     for (let attempt = 0; open.length > 0; attempt++) {
       if (attempt > retries) throw new ConflictError(open.map((o) => o.userId));
       const stored = await this.store.getMany(open.map((o) => o.userId));
-      const commits: MergeCommit[] = open.map((o, i) => {
-        if (o.session === null || o.session.events.length === 0) return { userId: o.userId, sessionId: o.sessionId, expected: stored[i] ?? null, next: null };
-        const next = encodeWindow(mergeWindows(this.userWindow(stored[i] ?? null), o.session, this.options.capacity));
-        return { userId: o.userId, sessionId: o.sessionId, expected: stored[i] ?? null, next };
-      });
+      const commits: MergeCommit[] = open.map((o, i) => ({
+        userId: o.userId,
+        sessionId: o.sessionId,
+        mergeId: `${o.sessionId}@${o.session.watermark.partition}:${o.session.watermark.offset}`,
+        expected: stored[i] ?? null,
+        next: encodeWindow(mergeWindows(this.userWindow(stored[i] ?? null), o.session, this.options.capacity)),
+      }));
       const outcomes = await this.store.commitMerge(commits);
       const again: typeof open = [];
       outcomes.forEach((outcome, i) => {
@@ -256,12 +270,8 @@ export class SequenceApplier {
           return;
         }
         result.merges.merged++;
-        const next = commits[i]!.next;
-        if (next !== null) {
-          const key = subjectKey('user', o.userId);
-          const moved = o.session!.events.length;
-          changed.set(key, { window: next, applied: (changed.get(key)?.applied ?? 0) + moved });
-        }
+        const key = subjectKey('user', o.userId);
+        changed.set(key, { window: commits[i]!.next, applied: (changed.get(key)?.applied ?? 0) + o.session.events.length });
       });
       open = again;
     }

@@ -37,10 +37,16 @@ export type MergeStart =
 export interface MergeCommit {
   userId: string;
   sessionId: string;
+  /**
+   * What makes the merge once: `<sessionId>@<partition>:<offset>`, the session's final window's
+   * watermark. A redelivered merge has the same; a session anonymous again after its link expired
+   * has another window, so its next login merges it.
+   */
+  mergeId: string;
   /** The user's window `next` was computed from (`null`: none). */
   expected: Buffer | null;
-  /** The new user window; `null`: nothing to merge, only the link is recorded. */
-  next: Buffer | null;
+  /** The new user window. */
+  next: Buffer;
 }
 
 /** `done`: the session was merged into the user before (nothing written). */
@@ -64,7 +70,7 @@ export interface SequenceStore {
    * session's final window. Idempotent.
    */
   beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]>;
-  /** Step 2, per pair on the user's slot: the merged user window and the user -> session link, atomically, once. */
+  /** Step 2, per merge on the user's slot: the merged user window and the user -> session link (the merge id), atomically, once. */
   commitMerge(commits: MergeCommit[]): Promise<MergeCommitOutcome[]>;
   /** Step 3, on the session's slot: deletes the session's window and marks the merge done. Idempotent. */
   endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void>;
@@ -147,14 +153,12 @@ export class MemorySequenceStore implements SequenceStore {
   async commitMerge(commits: MergeCommit[]): Promise<MergeCommitOutcome[]> {
     return commits.map((c): MergeCommitOutcome => {
       let set = this.merged.get(c.userId);
-      if (set?.has(c.sessionId)) return 'done';
+      if (set?.has(c.mergeId)) return 'done';
       const key = slot('user', c.userId);
-      if (c.next !== null) {
-        if (!sameBytes(this.windows.get(key) ?? null, c.expected)) return 'conflict';
-        this.windows.set(key, Buffer.from(c.next));
-      }
+      if (!sameBytes(this.windows.get(key) ?? null, c.expected)) return 'conflict';
+      this.windows.set(key, Buffer.from(c.next));
       if (!set) this.merged.set(c.userId, (set = new Set()));
-      set.add(c.sessionId);
+      set.add(c.mergeId);
       return 'ok';
     });
   }

@@ -73,7 +73,7 @@ export class SequenceBuilderConsumer {
     if (result.corrupt.length) this.metrics.corruptWindows.inc(result.corrupt.length);
     this.metrics.updates.inc(result.updates.length);
     if (result.sessionUpdates) this.metrics.sessionUpdates.inc(result.sessionUpdates);
-    for (const outcome of ['merged', 'before', 'taken'] as const) if (result.merges[outcome]) this.metrics.merges.inc({ outcome }, result.merges[outcome]);
+    for (const outcome of ['merged', 'empty', 'before', 'taken'] as const) if (result.merges[outcome]) this.metrics.merges.inc({ outcome }, result.merges[outcome]);
     if (this.options.emitUpdates) {
       ctx.publish(result.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     }

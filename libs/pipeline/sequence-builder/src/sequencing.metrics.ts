@@ -38,7 +38,7 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
     }),
     merges: counter(registry, {
       name: 'seqrec_sequence_builder_session_merges_total',
-      help: "Logins (events with a userId and a sessionId) by merge outcome: merged (the session's window went into the user's), before (merged earlier: redelivery or a later event), taken (the session had merged into another user)",
+      help: "Logins (events with a userId and a sessionId) by merge outcome: merged (the session's window went into the user's), empty (the session had no events: closed, its later anonymous events go to the user), before (merged earlier: redelivery or a later event), taken (the session had merged into another user)",
       labelNames: ['outcome'],
     }),
     trending: counter(registry, {

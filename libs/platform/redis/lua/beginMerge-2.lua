@@ -11,10 +11,14 @@
     KEYS[1]  the session's merged marker   (RedisKeys.sessionMergedInto)
     KEYS[2]  the session's window          (RedisKeys.sessionSequence)
     ARGV[1]  the user id
-    ARGV[2]  TTL of the marker in ms; "0": no expiry
+    ARGV[2]  TTL of the marker in ms (the session window's); "0": no expiry. The marker must live
+             as long as anonymous events of the session may still arrive: it also closes the
+             session when the login is applied before the session's earlier events (another
+             partition). A session that is anonymous again after it expired gets a window of its
+             own, merged by its next login (its merge id differs, see commitMerge-2).
 
   Output:
-    {1}          merging, the session has no window (step 2 only records the link)
+    {1}          merging, the session has no window (nothing to write: step 2 is skipped)
     {1, window}  merging: the session's final window
     {0}          this merge was done before: nothing to do
     {-4, userId} the session merged into another user before: first login wins, nothing to do

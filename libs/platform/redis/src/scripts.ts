@@ -11,7 +11,7 @@ declare module 'ioredis' {
     /** One key (a user's window) or two (a session's window and its merged marker). */
     writeWindow(...args: [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number] | [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number, replace: '0' | '1']): Result<number, Context>;
     beginMergeBuffer(markerKey: string, sessionKey: string, userId: string, markerTtlMs: number): Result<[number, Buffer?], Context>;
-    commitMerge(userKey: string, sessionsKey: string, sessionId: string, expected: Buffer | string, next: Buffer | string, ttlMs: number): Result<number, Context>;
+    commitMerge(userKey: string, sessionsKey: string, mergeId: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
     endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
     bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;

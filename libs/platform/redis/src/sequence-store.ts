@@ -66,8 +66,8 @@ export class RedisSequenceStore implements SequenceStore {
   async beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]> {
     if (merges.length === 0) return [];
     const keys = merges.map((m) => this.keys.sessionMergedInto(m.sessionId));
-    // the marker lives as long as the user's window it points to (the link outlives the session window)
-    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.beginMergeBuffer(key, this.keys.sessionSequence(merges[i]!.sessionId), merges[i]!.userId, this.options.ttlMs));
+    // the marker lives as long as a session window would: anonymous events may still come that long
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.beginMergeBuffer(key, this.keys.sessionSequence(merges[i]!.sessionId), merges[i]!.userId, this.sessionTtlMs));
     return res.map(([err, reply]): MergeStart => {
       if (err) throw err;
       const [code, value] = reply as [number, Buffer | undefined];
@@ -83,7 +83,7 @@ export class RedisSequenceStore implements SequenceStore {
     const keys = commits.map((c) => this.keys.userSequence(c.userId));
     const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => {
       const c = commits[i]!;
-      return pipe.commitMerge(key, this.keys.userMergedSessions(c.userId), c.sessionId, c.expected ?? '', c.next ?? '', this.options.ttlMs);
+      return pipe.commitMerge(key, this.keys.userMergedSessions(c.userId), c.mergeId, c.expected ?? '', c.next, this.options.ttlMs);
     });
     return res.map(([err, code]): MergeCommitOutcome => {
       if (err) throw err;
