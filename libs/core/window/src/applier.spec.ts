@@ -174,6 +174,26 @@ describe(SequenceApplier.name, () => {
       }
     });
 
+    it("asks the store about a merged session's later events once, not per batch", async () => {
+      const { store, items } = newTestApplier();
+      let begins = 0;
+      const counting = Object.assign(Object.create(store) as MemorySequenceStore, {
+        beginMerge: async (merges: Array<{ sessionId: string; userId: string }>) => {
+          begins += merges.length;
+          return store.beginMerge(merges);
+        },
+      });
+      const sut = new SequenceApplier(counting, items, { capacity: 50, sessionGapMs: 1 });
+      await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
+      for (let i = 0; i < 5; i++) await sut.apply(at(0, i, [login('u1', 's1', `b${i}`, 5 + i)]));
+      assert.equal(begins, 1);
+      // another builder (no memory of it) asks once and then remembers too
+      const other = new SequenceApplier(counting, items, { capacity: 50, sessionGapMs: 1 });
+      for (let i = 5; i < 8; i++) assert.equal((await other.apply(at(0, i, [login('u1', 's1', `b${i}`, 5 + i)]))).merges.before, 1);
+      assert.equal(begins, 2);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', ...Array.from({ length: 8 }, (_, i) => `b${i}`)]);
+    });
+
     it('lets the first login win: another user with the same session merges nothing', async () => {
       const { sut, store, items } = newTestApplier();
       await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));

@@ -51,6 +51,10 @@ export class ConflictError extends SeqrecError {
   }
 }
 
+/** Sessions remembered as merged (see `SequenceApplier.doneMerges`), and for how long. */
+const DONE_MERGES_MAX = 100_000;
+const DONE_MERGES_MS = 10 * 60_000;
+
 /** A window's key inside one batch: kind and id. */
 type SubjectKey = string;
 const subjectKey = (kind: SubjectKind, id: string): SubjectKey => (kind === 'user' ? `u:${id}` : `s:${id}`);
@@ -69,6 +73,14 @@ const subjectOf = (key: SubjectKey): EventSubject => ({ kind: key[0] === 'u' ? '
  * applied (three idempotent steps, see {@link SequenceStore.beginMerge} and docs/durability.md).
  */
 export class SequenceApplier {
+  /**
+   * Sessions whose merge into a user is done (seen done in the store, or finished here), until when:
+   * a logged-in shopper's events all carry the session id, and asking the store again for each batch
+   * would cost a script call per session per batch for nothing. Bounded in size and time (a link
+   * expires; a session anonymous again after that merges at its next login).
+   */
+  private readonly doneMerges = new Map<string, { userId: string; until: number }>();
+
   constructor(
     private readonly store: SequenceStore,
     private readonly items: ItemDictionary,
@@ -227,14 +239,23 @@ export class SequenceApplier {
    * the login's redelivery end in the same state with the session's events in the user's window once.
    */
   private async merge(logins: Map<string, string>, changed: Map<SubjectKey, { window: Buffer; applied: number }>, result: ApplyBatchResult): Promise<void> {
-    const pairs = [...logins].map(([sessionId, userId]) => ({ sessionId, userId }));
+    const now = Date.now();
+    const pairs: Array<{ sessionId: string; userId: string }> = [];
+    for (const [sessionId, userId] of logins) {
+      const done = this.doneMerges.get(sessionId);
+      if (done && done.userId === userId && done.until > now) result.merges.before++;
+      else pairs.push({ sessionId, userId });
+    }
+    if (pairs.length === 0) return;
     const starts = await this.store.beginMerge(pairs);
     let open: Array<{ sessionId: string; userId: string; session: SequenceWindow & { watermark: Watermark } }> = [];
     const finished: Array<{ sessionId: string; userId: string }> = [];
     pairs.forEach((p, i) => {
       const s = starts[i]!;
-      if (s.status === 'done') result.merges.before++;
-      else if (s.status === 'taken') result.merges.taken++;
+      if (s.status === 'done') {
+        result.merges.before++;
+        this.rememberDone(p);
+      } else if (s.status === 'taken') result.merges.taken++;
       else {
         const session = this.sessionWindow(p.sessionId, s.window, result);
         // nothing to move (the session was never anonymous, or not yet): closing it was the merge
@@ -275,7 +296,15 @@ export class SequenceApplier {
       });
       open = again;
     }
-    if (finished.length > 0) await this.store.endMerge(finished);
+    if (finished.length > 0) {
+      await this.store.endMerge(finished);
+      for (const f of finished) this.rememberDone(f);
+    }
+  }
+
+  private rememberDone({ sessionId, userId }: { sessionId: string; userId: string }): void {
+    if (this.doneMerges.size >= DONE_MERGES_MAX) this.doneMerges.delete(this.doneMerges.keys().next().value!);
+    this.doneMerges.set(sessionId, { userId, until: Date.now() + DONE_MERGES_MS });
   }
 
   /** A session's final window, or null (none, or corrupt: dropped and reported). */
