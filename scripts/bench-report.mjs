@@ -163,6 +163,25 @@ if (coldstart) {
   }
   out.push('', 'NDCG@10, mean over the seeds; `last` (unknown items after every known one, the scorer\'s old behaviour) scores 0 in the full catalogue and the re-rank by construction. Per-seed figures, HR@10 and the content maps\' lambda in `bench/results/coldstart.json`.', '');
 }
+const trending = load('trending');
+if (trending) {
+  const m = trending.machine ?? {};
+  out.push(
+    `### bench:trending (${trending.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${m.loadAvgAtStart?.join(' ')})`,
+    '',
+    `${fmt(trending.events)} item events in batches of ${trending.batch} over ${fmt(trending.items)} items (skewed), half-life ${trending.halfLifeMinutes} min, one Redis.`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+    `| counting, per event: wall (one script call per batch) / Redis CPU | ${trending.wallMicrosPerEvent} µs / ${trending.redisCpuMicrosPerEvent} µs |`,
+    `| per batch of ${trending.batch}, p50 / p99 | ${trending.batchP50Ms} ms / ${trending.batchP99Ms} ms |`,
+    `| a redelivered batch (nothing counted), per event: wall / Redis CPU | ${trending.redeliveryWallMicrosPerEvent} µs / ${trending.redeliveryRedisCpuMicrosPerEvent} µs |`,
+    `| scorer's read, top 250 with scores, p50 / p99 | ${trending.readTop250P50Ms} ms / ${trending.readTop250P99Ms} ms |`,
+    `| sorted set: members / memory | ${fmt(trending.members)} / ${fmt(trending.setMemoryBytes)} B |`,
+    `| renormalisation (every 64 half-lives) | ${trending.renormalisationMs} ms |`,
+    '',
+  );
+}
 for (const name of ['quality']) {
   const md = `${root}bench/results/${name}.md`;
   const json = load(name);
@@ -189,6 +208,7 @@ function summary() {
   }
   if (score) rows.push(`| \`bench:score\` | the scorer under open-loop HTTP load, per serving mode | peak ${fmt(score.peakRps)} requests/s (${score.mode ?? 'default mode'}); every mode in RESULTS.md | ${date(score)} |`);
   if (topk) rows.push(`| \`bench:topk\` | exact top-k alone: int8 scan, TF matMul, f32 scan | see RESULTS.md | ${date(topk)} |`);
+  if (trending) rows.push(`| \`bench:trending\` | live trending counts in Redis, per event | ${trending.wallMicrosPerEvent} µs wall, ${trending.redisCpuMicrosPerEvent} µs Redis CPU per event | ${date(trending)} |`);
   if (train) rows.push(`| \`bench:train\` | training speed per model and backend | see RESULTS.md | ${date(train)} |`);
   if (experiments) rows.push(`| \`bench:experiments\` | the experiment report on simulated shoppers: A/A false positives under repeated looks, A/B power | false positives ${(100 * experiments.aa.rate).toFixed(1)}% (bound ${(100 * experiments.aa.bound).toFixed(1)}%), power ${(100 * experiments.ab.power).toFixed(0)}% for CTR ×${experiments.ab.expectedCtr.relative.toFixed(2)} | ${date(experiments)} |`);
   if (coldstart) rows.push(`| \`bench:coldstart\` | items the model never saw, ranked from their content | new-item NDCG@10 content vs popularity within attribute: ${Object.entries(coldstart.datasets ?? {}).map(([k, d]) => `${k} ${d.newItemsNdcg10.content.toFixed(3)} vs ${d.newItemsNdcg10.popularityWithinAttribute.toFixed(3)}`).join(', ')} | ${date(coldstart)} |`);

@@ -14,7 +14,8 @@
  * Environment: KAFKA_BROKERS, REDIS_URL (scripts/bench.sh starts both), BENCH_RATE (50,000 events/s),
  * BENCH_SECONDS (60), BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_PARTITIONS (6),
  * BENCH_PROBE_EVERY (1,000), BENCH_LATENCY_RATE (200 probe events/s in the latency phase),
- * BENCH_LATENCY_SECONDS (10), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services, default
+ * BENCH_LATENCY_SECONDS (10), BENCH_ANONYMOUS_SESSIONS (0.1: share of sessions that start anonymous and
+ * log in, their windows merged), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services, default
  * --max-semi-space-size=32 as in k8s/), BENCH_CPU_PROF=1 (V8 CPU profiles of the services in
  * bench/profiles), KAFKA_COMPRESSION (codec of the load generator's batches and of the services'
  * own; default lz4, the services' default).
@@ -49,6 +50,10 @@ const PROBE_EVERY = envNumber('BENCH_PROBE_EVERY', 1_000);
 const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 200);
 const LATENCY_SECONDS = envNumber('BENCH_LATENCY_SECONDS', 10);
 const WINDOW = 50;
+/** Share of sessions that start anonymous and log in (BENCH_ANONYMOUS_SESSIONS). */
+const ANONYMOUS = envNumber('BENCH_ANONYMOUS_SESSIONS', 0.1);
+/** Marks an expected window that is a session's (it never logged in), not a user's. */
+const SESSION = '\u0000session:';
 const COMPRESSION = process.env.KAFKA_COMPRESSION ?? 'lz4';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
@@ -112,18 +117,18 @@ async function main(): Promise<void> {
   await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: PARTITIONS, replicationFactor: 1 })));
 
   log(`generating ${EVENTS} records for ${USERS} users over ${ITEMS} items`);
-  const gen = new ClickstreamGenerator({ seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02 });
+  const gen = new ClickstreamGenerator({ seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02, anonymousSessionRate: ANONYMOUS });
   const now = Date.now();
   const span = gen.estimateSpanMs(EVENTS);
   const gen2 = new ClickstreamGenerator({
-    seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02,
+    seed: 2026, users: USERS, items: ITEMS, duplicateRate: 0.005, malformedRate: 0.001, lateRate: 0.02, anonymousSessionRate: ANONYMOUS,
     startTime: now - span - 3_600_000,
   });
   // payloads encoded up front: the load generator's CPU per event is measured, encoding is not part of it
   const messages: Message[] = [];
   /** acceptedBefore[i]: accepted events (probes included) among messages[0, i). */
   const acceptedBefore: number[] = [0];
-  const accepted: Array<Pick<EventV1, 'userId' | 'itemId' | 'type' | 'ts'>> = [];
+  const accepted: Array<Pick<EventV1, 'userId' | 'sessionId' | 'itemId' | 'type' | 'ts'>> = [];
   const probes: Array<{ user: string; index: number; sentAt?: number; seenAt?: number }> = [];
   let duplicates = 0;
   let malformed = 0;
@@ -138,7 +143,7 @@ async function main(): Promise<void> {
     if (r.kind === 'duplicate') duplicates++;
     else if (r.kind === 'malformed') malformed++;
     else {
-      accepted.push({ userId: r.event.userId, itemId: r.event.itemId, type: r.event.type, ts: r.event.ts as number });
+      accepted.push({ userId: r.event.userId, sessionId: r.event.sessionId, itemId: r.event.itemId, type: r.event.type, ts: r.event.ts as number });
       ok = 1;
     }
     acceptedBefore.push(acceptedBefore[acceptedBefore.length - 1]! + ok);
@@ -150,7 +155,11 @@ async function main(): Promise<void> {
     }
   }
   const avgBytes = Math.round(bytes / EVENTS);
-  const expected = expectedWindows(accepted, WINDOW);
+  // an anonymous event belongs to the user its session logs in as, else to the session's own window
+  const loginOf = new Map<string, string>();
+  for (const a of accepted) if (a.userId !== undefined && a.sessionId !== undefined && !loginOf.has(a.sessionId)) loginOf.set(a.sessionId, a.userId);
+  const anonymousEvents = accepted.filter((a) => a.userId === undefined).length;
+  const expected = expectedWindows(accepted.map((a) => ({ ...a, userId: a.userId ?? loginOf.get(a.sessionId!) ?? `${SESSION}${a.sessionId}` })), WINDOW);
   log(`${messages.length} messages (${accepted.length} accepted, ${duplicates} duplicates, ${malformed} malformed, ${probes.length} probes), avg ${avgBytes} B`);
 
   // The ceiling is only comparable on a broker that holds nothing else (thousands of leftover
@@ -316,7 +325,7 @@ async function main(): Promise<void> {
   let badUsers = 0;
   for (let i = 0; i < users.length; i += 2_000) {
     const chunk = users.slice(i, i + 2_000);
-    const bufs = await store.getMany(chunk);
+    const bufs = await readWindows(store, chunk);
     for (let k = 0; k < chunk.length; k++) {
       const w = bufs[k] ? decodeWindow(bufs[k]!) : { events: [] };
       const ids = await dict.idsOf(w.events.map((e) => Math.max(0, e.item)));
@@ -328,7 +337,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const sample = users.filter((_, i) => i % Math.max(1, Math.floor(users.length / 2_000)) === 0);
+  const sample = users.filter((u, i) => i % Math.max(1, Math.floor(users.length / 2_000)) === 0 && !u.startsWith(SESSION));
   let memSum = 0;
   for (const u of sample) memSum += (await store.memoryUsage(u)) ?? 0;
   const full = await fullWindowMemory(redis);
@@ -364,6 +373,10 @@ async function main(): Promise<void> {
     usersWithWrongWindow: badUsers,
     ingesterCounts: ingestCounts,
     builderStaleEvents: stale,
+    anonymousSessionRate: ANONYMOUS,
+    anonymousEvents,
+    sessionMerges: await metricSum(builder.metricsUrl, 'seqrec_sequence_builder_session_merges_total', 'outcome="merged"'),
+    trendingEventsCounted: await metricSum(builder.metricsUrl, 'seqrec_sequence_builder_trending_events_total'),
     latencyNote: `p50Ms/p99Ms: event produced → visible in Redis, probe events sent one at a time at ${LATENCY_RATE}/s (below saturation, Redis polled every 5 ms); saturated*: probes inside the full-speed phase (mostly queueing behind the backlog)`,
     latencySamples: pacedLat.length,
     p50Ms: percentile(pacedLat, 50),
@@ -400,6 +413,18 @@ async function main(): Promise<void> {
   if (lost || duplicated) process.exitCode = 1;
 }
 
+/** Windows of expected subjects: users, and sessions that never logged in (marked {@link SESSION}). */
+async function readWindows(store: RedisSequenceStore, subjects: string[]): Promise<Array<Buffer | null>> {
+  const isSession = subjects.map((s) => s.startsWith(SESSION));
+  const [users, sessions] = await Promise.all([
+    store.getMany(subjects.filter((_, i) => !isSession[i])),
+    store.getMany(subjects.filter((_, i) => isSession[i]).map((s) => s.slice(SESSION.length)), 'session'),
+  ]);
+  let u = 0;
+  let s = 0;
+  return isSession.map((session) => (session ? sessions[s++]! : users[u++]!));
+}
+
 /** State memory of full windows: generator traffic for few users applied straight to Redis. */
 async function fullWindowMemory(redis: ReturnType<typeof createRedis>): Promise<{ users: number; memoryUsage: number; valueBytes: number }> {
   const keys = new RedisKeys(`bench-mem-${randomUUID().slice(0, 8)}`);
@@ -409,7 +434,7 @@ async function fullWindowMemory(redis: ReturnType<typeof createRedis>): Promise<
   const gen = new ClickstreamGenerator({ seed: 7, users, items: ITEMS, startTime: Date.now() - 30 * 86_400_000 });
   const batch = gen.take(users * WINDOW * 3).map((e, i) => ({ partition: 0, offset: i, event: { ...e, ts: e.ts as number } as EventV1 }));
   for (let i = 0; i < batch.length; i += 10_000) await applier.apply(batch.slice(i, i + 10_000));
-  const ids = [...new Set(batch.map((b) => b.event.userId))];
+  const ids = [...new Set(batch.map((b) => b.event.userId!))];
   const bufs = await store.getMany(ids);
   let mem = 0;
   let val = 0;

@@ -67,7 +67,7 @@ function buildTraffic() {
   }
   const malformed: Array<Published & { reason: RejectReason }> = [
     { key: 'user-1', value: '{"eventId": "broken", ', reason: RejectReason.InvalidJson },
-    { key: 'user-2', value: JSON.stringify({ eventId: 'm1', type: 'view', itemId: 'x', ts: now }), reason: RejectReason.InvalidField },
+    { key: 'user-2', value: JSON.stringify({ eventId: 'm1', type: 'view', itemId: 'x', ts: now }), reason: RejectReason.MissingSubject },
     { key: 'user-3', value: JSON.stringify({ eventId: 'm2', userId: 'user-3', type: 'like', itemId: 'x', ts: now }), reason: RejectReason.InvalidField },
     { key: 'user-4', value: JSON.stringify({ eventId: 'm3', userId: 'user-4', type: 'view', itemId: 'x', ts: 'yesterday' }), reason: RejectReason.InvalidTimestamp },
     { key: 'user-5', value: JSON.stringify({ eventId: 'm4', userId: 'user-5', type: 'view', itemId: 'x', ts: now + 86_400_000 }), reason: RejectReason.TimestampOutOfRange },

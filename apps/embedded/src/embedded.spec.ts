@@ -20,9 +20,9 @@ describe('embedded mode', () => {
   const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
     app.getHttpAdapter().getInstance().inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 
-  async function sequenceOf(userId: string, length: number) {
+  async function sequenceOf(userId: string, length: number, of: 'users' | 'sessions' = 'users') {
     for (let i = 0; i < 200; i++) {
-      const res = await inject('GET', `/v1/users/${userId}/sequence`);
+      const res = await inject('GET', `/v1/${of}/${userId}/sequence`);
       if (res.statusCode === 200 && res.json().events.length === length) return res.json();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -84,5 +84,32 @@ describe('embedded mode', () => {
 
   it('answers 404 for a user with no sequence', async () => {
     assert.equal((await inject('GET', '/v1/users/nobody/sequence')).statusCode, 404);
+  });
+
+  it('keeps an anonymous window, merges it at login, and rejects an event with neither id', async () => {
+    const res = await inject('POST', '/v1/events', [
+      { eventId: 's1', sessionId: 'tab-1', type: 'view', itemId: 'shoe', ts: now - 9_000 },
+      { eventId: 's2', sessionId: 'tab-1', type: 'click', itemId: 'shoe', ts: now - 8_000 },
+      { eventId: 's3', type: 'view', itemId: 'hat', ts: now },
+    ]);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().results[2], {
+      index: 2,
+      eventId: 's3',
+      status: 'rejected',
+      reason: 'missing_subject',
+      field: '/userId',
+      detail: '/userId: required, or a sessionId for an anonymous shopper (the event must belong to a user or a session)',
+    });
+    const session = await sequenceOf('tab-1', 2, 'sessions');
+    assert.deepEqual([session.sessionId, session.events.map((e: { itemId: string }) => e.itemId)], ['tab-1', ['shoe', 'shoe']]);
+    assert.equal((await inject('GET', '/v1/users/tab-1/sequence')).statusCode, 404);
+
+    await inject('POST', '/v1/events', [{ eventId: 's4', userId: 'carla', sessionId: 'tab-1', type: 'add_to_cart', itemId: 'shoe', ts: now - 1_000 }]);
+    const user = await sequenceOf('carla', 3);
+    assert.deepEqual(user.events.map((e: { type: string }) => e.type), ['view', 'click', 'add_to_cart']);
+    const gone = await inject('GET', '/v1/sessions/tab-1/sequence');
+    assert.equal(gone.statusCode, 404);
+    assert.match(gone.json().message, /logged in: its events are in user "carla"/);
   });
 });

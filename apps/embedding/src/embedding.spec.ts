@@ -116,6 +116,14 @@ describe('embedding service (in process, memory bus and state)', () => {
     assert.equal((await get('/v1/users/nobody/vector')).statusCode, 404);
   });
 
+  it("serves an anonymous session's window features, apart from the user of the same id", async () => {
+    await applier.apply([{ partition: 1, offset: 0, event: { eventId: 's-a', sessionId: 'u1', type: 'click', itemId: 'i3', ts: Date.now() - 1_000 } }]);
+    const f = (await get('/v1/sessions/u1/features')).json();
+    assert.deepEqual([f.sessionId, f.userId, f.events, f.counts.click], ['u1', undefined, 1, 1]);
+    assert.equal((await get('/v1/users/u1/features')).json().counts.click, 0);
+    assert.equal((await get(`/v1/sessions/${'s'.repeat(129)}/features`)).json().field, 'sessionId');
+  });
+
   it('reloads on a model announcement and re-encodes with it; metrics name the version', async () => {
     await artifact(store, 'v2', 7);
     const a: ModelPromotedV1 = { model: 'sasrec', version: 'v2', uri: store.location('sasrec', 'v2'), metrics: {}, promotedAt: Date.now() };

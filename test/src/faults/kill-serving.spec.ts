@@ -56,7 +56,7 @@ function finalRound(users: string[], seed: number): GeneratedRecord[] {
 /** A user of one of the last 200 records published (`nobody` before any). */
 function recentUser(load: RawLoad, random: () => number): string {
   const r = load.sent[load.sent.length - 1 - Math.floor(random() * Math.min(200, load.sent.length))];
-  return r && r.kind !== 'malformed' ? r.event.userId : 'nobody';
+  return r && r.kind !== 'malformed' ? (r.event.userId ?? 'nobody') : 'nobody';
 }
 
 const usersOf = (records: GeneratedRecord[]) => [...new Set(uniqueValid(records).map((e) => e.userId))];

@@ -21,9 +21,12 @@ export interface DemoOptions {
   sessionGapMs: number;
 }
 
+/** Share of the demo's sessions that start anonymous and log in after a few events (their windows merge). */
+const ANONYMOUS_SESSIONS = 0.2;
+
 /**
- * Embedded mode's quick start: feeds a generated clickstream (with producer retries and malformed
- * payloads, as real producers send) to the raw topic, first an hour's backfill at once and then at
+ * Embedded mode's quick start: feeds a generated clickstream (with producer retries, malformed
+ * payloads and anonymous sessions that log in, as real producers send) to the raw topic, first an hour's backfill at once and then at
  * a steady rate, starts the first training run once the backfill is applied (the trainer's schedule
  * takes over from there), and logs what the pipeline is doing: counts by outcome and one user's
  * live window.
@@ -48,7 +51,7 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
   onApplicationBootstrap(): void {
     const { eventsPerSec, users, items } = this.options;
     if (eventsPerSec <= 0) return;
-    const gen = new ClickstreamGenerator({ seed: Date.now() % 100_000, users, items, duplicateRate: 0.01, malformedRate: 0.005, startTime: Date.now() - 86_400_000 });
+    const gen = new ClickstreamGenerator({ seed: Date.now() % 100_000, users, items, duplicateRate: 0.01, malformedRate: 0.005, anonymousSessionRate: ANONYMOUS_SESSIONS, startTime: Date.now() - 86_400_000 });
     void this.backfill(gen).catch((err: Error) => this.log.error(`backfill failed: ${err.message}`));
     const tickMs = 100;
     const perTick = Math.max(1, Math.round((eventsPerSec * tickMs) / 1000));
@@ -61,7 +64,7 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
           if (r.kind !== 'malformed') {
             // live demo: stamp events now, keeping the generator's order and funnel
             r.event.ts = now - Math.floor(Math.random() * 1000);
-            this.lastUser = r.event.userId;
+            if (r.event.userId !== undefined) this.lastUser = r.event.userId;
           }
           return { topic: TOPICS.CLICKSTREAM_RAW, ...recordToMessage(r) };
         });

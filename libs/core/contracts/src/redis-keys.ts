@@ -64,6 +64,51 @@ export class RedisKeys {
     return `${this.prefix}:user:{${userId}}:vec`;
   }
 
+  /**
+   * String: an anonymous session's compact behaviour window (same codec as {@link userSequence});
+   * its own key space and TTL (SESSION_WINDOW_TTL_HOURS). Deleted once merged into a user's.
+   */
+  sessionSequence(sessionId: string): string {
+    return `${this.prefix}:session:{${sessionId}}:seq`;
+  }
+
+  /**
+   * String `<0|1>:<userId>`: the user a session merged into (the session -> user link, written when
+   * the session logged in; 1 once the merge is done). While it exists the session's own window takes
+   * no events: they go to that user. TTL: a session window's. Same slot as {@link sessionSequence}.
+   * Deleting a user deletes it (right to be forgotten).
+   */
+  sessionMergedInto(sessionId: string): string {
+    return `${this.prefix}:session:{${sessionId}}:merged`;
+  }
+
+  /**
+   * Set of `<sessionId>@<partition>:<offset>`: the session windows merged into the user's (the user
+   * -> session side of the link): the second step of a merge adds the merge here in the same script
+   * that writes the user's window, so a merge is applied once. Same slot as {@link userSequence}.
+   */
+  userMergedSessions(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:sessions`;
+  }
+
+  /**
+   * Sorted set: live trending items, overall: item id -> time-decayed count, scaled by
+   * 2^((t - epoch) / half-life) (see `bumpTrending-2.lua`). One slot for every trending key;
+   * per-category sets will be `trending:{trend}:cat:<category>`.
+   */
+  trendingItems(scope = 'all'): string {
+    return `${this.prefix}:trending:{trend}:${scope}`;
+  }
+
+  /**
+   * Hash: the trending counts' state: `epoch` (the scale's origin, epoch seconds) and, per events
+   * topic partition, the last offset counted (`p<partition>`), so a redelivered event is counted
+   * once. Same slot as {@link trendingItems}.
+   */
+  trendingState(): string {
+    return `${this.prefix}:trending:{trend}:state`;
+  }
+
   /** Glob matching every key of this prefix, for tests' clean-up and for operators. */
   all(): string {
     return `${this.prefix}:*`;

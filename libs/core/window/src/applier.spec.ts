@@ -86,4 +86,132 @@ describe(SequenceApplier.name, () => {
     const next = await sut.apply([{ partition: 0, offset: 200, event: event('c1', 'y2', 5) }]);
     assert.deepEqual([next.applied, next.corrupt.length], [1, 0], 'the rebuilt window is a normal window');
   });
+
+  describe('anonymous sessions', () => {
+    const anon = (sessionId: string, itemId: string, s: number): EventV1 => ({ eventId: `${sessionId}-${s}`, sessionId, itemId, type: 'view', ts: T0 + s * 1000 });
+    const login = (userId: string, sessionId: string, itemId: string, s: number): EventV1 => ({ ...event(userId, itemId, s), sessionId });
+    const at = (partition: number, from: number, events: EventV1[]) => events.map((e, i) => ({ partition, offset: from + i, event: e }));
+    const itemsOf = async (items: MemoryItemDictionary, buf: Buffer | null) => (buf ? items.idsOf(decodeWindow(buf).events.map((e) => e.item)) : null);
+
+    it('keeps a window per session, apart from users, and publishes no update for it', async () => {
+      const { sut, store, items } = newTestApplier();
+      const r = await sut.apply(at(1, 0, [anon('s1', 'x', 0), anon('s1', 'y', 1), event('s1', 'z', 2)]));
+      assert.equal(r.applied, 3);
+      assert.deepEqual(r.updates.map((u) => u.userId), ['s1'], 'the user "s1" is not the session "s1"');
+      assert.equal(r.sessionUpdates, 1);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['s1'], 'session'))[0]!), ['x', 'y']);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['s1']))[0]!), ['z']);
+    });
+
+    it('merges the session into the user once at login, and the redelivery changes nothing', async () => {
+      const { sut, store, items } = newTestApplier();
+      const browsing = at(1, 0, [anon('s1', 'a', 0), anon('s1', 'b', 10)]);
+      const before = at(0, 0, [event('u1', 'old', 5)]);
+      const loggedIn = at(0, 1, [login('u1', 's1', 'c', 20), login('u1', 's1', 'd', 21)]);
+      await sut.apply(browsing);
+      await sut.apply(before);
+      const r = await sut.apply(loggedIn);
+      assert.deepEqual(r.merges, { merged: 1, empty: 0, before: 0, taken: 0 });
+      const [u1] = await store.getMany(['u1']);
+      assert.deepEqual(await itemsOf(items, u1!), ['a', 'old', 'b', 'c', 'd']);
+      assert.deepEqual(r.updates.map((u) => [u.userId, u.window]), [['u1', u1]], 'the update carries the merged window');
+      assert.deepEqual(await store.getMany(['s1'], 'session'), [null], 'the session window is gone');
+      assert.deepEqual(await store.mergedInto(['s1']), ['u1']);
+      for (const batch of [browsing, before, loggedIn]) {
+        const again = await sut.apply(batch);
+        assert.deepEqual([again.applied, again.updates.length, again.merges.merged], [0, 0, 0]);
+      }
+      assert.ok((await store.getMany(['u1']))[0]!.equals(u1!));
+    });
+
+    it("sends the session's events after the merge to the user", async () => {
+      const { sut, store, items } = newTestApplier();
+      await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
+      await sut.apply(at(0, 0, [login('u1', 's1', 'b', 5)]));
+      const r = await sut.apply(at(1, 1, [anon('s1', 'c', 9)]));
+      assert.deepEqual(r.updates.map((u) => u.userId), ['u1']);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b', 'c']);
+      assert.deepEqual(await store.getMany(['s1'], 'session'), [null]);
+      const again = await sut.apply(at(1, 0, [anon('s1', 'a', 0), anon('s1', 'c', 9)]));
+      assert.deepEqual([again.applied, again.stale], [0, 2], "the session's watermark moved to the user");
+    });
+
+    it('moves anonymous events to the user when the merge began while they were computed', async () => {
+      const { store, items } = newTestApplier();
+      const sut = new SequenceApplier(store, items, { capacity: 50, sessionGapMs: 1 });
+      await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
+      let raced = false;
+      const racing = Object.assign(Object.create(store) as MemorySequenceStore, {
+        writeMany: async (writes: WindowWrite[]): Promise<WriteOutcome[]> => {
+          if (!raced && writes.some((w) => w.kind === 'session')) {
+            raced = true;
+            await sut.apply(at(0, 0, [login('u1', 's1', 'b', 5)]));
+          }
+          return store.writeMany(writes);
+        },
+      });
+      const r = await new SequenceApplier(racing, items, { capacity: 50, sessionGapMs: 1 }).apply(at(1, 1, [anon('s1', 'c', 9)]));
+      assert.deepEqual(r.updates.map((u) => u.userId), ['u1']);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b', 'c']);
+    });
+
+    it('merges once when the builder dies between the steps and the login is redelivered', async () => {
+      for (const dieAt of ['commitMerge', 'endMerge'] as const) {
+        const { store, items } = newTestApplier();
+        await new SequenceApplier(store, items, { capacity: 50, sessionGapMs: 1 }).apply(at(1, 0, [anon('s1', 'a', 0), anon('s1', 'b', 1)]));
+        const dying = Object.assign(Object.create(store) as MemorySequenceStore, {
+          [dieAt]: async (...args: never[]) => {
+            if (dieAt === 'endMerge') await (store.commitMerge as (...a: never[]) => Promise<unknown>)(...args).catch(() => undefined);
+            throw new Error(`builder killed before ${dieAt}`);
+          },
+        });
+        const batch = at(0, 0, [login('u1', 's1', 'c', 5)]);
+        await assert.rejects(new SequenceApplier(dying, items, { capacity: 50, sessionGapMs: 1 }).apply(batch));
+        const r = await new SequenceApplier(store, items, { capacity: 50, sessionGapMs: 1 }).apply(batch);
+        assert.equal(r.merges.merged + r.merges.before, 1, dieAt);
+        assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b', 'c'], dieAt);
+        assert.deepEqual(await store.getMany(['s1'], 'session'), [null], dieAt);
+      }
+    });
+
+    it("asks the store about a merged session's later events once, not per batch", async () => {
+      const { store, items } = newTestApplier();
+      let begins = 0;
+      const counting = Object.assign(Object.create(store) as MemorySequenceStore, {
+        beginMerge: async (merges: Array<{ sessionId: string; userId: string }>) => {
+          begins += merges.length;
+          return store.beginMerge(merges);
+        },
+      });
+      const sut = new SequenceApplier(counting, items, { capacity: 50, sessionGapMs: 1 });
+      await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
+      for (let i = 0; i < 5; i++) await sut.apply(at(0, i, [login('u1', 's1', `b${i}`, 5 + i)]));
+      assert.equal(begins, 1);
+      // another builder (no memory of it) asks once and then remembers too
+      const other = new SequenceApplier(counting, items, { capacity: 50, sessionGapMs: 1 });
+      for (let i = 5; i < 8; i++) assert.equal((await other.apply(at(0, i, [login('u1', 's1', `b${i}`, 5 + i)]))).merges.before, 1);
+      assert.equal(begins, 2);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', ...Array.from({ length: 8 }, (_, i) => `b${i}`)]);
+    });
+
+    it('lets the first login win: another user with the same session merges nothing', async () => {
+      const { sut, store, items } = newTestApplier();
+      await sut.apply(at(1, 0, [anon('s1', 'a', 0)]));
+      await sut.apply(at(0, 0, [login('u1', 's1', 'b', 5)]));
+      const r = await sut.apply(at(0, 1, [login('u2', 's1', 'c', 6)]));
+      assert.deepEqual(r.merges, { merged: 0, empty: 0, before: 0, taken: 1 });
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u2']))[0]!), ['c']);
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b']);
+    });
+
+    it("closes a session whose login comes before its anonymous events (another partition): they go to the user", async () => {
+      const { sut, store, items } = newTestApplier();
+      const r = await sut.apply(at(0, 0, [login('u1', 's9', 'b', 5), login('u1', 's9', 'c', 6)]));
+      assert.deepEqual(r.merges, { merged: 0, empty: 1, before: 0, taken: 0 });
+      assert.deepEqual(await store.mergedInto(['s9']), ['u1']);
+      await sut.apply(at(1, 0, [anon('s9', 'a', 1)]));
+      assert.deepEqual(await itemsOf(items, (await store.getMany(['u1']))[0]!), ['a', 'b', 'c']);
+      assert.deepEqual(await store.getMany(['s9'], 'session'), [null]);
+    });
+  });
 });

@@ -1,8 +1,7 @@
-import { EVENT_TYPE_CODE, EVENT_TYPES, type EventV1 } from '@seqrec/contracts';
-import { CodecError, decodeWindow, encodeWindow, type SequenceWindow } from './codec';
-import type { ItemDictionary, SequenceStore, WindowWrite } from './stores';
-import { applyEvents, sessionsOf, type IncomingEvent } from './window';
-import { SeqrecError } from '@seqrec/contracts';
+import { EVENT_TYPE_CODE, EVENT_TYPES, SeqrecError, eventSubject, type EventSubject, type EventV1, type SubjectKind } from '@seqrec/contracts';
+import { CodecError, decodeWindow, encodeWindow, type SequenceWindow, type Watermark } from './codec';
+import type { ItemDictionary, MergeCommit, SequenceStore, WindowWrite } from './stores';
+import { applyEvents, mergeWindows, sessionsOf, type IncomingEvent } from './window';
 
 export interface ApplierOptions {
   /** Events kept per user (the window length N). */
@@ -20,6 +19,7 @@ export interface PositionedEvent {
 }
 
 export interface ApplyBatchResult {
+  /** Windows (users' and sessions') the batch touched. */
   users: number;
   applied: number;
   stale: number;
@@ -27,9 +27,19 @@ export interface ApplyBatchResult {
   conflicts: number;
   /** One per user whose window changed: the window as written (the window codec's bytes). */
   updates: Array<{ userId: string; window: Buffer; applied: number }>;
+  /** Anonymous sessions whose window changed (their windows are read by the scorer, not published). */
+  sessionUpdates: number;
+  /**
+   * Logins (events with both ids) by outcome: merged (the session's events moved into the user's
+   * window), empty (the session had no events: it is closed, nothing moved), before (merged
+   * earlier: a redelivery, or a later event of the logged-in session), taken (the session merged
+   * into another user before).
+   */
+  merges: { merged: number; empty: number; before: number; taken: number };
   /**
    * Stored windows that could not be decoded and were replaced by a window rebuilt from this
    * batch's events (the lost history stays on the events topic): the corrupt bytes and why.
+   * A corrupt session window met by a merge is dropped (its events are on the topic).
    */
   corrupt: Array<{ userId: string; window: Buffer; detail: string }>;
 }
@@ -41,14 +51,36 @@ export class ConflictError extends SeqrecError {
   }
 }
 
+/** Sessions remembered as merged (see `SequenceApplier.doneMerges`), and for how long. */
+const DONE_MERGES_MAX = 100_000;
+const DONE_MERGES_MS = 10 * 60_000;
+
+/** A window's key inside one batch: kind and id. */
+type SubjectKey = string;
+const subjectKey = (kind: SubjectKind, id: string): SubjectKey => (kind === 'user' ? `u:${id}` : `s:${id}`);
+const subjectOf = (key: SubjectKey): EventSubject => ({ kind: key[0] === 'u' ? 'user' : 'session', id: key.slice(2) });
+
 /**
- * Applies a batch of events (from one partition) to users' windows: one read of all touched windows,
- * one conditional write per user, re-read and recompute for users whose window changed meanwhile
- * (another builder after a rebalance). Idempotent through the windows' watermarks. A stored window
- * that does not decode is replaced (compare-and-set on its exact bytes) by one built from the
- * batch's events and reported in `corrupt`: never an error that would stop the partition.
+ * Applies a batch of events (from one partition) to users' and anonymous sessions' windows: one read
+ * of all touched windows, one conditional write per window, re-read and recompute for windows that
+ * changed meanwhile (another builder after a rebalance). Idempotent through the windows' watermarks.
+ * A stored window that does not decode is replaced (compare-and-set on its exact bytes) by one built
+ * from the batch's events and reported in `corrupt`: never an error that would stop the partition.
+ *
+ * An event's window is its subject's ({@link eventSubject}): its user, else its session. A session
+ * that merged into a user (a login) takes no more events: they go to that user's window. An event
+ * with both ids merges its session's window into its user's, once, after the batch's events are
+ * applied (three idempotent steps, see {@link SequenceStore.beginMerge} and docs/durability.md).
  */
 export class SequenceApplier {
+  /**
+   * Sessions whose merge into a user is done (seen done in the store, or finished here), until when:
+   * a logged-in shopper's events all carry the session id, and asking the store again for each batch
+   * would cost a script call per session per batch for nothing. Bounded in size and time (a link
+   * expires; a session anonymous again after that merges at its next login).
+   */
+  private readonly doneMerges = new Map<string, { userId: string; until: number }>();
+
   constructor(
     private readonly store: SequenceStore,
     private readonly items: ItemDictionary,
@@ -56,34 +88,55 @@ export class SequenceApplier {
   ) {}
 
   async apply(batch: PositionedEvent[]): Promise<ApplyBatchResult> {
-    const byUser = new Map<string, IncomingEvent[]>();
     const itemIds = new Set<string>();
     for (const { event } of batch) if (event.itemId !== undefined) itemIds.add(event.itemId);
     const ids = [...itemIds];
     const indices = await this.items.indicesOf(ids);
     const indexOf = new Map(ids.map((id, i) => [id, indices[i]!]));
-    for (const { partition, offset, event } of batch) {
-      let list = byUser.get(event.userId);
-      if (!list) byUser.set(event.userId, (list = []));
-      list.push({
-        item: event.itemId === undefined ? -1 : indexOf.get(event.itemId)!,
-        type: EVENT_TYPE_CODE[event.type],
-        ts: event.ts,
-        partition,
-        offset,
-      });
+
+    // anonymous events of sessions that merged into a user go to that user
+    const anonymous = new Map<string, PositionedEvent[]>();
+    const bySubject = new Map<SubjectKey, IncomingEvent[]>();
+    const logins = new Map<string, string>();
+    for (const pe of batch) {
+      const { event } = pe;
+      if (event.userId !== undefined && event.sessionId !== undefined && !logins.has(event.sessionId)) logins.set(event.sessionId, event.userId);
+      if (event.userId === undefined) {
+        let list = anonymous.get(event.sessionId!);
+        if (!list) anonymous.set(event.sessionId!, (list = []));
+        list.push(pe);
+      }
+    }
+    const redirect = anonymous.size > 0 ? await this.redirects([...anonymous.keys()]) : new Map<string, string>();
+    for (const pe of batch) {
+      const { event } = pe;
+      const into = event.userId === undefined ? redirect.get(event.sessionId!) : undefined;
+      const key = into !== undefined ? subjectKey('user', into) : subjectKey(eventSubject(event).kind, eventSubject(event).id);
+      let list = bySubject.get(key);
+      if (!list) bySubject.set(key, (list = []));
+      list.push(incoming(pe, indexOf));
     }
 
-    const result: ApplyBatchResult = { users: byUser.size, applied: 0, stale: 0, tooLate: 0, conflicts: 0, updates: [], corrupt: [] };
-    const changed = new Map<string, { window: Buffer; applied: number }>();
-    let pending = [...byUser.keys()];
+    const result: ApplyBatchResult = {
+      users: bySubject.size,
+      applied: 0,
+      stale: 0,
+      tooLate: 0,
+      conflicts: 0,
+      updates: [],
+      sessionUpdates: 0,
+      merges: { merged: 0, empty: 0, before: 0, taken: 0 },
+      corrupt: [],
+    };
+    const changed = new Map<SubjectKey, { window: Buffer; applied: number }>();
+    let pending = [...bySubject.keys()];
     const retries = this.options.maxConflictRetries ?? 5;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > retries) throw new ConflictError(pending);
-      const stored = await this.store.getMany(pending);
+      if (attempt > retries) throw new ConflictError(pending.map((k) => subjectOf(k).id));
+      const stored = await this.read(pending);
       const writes: WindowWrite[] = [];
-      const outcomes: Array<{ userId: string; window: Buffer; applied: number; stale: number; tooLate: number; corrupt?: { bytes: Buffer; detail: string } }> = [];
-      pending.forEach((userId, k) => {
+      const outcomes: Array<{ key: SubjectKey; window: Buffer; applied: number; stale: number; tooLate: number; corrupt?: { bytes: Buffer; detail: string } }> = [];
+      pending.forEach((key, k) => {
         const expected = stored[k] ?? null;
         let current: SequenceWindow | null = null;
         let corrupt: string | undefined;
@@ -95,35 +148,191 @@ export class SequenceApplier {
             corrupt = err.message;
           }
         }
-        const r = applyEvents(current, byUser.get(userId)!, this.options.capacity);
+        const r = applyEvents(current, bySubject.get(key)!, this.options.capacity);
         if (r.applied + r.tooLate === 0 && corrupt === undefined) {
           result.stale += r.stale;
           return;
         }
         const next = encodeWindow(r.window);
-        writes.push(corrupt === undefined ? { userId, expected, next } : { userId, expected, next, replace: true });
-        outcomes.push({ userId, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate, ...(corrupt === undefined ? {} : { corrupt: { bytes: expected!, detail: corrupt } }) });
+        const { kind, id } = subjectOf(key);
+        writes.push({ userId: id, ...(kind === 'session' ? { kind } : {}), expected, next, ...(corrupt === undefined ? {} : { replace: true }) });
+        outcomes.push({ key, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate, ...(corrupt === undefined ? {} : { corrupt: { bytes: expected!, detail: corrupt } }) });
       });
       const written = await this.store.writeMany(writes);
-      const retry: string[] = [];
+      const retry: SubjectKey[] = [];
+      const mergedSessions: string[] = [];
       written.forEach((outcome, k) => {
         const o = outcomes[k]!;
         if (outcome === 'ok') {
-          if (o.corrupt !== undefined) result.corrupt.push({ userId: o.userId, window: o.corrupt.bytes, detail: o.corrupt.detail });
+          if (o.corrupt !== undefined) result.corrupt.push({ userId: subjectOf(o.key).id, window: o.corrupt.bytes, detail: o.corrupt.detail });
           result.applied += o.applied;
           result.stale += o.stale;
           result.tooLate += o.tooLate;
-          if (o.applied > 0) changed.set(o.userId, { window: o.window, applied: o.applied });
+          if (o.applied > 0) changed.set(o.key, { window: o.window, applied: o.applied });
+        } else if (outcome === 'merged') {
+          mergedSessions.push(subjectOf(o.key).id);
         } else {
           result.conflicts++;
-          retry.push(o.userId);
+          retry.push(o.key);
         }
       });
-      pending = retry;
+      // sessions that merged into a user while we computed (a login on another partition): their
+      // events go to the user's window; offsets of the session's partition above its final window's
+      retry.push(...(await this.moveToUsers(mergedSessions, bySubject)));
+      pending = [...new Set(retry)];
     }
-    result.updates = [...changed].map(([userId, c]) => ({ userId, window: c.window, applied: c.applied }));
+    if (logins.size > 0) await this.merge(logins, changed, result);
+    for (const [key, c] of changed) {
+      const { kind, id } = subjectOf(key);
+      if (kind === 'user') result.updates.push({ userId: id, window: c.window, applied: c.applied });
+      else result.sessionUpdates++;
+    }
     return result;
   }
+
+  private async read(keys: SubjectKey[]): Promise<Array<Buffer | null>> {
+    const users: string[] = [];
+    const sessions: string[] = [];
+    for (const key of keys) (key[0] === 'u' ? users : sessions).push(key.slice(2));
+    const [u, s] = await Promise.all([users.length ? this.store.getMany(users) : [], sessions.length ? this.store.getMany(sessions, 'session') : []]);
+    let i = 0;
+    let j = 0;
+    return keys.map((key) => (key[0] === 'u' ? u[i++]! : s[j++]!));
+  }
+
+  private async redirects(sessionIds: string[]): Promise<Map<string, string>> {
+    const into = await this.store.mergedInto(sessionIds);
+    const out = new Map<string, string>();
+    sessionIds.forEach((s, i) => {
+      if (into[i] != null) out.set(s, into[i]!);
+    });
+    return out;
+  }
+
+  /** Moves the events of sessions that refused them (merged) to their users' lists; the users' keys. */
+  private async moveToUsers(sessionIds: string[], bySubject: Map<SubjectKey, IncomingEvent[]>): Promise<SubjectKey[]> {
+    if (sessionIds.length === 0) return [];
+    const into = await this.redirects(sessionIds);
+    const keys: SubjectKey[] = [];
+    for (const s of sessionIds) {
+      const userId = into.get(s);
+      // the marker vanished between the refusal and now (deleted): the session's window takes them again
+      if (userId === undefined) {
+        keys.push(subjectKey('session', s));
+        continue;
+      }
+      const key = subjectKey('user', userId);
+      const moved = bySubject.get(subjectKey('session', s))!;
+      bySubject.delete(subjectKey('session', s));
+      const list = bySubject.get(key) ?? [];
+      list.push(...moved);
+      bySubject.set(key, list);
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
+   * Merges each login's session window into its user's: step 1 closes the session and takes its
+   * final window, step 2 writes the merged user window with the link (compare-and-set, retried on
+   * conflict), step 3 deletes the session window. Every step is idempotent, so a crash anywhere and
+   * the login's redelivery end in the same state with the session's events in the user's window once.
+   */
+  private async merge(logins: Map<string, string>, changed: Map<SubjectKey, { window: Buffer; applied: number }>, result: ApplyBatchResult): Promise<void> {
+    const now = Date.now();
+    const pairs: Array<{ sessionId: string; userId: string }> = [];
+    for (const [sessionId, userId] of logins) {
+      const done = this.doneMerges.get(sessionId);
+      if (done && done.userId === userId && done.until > now) result.merges.before++;
+      else pairs.push({ sessionId, userId });
+    }
+    if (pairs.length === 0) return;
+    const starts = await this.store.beginMerge(pairs);
+    let open: Array<{ sessionId: string; userId: string; session: SequenceWindow & { watermark: Watermark } }> = [];
+    const finished: Array<{ sessionId: string; userId: string }> = [];
+    pairs.forEach((p, i) => {
+      const s = starts[i]!;
+      if (s.status === 'done') {
+        result.merges.before++;
+        this.rememberDone(p);
+      } else if (s.status === 'taken') result.merges.taken++;
+      else {
+        const session = this.sessionWindow(p.sessionId, s.window, result);
+        // nothing to move (the session was never anonymous, or not yet): closing it was the merge
+        if (session === null || session.watermark === null || session.events.length === 0) {
+          result.merges.empty++;
+          finished.push(p);
+        } else open.push({ ...p, session: session as SequenceWindow & { watermark: Watermark } });
+      }
+    });
+    const retries = this.options.maxConflictRetries ?? 5;
+    for (let attempt = 0; open.length > 0; attempt++) {
+      if (attempt > retries) throw new ConflictError(open.map((o) => o.userId));
+      const stored = await this.store.getMany(open.map((o) => o.userId));
+      const commits: MergeCommit[] = open.map((o, i) => ({
+        userId: o.userId,
+        sessionId: o.sessionId,
+        mergeId: `${o.sessionId}@${o.session.watermark.partition}:${o.session.watermark.offset}`,
+        expected: stored[i] ?? null,
+        next: encodeWindow(mergeWindows(this.userWindow(stored[i] ?? null), o.session, this.options.capacity)),
+      }));
+      const outcomes = await this.store.commitMerge(commits);
+      const again: typeof open = [];
+      outcomes.forEach((outcome, i) => {
+        const o = open[i]!;
+        if (outcome === 'conflict') {
+          result.conflicts++;
+          again.push(o);
+          return;
+        }
+        finished.push({ sessionId: o.sessionId, userId: o.userId });
+        if (outcome === 'done') {
+          result.merges.before++;
+          return;
+        }
+        result.merges.merged++;
+        const key = subjectKey('user', o.userId);
+        changed.set(key, { window: commits[i]!.next, applied: (changed.get(key)?.applied ?? 0) + o.session.events.length });
+      });
+      open = again;
+    }
+    if (finished.length > 0) {
+      await this.store.endMerge(finished);
+      for (const f of finished) this.rememberDone(f);
+    }
+  }
+
+  private rememberDone({ sessionId, userId }: { sessionId: string; userId: string }): void {
+    if (this.doneMerges.size >= DONE_MERGES_MAX) this.doneMerges.delete(this.doneMerges.keys().next().value!);
+    this.doneMerges.set(sessionId, { userId, until: Date.now() + DONE_MERGES_MS });
+  }
+
+  /** A session's final window, or null (none, or corrupt: dropped and reported). */
+  private sessionWindow(sessionId: string, bytes: Buffer | null, result: ApplyBatchResult): SequenceWindow | null {
+    if (bytes === null) return null;
+    try {
+      return decodeWindow(bytes);
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      result.corrupt.push({ userId: sessionId, window: bytes, detail: `session window: ${err.message}` });
+      return null;
+    }
+  }
+
+  /** A user's window for a merge; a corrupt one is replaced by the session's events (its own are on the topic). */
+  private userWindow(bytes: Buffer | null): SequenceWindow | null {
+    if (bytes === null) return null;
+    try {
+      return decodeWindow(bytes);
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      return null;
+    }
+  }
+}
+
+function incoming({ partition, offset, event }: PositionedEvent, indexOf: Map<string, number>): IncomingEvent {
+  return { item: event.itemId === undefined ? -1 : indexOf.get(event.itemId)!, type: EVENT_TYPE_CODE[event.type], ts: event.ts, partition, offset };
 }
 
 /** Decodes a stored window into the public shape (item ids resolved, sessions numbered). */

@@ -1,11 +1,16 @@
+import type { SubjectKind } from '@seqrec/contracts';
+
 /**
  * State-store interfaces of the sequence pipeline. Redis implementations live in `@seqrec/redis`;
  * in-memory ones (embedded mode, unit tests) below, with the same semantics.
  */
 
-/** A conditional write of one user's encoded window. */
+/** A conditional write of one user's (or session's) encoded window. */
 export interface WindowWrite {
+  /** The subject's id: a user id, or a session id when `kind` is `session`. */
   userId: string;
+  /** Whose window (default `user`). */
+  kind?: SubjectKind;
   /** The value the new one was computed from (`null`: the user had none). */
   expected: Buffer | null;
   next: Buffer;
@@ -16,17 +21,59 @@ export interface WindowWrite {
   replace?: boolean;
 }
 
-export type WriteOutcome = 'ok' | 'conflict' | 'stale';
+/** `merged`: a session's window refused the write because the session merged into a user. */
+export type WriteOutcome = 'ok' | 'conflict' | 'stale' | 'merged';
+
+/** Step 1 of a session merge ({@link SequenceStore.beginMerge}). */
+export type MergeStart =
+  /** Under way: the session's final window (`null`: it has none), closed to new events. */
+  | { status: 'open'; window: Buffer | null }
+  /** Merged into this user before: nothing to do. */
+  | { status: 'done' }
+  /** Merged into another user before (first login wins): nothing to do. */
+  | { status: 'taken'; userId: string };
+
+/** Step 2 of a session merge: the user's window with the session's events merged in. */
+export interface MergeCommit {
+  userId: string;
+  sessionId: string;
+  /**
+   * What makes the merge once: `<sessionId>@<partition>:<offset>`, the session's final window's
+   * watermark. A redelivered merge has the same; a session anonymous again after its link expired
+   * has another window, so its next login merges it.
+   */
+  mergeId: string;
+  /** The user's window `next` was computed from (`null`: none). */
+  expected: Buffer | null;
+  /** The new user window. */
+  next: Buffer;
+}
+
+/** `done`: the session was merged into the user before (nothing written). */
+export type MergeCommitOutcome = 'ok' | 'done' | 'conflict';
 
 export interface SequenceStore {
-  /** Encoded windows of the users, `null` for a user with none. */
-  getMany(userIds: string[]): Promise<Array<Buffer | null>>;
+  /** Encoded windows of the users (or sessions), `null` for one with none. */
+  getMany(ids: string[], kind?: SubjectKind): Promise<Array<Buffer | null>>;
   /**
-   * Compare-and-set per user, atomically per user: writes `next` only when the stored value still
-   * equals `expected` (`conflict` otherwise) and when `next`'s watermark moves forward (`stale`
-   * otherwise; not checked for a `replace` write).
+   * Compare-and-set per window, atomically per window: writes `next` only when the stored value
+   * still equals `expected` (`conflict` otherwise), when `next`'s watermark moves forward (`stale`
+   * otherwise; not checked for a `replace` write) and, for a session, while the session has not
+   * merged into a user (`merged` otherwise).
    */
   writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]>;
+  /** The user each session merged into (or is merging into), `null` for a session that did not. */
+  mergedInto(sessionIds: string[]): Promise<Array<string | null>>;
+  /**
+   * Step 1 of merging sessions into users (logins), per pair on the session's slot: records the
+   * session -> user link (from then on the session's events go to the user) and returns the
+   * session's final window. Idempotent.
+   */
+  beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]>;
+  /** Step 2, per merge on the user's slot: the merged user window and the user -> session link (the merge id), atomically, once. */
+  commitMerge(commits: MergeCommit[]): Promise<MergeCommitOutcome[]>;
+  /** Step 3, on the session's slot: deletes the session's window and marks the merge done. Idempotent. */
+  endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void>;
   /** Bytes the store spends on one user's window, key and overhead included (capacity planning). */
   memoryUsage(userId: string): Promise<number | null>;
 }
@@ -66,29 +113,152 @@ export interface EventClaims {
   markPublished(claims: Array<{ eventId: string; source: string }>): Promise<void>;
 }
 
+/** The same semantics as the Redis store, in memory (embedded mode, tests); no expiry. */
 export class MemorySequenceStore implements SequenceStore {
   private readonly windows = new Map<string, Buffer>();
+  /** Session id -> merge state (`done`) and user. */
+  private readonly markers = new Map<string, { userId: string; done: boolean }>();
+  /** User id -> sessions merged into it. */
+  private readonly merged = new Map<string, Set<string>>();
 
-  async getMany(userIds: string[]): Promise<Array<Buffer | null>> {
-    return userIds.map((u) => this.windows.get(u) ?? null);
+  async getMany(ids: string[], kind: SubjectKind = 'user'): Promise<Array<Buffer | null>> {
+    return ids.map((u) => this.windows.get(slot(kind, u)) ?? null);
   }
 
   async writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]> {
     return writes.map((w) => {
-      const cur = this.windows.get(w.userId) ?? null;
-      if (!(cur === null ? w.expected === null : w.expected !== null && cur.equals(w.expected))) return 'conflict';
-      this.windows.set(w.userId, Buffer.from(w.next));
+      const kind = w.kind ?? 'user';
+      if (kind === 'session' && this.markers.has(w.userId)) return 'merged';
+      const key = slot(kind, w.userId);
+      if (!sameBytes(this.windows.get(key) ?? null, w.expected)) return 'conflict';
+      this.windows.set(key, Buffer.from(w.next));
       return 'ok';
     });
   }
 
+  async mergedInto(sessionIds: string[]): Promise<Array<string | null>> {
+    return sessionIds.map((s) => this.markers.get(s)?.userId ?? null);
+  }
+
+  async beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]> {
+    return merges.map(({ sessionId, userId }): MergeStart => {
+      const m = this.markers.get(sessionId);
+      if (m && m.userId !== userId) return { status: 'taken', userId: m.userId };
+      if (m?.done) return { status: 'done' };
+      if (!m) this.markers.set(sessionId, { userId, done: false });
+      return { status: 'open', window: this.windows.get(slot('session', sessionId)) ?? null };
+    });
+  }
+
+  async commitMerge(commits: MergeCommit[]): Promise<MergeCommitOutcome[]> {
+    return commits.map((c): MergeCommitOutcome => {
+      let set = this.merged.get(c.userId);
+      if (set?.has(c.mergeId)) return 'done';
+      const key = slot('user', c.userId);
+      if (!sameBytes(this.windows.get(key) ?? null, c.expected)) return 'conflict';
+      this.windows.set(key, Buffer.from(c.next));
+      if (!set) this.merged.set(c.userId, (set = new Set()));
+      set.add(c.mergeId);
+      return 'ok';
+    });
+  }
+
+  async endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void> {
+    for (const { sessionId, userId } of merges) {
+      const m = this.markers.get(sessionId);
+      if (!m || m.userId !== userId || m.done) continue;
+      m.done = true;
+      this.windows.delete(slot('session', sessionId));
+    }
+  }
+
   async memoryUsage(userId: string): Promise<number | null> {
-    const v = this.windows.get(userId);
+    const v = this.windows.get(slot('user', userId));
     return v ? v.length + userId.length : null;
   }
 
   size(): number {
     return this.windows.size;
+  }
+}
+
+function slot(kind: SubjectKind, id: string): string {
+  return `${kind === 'user' ? 'u' : 's'}:${id}`;
+}
+
+function sameBytes(current: Buffer | null, expected: Buffer | null): boolean {
+  return current === null ? expected === null : expected !== null && current.equals(expected);
+}
+
+/** Time-decayed item counts of the whole shop (see `bumpTrending-2.lua`), kept by the sequence-builder. */
+export interface TrendingStore {
+  /**
+   * Counts item events of one events-topic partition, each once: events at or below the offset
+   * counted last for that partition are skipped. Offsets ascending.
+   */
+  record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number>;
+  /** The k items with the highest decayed counts now, best first (empty while nothing was counted). */
+  top(k: number, now?: number): Promise<Array<{ itemId: string; score: number }>>;
+}
+
+/**
+ * In-memory {@link TrendingStore} with the Redis one's arithmetic: scores scaled by
+ * 2^((t - epoch) / half-life), renormalised past 2^64.
+ */
+export class MemoryTrendingStore implements TrendingStore {
+  private readonly scores = new Map<string, number>();
+  private readonly offsets = new Map<number, number>();
+  private epoch: number | null = null;
+
+  /**
+   * @param halfLifeMs the half-life of a count
+   * @param keep members a renormalisation keeps (the best)
+   */
+  constructor(
+    private readonly halfLifeMs: number,
+    private readonly keep = 10_000,
+  ) {}
+
+  async record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number> {
+    const half = this.halfLifeMs / 1000;
+    const last = this.offsets.get(partition) ?? -1;
+    let counted = 0;
+    let top = last;
+    for (const e of events) {
+      if (e.offset <= last) continue;
+      const t = Math.floor(e.ts / 1000);
+      this.epoch ??= t;
+      let x = (t - this.epoch) / half;
+      if (x > 64) {
+        const shift = Math.floor(x);
+        if (this.scores.size > this.keep) {
+          const kept = [...this.scores].sort((a, b) => b[1] - a[1]).slice(0, this.keep);
+          this.scores.clear();
+          for (const [item, s] of kept) this.scores.set(item, s);
+        }
+        for (const [item, s] of this.scores) {
+          const v = s * 2 ** -shift;
+          if (v < 2 ** -30) this.scores.delete(item);
+          else this.scores.set(item, v);
+        }
+        this.epoch += shift * half;
+        x -= shift;
+      }
+      this.scores.set(e.itemId, (this.scores.get(e.itemId) ?? 0) + 2 ** x);
+      counted++;
+      top = Math.max(top, e.offset);
+    }
+    this.offsets.set(partition, top);
+    return counted;
+  }
+
+  async top(k: number, now: number = Date.now()): Promise<Array<{ itemId: string; score: number }>> {
+    if (this.epoch === null) return [];
+    const scale = 2 ** -((now / 1000 - this.epoch) / (this.halfLifeMs / 1000));
+    return [...this.scores]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, k)
+      .map(([itemId, s]) => ({ itemId, score: s * scale }));
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyEvents, sessionsOf, type IncomingEvent } from './window';
+import { applyEvents, mergeWindows, sessionsOf, type IncomingEvent } from './window';
 import { MAX_EARLIER, decodeWindow, encodeWindow } from './codec';
 
 const T0 = 1_795_000_000_000;
@@ -81,5 +81,56 @@ describe(sessionsOf.name, () => {
   it('starts a new session after the inactivity gap', () => {
     const events = [0, 60, 3000, 3010, 9000].map((s) => ({ item: 1, type: 0, ts: T0 + s * 1000 }));
     assert.deepEqual(sessionsOf(events, 30 * 60_000), [0, 0, 1, 1, 2]);
+  });
+});
+
+describe(mergeWindows.name, () => {
+  const w = (partition: number, offset: number, items: Array<[number, number]>) => ({
+    watermark: { partition, offset },
+    events: items.map(([item, s]) => ({ item, type: 0, ts: T0 + s * 1000 })),
+  });
+
+  it('interleaves the session into the user by time, the session first at the same second', () => {
+    const m = mergeWindows(w(0, 9, [[1, 0], [2, 10], [3, 20]]), w(3, 4, [[7, 5], [8, 10], [9, 30]]), 10);
+    assert.deepEqual(m.events.map((e) => e.item), [1, 7, 8, 2, 3, 9]);
+    assert.deepEqual(m.events.map((e) => e.ts - T0), [0, 5_000, 10_000, 10_000, 20_000, 30_000]);
+  });
+
+  it('keeps the newest events up to the window length', () => {
+    const m = mergeWindows(w(0, 9, [[1, 0], [2, 10]]), w(1, 4, [[7, 5], [8, 15]]), 3);
+    assert.deepEqual(m.events.map((e) => e.item), [7, 2, 8]);
+  });
+
+  it("unites the watermarks: the user's partition first, the later offset per partition", () => {
+    const user = { ...w(0, 9, [[1, 0]]), earlier: [{ partition: 2, offset: 3 }] };
+    const session = { ...w(2, 8, [[7, 5]]), earlier: [{ partition: 0, offset: 5 }] };
+    const m = mergeWindows(user, session, 10);
+    assert.deepEqual(m.watermark, { partition: 0, offset: 9 });
+    assert.deepEqual(m.earlier, [{ partition: 2, offset: 8 }]);
+    // a redelivery from either window is recognised after the merge
+    const again = applyEvents(m, [ev(9, 1, 0, 0), ev(8, 7, 5, 2), ev(9, 5, 40, 2)], 10);
+    assert.deepEqual([again.stale, again.applied], [2, 1]);
+  });
+
+  it('takes the session alone when the user has no window, and round-trips the codec', () => {
+    const m = mergeWindows(null, w(4, 2, [[7, 5], [8, 6]]), 10);
+    assert.deepEqual(m, { watermark: { partition: 4, offset: 2 }, events: w(4, 2, [[7, 5], [8, 6]]).events });
+    assert.deepEqual(decodeWindow(encodeWindow(m)), m);
+  });
+
+  it('is deterministic: merging the same two windows again gives the same bytes', () => {
+    const a = encodeWindow(mergeWindows(w(0, 9, [[1, 0], [2, 10]]), w(1, 4, [[7, 5]]), 10));
+    const b = encodeWindow(mergeWindows(w(0, 9, [[1, 0], [2, 10]]), w(1, 4, [[7, 5]]), 10));
+    assert.ok(a.equals(b));
+  });
+
+  it('keeps at most MAX_EARLIER other partitions', () => {
+    const many = Array.from({ length: MAX_EARLIER + 3 }, (_, p) => ({ partition: p + 10, offset: p }));
+    const m = mergeWindows({ ...w(0, 1, []), earlier: many.slice(0, 5) }, { ...w(1, 1, [[7, 5]]), earlier: many.slice(5) }, 10);
+    assert.equal(m.earlier!.length, MAX_EARLIER);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    assert.throws(() => mergeWindows(null, w(0, 1, []), 0), RangeError);
   });
 });

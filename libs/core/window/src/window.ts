@@ -1,4 +1,4 @@
-import { MAX_EARLIER, type SequenceWindow, type WindowEvent } from './codec';
+import { MAX_EARLIER, type SequenceWindow, type Watermark, type WindowEvent } from './codec';
 
 /** One event to apply, with the bus position it came from. */
 export interface IncomingEvent extends WindowEvent {
@@ -90,4 +90,36 @@ export function sessionsOf(events: readonly WindowEvent[], gapMs: number): numbe
 
 function second(ts: number): number {
   return Math.floor(ts / 1000);
+}
+
+/**
+ * The window of a user who logged in with an anonymous session: the session's events merged into
+ * the user's, interleaved by time (second resolution; at the same second the session's events first:
+ * a session's events come before the login that merges them),
+ * the newest `capacity` kept. Each event of the topic is in at most one of the two windows (an event
+ * goes to its subject's window, and a session's window takes no event once its merge began), so
+ * the union holds every event once; the watermarks are united too (per partition the later offset,
+ * the user's partition first), so a redelivery of an event from either window is still recognised.
+ */
+export function mergeWindows(user: SequenceWindow | null, session: SequenceWindow, capacity: number): SequenceWindow {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  const a = user?.events ?? [];
+  const b = session.events;
+  const events: WindowEvent[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && second(a[i]!.ts) < second(b[j]!.ts))) events.push(a[i++]!);
+    else events.push(b[j++]!);
+  }
+  const applied = new Map<number, number>();
+  const add = (w: Watermark | null | undefined): void => {
+    if (w && (applied.get(w.partition) ?? -1) < w.offset) applied.set(w.partition, w.offset);
+  };
+  for (const w of [user?.watermark, session.watermark, ...(user?.earlier ?? []), ...(session.earlier ?? [])]) add(w);
+  const kept = events.slice(Math.max(0, events.length - capacity)).map((e) => ({ item: e.item, type: e.type, ts: e.ts }));
+  const order = [...applied].map(([partition, offset]) => ({ partition, offset }));
+  const watermark = order[0] ?? null;
+  const earlier = order.slice(1, 1 + MAX_EARLIER);
+  return earlier.length > 0 ? { watermark, earlier, events: kept } : { watermark, events: kept };
 }

@@ -20,8 +20,8 @@ function tsOf(e: RawEvent): number {
 function byUser(events: RawEvent[]): Map<string, RawEvent[]> {
   const m = new Map<string, RawEvent[]>();
   for (const e of events) {
-    let list = m.get(e.userId);
-    if (!list) m.set(e.userId, (list = []));
+    let list = m.get(e.userId!);
+    if (!list) m.set(e.userId!, (list = []));
     list.push(e);
   }
   return m;
@@ -99,7 +99,7 @@ describe(ClickstreamGenerator.name, () => {
           assert.match(e.itemId ?? '', /^i\d{5}$/);
           assert.equal(e.query, undefined);
         }
-        assert.match(e.userId, /^u\d{6}$/);
+        assert.match(e.userId!, /^u\d{6}$/);
         assert.ok(e.sessionId?.startsWith(`${e.userId}-s`));
       }
       assert.deepEqual([...seen].sort(), ['add_to_cart', 'click', 'purchase', 'search', 'view']);
@@ -266,10 +266,10 @@ describe(ClickstreamGenerator.name, () => {
       const last = new Map<string, number>();
       let late = 0;
       for (const r of g.takeRecords(20_000) as GeneratedRecord[]) {
-        if (r.kind === 'event') last.set(r.event.userId, tsOf(r.event));
+        if (r.kind === 'event') last.set(r.event.userId!, tsOf(r.event));
         else if (r.kind === 'late') {
           late++;
-          const behind = last.get(r.event.userId)! - tsOf(r.event);
+          const behind = last.get(r.event.userId!)! - tsOf(r.event);
           assert.ok(behind >= 1_000 && behind <= 120_000, `late by ${behind}`);
           assert.equal(r.event.type, 'view');
         }

@@ -1,4 +1,4 @@
-import { RejectReason, type EventType, type RawEvent } from '@seqrec/contracts';
+import { RejectReason, eventKey, type EventType, type RawEvent } from '@seqrec/contracts';
 import { Catalogue } from './catalogue';
 import { resolveOptions, type GeneratorOptions, type MalformedKind, type ResolvedOptions } from './options';
 import { AliasTable, Rng } from '@seqrec/random';
@@ -136,6 +136,9 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
   private readonly prefCdf: Float64Array;
   private readonly gapMean: Float64Array;
   private readonly sessionIds: string[];
+  /** Events left before an anonymous session's shopper logs in (0: logged in). */
+  private readonly anonLeft: Uint8Array;
+  private readonly arng: Rng;
   /** Min-heap of user indices by (nextTs, index). */
   private readonly heap: Int32Array;
   private readonly deviceTable = new AliasTable(DEVICE_WEIGHTS);
@@ -166,6 +169,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
     const pad = Math.max(6, String(n - 1).length);
     this.userIds = Array.from({ length: n }, (_, u) => `u${String(u).padStart(pad, '0')}`);
     this.sessionIds = new Array<string>(n).fill('');
+    this.anonLeft = new Uint8Array(n);
+    this.arng = new Rng(o.seed, 5);
     this.nextTs = new Float64Array(n);
     this.lastTs = new Float64Array(n).fill(-1);
     this.phase = new Uint8Array(n);
@@ -320,6 +325,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
   private startSession(u: number): void {
     const r = this.rng;
     this.sessionIds[u] = `${this.userIds[u]}-s${++this.sessionNo[u]!}`;
+    const anon = this.options.anonymousSessionRate;
+    this.anonLeft[u] = anon > 0 && this.arng.float() < anon ? 2 + this.arng.int(4) : 0;
     this.stepsLeft[u] = Math.min(MAX_STEPS, 1 + Math.floor(r.exp(this.options.meanSessionLength - 1)));
     this.device[u] = r.float() < 0.85 ? this.habitDevice[u]! : this.deviceTable.sample(r);
     this.cartLen[u] = 0;
@@ -435,6 +442,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
       item >= 0
         ? { eventId, userId: this.userIds[u]!, sessionId: this.sessionIds[u]!, type, itemId: this.catalogue.itemIds[item]!, ts: stamp }
         : { eventId, userId: this.userIds[u]!, sessionId: this.sessionIds[u]!, type, query: query!, ts: stamp };
+    // an anonymous shopper: the session id only, until the event that logs in (both ids)
+    if (this.anonLeft[u]! > 0 && --this.anonLeft[u]! > 0) delete e.userId;
     if (o.context) e.context = { device: DEVICES[this.device[u]!], page };
     return e;
   }
@@ -500,8 +509,10 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
         payload = JSON.stringify(f.float() < 0.5 ? [base] : base.eventId);
         break;
       case 'missing_user_id':
-        if (f.float() < 0.5) delete base.userId;
-        else base.userId = '';
+        if (f.float() < 0.5) {
+          delete base.userId;
+          delete base.sessionId;
+        } else base.userId = '';
         payload = JSON.stringify(base);
         break;
       case 'unknown_type':
@@ -531,7 +542,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
         payload = JSON.stringify(base);
         break;
     }
-    this.outMalformed = { kind: 'malformed', payload, why, expected: EXPECTED[why], userId: this.userIds[u]! };
+    const expected = why === 'missing_user_id' && !('userId' in (JSON.parse(payload) as object)) ? RejectReason.MissingSubject : EXPECTED[why];
+    this.outMalformed = { kind: 'malformed', payload, why, expected, userId: this.userIds[u]! };
     this.counters.malformed++;
     return Kind.Malformed;
   }
@@ -596,5 +608,5 @@ export function cloneEvent(e: RawEvent): RawEvent {
 /** The Kafka message (key, value) a producer would send for a record. */
 export function recordToMessage(record: GeneratedRecord): { key: string; value: string } {
   if (record.kind === 'malformed') return { key: record.userId, value: record.payload };
-  return { key: record.event.userId, value: JSON.stringify(record.event) };
+  return { key: eventKey(record.event), value: JSON.stringify(record.event) };
 }

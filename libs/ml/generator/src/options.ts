@@ -59,6 +59,12 @@ export interface GeneratorOptions {
   sessionGapMs?: number;
   /** Share of clean events whose `ts` is an ISO-8601 string instead of epoch ms. Default 0. */
   isoTimestampRate?: number;
+  /**
+   * Fraction of sessions that start anonymous: their first events carry only the session id, then
+   * the shopper logs in (an event with both ids) after 1 to 4 anonymous events, unless the session ends first.
+   * Drawn from a random stream of its own, so the clean stream is otherwise unchanged. Default 0.
+   */
+  anonymousSessionRate?: number;
   /** Attach `context: { device, page }` to events. Default true. */
   context?: boolean;
   /** Prefix of every event id (at most 64 characters). Default: 8 hex digits derived from the seed. */
@@ -106,6 +112,7 @@ export function resolveOptions(options: GeneratorOptions = {}): ResolvedOptions 
     startTime: toEpochMs(options.startTime ?? DEFAULT_START_TIME),
     sessionGapMs: options.sessionGapMs ?? 6 * 3_600_000,
     isoTimestampRate: options.isoTimestampRate ?? 0,
+    anonymousSessionRate: options.anonymousSessionRate ?? 0,
     context: options.context ?? true,
     idPrefix: options.idPrefix,
     duplicateRate: options.duplicateRate ?? 0,
@@ -141,6 +148,7 @@ export function resolveOptions(options: GeneratorOptions = {}): ResolvedOptions 
   prob('funnel.cart', o.funnel.cart);
   prob('funnel.purchase', o.funnel.purchase);
   prob('isoTimestampRate', o.isoTimestampRate);
+  prob('anonymousSessionRate', o.anonymousSessionRate);
   if (!(o.searchRate >= 0 && o.searchRate <= 1 / 3)) errors.push(`searchRate must be in [0, 1/3], got ${o.searchRate}`);
   if (!(o.meanSessionLength >= 1 && o.meanSessionLength <= 1000)) {
     errors.push(`meanSessionLength must be in [1, 1000], got ${o.meanSessionLength}`);

@@ -23,7 +23,7 @@ export function generateSequences(options: SequenceOptions): Map<string, string[
   const out = new Map<string, string[]>();
   for (let i = 0; i < events; i++) {
     const e = gen.next();
-    if (!wanted.has(e.type) || e.itemId === undefined) continue;
+    if (!wanted.has(e.type) || e.itemId === undefined || e.userId === undefined) continue;
     let seq = out.get(e.userId);
     if (seq === undefined) out.set(e.userId, (seq = []));
     if (collapseRepeats && seq[seq.length - 1] === e.itemId) continue;

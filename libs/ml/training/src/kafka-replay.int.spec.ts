@@ -43,7 +43,7 @@ describe(replayEvents.name, () => {
 
   const byUser = (events: readonly EventV1[]) => {
     const m = new Map<string, string[]>();
-    for (const e of events) m.set(e.userId, [...(m.get(e.userId) ?? []), e.eventId]);
+    for (const e of events) m.set(e.userId!, [...(m.get(e.userId!) ?? []), e.eventId]);
     return m;
   };
 

@@ -222,7 +222,7 @@ describe(TrainingPipeline.name, () => {
 function changedCatalogue(a: readonly EventV1[], gone: readonly string[], added: number): EventV1[] {
   const drop = new Set(gone);
   const byUser = new Map<string, EventV1[]>();
-  for (const e of a) if (!drop.has(e.itemId!)) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
+  for (const e of a) if (!drop.has(e.itemId!)) byUser.set(e.userId!, [...(byUser.get(e.userId!) ?? []), e]);
   const users = [...byUser.keys()];
   users.forEach((u, k) => {
     const seq = byUser.get(u)!;

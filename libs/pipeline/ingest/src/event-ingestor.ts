@@ -1,5 +1,6 @@
 import {
   TOPICS,
+  eventKey,
   boundedLetter,
   originalPayload,
   parseEvent,
@@ -85,7 +86,7 @@ export class EventIngestor {
         ok: false,
         rejection: v.rejection,
         ...(v.ids?.eventId ? { eventId: v.ids.eventId } : {}),
-        letter: { topic: TOPICS.EVENTS_DLQ, key: v.ids?.userId ?? r.key ?? null, value: JSON.stringify(letter) },
+        letter: { topic: TOPICS.EVENTS_DLQ, key: v.ids?.userId ?? v.ids?.sessionId ?? r.key ?? null, value: JSON.stringify(letter) },
       };
     }
     return out;
@@ -126,7 +127,7 @@ export class EventIngestor {
       } else if (granted[k]) {
         claimed.push(claims[k++]!);
         outcomes[i] = { status: 'accepted', event: v.event };
-        messages.push({ topic: TOPICS.EVENTS, key: v.event.userId, value: JSON.stringify(v.event) });
+        messages.push({ topic: TOPICS.EVENTS, key: eventKey(v.event), value: JSON.stringify(v.event) });
       } else {
         k++;
         outcomes[i] = { status: 'duplicate', eventId: v.event.eventId };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Bus, OutboundMessage } from '@seqrec/bus';
-import { RejectReason, TOPICS, splitJsonArray } from '@seqrec/contracts';
+import { RejectReason, TOPICS, eventKey, splitJsonArray } from '@seqrec/contracts';
 import { BUS } from '@seqrec/nest-platform';
 import { PublishAdmission, PublishTimeoutError, type Refusal } from './admission';
 import { EventIngestor, type IngestOutcome } from './event-ingestor';
@@ -115,7 +115,7 @@ export class IngestController {
       claims.push({ eventId: v.event.eventId, source });
       messages.push({
         topic: TOPICS.CLICKSTREAM_RAW,
-        key: v.event.userId,
+        key: eventKey(v.event),
         value: records[i]!.payload,
         headers: { [CLAIM_HEADER]: source, [RECEIVED_AT_HEADER]: received },
       });

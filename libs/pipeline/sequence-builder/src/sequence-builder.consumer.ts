@@ -11,8 +11,8 @@ import {
   type DeadLetterV1,
   type Rejection,
 } from '@seqrec/contracts';
-import { BusContext, type BusHandlerExtras } from '@seqrec/nest-platform';
-import { SequenceApplier, type PositionedEvent } from '@seqrec/window';
+import { BusContext, TRENDING_STORE, type BusHandlerExtras } from '@seqrec/nest-platform';
+import { SequenceApplier, type PositionedEvent, type TrendingStore } from '@seqrec/window';
 import { SEQUENCING_METRICS, SEQUENCING_OPTIONS } from './sequencing.constants';
 import type { SequencingMetrics } from './sequencing.metrics';
 
@@ -40,6 +40,7 @@ export class SequenceBuilderConsumer {
     private readonly applier: SequenceApplier,
     @Inject(SEQUENCING_OPTIONS) private readonly options: SequencingOptions,
     @Inject(SEQUENCING_METRICS) private readonly metrics: SequencingMetrics,
+    @Inject(TRENDING_STORE) private readonly trending: TrendingStore,
   ) {}
 
   @EventPattern(TOPICS.EVENTS, EXTRAS)
@@ -58,8 +59,10 @@ export class SequenceBuilderConsumer {
     }
     this.metrics.batchSize.observe(batch.messages.length);
     const end = this.metrics.applyDuration.startTimer();
-    const result = await this.applier.apply(events);
+    // both idempotent on their own (window and partition watermarks): a redelivery counts nothing twice
+    const [result, counted] = await Promise.all([this.applier.apply(events), this.countTrending(events)]);
     end();
+    if (counted) this.metrics.trending.inc(counted);
     if (events.length > 0) this.metrics.eventLag.observe((Date.now() - oldest) / 1000);
     this.metrics.events.inc({ outcome: 'applied' }, result.applied);
     if (result.stale) this.metrics.events.inc({ outcome: 'stale' }, result.stale);
@@ -69,10 +72,25 @@ export class SequenceBuilderConsumer {
     for (const c of result.corrupt) letters.push(this.corruptWindow(c.userId, c.window, c.detail));
     if (result.corrupt.length) this.metrics.corruptWindows.inc(result.corrupt.length);
     this.metrics.updates.inc(result.updates.length);
+    if (result.sessionUpdates) this.metrics.sessionUpdates.inc(result.sessionUpdates);
+    for (const outcome of ['merged', 'empty', 'before', 'taken'] as const) if (result.merges[outcome]) this.metrics.merges.inc({ outcome }, result.merges[outcome]);
     if (this.options.emitUpdates) {
       ctx.publish(result.updates.map((u) => ({ topic: TOPICS.SEQUENCE_UPDATES, key: u.userId, value: u.window })));
     }
     if (letters.length) ctx.publish(letters);
+  }
+
+  /** Counts the batch's item events into the live trending items, per partition in offset order. */
+  private async countTrending(events: PositionedEvent[]): Promise<number> {
+    const byPartition = new Map<number, Array<{ offset: number; ts: number; itemId: string }>>();
+    for (const { partition, offset, event } of events) {
+      if (event.itemId === undefined || event.type === 'search') continue;
+      let list = byPartition.get(partition);
+      if (!list) byPartition.set(partition, (list = []));
+      list.push({ offset, ts: event.ts, itemId: event.itemId });
+    }
+    const counts = await Promise.all([...byPartition].map(([p, list]) => this.trending.record(p, list.sort((a, b) => a.offset - b.offset))));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   private invalidRecord(m: ConsumedMessage, rejection: Rejection, ids: { eventId?: string; userId?: string } | undefined): OutboundMessage {

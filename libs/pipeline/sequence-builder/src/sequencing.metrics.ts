@@ -5,6 +5,9 @@ export interface SequencingMetrics {
   conflicts: Counter;
   corruptWindows: Counter;
   updates: Counter;
+  sessionUpdates: Counter;
+  merges: Counter<'outcome'>;
+  trending: Counter;
   batchSize: Histogram;
   applyDuration: Histogram;
   eventLag: Histogram;
@@ -28,6 +31,19 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
     updates: counter(registry, {
       name: 'seqrec_sequence_builder_window_updates_total',
       help: 'User windows updated (one per user per batch)',
+    }),
+    sessionUpdates: counter(registry, {
+      name: 'seqrec_sequence_builder_session_updates_total',
+      help: 'Anonymous session windows updated (one per session per batch)',
+    }),
+    merges: counter(registry, {
+      name: 'seqrec_sequence_builder_session_merges_total',
+      help: "Logins (events with a userId and a sessionId) by merge outcome: merged (the session's window went into the user's), empty (the session had no events: closed, its later anonymous events go to the user), before (merged earlier: redelivery or a later event), taken (the session had merged into another user)",
+      labelNames: ['outcome'],
+    }),
+    trending: counter(registry, {
+      name: 'seqrec_sequence_builder_trending_events_total',
+      help: 'Item events counted into the live trending items (each once: a redelivery counts nothing)',
     }),
     batchSize: histogram(registry, {
       name: 'seqrec_sequence_builder_batch_size_events',

@@ -8,3 +8,5 @@ export const REDIS_KEYS = 'SEQREC_REDIS_KEYS';
 export const SEQUENCE_STORE = 'SEQREC_SEQUENCE_STORE';
 export const ITEM_DICTIONARY = 'SEQREC_ITEM_DICTIONARY';
 export const EVENT_CLAIMS = 'SEQREC_EVENT_CLAIMS';
+/** The live trending counts (`TrendingStore` of `@seqrec/window`): written by the sequence-builder, read by the scorer. */
+export const TRENDING_STORE = 'SEQREC_TRENDING_STORE';

@@ -4,8 +4,8 @@ import { redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
-import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedisClient, type RedisClient } from '@seqrec/redis';
-import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/window';
+import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, RedisTrendingStore, createRedisClient, type RedisClient } from '@seqrec/redis';
+import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore, MemoryTrendingStore } from '@seqrec/window';
 import { HealthController } from './health.controller';
 import {
   BUS,
@@ -17,6 +17,7 @@ import {
   REDIS_KEYS,
   SEQUENCE_STORE,
   SERVICE_NAME,
+  TRENDING_STORE,
 } from './platform.constants';
 import type { PlatformEnv } from './platform.env';
 import { ReadinessService } from './readiness.service';
@@ -165,13 +166,21 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) =>
             redis
-              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000 })
+              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000 })
               : new MemorySequenceStore(),
         },
         {
           provide: ITEM_DICTIONARY,
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) => (redis ? new RedisItemDictionary(redis, keys) : new MemoryItemDictionary()),
+        },
+        {
+          provide: TRENDING_STORE,
+          inject: [REDIS],
+          useFactory: (redis: RedisClient | null) => {
+            const halfLifeMs = env.TRENDING_HALF_LIFE_MINUTES * 60_000;
+            return redis ? new RedisTrendingStore(redis, keys, { halfLifeMs }) : new MemoryTrendingStore(halfLifeMs);
+          },
         },
         {
           provide: EVENT_CLAIMS,
@@ -190,6 +199,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         SEQUENCE_STORE,
         ITEM_DICTIONARY,
         EVENT_CLAIMS,
+        TRENDING_STORE,
       ],
     };
   }

@@ -4,11 +4,16 @@ import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/platform/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
-const SCRIPTS = ['writeWindow-1', 'allocItems-3', 'claimEvents-n', 'markPublished-n'] as const;
+const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-2', 'endMerge-2', 'bumpTrending-2'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    writeWindow(key: string, expected: Buffer | string, next: Buffer, ttlMs: number, replace?: '0' | '1'): Result<number, Context>;
+    /** One key (a user's window) or two (a session's window and its merged marker). */
+    writeWindow(...args: [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number] | [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number, replace: '0' | '1']): Result<number, Context>;
+    beginMergeBuffer(markerKey: string, sessionKey: string, userId: string, markerTtlMs: number): Result<[number, Buffer?], Context>;
+    commitMerge(userKey: string, sessionsKey: string, mergeId: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
+    endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
+    bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
     claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
     markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;
@@ -19,6 +24,10 @@ declare module 'ioredis' {
 export enum ScriptCode {
   Conflict = -1,
   Stale = -2,
+  /** A session's window refused a write: the session merged into a user. */
+  Merged = -3,
+  /** A session asked to merge into a user had merged into another one. */
+  MergedElsewhere = -4,
 }
 
 const LUA_DIR = join(__dirname, '..', 'lua');

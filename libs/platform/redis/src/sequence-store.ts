@@ -1,24 +1,35 @@
-import type { RedisKeys } from '@seqrec/contracts';
-import type { SequenceStore, WindowWrite, WriteOutcome } from '@seqrec/window';
-import { pipelinePerKey, type RedisClient } from './cluster';
+import type { RedisKeys, SubjectKind } from '@seqrec/contracts';
+import type { MergeCommit, MergeCommitOutcome, MergeStart, SequenceStore, WindowWrite, WriteOutcome } from '@seqrec/window';
+import { pipelinePerKey, type PipelineReply, type RedisClient } from './cluster';
 import { getBuffers } from './get-buffers';
 import { ScriptCode } from './scripts';
 
 export interface RedisSequenceStoreOptions {
-  /** Expire a user's window after this long without updates (ms); 0 keeps it forever. */
+  /** Expire a user's window (and its merged-sessions set) after this long without updates (ms); 0 keeps it forever. */
   ttlMs: number;
+  /** Expire an anonymous session's window after this long without updates (ms); 0 keeps it forever. Default: `ttlMs`. */
+  sessionTtlMs?: number;
 }
 
-/** {@link SequenceStore} on Redis: one string per user, conditional writes in `writeWindow-1.lua`. */
+/**
+ * {@link SequenceStore} on Redis: one string per user and per anonymous session, conditional
+ * writes in `writeWindow-n.lua`, session merges in `beginMerge-2`, `commitMerge-2` and
+ * `endMerge-2` (each on one slot: the session's or the user's; see docs/durability.md).
+ */
 export class RedisSequenceStore implements SequenceStore {
+  private readonly sessionTtlMs: number;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: RedisSequenceStoreOptions,
-  ) {}
+  ) {
+    this.sessionTtlMs = options.sessionTtlMs ?? options.ttlMs;
+  }
 
-  async getMany(userIds: string[]): Promise<Array<Buffer | null>> {
-    return (await getBuffers(this.redis, userIds.map((u) => this.keys.userSequence(u)))).map(([err, v]) => {
+  async getMany(ids: string[], kind: SubjectKind = 'user'): Promise<Array<Buffer | null>> {
+    const key = kind === 'user' ? (u: string) => this.keys.userSequence(u) : (s: string) => this.keys.sessionSequence(s);
+    return (await getBuffers(this.redis, ids.map(key))).map(([err, v]) => {
       if (err) throw err;
       return v;
     });
@@ -26,19 +37,68 @@ export class RedisSequenceStore implements SequenceStore {
 
   async writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    const keys = writes.map((w) => this.keys.userSequence(w.userId));
-    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) =>
-      writes[i]!.replace
-        ? pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs, '1')
-        : pipe.writeWindow(key, writes[i]!.expected ?? '', writes[i]!.next, this.options.ttlMs),
-    );
+    const keys = writes.map((w) => (w.kind === 'session' ? this.keys.sessionSequence(w.userId) : this.keys.userSequence(w.userId)));
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => {
+      const w = writes[i]!;
+      const session = w.kind === 'session';
+      const head: [number, ...string[]] = session ? [2, key, this.keys.sessionMergedInto(w.userId)] : [1, key];
+      const ttl = session ? this.sessionTtlMs : this.options.ttlMs;
+      return w.replace ? pipe.writeWindow(...head, w.expected ?? '', w.next, ttl, '1') : pipe.writeWindow(...head, w.expected ?? '', w.next, ttl);
+    });
     return res.map(([err, code]) => {
       if (err) throw err;
       if (code === 1) return 'ok';
       if (code === ScriptCode.Conflict) return 'conflict';
       if (code === ScriptCode.Stale) return 'stale';
+      if (code === ScriptCode.Merged) return 'merged';
       throw new Error(`writeWindow returned unexpected ${String(code)}`);
     });
+  }
+
+  async mergedInto(sessionIds: string[]): Promise<Array<string | null>> {
+    if (sessionIds.length === 0) return [];
+    return (await getBuffers(this.redis, sessionIds.map((s) => this.keys.sessionMergedInto(s)))).map(([err, v]) => {
+      if (err) throw err;
+      return v === null ? null : v.toString('utf8').slice(2);
+    });
+  }
+
+  async beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]> {
+    if (merges.length === 0) return [];
+    const keys = merges.map((m) => this.keys.sessionMergedInto(m.sessionId));
+    // the marker lives as long as a session window would: anonymous events may still come that long
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.beginMergeBuffer(key, this.keys.sessionSequence(merges[i]!.sessionId), merges[i]!.userId, this.sessionTtlMs));
+    return res.map(([err, reply]): MergeStart => {
+      if (err) throw err;
+      const [code, value] = reply as [number, Buffer | undefined];
+      if (code === 1) return { status: 'open', window: value ?? null };
+      if (code === 0) return { status: 'done' };
+      if (code === ScriptCode.MergedElsewhere) return { status: 'taken', userId: value!.toString('utf8') };
+      throw new Error(`beginMerge returned unexpected ${String(code)}`);
+    });
+  }
+
+  async commitMerge(commits: MergeCommit[]): Promise<MergeCommitOutcome[]> {
+    if (commits.length === 0) return [];
+    const keys = commits.map((c) => this.keys.userSequence(c.userId));
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => {
+      const c = commits[i]!;
+      return pipe.commitMerge(key, this.keys.userMergedSessions(c.userId), c.mergeId, c.expected ?? '', c.next, this.options.ttlMs);
+    });
+    return res.map(([err, code]): MergeCommitOutcome => {
+      if (err) throw err;
+      if (code === 1) return 'ok';
+      if (code === 0) return 'done';
+      if (code === ScriptCode.Conflict) return 'conflict';
+      throw new Error(`commitMerge returned unexpected ${String(code)}`);
+    });
+  }
+
+  async endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void> {
+    if (merges.length === 0) return;
+    const keys = merges.map((m) => this.keys.sessionMergedInto(m.sessionId));
+    const res: PipelineReply[] = await pipelinePerKey(this.redis, keys, (pipe, key, i) => pipe.endMerge(key, this.keys.sessionSequence(merges[i]!.sessionId), merges[i]!.userId));
+    for (const [err] of res) if (err) throw err;
   }
 
   async memoryUsage(userId: string): Promise<number | null> {

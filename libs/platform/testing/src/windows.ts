@@ -17,8 +17,8 @@ export function expectedWindows(events: Iterable<Pick<EventV1, 'userId' | 'itemI
   const perUser = new Map<string, Array<{ sec: number; i: number; item: string | null; type: number }>>();
   let i = 0;
   for (const e of events) {
-    let list = perUser.get(e.userId);
-    if (!list) perUser.set(e.userId, (list = []));
+    let list = perUser.get(e.userId!);
+    if (!list) perUser.set(e.userId!, (list = []));
     list.push({ sec: Math.floor(e.ts / 1000), i: i++, item: e.type === 'search' ? null : (e.itemId ?? null), type: EVENT_TYPE_CODE[e.type] });
   }
   const out = new Map<string, ExpectedPosition[]>();

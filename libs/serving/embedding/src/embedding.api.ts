@@ -10,6 +10,7 @@ export const DEFAULT_SIMILAR_K = 20;
 
 const Item = Type.Object({ itemId: IdSchema });
 const User = Type.Object({ userId: IdSchema });
+const Session = Type.Object({ sessionId: IdSchema });
 const errors = (...statuses: string[]): Record<string, ApiResponse> =>
   Object.fromEntries(statuses.map((s) => [s, { description: s === '400' ? 'Invalid input; `field` names it' : `see the message (${s})`, schema: ErrorSchema }]));
 
@@ -45,6 +46,14 @@ export const embeddingApi = {
     operationId: 'userFeatures',
     summary: "Features of a user's live window",
     params: User,
+    responses: { '200': { description: 'The features' }, ...errors('400') },
+  }),
+  sessionFeatures: defineRoute({
+    method: 'get',
+    path: '/v1/sessions/{sessionId}/features',
+    operationId: 'sessionFeatures',
+    summary: "Features of an anonymous session's live window (sessions have no stored vector: the scorer encodes them per request)",
+    params: Session,
     responses: { '200': { description: 'The features' }, ...errors('400') },
   }),
 };

@@ -12,11 +12,12 @@ const api = {
   similar: requestParsers(embeddingApi.similar),
   userVector: requestParsers(embeddingApi.userVector),
   features: requestParsers(embeddingApi.features),
+  sessionFeatures: requestParsers(embeddingApi.sessionFeatures),
 };
 
 /**
  * `GET /v1/items/:itemId/vector`, `GET /v1/items/:itemId/similar?k`, `GET /v1/users/:userId/vector`,
- * `GET /v1/users/:userId/features`. Item answers name the model version; an unknown item is a 404
+ * `GET /v1/users/:userId/features`, `GET /v1/sessions/:sessionId/features`. Item answers name the model version; an unknown item is a 404
  * for its vector and gets popular items as similar items (`fallback: "popularity"`). Requests are
  * checked against the schemas of `embedding.api.ts`.
  */
@@ -71,6 +72,12 @@ export class EmbeddingController {
   async features(@Param() params: unknown) {
     const { userId } = api.features.params(params);
     return this.embedding.features(userId);
+  }
+
+  @Get('sessions/:sessionId/features')
+  async sessionFeatures(@Param() params: unknown) {
+    const { sessionId } = api.sessionFeatures.params(params);
+    return this.embedding.features(sessionId, 'session');
   }
 
   private acquire() {

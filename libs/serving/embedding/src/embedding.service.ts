@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
-import { EVENT_TYPES, type WindowUpdate } from '@seqrec/contracts';
+import { EVENT_TYPES, type SubjectKind, type WindowUpdate } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
 import type { ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
@@ -27,7 +27,9 @@ export class NoEmbeddingModelError extends SeqrecError {
 }
 
 export interface UserFeatures {
-  userId: string;
+  /** The user, or for an anonymous session's features `sessionId` instead. */
+  userId?: string;
+  sessionId?: string;
   events: number;
   /** Events per type (`view`, `click`, ...), all types listed. */
   counts: Record<string, number>;
@@ -185,8 +187,9 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     return { ...v, current: this.current ? v.version === this.current.version && newest === v.lastTs && Math.min(255, ev.length) === v.events : null };
   }
 
-  async features(userId: string): Promise<UserFeatures> {
-    const [buf] = await this.windows.getMany([userId]);
+  /** Features of a user's (or an anonymous session's) live window. */
+  async features(id: string, kind: SubjectKind = 'user'): Promise<UserFeatures> {
+    const [buf] = await this.windows.getMany([id], kind);
     const ev = buf ? decodeWindow(buf).events : [];
     const counts = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<string, number>;
     for (const e of ev) counts[EVENT_TYPES[e.type] ?? `type${e.type}`] = (counts[EVENT_TYPES[e.type] ?? `type${e.type}`] ?? 0) + 1;
@@ -214,7 +217,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     return {
-      userId,
+      ...(kind === 'user' ? { userId: id } : { sessionId: id }),
       events: ev.length,
       counts,
       lastEventTs: last,

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdSchema as Id } from '@seqrec/contracts';
+import { IdSchema as Id, MAX_ID_LENGTH } from '@seqrec/contracts';
 import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
 
 /**
@@ -23,7 +23,17 @@ export const SequenceFreshnessSchema = Type.Object(
 );
 
 const Fallback = Type.Literal('popularity', { $id: 'Fallback' });
-export const FallbackReasonSchema = Type.Union([Type.Literal('unknown_user'), Type.Literal('no_known_items'), Type.Literal('unknown_item')], { $id: 'FallbackReason' });
+export const FallbackReasonSchema = Type.Union([Type.Literal('unknown_user'), Type.Literal('unknown_session'), Type.Literal('no_known_items'), Type.Literal('unknown_item')], { $id: 'FallbackReason' });
+const PopularitySourceSchema = Type.Union([Type.Literal('trending'), Type.Literal('training')], {
+  $id: 'PopularitySource',
+  description:
+    "with fallback popularity: trending, the live time-decayed item counts (TRENDING_HALF_LIFE_MINUTES; cached SCORER_TRENDING_CACHE_MS); training, the model's training-data popularity (while nothing is trending)",
+});
+/** The answer's shopper: `userId`, or `sessionId` for an anonymous session. */
+const subjectIds = {
+  userId: Type.Optional(Type.String({ description: 'the user (absent for a session)' })),
+  sessionId: Type.Optional(Type.String({ description: 'the anonymous session (absent for a user)' })),
+};
 
 export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number() }, { $id: 'ScoredItem' });
 
@@ -35,12 +45,13 @@ const ScoredFrom = Type.Union([Type.Literal('live_window'), Type.Literal('stored
 
 export const RecommendationsSchema = Type.Object(
   {
-    userId: Type.String(),
+    ...subjectIds,
     items: Type.Array(ScoredItemSchema),
     model: ModelRefSchema,
     scoredFrom: ScoredFrom,
     fallback: Type.Optional(Fallback),
     fallbackReason: Type.Optional(FallbackReasonSchema),
+    popularity: Type.Optional(PopularitySourceSchema),
     sequence: SequenceFreshnessSchema,
   },
   { $id: 'Recommendations' },
@@ -53,13 +64,14 @@ export const RankedItemSchema = Type.Object(
 
 export const RankSchema = Type.Object(
   {
-    userId: Type.String(),
+    ...subjectIds,
     items: Type.Array(RankedItemSchema),
     sorted: Type.Boolean(),
     model: ModelRefSchema,
     scoredFrom: ScoredFrom,
     fallback: Type.Optional(Fallback),
     fallbackReason: Type.Optional(FallbackReasonSchema),
+    popularity: Type.Optional(PopularitySourceSchema),
     sequence: SequenceFreshnessSchema,
   },
   { $id: 'Rank' },
@@ -108,13 +120,15 @@ export function scorerApi(limits: ScorerLimits = {}) {
   const k = Type.Integer({ minimum: 1, ...at(limits.maxK, 'maximum'), default: DEFAULT_K, description: `Number of items (default ${DEFAULT_K}, at most SCORER_MAX_K)` });
   const RankRequest = Type.Object(
     {
-      userId: Id,
+      userId: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'the shopper: a user, or (exactly one of the two) sessionId' })),
+      sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: "an anonymous session (scored from the session's live window)" })),
       items: Type.Array(Id, { minItems: 1, ...at(limits.maxCandidates, 'maxItems'), description: 'candidate item ids, at most SCORER_MAX_CANDIDATES' }),
       sort: Type.Optional(Type.Boolean({ default: false, description: "sort best first instead of keeping the caller's order" })),
     },
     { $id: 'RankRequest' },
   );
   const kQuery = Type.Object({ k: Type.Optional(k) });
+  const sessionRoute = { method: 'get', path: '/v1/sessions/{sessionId}/recommendations', operationId: 'sessionRecommendations', params: Type.Object({ sessionId: Id }) } as const;
   const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
   return {
     recommendations: defineRoute({
@@ -123,6 +137,12 @@ export function scorerApi(limits: ScorerLimits = {}) {
       operationId: 'recommendations',
       summary: 'Top-k next items for a user, from the live window',
       params: Type.Object({ userId: Id }),
+      query: kQuery,
+      responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
+    }),
+    sessionRecommendations: defineRoute({
+      ...sessionRoute,
+      summary: "Top-k next items for an anonymous session, from the session's live window (after a login: the user's)",
       query: kQuery,
       responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
     }),
@@ -182,8 +202,10 @@ export function scorerOpenApi(): Record<string, unknown> {
         description:
           "Next-item recommendations and re-ranking scores from each shopper's live behaviour window and the promoted " +
           'sequence model. Every answer names the model version (`model`) and, for user answers, how fresh the window was ' +
-          "(`sequence`). Fallback: a user with no window, or none of whose items the model knows, gets the model's " +
-          'popularity ranking (`fallback: "popularity"`, `fallbackReason`); an unknown item gets popular items as ' +
+          "(`sequence`). Anonymous shoppers are scored from their session's window (`/v1/sessions/{sessionId}/...`, " +
+          '`sessionId` in rank requests). Fallback: a user or session with no window, or none of whose items the model ' +
+          'knows, gets the live trending items (`fallback: "popularity"`, `fallbackReason`, `popularity`: trending, or ' +
+          "the model's training-data popularity while nothing is trending); an unknown item gets popular items as " +
           'similar items; unknown candidate items are scored `null` and sorted last. Items the user bought are left out of ' +
           'recommendations unless SCORER_EXCLUDE_PURCHASED=false.',
       },

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { requestParsers } from '@seqrec/nest-platform';
+import { badRequest, requestParsers } from '@seqrec/nest-platform';
 import { QueueFullError } from './micro-batcher';
 import { DEFAULT_K, scorerApi, type RankAnswer, type RecommendationsAnswer, type SimilarAnswer } from './scoring.api';
 import { SCORING_METRICS } from './scoring.constants';
@@ -25,6 +25,7 @@ export class ScoringController {
     const routes = scorerApi({ maxK, maxBatchUsers, maxCandidates });
     this.api = {
       recommendations: requestParsers(routes.recommendations),
+      sessionRecommendations: requestParsers(routes.sessionRecommendations),
       recommendationsBatch: requestParsers(routes.recommendationsBatch),
       rank: requestParsers(routes.rank),
       rankBatch: requestParsers(routes.rankBatch),
@@ -39,6 +40,13 @@ export class ScoringController {
     return this.guarded(reply, () => this.scoring.recommend(userId, k));
   }
 
+  @Get('sessions/:sessionId/recommendations')
+  async sessionRecommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
+    const { k = DEFAULT_K } = this.api.sessionRecommendations.query(query);
+    const { sessionId } = this.api.sessionRecommendations.params(params);
+    return this.guarded(reply, async () => (await this.scoring.recommendSessions([sessionId], k))[0]!);
+  }
+
   @Post('recommendations/batch')
   @HttpCode(200)
   async recommendationsBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RecommendationsAnswer[] }> {
@@ -49,7 +57,7 @@ export class ScoringController {
   @Post('rank')
   @HttpCode(200)
   async rank(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RankAnswer> {
-    const req = this.api.rank.body(body);
+    const req = oneSubject(this.api.rank.body(body), '');
     return this.guarded(reply, () => this.scoring.rank(req));
   }
 
@@ -57,6 +65,7 @@ export class ScoringController {
   @HttpCode(200)
   async rankBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RankAnswer[] }> {
     const { requests } = this.api.rankBatch.body(body);
+    requests.forEach((r, i) => oneSubject(r, `requests/${i}/`));
     return this.guarded(reply, async () => ({ results: await this.scoring.rankMany(requests) }));
   }
 
@@ -84,4 +93,12 @@ export class ScoringController {
       throw err;
     }
   }
+}
+
+/** A rank request names exactly one shopper: a user or an anonymous session. */
+function oneSubject<T extends { userId?: string; sessionId?: string }>(req: T, at: string): T {
+  if ((req.userId === undefined) === (req.sessionId === undefined)) {
+    throw badRequest(`${at}userId`, req.userId === undefined ? 'required, or sessionId for an anonymous shopper' : 'give userId or sessionId, not both');
+  }
+  return req;
 }

@@ -1,4 +1,4 @@
-import { bool, consoleEnv, num, positiveWhole, str } from '@seqrec/config';
+import { bool, consoleEnv, num, positiveWhole, str, whole } from '@seqrec/config';
 import { backendEnv } from '@seqrec/model';
 import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
 
@@ -22,6 +22,7 @@ export const scoringEnv = {
   SCORER_MAX_CANDIDATES: num({ default: 1_000, desc: 'most candidate items per rank request' }),
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),
+  SCORER_TRENDING_CACHE_MS: whole({ default: 2_000, desc: 'reuse the live trending items (the popularity fallback of unknown users and empty sessions) for this long, ms (0: read them for every fallback answer)' }),
   SCORER_EXCLUDE_PURCHASED: bool({ default: true, desc: 'never recommend items the user bought (in the live window)' }),
   SCORER_USE_USER_VECTORS: bool({
     default: true,

@@ -9,6 +9,7 @@ import { ModelLoader } from './model-loader.service';
 import { ModelsConsumer } from './models.consumer';
 import { OpenApiController } from './openapi.controller';
 import { OverloadDetector } from './overload';
+import { PopularityFallback } from './popularity-fallback';
 import { MODEL_STORE, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import { ScoringController } from './scoring.controller';
 import type { scoringEnv } from './scoring.env';
@@ -43,6 +44,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       maxBatchUsers: env.SCORER_MAX_BATCH_USERS,
       excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
+      trendingCacheMs: env.SCORER_TRENDING_CACHE_MS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
       exactTopK: env.SCORER_EXACT_TOPK as ScoringOptions['exactTopK'],
       indexLists: env.SCORER_INDEX_LISTS,
@@ -64,6 +66,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (r: Registry) => createScoringMetrics(r, () => slot.model?.createdAt ?? null),
         },
         ModelLoader,
+        PopularityFallback,
         ScoringService,
       ],
       exports: [ScoringService, ModelLoader, ModelSlot],

@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { SeqrecError, type RedisKeys } from '@seqrec/contracts';
+import { SeqrecError, type EventSubject, type RedisKeys } from '@seqrec/contracts';
 import type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
 import { CodecError, decodeWindow, type ItemDictionary, type SequenceStore, type SequenceWindow } from '@seqrec/window';
 import { MicroBatcher } from './micro-batcher';
+import { rankSubject, readSubjectWindows, subjectField } from './subjects';
+import { PopularityFallback } from './popularity-fallback';
 import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
 import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
@@ -23,6 +25,8 @@ export interface ScoringOptions {
   maxBatchUsers: number;
   excludePurchased: boolean;
   pollSeconds: number;
+  /** Reuse the live trending list for this long, ms (SCORER_TRENDING_CACHE_MS). */
+  trendingCacheMs: number;
   /** Use the embedding service's stored user vector when it is current for the live window. */
   useStoredVectors: boolean;
   /**
@@ -68,6 +72,7 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
     @Inject(REDIS) private readonly redis: RedisClient | null,
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
+    private readonly popularity: PopularityFallback,
   ) {
     this.batcher = new MicroBatcher(
       { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue, maxQueueWaitMs: options.maxQueueWaitMs },
@@ -90,11 +95,21 @@ export class ScoringService implements OnApplicationShutdown {
   }
 
   async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(userIds.map((id) => ({ kind: 'user', id })), k);
+  }
+
+  /** Top-k for anonymous sessions, from their live windows (encoded now: sessions have no stored vectors). */
+  async recommendSessions(sessionIds: string[], k: number): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k);
+  }
+
+  private async recommendFor(subjects: EventSubject[], k: number): Promise<RecommendationsAnswer[]> {
     const model = this.acquire();
     try {
-      const { windows, vectors } = await this.userState(userIds, model);
+      const { windows, vectors } = await this.subjectState(subjects, model);
       return await Promise.all(
-        userIds.map(async (userId, i) => {
+        subjects.map(async (subject, i) => {
+          const who = subjectField(subject);
           const window = windows[i]!;
           const v = currentVector(vectors?.[i], window, model);
           if (v) {
@@ -102,17 +117,17 @@ export class ScoringService implements OnApplicationShutdown {
             if (h.ids.length > 0) {
               const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
               const top = await this.topKFromVector(model, v.vector, k, exclude);
-              return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
+              return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
           const h = await model.history(window, this.items);
           const sequence = freshness(window, h);
           const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
           if (h.ids.length === 0) {
-            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
             this.metrics.fallbacks.inc({ route: 'recommendations', reason });
-            const pop = model.popular(k, exclude);
-            return { userId, items: this.named(model, pop.items, pop.scores), model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, sequence };
+            const pop = await this.popularity.top(model, k, exclude);
+            return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
           }
           // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
           const inline = model.graph ? null : this.inlineVector(model, h);
@@ -121,7 +136,7 @@ export class ScoringService implements OnApplicationShutdown {
             : inline
               ? await this.topKFromVector(model, inline, k, exclude)
               : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
-          return { userId, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
+          return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
     } finally {
@@ -136,23 +151,29 @@ export class ScoringService implements OnApplicationShutdown {
   async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
     const model = this.acquire();
     try {
-      const { windows, vectors } = await this.userState(reqs.map((r) => r.userId), model);
+      const subjects = reqs.map(rankSubject);
+      const { windows, vectors } = await this.subjectState(subjects, model);
       return await Promise.all(
         reqs.map(async (req, i) => {
+          const who = subjectField(subjects[i]!);
           const window = windows[i]!;
           const h = await model.history(window, this.items);
           const sequence = freshness(window, h);
           const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
           let scores: ArrayLike<number>;
           let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
-          let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason'> = {};
+          let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason' | 'popularity'> = {};
+          let allScored = false;
           const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
           if (h.ids.length === 0) {
-            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : 'unknown_user';
+            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subjects[i]!.kind === 'user' ? 'unknown_user' : 'unknown_session';
             this.metrics.fallbacks.inc({ route: 'rank', reason });
-            fallback = { fallback: 'popularity', fallbackReason: reason };
+            const pop = await this.popularity.scores(model, req.items, candidates);
+            fallback = { fallback: 'popularity', fallbackReason: reason, popularity: pop.source };
             scoredFrom = 'popularity';
-            scores = Array.from(candidates, (c) => model.artifact.popularity[c] ?? 0);
+            scores = pop.scores;
+            // live counts are real scores for items the model does not know too
+            allScored = pop.source === 'trending';
           } else if (v) {
             scoredFrom = 'stored_vector';
             scores = model.scoreVector(v.vector, candidates);
@@ -162,9 +183,9 @@ export class ScoringService implements OnApplicationShutdown {
             const inline = this.inlineVector(model, h);
             scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
-          const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: candidates[q]! > 0 ? scores[q]! : null }));
+          const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
           if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
-          return { userId: req.userId, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
+          return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
         }),
       );
     } finally {
@@ -223,25 +244,19 @@ export class ScoringService implements OnApplicationShutdown {
     return model;
   }
 
-  /** The users' live windows and, when the scorer may use them, their stored vectors: read together. */
-  private async userState(userIds: string[], model: ServingModel): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
+  /** The live windows and, when the scorer may use them, the users' stored vectors: read together. */
+  private async subjectState(subjects: EventSubject[], model: ServingModel): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
     const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
-    const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
-    return { windows, vectors };
+    if (subjects.every((s) => s.kind === 'user')) {
+      const userIds = subjects.map((s) => s.id);
+      const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
+      return { windows, vectors };
+    }
+    return { windows: decodeAll(await readSubjectWindows(this.store, subjects)), vectors: null };
   }
 
   private async windows(userIds: string[]): Promise<Array<SequenceWindow | null>> {
-    const bufs = await this.store.getMany(userIds);
-    return bufs.map((b) => {
-      if (!b) return null;
-      try {
-        return decodeWindow(b);
-      } catch (err) {
-        // A window we cannot read is treated as no history: the answer degrades to popularity.
-        if (err instanceof CodecError) return null;
-        throw err;
-      }
-    });
+    return decodeAll(await this.store.getMany(userIds));
   }
 
   private async storedVectors(userIds: string[]): Promise<Array<UserVector | null>> {
@@ -276,6 +291,19 @@ function currentVector(v: UserVector | null | undefined, window: SequenceWindow 
   const ev = window?.events;
   if (!v || !ev || ev.length === 0) return null;
   return v.version === model.version && v.lastTs === ev[ev.length - 1]!.ts && v.events === Math.min(255, ev.length) ? v : null;
+}
+
+function decodeAll(bufs: Array<Buffer | null>): Array<SequenceWindow | null> {
+  return bufs.map((b) => {
+    if (!b) return null;
+    try {
+      return decodeWindow(b);
+    } catch (err) {
+      // A window we cannot read is treated as no history: the answer degrades to popularity.
+      if (err instanceof CodecError) return null;
+      throw err;
+    }
+  });
 }
 
 /** A vector in a format this scorer does not know is no vector: the window is encoded again. */

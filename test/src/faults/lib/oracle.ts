@@ -239,8 +239,8 @@ export async function verifyStream(stack: Stack, expected: LoadEvent[], o: Verif
   const windows = await compareWindows(stack, expected, positions);
   const partitionsOf = new Map<string, Set<number>>();
   for (const r of onTopic) {
-    let ps = partitionsOf.get(r.event.userId);
-    if (!ps) partitionsOf.set(r.event.userId, (ps = new Set()));
+    let ps = partitionsOf.get(r.event.userId!);
+    if (!ps) partitionsOf.set(r.event.userId!, (ps = new Set()));
     ps.add(r.partition);
   }
   const usersOnSeveralPartitions = [...partitionsOf.values()].filter((ps) => ps.size > 1).length;

@@ -35,6 +35,8 @@ export interface DeadLetterV1 {
   /** The event id, when the payload got far enough to have one. */
   eventId?: string;
   userId?: string;
+  /** The session id of an anonymous event (one without a usable `userId`). */
+  sessionId?: string;
 }
 
 /** Default bound of a dead letter's original payload, bytes (INGEST_DLQ_MAX_ORIGINAL_BYTES). */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventKey, eventSubject } from './key';
+import type { EventV1 } from './value';
 import { RejectReason, normalizeEvent, parseAcceptedEvent, parseEvent, parseTimestamp, DEFAULT_NORMALIZE_OPTIONS, type ValidationResult } from './validate';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
@@ -53,11 +55,35 @@ describe(normalizeEvent.name, () => {
     assert.match(r.rejection.detail, /expected one of "view", "click", "search", "add_to_cart", "purchase"/);
   });
 
-  it('names a missing or empty id field', () => {
+  it('accepts an anonymous event: a sessionId without a userId', () => {
+    const { userId: _u, ...noUser } = base;
+    const r = normalizeEvent({ ...noUser, sessionId: 's1' }, opts);
+    assert.deepEqual(r, { ok: true, event: { ...noUser, sessionId: 's1' } });
+    assert.deepEqual(eventSubject((r as { event: EventV1 }).event), { kind: 'session', id: 's1' });
+    assert.equal(eventKey((r as { event: EventV1 }).event), 's1');
+    assert.deepEqual(eventSubject({ ...base, sessionId: 's1' }), { kind: 'user', id: 'u1' }, 'with both ids the user is the subject');
+  });
+
+  it('rejects an event with neither a userId nor a sessionId, naming both', () => {
     const { userId: _u, ...noUser } = base;
     const missing = normalizeEvent(noUser, opts);
     assert.ok(!missing.ok);
+    assert.equal(missing.rejection.reason, RejectReason.MissingSubject);
     assert.equal(missing.rejection.field, '/userId');
+    assert.match(missing.rejection.detail, /sessionId/);
+    assert.deepEqual(missing.ids, { eventId: 'e1' });
+    const bad = parseAcceptedEvent(Buffer.from(JSON.stringify(noUser)));
+    assert.ok(!bad.ok);
+    assert.equal(bad.rejection.reason, RejectReason.MissingSubject);
+  });
+
+  it('keys the dead letter of an anonymous event by its session id', () => {
+    const r = normalizeEvent({ eventId: 'e1', sessionId: 's1', type: 'teleport', itemId: 'i', ts: NOW }, opts);
+    assert.ok(!r.ok);
+    assert.deepEqual(r.ids, { eventId: 'e1', sessionId: 's1' });
+  });
+
+  it('names a missing or empty id field', () => {
     const empty = normalizeEvent({ ...base, eventId: '' }, opts);
     assert.ok(!empty.ok);
     assert.equal(empty.rejection.field, '/eventId');

@@ -10,6 +10,8 @@ export enum RejectReason {
   InvalidField = 'invalid_field',
   MissingItemId = 'missing_item_id',
   MissingQuery = 'missing_query',
+  /** Neither `userId` nor `sessionId`: the event belongs to nobody's window. */
+  MissingSubject = 'missing_subject',
   InvalidTimestamp = 'invalid_timestamp',
   TimestampOutOfRange = 'timestamp_out_of_range',
   TooLarge = 'too_large',
@@ -40,9 +42,19 @@ export type ValidationResult =
   | {
       ok: false;
       rejection: Rejection;
-      /** The payload's `eventId` and `userId` when it got far enough to have usable ones (dead letters, answers). */
-      ids?: { eventId?: string; userId?: string };
+      /** The payload's `eventId` and `userId` (or `sessionId`) when it got far enough to have usable ones (dead letters, answers). */
+      ids?: RejectedIds;
     };
+
+/** The ids of a rejected payload that could be read (they key and trace its dead letter). */
+export interface RejectedIds {
+  eventId?: string;
+  userId?: string;
+  sessionId?: string;
+}
+
+/** Detail of {@link RejectReason.MissingSubject}. */
+const MISSING_SUBJECT = '/userId: required, or a sessionId for an anonymous shopper (the event must belong to a user or a session)';
 
 export interface NormalizeOptions {
   /** Reject events stamped further than this in the future (clock skew guard). */
@@ -234,6 +246,7 @@ function check(input: unknown, options: NormalizeOptions, now: number, facts: Te
       return withIds(reject(RejectReason.InvalidEncoding, `/${id}: holds a lone UTF-16 surrogate (not a character)`, `/${id}`), raw);
     }
   }
+  if (ev.userId === undefined && ev.sessionId === undefined) return withIds(reject(RejectReason.MissingSubject, MISSING_SUBJECT, '/userId'), raw);
   if (ev.type === 'search') {
     if (ev.query === undefined) return withIds(reject(RejectReason.MissingQuery, '/query: required for type "search"', '/query'), raw);
   } else if (ev.itemId === undefined) {
@@ -257,7 +270,7 @@ function check(input: unknown, options: NormalizeOptions, now: number, facts: Te
     );
   }
 
-  const event: EventV1 = { eventId: ev.eventId, userId: ev.userId, type: ev.type, ts };
+  const event: EventV1 = ev.userId === undefined ? { eventId: ev.eventId, type: ev.type, ts } : { eventId: ev.eventId, userId: ev.userId, type: ev.type, ts };
   if (ev.sessionId !== undefined) event.sessionId = ev.sessionId;
   if (ev.itemId !== undefined && ev.type !== 'search') event.itemId = ev.itemId;
   if (ev.query !== undefined) event.query = ev.query;
@@ -307,6 +320,7 @@ export function parseAcceptedEvent(bytes: Buffer | null): ValidationResult {
     return withIds(reject(RejectReason.InvalidField, `${field ?? '/'}: ${(field && FIELD_HINTS[field]) ?? first?.message ?? 'invalid'}`, field), parsed as Record<string, unknown>);
   }
   const event = parsed as EventV1;
+  if (event.userId === undefined && event.sessionId === undefined) return withIds(reject(RejectReason.MissingSubject, MISSING_SUBJECT, '/userId'), parsed as Record<string, unknown>);
   if (event.ts > MAX_TS) return withIds(reject(RejectReason.TimestampOutOfRange, `/ts: ${event.ts} is beyond year 9999`, '/ts'), parsed as Record<string, unknown>);
   if (event.type === 'search' ? event.itemId !== undefined : event.itemId === undefined) {
     return withIds(reject(RejectReason.MissingItemId, `/itemId: ${event.type === 'search' ? 'not allowed on' : 'required for'} type "${event.type}"`, '/itemId'), parsed as Record<string, unknown>);
@@ -356,11 +370,12 @@ function reject(reason: RejectReason, detail: string, field?: string): Validatio
 /** Adds the payload's usable ids to a rejection (they key and trace its dead letter). */
 function withIds(result: ValidationResult, raw: Record<string, unknown>): ValidationResult {
   if (result.ok) return result;
-  const ids: { eventId?: string; userId?: string } = {};
-  const { eventId, userId } = raw;
+  const ids: RejectedIds = {};
+  const { eventId, userId, sessionId } = raw;
   if (usableId(eventId)) ids.eventId = eventId;
   if (usableId(userId)) ids.userId = userId;
-  if (ids.eventId !== undefined || ids.userId !== undefined) result.ids = ids;
+  else if (usableId(sessionId)) ids.sessionId = sessionId;
+  if (ids.eventId !== undefined || ids.userId !== undefined || ids.sessionId !== undefined) result.ids = ids;
   return result;
 }
 

@@ -19,7 +19,7 @@ export const IdSchema = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 /** Fields shared by the raw and the normalised event. */
 const common = {
   eventId: IdSchema,
-  userId: IdSchema,
+  userId: Type.Optional(IdSchema),
   sessionId: Type.Optional(IdSchema),
   type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
   itemId: Type.Optional(IdSchema),
@@ -31,7 +31,9 @@ const common = {
  * A clickstream event as producers send it (raw topic or `POST /v1/events`).
  *
  * `ts` is epoch milliseconds or an ISO-8601 string; `itemId` is required for every type but
- * `search`, `query` only for `search`. Unknown top-level fields are not an error: the ingester
+ * `search`, `query` only for `search`. At least one of `userId` and `sessionId` is required: the
+ * event's subject (see `eventSubject`) is the user when there is one, else the anonymous session;
+ * an event with both is a logged-in shopper whose session window merges into the user's once. Unknown top-level fields are not an error: the ingester
  * moves them into `context`.
  */
 export const RawEventSchema = Type.Object(

@@ -49,12 +49,14 @@ export function fromEvents(events: readonly EventV1[], options: FromEventsOption
       if (seenIds.has(e.eventId)) continue;
       seenIds.add(e.eventId);
     }
-    const key = bySession ? `${e.userId}\u0000${e.sessionId ?? ''}` : e.userId;
+    // an anonymous session is a shopper of its own (its merge into a user is a serving-time state)
+    const subject = e.userId ?? `session:${e.sessionId}`;
+    const key = bySession ? `${subject}\u0000${e.sessionId ?? ''}` : subject;
     let g = groups.get(key);
     if (g === undefined) {
       g = groupIds.length;
       groups.set(key, g);
-      groupIds.push(bySession && e.sessionId !== undefined ? `${e.userId}/${e.sessionId}` : e.userId);
+      groupIds.push(bySession && e.sessionId !== undefined ? `${subject}/${e.sessionId}` : subject);
     }
     let it = itemIndex.get(e.itemId);
     if (it === undefined) {

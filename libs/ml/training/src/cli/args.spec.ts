@@ -68,7 +68,7 @@ describe(parseTrainArgs.name, () => {
   it('lists every problem at once, clearly', () => {
     assert.deepEqual(problems(['--model', 'transformer', '--epochs', 'many', '--format', 'parquet', '--bogus']), [
       'unknown option --bogus',
-      '--model must be one of sasrec|gru4rec|lstm|item2vec|pop|itemknn|cooc|bpr-mf, got "transformer"',
+      '--model must be one of sasrec|gru4rec|lstm|nextitnet|item2vec|pop|itemknn|cooc|bpr-mf, got "transformer"',
       '--format must be one of sasrec|s3rec|taobao|yoochoose|csv|tsv|jsonl|auto|kafka, got "parquet"',
       '--data is required: a dataset file or a dataset key',
       '--epochs must be an integer >= 1, got "many"',

@@ -1,8 +1,10 @@
 --[[
-  Compare-and-set of one user's encoded behaviour window (format: @seqrec/window codec.ts).
+  Compare-and-set of one user's or session's encoded behaviour window (format: @seqrec/window
+  codec.ts). Called with one key for a user, two for a session.
 
   Input:
-    KEYS[1]  the user's window key            (RedisKeys.userSequence)
+    KEYS[1]  the window key                   (RedisKeys.userSequence or .sessionSequence)
+    KEYS[2]  a session's merged marker        (RedisKeys.sessionMergedInto; sessions only)
     ARGV[1]  the value the new one was computed from; empty string: the key must not exist
     ARGV[2]  the new encoded window
     ARGV[3]  TTL in ms for the key; "0": no expiry
@@ -12,10 +14,13 @@
   Output:
      1  written
     -1  conflict: the stored value is not ARGV[1] (someone else wrote meanwhile); nothing written
+    -3  merged: the session merged into a user (KEYS[2] exists); its events belong to that user's
+        window now; nothing written
     -2  stale: the new window's watermark does not move forward (same partition, offset not
         greater); nothing written. A correct caller never sees this; it guards against bugs.
 ]]
 local rcall = redis.call
+if #KEYS > 1 and rcall("EXISTS", KEYS[2]) == 1 then return -3 end
 local current = rcall("GET", KEYS[1])
 local expected = ARGV[1]
 

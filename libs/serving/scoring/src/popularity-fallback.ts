@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TRENDING_STORE } from '@seqrec/nest-platform';
+import type { TrendingStore } from '@seqrec/window';
+import type { ScoredItem } from './scoring.api';
+import { SCORING_OPTIONS } from './scoring.constants';
+import type { ServingModel } from './serving-model';
+
+/** Where a popularity answer came from: the live trending counts, or the model's training data. */
+export type PopularitySource = 'trending' | 'training';
+
+export interface PopularityFallbackOptions {
+  /** Reuse the trending list read from the store for this long, ms (SCORER_TRENDING_CACHE_MS; 0: read every time). */
+  trendingCacheMs: number;
+  /** Largest k asked for (SCORER_MAX_K): the list read holds this many items past those a request may exclude. */
+  maxK: number;
+}
+
+/** Trending items read beyond k, so that leaving out a user's purchases still leaves k. */
+const SPARE = 50;
+
+/**
+ * The popularity answer for shoppers without usable history (unknown users, empty sessions): the
+ * live trending items the sequence-builder keeps (time-decayed counts, `TRENDING_HALF_LIFE_MINUTES`),
+ * cached for a moment, or the model's training-time popularity while nothing is trending (a fresh
+ * deployment, or the store unreachable: popularity must not fail a request).
+ *
+ * Trending items the model does not know (new items) are recommended too: their counts are real.
+ * Overall only for now; a per-category list is another key of the same store.
+ */
+@Injectable()
+export class PopularityFallback {
+  private readonly log = new Logger(PopularityFallback.name);
+  private cached: { until: number; items: Array<{ itemId: string; score: number }> } | null = null;
+  private loading: Promise<Array<{ itemId: string; score: number }>> | null = null;
+
+  constructor(
+    @Inject(TRENDING_STORE) private readonly trending: TrendingStore,
+    @Inject(SCORING_OPTIONS) private readonly options: PopularityFallbackOptions,
+  ) {}
+
+  /** The k most popular items, best first, without the model indices in `exclude`. */
+  async top(model: ServingModel, k: number, exclude: ArrayLike<number>): Promise<{ items: ScoredItem[]; source: PopularitySource }> {
+    const live = await this.list();
+    if (live.length === 0) return { items: this.training(model, k, exclude), source: 'training' };
+    const skip = new Set(Array.from(exclude));
+    const items: ScoredItem[] = [];
+    for (const t of live) {
+      if (items.length === k) break;
+      if (skip.size > 0 && skip.has(model.indexOf(t.itemId))) continue;
+      items.push(t);
+    }
+    return { items, source: 'trending' };
+  }
+
+  /** Popularity scores of candidate items (model indices, 0: unknown) for a re-rank; trending items not in the list score 0. */
+  async scores(model: ServingModel, itemIds: readonly string[], candidates: Int32Array): Promise<{ scores: number[]; source: PopularitySource }> {
+    const live = await this.list();
+    if (live.length === 0) return { scores: Array.from(candidates, (c) => model.artifact.popularity[c] ?? 0), source: 'training' };
+    const byId = new Map(live.map((t) => [t.itemId, t.score]));
+    return { scores: itemIds.map((id) => byId.get(id) ?? 0), source: 'trending' };
+  }
+
+  private training(model: ServingModel, k: number, exclude: ArrayLike<number>): ScoredItem[] {
+    const pop = model.popular(k, exclude);
+    const vocab = model.artifact.vocabulary;
+    return Array.from(pop.items, (ix, i) => ({ itemId: vocab[ix]!, score: pop.scores[i]! }));
+  }
+
+  private async list(): Promise<Array<{ itemId: string; score: number }>> {
+    const now = Date.now();
+    if (this.cached && now < this.cached.until) return this.cached.items;
+    this.loading ??= this.trending
+      .top(this.options.maxK + SPARE, now)
+      .catch((err: unknown) => {
+        this.log.warn(`trending items unreadable, training-time popularity instead: ${(err as Error).message}`);
+        return [];
+      })
+      .then((items) => {
+        this.cached = { until: Date.now() + this.options.trendingCacheMs, items };
+        return items;
+      })
+      .finally(() => (this.loading = null));
+    return this.loading;
+  }
+}
