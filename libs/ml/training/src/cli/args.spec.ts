@@ -73,7 +73,7 @@ describe(parseTrainArgs.name, () => {
       '--data is required: a dataset file or a dataset key',
       '--epochs must be an integer >= 1, got "many"',
     ]);
-    assert.deepEqual(problems(['--data', 'x', '--model']), ['--model needs a value', '--model is required (sasrec|gru4rec|lstm|item2vec|pop|itemknn|cooc|bpr-mf)']);
+    assert.deepEqual(problems(['--data', 'x', '--model']), ['--model needs a value', '--model is required (sasrec|gru4rec|lstm|nextitnet|item2vec|pop|itemknn|cooc|bpr-mf)']);
     assert.deepEqual(problems(['--format', 'kafka', '--model', 'pop', '--from', 'yesterday']), [
       '--from must be an ISO-8601 time (e.g. 2026-11-01T00:00:00Z), got "yesterday"',
       '--format kafka needs brokers: --data host:port[,host:port] or KAFKA_BROKERS',
