@@ -21,6 +21,10 @@ const QUERY_TERMS = [
   'cheap', 'best', 'sale', 'black', 'white', 'red', 'blue', 'kids', 'men', 'women',
   'premium', 'wireless', 'gift', 'new', 'large', 'small', 'eco', 'pro', 'set', 'vintage',
 ];
+/** Query terms each item carries (drawn from QUERY_TERMS): what a search for "<term> <category>" matches. */
+const TERMS_PER_ITEM = 2;
+/** Attempts to draw a popular item of a category that carries a term before any item of the category will do. */
+const TERM_TRIES = 16;
 /** Relative weight of each transition slot: the first "next" item is the most likely one. */
 const SLOT_DECAY = 0.6;
 /** Complement categories per category (cross-category transitions go to one of them). */
@@ -56,6 +60,8 @@ export class Catalogue {
   private readonly slotCdf: Float64Array;
   private readonly queries: string[];
   private readonly queriesPerCategory: number;
+  /** Bit t set: the item carries QUERY_TERMS[t]. */
+  readonly termsOf: Uint32Array;
 
   constructor(options: CatalogueOptions) {
     const { items, categories, zipfExponent, transitionFanout: fanout, crossCategoryRate } = options;
@@ -137,6 +143,13 @@ export class Catalogue {
       }
     }
 
+    // Query terms of every item, from their own random stream: the catalogue above stays as it was.
+    const trng = new Rng(options.seed, 5);
+    this.termsOf = new Uint32Array(items);
+    for (let i = 0; i < items; i++) {
+      while (popcount(this.termsOf[i]!) < Math.min(TERMS_PER_ITEM, QUERY_TERMS.length)) this.termsOf[i]! |= 1 << trng.int(QUERY_TERMS.length);
+    }
+
     // Search queries: "<category>" or "<term> <category>", precomputed.
     this.queriesPerCategory = QUERY_TERMS.length + 1;
     this.queries = [];
@@ -183,10 +196,8 @@ export class Catalogue {
    * transition model: the slot's probability when `target` is one of `item`'s next items, else 0.
    */
   transitionProbability(item: number, target: number): number {
-    const row = this.next.subarray(item * this.fanout, (item + 1) * this.fanout);
-    const j = row.indexOf(target);
-    if (j < 0) return 0;
-    return this.slotCdf[j]! - (j === 0 ? 0 : this.slotCdf[j - 1]!);
+    const j = this.next.subarray(item * this.fanout, (item + 1) * this.fanout).indexOf(target);
+    return j < 0 ? 0 : this.slotWeight(j);
   }
 
   /** The ranked "next" items of `item` (indices). */
@@ -196,8 +207,74 @@ export class Catalogue {
 
   /** A search query aimed at category `c`. */
   sampleQuery(c: number, rng: Rng): string {
-    // A third of the searches are the bare category name.
-    const k = rng.float() < 1 / 3 ? 0 : 1 + rng.int(this.queriesPerCategory - 1);
-    return this.queries[c * this.queriesPerCategory + k]!;
+    return this.sampleSearch(c, rng).query;
   }
+
+  /** A search aimed at category `c`: the query and its term (-1: the bare category name, a third of searches). */
+  sampleSearch(c: number, rng: Rng): { query: string; term: number } {
+    const k = rng.float() < 1 / 3 ? 0 : 1 + rng.int(this.queriesPerCategory - 1);
+    return { query: this.queries[c * this.queriesPerCategory + k]!, term: k - 1 };
+  }
+
+  /** The category and term (-1: none) of a query this catalogue made; null for any other text. */
+  parseQuery(query: string): { category: number; term: number } | null {
+    const k = this.queries.indexOf(query);
+    return k < 0 ? null : { category: Math.floor(k / this.queriesPerCategory), term: (k % this.queriesPerCategory) - 1 };
+  }
+
+  /** Whether `item` is what a search for category `c` with term `term` (-1: any) is about. */
+  matches(item: number, c: number, term: number): boolean {
+    return this.categoryOf[item] === c && (term < 0 || (this.termsOf[item]! & (1 << term)) !== 0);
+  }
+
+  /**
+   * The item a shopper views after searching category `c` with `term` (-1: none), coming from item
+   * `cur` (-1: none): with probability `transitionProb` one of `cur`'s next items that match the
+   * search (by slot weight), when it has any — the boots that go with the jacket just viewed — else a
+   * matching item of the category by popularity (any item of the category when none matches).
+   */
+  sampleForSearch(c: number, term: number, cur: number, transitionProb: number, rng: Rng): number {
+    if (cur >= 0 && rng.float() < transitionProb) {
+      let total = 0;
+      const base = cur * this.fanout;
+      for (let j = 0; j < this.fanout; j++) if (this.matches(this.next[base + j]!, c, term)) total += this.slotWeight(j);
+      if (total > 0) {
+        let x = rng.float() * total;
+        for (let j = 0; j < this.fanout; j++) {
+          const t = this.next[base + j]!;
+          if (!this.matches(t, c, term)) continue;
+          x -= this.slotWeight(j);
+          if (x < 0) return t;
+        }
+      }
+    }
+    for (let k = 0; k < TERM_TRIES; k++) {
+      const i = this.sampleInCategory(c, rng);
+      if (this.matches(i, c, term)) return i;
+    }
+    // The category's popular items lack the term: draw among the matching ones by popularity.
+    const members = this.catItems.subarray(this.catStart[c]!, this.catStart[c + 1]!);
+    let total = 0;
+    for (const i of members) if (this.matches(i, c, term)) total += this.popularity[i]!;
+    if (total === 0) return this.sampleInCategory(c, rng);
+    let x = rng.float() * total;
+    let last = -1;
+    for (const i of members) {
+      if (!this.matches(i, c, term)) continue;
+      last = i;
+      x -= this.popularity[i]!;
+      if (x < 0) return i;
+    }
+    return last;
+  }
+
+  private slotWeight(j: number): number {
+    return this.slotCdf[j]! - (j === 0 ? 0 : this.slotCdf[j - 1]!);
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v; v &= v - 1) n++;
+  return n;
 }

@@ -105,6 +105,38 @@ describe(ClickstreamGenerator.name, () => {
       assert.deepEqual([...seen].sort(), ['add_to_cart', 'click', 'purchase', 'search', 'view']);
     });
 
+    it('follows a search with a view of what was searched for, often what goes with the item just viewed', () => {
+      const gen = newGenerator();
+      const cat = gen.catalogue;
+      const index = new Map(cat.itemIds.map((id, i) => [id, i]));
+      const pending = new Map<string, { category: number; term: number; cur: number }>();
+      const current = new Map<string, number>();
+      let searches = 0;
+      let matched = 0;
+      let fromCurrent = 0;
+      for (const e of gen.take(200_000)) {
+        const user = e.userId!;
+        if (e.type === 'search') {
+          const q = cat.parseQuery(e.query!);
+          assert.ok(q, `a query the catalogue made: ${e.query}`);
+          pending.set(user, { ...q, cur: current.get(user) ?? -1 });
+          continue;
+        }
+        const item = index.get(e.itemId!)!;
+        const p = pending.get(user);
+        if (e.type === 'view' && p) {
+          pending.delete(user);
+          searches++;
+          if (cat.matches(item, p.category, p.term)) matched++;
+          if (p.cur >= 0 && cat.nextItems(p.cur).includes(item)) fromCurrent++;
+        }
+        if (e.type === 'view') current.set(user, item);
+      }
+      assert.ok(searches > 500, `searches ${searches}`);
+      assert.ok(matched / searches > 0.95, `views matching their search: ${matched} of ${searches}`);
+      assert.ok(fromCurrent / searches > 0.05, `views after a search that follow the item before it: ${fromCurrent} of ${searches}`);
+    });
+
     it('gives every record but duplicates a unique eventId', () => {
       const g = newGenerator({ duplicateRate: 0.02, malformedRate: 0.02, lateRate: 0.02 });
       const ids = new Set<string>();

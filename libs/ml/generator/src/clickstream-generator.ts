@@ -125,6 +125,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
   private readonly phase: Uint8Array;
   private readonly cur: Int32Array;
   private readonly pendingCat: Int32Array;
+  /** The term of the pending search (-1: none). */
+  private readonly pendingTerm: Int32Array;
   private readonly stepsLeft: Int32Array;
   private readonly sessionNo: Int32Array;
   private readonly device: Uint8Array;
@@ -176,6 +178,7 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
     this.phase = new Uint8Array(n);
     this.cur = new Int32Array(n).fill(-1);
     this.pendingCat = new Int32Array(n).fill(-1);
+    this.pendingTerm = new Int32Array(n).fill(-1);
     this.stepsLeft = new Int32Array(n);
     this.sessionNo = new Int32Array(n);
     this.device = new Uint8Array(n);
@@ -343,9 +346,11 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
     // A search is never the last step: a view of what was searched for follows it.
     if (left > 0 && r.float() < (first ? 3 * o.searchRate : o.searchRate)) {
       const c = this.preferredCategory(u);
+      const search = this.catalogue.sampleSearch(c, r);
       this.pendingCat[u] = c;
+      this.pendingTerm[u] = search.term;
       this.schedule(u, Phase.Browse, ts + SEARCH_GAP_MIN + r.exp(SEARCH_GAP_MEAN));
-      return this.event(u, 'search', -1, this.catalogue.sampleQuery(c, r), ts, 'search');
+      return this.event(u, 'search', -1, search.query, ts, 'search');
     }
     const item = this.nextItem(u);
     this.cur[u] = item;
@@ -419,8 +424,8 @@ export class ClickstreamGenerator implements Iterable<RawEvent> {
     const r = this.rng;
     const cat = this.catalogue;
     const searched = this.pendingCat[u]!;
-    if (searched >= 0) return cat.sampleInCategory(searched, r);
     const cur = this.cur[u]!;
+    if (searched >= 0) return cat.sampleForSearch(searched, this.pendingTerm[u]!, cur, this.options.transitionProb, r);
     if (cur >= 0 && r.float() < this.options.transitionProb) return cat.sampleTransition(cur, r);
     if (r.float() < this.options.exploreRate) return cat.sampleItem(r);
     return cat.sampleInCategory(this.preferredCategory(u), r);
