@@ -18,8 +18,7 @@
  *
  * Environment: BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_K (20), BENCH_QUERIES (500), BENCH_REPEATS (5).
  */
-import { TopK } from '@seqrec/artifacts';
-import { DotTable, ExactTopK, initBackend, tf } from '@seqrec/model';
+import { DotTable, ExactTopK, TopK, initBackend, tf } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { envNumber, machineInfo, percentile, writeResult } from './machine';
 

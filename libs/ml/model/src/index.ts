@@ -23,3 +23,4 @@ export * from './exact-topk';
 export * from './sasrec-simd';
 export * from './rnn-simd';
 export * from './inline-encoder';
+export * from './topk';

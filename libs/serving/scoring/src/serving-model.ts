@@ -6,7 +6,7 @@
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { AliasTable, Rng } from '@seqrec/random';
 import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { ExactTopK, inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
+import { ExactTopK, fromBatchedTopK, inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/window';
 
@@ -186,18 +186,7 @@ export class ServingModel extends LoadedModel {
     const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
     top.values.dispose();
     top.indices.dispose();
-    return vectors.map((_, j) => {
-      const skip = exclude[j]!.length ? new Set(exclude[j]) : null;
-      const items: number[] = [];
-      const scores: number[] = [];
-      for (let q = j * kk; q < (j + 1) * kk && items.length < k; q++) {
-        const it = idx[q]!;
-        if (it === 0 || skip?.has(it)) continue;
-        items.push(it);
-        scores.push(vals[q]!);
-      }
-      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
-    });
+    return fromBatchedTopK(vals, idx, vectors.length, kk, k, (j) => (exclude[j]!.length ? new Set(exclude[j]) : null));
   }
 
   /**
