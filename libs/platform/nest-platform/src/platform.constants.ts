@@ -8,3 +8,5 @@ export const REDIS_KEYS = 'SEQREC_REDIS_KEYS';
 export const SEQUENCE_STORE = 'SEQREC_SEQUENCE_STORE';
 export const ITEM_DICTIONARY = 'SEQREC_ITEM_DICTIONARY';
 export const EVENT_CLAIMS = 'SEQREC_EVENT_CLAIMS';
+/** The item catalogue's state store (CatalogueStore: Redis, or in memory in embedded mode). */
+export const CATALOGUE_STORE = 'SEQREC_CATALOGUE_STORE';

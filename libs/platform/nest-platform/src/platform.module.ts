@@ -4,12 +4,13 @@ import { redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
-import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedisClient, type RedisClient } from '@seqrec/redis';
-import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/window';
+import { RedisCatalogueStore, RedisEventClaims, RedisItemDictionary, RedisSequenceStore, createRedisClient, type RedisClient } from '@seqrec/redis';
+import { MemoryCatalogueStore, MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore } from '@seqrec/window';
 import { HealthController } from './health.controller';
 import {
   BUS,
   ENV,
+  CATALOGUE_STORE,
   EVENT_CLAIMS,
   ITEM_DICTIONARY,
   METRICS_REGISTRY,
@@ -178,6 +179,11 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) => (redis ? new RedisEventClaims(redis, keys) : new MemoryEventClaims()),
         },
+        {
+          provide: CATALOGUE_STORE,
+          inject: [REDIS],
+          useFactory: (redis: RedisClient | null) => (redis ? new RedisCatalogueStore(redis, keys) : new MemoryCatalogueStore()),
+        },
       ],
       exports: [
         ReadinessService,
@@ -190,6 +196,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         SEQUENCE_STORE,
         ITEM_DICTIONARY,
         EVENT_CLAIMS,
+        CATALOGUE_STORE,
       ],
     };
   }

@@ -5,3 +5,4 @@ export * from './get-buffers';
 export * from './sequence-store';
 export * from './item-dictionary';
 export * from './event-claims';
+export * from './catalogue-store';

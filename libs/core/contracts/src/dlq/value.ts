@@ -35,6 +35,8 @@ export interface DeadLetterV1 {
   /** The event id, when the payload got far enough to have one. */
   eventId?: string;
   userId?: string;
+  /** The item id of a rejected catalogue item, when it had a usable one. */
+  itemId?: string;
 }
 
 /** Default bound of a dead letter's original payload, bytes (INGEST_DLQ_MAX_ORIGINAL_BYTES). */
