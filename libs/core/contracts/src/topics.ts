@@ -32,6 +32,8 @@ export const GROUPS = {
   SEQUENCE_BUILDER: 'seqrec-sequence-builder',
   EMBEDDING: 'seqrec-embedding',
   SCORER: 'seqrec-scorer',
+  /** The scorer's catalogue view: one group per scorer instance (each must see every change). */
+  SCORER_CATALOGUE: 'seqrec-scorer-catalogue',
   /** Writes the items topic into the catalogue store (the ingester). */
   CATALOGUE: 'seqrec-catalogue',
 } as const;

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IdSchema as Id } from '@seqrec/contracts';
 import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
+import { RulesSchema, rulesQuery } from './rules';
 
 /**
  * The scorer's HTTP API, described once: the controller validates requests with these schemas, the
@@ -111,19 +112,21 @@ export function scorerApi(limits: ScorerLimits = {}) {
       userId: Id,
       items: Type.Array(Id, { minItems: 1, ...at(limits.maxCandidates, 'maxItems'), description: 'candidate item ids, at most SCORER_MAX_CANDIDATES' }),
       sort: Type.Optional(Type.Boolean({ default: false, description: "sort best first instead of keeping the caller's order" })),
+      rules: Type.Optional(RulesSchema),
     },
     { $id: 'RankRequest' },
   );
   const kQuery = Type.Object({ k: Type.Optional(k) });
+  const recommendationsQuery = Type.Object({ k: Type.Optional(k), ...rulesQuery });
   const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
   return {
     recommendations: defineRoute({
       method: 'get',
       path: '/v1/users/{userId}/recommendations',
       operationId: 'recommendations',
-      summary: 'Top-k next items for a user, from the live window',
+      summary: 'Top-k next items for a user, from the live window: the best k that pass the business rules',
       params: Type.Object({ userId: Id }),
-      query: kQuery,
+      query: recommendationsQuery,
       responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
     }),
     recommendationsBatch: defineRoute({
@@ -131,7 +134,7 @@ export function scorerApi(limits: ScorerLimits = {}) {
       path: '/v1/recommendations/batch',
       operationId: 'recommendationsBatch',
       summary: 'Top-k next items for many users (one forward pass)',
-      body: Type.Object({ userIds: Type.Array(Id, manyOf('at most SCORER_MAX_BATCH_USERS')), k: Type.Optional(k) }),
+      body: Type.Object({ userIds: Type.Array(Id, manyOf('at most SCORER_MAX_BATCH_USERS')), k: Type.Optional(k), rules: Type.Optional(RulesSchema) }),
       responses: { '200': json('One answer per user, in request order', Type.Object({ results: Type.Array(RecommendationsSchema) })), ...ERRORS },
     }),
     rank: defineRoute({
@@ -184,8 +187,9 @@ export function scorerOpenApi(): Record<string, unknown> {
           'sequence model. Every answer names the model version (`model`) and, for user answers, how fresh the window was ' +
           "(`sequence`). Fallback: a user with no window, or none of whose items the model knows, gets the model's " +
           'popularity ranking (`fallback: "popularity"`, `fallbackReason`); an unknown item gets popular items as ' +
-          'similar items; unknown candidate items are scored `null` and sorted last. Items the user bought are left out of ' +
-          'recommendations unless SCORER_EXCLUDE_PURCHASED=false.',
+          'similar items; unknown candidate items are scored `null` and sorted last. Business rules (only available items, ' +
+          'categories, excluded ids, a price range, items the user interacted with, at most N per category) are applied ' +
+          'inside the top-k search: the answer is the best k items that pass them (SCORER_RULES_* set the defaults).',
       },
       security: [{ apiKey: [] }, { bearer: [] }],
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }, bearer: { type: 'http', scheme: 'bearer' } },

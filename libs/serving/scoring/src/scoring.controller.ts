@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Par
 import type { FastifyReply } from 'fastify';
 import { requestParsers } from '@seqrec/nest-platform';
 import { QueueFullError } from './micro-batcher';
+import { rulesFromQuery, type RulesInput } from './rules';
 import { DEFAULT_K, scorerApi, type RankAnswer, type RecommendationsAnswer, type SimilarAnswer } from './scoring.api';
 import { SCORING_METRICS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -34,16 +35,22 @@ export class ScoringController {
 
   @Get('users/:userId/recommendations')
   async recommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
-    const { k = DEFAULT_K } = this.api.recommendations.query(query);
+    const { k = DEFAULT_K, ...ruleParams } = this.api.recommendations.query(query);
     const { userId } = this.api.recommendations.params(params);
-    return this.guarded(reply, () => this.scoring.recommend(userId, k));
+    let rules: RulesInput;
+    try {
+      rules = rulesFromQuery(ruleParams);
+    } catch (err) {
+      throw new HttpException({ statusCode: 400, error: 'Bad Request', field: 'excludeInteracted', message: `excludeInteracted: ${(err as Error).message}` }, HttpStatus.BAD_REQUEST);
+    }
+    return this.guarded(reply, () => this.scoring.recommend(userId, k, rules));
   }
 
   @Post('recommendations/batch')
   @HttpCode(200)
   async recommendationsBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RecommendationsAnswer[] }> {
-    const { userIds, k = DEFAULT_K } = this.api.recommendationsBatch.body(body);
-    return this.guarded(reply, async () => ({ results: await this.scoring.recommendMany(userIds, k) }));
+    const { userIds, k = DEFAULT_K, rules } = this.api.recommendationsBatch.body(body);
+    return this.guarded(reply, async () => ({ results: await this.scoring.recommendMany(userIds, k, rules) }));
   }
 
   @Post('rank')
