@@ -113,6 +113,15 @@ describe('catalogue: POST /v1/items → items topic → Redis and the scorer →
     // the same request again (a client retry): the same catalogue
     assert.equal((await post('/v1/items', { itemId: top, title: 'Sold out', category: 'Shop/Top', price: 12.5, available: false, attributes: { colour: 'red' } })).status, 200);
     assert.deepEqual((await recommend('&available=false&category=Shop')).items.map((i) => i.itemId), [top]);
+    // the rules in the bodies of rank and batch
+    const scorerPost = async (path: string, body: unknown) =>
+      (await (await fetch(`${scorer.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+    const ranked = (await scorerPost('/v1/rank', { userId: 'nobody', items: [top, 'p1', 'p2', 'nope'], rules: { onlyAvailable: true } })) as { items: Array<{ itemId: string }> };
+    assert.deepEqual(ranked.items.map((i) => i.itemId), ['p1', 'p2', 'nope'].filter((id) => id !== top), 'the unavailable candidate left out, an unknown one kept');
+    const batch = (await scorerPost('/v1/recommendations/batch', { userIds: ['nobody'], k: 3, rules: { onlyAvailable: false, categories: ['Shop/Top'] } })) as { results: Recommendations[] };
+    assert.deepEqual(batch.results[0]!.items.map((i) => i.itemId), [top]);
+    const refused = await fetch(`${scorer.url}/v1/users/nobody/recommendations?excludeInteracted=hover`);
+    assert.equal(refused.status, 400);
   });
 
   it('bad input: a 400 with reason and field over HTTP, a dead letter with its reason from both paths', async () => {
