@@ -89,10 +89,10 @@ if (topk) {
     '| way | ms per query | CPU ms per query | × int8 (wall / CPU) | same top-k as int8 |',
     '| --- | --- | --- | --- | --- |',
     ...Object.entries(topk.ways ?? {}).map(
-      ([way, w]) => `| ${way} | ${w.msPerQuery} | ${w.cpuMsPerQuery} | ${w.overInt8} / ${w.cpuOverInt8} | ${way === 'int8' ? '-' : `${topk.sameTopKAsInt8?.[way]} of ${topk.sameTopKAsInt8?.queries}`} |`,
+      ([way, w]) => `| ${way} | ${w.msPerQuery} | ${w.cpuMsPerQuery} | ${w.overInt8} / ${w.cpuOverInt8} | ${topk.sameTopKAsInt8?.[way] === undefined ? '-' : `${topk.sameTopKAsInt8[way]} of ${topk.sameTopKAsInt8.queries}`} |`,
     ),
     '',
-    `int8 (SIMD ${topk.int8?.simd}): ${topk.int8?.rescoredMean} items rescored in full precision per query (p99 ${topk.int8?.rescoredP99}); built in ${topk.int8?.buildMs} ms, ${fmt((topk.int8?.extraBytes ?? 0) / 1e6, 1)} MB beside the float table. matmul = one TF matMul + topk per query; matmul-batch16 = 16 queries per matMul; f32-scan = the float table through the f32 SIMD dot kernel and a JS top-k.`,
+    `int8 (SIMD ${topk.int8?.simd}): ${topk.int8?.rescoredMean} items rescored in full precision per query (p99 ${topk.int8?.rescoredP99}); built in ${topk.int8?.buildMs} ms, ${fmt((topk.int8?.extraBytes ?? 0) / 1e6, 1)} MB beside the float table. matmul = one TF matMul + topk per query; matmul-batch16 = 16 queries per matMul; f32-scan = the float table through the f32 SIMD dot kernel and a JS top-k.${topk.rules ? ` ${topk.rules.filter}; ${topk.rules.cap} (${topk.rules.scansPerQueryWithCapMean} scans per query on average); their answers differ from int8's by design (checked against a brute force in the unit tests).` : ''}`,
     '',
   );
 }

@@ -39,12 +39,12 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
 import { CoocRecommender, itemCounts } from '@seqrec/datasets';
-import { RedisKeys } from '@seqrec/contracts';
+import { RedisKeys, encodeItem } from '@seqrec/contracts';
 import { AliasTable, Rng } from '@seqrec/random';
 import { encodeUserVector } from '@seqrec/window';
 import { createEncoder, initBackend } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
-import { RedisItemDictionary, createRedis } from '@seqrec/redis';
+import { RedisCatalogueStore, RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/window';
 import { startService } from '@seqrec/testing';
@@ -58,11 +58,19 @@ const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,stored_vector,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+  'live_window,live_window_rules,stored_vector,stored_vector_rules,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
-const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '');
+/** A mode `<base>_rules` is `<base>` with business rules on every request ({@link RULES_QUERY}). */
+const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '');
+const withRules = (mode: string): boolean => /_rules(_w\d+)?$/.test(mode);
+/**
+ * The rules of the `_rules` modes, over the catalogue the bench writes (every item: one of 400
+ * categories in 20 top-level ones, a price, 10% unavailable): only available items (the default),
+ * a price from 5 to 900, at most 2 per category, no item the user clicked, carted or bought.
+ */
+const RULES_QUERY = '&available=true&minPrice=5&maxPrice=900&maxPerCategory=2&excludeInteracted=click,add_to_cart,purchase';
 const INDEX_LISTS = envNumber('BENCH_INDEX_LISTS', 256);
 const INDEX_PROBES = envNumber('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = envNumber('BENCH_MAX_IN_FLIGHT', 1024);
@@ -108,6 +116,20 @@ async function main(): Promise<void> {
       popularity: [0, ...zipf],
     });
     await store.promote('sasrec', 'bench');
+    if (MODES.some(withRules)) {
+      const catalogue = new RedisCatalogueStore(redis, keys);
+      const crng = new Rng(5);
+      for (let i = 0; i < ITEMS; i += 5_000) {
+        await catalogue.apply(
+          itemIds.slice(i, i + 5_000).map((itemId) => {
+            const c = crng.int(400);
+            const item = { itemId, category: `C${c % 20}/C${c}`, price: Math.round(crng.float() * 100_000) / 100, available: crng.float() >= 0.1 };
+            return { itemId, record: encodeItem(item, Date.now()) };
+          }),
+        );
+      }
+      log(`catalogue: ${ITEMS} items written to Redis (400 categories, prices 0-1000, 10% unavailable)`);
+    }
 
     log(`writing ${USERS} live windows to Redis (${ns})`);
     const dict = new RedisItemDictionary(redis, keys);
@@ -204,6 +226,7 @@ async function main(): Promise<void> {
     for (const mode0 of MODES) {
     const mode = baseOf(mode0);
     const workers = workersOf(mode0);
+    const rules = withRules(mode0);
     log(`mode ${mode0}${workers > 1 ? ` (${workers} scorer workers)` : ''}`);
     const scorer = await startService(
       'scorer',
@@ -258,7 +281,7 @@ async function main(): Promise<void> {
           seconds,
           timeoutMs: 10_000,
           maxInFlight: MAX_IN_FLIGHT,
-          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20`,
+          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20${rules ? RULES_QUERY : ''}`,
           onResponse: (r) => void (bySecond[Math.max(0, Math.floor((r.intendedAt - startAt) / 1000))] ??= []).push(r.latencyMs),
         });
       };
@@ -322,6 +345,8 @@ async function main(): Promise<void> {
         stored_vector_w2: 'stored_vector with SCORER_WORKERS=2',
         stored_vector_index_w2: 'stored_vector_index with SCORER_WORKERS=2',
         graph_cooc_w2: 'graph_cooc with SCORER_WORKERS=2',
+        live_window_rules: `live_window with business rules on every request (${RULES_QUERY.slice(1)}) over a 50,000-item catalogue (400 categories, 10% unavailable), applied inside the exact top-k scan`,
+        stored_vector_rules: 'stored_vector with the same rules',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
       },
       indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',

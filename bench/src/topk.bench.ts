@@ -7,7 +7,9 @@
  *     at a time), and `matmul-batch16`: 16 queries per matMul, per query (the micro-batch at its
  *     best: the scorer fills it only under load);
  *   - `f32-scan`: the float table scanned by the f32 WebAssembly SIMD dot kernel (DotTable) with a
- *     JS top-k: what int8 saves by reading a quarter of the bytes and rescoring a few dozen items.
+ *     JS top-k: what int8 saves by reading a quarter of the bytes and rescoring a few dozen items;
+ *   - `int8-filter` and `int8-filter-cap2`: int8 with business rules inside the scan (selectTopK:
+ *     a filter refusing 19% of the items; the same with at most 2 per category of 400).
  * Each query's top-k items must be the same every way (checked; TF's float32 sums may order exact
  * near-ties differently, which is counted, not hidden). Time is per query, best of BENCH_REPEATS
  * passes over BENCH_QUERIES queries (the machine's other load only ever slows a pass).
@@ -18,8 +20,7 @@
  *
  * Environment: BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_K (20), BENCH_QUERIES (500), BENCH_REPEATS (5).
  */
-import { TopK } from '@seqrec/artifacts';
-import { DotTable, ExactTopK, initBackend, tf } from '@seqrec/model';
+import { DotTable, ExactTopK, TopK, initBackend, selectTopK, tf, type ItemRules } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { envNumber, machineInfo, percentile, writeResult } from './machine';
 
@@ -98,6 +99,24 @@ async function main(): Promise<void> {
     top.indices.dispose();
     batch.forEach((_, i) => keep(way, offset + i, Array.from(idx.subarray(i * kk, (i + 1) * kk)).filter((x) => x !== 0).slice(0, K)));
   };
+  // The same top-k with business rules inside the scan (selectTopK, as the scorer runs them): a
+  // filter refusing 10% of the items (unavailable) and a tenth more (a price range), and the same
+  // with at most 2 items per category of 400.
+  const refused = Uint8Array.from({ length: n }, (_, i) => (((i * 2654435761) >>> 0) % 100 < 19 ? 1 : 0));
+  const category = Int32Array.from({ length: n }, (_, i) => ((i * 40503) >>> 0) % 400);
+  const filter: ItemRules = { accept: (i) => refused[i] === 0 };
+  const capped: ItemRules = { ...filter, groupOf: (i) => category[i]!, maxPerGroup: 2 };
+  const widthsCapped: number[] = [];
+  const runRules = (rules: ItemRules, widths: number[] | null) => () => {
+    queries.forEach((v) => {
+      let calls = 0;
+      selectTopK(K, rules, n - 1, (w, accept) => {
+        calls++;
+        return int8.topK(v, w, undefined, accept);
+      });
+      if (widths && widths.length < QUERIES) widths.push(calls);
+    });
+  };
   const runMatmul = async () => {
     for (let q = 0; q < QUERIES; q++) await matmulTopK([queries[q]!], q, 'matmul');
   };
@@ -119,6 +138,8 @@ async function main(): Promise<void> {
   await runMatmul();
   const ms = {
     int8: await time(runInt8),
+    'int8-filter': await time(runRules(filter, null)),
+    'int8-filter-cap2': await time(runRules(capped, widthsCapped)),
     matmul: await time(runMatmul),
     'matmul-batch16': await time(runMatmul16),
     'f32-scan': await time(runF32),
@@ -149,6 +170,11 @@ async function main(): Promise<void> {
       extraBytes: int8.bytes,
       rescoredMean: Number((rescored.reduce((a, b) => a + b, 0) / rescored.length).toFixed(1)),
       rescoredP99: percentile(rescored, 99),
+    },
+    rules: {
+      filter: 'int8-filter: 19% of the items refused (unavailable, out of the price range), inside the scan',
+      cap: 'int8-filter-cap2: the same and at most 2 per category (400 categories): the greedy walk, the scan widened fourfold until k pass',
+      scansPerQueryWithCapMean: Number((widthsCapped.reduce((a, b) => a + b, 0) / Math.max(1, widthsCapped.length)).toFixed(2)),
     },
     sameTopKAsInt8: { queries: QUERIES, ...agreement },
     backend: info.name,

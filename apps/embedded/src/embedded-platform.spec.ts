@@ -97,4 +97,42 @@ describe('embedded mode: the whole platform', () => {
     assert.equal(next.model.version, promoted);
     assert.notDeepEqual(next.items, before.items, 'the click changed the answer');
   });
+
+  it('a catalogue change posted to /v1/items is honoured by the next recommendations (the freshness budget), k results kept', async () => {
+    const inject2 = (method: 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      app.getHttpAdapter().getInstance().inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const first = await until('a model answer for carol', async () => {
+      const r = await recommend('carol');
+      return r && r.scoredFrom !== 'popularity' ? r : null;
+    });
+    const top = first.items[0]!.itemId;
+    // bad input: a clear 400 naming the field
+    const bad = await inject2('POST', '/v1/items', { itemId: top, price: -3 });
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual([bad.json().reason, bad.json().field], ['invalid_field', '/0/price']);
+
+    const t0 = performance.now();
+    const posted = await inject2('POST', '/v1/items', [{ itemId: top, title: 'sold out', category: 'Demo/Top', price: 10, available: false }]);
+    assert.equal(posted.statusCode, 200);
+    assert.equal(posted.json().accepted, 1);
+    const without = await until('the unavailable item left out', async () => {
+      const r = await recommend('carol');
+      return r && !r.items.some((i) => i.itemId === top) ? r : null;
+    }, 10_000);
+    const visibleMs = performance.now() - t0;
+    console.log(`catalogue change visible to the scorer after ${visibleMs.toFixed(0)} ms (in-memory bus)`);
+    assert.equal(without.items.length, 5, 'still k items: the next best that pass');
+    assert.deepEqual(without.items.slice(0, 4).map((i) => i.itemId), first.items.slice(1, 5).map((i) => i.itemId), 'the rest moves up in order');
+    // per request: unavailable items may be asked for; a category filter keeps only the tagged item
+    const anyway = (await inject('GET', '/v1/users/carol/recommendations?k=5&available=false')).json() as Recommendations;
+    assert.equal(anyway.items[0]!.itemId, top);
+    const only = (await inject('GET', '/v1/users/carol/recommendations?k=5&available=false&category=Demo')).json() as Recommendations;
+    assert.deepEqual(only.items.map((i) => i.itemId), [top]);
+    // deleted: not in the catalogue, so no longer unavailable
+    assert.equal((await inject2('DELETE', `/v1/items/${top}`)).statusCode, 200);
+    await until('the deleted item back', async () => {
+      const r = await recommend('carol');
+      return r && r.items[0]!.itemId === top ? r : null;
+    }, 10_000);
+  });
 });

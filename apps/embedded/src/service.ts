@@ -27,7 +27,7 @@ export const embeddedService: BootstrapOptions<typeof env> = {
   // The scorer's routes for its clients (under /v1/*, so a user's window and vectors are client
   // reads here too), events for producers, training for admins.
   auth: {
-    routes: { ...SCORING_ROUTE_RULES, ...CONSOLE_ROUTE_RULES, 'POST /v1/events': 'producer', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
+    routes: { ...SCORING_ROUTE_RULES, ...CONSOLE_ROUTE_RULES, 'POST /v1/events': 'producer', 'POST /v1/items': 'producer', 'DELETE /v1/items/*': 'producer', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
     extraKeys: (e) => ({ client: { value: e.SCORER_API_KEYS, variable: 'SCORER_API_KEYS' } }),
   },
 };

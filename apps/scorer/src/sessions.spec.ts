@@ -93,12 +93,17 @@ describe('scorer: anonymous sessions and the live trending fallback', () => {
       { offset: 5, ts: now, itemId: 'brand-new' },
       { offset: 6, ts: now, itemId: 'p9' },
     ]);
+    // without rules an item the model does not know can trend
+    const open = (await inject('GET', '/v1/users/nobody/recommendations?k=3&available=false&excludeInteracted=none')).json();
+    assert.deepEqual([open.fallbackReason, open.popularity], ['unknown_user', 'trending']);
+    assert.deepEqual(ids(open), ['p20', 'brand-new', 'p9'], 'an item the model does not know can trend');
+    assert.ok(Math.abs(open.items[0].score - 3) < 0.01, JSON.stringify(open.items[0]));
+    const session = (await inject('GET', '/v1/sessions/nobody/recommendations?k=2&available=false&excludeInteracted=none')).json();
+    assert.deepEqual(ids(session), ['p20', 'brand-new']);
+    // with the deployment's rules (only available items) it cannot be judged, so it is left out; still k items
     const user = (await inject('GET', '/v1/users/nobody/recommendations?k=3')).json();
     assert.deepEqual([user.fallbackReason, user.popularity], ['unknown_user', 'trending']);
-    assert.deepEqual(ids(user), ['p20', 'brand-new', 'p9'], 'an item the model does not know can trend');
-    assert.ok(Math.abs(user.items[0].score - 3) < 0.01, JSON.stringify(user.items[0]));
-    const session = (await inject('GET', '/v1/sessions/nobody/recommendations?k=2')).json();
-    assert.deepEqual(ids(session), ['p20', 'brand-new']);
+    assert.deepEqual(ids(user), ['p20', 'p9', 'p0'], 'the trending items the rules can judge, then training popularity');
 
     const rank = (await inject('POST', '/v1/rank', { userId: 'ghost', items: ['p9', 'brand-new', 'p1'], sort: true })).json();
     assert.deepEqual([rank.popularity, ids(rank)], ['trending', ['brand-new', 'p9', 'p1']]);

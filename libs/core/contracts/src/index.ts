@@ -5,3 +5,4 @@ export * from './dlq';
 export * from './sequence';
 export * from './model';
 export * from './errors';
+export * from './item';

@@ -13,9 +13,25 @@ export const EVENT_CLAIM_BUCKETS = 64;
 
 /** The claim bucket of an event id: FNV-1a of its UTF-16 code units, modulo {@link EVENT_CLAIM_BUCKETS}. */
 export function eventClaimBucket(eventId: string): number {
+  return fnv1a(eventId) % EVENT_CLAIM_BUCKETS;
+}
+
+/** FNV-1a (32 bits) of a string's UTF-16 code units. */
+function fnv1a(s: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % EVENT_CLAIM_BUCKETS;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Hash-tag buckets of the item catalogue: the items are spread over this many hashes (slots), so a
+ * Redis Cluster shares them across its masters and a full read is this many HSCANs.
+ */
+export const CATALOGUE_BUCKETS = 16;
+
+/** The catalogue bucket of an item id: FNV-1a of its UTF-16 code units, modulo {@link CATALOGUE_BUCKETS}. */
+export function catalogueBucket(itemId: string): number {
+  return fnv1a(itemId) % CATALOGUE_BUCKETS;
 }
 
 export class RedisKeys {
@@ -107,6 +123,11 @@ export class RedisKeys {
    */
   trendingState(): string {
     return `${this.prefix}:trending:{trend}:state`;
+  }
+
+  /** Hash: item id → the item's compact record (`encodeItem`), for the items of one catalogue bucket. */
+  catalogue(bucket: number): string {
+    return `${this.prefix}:catalogue:{i${bucket}}:items`;
   }
 
   /** Glob matching every key of this prefix, for tests' clean-up and for operators. */

@@ -13,7 +13,16 @@ export const TOPICS = {
   SEQUENCE_UPDATES: 'sequence.internal.window.updated.2',
   /** A newly promoted model version with its metrics ({@link ModelPromotedV1}). */
   MODELS: 'training.internal.model.promoted.1',
+  /**
+   * The item catalogue: one {@link ItemV1} JSON per message, keyed by item id, the item's whole
+   * record; a null value (tombstone) deletes the item. Compacted: the topic keeps each item's last
+   * record, so it is the catalogue. Producers write it directly or through `POST /v1/items`.
+   */
+  ITEMS: 'catalogue.public.item.state.1',
 } as const;
+
+/** Topics created with `cleanup.policy=compact` (the latest message per key is kept, not a time window). */
+export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.ITEMS]);
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -23,4 +32,8 @@ export const GROUPS = {
   SEQUENCE_BUILDER: 'seqrec-sequence-builder',
   EMBEDDING: 'seqrec-embedding',
   SCORER: 'seqrec-scorer',
+  /** The scorer's catalogue view: one group per scorer instance (each must see every change). */
+  SCORER_CATALOGUE: 'seqrec-scorer-catalogue',
+  /** Writes the items topic into the catalogue store (the ingester). */
+  CATALOGUE: 'seqrec-catalogue',
 } as const;

@@ -307,3 +307,39 @@ export class MemoryEventClaims implements EventClaims {
     }
   }
 }
+
+/** One change of the item catalogue: the item's compact record (`encodeItem`), or null to delete it. */
+export interface CatalogueChange {
+  itemId: string;
+  record: Buffer | null;
+}
+
+/** The item catalogue's state store (written by the items-topic consumer, read by the scorer at start). */
+export interface CatalogueStore {
+  /** Applies the changes in order: a record replaces the item's, null deletes it. */
+  apply(changes: CatalogueChange[]): Promise<void>;
+  /** The items' records, null for an unknown item. */
+  getMany(itemIds: string[]): Promise<Array<Buffer | null>>;
+  /** Every stored item, page by page (no order). */
+  scan(onPage: (page: Array<[string, Buffer]>) => void): Promise<void>;
+}
+
+export class MemoryCatalogueStore implements CatalogueStore {
+  private readonly items = new Map<string, Buffer>();
+
+  async apply(changes: CatalogueChange[]): Promise<void> {
+    for (const c of changes) {
+      if (c.record) this.items.set(c.itemId, Buffer.from(c.record));
+      else this.items.delete(c.itemId);
+    }
+  }
+
+  async getMany(itemIds: string[]): Promise<Array<Buffer | null>> {
+    return itemIds.map((id) => this.items.get(id) ?? null);
+  }
+
+  async scan(onPage: (page: Array<[string, Buffer]>) => void): Promise<void> {
+    const all = [...this.items];
+    for (let i = 0; i < all.length; i += 1000) onPage(all.slice(i, i + 1000));
+  }
+}

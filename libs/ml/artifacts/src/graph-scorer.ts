@@ -5,7 +5,8 @@
  * answers equal the evaluated recommender's dense `scoreBatch` + top-k (same rule, graph, prior),
  * up to the order of exactly tied scores.
  */
-import { forEachHistoryWeight, heapPush, heapReplaceTop, ItemStamps, weaker, type GraphModel } from '@seqrec/datasets';
+import { forEachHistoryWeight, ItemStamps, weaker, type GraphModel } from '@seqrec/datasets';
+import { TopK } from '@seqrec/model';
 
 export interface ScoredItems {
   items: Int32Array;
@@ -40,33 +41,28 @@ export class GraphScorer {
     return this.model.graph.neighbours.length;
   }
 
-  /** Top-k items for a history (model indices 1..N, oldest first), skipping `exclude`. */
-  topK(history: ArrayLike<number>, k: number, exclude: ArrayLike<number> = []): ScoredItems {
+  /** Top-k items for a history (model indices 1..N, oldest first), skipping `exclude` and the items `accept` refuses. */
+  topK(history: ArrayLike<number>, k: number, exclude: ArrayLike<number> = [], accept?: (item: number) => boolean): ScoredItems {
     const prior = this.model.prior;
     const m = this.accumulate(history);
     this.excluded.next();
     for (let i = 0; i < exclude.length; i++) this.excluded.mark(exclude[i]!);
-    // Best k of the reached items: a min-heap on score (ties: larger index is weaker).
-    const heapI = new Int32Array(k);
-    const heapS = new Float32Array(k);
-    let size = 0;
+    // Best k of the reached items (the one TopK: ties by the smaller index).
+    const top = new TopK(k);
     for (let t = 0; t < m; t++) {
       const j = this.touched[t]!;
       if (!this.excluded.mark(j)) continue; // excluded (or, impossible here, seen twice)
-      const s = this.acc[j]! + prior[j]!;
-      if (size < k) heapPush(heapI, heapS, size++, j, s);
-      else if (weaker(heapS[0]!, heapI[0]!, s, j)) heapReplaceTop(heapI, heapS, size, j, s);
+      if (accept && !accept(j)) continue;
+      const s = Math.fround(this.acc[j]! + prior[j]!); // scores are f32, as the dense scorer's
+      if (top.wouldTake(s)) top.offer(j, s);
     }
-    const reached = new Array<[number, number]>(size);
-    for (let q = size - 1; q >= 0; q--) {
-      reached[q] = [heapI[0]!, heapS[0]!];
-      heapReplaceTop(heapI, heapS, q, heapI[q]!, heapS[q]!);
-    }
+    const best = top.result();
+    const reached = Array.from(best.items, (j, q): [number, number] => [j, best.scores[q]!]);
     // The prior's best k among the items not reached and not excluded (reached ones are marked now).
     const rest: Array<[number, number]> = [];
     for (let q = 0; q < this.priorOrder.length && rest.length < k; q++) {
       const j = this.priorOrder[q]!;
-      if (this.excluded.mark(j)) rest.push([j, prior[j]!]);
+      if (this.excluded.mark(j) && (!accept || accept(j))) rest.push([j, prior[j]!]);
     }
     this.clear(m);
     // Merge the two ranked lists.

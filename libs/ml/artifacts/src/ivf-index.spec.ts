@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initBackend, tf } from '@seqrec/model';
-import { IvfIndex, TopK } from './ivf-index';
+import { TopK, initBackend, tf } from '@seqrec/model';
+import { IvfIndex } from './ivf-index';
 
 /** Items in `clusters` well-separated groups around random centres, d dimensions; row 0 = padding. */
 function clustered(n: number, d: number, clusters: number, seed: number): Float32Array {

@@ -13,7 +13,7 @@
  * a scan reads contiguous memory. Scans run in WebAssembly SIMD ({@link DotTable}): ~0.03 ms for
  * 3,000 rows × 64 where the scalar JS loop took ~0.3 ms.
  */
-import { DotTable, loadWat, tf } from '@seqrec/model';
+import { DotTable, TopK, loadWat, tf, type Ranked } from '@seqrec/model';
 
 export interface IvfOptions {
   /** Number of clusters (≥ 1, at most the item count). */
@@ -25,10 +25,7 @@ export interface IvfOptions {
   seed?: number;
 }
 
-export interface TopItems {
-  items: Int32Array;
-  scores: Float32Array;
-}
+export type TopItems = Ranked;
 
 export class IvfIndex {
   private constructor(
@@ -150,9 +147,10 @@ export class IvfIndex {
 
   /**
    * Best k items for `query` by inner product among the items of the `probes` clusters whose
-   * centroids score best; items in `exclude` are skipped. Scores are exact for the items returned.
+   * centroids score best; items in `exclude` or refused by `accept` are skipped. Scores are exact
+   * for the items returned.
    */
-  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number> | null, probes = this.probes): TopItems {
+  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number> | null, probes = this.probes, accept?: (item: number) => boolean): TopItems {
     const d = this.dim;
     if (query.length !== d) throw new RangeError(`IvfIndex: query has ${query.length} dimensions, the index ${d}`);
     const p = Math.min(Math.max(1, probes), this.lists);
@@ -175,6 +173,7 @@ export class IvfIndex {
         if (!top.wouldTake(s)) continue;
         const item = items[from + r]!;
         if (skip !== null && skip.has(item)) continue;
+        if (accept !== undefined && !accept(item)) continue;
         top.offer(item, s);
       }
     }
@@ -223,59 +222,4 @@ export function dot(q: Float32Array, m: Float32Array, offset: number, d: number)
   }
   for (; j < d; j++) s0 += q[j]! * m[offset + j]!;
   return s0 + s1 + s2 + s3;
-}
-
-/** The k best (item, score) pairs seen, by a min-heap on score; ties keep the first offered. */
-export class TopK {
-  private readonly ids: Int32Array;
-  private readonly vals: Float32Array;
-  private size = 0;
-
-  constructor(private readonly k: number) {
-    this.ids = new Int32Array(Math.max(0, k));
-    this.vals = new Float32Array(Math.max(0, k));
-  }
-
-  /** Whether `offer(_, v)` would keep v (false once full and v is not above the smallest kept). */
-  wouldTake(v: number): boolean {
-    return this.size < this.k || v > this.vals[0]!;
-  }
-
-  offer(id: number, v: number): void {
-    if (this.k <= 0) return;
-    if (this.size < this.k) {
-      let i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (this.vals[parent]! <= v) break;
-        this.ids[i] = this.ids[parent]!;
-        this.vals[i] = this.vals[parent]!;
-        i = parent;
-      }
-      this.ids[i] = id;
-      this.vals[i] = v;
-      return;
-    }
-    if (v <= this.vals[0]!) return;
-    // Replace the minimum and sift down.
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.size) break;
-      const r = l + 1;
-      const m = r < this.size && this.vals[r]! < this.vals[l]! ? r : l;
-      if (this.vals[m]! >= v) break;
-      this.ids[i] = this.ids[m]!;
-      this.vals[i] = this.vals[m]!;
-      i = m;
-    }
-    this.ids[i] = id;
-    this.vals[i] = v;
-  }
-
-  /** Best first. */
-  result(): TopItems {
-    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.vals[b]! - this.vals[a]!);
-    return { items: Int32Array.from(order, (i) => this.ids[i]!), scores: Float32Array.from(order, (i) => this.vals[i]!) };
-  }
 }

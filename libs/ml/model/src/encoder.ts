@@ -16,18 +16,13 @@ import { ItemTable, RecencyPool } from './layers/pooling';
 import { Projection, Recurrent } from './layers/recurrent';
 import { mm } from './ops';
 import { tf } from './tf';
+import { fromBatchedTopK, type Ranked } from './topk';
 
 /** Name of the embedding layer in every model; it owns the (input) item table. */
 export const ITEM_EMBEDDING_LAYER = 'item_embedding';
 /** Name of item2vec's context-vector table (present when it scores with context vectors). */
 export const CONTEXT_TABLE_LAYER = 'context_table';
 
-/** Top-k result for one history. */
-export interface TopK {
-  /** Item indices, best first (never 0, never an excluded item). */
-  items: Int32Array;
-  scores: Float32Array;
-}
 
 export interface TopKOptions {
   /** Per history, items never to return (e.g. already purchased). */
@@ -58,7 +53,7 @@ export interface SequenceEncoder extends Recommender {
   /** Scores of all items [B, N + 1] for raw histories; see `Recommender.scoreBatch`. */
   scoreBatch(histories: Int32Array[], types?: Uint8Array[]): Promise<Float32Array>;
   /** Best k items per history (padding and excluded items never returned). */
-  topK(histories: readonly Int32Array[], k: number, opts?: TopKOptions): Promise<TopK[]>;
+  topK(histories: readonly Int32Array[], k: number, opts?: TopKOptions): Promise<Ranked[]>;
   /** Scores of given candidate items per history. */
   scoreItems(
     histories: readonly Int32Array[],
@@ -327,10 +322,10 @@ export class LayersSequenceEncoder implements SequenceEncoder {
     return out;
   }
 
-  async topK(histories: readonly Int32Array[], k: number, opts: TopKOptions = {}): Promise<TopK[]> {
+  async topK(histories: readonly Int32Array[], k: number, opts: TopKOptions = {}): Promise<Ranked[]> {
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
     const n = this.config.numItems;
-    const results: TopK[] = [];
+    const results: Ranked[] = [];
     for (let i = 0; i < histories.length; i += SCORE_CHUNK) {
       const chunk = histories.slice(i, i + SCORE_CHUNK);
       const excl = chunk.map((h, j) => {
@@ -352,17 +347,7 @@ export class LayersSequenceEncoder implements SequenceEncoder {
       const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
       top.values.dispose();
       top.indices.dispose();
-      for (let j = 0; j < chunk.length; j++) {
-        const items: number[] = [];
-        const sc: number[] = [];
-        for (let q = j * kk; q < (j + 1) * kk && items.length < k; q++) {
-          const it = idx[q]!;
-          if (it === 0 || excl[j]!.has(it)) continue;
-          items.push(it);
-          sc.push(vals[q]!);
-        }
-        results.push({ items: Int32Array.from(items), scores: Float32Array.from(sc) });
-      }
+      results.push(...fromBatchedTopK(vals, idx, chunk.length, kk, k, (j) => excl[j]!));
     }
     return results;
   }

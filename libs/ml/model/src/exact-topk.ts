@@ -19,6 +19,7 @@
  * it. The kernels are compiled from the text below by wabt (wat.ts); the spec tests check them
  * against a brute-force scan.
  */
+import { TopK, type Ranked } from './topk';
 import { compileWat, isSimdAllowed } from './wat';
 
 /**
@@ -159,12 +160,8 @@ const F32_ROUNDING = 1e-6;
 /** Relative slack on the bound for double rounding in the scale products, residual norms and the full-precision scores. */
 const ROUNDING = 1e-12;
 
-export interface ExactTopKResult {
-  /** Row indices, best first. */
-  items: Int32Array;
-  /** Their scores (row · query), computed in double precision from the float rows. */
-  scores: Float32Array;
-}
+/** Row indices best first, with their scores (row · query) computed in double precision from the float rows. */
+export type ExactTopKResult = Ranked;
 
 /**
  * A float item table of `count` rows × `dim` answering exact top-k queries (see the file comment).
@@ -213,6 +210,8 @@ export class ExactTopK {
   private readonly candidateHigh: Float64Array;
   private readonly queryF64: Float64Array;
   private heap = new Float64Array(64);
+  /** The running query's filter (rows it refuses are skipped like excluded ones). */
+  private accept: ((row: number) => boolean) | null = null;
   private readonly passState = new Float64Array(3);
 
   constructor(
@@ -310,10 +309,12 @@ export class ExactTopK {
   }
 
   /**
-   * The `k` rows with the largest row · query (rows before `first` and in `exclude` skipped), best
-   * first, ties by the smaller index. Fewer when fewer rows are eligible.
+   * The `k` rows with the largest row · query (rows before `first`, in `exclude` or refused by
+   * `accept` skipped), best first, ties by the smaller index. Fewer when fewer rows are eligible.
+   * `accept` is asked only for rows whose upper bound reaches the running threshold (a few dozen
+   * of 50,000 when most rows pass), inside the pass: a refused row never raises the threshold.
    */
-  topK(query: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): ExactTopKResult {
+  topK(query: ArrayLike<number>, k: number, exclude?: ArrayLike<number>, accept?: (row: number) => boolean): ExactTopKResult {
     const { dim } = this;
     if (query.length !== dim) throw new RangeError(`ExactTopK: query has ${query.length} dimensions, the table ${dim}`);
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`ExactTopK: k must be a non-negative integer, got ${k}`);
@@ -344,9 +345,10 @@ export class ExactTopK {
 
     this.markExcluded(exclude, 1);
     try {
+      this.accept = accept ?? null;
       const { threshold, candidates } = this.bound(k, t, nb, nb32, rb);
       // The true k-th score is at least the final threshold: a row below it cannot be in the top k.
-      const best = new TopByScore(Math.min(k, candidates));
+      const best = new TopK(Math.min(k, candidates));
       const rows = this.rows;
       const cand = this.candidates;
       const candHigh = this.candidateHigh;
@@ -363,6 +365,7 @@ export class ExactTopK {
       this.lastRescored = best.offered;
       return best.result();
     } finally {
+      this.accept = null;
       this.markExcluded(exclude, 0);
     }
   }
@@ -428,6 +431,7 @@ export class ExactTopK {
     const cand = this.candidates;
     const candHigh = this.candidateHigh;
     const excluded = this.excluded;
+    const accept = this.accept;
     const dots = this.dots;
     const highs = this.highs;
     const scale = this.scale;
@@ -444,6 +448,7 @@ export class ExactTopK {
       const bound = norm[i]! * nb + resid[i]! * rb;
       const high = approx + bound;
       if (high < threshold) continue; // neither its lower bound nor the row itself can matter
+      if (accept !== null && !accept(i)) continue;
       const low = approx - bound;
       if (size < k) {
         heapPush(heap, size++, low);
@@ -523,61 +528,4 @@ function heapReplaceTop(h: Float64Array, size: number, v: number): void {
     i = c;
   }
   h[i] = v;
-}
-
-/** The k best (score desc, index asc) of the rows offered: a min-heap on "worse". */
-class TopByScore {
-  offered = 0;
-  private readonly items: Int32Array;
-  private readonly scores: Float64Array;
-  private size = 0;
-
-  constructor(private readonly k: number) {
-    this.items = new Int32Array(k);
-    this.scores = new Float64Array(k);
-  }
-
-  /** a worse than b: lower score, or the same score and a larger index. */
-  private worse(ia: number, sa: number, ib: number, sb: number): boolean {
-    return sa < sb || (sa === sb && ia > ib);
-  }
-
-  offer(item: number, score: number): void {
-    this.offered++;
-    if (this.k === 0) return;
-    const { items, scores } = this;
-    if (this.size < this.k) {
-      let i = this.size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!this.worse(item, score, items[p]!, scores[p]!)) break;
-        items[i] = items[p]!;
-        scores[i] = scores[p]!;
-        i = p;
-      }
-      items[i] = item;
-      scores[i] = score;
-      return;
-    }
-    if (!this.worse(items[0]!, scores[0]!, item, score)) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.size) break;
-      const r = l + 1;
-      const c = r < this.size && this.worse(items[r]!, scores[r]!, items[l]!, scores[l]!) ? r : l;
-      if (!this.worse(items[c]!, scores[c]!, item, score)) break;
-      items[i] = items[c]!;
-      scores[i] = scores[c]!;
-      i = c;
-    }
-    items[i] = item;
-    scores[i] = score;
-  }
-
-  result(): ExactTopKResult {
-    const n = this.size;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.scores[b]! - this.scores[a]! || this.items[a]! - this.items[b]!);
-    return { items: Int32Array.from(order, (i) => this.items[i]!), scores: Float32Array.from(order, (i) => this.scores[i]!) };
-  }
 }

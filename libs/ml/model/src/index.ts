@@ -24,3 +24,4 @@ export * from './sasrec-simd';
 export * from './rnn-simd';
 export * from './inline-encoder';
 export * from './content-map';
+export * from './topk';

@@ -6,3 +6,6 @@ export * from './ingest.module';
 export * from './ingest.metrics';
 export * from './ingest.controller';
 export * from './raw-events.consumer';
+export * from './catalogue';
+export * from './catalogue.controller';
+export * from './catalogue.consumer';

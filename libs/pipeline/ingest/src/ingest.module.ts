@@ -7,14 +7,16 @@ import type { EventClaims } from '@seqrec/window';
 import { PublishAdmission } from './admission';
 import { EventIngestor } from './event-ingestor';
 import { Failpoints } from './failpoints';
-import { INGEST_ADMISSION, INGEST_FAILPOINTS, INGEST_METRICS, INGEST_OPTIONS } from './ingest.constants';
+import { CatalogueController } from './catalogue.controller';
+import { CatalogueConsumer, type CatalogueOptions } from './catalogue.consumer';
+import { CATALOGUE_OPTIONS, INGEST_ADMISSION, INGEST_FAILPOINTS, INGEST_METRICS, INGEST_OPTIONS } from './ingest.constants';
 import { IngestController, type IngestHttpOptions } from './ingest.controller';
 import type { ingestEnv } from './ingest.env';
 import { createIngestMetrics } from './ingest.metrics';
 import { RawEventsConsumer } from './raw-events.consumer';
 import { rawJsonBodyFor } from './raw-body';
 
-/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters. */
+/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters; the catalogue's `POST /v1/items` / `DELETE /v1/items/{id}` and its items-topic consumer. */
 @Module({})
 export class IngestModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
@@ -35,9 +37,17 @@ export class IngestModule implements OnModuleInit {
     };
     return {
       module: IngestModule,
-      controllers: [IngestController, RawEventsConsumer],
+      controllers: [IngestController, RawEventsConsumer, CatalogueController, CatalogueConsumer],
       providers: [
         { provide: INGEST_OPTIONS, useValue: http },
+        {
+          provide: CATALOGUE_OPTIONS,
+          useValue: {
+            maxEventsPerRequest: env.INGEST_MAX_EVENTS_PER_REQUEST,
+            maxDeadLetterOriginalBytes: env.INGEST_DLQ_MAX_ORIGINAL_BYTES,
+            retryAfterSeconds: env.INGEST_RETRY_AFTER_SECONDS,
+          } satisfies CatalogueOptions,
+        },
         { provide: INGEST_FAILPOINTS, useValue: failpoints },
         { provide: INGEST_ADMISSION, useValue: admission },
         { provide: INGEST_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => createIngestMetrics(r, () => admission.inFlightBytes) },
@@ -63,6 +73,9 @@ export class IngestModule implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    rawJsonBodyFor(this.adapterHost, 'POST', '/v1/events');
+    rawJsonBodyFor(this.adapterHost, [
+      ['POST', '/v1/events'],
+      ['POST', '/v1/items'],
+    ]);
   }
 }

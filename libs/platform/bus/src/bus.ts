@@ -16,7 +16,8 @@ export interface OutboundMessage {
   topic: string;
   /** Partitioning key; messages with the same key keep their order. */
   key: string | null;
-  value: Buffer | string;
+  /** null: a tombstone (on a compacted topic, deletes the key). */
+  value: Buffer | string | null;
   headers?: Record<string, string>;
 }
 
@@ -84,6 +85,8 @@ export interface Subscription {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Created with `cleanup.policy=compact`: the last message per key is kept (the items topic). */
+  compacted?: boolean;
 }
 
 export interface Bus {

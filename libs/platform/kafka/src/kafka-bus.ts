@@ -224,7 +224,7 @@ export class KafkaBus implements Bus {
         topic: this.physical(s.topic),
         numPartitions: s.partitions,
         replicationFactor: d?.replicationFactor ?? -1,
-        configs: topicConfigs(d),
+        configs: { ...topicConfigs(d), ...(s.compacted ? { 'cleanup.policy': 'compact' } : {}) },
       })),
     );
   }

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { ValidatorSpec } from 'envalid';
 import { EnvError, commonEnv, loadEnv, port, redisTarget, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
-import { TOPICS } from '@seqrec/contracts';
+import { COMPACTED_TOPICS, TOPICS } from '@seqrec/contracts';
 import { defaultInstanceId } from '@seqrec/kafka';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
@@ -111,7 +111,7 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
   auth.instrument(app.get<Registry>(METRICS_REGISTRY));
   auth.install(app.getHttpAdapter().getInstance());
   instrumentHttp(app);
-  const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS }));
+  const topics = Object.values(TOPICS).map((topic) => ({ topic, partitions: env.KAFKA_TOPIC_PARTITIONS, compacted: COMPACTED_TOPICS.has(topic) }));
   const bus = app.get<Bus>(BUS);
   const beforeConsume = () =>
     checkTopics(

@@ -10,3 +10,5 @@ export const ITEM_DICTIONARY = 'SEQREC_ITEM_DICTIONARY';
 export const EVENT_CLAIMS = 'SEQREC_EVENT_CLAIMS';
 /** The live trending counts (`TrendingStore` of `@seqrec/window`): written by the sequence-builder, read by the scorer. */
 export const TRENDING_STORE = 'SEQREC_TRENDING_STORE';
+/** The item catalogue's state store (CatalogueStore: Redis, or in memory in embedded mode). */
+export const CATALOGUE_STORE = 'SEQREC_CATALOGUE_STORE';

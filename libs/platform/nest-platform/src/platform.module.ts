@@ -4,12 +4,13 @@ import { redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
-import { RedisEventClaims, RedisItemDictionary, RedisSequenceStore, RedisTrendingStore, createRedisClient, type RedisClient } from '@seqrec/redis';
-import { MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore, MemoryTrendingStore } from '@seqrec/window';
+import { RedisCatalogueStore, RedisEventClaims, RedisItemDictionary, RedisSequenceStore, RedisTrendingStore, createRedisClient, type RedisClient } from '@seqrec/redis';
+import { MemoryCatalogueStore, MemoryEventClaims, MemoryItemDictionary, MemorySequenceStore, MemoryTrendingStore } from '@seqrec/window';
 import { HealthController } from './health.controller';
 import {
   BUS,
   ENV,
+  CATALOGUE_STORE,
   EVENT_CLAIMS,
   ITEM_DICTIONARY,
   METRICS_REGISTRY,
@@ -187,6 +188,11 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) => (redis ? new RedisEventClaims(redis, keys) : new MemoryEventClaims()),
         },
+        {
+          provide: CATALOGUE_STORE,
+          inject: [REDIS],
+          useFactory: (redis: RedisClient | null) => (redis ? new RedisCatalogueStore(redis, keys) : new MemoryCatalogueStore()),
+        },
       ],
       exports: [
         ReadinessService,
@@ -200,6 +206,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         ITEM_DICTIONARY,
         EVENT_CLAIMS,
         TRENDING_STORE,
+        CATALOGUE_STORE,
       ],
     };
   }

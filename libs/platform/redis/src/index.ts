@@ -6,3 +6,4 @@ export * from './sequence-store';
 export * from './item-dictionary';
 export * from './event-claims';
 export * from './trending-store';
+export * from './catalogue-store';

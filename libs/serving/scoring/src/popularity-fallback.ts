@@ -4,6 +4,7 @@ import type { TrendingStore } from '@seqrec/window';
 import type { ScoredItem } from './scoring.api';
 import { SCORING_OPTIONS } from './scoring.constants';
 import type { ServingModel } from './serving-model';
+import { noRules, selectTopK, type ItemRules } from '@seqrec/model';
 
 /** Where a popularity answer came from: the live trending counts, or the model's training data. */
 export type PopularitySource = 'trending' | 'training';
@@ -38,16 +39,27 @@ export class PopularityFallback {
     @Inject(SCORING_OPTIONS) private readonly options: PopularityFallbackOptions,
   ) {}
 
-  /** The k most popular items, best first, without the model indices in `exclude`. */
-  async top(model: ServingModel, k: number, exclude: ArrayLike<number>): Promise<{ items: ScoredItem[]; source: PopularitySource }> {
+  /**
+   * The k most popular items that pass the rules, best first. With rules, trending items the model
+   * does not know are left out (the catalogue view that judges the rules is indexed by the model's
+   * items, and an item that might break a rule is never shown), and when fewer than k trending items
+   * pass, training-time popularity fills the answer (those items score 0: they are not trending).
+   */
+  async top(model: ServingModel, k: number, rules: ItemRules | null): Promise<{ items: ScoredItem[]; source: PopularitySource }> {
     const live = await this.list();
-    if (live.length === 0) return { items: this.training(model, k, exclude), source: 'training' };
-    const skip = new Set(Array.from(exclude));
-    const items: ScoredItem[] = [];
-    for (const t of live) {
-      if (items.length === k) break;
-      if (skip.size > 0 && skip.has(model.indexOf(t.itemId))) continue;
-      items.push(t);
+    if (live.length === 0) return { items: this.training(model, k, rules), source: 'training' };
+    if (noRules(rules)) return { items: live.slice(0, k), source: 'trending' };
+    const known = live.map((t) => ({ ...t, index: model.indexOf(t.itemId) })).filter((t) => t.index > 0);
+    const top = selectTopK(k, rules, known.length, (width, accept) => {
+      const picked = known.filter((t) => !accept || accept(t.index)).slice(0, width);
+      return { items: Int32Array.from(picked, (t) => t.index), scores: Float32Array.from(picked, (t) => t.score) };
+    });
+    const vocab = model.artifact.vocabulary;
+    const items = Array.from(top.items, (ix, i) => ({ itemId: vocab[ix]!, score: top.scores[i]! }));
+    // fewer trending items pass than asked for: the rest by training-time popularity, never fewer than k when k pass
+    if (items.length < k) {
+      const taken = new Set(items.map((t) => t.itemId));
+      for (const t of this.training(model, k + items.length, rules)) if (items.length < k && !taken.has(t.itemId)) items.push({ itemId: t.itemId, score: 0 });
     }
     return { items, source: 'trending' };
   }
@@ -60,8 +72,8 @@ export class PopularityFallback {
     return { scores: itemIds.map((id) => byId.get(id) ?? 0), source: 'trending' };
   }
 
-  private training(model: ServingModel, k: number, exclude: ArrayLike<number>): ScoredItem[] {
-    const pop = model.popular(k, exclude);
+  private training(model: ServingModel, k: number, rules: ItemRules | null): ScoredItem[] {
+    const pop = model.popular(k, rules);
     const vocab = model.artifact.vocabulary;
     return Array.from(pop.items, (ix, i) => ({ itemId: vocab[ix]!, score: pop.scores[i]! }));
   }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IdSchema as Id, MAX_ID_LENGTH } from '@seqrec/contracts';
 import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
+import { RulesSchema, rulesQuery } from './rules';
 
 /**
  * The scorer's HTTP API, described once: the controller validates requests with these schemas, the
@@ -124,26 +125,28 @@ export function scorerApi(limits: ScorerLimits = {}) {
       sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: "an anonymous session (scored from the session's live window)" })),
       items: Type.Array(Id, { minItems: 1, ...at(limits.maxCandidates, 'maxItems'), description: 'candidate item ids, at most SCORER_MAX_CANDIDATES' }),
       sort: Type.Optional(Type.Boolean({ default: false, description: "sort best first instead of keeping the caller's order" })),
+      rules: Type.Optional(RulesSchema),
     },
     { $id: 'RankRequest' },
   );
   const kQuery = Type.Object({ k: Type.Optional(k) });
   const sessionRoute = { method: 'get', path: '/v1/sessions/{sessionId}/recommendations', operationId: 'sessionRecommendations', params: Type.Object({ sessionId: Id }) } as const;
+  const recommendationsQuery = Type.Object({ k: Type.Optional(k), ...rulesQuery });
   const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
   return {
     recommendations: defineRoute({
       method: 'get',
       path: '/v1/users/{userId}/recommendations',
       operationId: 'recommendations',
-      summary: 'Top-k next items for a user, from the live window',
+      summary: 'Top-k next items for a user, from the live window: the best k that pass the business rules',
       params: Type.Object({ userId: Id }),
-      query: kQuery,
+      query: recommendationsQuery,
       responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
     }),
     sessionRecommendations: defineRoute({
       ...sessionRoute,
-      summary: "Top-k next items for an anonymous session, from the session's live window (after a login: the user's)",
-      query: kQuery,
+      summary: "Top-k next items for an anonymous session, from the session's live window (after a login: the user's); rules as for a user",
+      query: recommendationsQuery,
       responses: { '200': json('Recommendations', RecommendationsSchema), ...ERRORS },
     }),
     recommendationsBatch: defineRoute({
@@ -151,7 +154,7 @@ export function scorerApi(limits: ScorerLimits = {}) {
       path: '/v1/recommendations/batch',
       operationId: 'recommendationsBatch',
       summary: 'Top-k next items for many users (one forward pass)',
-      body: Type.Object({ userIds: Type.Array(Id, manyOf('at most SCORER_MAX_BATCH_USERS')), k: Type.Optional(k) }),
+      body: Type.Object({ userIds: Type.Array(Id, manyOf('at most SCORER_MAX_BATCH_USERS')), k: Type.Optional(k), rules: Type.Optional(RulesSchema) }),
       responses: { '200': json('One answer per user, in request order', Type.Object({ results: Type.Array(RecommendationsSchema) })), ...ERRORS },
     }),
     rank: defineRoute({
@@ -206,8 +209,9 @@ export function scorerOpenApi(): Record<string, unknown> {
           '`sessionId` in rank requests). Fallback: a user or session with no window, or none of whose items the model ' +
           'knows, gets the live trending items (`fallback: "popularity"`, `fallbackReason`, `popularity`: trending, or ' +
           "the model's training-data popularity while nothing is trending); an unknown item gets popular items as " +
-          'similar items; unknown candidate items are scored `null` and sorted last. Items the user bought are left out of ' +
-          'recommendations unless SCORER_EXCLUDE_PURCHASED=false.',
+          'similar items; unknown candidate items are scored `null` and sorted last. Business rules (only available items, ' +
+          'categories, excluded ids, a price range, items the user interacted with, at most N per category) are applied ' +
+          'inside the top-k search: the answer is the best k items that pass them (SCORER_RULES_* set the defaults).',
       },
       security: [{ apiKey: [] }, { bearer: [] }],
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }, bearer: { type: 'http', scheme: 'bearer' } },

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Par
 import type { FastifyReply } from 'fastify';
 import { badRequest, requestParsers } from '@seqrec/nest-platform';
 import { QueueFullError } from './micro-batcher';
+import { rulesFromQuery, type RulesInput } from './rules';
 import { DEFAULT_K, scorerApi, type RankAnswer, type RecommendationsAnswer, type SimilarAnswer } from './scoring.api';
 import { SCORING_METRICS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
@@ -35,23 +36,25 @@ export class ScoringController {
 
   @Get('users/:userId/recommendations')
   async recommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
-    const { k = DEFAULT_K } = this.api.recommendations.query(query);
+    const { k = DEFAULT_K, ...ruleParams } = this.api.recommendations.query(query);
     const { userId } = this.api.recommendations.params(params);
-    return this.guarded(reply, () => this.scoring.recommend(userId, k));
+    const rules = queryRules(ruleParams);
+    return this.guarded(reply, () => this.scoring.recommend(userId, k, rules));
   }
 
   @Get('sessions/:sessionId/recommendations')
   async sessionRecommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
-    const { k = DEFAULT_K } = this.api.sessionRecommendations.query(query);
+    const { k = DEFAULT_K, ...ruleParams } = this.api.sessionRecommendations.query(query);
     const { sessionId } = this.api.sessionRecommendations.params(params);
-    return this.guarded(reply, async () => (await this.scoring.recommendSessions([sessionId], k))[0]!);
+    const rules = queryRules(ruleParams);
+    return this.guarded(reply, async () => (await this.scoring.recommendSessions([sessionId], k, rules))[0]!);
   }
 
   @Post('recommendations/batch')
   @HttpCode(200)
   async recommendationsBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RecommendationsAnswer[] }> {
-    const { userIds, k = DEFAULT_K } = this.api.recommendationsBatch.body(body);
-    return this.guarded(reply, async () => ({ results: await this.scoring.recommendMany(userIds, k) }));
+    const { userIds, k = DEFAULT_K, rules } = this.api.recommendationsBatch.body(body);
+    return this.guarded(reply, async () => ({ results: await this.scoring.recommendMany(userIds, k, rules) }));
   }
 
   @Post('rank')
@@ -101,4 +104,13 @@ function oneSubject<T extends { userId?: string; sessionId?: string }>(req: T, a
     throw badRequest(`${at}userId`, req.userId === undefined ? 'required, or sessionId for an anonymous shopper' : 'give userId or sessionId, not both');
   }
   return req;
+}
+
+/** The rules of a recommendations query; a bad value is a 400 naming its parameter. */
+function queryRules(params: Parameters<typeof rulesFromQuery>[0]): RulesInput {
+  try {
+    return rulesFromQuery(params);
+  } catch (err) {
+    throw new HttpException({ statusCode: 400, error: 'Bad Request', field: 'excludeInteracted', message: `excludeInteracted: ${(err as Error).message}` }, HttpStatus.BAD_REQUEST);
+  }
 }

@@ -1,6 +1,7 @@
-import { bool, consoleEnv, num, positiveWhole, str, whole } from '@seqrec/config';
+import { EnvError, bool, consoleEnv, num, positiveWhole, str, whole, type CleanedEnv } from '@seqrec/config';
 import { backendEnv } from '@seqrec/model';
 import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
+import { parseEventTypes, type RuleDefaults } from './rules';
 
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
@@ -23,7 +24,13 @@ export const scoringEnv = {
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),
   SCORER_TRENDING_CACHE_MS: whole({ default: 2_000, desc: 'reuse the live trending items (the popularity fallback of unknown users and empty sessions) for this long, ms (0: read them for every fallback answer)' }),
-  SCORER_EXCLUDE_PURCHASED: bool({ default: true, desc: 'never recommend items the user bought (in the live window)' }),
+  SCORER_RULES_EXCLUDE_INTERACTED: str({
+    default: 'purchase',
+    desc: 'never recommend items the user had events of these types with in the live window (comma-separated event types; empty: none); a request may replace it',
+  }),
+  SCORER_RULES_ONLY_AVAILABLE: bool({ default: true, desc: 'leave out items the catalogue marks unavailable (items not in the catalogue pass); a request may replace it' }),
+  SCORER_RULES_EXCLUDE_CATEGORIES: str({ default: '', desc: 'never recommend items under these category paths (comma-separated, prefix by level); a request may replace it' }),
+  SCORER_RULES_MAX_PER_CATEGORY: num({ default: 0, desc: 'at most this many items of one category in an answer (0: no cap); a request may replace it' }),
   SCORER_USE_USER_VECTORS: bool({
     default: true,
     desc: 'score from the user vector the embedding service stored when it is current for the live window (skips the forward pass)',
@@ -46,3 +53,19 @@ export const scoringEnv = {
   }),
   SCORER_MAX_BODY_BYTES: positiveWhole({ default: 262_144, desc: 'largest request body, bytes (413 above)' }),
 };
+
+/** The deployment's rule defaults from its variables (an unknown event type stops the start). */
+export function ruleDefaults(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_RULES_EXCLUDE_INTERACTED' | 'SCORER_RULES_ONLY_AVAILABLE' | 'SCORER_RULES_EXCLUDE_CATEGORIES' | 'SCORER_RULES_MAX_PER_CATEGORY'>): RuleDefaults {
+  let excludeInteracted: RuleDefaults['excludeInteracted'];
+  try {
+    excludeInteracted = parseEventTypes(env.SCORER_RULES_EXCLUDE_INTERACTED);
+  } catch (err) {
+    throw new EnvError({ SCORER_RULES_EXCLUDE_INTERACTED: (err as Error).message });
+  }
+  return {
+    onlyAvailable: env.SCORER_RULES_ONLY_AVAILABLE,
+    excludeInteracted,
+    excludeCategories: env.SCORER_RULES_EXCLUDE_CATEGORIES.split(',').map((s) => s.trim()).filter(Boolean),
+    maxPerCategory: Math.max(0, Math.floor(env.SCORER_RULES_MAX_PER_CATEGORY)),
+  };
+}

@@ -16,6 +16,9 @@ import type { scoringEnv } from './scoring.env';
 import { createScoringMetrics, type ScoringMetrics } from './scoring.metrics';
 import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
+import { CatalogueFeed } from './catalogue.feed';
+import { CatalogueView } from './catalogue-view';
+import { ruleDefaults } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -42,7 +45,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       maxCandidates: env.SCORER_MAX_CANDIDATES,
       maxK: env.SCORER_MAX_K,
       maxBatchUsers: env.SCORER_MAX_BATCH_USERS,
-      excludePurchased: env.SCORER_EXCLUDE_PURCHASED,
+      rules: ruleDefaults(env),
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
       trendingCacheMs: env.SCORER_TRENDING_CACHE_MS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
@@ -55,7 +58,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
     const slot = new ModelSlot();
     return {
       module: ScoringModule,
-      controllers: [ScoringController, OpenApiController, ModelsConsumer],
+      controllers: [ScoringController, OpenApiController, ModelsConsumer, CatalogueFeed],
       providers: [
         { provide: SCORING_OPTIONS, useValue: options },
         { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
@@ -67,9 +70,10 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
         },
         ModelLoader,
         PopularityFallback,
+        CatalogueView,
         ScoringService,
       ],
-      exports: [ScoringService, ModelLoader, ModelSlot],
+      exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView],
     };
   }
 

@@ -12,6 +12,10 @@ import { SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
 import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model';
 import { decodeUserVector, type UserVector } from '@seqrec/window';
+import { selectTopK, selectTopKAsync, type ItemRules, type Ranked } from '@seqrec/model';
+import { CatalogueView } from './catalogue-view';
+import { interactedItems } from './interacted';
+import { resolveRules, type RuleDefaults, type RulesInput } from './rules';
 
 export interface ScoringOptions {
   modelName: string;
@@ -23,7 +27,8 @@ export interface ScoringOptions {
   maxCandidates: number;
   maxK: number;
   maxBatchUsers: number;
-  excludePurchased: boolean;
+  /** The deployment's business rules (SCORER_RULES_*), which a request's own replace field by field. */
+  rules: RuleDefaults;
   pollSeconds: number;
   /** Reuse the live trending list for this long, ms (SCORER_TRENDING_CACHE_MS). */
   trendingCacheMs: number;
@@ -73,6 +78,7 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: RedisClient | null,
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
     private readonly popularity: PopularityFallback,
+    private readonly catalogue: CatalogueView,
   ) {
     this.batcher = new MicroBatcher(
       { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue, maxQueueWaitMs: options.maxQueueWaitMs },
@@ -90,20 +96,22 @@ export class ScoringService implements OnApplicationShutdown {
     this.batcher.close();
   }
 
-  async recommend(userId: string, k: number): Promise<RecommendationsAnswer> {
-    return (await this.recommendMany([userId], k))[0]!;
+  async recommend(userId: string, k: number, rules?: RulesInput): Promise<RecommendationsAnswer> {
+    return (await this.recommendMany([userId], k, rules))[0]!;
   }
 
-  async recommendMany(userIds: string[], k: number): Promise<RecommendationsAnswer[]> {
-    return this.recommendFor(userIds.map((id) => ({ kind: 'user', id })), k);
+  /** Top-k per user: the best k items that pass the rules (the deployment's, replaced field by field by `rules`), found inside the top-k search. */
+  async recommendMany(userIds: string[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(userIds.map((id) => ({ kind: 'user', id })), k, rules);
   }
 
   /** Top-k for anonymous sessions, from their live windows (encoded now: sessions have no stored vectors). */
-  async recommendSessions(sessionIds: string[], k: number): Promise<RecommendationsAnswer[]> {
-    return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k);
+  async recommendSessions(sessionIds: string[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k, rules);
   }
 
-  private async recommendFor(subjects: EventSubject[], k: number): Promise<RecommendationsAnswer[]> {
+  private async recommendFor(subjects: EventSubject[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
+    const spec = resolveRules(this.options.rules, rules);
     const model = this.acquire();
     try {
       const { windows, vectors } = await this.subjectState(subjects, model);
@@ -115,27 +123,29 @@ export class ScoringService implements OnApplicationShutdown {
           if (v) {
             const h = await model.history(window, this.items);
             if (h.ids.length > 0) {
-              const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
-              const top = await this.topKFromVector(model, v.vector, k, exclude);
+              const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
               return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
           const h = await model.history(window, this.items);
           const sequence = freshness(window, h);
-          const exclude = this.options.excludePurchased ? h.purchased : new Int32Array(0);
+          const itemRules = this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted));
           if (h.ids.length === 0) {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
             this.metrics.fallbacks.inc({ route: 'recommendations', reason });
-            const pop = await this.popularity.top(model, k, exclude);
+            const pop = await this.popularity.top(model, k, itemRules);
             return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
           }
           // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
           const inline = model.graph ? null : this.inlineVector(model, h);
-          const top = model.graph
-            ? model.graph.topK(h.ids, k, exclude)
+          const eligible = model.artifact.vocabulary.length - 1;
+          const none = new Int32Array(0);
+          const graph = model.graph;
+          const top = graph
+            ? selectTopK(k, itemRules, eligible, (width, accept) => graph.topK(h.ids, width, none, accept))
             : inline
-              ? await this.topKFromVector(model, inline, k, exclude)
-              : await this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k, exclude });
+              ? await this.topKFromVector(model, inline, k, itemRules)
+              : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
           return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -183,14 +193,38 @@ export class ScoringService implements OnApplicationShutdown {
             const inline = this.inlineVector(model, h);
             scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
-          const items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
+          let items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
           if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+          if (req.rules) items = this.rankRules(model, items, req.rules, h);
           return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
         }),
       );
     } finally {
       model.release();
     }
+  }
+
+  /**
+   * A re-rank's candidates under the request's rules: the candidates the rules refuse are left
+   * out, and with a cap per category the walk down the (sorted or given) order keeps the first N of
+   * each. Candidates the model does not know cannot be looked up and are kept.
+   */
+  private rankRules(model: ServingModel, items: RankedItem[], rules: RulesInput, h: ModelHistory): RankedItem[] {
+    const spec = resolveRules(this.options.rules, rules);
+    const compiled = this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted));
+    if (!compiled) return items;
+    const counts = new Map<number, number>();
+    return items.filter(({ itemId }) => {
+      const ix = model.indexOf(itemId);
+      if (ix === 0) return true;
+      if (compiled.accept && !compiled.accept(ix)) return false;
+      if (!compiled.maxPerGroup || !compiled.groupOf) return true;
+      const g = compiled.groupOf(ix);
+      if (g < 0) return true;
+      const c = counts.get(g) ?? 0;
+      counts.set(g, c + 1);
+      return c < compiled.maxPerGroup;
+    });
   }
 
   async similar(itemId: string, k: number): Promise<SimilarAnswer> {
@@ -214,16 +248,22 @@ export class ScoringService implements OnApplicationShutdown {
    * tens of microseconds; exact, an int8 SIMD scan with full-precision rescoring (neither waits for
    * a batch); or, with SCORER_EXACT_TOPK=matmul, one batched matMul over every item.
    */
-  private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, exclude: Int32Array): Promise<{ items: Int32Array; scores: Float32Array }> {
-    if (model.index) return model.topKIndexed([vector], k, [exclude])[0]!;
-    if (this.options.exactTopK === 'int8') {
+  private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, rules: ItemRules | null): Promise<Ranked> {
+    const eligible = model.artifact.vocabulary.length - 1;
+    const none = new Int32Array(0);
+    if (model.index) {
+      const approx = selectTopK(k, rules, eligible, (width, accept) => model.topKIndexed([vector], width, [none], accept)[0]!);
+      // The probed lists may hold fewer than k items that pass the rules: then the exact scan answers.
+      if (approx.items.length >= Math.min(k, eligible)) return approx;
+    }
+    if (model.index || this.options.exactTopK === 'int8') {
       const t0 = performance.now();
-      const top = model.topKExact(vector, k, exclude);
+      const top = selectTopK(k, rules, eligible, (width, accept) => model.topKExact(vector, width, none, accept));
       this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
       this.metrics.exactRescored.observe(model.exactRescored);
       return top;
     }
-    return this.batcher.submit({ kind: 'topk-vector', model, vector, k, exclude });
+    return selectTopKAsync(k, rules, eligible, (width) => this.batcher.submit({ kind: 'topk-vector', model, vector, k: width, exclude: none }));
   }
 
   /**

@@ -5,21 +5,17 @@
  */
 import { IvfIndex, LoadedModel, dot, type IvfOptions, type ServingArtifact } from '@seqrec/artifacts';
 import { AliasTable, Rng } from '@seqrec/random';
-import { EVENT_TYPE_CODE } from '@seqrec/contracts';
-import { ExactTopK, inlineEncoderFor, tf, userVectors, type InlineEncoder } from '@seqrec/model';
+import { ExactTopK, fromBatchedTopK, inlineEncoderFor, selectTopK, tf, userVectors, type InlineEncoder, type ItemRules, type Ranked } from '@seqrec/model';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import type { ItemDictionary, SequenceWindow } from '@seqrec/window';
 
 const UNRESOLVED = -2;
 const UNKNOWN = -1;
-const PURCHASE = EVENT_TYPE_CODE.purchase;
 
 /** A user's window in model terms: known items only, oldest first. */
 export interface ModelHistory {
   ids: Int32Array;
   types: Uint8Array;
-  /** Model indices of the items the user bought (in the window). */
-  purchased: Int32Array;
   /** Events of the window whose item the model does not know (dropped). */
   dropped: number;
 }
@@ -66,7 +62,6 @@ export class ServingModel extends LoadedModel {
     }
     const ids: number[] = [];
     const types: number[] = [];
-    const purchased: number[] = [];
     let dropped = 0;
     for (const e of events) {
       if (e.item < 0) continue;
@@ -77,24 +72,24 @@ export class ServingModel extends LoadedModel {
       }
       ids.push(m);
       types.push(e.type);
-      if (e.type === PURCHASE) purchased.push(m);
     }
-    return { ids: Int32Array.from(ids), types: Uint8Array.from(types), purchased: Int32Array.from(purchased), dropped };
+    return { ids: Int32Array.from(ids), types: Uint8Array.from(types), dropped };
   }
 
-  /** Most popular items (training data), best first, skipping `exclude`. */
-  popular(k: number, exclude?: ArrayLike<number>): { items: Int32Array; scores: Float32Array } {
-    const skip = exclude && exclude.length ? new Set(Array.from(exclude)) : null;
-    const items: number[] = [];
-    const scores: number[] = [];
+  /** Most popular items (training data), best first, that pass the rules (the same selection as every top-k). */
+  popular(k: number, rules?: ItemRules | null): Ranked {
     const order = this.artifact.popularOrder;
-    for (let i = 0; i < order.length && items.length < k; i++) {
-      const it = order[i]!;
-      if (skip?.has(it)) continue;
-      items.push(it);
-      scores.push(this.artifact.popularity[it]!);
-    }
-    return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+    return selectTopK(k, rules, order.length, (width, accept) => {
+      const items: number[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i < order.length && items.length < width; i++) {
+        const it = order[i]!;
+        if (accept && !accept(it)) continue;
+        items.push(it);
+        scores.push(this.artifact.popularity[it]!);
+      }
+      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+    });
   }
 
   /** True when a stored user vector can stand for the encoder's output (dot-product scoring models; never a graph model). */
@@ -147,10 +142,10 @@ export class ServingModel extends LoadedModel {
   }
 
   /** Top-k for user vectors with the approximate index (JS, per vector; no kernel launch). */
-  topKIndexed(vectors: readonly ArrayLike<number>[], k: number, exclude: readonly Int32Array[]): Array<{ items: Int32Array; scores: Float32Array }> {
+  topKIndexed(vectors: readonly ArrayLike<number>[], k: number, exclude: readonly Int32Array[], accept?: (item: number) => boolean): Array<{ items: Int32Array; scores: Float32Array }> {
     const index = this.ivf;
     if (!index) throw new Error(`${this.name}@${this.version} has no approximate index`);
-    return vectors.map((v, j) => index.search(v, k, exclude[j]!.length ? new Set(exclude[j]) : null));
+    return vectors.map((v, j) => index.search(v, k, exclude[j]!.length ? new Set(exclude[j]) : null, index.probes, accept));
   }
 
   /**
@@ -186,18 +181,7 @@ export class ServingModel extends LoadedModel {
     const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
     top.values.dispose();
     top.indices.dispose();
-    return vectors.map((_, j) => {
-      const skip = exclude[j]!.length ? new Set(exclude[j]) : null;
-      const items: number[] = [];
-      const scores: number[] = [];
-      for (let q = j * kk; q < (j + 1) * kk && items.length < k; q++) {
-        const it = idx[q]!;
-        if (it === 0 || skip?.has(it)) continue;
-        items.push(it);
-        scores.push(vals[q]!);
-      }
-      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
-    });
+    return fromBatchedTopK(vals, idx, vectors.length, kk, k, (j) => (exclude[j]!.length ? new Set(exclude[j]) : null));
   }
 
   /**
@@ -206,8 +190,8 @@ export class ServingModel extends LoadedModel {
    * be in the top k are scored in full precision (ExactTopK). The same items and order as scoring
    * every item; the padding row is never returned.
    */
-  topKExact(vector: Float32Array, k: number, exclude: Int32Array): { items: Int32Array; scores: Float32Array } {
-    return this.exactTopK().topK(vector, k, exclude);
+  topKExact(vector: Float32Array, k: number, exclude: Int32Array, accept?: (item: number) => boolean): { items: Int32Array; scores: Float32Array } {
+    return this.exactTopK().topK(vector, k, exclude, accept);
   }
 
   /** Rows rescored in full precision by the last {@link topKExact} (the bound's tightness). */

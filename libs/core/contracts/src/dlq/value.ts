@@ -37,6 +37,8 @@ export interface DeadLetterV1 {
   userId?: string;
   /** The session id of an anonymous event (one without a usable `userId`). */
   sessionId?: string;
+  /** The item id of a rejected catalogue item, when it had a usable one. */
+  itemId?: string;
 }
 
 /** Default bound of a dead letter's original payload, bytes (INGEST_DLQ_MAX_ORIGINAL_BYTES). */

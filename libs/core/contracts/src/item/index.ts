@@ -1,0 +1,3 @@
+export * from './value';
+export * from './validate';
+export * from './codec';
