@@ -59,7 +59,16 @@ export const RecommendationsSchema = Type.Object(
 );
 
 export const RankedItemSchema = Type.Object(
-  { itemId: Type.String(), score: Type.Union([Type.Number(), Type.Null()], { description: 'null for an item the model does not know (listed last when sorted)' }) },
+  {
+    itemId: Type.String(),
+    score: Type.Union([Type.Number(), Type.Null()], { description: 'null for an item the model does not know (listed last when sorted, unless blended with a search engine)' }),
+    blended: Type.Optional(
+      Type.Number({
+        description:
+          "with engineScores or enginePositions: w · z(personal) + (1 − w) · z(engine) over the candidates; an item the model does not know has personal z 0, so it keeps its engine position. `sort` orders by it",
+      }),
+    ),
+  },
   { $id: 'RankedItem' },
 );
 
@@ -126,6 +135,14 @@ export function scorerApi(limits: ScorerLimits = {}) {
       items: Type.Array(Id, { minItems: 1, ...at(limits.maxCandidates, 'maxItems'), description: 'candidate item ids, at most SCORER_MAX_CANDIDATES' }),
       sort: Type.Optional(Type.Boolean({ default: false, description: "sort best first instead of keeping the caller's order" })),
       rules: Type.Optional(RulesSchema),
+      query: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'the search query the candidates answer (search re-ranking); recorded, not yet a model input' })),
+      engineScores: Type.Optional(
+        Type.Array(Type.Number(), { description: "the search engine's relevance of each candidate, in `items` order (higher is better): the answer blends it with the personal score" }),
+      ),
+      enginePositions: Type.Optional(
+        Type.Array(Type.Integer({ minimum: 1 }), { description: "the search engine's 1-based position of each candidate, in `items` order (instead of engineScores)" }),
+      ),
+      blendWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of the personal score in the blend (default SCORER_SEARCH_BLEND_WEIGHT)' })),
     },
     { $id: 'RankRequest' },
   );

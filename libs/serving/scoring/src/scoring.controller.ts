@@ -99,9 +99,14 @@ export class ScoringController {
 }
 
 /** A rank request names exactly one shopper: a user or an anonymous session. */
-function oneSubject<T extends { userId?: string; sessionId?: string }>(req: T, at: string): T {
+function oneSubject<T extends { userId?: string; sessionId?: string; items: unknown[]; engineScores?: unknown[]; enginePositions?: unknown[] }>(req: T, at: string): T {
   if ((req.userId === undefined) === (req.sessionId === undefined)) {
     throw badRequest(`${at}userId`, req.userId === undefined ? 'required, or sessionId for an anonymous shopper' : 'give userId or sessionId, not both');
+  }
+  if (req.engineScores !== undefined && req.enginePositions !== undefined) throw badRequest(`${at}enginePositions`, 'give engineScores or enginePositions, not both');
+  for (const field of ['engineScores', 'enginePositions'] as const) {
+    const v = req[field];
+    if (v !== undefined && v.length !== req.items.length) throw badRequest(`${at}${field}`, `one per candidate: ${v.length} for ${req.items.length} items`);
   }
   return req;
 }

@@ -23,6 +23,10 @@ export const scoringEnv = {
   SCORER_MAX_CANDIDATES: num({ default: 1_000, desc: 'most candidate items per rank request' }),
   SCORER_MAX_K: num({ default: 200, desc: 'largest k of recommendations and similar items' }),
   SCORER_MAX_BATCH_USERS: num({ default: 100, desc: 'most users per batch request' }),
+  SCORER_SEARCH_BLEND_WEIGHT: num({
+    default: 0.5,
+    desc: "share of the personal score when a rank request carries a search engine's scores or positions (0: the engine's order, 1: the personal score); fit it on your own search sessions (fitBlendWeight, as bench:search does); a request may replace it",
+  }),
   SCORER_TRENDING_CACHE_MS: whole({ default: 2_000, desc: 'reuse the live trending items (the popularity fallback of unknown users and empty sessions) for this long, ms (0: read them for every fallback answer)' }),
   SCORER_RULES_EXCLUDE_INTERACTED: str({
     default: 'purchase',
@@ -68,4 +72,11 @@ export function ruleDefaults(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_RU
     excludeCategories: env.SCORER_RULES_EXCLUDE_CATEGORIES.split(',').map((s) => s.trim()).filter(Boolean),
     maxPerCategory: Math.max(0, Math.floor(env.SCORER_RULES_MAX_PER_CATEGORY)),
   };
+}
+
+/** SCORER_SEARCH_BLEND_WEIGHT, checked to lie in [0, 1]. */
+export function searchBlendWeight(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_SEARCH_BLEND_WEIGHT'>): number {
+  const w = env.SCORER_SEARCH_BLEND_WEIGHT;
+  if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_SEARCH_BLEND_WEIGHT: `must be in [0, 1], got ${w}` });
+  return w;
 }

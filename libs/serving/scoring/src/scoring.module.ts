@@ -18,7 +18,7 @@ import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
 import { CatalogueFeed } from './catalogue.feed';
 import { CatalogueView } from './catalogue-view';
-import { ruleDefaults } from './scoring.env';
+import { ruleDefaults, searchBlendWeight } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -46,6 +46,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       maxK: env.SCORER_MAX_K,
       maxBatchUsers: env.SCORER_MAX_BATCH_USERS,
       rules: ruleDefaults(env),
+      searchBlendWeight: searchBlendWeight(env),
       pollSeconds: env.SCORER_MODEL_POLL_SECONDS,
       trendingCacheMs: env.SCORER_TRENDING_CACHE_MS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,

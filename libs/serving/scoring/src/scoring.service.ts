@@ -16,6 +16,7 @@ import { selectTopK, selectTopKAsync, type ItemRules, type Ranked } from '@seqre
 import { CatalogueView } from './catalogue-view';
 import { interactedItems } from './interacted';
 import { resolveRules, type RuleDefaults, type RulesInput } from './rules';
+import { blendScores, relevanceFromPositions } from './search-blend';
 
 export interface ScoringOptions {
   modelName: string;
@@ -29,6 +30,8 @@ export interface ScoringOptions {
   maxBatchUsers: number;
   /** The deployment's business rules (SCORER_RULES_*), which a request's own replace field by field. */
   rules: RuleDefaults;
+  /** Share of the personal score when a rank request carries a search engine's scores (SCORER_SEARCH_BLEND_WEIGHT). */
+  searchBlendWeight: number;
   pollSeconds: number;
   /** Reuse the live trending list for this long, ms (SCORER_TRENDING_CACHE_MS). */
   trendingCacheMs: number;
@@ -194,7 +197,12 @@ export class ScoringService implements OnApplicationShutdown {
             scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
           let items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
-          if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+          const engine = req.engineScores ?? (req.enginePositions ? relevanceFromPositions(req.enginePositions) : null);
+          if (engine) {
+            const blended = blendScores(items.map((it) => it.score), engine, req.blendWeight ?? this.options.searchBlendWeight);
+            items.forEach((it, q) => (it.blended = blended[q]!));
+            if (req.sort) items.sort((a, b) => b.blended! - a.blended!);
+          } else if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
           if (req.rules) items = this.rankRules(model, items, req.rules, h);
           return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
         }),
