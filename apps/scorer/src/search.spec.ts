@@ -15,7 +15,7 @@ const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
 /** A deterministic chain p0 → p1 → ... → p29 → p0: after pN the model should say pN+1. */
 const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (_, j) => (u + j) % ITEMS.length));
 
-describe('scorer: search re-ranking blends the personal score with the engine', () => {
+describe('scorer: search re-ranking and explanations', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scorer-search-'));
   let app: NestFastifyApplication;
   const rank = (payload: object) => app.getHttpAdapter().getInstance().inject({ method: 'POST', url: '/v1/rank', payload });
@@ -58,6 +58,24 @@ describe('scorer: search re-ranking blends the personal score with the engine', 
     const plain = (await rank({ userId: 'sam', items, sort: true })).json();
     assert.equal(plain.items[0].blended, undefined);
     assert.equal(ids(plain)[3], 'new-item');
+  });
+
+  it('explains recommendations and re-ranks by the events that drove them (occlusion with the served model)', async () => {
+    const get = (url: string) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
+    const plain = (await get('/v1/users/sam/recommendations?k=3')).json();
+    assert.equal(plain.items[0].explanation, undefined, 'no explanation unless asked for');
+    const res = await get('/v1/users/sam/recommendations?k=3&explain=true');
+    assert.equal(res.statusCode, 200, res.body);
+    const top = res.json().items[0];
+    assert.equal(top.itemId, 'p5', 'after p3, p4 the chain says p5');
+    assert.equal(top.explanation.events[0].itemId, 'p4', JSON.stringify(top.explanation));
+    assert.equal(top.explanation.events[0].type, 'view');
+    assert.ok(top.explanation.events[0].weight > 0);
+    assert.match(top.explanation.reason, /^viewed p4/);
+    const ranked = (await rank({ userId: 'sam', items: ['p5', 'new-item'], explain: true })).json();
+    assert.equal(ranked.items[0].explanation.events[0].itemId, 'p4');
+    assert.equal(ranked.items[1].explanation, undefined, 'an item the model does not know has no explanation');
+    assert.equal((await get('/v1/users/sam/recommendations?explain=yes')).statusCode, 400);
   });
 
   it('refuses engine input that does not fit the candidates with a 400 naming the field', async () => {

@@ -36,7 +36,23 @@ const subjectIds = {
   sessionId: Type.Optional(Type.String({ description: 'the anonymous session (absent for a user)' })),
 };
 
-export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number() }, { $id: 'ScoredItem' });
+/** Why an item is recommended: the window's events that drove its score (`explain=true`). */
+export const ExplanationSchema = Type.Object(
+  {
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'the strongest events in words ("viewed i00042, added i00007 to cart"); null when no event of the window pushed the item up' }),
+    events: Type.Array(
+      Type.Object({
+        itemId: Type.String(),
+        type: Type.String({ description: 'event type' }),
+        weight: Type.Number({ description: "how much the item's score falls when this event is left out of the window (occlusion with the served model)" }),
+      }),
+      { description: 'the events that pushed the item up, strongest first (at most 3)' },
+    ),
+  },
+  { $id: 'Explanation' },
+);
+
+export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number(), explanation: Type.Optional(ExplanationSchema) }, { $id: 'ScoredItem' });
 
 const ScoredFrom = Type.Union([Type.Literal('live_window'), Type.Literal('stored_vector'), Type.Literal('popularity')], {
   $id: 'ScoredFrom',
@@ -62,6 +78,7 @@ export const RankedItemSchema = Type.Object(
   {
     itemId: Type.String(),
     score: Type.Union([Type.Number(), Type.Null()], { description: 'null for an item the model does not know (listed last when sorted, unless blended with a search engine)' }),
+    explanation: Type.Optional(ExplanationSchema),
     blended: Type.Optional(
       Type.Number({
         description:
@@ -143,12 +160,17 @@ export function scorerApi(limits: ScorerLimits = {}) {
         Type.Array(Type.Integer({ minimum: 1 }), { description: "the search engine's 1-based position of each candidate, in `items` order (instead of engineScores)" }),
       ),
       blendWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of the personal score in the blend (default SCORER_SEARCH_BLEND_WEIGHT)' })),
+      explain: Type.Optional(Type.Boolean({ default: false, description: 'explain each scored candidate by the events of the window that drove it (costs one more scoring of the window per event)' })),
     },
     { $id: 'RankRequest' },
   );
   const kQuery = Type.Object({ k: Type.Optional(k) });
   const sessionRoute = { method: 'get', path: '/v1/sessions/{sessionId}/recommendations', operationId: 'sessionRecommendations', params: Type.Object({ sessionId: Id }) } as const;
-  const recommendationsQuery = Type.Object({ k: Type.Optional(k), ...rulesQuery });
+  const recommendationsQuery = Type.Object({
+    k: Type.Optional(k),
+    explain: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: explain each item by the events of the window that drove it (one more scoring of the window per event)' })),
+    ...rulesQuery,
+  });
   const manyOf = (description: string) => ({ minItems: 1, ...at(limits.maxBatchUsers, 'maxItems'), description });
   return {
     recommendations: defineRoute({
@@ -206,6 +228,7 @@ export type ModelRef = Static<typeof ModelRefSchema>;
 export type SequenceFreshness = Static<typeof SequenceFreshnessSchema>;
 export type FallbackReason = Static<typeof FallbackReasonSchema>;
 export type ScoredItem = Static<typeof ScoredItemSchema>;
+export type Explanation = Static<typeof ExplanationSchema>;
 export type RecommendationsAnswer = Static<typeof RecommendationsSchema>;
 export type RankedItem = Static<typeof RankedItemSchema>;
 export type RankAnswer = Static<typeof RankSchema>;

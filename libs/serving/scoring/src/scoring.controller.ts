@@ -36,18 +36,18 @@ export class ScoringController {
 
   @Get('users/:userId/recommendations')
   async recommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
-    const { k = DEFAULT_K, ...ruleParams } = this.api.recommendations.query(query);
+    const { k = DEFAULT_K, explain, ...ruleParams } = this.api.recommendations.query(query);
     const { userId } = this.api.recommendations.params(params);
     const rules = queryRules(ruleParams);
-    return this.guarded(reply, () => this.scoring.recommend(userId, k, rules));
+    return this.guarded(reply, async () => (await this.scoring.recommendMany([userId], k, rules, explain === 'true'))[0]!);
   }
 
   @Get('sessions/:sessionId/recommendations')
   async sessionRecommendations(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RecommendationsAnswer> {
-    const { k = DEFAULT_K, ...ruleParams } = this.api.sessionRecommendations.query(query);
+    const { k = DEFAULT_K, explain, ...ruleParams } = this.api.sessionRecommendations.query(query);
     const { sessionId } = this.api.sessionRecommendations.params(params);
     const rules = queryRules(ruleParams);
-    return this.guarded(reply, async () => (await this.scoring.recommendSessions([sessionId], k, rules))[0]!);
+    return this.guarded(reply, async () => (await this.scoring.recommendSessions([sessionId], k, rules, explain === 'true'))[0]!);
   }
 
   @Post('recommendations/batch')

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { SeqrecError, type EventSubject, type RedisKeys } from '@seqrec/contracts';
-import type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
+import { EVENT_TYPES, SeqrecError, type EventSubject, type RedisKeys } from '@seqrec/contracts';
+import type { Explanation, FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { getBuffers, type RedisClient } from '@seqrec/redis';
@@ -17,6 +17,7 @@ import { CatalogueView } from './catalogue-view';
 import { interactedItems } from './interacted';
 import { resolveRules, type RuleDefaults, type RulesInput } from './rules';
 import { blendScores, relevanceFromPositions } from './search-blend';
+import { explainByOcclusion, reasonText, type WindowScorer } from '@seqrec/artifacts';
 
 export interface ScoringOptions {
   modelName: string;
@@ -104,16 +105,16 @@ export class ScoringService implements OnApplicationShutdown {
   }
 
   /** Top-k per user: the best k items that pass the rules (the deployment's, replaced field by field by `rules`), found inside the top-k search. */
-  async recommendMany(userIds: string[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
-    return this.recommendFor(userIds.map((id) => ({ kind: 'user', id })), k, rules);
+  async recommendMany(userIds: string[], k: number, rules?: RulesInput, explain = false): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(userIds.map((id) => ({ kind: 'user', id })), k, rules, explain);
   }
 
   /** Top-k for anonymous sessions, from their live windows (encoded now: sessions have no stored vectors). */
-  async recommendSessions(sessionIds: string[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
-    return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k, rules);
+  async recommendSessions(sessionIds: string[], k: number, rules?: RulesInput, explain = false): Promise<RecommendationsAnswer[]> {
+    return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k, rules, explain);
   }
 
-  private async recommendFor(subjects: EventSubject[], k: number, rules?: RulesInput): Promise<RecommendationsAnswer[]> {
+  private async recommendFor(subjects: EventSubject[], k: number, rules?: RulesInput, explain = false): Promise<RecommendationsAnswer[]> {
     const spec = resolveRules(this.options.rules, rules);
     const model = this.acquire();
     try {
@@ -127,7 +128,9 @@ export class ScoringService implements OnApplicationShutdown {
             const h = await model.history(window, this.items);
             if (h.ids.length > 0) {
               const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
-              return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
+              const items = this.named(model, top.items, top.scores);
+              if (explain) await this.explain(model, h, items);
+              return { ...who, items, model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
           const h = await model.history(window, this.items);
@@ -149,7 +152,9 @@ export class ScoringService implements OnApplicationShutdown {
             : inline
               ? await this.topKFromVector(model, inline, k, itemRules)
               : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
-          return { ...who, items: this.named(model, top.items, top.scores), model: ref(model), scoredFrom: 'live_window' as const, sequence };
+          const items = this.named(model, top.items, top.scores);
+          if (explain) await this.explain(model, h, items);
+          return { ...who, items, model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
     } finally {
@@ -204,6 +209,7 @@ export class ScoringService implements OnApplicationShutdown {
             if (req.sort) items.sort((a, b) => b.blended! - a.blended!);
           } else if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
           if (req.rules) items = this.rankRules(model, items, req.rules, h);
+          if (req.explain && h.ids.length > 0) await this.explain(model, h, items.filter((it) => it.score !== null && model.indexOf(it.itemId) > 0));
           return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
         }),
       );
@@ -311,6 +317,36 @@ export class ScoringService implements OnApplicationShutdown {
     const replies = await getBuffers(this.redis!, userIds.map((u) => this.keys.userVector(u)));
     // A missing or unreadable vector only means the window is encoded now.
     return replies.map(([err, b]) => (err || !b ? null : decodeOrNull(b)));
+  }
+
+  /**
+   * Adds to each item the events of the window that drove its score, by occlusion with the served
+   * model itself (explainByOcclusion): the window scored whole and without each of its last maxLen
+   * events, through the same path the answer took (inline encoder, graph, or a micro-batched TF pass).
+   */
+  private async explain(model: ServingModel, h: ModelHistory, items: Array<{ itemId: string; explanation?: Explanation }>): Promise<void> {
+    if (items.length === 0 || h.ids.length === 0) return;
+    const graph = model.graph;
+    const inline = graph ? null : model.inlineEncoder;
+    const window = graph ? h.ids.length : model.encoder.config.maxLen;
+    const ids = h.ids.subarray(Math.max(0, h.ids.length - window));
+    const types = h.types.subarray(Math.max(0, h.types.length - window));
+    const scorer: WindowScorer = graph
+      ? (hist, _t, c) => graph.score(hist, c)
+      : inline
+        ? (hist, t, c) => model.scoreVector(inline.encode(hist, t), c)
+        : async (hist, t, c) => Float32Array.from(await this.batcher.submit({ kind: 'rank', model, ids: hist, types: t, candidates: c }));
+    const candidates = Int32Array.from(items, (it) => model.indexOf(it.itemId));
+    const vocab = model.artifact.vocabulary;
+    const label = (ix: number) => vocab[ix]!;
+    const explained = await explainByOcclusion(ids, types, candidates, scorer);
+    items.forEach((it, q) => {
+      const events = explained[q]!.events.filter((e) => e.weight > 0).slice(0, 3);
+      it.explanation = {
+        reason: reasonText(events, label),
+        events: events.map((e) => ({ itemId: label(e.item), type: EVENT_TYPES[e.type] ?? 'view', weight: e.weight })),
+      };
+    });
   }
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
