@@ -42,6 +42,15 @@ export interface KafkaBusOptions extends KafkaConnection {
     maxPollIntervalMs?: number;
     /** Longest wait of a fetch for data, ms (default 50). */
     fetchMaxWaitMs?: number;
+    /**
+     * Static membership (KIP-345): every consumer joins with `group.instance.id` = `instanceId`.
+     * A member restarted under the same id gets its partitions back at once, without a rebalance
+     * and without waiting for the dead member's session timeout; a member that stops does not
+     * leave the group (librdkafka sends no LeaveGroup for a static member on close), so its
+     * partitions wait for it to come back, or for the session timeout. Only for instance ids that
+     * are stable across restarts and unique in the group (StatefulSet pod names): needs `instanceId`.
+     */
+    staticMembership?: boolean;
   };
   /** Transaction timeout, ms (default 10,000): an open transaction of a crashed producer blocks read_committed readers at most this long. */
   transactionTimeoutMs?: number;
@@ -87,6 +96,7 @@ export class KafkaBus implements Bus {
   readonly stats: RequestStats;
 
   constructor(private readonly options: KafkaBusOptions) {
+    if (options.consumer?.staticMembership && !options.instanceId) throw new Error('static consumer group membership needs a stable instanceId (INSTANCE_ID)');
     this.stats = new RequestStats(options.onRequest);
     this.producer = new DeliveringProducer(this.producerConfig({}), this.logger(), this.stats);
   }
@@ -544,6 +554,7 @@ class KafkaSubscription {
         'fetch.wait.max.ms': c.fetchMaxWaitMs ?? 50,
         'fetch.min.bytes': 1,
         'partition.assignment.strategy': 'cooperative-sticky',
+        ...(c.staticMembership ? { 'group.instance.id': this.opts.instanceId! } : {}),
         'enable.partition.eof': false,
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
       } as never,

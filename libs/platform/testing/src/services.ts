@@ -22,7 +22,11 @@ export interface RunningService {
 
 let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
-/** Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200. */
+/**
+ * Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200.
+ * INSTANCE_ID is `<app>-<port>` unless `env` names one (a restart under the same name, like a
+ * StatefulSet's pod).
+ */
 export async function startService(
   app: string,
   env: Record<string, string>,
@@ -39,7 +43,7 @@ export async function startService(
   const inherited = { ...process.env };
   if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) for (const k of ['REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[k];
   const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', app, 'dist', 'main.js')], {
-    env: { ...inherited, ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
+    env: { ...inherited, ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', INSTANCE_ID: env.INSTANCE_ID || `${app}-${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(log, { end: false });
