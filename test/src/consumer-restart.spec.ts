@@ -12,13 +12,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RedisKeys, TOPICS, GROUPS } from '@seqrec/contracts';
+import { TOPICS, GROUPS } from '@seqrec/contracts';
 import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { brokersFromEnv, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import { startService, type RunningService } from '@seqrec/testing';
-import { makeEvents, tallyEvents, type TestEvent } from './ingest-helpers';
+import { dropNamespaces, makeEvents, tallyEvents, type TestEvent } from './ingest-helpers';
 
 const brokers = brokersFromEnv();
 const SESSION_TIMEOUT_MS = 30_000;
@@ -31,13 +30,7 @@ const admin = new KafkaAdmin(brokers);
 
 after(async () => {
   await Promise.all([...running].map((s) => s.stop()));
-  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-  await redis.connect();
-  for (const ns of namespaces) {
-    await deleteNamespaceTopics(brokers, ns);
-    await deleteNamespace(redis, new RedisKeys(ns));
-  }
-  await redis.quit();
+  await dropNamespaces(brokers, namespaces);
   await admin.disconnect();
 });
 

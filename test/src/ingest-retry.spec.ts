@@ -11,13 +11,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { TOPICS } from '@seqrec/contracts';
 import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import { LOG_DIR, type RunningService } from '@seqrec/testing';
-import { OwnRedis, makeEvents, startServiceRetrying, metricValue, post, tally, type PostResult, type TestEvent } from './ingest-helpers';
+import { OwnRedis, dropNamespaces, makeEvents, startServiceRetrying, metricValue, post, tally, type PostResult, type TestEvent } from './ingest-helpers';
 
 const brokers = brokersFromEnv();
 const namespaces: string[] = [];
@@ -25,13 +24,7 @@ const running: RunningService[] = [];
 
 after(async () => {
   await Promise.all(running.map((s) => s.stop()));
-  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-  await redis.connect();
-  for (const ns of namespaces) {
-    await deleteNamespaceTopics(brokers, ns);
-    await deleteNamespace(redis, new RedisKeys(ns));
-  }
-  await redis.quit();
+  await dropNamespaces(brokers, namespaces);
 });
 
 /** A scenario's own topics and Redis prefix, and an ingester on them. */
@@ -213,6 +206,7 @@ describe('POST /v1/events: a retry of the same events after any failure neither 
     assert.deepEqual([outside.status, outside.body.accepted], [200, 80], 'at 4 s of a 3 s window: new events');
     await expectOnTopic(sc.topic(TOPICS.EVENTS), events, 2);
   });
+
   it('rejected elements are dead-lettered once: after a failed attempt, a retry, a concurrent copy and a retry of a success', async () => {
     const sc = await scenario('dead-letters', { INGEST_FAILPOINTS: 'http.after-publish=throw*1' });
     const ingester = await sc.start();
