@@ -565,8 +565,12 @@ class KafkaSubscription {
     this.consumer.on('event.log', (e: { severity: number; fac: string; message: string }) => {
       if (e.severity <= 3) log.error(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
       else log.warn(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
+      if (e.fac === 'FATAL') this.fatal(e.message);
     });
-    this.consumer.on('event.error', (err) => log.warn(`[librdkafka] consumer ${this.options.groupId}: ${err.message}`));
+    this.consumer.on('event.error', (err) => {
+      log.warn(`[librdkafka] consumer ${this.options.groupId}: ${err.message}`);
+      if (err.code === CODES.ERRORS.ERR__FATAL || (err as LibrdKafkaError & { isFatal?: boolean }).isFatal) this.fatal(err.message);
+    });
     this.consumer.on('event.stats', (e: { message: string }) => this.bus.stats.add(e.message));
     await call((cb) => this.consumer.connect({}, (err) => cb(err)));
     this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
@@ -578,6 +582,18 @@ class KafkaSubscription {
       this.crashed = true;
       log.error(`consumer ${this.options.groupId} stopped: ${(err as Error).message}`);
     });
+  }
+
+  /**
+   * librdkafka raised a fatal consumer error, e.g. a static member fenced by another with the same
+   * group.instance.id (which librdkafka 2.15 can also report after a broker restart, against
+   * itself): the consumer can do nothing more. The subscription counts as dead, so /health/live
+   * fails and the process is restarted; the new process rejoins under the same id.
+   */
+  private fatal(message: string): void {
+    if (this.crashed) return;
+    this.crashed = true;
+    this.bus.logger().error(`consumer ${this.options.groupId}: fatal error, the process must be restarted: ${message}`);
   }
 
   async stop(): Promise<void> {
