@@ -112,6 +112,24 @@ if (fresh) {
   }
   out.push('');
 }
+const ab = load('h17-before-after');
+if (ab) {
+  const loads = ab.loadAverage1mBeforeRuns ?? {};
+  out.push(
+    `### before/after issue 17 (${ab.at?.slice(0, 10)}): services of ${ab.before?.commit} against ${ab.after?.commit}, same benchmark code`,
+    '',
+    `${ab.method}. Load average (1 min) before the runs: ${fmt(loads.min, 1)} to ${fmt(loads.max, 1)} on ${ab.machine?.cores} cores shared with other work; settings ${JSON.stringify(ab.settings)}.`,
+    '',
+    '| benchmark | figure | before: median (min–max) | after: median (min–max) | change of medians |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const [bench, figures] of Object.entries(ab.summary ?? {})) {
+    for (const [figure, f] of Object.entries(figures)) {
+      out.push(`| ${bench} | ${figure} | ${fmt(f.before.median, 1)} (${fmt(f.before.min, 1)}–${fmt(f.before.max, 1)}) | ${fmt(f.after.median, 1)} (${fmt(f.after.min, 1)}–${fmt(f.after.max, 1)}) | ${f.changePercent === null ? '-' : `${f.changePercent > 0 ? '+' : ''}${f.changePercent}%`} |`);
+    }
+  }
+  out.push('');
+}
 const train = load('train');
 if (train) {
   const m = train.machine ?? {};

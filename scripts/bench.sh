@@ -14,7 +14,7 @@ started=0
 cleanup() { if [ "$started" = 1 ]; then bash scripts/infra.sh down >/dev/null || true; fi; }
 trap cleanup EXIT
 case "$name" in
-  score | freshness | ingest | trending)
+  score | freshness | ingest | trending | before-after)
     if ! bash scripts/infra.sh status >/dev/null 2>&1; then
       bash scripts/infra.sh up
       started=1

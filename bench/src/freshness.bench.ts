@@ -28,7 +28,8 @@
  * BENCH_PROBE_MS (100), BENCH_USERS (20,000), BENCH_ITEMS (5,000), BENCH_MODES (exactly-once,at-least-once),
  * BENCH_LOAD_NICE (10: the load process's niceness; it stands for producers on other machines),
  * BENCH_SERVICE_NODE_OPTIONS (the ingester's and sequence-builder's, default as in k8s/base),
- * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles).
+ * BENCH_CPU_PROF=1 (V8 CPU profiles of the services in bench/profiles), BENCH_APPS_ROOT (run the
+ * services of another checkout's build: bench/src/before-after.bench.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ import { createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { startService, type RunningService } from '@seqrec/testing';
 import type { LoadWorkerData } from './freshness-load.worker';
-import { cpuMeter, envNumber, infraPids, machineInfo, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, serviceBuild, serviceCommit, writeResult } from './machine';
 import { createTopicsAndWait } from '@seqrec/kafka';
 import { deleteNamespaceTopics } from '@seqrec/kafka/testing';
 
@@ -160,9 +161,9 @@ async function runMode(mode: string, dir: string, itemIds: string[]) {
     const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, '..', 'profiles')}`] : [];
     services.push(
       ...(await Promise.all([
-        startService('ingester', streamEnv, 60_000, nodeArgs),
-        startService('sequence-builder', streamEnv, 60_000, nodeArgs),
-        startService('scorer', svcEnv, 120_000, nodeArgs),
+        startService('ingester', streamEnv, 60_000, nodeArgs, serviceBuild()),
+        startService('sequence-builder', streamEnv, 60_000, nodeArgs, serviceBuild()),
+        startService('scorer', svcEnv, 120_000, nodeArgs, serviceBuild()),
       ])),
     );
     const scorer = services[2]!;
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
     const file = writeResult('freshness', {
       benchmark: 'freshness',
       at: new Date().toISOString(),
+      servicesCommit: serviceCommit(),
       measures: 'event accepted by the ingester (its Kafka timestamp on the events topic) → first scorer answer reflecting it (asked as soon as the window is in Redis, polled every 1 ms)',
       pipeline: 'generator → raw topic → ingester → events topic → sequence-builder → Redis → scorer (processes)',
       model: { kind: 'sasrec', items: itemIds.length, dim: 64, blocks: 2, weights: 'random (untrained)' },

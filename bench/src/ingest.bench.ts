@@ -18,7 +18,8 @@
  * log in, their windows merged), BENCH_SERVICE_NODE_OPTIONS (NODE_OPTIONS of the services, default
  * --max-semi-space-size=32 as in k8s/), BENCH_CPU_PROF=1 (V8 CPU profiles of the services in
  * bench/profiles), KAFKA_COMPRESSION (codec of the load generator's batches and of the services'
- * own; default lz4, the services' default).
+ * own; default lz4, the services' default), BENCH_APPS_ROOT (run the services of another checkout's
+ * build, e.g. an older commit's: bench/src/before-after.bench.ts).
  *
  * The load generator is librdkafka's native producer (idempotent with the gapless guarantee, so a
  * message that cannot be delivered is a fatal error, not a silent gap; acks=all; Java's murmur2
@@ -36,7 +37,7 @@ import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/re
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { SequenceApplier, decodeWindow } from '@seqrec/window';
 import { diffWindow, expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
-import { cpuMeter, envNumber, infraPids, machineInfo, percentile, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, percentile, serviceBuild, serviceCommit, writeResult } from './machine';
 import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';
 import { deleteNamespaceTopics } from '@seqrec/kafka/testing';
 
@@ -184,8 +185,8 @@ async function main(): Promise<void> {
   // BENCH_CPU_PROF=1: V8 CPU profiles of both services in bench/profiles (scripts/cpuprofile-top.mjs reads them)
   const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, '..', 'profiles')}`] : [];
   const services: RunningService[] = await Promise.all([
-    startService('ingester', svcEnv, 30_000, nodeArgs),
-    startService('sequence-builder', svcEnv, 30_000, nodeArgs),
+    startService('ingester', svcEnv, 30_000, nodeArgs, serviceBuild()),
+    startService('sequence-builder', svcEnv, 30_000, nodeArgs, serviceBuild()),
   ]);
   const [ingester, builder] = services as [RunningService, RunningService];
   // a failed run must not leave its services consuming (and loading the machine) after it
@@ -348,6 +349,7 @@ async function main(): Promise<void> {
     benchmark: 'ingest',
     description: 'generator → raw topic → ingester → events topic → sequence-builder → Redis, real Kafka (KRaft, 1 broker) and Redis, services as separate processes',
     backend: 'none (no model on this path)',
+    servicesCommit: serviceCommit(),
     events: messages.length,
     acceptedEvents: accepted.length + probes.length,
     producerRetries: duplicates,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, freemem, homedir, totalmem, loadavg, release, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { ServiceBuild } from '@seqrec/testing';
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
 
@@ -28,6 +29,22 @@ function safe(f: () => string): string {
     const e = err as { stderr?: Buffer | string };
     return e.stderr ? String(e.stderr).split('\n')[0]! : 'unknown';
   }
+}
+
+/**
+ * Where the measured services come from: BENCH_APPS_ROOT, the root of another checkout whose
+ * `apps/<app>/dist` is built (a before/after comparison runs an old build beside this one), else
+ * this checkout. `startService`'s last argument.
+ */
+export function serviceBuild(): ServiceBuild {
+  const root = process.env.BENCH_APPS_ROOT;
+  return root ? { root } : {};
+}
+
+/** The commit of the measured services' checkout, for the result. */
+export function serviceCommit(): string {
+  const root = serviceBuild().root ?? join(__dirname, '..', '..');
+  return safe(() => execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
 }
 
 /** The file name a benchmark writes under bench/results: BENCH_RESULT_NAME (trial runs) or its own. */

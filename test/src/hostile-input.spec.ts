@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Producer } from '@confluentinc/kafka-javascript';
-import { RedisKeys, RejectReason, TOPICS, type DeadLetterV1, type EventV1 } from '@seqrec/contracts';
+import { RejectReason, TOPICS, type DeadLetterV1, type EventV1 } from '@seqrec/contracts';
 import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import type { RunningService } from '@seqrec/testing';
-import { makeEvents, post, startServiceRetrying, tally } from './ingest-helpers';
+import { dropNamespaces, makeEvents, post, startServiceRetrying, tally } from './ingest-helpers';
 
 const NOW = Date.now();
 const valid = (eventId: string, extra: Record<string, unknown> = {}) => ({ eventId, userId: 'hostile-user', type: 'view', itemId: 'item-1', ts: NOW - 5_000, ...extra });
@@ -37,11 +36,7 @@ describe('hostile input: answered, never fatal', () => {
 
   after(async () => {
     await ingester?.stop();
-    await deleteNamespaceTopics(brokers, ns);
-    const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    await deleteNamespace(redis, new RedisKeys(ns));
-    await redis.quit();
+    await dropNamespaces(brokers, [ns]);
   });
 
   describe('POST /v1/events', () => {

@@ -13,13 +13,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Producer } from '@confluentinc/kafka-javascript';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { TOPICS } from '@seqrec/contracts';
 import { createTopicsAndWait } from '@seqrec/kafka';
 import { readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import type { RunningService } from '@seqrec/testing';
-import { OwnKafka, makeEvents, startServiceRetrying, metricValue, post, rssMiB, tally, type TestEvent } from './ingest-helpers';
+import { dropNamespaces, OwnKafka, makeEvents, startServiceRetrying, metricValue, post, rssMiB, tally, type TestEvent } from './ingest-helpers';
 
 describe('ingester back-pressure and restart, on a broker of its own', () => {
   let kafka: OwnKafka;
@@ -46,10 +45,7 @@ describe('ingester back-pressure and restart, on a broker of its own', () => {
   after(async () => {
     await Promise.all(running.map((s) => s.stop()));
     kafka?.destroy();
-    const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    await deleteNamespace(redis, new RedisKeys(ns));
-    await redis.quit();
+    await dropNamespaces(null, [ns]);
   });
 
   it('broker stopped under load: 503 + Retry-After within a second, bounded memory, nothing acknowledged lost or doubled', async () => {

@@ -8,7 +8,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTopic, type TopicMessage } from '@seqrec/kafka/testing';
+import { RedisKeys } from '@seqrec/contracts';
+import { deleteNamespaceTopics, readTopic, type TopicMessage } from '@seqrec/kafka/testing';
+import { createRedis } from '@seqrec/redis';
+import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { LOG_DIR, freePort, pingRedis, startService, type RunningService } from '@seqrec/testing';
 
 const ROOT = join(__dirname, '..', '..');
@@ -24,6 +27,23 @@ export async function startServiceRetrying(app: string, env: Record<string, stri
     } catch (err) {
       if (i >= attempts || !/exited with 1 during start-up/.test((err as Error).message)) throw err;
     }
+  }
+}
+
+/**
+ * Deletes what tests left under their namespaces: the topics on `brokers` (none when null: a broker
+ * of the test's own, destroyed with it) and the keys in the test run's Redis.
+ */
+export async function dropNamespaces(brokers: string[] | null, namespaces: string[]): Promise<void> {
+  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
+  await redis.connect();
+  try {
+    for (const ns of namespaces) {
+      if (brokers) await deleteNamespaceTopics(brokers, ns);
+      await deleteNamespace(redis, new RedisKeys(ns));
+    }
+  } finally {
+    await redis.quit();
   }
 }
 

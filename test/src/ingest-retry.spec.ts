@@ -11,13 +11,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { TOPICS } from '@seqrec/contracts';
 import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { brokersFromEnv, readTopic, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import { LOG_DIR, type RunningService } from '@seqrec/testing';
-import { OwnRedis, makeEvents, startServiceRetrying, metricValue, post, tally, type PostResult, type TestEvent } from './ingest-helpers';
+import { OwnRedis, dropNamespaces, makeEvents, startServiceRetrying, metricValue, post, tally, type PostResult, type TestEvent } from './ingest-helpers';
 
 const brokers = brokersFromEnv();
 const namespaces: string[] = [];
@@ -25,13 +24,7 @@ const running: RunningService[] = [];
 
 after(async () => {
   await Promise.all(running.map((s) => s.stop()));
-  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-  await redis.connect();
-  for (const ns of namespaces) {
-    await deleteNamespaceTopics(brokers, ns);
-    await deleteNamespace(redis, new RedisKeys(ns));
-  }
-  await redis.quit();
+  await dropNamespaces(brokers, namespaces);
 });
 
 /** A scenario's own topics and Redis prefix, and an ingester on them. */
@@ -212,5 +205,28 @@ describe('POST /v1/events: a retry of the same events after any failure neither 
     const outside = await post(ingester.url, events);
     assert.deepEqual([outside.status, outside.body.accepted], [200, 80], 'at 4 s of a 3 s window: new events');
     await expectOnTopic(sc.topic(TOPICS.EVENTS), events, 2);
+  });
+
+  it('rejected elements are dead-lettered once: after a failed attempt, a retry, a concurrent copy and a retry of a success', async () => {
+    const sc = await scenario('dead-letters', { INGEST_FAILPOINTS: 'http.after-publish=throw*1' });
+    const ingester = await sc.start();
+    const good = makeEvents('dl', 60);
+    const bad = [0, 1, 2].map((i) => ({ ...makeEvents(`dl-bad`, 3)[i]!, type: 'teleport' }));
+    const body = [...good.slice(0, 30), ...bad, ...good.slice(30)];
+    const first = await post(ingester.url, body);
+    assert.deepEqual([first.status, first.body.reason], [503, 'internal'], 'published, then failed');
+    const [retry, concurrent] = await Promise.all([post(ingester.url, body), post(ingester.url, body)]);
+    for (const res of [retry, concurrent]) {
+      assert.deepEqual([res.status, (res.body.accepted ?? 0) + (res.body.duplicates ?? 0), res.body.rejected], [200, 60, 3], JSON.stringify(res.body).slice(0, 300));
+    }
+    const again = await post(ingester.url, body); // a client that retries a 200 (it lost the answer)
+    assert.deepEqual([again.status, again.body.duplicates, again.body.rejected], [200, 60, 3]);
+    await expectOnTopic(sc.topic(TOPICS.EVENTS), good);
+    // four attempts relayed every dead letter: the DLQ has each once, the first attempt's
+    const letters = tally(await readTopic(brokers, sc.topic(TOPICS.EVENTS_DLQ), { count: bad.length + 1, timeoutMs: 8_000 }));
+    assert.deepEqual([...letters].sort(), bad.map((e) => [e.eventId, 1]), 'each rejected element dead-lettered once');
+    const raw = await readTopic(brokers, sc.topic(TOPICS.CLICKSTREAM_RAW), { count: 4 * body.length + 1, timeoutMs: 6_000 });
+    assert.equal(raw.length, 4 * body.length, 'all four attempts are on the raw topic, dead letters included');
+    assert.equal(metricValue(await (await fetch(ingester.metricsUrl)).text(), 'seqrec_ingester_dead_letters_repeated_total'), 9);
   });
 });

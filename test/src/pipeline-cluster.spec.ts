@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisKeys, type EventType } from '@seqrec/contracts';
 import { Rng } from '@seqrec/random';
-import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { brokersFromEnv, deleteNamespaceTopics, uniqueName } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis, createRedisClient, scanKeys, type RedisClient } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv, redisTestTargets } from '@seqrec/redis/testing';
-import { decodeWindow } from '@seqrec/window';
-import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
+import { expectedWindows, startService, waitForWindows, type RunningService } from '@seqrec/testing';
 
 const WINDOW = 20;
 const USERS = 80;
@@ -100,20 +99,6 @@ describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events t
     }
   });
 
-  async function windows(): Promise<Map<string, ExpectedPosition[]>> {
-    const users = [...traffic.expected.keys()];
-    const bufs = await new RedisSequenceStore(redis, keys, { ttlMs: 0 }).getMany(users);
-    const dict = new RedisItemDictionary(redis, keys);
-    const out = new Map<string, ExpectedPosition[]>();
-    for (const [u, buf] of bufs.entries()) {
-      if (!buf) continue;
-      const w = decodeWindow(buf);
-      const ids = await dict.idsOf(w.events.map((e) => Math.max(0, e.item)));
-      out.set(users[u]!, w.events.map((e, i) => ({ item: e.item >= 0 ? ids[i]! : null, type: e.type, ts: e.ts })));
-    }
-    return out;
-  }
-
   it('accepts each event once (retries are duplicates) and builds every window exactly', async () => {
     let accepted = 0;
     let duplicates = 0;
@@ -128,19 +113,7 @@ describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events t
     assert.deepEqual({ accepted, duplicates }, { accepted: traffic.unique, duplicates: traffic.retries });
     assert.ok(traffic.retries > 0, 'the traffic had retries');
 
-    await waitFor(
-      'every window to match',
-      async () => {
-        const got = await windows();
-        return [...traffic.expected].every(([u, exp]) => JSON.stringify(got.get(u)) === JSON.stringify(exp));
-      },
-      60_000,
-    ).catch(async (err) => {
-      const got = await windows();
-      const bad = [...traffic.expected].find(([u, exp]) => JSON.stringify(got.get(u)) !== JSON.stringify(exp));
-      if (bad) assert.deepEqual(got.get(bad[0]), bad[1], `window of ${bad[0]}`);
-      throw err;
-    });
+    await waitForWindows(new RedisSequenceStore(redis, keys, { ttlMs: 0 }), new RedisItemDictionary(redis, keys), traffic.expected);
 
     const [user, exp] = [...traffic.expected][0]!;
     const res = await fetch(`${builder.url}/v1/users/${user}/sequence`);

@@ -14,9 +14,8 @@ import { brokersFromEnv, deleteNamespaceTopics, readTopic, resetGroupOffsets, te
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
 import { Rng } from '@seqrec/random';
-import { decodeWindow } from '@seqrec/window';
 import type { Redis } from 'ioredis';
-import { expectedWindows, startService, type ExpectedPosition, type RunningService } from '@seqrec/testing';
+import { expectedWindows, startService, waitForWindows, type RunningService } from '@seqrec/testing';
 import { createTopicsAndWait } from '@seqrec/kafka';
 
 const WINDOW = 50;
@@ -137,41 +136,13 @@ describe('pipeline: raw topic → ingester → events topic → sequence-builder
     }
   });
 
-  async function windows(): Promise<Map<string, ExpectedPosition[]>> {
-    const store = new RedisSequenceStore(redis, keys, { ttlMs: 0 });
-    const dict = new RedisItemDictionary(redis, keys);
-    const users = [...traffic.expected.keys()];
-    const bufs = await store.getMany(users);
-    const out = new Map<string, ExpectedPosition[]>();
-    for (let u = 0; u < users.length; u++) {
-      const buf = bufs[u];
-      if (!buf) continue;
-      const w = decodeWindow(buf);
-      const ids = await dict.idsOf(w.events.map((e) => Math.max(0, e.item)));
-      out.set(users[u]!, w.events.map((e, i) => ({ item: e.item >= 0 ? ids[i]! : null, type: e.type, ts: e.ts })));
-    }
-    return out;
-  }
-
   it('builds every user window exactly, once, in time order', async () => {
     const { messages } = traffic;
     for (let i = 0; i < messages.length; i += 500) {
       // copies: the client turns the messages it is given into its own form (string values into Buffers)
       await producer.send({ topic: topic(TOPICS.CLICKSTREAM_RAW), messages: messages.slice(i, i + 500).map((m) => ({ ...m })) });
     }
-    await waitFor(
-      'all windows to match',
-      async () => {
-        const got = await windows();
-        return [...traffic.expected].every(([u, exp]) => JSON.stringify(got.get(u)) === JSON.stringify(exp));
-      },
-      60_000,
-    ).catch(async (err) => {
-      const got = await windows();
-      const bad = [...traffic.expected].find(([u, exp]) => JSON.stringify(got.get(u)) !== JSON.stringify(exp));
-      if (bad) assert.deepEqual(got.get(bad[0]), bad[1], `window of ${bad[0]}`);
-      throw err;
-    });
+    await waitForWindows(new RedisSequenceStore(redis, keys, { ttlMs: 0 }), new RedisItemDictionary(redis, keys), traffic.expected);
   });
 
   it('publishes each accepted event once on the events topic', async () => {

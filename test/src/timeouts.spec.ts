@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { TOPICS } from '@seqrec/contracts';
 import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, uniqueName } from '@seqrec/kafka/testing';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { brokersFromEnv, uniqueName } from '@seqrec/kafka/testing';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import { startPrivateRedis, startService, type PrivateRedis, type RunningService } from '@seqrec/testing';
+import { dropNamespaces } from './ingest-helpers';
 
 interface RawOutcome {
   /** What the server sent before it closed (status line first), '' for nothing. */
@@ -78,11 +78,7 @@ describe('timeouts: slow clients are cut off, connections capped, a hung Redis t
   after(async () => {
     await Promise.all(running.map((s) => s.stop()));
     await privateRedis?.stop();
-    await deleteNamespaceTopics(brokers, ns);
-    const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    await deleteNamespace(redis, new RedisKeys(ns));
-    await redis.quit();
+    await dropNamespaces(brokers, [ns]);
   });
 
   describe('HTTP server limits (ingester)', () => {

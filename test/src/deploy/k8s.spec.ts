@@ -26,8 +26,8 @@ interface Expect {
   metricsPort: number;
   /** AUTH_*_KEYS the workload's routes need (docs/api.md) */
   keys: string[];
-  kind: 'Deployment' | 'CronJob';
-  /** consumes a Kafka topic (HPA bounded by partitions, young-generation tuning) */
+  kind: 'Deployment' | 'StatefulSet' | 'CronJob';
+  /** consumes a Kafka topic in a shared group (a StatefulSet: static group members; HPA bounded by partitions, young-generation tuning) */
   stream: boolean;
   /** model store mount */
   models?: 'ro' | 'rw';
@@ -35,9 +35,9 @@ interface Expect {
 
 /** Every seqrec workload, its HTTP port (docs/configuration.md) and its shape. */
 const WORKLOADS: Record<string, Expect> = {
-  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'Deployment', stream: true },
-  'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true },
-  embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true, models: 'ro' },
+  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'StatefulSet', stream: true },
+  'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true },
+  embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true, models: 'ro' },
   // admin: the console's reads (CONSOLE_ENABLED)
   scorer: { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: false, models: 'ro' },
   trainer: { port: 8084, metricsPort: 9084, keys: ['AUTH_ADMIN_KEYS'], kind: 'CronJob', stream: false, models: 'rw' },
@@ -80,8 +80,10 @@ const podSpec = (o: Obj): Obj => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec
 const podMeta = (o: Obj): Obj => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.metadata : o.spec.template.metadata);
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
 const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
-const workloadOf = (objs: Obj[], app: string) =>
-  objs.find((o) => (o.kind === 'Deployment' || o.kind === 'CronJob') && podMeta(o).labels?.['app.kubernetes.io/name'] === app);
+/** Long-running workloads (replicated pods behind a Service). */
+const servers = (objs: Obj[]) => [...byKind(objs, 'Deployment'), ...byKind(objs, 'StatefulSet')];
+const workloads = (objs: Obj[]) => [...servers(objs), ...byKind(objs, 'CronJob')];
+const workloadOf = (objs: Obj[], app: string) => workloads(objs).find((o) => podMeta(o).labels?.['app.kubernetes.io/name'] === app);
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 const envOf = (container: Obj, name: string) => (container.env as Obj[] | undefined)?.find((e) => e.name === name);
@@ -162,7 +164,7 @@ describe('k8s: kustomize overlays', () => {
         for (const l of REQUIRED_LABELS) assert.ok(labels[l], `${overlay}: ${o.kind}/${o.metadata.name} lacks label ${l}`);
         assert.equal(labels['app.kubernetes.io/part-of'], 'seqrec', `${overlay}: ${o.kind}/${o.metadata.name}`);
         assert.equal(labels['app.kubernetes.io/version'], version, `${overlay}: ${o.kind}/${o.metadata.name}`);
-        if (o.kind === 'Deployment' || o.kind === 'CronJob') {
+        if (o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'CronJob') {
           for (const l of REQUIRED_LABELS) assert.ok(podMeta(o).labels?.[l], `${overlay}: ${o.metadata.name} pod template lacks ${l}`);
           for (const c of podSpec(o).containers as Obj[]) {
             assert.match(c.image as string, new RegExp(`:${version.replace(/\./g, '\\.')}$`), `${overlay}: ${o.metadata.name} image tag = version label`);
@@ -178,8 +180,7 @@ describe('k8s: kustomize overlays', () => {
       assert.ok(cm, `${overlay}: seqrec-config ConfigMap`);
       const shutdownMs = Number(cm.data.SHUTDOWN_TIMEOUT_MS);
       assert.equal(shutdownMs, 25_000, `${overlay}: SHUTDOWN_TIMEOUT_MS`);
-      const workloads = [...byKind(objs, 'Deployment'), ...byKind(objs, 'CronJob')];
-      assert.equal(workloads.length, Object.keys(WORKLOADS).length, `${overlay}: one workload per service`);
+      assert.equal(workloads(objs).length, Object.keys(WORKLOADS).length, `${overlay}: one workload per service`);
       for (const [app, want] of Object.entries(WORKLOADS)) {
         const w = workloadOf(objs, app);
         const where = `${overlay}: ${app}`;
@@ -227,7 +228,7 @@ describe('k8s: kustomize overlays', () => {
           assert.ok(p.httpGet?.port === 'http' || p.httpGet?.port === want.port, `${where}: ${what} port`);
         };
         probe(c.livenessProbe, '/health/live', 'livenessProbe');
-        if (w.kind === 'Deployment') {
+        if (w.kind !== 'CronJob') {
           probe(c.readinessProbe, '/health/ready', 'readinessProbe');
           probe(c.startupProbe, '/health/live', 'startupProbe');
         }
@@ -279,7 +280,7 @@ describe('k8s: kustomize overlays', () => {
     for (const [overlay, objs] of rendered) {
       const prod = overlay.startsWith('prod');
       if (prod) assert.deepEqual(byKind(objs, 'Secret').map((s) => s.metadata.name), [], `${overlay}: no Secret in git for production`);
-      for (const w of [...byKind(objs, 'Deployment'), ...byKind(objs, 'CronJob')]) {
+      for (const w of workloads(objs)) {
         const spec = podSpec(w);
         const where = `${overlay}: ${w.metadata.name}`;
         assert.ok(find(objs, 'ServiceAccount', spec.serviceAccountName), `${where}: service account ${spec.serviceAccountName}`);
@@ -297,7 +298,7 @@ describe('k8s: kustomize overlays', () => {
           if (v.persistentVolumeClaim) assert.ok(find(objs, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName), `${where}: PVC`);
         }
       }
-      for (const d of byKind(objs, 'Deployment')) {
+      for (const d of servers(objs)) {
         const where = `${overlay}: ${d.metadata.name}`;
         const labels = d.spec.template.metadata.labels as Record<string, string>;
         assert.ok(matches(d.spec.selector.matchLabels, labels), `${where}: selector matches its pods`);
@@ -308,7 +309,7 @@ describe('k8s: kustomize overlays', () => {
         assert.ok(svc, `${where}: Service`);
         assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'http')?.targetPort, 'http', `${where}: Service targets the http port`);
         assert.equal(svc.spec.ports.find((p: Obj) => p.name === 'metrics')?.targetPort, 'metrics', `${where}: Service names the metrics port`);
-        const hpa = byKind(objs, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === d.metadata.name);
+        const hpa = byKind(objs, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.kind === d.kind && h.spec.scaleTargetRef.name === d.metadata.name);
         assert.ok(hpa, `${where}: HorizontalPodAutoscaler`);
         assert.ok(hpa.spec.minReplicas >= 1 && hpa.spec.minReplicas <= hpa.spec.maxReplicas, `${where}: HPA bounds`);
         assert.ok((hpa.spec.metrics as Obj[]).some((m) => m.resource?.name === 'cpu'), `${where}: HPA on CPU`);
@@ -318,6 +319,29 @@ describe('k8s: kustomize overlays', () => {
           const partitions = Number(cm.data.KAFKA_TOPIC_PARTITIONS);
           assert.ok(hpa.spec.maxReplicas <= partitions, `${where}: maxReplicas ${hpa.spec.maxReplicas} > KAFKA_TOPIC_PARTITIONS ${partitions}`);
         }
+      }
+    }
+  });
+
+  it('stream services are StatefulSets whose pods join their consumer groups as static members under their own name', () => {
+    for (const [overlay, objs] of rendered) {
+      const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'))!;
+      assert.equal(cm.data.KAFKA_STATIC_MEMBERSHIP, 'false', `${overlay}: off by default (a Deployment's pod names change on every rollout)`);
+      for (const w of workloads(objs)) {
+        const app = podMeta(w).labels['app.kubernetes.io/name'] as string;
+        const where = `${overlay}: ${app}`;
+        const c = podSpec(w).containers[0] as Obj;
+        const staticMember = envOf(c, 'KAFKA_STATIC_MEMBERSHIP')?.value;
+        if (w.kind !== 'StatefulSet') {
+          assert.notEqual(staticMember, 'true', `${where}: static membership only where the pod name is stable`);
+          continue;
+        }
+        assert.equal(staticMember, 'true', `${where}: KAFKA_STATIC_MEMBERSHIP`);
+        assert.equal(envOf(c, 'INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', `${where}: group.instance.id = pod name`);
+        assert.equal(w.spec.podManagementPolicy, 'Parallel', `${where}: replicas start and stop together`);
+        assert.equal(w.spec.updateStrategy?.type, 'RollingUpdate', `${where}: rolling update`);
+        const svc = find(objs, 'Service', w.spec.serviceName);
+        assert.ok(svc && matches(svc.spec.selector, w.spec.template.metadata.labels), `${where}: serviceName ${w.spec.serviceName} selects its pods`);
       }
     }
   });
@@ -382,7 +406,7 @@ describe('k8s: kustomize overlays', () => {
     assert.match(cm.data.KAFKA_SASL_MECHANISM, /^scram-sha-(256|512)$/);
     assert.equal(cm.data.LOG_FORMAT, 'json');
     assert.equal(cm.data.AUTH_REQUIRED, 'true', 'prod fails closed: a service without its API keys does not start');
-    for (const d of byKind(prod, 'Deployment')) {
+    for (const d of servers(prod)) {
       assert.ok(d.spec.template.spec.topologySpreadConstraints?.length >= 1, `prod: ${d.metadata.name} spread`);
     }
     const dev = rendered.get('dev')!;

@@ -26,7 +26,7 @@ import { FaultInfra } from './lib/infra';
 import { EventSource, RawLoad, uniqueValid, type LoadEvent } from './lib/load';
 import { Prober } from './lib/probe';
 import { runStreamScenario } from './lib/scenario';
-import type { Member, Stack } from './lib/stack';
+import type { App, KillLoopReport, Member, Stack } from './lib/stack';
 
 announce('kill-serving');
 
@@ -57,6 +57,33 @@ function finalRound(users: string[], seed: number): GeneratedRecord[] {
 function recentUser(load: RawLoad, random: () => number): string {
   const r = load.sent[load.sent.length - 1 - Math.floor(random() * Math.min(200, load.sent.length))];
   return r && r.kind !== 'malformed' ? (r.event.userId ?? 'nobody') : 'nobody';
+}
+
+/** Ingester, builder and `more`, then the raw load every scenario here runs under. */
+async function startStream(stack: Stack, seed: number, more: App[]): Promise<RawLoad> {
+  await stack.start('ingester');
+  await stack.start('sequence-builder');
+  for (const app of more) await stack.start(app);
+  const source = new EventSource({ seed, maxEvents: pick(6_000, 15_000), itemIds: ITEMS });
+  return new RawLoad(stack.brokers, stack.topic(TOPICS.CLICKSTREAM_RAW), source, { rate: pick(300, 400) }).start();
+}
+
+/** The kill loop's `whileDown`: at kill `promoteAt`, a new model `version` is trained (a test artifact) and promoted. */
+function promoteWhileDown(stack: Stack, store: FsModelStore, version: string, seed: number, promoteAt: number): (kill: number) => Promise<void> {
+  return async (kill) => {
+    if (kill !== promoteAt) return;
+    await createTestArtifact(store, { items: ITEMS, version, dim: 16, maxLen: 20, seed });
+    await announceModel(stack, store, version);
+  };
+}
+
+/** What the clients saw of the killed service: answers other than 2xx and 503, a restart slower than the bound. */
+function servingFailures(what: string, prober: Prober, report: KillLoopReport): { failures: string[]; slowest: number } {
+  const failures: string[] = [];
+  if (prober.unexpected().length) failures.push(`${what} answers other than 2xx and 503: ${prober.describe()}`);
+  const slowest = Math.max(...report.readyMs);
+  if (slowest > READY_BOUND_MS) failures.push(`${what} took ${slowest} ms to be ready again after a kill (bound ${READY_BOUND_MS})`);
+  return { failures, slowest };
 }
 
 const usersOf = (records: GeneratedRecord[]) => [...new Set(uniqueValid(records).map((e) => e.userId))];
@@ -91,11 +118,8 @@ describe('fault: embedding service and scorer SIGKILLed at random moments', () =
       stack: { env },
       async run(stack, { random, seed, rep }) {
         const version = `v${String(2 + rep).padStart(4, '0')}`;
-        await stack.start('ingester');
-        await stack.start('sequence-builder');
-        let embedding = await stack.start('embedding');
-        const source = new EventSource({ seed, maxEvents: pick(6_000, 15_000), itemIds: ITEMS });
-        const load = await new RawLoad(stack.brokers, stack.topic(TOPICS.CLICKSTREAM_RAW), source, { rate: pick(300, 400) }).start();
+        const load = await startStream(stack, seed, ['embedding']);
+        let embedding = stack.member('embedding');
         const prober = new Prober(
           () => {
             const r = random();
@@ -114,22 +138,14 @@ describe('fault: embedding service and scorer SIGKILLed at random moments', () =
           maxDelayMs: 1_000,
           busyDelayMs: pick(2_000, 8_000),
           progressed: async (m: Member) => (await stack.metric(m, 'seqrec_embedding_vectors_total', { outcome: 'stored' })) > 0,
-          whileDown: async (k) => {
-            if (k !== promoteAt) return;
-            await createTestArtifact(store, { items: ITEMS, version, dim: 16, maxLen: 20, seed: 2 + rep });
-            await announceModel(stack, store, version);
-          },
+          whileDown: promoteWhileDown(stack, store, version, 2 + rep, promoteAt),
         });
         embedding = stack.member('embedding');
         await load.publish(finalRound(usersOf(load.sent), seed));
         await load.stop();
         await prober.stop();
         const expected = uniqueValid(load.sent);
-        const failures: string[] = [];
-        const unexpected = prober.unexpected();
-        if (unexpected.length) failures.push(`embedding answers other than 2xx and 503: ${prober.describe()}`);
-        const slowest = Math.max(...report.readyMs);
-        if (slowest > READY_BOUND_MS) failures.push(`embedding took ${slowest} ms to be ready again after a kill (bound ${READY_BOUND_MS})`);
+        const { failures, slowest } = servingFailures('embedding', prober, report);
         const served = await waitFor('the embedding service to serve the promoted model', async () => (await stack.metric(embedding, 'seqrec_embedding_model_info', { version })) === 1, 60_000).catch(() => false);
         if (!served) failures.push(`the embedding service does not serve the promoted ${version}`);
         const vectors = await converge(stack, store, version, expected);
@@ -161,12 +177,8 @@ describe('fault: embedding service and scorer SIGKILLed at random moments', () =
       stack: { env },
       async run(stack, { random, seed, rep }) {
         const version = `v${String(2 + rep).padStart(4, '0')}`;
-        await stack.start('ingester');
-        await stack.start('sequence-builder');
-        await stack.start('embedding');
-        let scorer = await stack.start('scorer');
-        const source = new EventSource({ seed, maxEvents: pick(6_000, 15_000), itemIds: ITEMS });
-        const load = await new RawLoad(stack.brokers, stack.topic(TOPICS.CLICKSTREAM_RAW), source, { rate: pick(300, 400) }).start();
+        const load = await startStream(stack, seed, ['embedding', 'scorer']);
+        let scorer = stack.member('scorer');
         const versions = new Map<string, number>();
         const onBody = (b: unknown) => {
           const v = (b as { model?: { version?: string } }).model?.version ?? '?';
@@ -192,11 +204,7 @@ describe('fault: embedding service and scorer SIGKILLed at random moments', () =
           minDelayMs: 300,
           maxDelayMs: pick(4_000, 10_000),
           progressed: async (m: Member) => (await fetch(`${m.svc.url}/v1/users/nobody/recommendations?k=1`)).status === 200,
-          whileDown: async (k) => {
-            if (k !== promoteAt) return;
-            await createTestArtifact(store, { items: ITEMS, version, dim: 16, maxLen: 20, seed: 2 + rep });
-            await announceModel(stack, store, version);
-          },
+          whileDown: promoteWhileDown(stack, store, version, 2 + rep, promoteAt),
         });
         scorer = stack.member('scorer');
         const servedVersion = await waitFor(
@@ -210,10 +218,7 @@ describe('fault: embedding service and scorer SIGKILLed at random moments', () =
         ).catch(() => undefined);
         await load.stop();
         await prober.stop();
-        const failures: string[] = [];
-        if (prober.unexpected().length) failures.push(`scorer answers other than 2xx and 503: ${prober.describe()}`);
-        const slowest = Math.max(...report.readyMs);
-        if (slowest > READY_BOUND_MS) failures.push(`the scorer took ${slowest} ms to be ready again after a kill (bound ${READY_BOUND_MS})`);
+        const { failures, slowest } = servingFailures('the scorer', prober, report);
         if (!servedVersion) failures.push(`the scorer does not serve the promoted ${version} (answers by version: ${JSON.stringify([...versions])})`);
         return {
           expected: uniqueValid(load.sent),

@@ -16,13 +16,22 @@ import type { Stack } from './lib/stack';
 
 announce('servers');
 
-interface Fault {
-  /** Injects the fault and undoes it; returns a note for the table. */
-  inject(random: () => number): Promise<string>;
+/** Injects the fault and undoes it; returns a note for the table. */
+type Inject = () => Promise<string>;
+
+/** One scenario: {@link underLoad} with `inject` struck `cycles` times; the stack may take 5 minutes to converge after it. */
+function faultUnderLoad(infra: FaultInfra, name: string, fault: string, cycles: number, inject: Inject): Promise<void> {
+  return runStreamScenario(infra, {
+    name,
+    fault,
+    repetitions: 1,
+    convergeTimeoutMs: 300_000,
+    run: (stack, { random, seed }) => underLoad(stack, random, seed, inject, cycles),
+  });
 }
 
-/** Ingester + builder under HTTP and raw load; `fault` strikes after a random warm-up; load goes on a while after. */
-async function underLoad(stack: Stack, random: () => number, seed: number, fault: Fault, cycles: number): Promise<RunOutcome> {
+/** Ingester + builder under HTTP and raw load; `inject` strikes after a random warm-up; load goes on a while after. */
+async function underLoad(stack: Stack, random: () => number, seed: number, inject: Inject, cycles: number): Promise<RunOutcome> {
   await stack.start('ingester');
   await stack.start('sequence-builder');
   const stopSupervising = stack.supervise();
@@ -40,7 +49,7 @@ async function underLoad(stack: Stack, random: () => number, seed: number, fault
   try {
     for (let c = 0; c < cycles; c++) {
       await sleep(between(random, 2_000, 5_000));
-      notes.push(await fault.inject(random));
+      notes.push(await inject());
     }
     await sleep(between(random, 3_000, 6_000));
   } finally {
@@ -78,92 +87,44 @@ describe('fault: Kafka and Redis fail under load', () => {
   it('broker stopped and started again', async () => {
     // full: also the broker SIGKILLed, and down for 5 minutes (the issue's backpressure test: 2,000 events/s offered over HTTP)
     const downMs = pick([15_000], [30_000, 300_000]);
-    await runStreamScenario(infra, {
-      name: 'broker-stop',
-      fault: `Kafka broker stopped (${pick('SIGTERM', 'SIGTERM, then SIGKILL')}) for ${downMs.map((d) => `${d / 1000} s`).join(' / ')} and started again`,
-      repetitions: 1,
-      convergeTimeoutMs: 300_000,
-      async run(stack, { random, seed }) {
-        let cycle = 0;
-        return underLoad(
-          stack,
-          random,
-          seed,
-          {
-            inject: async () => {
-              const signal = cycle % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
-              const down = downMs[cycle++]!;
-              const t0 = Date.now();
-              let stopped = 0;
-              let t1 = 0;
-              try {
-                await infra.stopKafka(signal);
-                stopped = Date.now() - t0;
-                await sleep(down);
-              } finally {
-                t1 = Date.now();
-                await infra.startKafka();
-              }
-              return `broker ${signal}: stop took ${(stopped / 1000).toFixed(1)} s, down ${(down / 1000).toFixed(0)} s, start ${((Date.now() - t1) / 1000).toFixed(1)} s`;
-            },
-          },
-          downMs.length,
-        );
-      },
+    let cycle = 0;
+    await faultUnderLoad(infra, 'broker-stop', `Kafka broker stopped (${pick('SIGTERM', 'SIGTERM, then SIGKILL')}) for ${downMs.map((d) => `${d / 1000} s`).join(' / ')} and started again`, downMs.length, async () => {
+      const signal = cycle % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
+      const down = downMs[cycle++]!;
+      const t0 = Date.now();
+      let stopped = 0;
+      let t1 = 0;
+      try {
+        await infra.stopKafka(signal);
+        stopped = Date.now() - t0;
+        await sleep(down);
+      } finally {
+        t1 = Date.now();
+        await infra.startKafka();
+      }
+      return `broker ${signal}: stop took ${(stopped / 1000).toFixed(1)} s, down ${(down / 1000).toFixed(0)} s, start ${((Date.now() - t1) / 1000).toFixed(1)} s`;
     });
   });
 
   it('broker paused (SIGSTOP) and resumed', async () => {
     const pauseMs = pick(15_000, 60_000);
-    await runStreamScenario(infra, {
-      name: 'broker-pause',
-      fault: `Kafka broker paused (SIGSTOP) for ${pauseMs / 1000} s, ${pick(1, 2)}×`,
-      repetitions: 1,
-      convergeTimeoutMs: 300_000,
-      async run(stack, { random, seed }) {
-        return underLoad(
-          stack,
-          random,
-          seed,
-          {
-            inject: async () => {
-              infra.pauseKafka();
-              try {
-                await sleep(pauseMs);
-              } finally {
-                infra.resumeKafka();
-              }
-              return `broker paused ${pauseMs / 1000} s`;
-            },
-          },
-          pick(1, 2),
-        );
-      },
+    await faultUnderLoad(infra, 'broker-pause', `Kafka broker paused (SIGSTOP) for ${pauseMs / 1000} s, ${pick(1, 2)}×`, pick(1, 2), async () => {
+      infra.pauseKafka();
+      try {
+        await sleep(pauseMs);
+      } finally {
+        infra.resumeKafka();
+      }
+      return `broker paused ${pauseMs / 1000} s`;
     });
   });
 
   it('Redis restarted', async () => {
     const downMs = pick(5_000, 30_000);
-    await runStreamScenario(infra, {
-      name: 'redis-restart',
-      fault: `Redis stopped (SIGTERM) for ${downMs / 1000} s and started again, ${pick(1, 2)}×`,
-      repetitions: 1,
-      convergeTimeoutMs: 300_000,
-      async run(stack, { random, seed }) {
-        return underLoad(
-          stack,
-          random,
-          seed,
-          {
-            inject: async () => {
-              const t0 = Date.now();
-              await infra.restartRedis(downMs);
-              return `Redis down ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-            },
-          },
-          pick(1, 2),
-        );
-      },
+    await faultUnderLoad(infra, 'redis-restart', `Redis stopped (SIGTERM) for ${downMs / 1000} s and started again, ${pick(1, 2)}×`, pick(1, 2), async () => {
+      const t0 = Date.now();
+      await infra.restartRedis(downMs);
+      return `Redis down ${((Date.now() - t0) / 1000).toFixed(1)} s`;
     });
   });
 });

@@ -1,88 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';
+import { brokersFromEnv, readTopic } from '@seqrec/kafka/testing';
 import { ClickstreamGenerator, recordToMessage } from './clickstream-generator';
 import { run } from './cli';
 import { parseCliArgs } from './cli-options';
 import { KAFKA_COMPRESSIONS, KafkaSink } from './sinks';
 
-// Real broker from scripts/infra.sh, passed as KAFKA_BROKERS; every test has its own topic. (This
-// library may not depend on @seqrec/kafka, so its test helpers are its own.)
-function brokersFromEnv(): string[] {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` (it starts Kafka and Redis)');
-  return brokers.split(',').map((b) => b.trim());
-}
-
-const kafka = () =>
-  new KafkaJS.Kafka({ kafkaJS: { brokers: brokersFromEnv(), clientId: 'seqrec-test', logLevel: KafkaJS.logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 5, maxRetryTime: 1_000 } } });
-
+// Real broker from scripts/infra.sh, passed as KAFKA_BROKERS; every test has its own topic.
 const created: string[] = [];
 
 after(async () => {
   if (created.length === 0) return;
-  const admin = kafka().admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created, timeout: 30_000 }).catch(() => undefined);
+  const admin = new KafkaAdmin(brokersFromEnv());
+  await admin.deleteTopics(created).catch(() => undefined);
   await admin.disconnect();
 });
 
 async function createTopic(partitions: number): Promise<string> {
   const topic = `test.generator.${randomUUID().slice(0, 8)}`;
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
-    created.push(topic);
-    // A KRaft broker that has not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION or
-    // without leaders for a moment: wait until every partition has a leader.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const [meta] = await admin.fetchTopicMetadata({ topics: [topic], timeout: 5_000 });
-        if (meta?.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0)) break;
-      } catch {
-        // not there yet
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after 30 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  created.push(topic);
+  await createTopicsAndWait(brokersFromEnv(), [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   return topic;
-}
-
-interface Read {
-  partition: number;
-  key: string | null;
-  value: string;
-}
-
-/** Reads a topic from the beginning (read committed) until `count` messages arrived or the deadline passed. */
-async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<Read[]> {
-  const consumer = kafka().consumer({
-    kafkaJS: { groupId: `test.reader.${randomUUID().slice(0, 8)}`, fromBeginning: true, autoCommit: false, maxWaitTimeInMs: 50, allowAutoTopicCreation: false },
-    'isolation.level': 'read_committed',
-  });
-  const got: Read[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic] });
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        got.push({ partition, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
-        if (got.length >= count) resolveDone();
-      },
-    });
-    await Promise.race([done, new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
 }
 
 describe(KafkaSink.name, () => {
@@ -138,7 +78,7 @@ describe(KafkaSink.name, () => {
 
 /** Every record arrived once, keyed by user, each user on one partition in send order. */
 async function assertDelivered(topic: string, records: ReturnType<ClickstreamGenerator['takeRecords']>): Promise<void> {
-  const got = await readTopic(topic, records.length);
+  const got = await readTopic(brokersFromEnv(), topic, { count: records.length, timeoutMs: 30_000 });
   assert.equal(got.length, records.length);
   const sentByKey = new Map<string, string[]>();
   for (const r of records) {
@@ -148,8 +88,8 @@ async function assertDelivered(topic: string, records: ReturnType<ClickstreamGen
   const gotByKey = new Map<string, string[]>();
   const partitionOf = new Map<string, number>();
   for (const m of got) {
-    const key = m.key!;
-    gotByKey.set(key, [...(gotByKey.get(key) ?? []), m.value]);
+    const key = String(m.key);
+    gotByKey.set(key, [...(gotByKey.get(key) ?? []), String(m.value)]);
     assert.equal(partitionOf.get(key) ?? m.partition, m.partition, `user ${key} split over partitions`);
     partitionOf.set(key, m.partition);
   }
@@ -167,6 +107,6 @@ describe('cli run with --sink kafka', () => {
     assert.equal(summary.sent, 4_000);
     assert.equal(summary.topic, topic);
     assert.equal(summary.compression, 'zstd');
-    assert.equal((await readTopic(topic, 4_000)).length, 4_000);
+    assert.equal((await readTopic(brokersFromEnv(), topic, { count: 4_000, timeoutMs: 30_000 })).length, 4_000);
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_NORMALIZE_OPTIONS, RejectReason, TOPICS, type DeadLetterV1 } from '@seqrec/contracts';
+import { DEFAULT_NORMALIZE_OPTIONS, MAX_ID_LENGTH, RejectReason, TOPICS, type DeadLetterV1 } from '@seqrec/contracts';
 import type { ConsumedMessage } from '@seqrec/bus';
 import { MemoryEventClaims } from '@seqrec/window';
-import { EventIngestor, type IngestRecord } from './event-ingestor';
-import { CLAIM_HEADER, RECEIVED_AT_HEADER, rawRecord } from './raw-events.consumer';
+import { EventIngestor, deadLetterClaimId, type IngestRecord } from './event-ingestor';
+import { CLAIM_HEADER, DEAD_LETTER_HEADER, RECEIVED_AT_HEADER, rawRecord, relayedDeadLetter } from './raw-events.consumer';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
@@ -45,6 +45,34 @@ describe(EventIngestor.name, () => {
     assert.deepEqual([replay.messages, replay.claimed], [[], []]);
     assert.deepEqual(await sut.claim([{ eventId: 'e2', source: 'h:r:0' }], 'answer'), [true], 'the HTTP answer after the consumer was faster');
     assert.deepEqual(await sut.claim([{ eventId: 'e2', source: 'h:r:1' }], 'answer'), [false], 'a retry');
+  });
+
+  it('relays an HTTP dead letter once per producer and element: a retry, a redelivery and a replay write it once', async () => {
+    const { sut } = newTestIngestor();
+    const bad = Buffer.from('{"eventId":"x"}');
+    const id = deadLetterClaimId('3f2a9c01', bad);
+    assert.ok(id.length > MAX_ID_LENGTH, 'never the claim of an eventId');
+    assert.notEqual(deadLetterClaimId('', bad), id, 'another producer');
+    assert.notEqual(deadLetterClaimId('3f2a9c01', Buffer.from('{"eventId":"y"}')), id, 'another element');
+    const letter = (source: string) => ({ claimId: id, source, key: 'u1', value: Buffer.from(`letter of ${source}`) });
+    const first = await sut.relayDeadLetters([letter('h:r1:0')]);
+    assert.deepEqual(first.messages, [{ topic: TOPICS.EVENTS_DLQ, key: 'u1', value: Buffer.from('letter of h:r1:0') }]);
+    assert.deepEqual([first.claimed, first.dropped], [[{ eventId: id, source: 'h:r1:0' }], 0]);
+    assert.equal((await sut.relayDeadLetters([letter('h:r1:0')])).messages.length, 1, 'a redelivery (aborted batch) is ours');
+    const retry = await sut.relayDeadLetters([letter('h:r2:0')]);
+    assert.deepEqual([retry.messages, retry.dropped], [[], 1], "the client's retry");
+    await sut.markPublished(first.claimed);
+    assert.equal((await sut.relayDeadLetters([letter('h:r1:0')])).messages.length, 0, 'a replay of the raw topic');
+  });
+
+  it('reads a relayed dead letter only from a message POST /v1/events published', () => {
+    const m = (headers: Record<string, string>): ConsumedMessage => ({ topic: 't', partition: 0, offset: '5', key: Buffer.from('u1'), value: Buffer.from('{}'), headers, timestamp: NOW });
+    const id = deadLetterClaimId('', Buffer.from('x'));
+    assert.deepEqual(relayedDeadLetter(m({ [CLAIM_HEADER]: 'h:r:3', [DEAD_LETTER_HEADER]: id })), { claimId: id, source: 'h:r:3', key: 'u1', value: Buffer.from('{}') });
+    assert.equal(relayedDeadLetter(m({ [DEAD_LETTER_HEADER]: id })), undefined, 'no HTTP attempt');
+    assert.equal(relayedDeadLetter(m({ [CLAIM_HEADER]: 'k:0:5', [DEAD_LETTER_HEADER]: id })), undefined, 'not an HTTP attempt');
+    assert.equal(relayedDeadLetter(m({ [CLAIM_HEADER]: 'h:r:3', [DEAD_LETTER_HEADER]: 'e1' })), undefined, 'an eventId is no dead-letter claim');
+    assert.equal(relayedDeadLetter(m({ [CLAIM_HEADER]: 'h:r:3' })), undefined, 'an event');
   });
 
   it('dead-letters a rejected payload with its reason, ids, key and a bounded original', async () => {

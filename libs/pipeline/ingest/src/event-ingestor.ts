@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   TOPICS,
   eventKey,
@@ -42,6 +43,30 @@ export interface IngestResult {
   messages: OutboundMessage[];
   /** The claims of the accepted events: to be marked published once `messages` are committed. */
   claimed: Array<{ eventId: string; source: string }>;
+}
+
+/**
+ * A dead letter `POST /v1/events` relayed through the raw topic (its value is the letter), to be
+ * published once per claim id: see {@link deadLetterClaimId}.
+ */
+export interface RelayedDeadLetter {
+  claimId: string;
+  /** The HTTP attempt that relayed it (`h:<requestId>:<index>`). */
+  source: string;
+  key: string | null;
+  value: Buffer;
+}
+
+/**
+ * The claim of a rejected HTTP element's dead letter: one per producer (its credential id, `''`
+ * when the route is open) and element bytes, so a client's retry of the same request dead-letters
+ * nothing again within INGEST_DEDUP_TTL_SECONDS. Longer than any eventId (141 > MAX_ID_LENGTH), so it
+ * shares the event claims' store without ever meeting an event's claim.
+ */
+export function deadLetterClaimId(producer: string, element: Buffer): string {
+  const who = createHash('sha256').update(producer).digest('hex');
+  const what = createHash('sha256').update(element).digest('hex');
+  return `dead-letter:${who}:${what}`;
 }
 
 export interface IngestorOptions {
@@ -104,6 +129,23 @@ export class EventIngestor {
   /** Marks the claims of published events (call once their transaction committed). */
   markPublished(claims: Array<{ eventId: string; source: string }>): Promise<void> {
     return this.claims.markPublished(claims);
+  }
+
+  /**
+   * Dead letters relayed by `POST /v1/events`: each is published (to the DLQ) only when its
+   * attempt holds the claim of its id, exactly as an event is (docs/ingest-protocol.md).
+   */
+  async relayDeadLetters(letters: RelayedDeadLetter[]): Promise<Pick<IngestResult, 'messages' | 'claimed'> & { dropped: number }> {
+    const claims = letters.map((l) => ({ eventId: l.claimId, source: l.source }));
+    const granted = await this.claim(claims);
+    const messages: OutboundMessage[] = [];
+    const claimed: Array<{ eventId: string; source: string }> = [];
+    letters.forEach((l, i) => {
+      if (!granted[i]) return;
+      claimed.push(claims[i]!);
+      messages.push({ topic: TOPICS.EVENTS_DLQ, key: l.key, value: l.value });
+    });
+    return { messages, claimed, dropped: letters.length - messages.length };
   }
 
   /** The raw topic's path: validate, claim, and the messages to publish with the batch's offsets. */

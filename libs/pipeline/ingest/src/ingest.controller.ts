@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bus, OutboundMessage } from '@seqrec/bus';
 import { RejectReason, TOPICS, eventKey, splitJsonArray } from '@seqrec/contracts';
-import { BUS } from '@seqrec/nest-platform';
+import { BUS, requestCredentialId } from '@seqrec/nest-platform';
 import { PublishAdmission, PublishTimeoutError, type Refusal } from './admission';
-import { EventIngestor, type IngestOutcome } from './event-ingestor';
+import { EventIngestor, deadLetterClaimId, type IngestOutcome } from './event-ingestor';
 import type { Failpoints } from './failpoints';
 import { INGEST_ADMISSION, INGEST_FAILPOINTS, INGEST_METRICS, INGEST_OPTIONS } from './ingest.constants';
 import { countOutcomes, type IngestMetrics } from './ingest.metrics';
-import { CLAIM_HEADER, RECEIVED_AT_HEADER } from './raw-events.consumer';
+import { CLAIM_HEADER, DEAD_LETTER_HEADER, RECEIVED_AT_HEADER } from './raw-events.consumer';
 
 export interface IngestHttpOptions {
   maxEventsPerRequest: number;
@@ -52,6 +52,8 @@ const UNAVAILABLE: Record<Refusal | 'publish_timeout' | 'publish_failed' | 'inte
  * are claimed, which tells which ones an earlier attempt already brought in (`duplicate`). The raw
  * consumer turns the raw messages into events exactly once per event id (its Kafka transactions
  * and the claims), so a retry of the same events after any failure neither loses nor duplicates.
+ * A rejected element's dead letter takes the same way (`seqrec-dead-letter`: its claim, per
+ * producer and element bytes), so a retry does not dead-letter it again.
  *
  * Answers: 200 when at least one event was accepted or a duplicate; 400 naming the field when the
  * body is not an array of 1 to INGEST_MAX_EVENTS_PER_REQUEST elements or every element was
@@ -77,7 +79,7 @@ export class IngestController {
 
   @Post()
   @HttpCode(200)
-  async ingest(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResponse> {
+  async ingest(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResponse> {
     const now = Date.now();
     if (!Buffer.isBuffer(body)) {
       throw new HttpException(
@@ -105,13 +107,19 @@ export class IngestController {
     const messages: OutboundMessage[] = [];
     const claims: Array<{ eventId: string; source: string }> = [];
     const received = String(now);
+    const producer = requestCredentialId(request);
     for (let i = 0; i < n; i++) {
       const v = validated[i]!;
+      const source = records[i]!.claimSource;
       if (!v.ok) {
-        messages.push(v.letter);
+        messages.push({
+          topic: TOPICS.CLICKSTREAM_RAW,
+          key: v.letter.key,
+          value: v.letter.value,
+          headers: { [CLAIM_HEADER]: source, [DEAD_LETTER_HEADER]: deadLetterClaimId(producer, records[i]!.payload) },
+        });
         continue;
       }
-      const source = records[i]!.claimSource;
       claims.push({ eventId: v.event.eventId, source });
       messages.push({
         topic: TOPICS.CLICKSTREAM_RAW,

@@ -10,6 +10,8 @@ export interface IngestMetrics {
   shed: Counter<'reason'>;
   /** Events of POST /v1/events answered accepted without knowing their claim (the claim store did not answer in time). */
   claimsUnknown: Counter;
+  /** Dead letters of POST /v1/events not written again: a retry of the same producer's same rejected element. */
+  deadLettersRepeated: Counter;
 }
 
 /** @param inFlightBytes the admission's bytes being published, read at each scrape */
@@ -29,7 +31,7 @@ export function createIngestMetrics(registry: Registry, inFlightBytes: () => num
     }),
     rejected: counter(registry, {
       name: 'seqrec_ingester_rejected_events_total',
-      help: 'Events sent to the dead-letter topic, by reason',
+      help: 'Rejected events by reason (each is on the dead-letter topic; an HTTP retry\'s repeated ones once)',
       labelNames: ['source', 'reason'],
     }),
     batchSize: histogram(registry, {
@@ -52,6 +54,10 @@ export function createIngestMetrics(registry: Registry, inFlightBytes: () => num
     claimsUnknown: counter(registry, {
       name: 'seqrec_ingester_http_claims_unknown_total',
       help: 'Events of POST /v1/events answered accepted while the claim store did not answer in time (the raw consumer still de-duplicates them)',
+    }),
+    deadLettersRepeated: counter(registry, {
+      name: 'seqrec_ingester_dead_letters_repeated_total',
+      help: 'Dead letters of POST /v1/events not written again: the same producer sent the same rejected element within INGEST_DEDUP_TTL_SECONDS (a retry)',
     }),
   };
 }

@@ -4,7 +4,7 @@ import type { ConsumedBatch, ConsumedMessage } from '@seqrec/bus';
 import { loadEnv } from '@seqrec/config';
 import { GROUPS, TOPICS } from '@seqrec/contracts';
 import { BusContext, type BusHandlerExtras } from '@seqrec/nest-platform';
-import { EventIngestor, type IngestRecord } from './event-ingestor';
+import { EventIngestor, type IngestRecord, type RelayedDeadLetter } from './event-ingestor';
 import type { Failpoints } from './failpoints';
 import { INGEST_FAILPOINTS, INGEST_METRICS } from './ingest.constants';
 import { ingestEnv } from './ingest.env';
@@ -32,6 +32,11 @@ const EXTRAS = rawConsumerExtras();
 
 /** Header of a raw message published by `POST /v1/events`: the HTTP attempt that claims its event id. */
 export const CLAIM_HEADER = 'seqrec-claim';
+/**
+ * Header of a raw message published by `POST /v1/events` for a rejected element: the message is its
+ * dead letter, and this its claim id (`deadLetterClaimId`); relayed to the DLQ once per claim.
+ */
+export const DEAD_LETTER_HEADER = 'seqrec-dead-letter';
 /** Header of a raw message published by `POST /v1/events`: when the ingester received it (epoch ms). */
 export const RECEIVED_AT_HEADER = 'seqrec-received-at';
 
@@ -61,17 +66,43 @@ export class RawEventsConsumer {
   async onBatch(@Payload() batch: ConsumedBatch, @Ctx() ctx: BusContext): Promise<void> {
     const end = this.metrics.batchDuration.startTimer({ source: 'kafka' });
     const now = Date.now();
-    const result = await this.ingestor.ingest(batch.messages.map((m) => rawRecord(m, now)), now);
+    const records: IngestRecord[] = [];
+    const fromHttp: boolean[] = [];
+    const letters: RelayedDeadLetter[] = [];
+    for (const m of batch.messages) {
+      const letter = relayedDeadLetter(m);
+      if (letter) {
+        letters.push(letter);
+        continue;
+      }
+      records.push(rawRecord(m, now));
+      fromHttp.push(m.headers[CLAIM_HEADER] !== undefined);
+    }
+    const result = await this.ingestor.ingest(records, now);
+    const relayed = letters.length > 0 ? await this.ingestor.relayDeadLetters(letters) : { messages: [], claimed: [], dropped: 0 };
     await this.failpoints.hit('raw.after-claim');
-    ctx.publish(result.messages);
+    ctx.publish([...result.messages, ...relayed.messages]);
     // Once committed, the claims are marked published: a replay of this message (the group's
     // offsets moved back) is then a duplicate, not our own redelivery.
-    if (result.claimed.length > 0) ctx.afterCommit(() => this.ingestor.markPublished(result.claimed));
+    const claimed = [...result.claimed, ...relayed.claimed];
+    if (claimed.length > 0) ctx.afterCommit(() => this.ingestor.markPublished(claimed));
+    if (relayed.dropped > 0) this.metrics.deadLettersRepeated.inc(relayed.dropped);
     // An event POST /v1/events relayed through the raw topic was counted (source http) when it was
     // answered; counting it again here would count every HTTP event twice.
-    countOutcomes(this.metrics, 'kafka', result.outcomes.filter((_, i) => batch.messages[i]!.headers[CLAIM_HEADER] === undefined));
+    countOutcomes(this.metrics, 'kafka', result.outcomes.filter((_, i) => !fromHttp[i]));
     end();
   }
+}
+
+/**
+ * The dead letter a raw message relays, when `POST /v1/events` published it (an HTTP attempt's
+ * claim and a dead-letter claim id); anything else is an event to validate.
+ */
+export function relayedDeadLetter(m: ConsumedMessage): RelayedDeadLetter | undefined {
+  const claimId = m.headers[DEAD_LETTER_HEADER];
+  const source = m.headers[CLAIM_HEADER];
+  if (claimId === undefined || source === undefined || !source.startsWith('h:') || !claimId.startsWith('dead-letter:')) return undefined;
+  return { claimId, source, key: m.key ? m.key.toString('utf8') : null, value: m.value ?? Buffer.alloc(0) };
 }
 
 /** The ingest record of one raw message. */

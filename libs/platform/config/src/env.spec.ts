@@ -46,4 +46,17 @@ describe(loadEnv.name, () => {
       );
     }
   });
+
+  it('KAFKA_STATIC_MEMBERSHIP needs an INSTANCE_ID to join with', () => {
+    assert.equal(loadEnv(commonEnv, {}).KAFKA_STATIC_MEMBERSHIP, false);
+    assert.equal(loadEnv(commonEnv, { KAFKA_STATIC_MEMBERSHIP: 'true', INSTANCE_ID: 'seqrec-ingester-0' }).KAFKA_STATIC_MEMBERSHIP, true);
+    assert.equal(loadEnv(commonEnv, { KAFKA_STATIC_MEMBERSHIP: 'false' }).KAFKA_STATIC_MEMBERSHIP, false);
+    for (const on of ['true', '1', 'yes']) {
+      assert.throws(
+        () => loadEnv(commonEnv, { KAFKA_STATIC_MEMBERSHIP: on, INSTANCE_ID: ' ' }),
+        (err: unknown) => err instanceof EnvError && /stable INSTANCE_ID/.test(err.problems.INSTANCE_ID ?? ''),
+        on,
+      );
+    }
+  });
 });

@@ -31,12 +31,19 @@ export function loadEnv<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = proc
       const problems: Record<string, string> = {};
       for (const [k, err] of Object.entries(errors)) if (err) problems[k] = err.message || 'invalid';
       if ('REDIS_CLUSTER_NODES' in specs) for (const [k, p] of Object.entries(redisEnvProblems(env))) problems[k] ??= p;
+      if ('KAFKA_STATIC_MEMBERSHIP' in specs) for (const [k, p] of Object.entries(staticMembershipProblems(env))) problems[k] ??= p;
       if (Object.keys(problems).length > 0) throw new EnvError(problems);
     },
   });
   const plain: Record<string, unknown> = {};
   for (const key of Object.keys(specs)) plain[key] = (cleaned as Record<string, unknown>)[key];
   return Object.freeze(plain) as CleanedEnv<S>;
+}
+
+/** KAFKA_STATIC_MEMBERSHIP needs the stable name it joins with: the host name + pid default changes on every restart. */
+function staticMembershipProblems(env: NodeJS.ProcessEnv): Record<string, string> {
+  const on = ['true', '1', 't', 'yes', 'on'].includes((env.KAFKA_STATIC_MEMBERSHIP ?? '').trim().toLowerCase());
+  return on && !env.INSTANCE_ID?.trim() ? { INSTANCE_ID: 'KAFKA_STATIC_MEMBERSHIP=true needs a stable INSTANCE_ID (the pod name)' } : {};
 }
 
 /**
@@ -93,6 +100,10 @@ export const commonEnv = {
   KAFKA_SESSION_TIMEOUT_MS: num({
     default: 30_000,
     desc: 'consumer group session timeout: a member silent this long (crashed, paused, partitioned away) loses its partitions to the others; heartbeats every third of it, at most every 3 s. The broker accepts its group.min.session.timeout.ms to group.max.session.timeout.ms (6,000 to 1,800,000 by default)',
+  }),
+  KAFKA_STATIC_MEMBERSHIP: bool({
+    default: false,
+    desc: 'join consumer groups as a static member (KIP-345, group.instance.id = INSTANCE_ID): a restarted process gets its partitions back at once instead of after KAFKA_SESSION_TIMEOUT_MS, and one that stops does not leave its group. Only where INSTANCE_ID is stable across restarts and unique (StatefulSet pod names; docs/operations.md, "Consumer groups")',
   }),
   KAFKA_TOPIC_CHECK: str({
     choices: ['off', 'warn', 'strict'],

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { AdminClient, IsolationLevel, OffsetSpec, type GlobalConfig, type IAdminClient, type LibrdKafkaError, type TopicDescription } from '@confluentinc/kafka-javascript';
+import { AdminClient, IsolationLevel, OffsetSpec, type GlobalConfig, type GroupDescriptions, type IAdminClient, type LibrdKafkaError, type TopicDescription } from '@confluentinc/kafka-javascript';
 
 /** Where and how to reach the cluster: the part of every client's configuration that is the same. */
 export interface KafkaConnection {
@@ -124,6 +124,21 @@ export class KafkaAdmin {
       out.set(r.name, Object.fromEntries(r.configs.map((c) => [c.name, c.value])));
     }
     return out;
+  }
+
+  /**
+   * The members of a consumer group and the partitions of `topic` each holds (DescribeGroups):
+   * `instanceId` is the static member's `group.instance.id`, empty for a dynamic member.
+   */
+  async groupMembers(groupId: string, topic: string, timeoutMs = 10_000): Promise<Array<{ instanceId: string; clientId: string; partitions: number[] }>> {
+    const res = await call<GroupDescriptions>((cb) => this.client.describeGroups([groupId], { timeout: timeoutMs }, cb));
+    const group = res.groups[0];
+    if (group?.error) throw group.error;
+    return (group?.members ?? []).map((m) => ({
+      instanceId: m.groupInstanceId ?? '',
+      clientId: m.clientId,
+      partitions: (m.assignment?.topicPartitions ?? []).filter((tp) => tp.topic === topic).map((tp) => tp.partition).sort((a, b) => a - b),
+    }));
   }
 
   /** Committed offsets of a group for every partition of `topic` (-1: none committed). */

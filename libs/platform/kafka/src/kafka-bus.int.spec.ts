@@ -195,6 +195,22 @@ describe(KafkaBus.name, () => {
     assert.deepEqual(letters, []);
   });
 
+  it('a static member fenced by another with its group.instance.id is dead, so the process gets restarted', async () => {
+    const ns = uniqueName('static');
+    const first = newBus(ns, { instanceId: 'member-0', consumer: { staticMembership: true, sessionTimeoutMs: 10_000 } });
+    await first.ensureTopics([{ topic: 'in', partitions: 2 }]);
+    await first.publish([{ topic: 'in', key: 'k', value: 'a' }]);
+    let seen = 0;
+    await first.subscribe({ groupId: 'g', topics: ['in'] }, async (b) => void (seen += b.messages.length));
+    await waitFor('the first member to consume', () => seen > 0, 30_000);
+    assert.equal(first.isAlive(), true);
+    // a second process under the same name (what two pods sharing INSTANCE_ID would be)
+    const second = newBus(ns, { instanceId: 'member-0', consumer: { staticMembership: true, sessionTimeoutMs: 10_000 } });
+    await second.subscribe({ groupId: 'g', topics: ['in'] }, async () => undefined);
+    await waitFor('the first member to be fenced', () => !first.isAlive(), 30_000);
+    assert.equal(second.isAlive(), true, 'the newer member lives on');
+  });
+
   it('reads consumer lag from the broker, so a stuck consumer shows its growing lag', async () => {
     const ns = uniqueName('lag');
     const reports: ConsumedReport[] = [];

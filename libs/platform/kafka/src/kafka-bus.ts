@@ -42,6 +42,15 @@ export interface KafkaBusOptions extends KafkaConnection {
     maxPollIntervalMs?: number;
     /** Longest wait of a fetch for data, ms (default 50). */
     fetchMaxWaitMs?: number;
+    /**
+     * Static membership (KIP-345): every consumer joins with `group.instance.id` = `instanceId`.
+     * A member restarted under the same id gets its partitions back at once, without a rebalance
+     * and without waiting for the dead member's session timeout; a member that stops does not
+     * leave the group (librdkafka sends no LeaveGroup for a static member on close), so its
+     * partitions wait for it to come back, or for the session timeout. Only for instance ids that
+     * are stable across restarts and unique in the group (StatefulSet pod names): needs `instanceId`.
+     */
+    staticMembership?: boolean;
   };
   /** Transaction timeout, ms (default 10,000): an open transaction of a crashed producer blocks read_committed readers at most this long. */
   transactionTimeoutMs?: number;
@@ -87,6 +96,7 @@ export class KafkaBus implements Bus {
   readonly stats: RequestStats;
 
   constructor(private readonly options: KafkaBusOptions) {
+    if (options.consumer?.staticMembership && !options.instanceId) throw new Error('static consumer group membership needs a stable instanceId (INSTANCE_ID)');
     this.stats = new RequestStats(options.onRequest);
     this.producer = new DeliveringProducer(this.producerConfig({}), this.logger(), this.stats);
   }
@@ -544,6 +554,7 @@ class KafkaSubscription {
         'fetch.wait.max.ms': c.fetchMaxWaitMs ?? 50,
         'fetch.min.bytes': 1,
         'partition.assignment.strategy': 'cooperative-sticky',
+        ...(c.staticMembership ? { 'group.instance.id': this.opts.instanceId! } : {}),
         'enable.partition.eof': false,
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
       } as never,
@@ -554,8 +565,12 @@ class KafkaSubscription {
     this.consumer.on('event.log', (e: { severity: number; fac: string; message: string }) => {
       if (e.severity <= 3) log.error(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
       else log.warn(`[librdkafka] ${this.options.groupId} ${e.fac}: ${e.message}`);
+      if (e.fac === 'FATAL') this.fatal(e.message);
     });
-    this.consumer.on('event.error', (err) => log.warn(`[librdkafka] consumer ${this.options.groupId}: ${err.message}`));
+    this.consumer.on('event.error', (err) => {
+      log.warn(`[librdkafka] consumer ${this.options.groupId}: ${err.message}`);
+      if (err.code === CODES.ERRORS.ERR__FATAL || (err as LibrdKafkaError & { isFatal?: boolean }).isFatal) this.fatal(err.message);
+    });
     this.consumer.on('event.stats', (e: { message: string }) => this.bus.stats.add(e.message));
     await call((cb) => this.consumer.connect({}, (err) => cb(err)));
     this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
@@ -567,6 +582,18 @@ class KafkaSubscription {
       this.crashed = true;
       log.error(`consumer ${this.options.groupId} stopped: ${(err as Error).message}`);
     });
+  }
+
+  /**
+   * librdkafka raised a fatal consumer error, e.g. a static member fenced by another with the same
+   * group.instance.id (which librdkafka 2.15 can also report after a broker restart, against
+   * itself): the consumer can do nothing more. The subscription counts as dead, so /health/live
+   * fails and the process is restarted; the new process rejoins under the same id.
+   */
+  private fatal(message: string): void {
+    if (this.crashed) return;
+    this.crashed = true;
+    this.bus.logger().error(`consumer ${this.options.groupId}: fatal error, the process must be restarted: ${message}`);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { createRegistry } from '@seqrec/metrics';
-import { HttpAuthGuard, authGuardFromEnv, presentedCredential, type AuthGuardOptions, type RouteRules } from './auth.guard';
+import { HttpAuthGuard, authGuardFromEnv, presentedCredential, requestCredentialId, type AuthGuardOptions, type RouteRules } from './auth.guard';
 import { CredentialStore } from './credentials';
 import { authEnv, type AuthEnv } from './server.env';
 
@@ -127,7 +128,7 @@ describe(HttpAuthGuard.name, () => {
     let handled = 0;
     fastify.post('/v1/events', async (req) => {
       handled++;
-      return { got: req.body };
+      return { got: req.body, credential: requestCredentialId(req) };
     });
     fastify.get('/v1/users/:userId/sequence', async () => ({ ok: true }));
     fastify.get('/health/live', async () => ({ status: 'ok' }));
@@ -137,7 +138,7 @@ describe(HttpAuthGuard.name, () => {
       assert.equal(bad.statusCode, 401, 'refused before the body is parsed (a parse error would be 400)');
       const ok = await fastify.inject({ method: 'POST', url: '/v1/events', headers: { 'x-api-key': 'prod-key' }, payload: { a: 1 } });
       assert.equal(ok.statusCode, 200);
-      assert.deepEqual(ok.json(), { got: { a: 1 } });
+      assert.deepEqual(ok.json(), { got: { a: 1 }, credential: createHash('sha256').update('prod-key').digest('hex').slice(0, 8) });
       assert.equal(handled, 1);
       assert.equal((await fastify.inject({ method: 'GET', url: '/v1/users/u1/sequence' })).statusCode, 401);
       assert.equal((await fastify.inject({ method: 'GET', url: '/v1/users/u1/sequence', headers: { authorization: 'Bearer admin-key' } })).statusCode, 200);

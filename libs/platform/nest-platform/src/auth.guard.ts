@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { counter, type Counter, type Registry } from '@seqrec/metrics';
 import { CredentialStore, ROLES, type Credential, type Role } from './credentials';
 import type { AuthEnv } from './server.env';
@@ -170,7 +170,10 @@ export class HttpAuthGuard {
       const route = request.routeOptions.url;
       if (request.is404 || route === undefined) return done();
       const decision = this.check(request.method, route, request.headers);
-      if (decision.ok) return done();
+      if (decision.ok) {
+        if (decision.credential) (request as CredentialCarrier)[CREDENTIAL] = decision.credential.id;
+        return done();
+      }
       void reply.code(decision.status).headers(decision.headers).send(decision.body);
     });
   }
@@ -188,6 +191,17 @@ export class HttpAuthGuard {
     const extra: Record<string, string> = status === 401 ? { 'www-authenticate': 'Bearer realm="seqrec"' } : {};
     return { ok: false, status, headers: { ...extra, ...headers }, body: { statusCode: status, error, ...detail } };
   }
+}
+
+const CREDENTIAL = Symbol('seqrec.credential');
+type CredentialCarrier = FastifyRequest & { [CREDENTIAL]?: string };
+
+/**
+ * The id of the credential the guard admitted a request with (the first hex digits of its SHA-256,
+ * as in the metrics), or `''` when its route is open (no credentials configured, or public).
+ */
+export function requestCredentialId(request: FastifyRequest): string {
+  return (request as CredentialCarrier)[CREDENTIAL] ?? '';
 }
 
 /** The credential a request carries: `x-api-key`, else `Authorization: Bearer <token>`. */

@@ -127,7 +127,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
                 : {}),
               compression: env.KAFKA_COMPRESSION as KafkaCompression,
               instanceId: env.INSTANCE_ID || defaultInstanceId(),
-              consumer: { sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS, fetchMaxWaitMs: env.KAFKA_FETCH_MAX_WAIT_MS },
+              consumer: { sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS, fetchMaxWaitMs: env.KAFKA_FETCH_MAX_WAIT_MS, staticMembership: env.KAFKA_STATIC_MEMBERSHIP },
               durability: {
                 replicationFactor: env.KAFKA_REPLICATION_FACTOR,
                 minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,

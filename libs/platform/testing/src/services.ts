@@ -13,7 +13,7 @@ export interface RunningService {
   url: string;
   /** METRICS_PORT: `/metrics` is served there only (not on `url`). */
   metricsPort: number;
-  /** `http://127.0.0.1:<metricsPort>/metrics` */
+  /** `http://127.0.0.1:<metricsPort>/metrics`, or `<url>/metrics` for a build that predates METRICS_PORT */
   metricsUrl: string;
   proc: ChildProcess;
   /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`); resolves to the exit code. */
@@ -22,13 +22,27 @@ export interface RunningService {
 
 let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
-/** Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200. */
+/** Where a service's build comes from. */
+export interface ServiceBuild {
+  /**
+   * Root of the checkout whose `apps/<app>/dist/main.js` runs (default: this one), e.g. a worktree
+   * of an older commit built elsewhere, so a benchmark runs an old build beside the current one.
+   */
+  root?: string;
+}
+
+/**
+ * Starts `apps/<app>/dist/main.js` as its own process and waits until `/health/ready` answers 200.
+ * INSTANCE_ID is `<app>-<port>` unless `env` names one (a restart under the same name, like a
+ * StatefulSet's pod).
+ */
 export async function startService(
   app: string,
   env: Record<string, string>,
   readyTimeoutMs = 30_000,
   /** Extra `node` flags, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
+  build: ServiceBuild = {},
 ): Promise<RunningService> {
   const port = nextPort++;
   const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : nextPort++;
@@ -38,8 +52,8 @@ export async function startService(
   // REDIS_CLUSTER_NODES; a service given both refuses to start).
   const inherited = { ...process.env };
   if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) for (const k of ['REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[k];
-  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', app, 'dist', 'main.js')], {
-    env: { ...inherited, ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', INSTANCE_ID: `${app}-${port}` },
+  const proc = spawn(process.execPath, [...nodeArgs, join(build.root ?? ROOT, 'apps', app, 'dist', 'main.js')], {
+    env: { ...inherited, ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', INSTANCE_ID: env.INSTANCE_ID || `${app}-${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(log, { end: false });
@@ -66,7 +80,7 @@ export async function startService(
     port,
     url,
     metricsPort,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    metricsUrl: (await listening(metricsPort)) ? `http://127.0.0.1:${metricsPort}/metrics` : `${url}/metrics`,
     proc,
     stop: async (graceMs = 15_000) => {
       if (proc.exitCode !== null) return proc.exitCode;
@@ -77,6 +91,20 @@ export async function startService(
       return code;
     },
   };
+}
+
+/**
+ * Whether something accepts connections on 127.0.0.1:`port`. A build from before METRICS_PORT (an
+ * older checkout run by a before/after benchmark) serves /metrics on its HTTP port instead.
+ */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 /** A redis-server of a test's own (never the shared one): to pause, stop, or misconfigure freely. */

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { EVENT_TYPE_CODE, type EventV1 } from '@seqrec/contracts';
 import { decodeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 
@@ -46,6 +47,24 @@ export function diffWindow(expected: ExpectedPosition[], got: ExpectedPosition[]
   return { lost, extra };
 }
 
+/** The stored windows of `users` as tests compare them (users without a window are left out). */
+export async function readWindows(
+  store: Pick<SequenceStore, 'getMany'>,
+  items: Pick<ItemDictionary, 'idsOf'>,
+  users: string[],
+): Promise<Map<string, ExpectedPosition[]>> {
+  const bufs = await store.getMany(users);
+  const out = new Map<string, ExpectedPosition[]>();
+  for (let k = 0; k < users.length; k++) {
+    const buf = bufs[k];
+    if (!buf) continue;
+    const w = decodeWindow(buf);
+    const ids = await items.idsOf(w.events.map((e) => Math.max(0, e.item)));
+    out.set(users[k]!, w.events.map((e, j) => ({ item: e.item >= 0 ? ids[j]! : null, type: e.type, ts: e.ts })));
+  }
+  return out;
+}
+
 /**
  * Compares every expected user's stored window with `expected` (see {@link expectedWindows}):
  * events missing from a window (lost) and events a window holds more often than expected (extra),
@@ -56,16 +75,47 @@ export async function countWindowDiffs(
   items: Pick<ItemDictionary, 'idsOf'>,
   expected: Map<string, ExpectedPosition[]>,
 ): Promise<{ lost: number; extra: number }> {
-  const users = [...expected.keys()];
-  const bufs = await store.getMany(users);
+  const got = await readWindows(store, items, [...expected.keys()]);
   let lost = 0;
   let extra = 0;
-  for (let k = 0; k < users.length; k++) {
-    const w = bufs[k] ? decodeWindow(bufs[k]!) : { events: [] };
-    const ids = await items.idsOf(w.events.map((e) => Math.max(0, e.item)));
-    const d = diffWindow(expected.get(users[k]!)!, w.events.map((e, j) => ({ item: e.item >= 0 ? ids[j]! : null, type: e.type, ts: e.ts })));
+  for (const [userId, want] of expected) {
+    const d = diffWindow(want, got.get(userId) ?? []);
     lost += d.lost;
     extra += d.extra;
   }
   return { lost, extra };
+}
+
+/**
+ * Waits until every expected user's stored window equals `expected` exactly (the same events in the
+ * same order). On timeout it fails with the first window that differs, shown against its expected
+ * value.
+ */
+export async function waitForWindows(
+  store: Pick<SequenceStore, 'getMany'>,
+  items: Pick<ItemDictionary, 'idsOf'>,
+  expected: Map<string, ExpectedPosition[]>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const users = [...expected.keys()];
+  const firstDifference = async () => {
+    const got = await readWindows(store, items, users);
+    const userId = users.find((u) => JSON.stringify(got.get(u)) !== JSON.stringify(expected.get(u)));
+    return userId === undefined ? undefined : { userId, got: got.get(userId) };
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // a read that fails (Redis restarting) counts as "not yet"; the last attempt's error is thrown
+    const last = Date.now() > deadline;
+    const diff = await firstDifference().catch((err: unknown) => {
+      if (last) throw err;
+      return { userId: '', got: undefined };
+    });
+    if (!diff) return;
+    if (last) {
+      assert.deepEqual(diff.got, expected.get(diff.userId), `window of ${diff.userId} after ${timeoutMs} ms`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

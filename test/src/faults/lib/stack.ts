@@ -15,6 +15,12 @@ import type { FaultInfra } from './infra';
 
 export type App = 'ingester' | 'sequence-builder' | 'embedding' | 'scorer' | 'trainer';
 
+/**
+ * The stream services, StatefulSets in k8s/base: each member keeps its name (INSTANCE_ID) across
+ * restarts and joins its consumer groups as a static member, as a pod of the StatefulSet does.
+ */
+const STATIC_MEMBERS: ReadonlySet<App> = new Set(['ingester', 'sequence-builder', 'embedding']);
+
 export interface StackOptions {
   /** Partitions of every topic (default 3). */
   partitions?: number;
@@ -77,6 +83,8 @@ export class Stack {
   redis!: Redis;
   readonly partitions: number;
   private readonly extraEnv: Record<string, string>;
+  /** Members started so far: numbers the stream services' INSTANCE_IDs. */
+  private started = 0;
 
   constructor(
     readonly infra: FaultInfra,
@@ -131,7 +139,8 @@ export class Stack {
   }
 
   async start(app: App, env: Record<string, string> = {}, readyTimeoutMs = 90_000): Promise<Member> {
-    const full = { ...this.env(), ...env };
+    const name: Record<string, string> = STATIC_MEMBERS.has(app) ? { INSTANCE_ID: `${app}-${this.started++}`, KAFKA_STATIC_MEMBERSHIP: 'true' } : {};
+    const full = { ...this.env(), ...name, ...env };
     const t0 = Date.now();
     const svc = await startService(app, full, readyTimeoutMs);
     const member: Member = { app, svc, env: full, readyMs: [Date.now() - t0] };
@@ -159,7 +168,7 @@ export class Stack {
     await exited;
   }
 
-  /** Starts a stopped member again (a new process on a new port, like a new pod). */
+  /** Starts a stopped member again: a new process on a new port, under the same INSTANCE_ID for a stream service (a StatefulSet's pod). */
   async restart(member: Member, readyTimeoutMs = 90_000): Promise<number> {
     const t0 = Date.now();
     member.svc = await startService(member.app, member.env, readyTimeoutMs);
