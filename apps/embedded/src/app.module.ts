@@ -42,6 +42,7 @@ export class AppModule {
             eventsPerSec: env.DEMO_EVENTS_PER_SEC,
             backfillEvents: env.DEMO_BACKFILL_EVENTS,
             trainOnStart: env.DEMO_TRAIN_ON_START,
+            seed: env.DEMO_SEED,
             users: env.DEMO_USERS,
             items: env.DEMO_ITEMS,
             reportSeconds: env.DEMO_REPORT_SECONDS,

@@ -15,6 +15,8 @@ export interface DemoOptions {
   backfillEvents: number;
   /** Start a training run once the backfill is applied (with a feed on). */
   trainOnStart: boolean;
+  /** Seed of the generated shop: the same catalogue, users and events on every start. */
+  seed: number;
   users: number;
   items: number;
   reportSeconds: number;
@@ -49,9 +51,9 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    const { eventsPerSec, users, items } = this.options;
+    const { eventsPerSec, seed, users, items } = this.options;
     if (eventsPerSec <= 0) return;
-    const gen = new ClickstreamGenerator({ seed: Date.now() % 100_000, users, items, duplicateRate: 0.01, malformedRate: 0.005, anonymousSessionRate: ANONYMOUS_SESSIONS, startTime: Date.now() - 86_400_000 });
+    const gen = new ClickstreamGenerator({ seed, users, items, duplicateRate: 0.01, malformedRate: 0.005, anonymousSessionRate: ANONYMOUS_SESSIONS, startTime: Date.now() - 86_400_000 });
     void this.backfill(gen).catch((err: Error) => this.log.error(`backfill failed: ${err.message}`));
     const tickMs = 100;
     const perTick = Math.max(1, Math.round((eventsPerSec * tickMs) / 1000));

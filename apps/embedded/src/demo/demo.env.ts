@@ -7,6 +7,10 @@ export const demoEnv = {
     desc: 'embedded mode: generated events of the past hour fed at start (with a feed on), so the first model has data to learn from',
   }),
   DEMO_TRAIN_ON_START: bool({ default: true, desc: 'embedded mode: start a training run once the backfill is applied (with a feed on)' }),
+  DEMO_SEED: num({
+    default: 42,
+    desc: "embedded mode: seed of the generated shop (catalogue, users, events): the same shop on every start, so the README's item ids exist (i02110 is seed 42's most popular item)",
+  }),
   DEMO_USERS: num({ default: 2_000, desc: 'embedded mode: users of the generated clickstream' }),
   DEMO_ITEMS: num({ default: 5_000, desc: 'embedded mode: catalogue size of the generated clickstream' }),
   DEMO_REPORT_SECONDS: num({ default: 5, desc: 'embedded mode: seconds between status lines' }),
