@@ -58,13 +58,15 @@ const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,live_window_rules,stored_vector,stored_vector_rules,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+  'live_window,live_window_rules,live_window_explain,stored_vector,stored_vector_rules,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
 /** A mode `<base>_rules` is `<base>` with business rules on every request ({@link RULES_QUERY}). */
-const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '');
+const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '').replace(/_explain$/, '');
 const withRules = (mode: string): boolean => /_rules(_w\d+)?$/.test(mode);
+/** A mode `<base>_explain` asks every request for explanations (`explain=true`: occlusion over the window). */
+const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
 /**
  * The rules of the `_rules` modes, over the catalogue the bench writes (every item: one of 400
  * categories in 20 top-level ones, a price, 10% unavailable): only available items (the default),
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
     const mode = baseOf(mode0);
     const workers = workersOf(mode0);
     const rules = withRules(mode0);
+    const explain = withExplain(mode0);
     log(`mode ${mode0}${workers > 1 ? ` (${workers} scorer workers)` : ''}`);
     const scorer = await startService(
       'scorer',
@@ -281,7 +284,7 @@ async function main(): Promise<void> {
           seconds,
           timeoutMs: 10_000,
           maxInFlight: MAX_IN_FLIGHT,
-          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20${rules ? RULES_QUERY : ''}`,
+          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20${rules ? RULES_QUERY : ''}${explain ? '&explain=true' : ''}`,
           onResponse: (r) => void (bySecond[Math.max(0, Math.floor((r.intendedAt - startAt) / 1000))] ??= []).push(r.latencyMs),
         });
       };
@@ -347,6 +350,7 @@ async function main(): Promise<void> {
         graph_cooc_w2: 'graph_cooc with SCORER_WORKERS=2',
         live_window_rules: `live_window with business rules on every request (${RULES_QUERY.slice(1)}) over a 50,000-item catalogue (400 categories, 10% unavailable), applied inside the exact top-k scan`,
         stored_vector_rules: 'stored_vector with the same rules',
+        live_window_explain: 'live_window with explain=true on every request: each of the 20 items explained by occlusion (the window scored once more per event, through the inline encoder)',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
       },
       indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',
