@@ -200,6 +200,23 @@ if (trending) {
     '',
   );
 }
+const search = load('search');
+if (search) {
+  const m = search.machine ?? {};
+  const f4 = (x) => (typeof x === 'number' ? x.toFixed(4) : '-');
+  out.push(
+    `### bench:search (${search.at?.slice(0, 10)}, ${m.cores} × ${m.cpuModel})`,
+    '',
+    `${search.protocol}. ${search.searches.valid} validation and ${search.searches.test} test searches, ${Math.round(search.searches.meanCandidates)} candidates each on average.`,
+    '',
+    '| engine noise | engine order | personal score | blend (weight fitted on validation) | blend at the best weight for test | blend beats both |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...search.rows.map((r) => `| ${r.engineNoise} | ${f4(r.ndcg10.engine)} | ${f4(r.ndcg10.personal)} | ${f4(r.ndcg10.blend)} (w ${r.weight.fitted}) | ${f4(r.ndcg10.oracleWeight)} (w ${r.weight.oracle}) | ${r.blendBeatsBoth ? 'yes' : 'no'} |`),
+    '',
+    'NDCG@10 of the item viewed after the search. The model does not see the query: the personal score ranks the whole category, the engine knows which items match it.',
+    '',
+  );
+}
 for (const name of ['quality']) {
   const md = `${root}bench/results/${name}.md`;
   const json = load(name);
@@ -230,6 +247,7 @@ function summary() {
   if (train) rows.push(`| \`bench:train\` | training speed per model and backend | see RESULTS.md | ${date(train)} |`);
   if (experiments) rows.push(`| \`bench:experiments\` | the experiment report on simulated shoppers: A/A false positives under repeated looks, A/B power | false positives ${(100 * experiments.aa.rate).toFixed(1)}% (bound ${(100 * experiments.aa.bound).toFixed(1)}%), power ${(100 * experiments.ab.power).toFixed(0)}% for CTR ×${experiments.ab.expectedCtr.relative.toFixed(2)} | ${date(experiments)} |`);
   if (coldstart) rows.push(`| \`bench:coldstart\` | items the model never saw, ranked from their content | new-item NDCG@10 content vs popularity within attribute: ${Object.entries(coldstart.datasets ?? {}).map(([k, d]) => `${k} ${d.newItemsNdcg10.content.toFixed(3)} vs ${d.newItemsNdcg10.popularityWithinAttribute.toFixed(3)}`).join(', ')} | ${date(coldstart)} |`);
+  if (search) rows.push(`| \`bench:search\` | search re-ranking on the generator's search sessions: engine order, personal score, their blend | ${search.rows.map((r) => `noise ${r.engineNoise}: ${r.ndcg10.engine.toFixed(3)} / ${r.ndcg10.personal.toFixed(3)} / ${r.ndcg10.blend.toFixed(3)}`).join('; ')} (NDCG@10 engine / personal / blend) | ${date(search)} |`);
   const quality = load('quality');
   if (quality) rows.push(`| \`bench:quality\` | every model on ML-1M and Beauty, one protocol (leave-one-out, full ranking) | see RESULTS.md | ${date(quality)} |`);
   return rows.join('\n');
