@@ -99,17 +99,22 @@ function buildSasrec(cfg: Extract<EncoderConfig, { kind: 'sasrec' }>, ids: Symbo
   return new LayerNorm({ name: 'final_ln', epsilon: cfg.layerNormEps }).apply(x) as SymbolicTensor;
 }
 
-function buildRnn(cfg: Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
+/** The item (+ event-type) embedding without positions, and the padding mask: the input of the RNN, convolutional and item2vec encoders. */
+function embedWindow(cfg: EncoderConfig, ids: SymbolicTensor, types: SymbolicTensor | null, dropout?: number): { emb: SymbolicTensor; mask: SymbolicTensor } {
   const emb = new ItemEmbedding({
     name: ITEM_EMBEDDING_LAYER,
     numItems: cfg.numItems,
     dim: cfg.dim,
     maxLen: cfg.maxLen,
     numTypes: cfg.numTypes,
-    dropout: cfg.dropout,
+    ...(dropout === undefined ? {} : { dropout }),
     seed: cfg.seed,
   }).apply(types ? [ids, types] : ids) as SymbolicTensor;
-  const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
+  return { emb, mask: new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor };
+}
+
+function buildRnn(cfg: Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
+  const { emb, mask } = embedWindow(cfg, ids, types, cfg.dropout);
   let x = new Recurrent({
     name: cfg.kind === 'lstm' ? 'lstm' : 'gru',
     cell: cfg.kind === 'lstm' ? 'lstm' : 'gru',
@@ -125,16 +130,7 @@ function buildRnn(cfg: Extract<EncoderConfig, { kind: 'gru4rec' | 'lstm' }>, ids
 }
 
 function buildNextItNet(cfg: Extract<EncoderConfig, { kind: 'nextitnet' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
-  const emb = new ItemEmbedding({
-    name: ITEM_EMBEDDING_LAYER,
-    numItems: cfg.numItems,
-    dim: cfg.dim,
-    maxLen: cfg.maxLen,
-    numTypes: cfg.numTypes,
-    dropout: cfg.dropout,
-    seed: cfg.seed,
-  }).apply(types ? [ids, types] : ids) as SymbolicTensor;
-  const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
+  const { emb, mask } = embedWindow(cfg, ids, types, cfg.dropout);
   let x = emb;
   cfg.dilations.forEach((r, b) => {
     const seed = cfg.seed + 100 * (b + 1);
@@ -151,15 +147,7 @@ function buildNextItNet(cfg: Extract<EncoderConfig, { kind: 'nextitnet' }>, ids:
 }
 
 function buildItem2Vec(cfg: Extract<EncoderConfig, { kind: 'item2vec' }>, ids: SymbolicTensor, types: SymbolicTensor | null) {
-  const emb = new ItemEmbedding({
-    name: ITEM_EMBEDDING_LAYER,
-    numItems: cfg.numItems,
-    dim: cfg.dim,
-    maxLen: cfg.maxLen,
-    numTypes: cfg.numTypes,
-    seed: cfg.seed,
-  }).apply(types ? [ids, types] : ids) as SymbolicTensor;
-  const mask = new PaddingMask({ name: 'padding_mask' }).apply(ids) as SymbolicTensor;
+  const { emb, mask } = embedWindow(cfg, ids, types);
   const pooled = new RecencyPool({ name: 'recency_pool', decay: cfg.decay, normalize: cfg.similarity === 'cosine' }).apply([
     emb,
     mask,

@@ -85,18 +85,23 @@ describe('models learn a Markov chain far above popularity', () => {
   }
 });
 
+/** Changing position 5 of a window leaves the hidden states before it unchanged and changes those from it on. */
+function assertCausal(enc: LayersSequenceEncoder): void {
+  const a = Int32Array.from([0, 0, 3, 7, 9, 11, 2, 5]);
+  const b = a.slice();
+  b[5] = 30;
+  const h = tf.tidy(() => enc.hiddenStates(tf.tensor2d([Array.from(a), Array.from(b)], [2, 8], 'int32'), null, false));
+  const v = h.arraySync() as number[][][];
+  h.dispose();
+  for (let t = 0; t < 5; t++) sameArray(v[0]![t]!, v[1]![t]!, 1e-6);
+  for (let t = 5; t < 8; t++) assert.ok(v[0]![t]!.some((x, j) => Math.abs(x - v[1]![t]![j]!) > 1e-4), `position ${t} should change`);
+}
+
 describe('NextItNet convolutions', () => {
   it('are causal and see the window the same whatever the padding width', () => {
     const enc = createEncoder(small('nextitnet', { dilations: [1, 2, 4] }));
     try {
-      const a = Int32Array.from([0, 0, 3, 7, 9, 11, 2, 5]);
-      const b = a.slice();
-      b[5] = 30;
-      const h = tf.tidy(() => enc.hiddenStates(tf.tensor2d([Array.from(a), Array.from(b)], [2, 8], 'int32'), null, false));
-      const v = h.arraySync() as number[][][];
-      h.dispose();
-      for (let t = 0; t < 5; t++) sameArray(v[0]![t]!, v[1]![t]!, 1e-6);
-      for (let t = 5; t < 8; t++) assert.ok(v[0]![t]!.some((x, j) => Math.abs(x - v[1]![t]![j]!) > 1e-4), `position ${t} should change`);
+      assertCausal(enc);
       const hist = Int32Array.from([4, 8, 15]);
       const alone = enc.encode([hist]);
       const padded = enc.encode([hist, Int32Array.from({ length: 20 }, (_, i) => 1 + (i % N))]);
@@ -112,16 +117,7 @@ describe('SASRec attention', () => {
   it('is causal: changing a later position leaves earlier outputs unchanged', () => {
     const enc = createEncoder(small('sasrec', { blocks: 2 }));
     try {
-      const a = Int32Array.from([0, 0, 3, 7, 9, 11, 2, 5]);
-      const b = a.slice();
-      b[5] = 30;
-      const h = tf.tidy(() => enc.hiddenStates(tf.tensor2d([Array.from(a), Array.from(b)], [2, 8], 'int32'), null, false));
-      const v = h.arraySync() as number[][][];
-      h.dispose();
-      for (let t = 0; t < 5; t++) sameArray(v[0]![t]!, v[1]![t]!, 1e-6);
-      for (let t = 5; t < 8; t++) {
-        assert.ok(v[0]![t]!.some((x, j) => Math.abs(x - v[1]![t]![j]!) > 1e-4), `position ${t} should change`);
-      }
+      assertCausal(enc);
     } finally {
       enc.dispose();
     }
