@@ -26,6 +26,8 @@ function faultUnderLoad(infra: FaultInfra, name: string, fault: string, cycles: 
     fault,
     repetitions: 1,
     convergeTimeoutMs: 300_000,
+    // librdkafka's group debug lines in the services' logs: a failure prints their tail
+    stack: { env: { KAFKA_DEBUG: 'cgrp' } },
     run: (stack, { random, seed }) => underLoad(stack, random, seed, inject, cycles),
   });
 }

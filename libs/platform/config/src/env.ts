@@ -105,6 +105,10 @@ export const commonEnv = {
     default: false,
     desc: 'join consumer groups as a static member (KIP-345, group.instance.id = INSTANCE_ID): a restarted process gets its partitions back at once instead of after KAFKA_SESSION_TIMEOUT_MS, and one that stops does not leave its group. Only where INSTANCE_ID is stable across restarts and unique (StatefulSet pod names; docs/operations.md, "Consumer groups")',
   }),
+  KAFKA_DEBUG: str({
+    default: '',
+    desc: 'librdkafka debug contexts (comma-separated, e.g. cgrp,consumer,fetch), logged at warn: for diagnosing consumer group and fetch problems, verbose; empty: off',
+  }),
   KAFKA_TOPIC_CHECK: str({
     choices: ['off', 'warn', 'strict'],
     default: 'warn',

@@ -7,6 +7,8 @@ export interface KafkaConnection {
   clientId?: string;
   ssl?: boolean;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** librdkafka `debug` contexts (e.g. `cgrp,fetch`): its debug lines are logged too. */
+  debug?: string;
 }
 
 /** Compression codecs of produced batches (every one is readable by every client of this project). */
@@ -28,8 +30,8 @@ export function connectionConfig(c: KafkaConnection | string[]): GlobalConfig {
           'sasl.password': conn.sasl.password,
         }
       : {}),
-    // librdkafka's own log lines come as 'event.log' events, warnings and worse only
-    log_level: 4,
+    // librdkafka's own log lines come as 'event.log' events, warnings and worse only (unless debugging)
+    ...(conn.debug ? { debug: conn.debug, log_level: 7 } : { log_level: 4 }),
   };
 }
 

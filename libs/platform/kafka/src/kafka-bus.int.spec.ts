@@ -211,6 +211,27 @@ describe(KafkaBus.name, () => {
     assert.equal(second.isAlive(), true, 'the newer member lives on');
   });
 
+  it('a cycle that runs past max.poll.interval.ms makes the member dead, so the process gets restarted', async () => {
+    const ns = uniqueName('wedged');
+    // the broker's smallest session timeout; max.poll.interval.ms may not be below it
+    const bus = newBus(ns, { consumer: { sessionTimeoutMs: 6_000, maxPollIntervalMs: 6_000 } });
+    await bus.ensureTopics([{ topic: 'in', partitions: 1 }]);
+    await bus.publish([{ topic: 'in', key: 'k', value: 'a' }]);
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    let entered = 0;
+    await bus.subscribe({ groupId: 'g', topics: ['in'] }, async () => {
+      entered = Date.now();
+      await stuck; // a handler waiting on something that never answers
+    });
+    await waitFor('the handler to be entered', () => entered > 0, 30_000);
+    assert.equal(bus.isAlive(), true, 'alive while the cycle is young');
+    await waitFor('the member to count as dead', () => !bus.isAlive(), 15_000);
+    assert.ok(Date.now() - entered >= 6_000, `dead only past max.poll.interval.ms (after ${Date.now() - entered} ms)`);
+    release();
+    await waitFor('the member to live again once the cycle ended', () => bus.isAlive(), 10_000);
+  });
+
   it('reads consumer lag from the broker, so a stuck consumer shows its growing lag', async () => {
     const ns = uniqueName('lag');
     const reports: ConsumedReport[] = [];

@@ -76,6 +76,22 @@ type Config = Record<string, string | number | boolean | ((...args: never[]) => 
 
 /** Messages handed to the handlers per consume call, across partitions. */
 const CONSUME_MAX_MESSAGES = 10_000;
+/** transaction.timeout.ms of the transactional producers, and the deadline of each transaction (see commitTransaction). */
+const DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** A transactional call that did not complete by the transaction's deadline. */
+class TransactionStuck extends Error {}
+
+/** `p`, or a rejection with `error()` once `deadline` (epoch ms) has passed; `p` is left to settle on its own. */
+function withDeadline<T>(p: Promise<T>, deadline: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), Math.max(0, deadline - Date.now()));
+  });
+  p.catch(() => undefined); // a late rejection of an abandoned call is not unhandled
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** How long one consume call waits for its first message, ms (bounds how late a stop or a rebalance is seen). */
 const CONSUME_WAIT_MS = 100;
 
@@ -476,6 +492,8 @@ class KafkaSubscription {
   private crashed = false;
   /** The cycle (handle + commit) in progress; a revocation waits for it. */
   private cycle: Promise<void> = Promise.resolve();
+  /** When the cycle in progress started (epoch ms); undefined between cycles. */
+  private cycleStartedAt: number | undefined;
   /** Assignment changes queued by the rebalance callback, applied between cycles. */
   private rebalancing: Promise<void> = Promise.resolve();
   private readonly assigned = new Set<string>();
@@ -497,9 +515,17 @@ class KafkaSubscription {
     return this.running && !this.crashed;
   }
 
-  /** Its consume loop ended for good (the consumer died): only a restart brings it back. */
+  /**
+   * Its consume loop ended for good (the consumer died), or one cycle (handler and commit) has run
+   * longer than max.poll.interval.ms, past which the group has already given its partitions away:
+   * only a restart brings it back.
+   */
   isDead(): boolean {
-    return this.crashed;
+    return this.crashed || (this.cycleStartedAt !== undefined && Date.now() - this.cycleStartedAt > this.maxPollIntervalMs());
+  }
+
+  private maxPollIntervalMs(): number {
+    return this.opts.consumer?.maxPollIntervalMs ?? 300_000;
   }
 
   private group(): string {
@@ -550,7 +576,7 @@ class KafkaSubscription {
         'isolation.level': 'read_committed',
         'session.timeout.ms': c.sessionTimeoutMs ?? 30_000,
         'heartbeat.interval.ms': Math.min(3_000, Math.floor((c.sessionTimeoutMs ?? 30_000) / 3)),
-        'max.poll.interval.ms': c.maxPollIntervalMs ?? 300_000,
+        'max.poll.interval.ms': this.maxPollIntervalMs(),
         'fetch.wait.max.ms': c.fetchMaxWaitMs ?? 50,
         'fetch.min.bytes': 1,
         'partition.assignment.strategy': 'cooperative-sticky',
@@ -616,7 +642,7 @@ class KafkaSubscription {
     const producer = new DeliveringProducer(
       this.bus.producerConfig({
         'transactional.id': `${this.group()}.${instance}`,
-        'transaction.timeout.ms': this.opts.transactionTimeoutMs ?? 10_000,
+        'transaction.timeout.ms': this.opts.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
         // the whole batch is produced at once and the commit flushes it: waiting to fill a batch only adds latency
         'linger.ms': 0,
         'client.id': `${this.opts.clientId}-tx`,
@@ -682,9 +708,11 @@ class KafkaSubscription {
       if (messages.length === 0) continue;
       let done!: () => void;
       this.cycle = new Promise<void>((r) => (done = r));
+      this.cycleStartedAt = Date.now();
       try {
         await this.runCycle(messages);
       } finally {
+        this.cycleStartedAt = undefined;
         done();
       }
     }
@@ -796,7 +824,18 @@ class KafkaSubscription {
     });
   }
 
-  /** The cycle's output and input offsets (with the group's metadata) in one transaction. */
+  /**
+   * The cycle's output and input offsets (with the group's metadata) in one transaction.
+   *
+   * The whole transaction has a deadline: `transaction.timeout.ms`, after which the coordinator
+   * aborts it anyway. librdkafka's own timeouts do not always hold: after a broker paused for 15 s
+   * (the fault suite's broker-pause) sendOffsetsToTransaction waited 10 minutes on a coordinator
+   * "loading", and all that time the open transaction held the events topic's last stable offset,
+   * so no read-committed consumer (the sequence-builder) saw any event behind it. Past the deadline
+   * the producer is abandoned, not aborted (its calls would queue behind the stuck one): the next
+   * cycle's new producer under the same transactional.id fences it, which makes the coordinator
+   * abort its transaction, and the batch is redone.
+   */
   private async commitTransaction(results: PartitionResult[]): Promise<void> {
     const t0 = performance.now();
     if (!this.producer) await this.newProducer();
@@ -804,21 +843,24 @@ class KafkaSubscription {
     const tx = producer.client;
     const tReady = performance.now();
     const staged = results.flatMap((r) => r.staged);
+    const timeoutMs = this.opts.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    const bounded = <T>(what: string, p: Promise<T>) => withDeadline(p, deadline, () => new TransactionStuck(`${what} did not complete within the transaction's ${timeoutMs} ms`));
     await call((cb) => tx.beginTransaction(cb)).catch(async (err) => {
       await this.newProducer().catch(() => undefined);
       throw err;
     });
     try {
-      await producer.enqueue(staged);
+      await bounded('producing the batch', producer.enqueue(staged));
       const t1 = performance.now();
       const offsets = results.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.next! }));
       // librdkafka marks the assignment lost (poll interval exceeded, session expired) before the
       // application hears of it; the broker fences a stale generation, this also covers a member
       // that already rejoined in the background with a new one.
       if (this.consumer.assignmentLost()) throw new BusError(`consumer ${this.options.groupId} lost its partitions: transaction aborted`, true);
-      await this.retrying(() => call((cb) => tx.sendOffsetsToTransaction(offsets, this.consumer, 30_000, cb)));
+      await this.retrying(() => bounded('sendOffsetsToTransaction', call((cb) => tx.sendOffsetsToTransaction(offsets, this.consumer, Math.max(1, deadline - Date.now()), cb))));
       const t2 = performance.now();
-      await this.retrying(() => call((cb) => tx.commitTransaction(30_000, cb)));
+      await this.retrying(() => bounded('commitTransaction', call((cb) => tx.commitTransaction(Math.max(1, deadline - Date.now()), cb))));
       const t3 = performance.now();
       this.opts.onTransaction?.({
         groupId: this.options.groupId,
@@ -830,6 +872,11 @@ class KafkaSubscription {
         commitSeconds: (t3 - t2) / 1000,
       });
     } catch (err) {
+      if (err instanceof TransactionStuck) {
+        this.bus.logger().warn(`consumer ${this.options.groupId}: ${err.message}: producer abandoned, its successor fences it and the batch is redone`);
+        this.abandonProducer(producer);
+        throw err;
+      }
       // Abort (output discarded, offsets not committed); a producer that cannot abort, or was
       // fenced, is replaced. The caller rewinds the partitions so the batch is redone.
       const aborted = isFatal(err)
@@ -841,6 +888,16 @@ class KafkaSubscription {
       if (!aborted) await this.newProducer().catch(() => (this.producer = undefined));
       throw err;
     }
+  }
+
+  /**
+   * Drops a producer whose transactional call is stuck: the next transaction starts a new one
+   * (same transactional.id: its initTransactions fences this one and the coordinator aborts its
+   * open transaction). Its disconnect runs in the background, as it may wait on the stuck call.
+   */
+  private abandonProducer(producer: DeliveringProducer): void {
+    if (this.producer === producer) this.producer = undefined;
+    void producer.disconnect().catch(() => undefined);
   }
 
   /** Retries a transactional call librdkafka calls retriable (a coordinator moving, a timeout). */

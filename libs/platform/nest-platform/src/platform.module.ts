@@ -121,6 +121,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
               brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
               clientId: `${env.KAFKA_CLIENT_ID}-${service}`,
               ssl: env.KAFKA_SSL,
+              ...(env.KAFKA_DEBUG ? { debug: env.KAFKA_DEBUG } : {}),
               ...(env.KAFKA_NAMESPACE ? { namespace: env.KAFKA_NAMESPACE } : {}),
               ...(mechanism
                 ? { sasl: { mechanism: mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512', username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } }

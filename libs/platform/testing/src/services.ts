@@ -16,6 +16,8 @@ export interface RunningService {
   /** `http://127.0.0.1:<metricsPort>/metrics`, or `<url>/metrics` for a build that predates METRICS_PORT */
   metricsUrl: string;
   proc: ChildProcess;
+  /** The file its stdout and stderr go to. */
+  logPath: string;
   /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`); resolves to the exit code. */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -47,7 +49,8 @@ export async function startService(
   const port = nextPort++;
   const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : nextPort++;
   mkdirSync(LOG_DIR, { recursive: true });
-  const log = createWriteStream(join(LOG_DIR, `${app}-${port}.log`));
+  const logPath = join(LOG_DIR, `${app}-${port}.log`);
+  const log = createWriteStream(logPath);
   // The Redis a spec names replaces the test run's (npm test exports both REDIS_URL and
   // REDIS_CLUSTER_NODES; a service given both refuses to start).
   const inherited = { ...process.env };
@@ -82,6 +85,7 @@ export async function startService(
     metricsPort,
     metricsUrl: (await listening(metricsPort)) ? `http://127.0.0.1:${metricsPort}/metrics` : `${url}/metrics`,
     proc,
+    logPath,
     stop: async (graceMs = 15_000) => {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

@@ -61,6 +61,7 @@ export async function runStreamScenario(infra: FaultInfra, s: StreamScenario): P
         events += v.events;
         verdicts.push(v);
         console.log(`# ${s.name} run ${rep + 1}/${s.repetitions}: ${describeVerdict(v)}`);
+        if (!holds(v)) console.log(`# ${s.name} run ${rep + 1}: what the services logged last\n${stack.logDigest()}`);
       } finally {
         await stack.cleanup();
       }

@@ -3,6 +3,7 @@
  * Redis key prefix, and the service processes it runs, kills and restarts. `cleanup()` stops every
  * process it started and deletes its topics and keys.
  */
+import { readFileSync } from 'node:fs';
 import { GROUPS, RedisKeys, TOPICS } from '@seqrec/contracts';
 import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';
 import { deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
@@ -80,6 +81,8 @@ export class Stack {
   readonly ns = uniqueName('faults');
   readonly keys = new RedisKeys(this.ns);
   readonly members: Member[] = [];
+  /** Every process the stack started (restarts included) and its log file. */
+  readonly processes: Array<{ app: App; logPath: string }> = [];
   redis!: Redis;
   readonly partitions: number;
   private readonly extraEnv: Record<string, string>;
@@ -143,6 +146,7 @@ export class Stack {
     const full = { ...this.env(), ...name, ...env };
     const t0 = Date.now();
     const svc = await startService(app, full, readyTimeoutMs);
+    this.processes.push({ app, logPath: svc.logPath });
     const member: Member = { app, svc, env: full, readyMs: [Date.now() - t0] };
     this.members.push(member);
     return member;
@@ -172,6 +176,7 @@ export class Stack {
   async restart(member: Member, readyTimeoutMs = 90_000): Promise<number> {
     const t0 = Date.now();
     member.svc = await startService(member.app, member.env, readyTimeoutMs);
+    this.processes.push({ app: member.app, logPath: member.svc.logPath });
     const ms = Date.now() - t0;
     member.readyMs.push(ms);
     return ms;
@@ -319,6 +324,27 @@ export class Stack {
       async () => (await this.groupLag(GROUPS.INGESTER, TOPICS.CLICKSTREAM_RAW)).every((p) => p.high === 0 || p.committed === p.high),
       timeoutMs,
     );
+  }
+
+  /**
+   * The last lines of every process's log (start-up noise left out), for a failure message: what
+   * the services said when the oracle found the stream incomplete, in the test's own output (a CI
+   * run's log files do not survive it).
+   */
+  logDigest(linesPerProcess = 40): string {
+    const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|admin routes are open| DUMP\w*: |^\s*$/;
+    return this.processes
+      .map(({ app, logPath }) => {
+        let lines: string[] = [];
+        try {
+          lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => !noise.test(l));
+        } catch (err) {
+          lines = [`(cannot read: ${(err as Error).message})`];
+        }
+        const tail = lines.slice(-linesPerProcess).map((l) => `    ${l.replace(/^\[Nest\] \d+\s+-\s+/, '').slice(0, 400)}`);
+        return [`  ${app} (${logPath}, ${lines.length} lines; the last ${tail.length}):`, ...tail].join('\n');
+      })
+      .join('\n');
   }
 
   async cleanup(): Promise<void> {
