@@ -105,6 +105,11 @@ export const commonEnv = {
     default: false,
     desc: 'join consumer groups as a static member (KIP-345, group.instance.id = INSTANCE_ID): a restarted process gets its partitions back at once instead of after KAFKA_SESSION_TIMEOUT_MS, and one that stops does not leave its group. Only where INSTANCE_ID is stable across restarts and unique (StatefulSet pod names; docs/operations.md, "Consumer groups")',
   }),
+  KAFKA_STALLED_CONSUMER_MS: num({
+    default: 120_000,
+    desc: 'a consumer whose partitions have lag and that has neither committed nor seen its handler fail for this long is wedged: /health/live fails so it is restarted (judged on the lag readings, every KAFKA_LAG_INTERVAL_MS); 0: off',
+  }),
+  KAFKA_LAG_INTERVAL_MS: num({ default: 15_000, desc: 'how often consumer lag is read from the broker (end offset minus committed) for the lag metrics and the wedged-consumer check, ms' }),
   KAFKA_DEBUG: str({
     default: '',
     desc: 'librdkafka debug contexts (comma-separated, e.g. cgrp,consumer,fetch), logged at warn: for diagnosing consumer group and fetch problems, verbose; empty: off',

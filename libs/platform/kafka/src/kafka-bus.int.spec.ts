@@ -224,12 +224,54 @@ describe(KafkaBus.name, () => {
       entered = Date.now();
       await stuck; // a handler waiting on something that never answers
     });
-    await waitFor('the handler to be entered', () => entered > 0, 30_000);
-    assert.equal(bus.isAlive(), true, 'alive while the cycle is young');
-    await waitFor('the member to count as dead', () => !bus.isAlive(), 15_000);
-    assert.ok(Date.now() - entered >= 6_000, `dead only past max.poll.interval.ms (after ${Date.now() - entered} ms)`);
-    release();
+    try {
+      await waitFor('the handler to be entered', () => entered > 0, 30_000);
+      assert.equal(bus.isAlive(), true, 'alive while the cycle is young');
+      await waitFor('the member to count as dead', () => !bus.isAlive(), 15_000);
+      assert.ok(Date.now() - entered >= 6_000, `dead only past max.poll.interval.ms (after ${Date.now() - entered} ms)`);
+    } finally {
+      release();
+    }
     await waitFor('the member to live again once the cycle ended', () => bus.isAlive(), 10_000);
+  });
+
+  it('a member with lag that commits nothing for stalledMs is wedged and dead; failing on a dependency is not', async () => {
+    const ns = uniqueName('stalled');
+    // longer than the handler's longest back-off (5 s), as in production (120 s)
+    const stalledMs = 8_000;
+    const bus = newBus(ns, { onConsumed: () => undefined, lagIntervalMs: 500, consumer: { stalledMs } });
+    await bus.ensureTopics([{ topic: 'in', partitions: 1 }]);
+    // more than one: a lag of 1 is what a caught-up reader of a transactional topic sees (the marker)
+    await bus.publish(Array.from({ length: 5 }, (_, i) => ({ topic: 'in', key: 'k', value: String(i) })));
+    let mode: 'fail' | 'hang' = 'fail';
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    let lastFailure = 0;
+    await bus.subscribe({ groupId: 'g', topics: ['in'] }, async () => {
+      calls++;
+      if (mode === 'fail') {
+        lastFailure = Date.now();
+        throw new Error('the dependency is down'); // retried with back-off: not wedged
+      }
+      await stuck;
+    });
+    try {
+      await waitFor('the handler to fail a few times', () => calls >= 3, 30_000);
+      const failingSince = Date.now();
+      while (Date.now() - failingSince < stalledMs * 1.5) {
+        assert.equal(bus.isAlive(), true, 'a member whose handler keeps failing is alive');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      mode = 'hang';
+      const hangFrom = calls;
+      await waitFor('the handler to hang', () => calls > hangFrom, 30_000);
+      await waitFor('the wedged member to count as dead', () => !bus.isAlive(), stalledMs + 10_000);
+      // the last sign of life was the last failure
+      assert.ok(Date.now() - lastFailure >= stalledMs, `dead only after stalledMs without progress (${Date.now() - lastFailure} ms)`);
+    } finally {
+      release();
+    }
   });
 
   it('reads consumer lag from the broker, so a stuck consumer shows its growing lag', async () => {

@@ -51,6 +51,13 @@ export interface KafkaBusOptions extends KafkaConnection {
      * are stable across restarts and unique in the group (StatefulSet pod names): needs `instanceId`.
      */
     staticMembership?: boolean;
+    /**
+     * A member whose assigned partitions have lag and that has neither committed nor seen its
+     * handler fail for this long is wedged (a client stuck below the application: seen after a
+     * paused broker came back) and counts as dead, so the process is restarted. Judged on the
+     * lag readings (`lagIntervalMs`), so it needs `onConsumed`. 0: off (default).
+     */
+    stalledMs?: number;
   };
   /** Transaction timeout, ms (default 10,000): an open transaction of a crashed producer blocks read_committed readers at most this long. */
   transactionTimeoutMs?: number;
@@ -199,7 +206,16 @@ export class KafkaBus implements Bus {
   async reportLag(): Promise<void> {
     const onConsumed = this.options.onConsumed;
     if (!onConsumed) return;
-    for (const sub of this.subscriptions) for (const r of await sub.lagReports()) onConsumed(r);
+    for (const sub of this.subscriptions) {
+      let reports: ConsumedReport[];
+      try {
+        reports = await sub.lagReports();
+      } catch (err) {
+        sub.lagUnknown();
+        throw err;
+      }
+      for (const r of reports) onConsumed(r);
+    }
   }
 
   private lagTimer: NodeJS.Timeout | undefined;
@@ -521,8 +537,26 @@ class KafkaSubscription {
    * only a restart brings it back.
    */
   isDead(): boolean {
-    return this.crashed || (this.cycleStartedAt !== undefined && Date.now() - this.cycleStartedAt > this.maxPollIntervalMs());
+    if (this.crashed) return true;
+    const now = Date.now();
+    if (this.cycleStartedAt !== undefined && now - this.cycleStartedAt > this.maxPollIntervalMs()) return true;
+    const stalledMs = this.opts.consumer?.stalledMs ?? 0;
+    return stalledMs > 0 && this.behind && now - this.lastProgressAt > stalledMs;
   }
+
+  /**
+   * The lag could not be read (the broker is away): whether the member is wedged cannot be judged,
+   * and the judgement starts over once readings succeed again.
+   */
+  lagUnknown(): void {
+    this.behind = false;
+    this.lastProgressAt = Date.now();
+  }
+
+  /** The last lag reading found work on an assigned partition (more than a transaction marker). */
+  private behind = false;
+  /** When this member last committed, saw its handler fail, or found nothing to do (epoch ms). */
+  private lastProgressAt = Date.now();
 
   private maxPollIntervalMs(): number {
     return this.opts.consumer?.maxPollIntervalMs ?? 300_000;
@@ -545,8 +579,12 @@ class KafkaSubscription {
   /** Lag of the partitions this member is assigned (committed offsets and end offsets from the broker). */
   async lagReports(): Promise<ConsumedReport[]> {
     if (!this.running || !this.consumer.isConnected()) return [];
+    const readAt = Date.now();
     const assigned = this.consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition }));
-    if (assigned.length === 0) return [];
+    if (assigned.length === 0) {
+      this.behind = false;
+      return [];
+    }
     const committed = await call<Array<{ topic: string; partition: number; offset: number }>>((cb) => this.consumer.committed(assigned, 10_000, cb));
     const offsetOf = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
     const out: ConsumedReport[] = [];
@@ -562,6 +600,9 @@ class KafkaSubscription {
         committed: done,
       });
     }
+    // A read-committed reader that is caught up still sees the last transaction's marker as lag 1.
+    this.behind = out.some((r) => r.lag > 1);
+    if (!this.behind) this.lastProgressAt = Math.max(this.lastProgressAt, readAt);
     return out;
   }
 
@@ -666,6 +707,7 @@ class KafkaSubscription {
     const apply = async () => {
       try {
         if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+          this.lastProgressAt = Date.now();
           if (cooperative) this.consumer.incrementalAssign(assignment);
           else this.consumer.assign(assignment);
           for (const tp of assignment) this.assigned.add(tpKey(tp.topic, tp.partition));
@@ -746,7 +788,10 @@ class KafkaSubscription {
         committed = false;
         this.bus.logger().warn(`consumer ${this.options.groupId}: commit failed, batch redone: ${(err as Error).message}`);
       }
-      if (committed) this.runAfterCommit(progressed.flatMap((r) => r.afterCommit));
+      if (committed) {
+        this.lastProgressAt = Date.now();
+        this.runAfterCommit(progressed.flatMap((r) => r.afterCommit));
+      }
     }
     // Rewind what must be redelivered: failed chunks, and everything of a failed commit.
     const rewinds = results
@@ -789,6 +834,7 @@ class KafkaSubscription {
         );
         this.poison.succeeded(topic, b.partition, slice[slice.length - 1]!.offset);
       } catch (err) {
+        this.lastProgressAt = Date.now(); // failing on a dependency is not being wedged: a restart would not help
         this.opts.onError?.(err, topic, b.partition);
         const letters = this.poison.failed(topic, b.partition, consumed, err);
         if (!letters) {

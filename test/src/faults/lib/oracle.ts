@@ -192,7 +192,11 @@ export interface VerifyOptions {
   raw?: boolean;
   /** Deadline for the windows to become complete. */
   timeoutMs?: number;
-  /** Give up earlier when the windows gained nothing for this long (default 25 s). */
+  /**
+   * Give up earlier when the windows gained nothing for this long (default 60 s: longer than it
+   * takes the services to notice a wedged consumer and be restarted, KAFKA_STALLED_CONSUMER_MS
+   * plus a lag reading plus the supervisor's three failed checks).
+   */
   stallMs?: number;
 }
 
@@ -209,7 +213,7 @@ export async function verifyStream(stack: Stack, expected: LoadEvent[], o: Verif
   let converged = false;
   let lastLost = -1;
   let lastChange = Date.now();
-  const stallMs = o.stallMs ?? 25_000;
+  const stallMs = o.stallMs ?? 60_000;
   for (;;) {
     const lost = await compareWindows(stack, expected).then(
       (w) => w.lost,

@@ -118,6 +118,9 @@ export class Stack {
       KAFKA_NAMESPACE: this.ns,
       KAFKA_TOPIC_PARTITIONS: String(this.partitions),
       KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      // wedged consumers are restarted within about 20 s rather than 2 minutes (the suite's scale)
+      KAFKA_STALLED_CONSUMER_MS: '12000',
+      KAFKA_LAG_INTERVAL_MS: '5000',
       REDIS_URL: this.infra.redisUrl,
       REDIS_PREFIX: this.ns,
       SEQUENCE_LENGTH: String(WINDOW_CAPACITY),
@@ -332,7 +335,8 @@ export class Stack {
    * run's log files do not survive it).
    */
   logDigest(linesPerProcess = 40): string {
-    const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|admin routes are open| DUMP\w*: |^\s*$/;
+    // start-up chatter, and librdkafka's periodic group lines (assignment dumps, heartbeats, the lag readings' offset fetches)
+    const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|admin routes are open| (DUMP\w*|HEARTBEAT|OFFSET|CGRPOP): |^\s*$/;
     return this.processes
       .map(({ app, logPath }) => {
         let lines: string[] = [];
