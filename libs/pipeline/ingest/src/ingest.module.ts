@@ -14,9 +14,10 @@ import { IngestController, type IngestHttpOptions } from './ingest.controller';
 import type { ingestEnv } from './ingest.env';
 import { createIngestMetrics } from './ingest.metrics';
 import { RawEventsConsumer } from './raw-events.consumer';
+import { UsersController } from './users.controller';
 import { rawJsonBodyFor } from './raw-body';
 
-/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters; the catalogue's `POST /v1/items` / `DELETE /v1/items/{id}` and its items-topic consumer. */
+/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters; the catalogue's `POST /v1/items` / `DELETE /v1/items/{id}` and its items-topic consumer; user deletions and objections (`/v1/users/{id}`). */
 @Module({})
 export class IngestModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
@@ -37,7 +38,7 @@ export class IngestModule implements OnModuleInit {
     };
     return {
       module: IngestModule,
-      controllers: [IngestController, RawEventsConsumer, CatalogueController, CatalogueConsumer],
+      controllers: [IngestController, RawEventsConsumer, CatalogueController, CatalogueConsumer, UsersController],
       providers: [
         { provide: INGEST_OPTIONS, useValue: http },
         {

@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MemoryBus, type Bus, type ConsumedReport, type TransactionReport } from '@seqrec/bus';
-import { redisTarget } from '@seqrec/config';
+import { EnvError, redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
@@ -14,6 +14,7 @@ import {
   EVENT_CLAIMS,
   ITEM_DICTIONARY,
   METRICS_REGISTRY,
+  PSEUDONYMIZER,
   REDIS,
   REDIS_KEYS,
   SEQUENCE_STORE,
@@ -21,6 +22,7 @@ import {
   TRENDING_STORE,
 } from './platform.constants';
 import type { PlatformEnv } from './platform.env';
+import { Pseudonymizer } from './pseudonymizer';
 import { ReadinessService } from './readiness.service';
 import { RedisHealth } from './redis-health';
 
@@ -53,6 +55,13 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
     const { env, service } = options;
     const embedded = !env.KAFKA_BROKERS;
     const keys = new RedisKeys(env.REDIS_PREFIX);
+    let pseudonymizer: Pseudonymizer;
+    try {
+      pseudonymizer = new Pseudonymizer(env.PRIVACY_PSEUDONYMIZE ? env.PRIVACY_HMAC_KEY : null);
+    } catch (err) {
+      throw new EnvError({ PRIVACY_HMAC_KEY: `PRIVACY_PSEUDONYMIZE is on: ${(err as Error).message}` });
+    }
+    const markerTtlMs = env.PRIVACY_MARKER_TTL_DAYS * 86_400_000;
     return {
       module: PlatformModule,
       controllers: [HealthController],
@@ -69,6 +78,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           },
         },
         { provide: REDIS_KEYS, useValue: keys },
+        { provide: PSEUDONYMIZER, useValue: pseudonymizer },
         {
           provide: BUS,
           inject: [METRICS_REGISTRY],
@@ -167,8 +177,8 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) =>
             redis
-              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000 })
-              : new MemorySequenceStore(),
+              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000, markerTtlMs })
+              : new MemorySequenceStore(markerTtlMs),
         },
         {
           provide: ITEM_DICTIONARY,
@@ -200,6 +210,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         SERVICE_NAME,
         METRICS_REGISTRY,
         REDIS_KEYS,
+        PSEUDONYMIZER,
         BUS,
         REDIS,
         SEQUENCE_STORE,

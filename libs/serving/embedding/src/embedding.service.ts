@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
-import { EVENT_TYPES, type SubjectKind, type WindowUpdate } from '@seqrec/contracts';
+import { EVENT_TYPES, type SubjectKind, type UserDeletionV1, type WindowUpdate } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
 import type { ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
@@ -119,6 +119,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
       const seen = newest.get(u.userId);
       if (!seen || u.lastTs >= seen.lastTs) newest.set(u.userId, u);
     }
+    await this.dropDeleted(newest);
     if (!this.current) {
       this.metrics.vectors.inc({ outcome: 'no_model' }, newest.size);
       return { stored: 0, skipped: newest.size };
@@ -175,6 +176,37 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     if (stored) this.metrics.vectors.inc({ outcome: 'stored' }, stored);
     if (skipped) this.metrics.vectors.inc({ outcome: 'skipped' }, skipped);
     return { stored, skipped };
+  }
+
+  /**
+   * Drops the updates of users deleted after the window was written (an update in flight when the
+   * user was deleted must not recreate the vector) and of users who object to profiling.
+   */
+  private async dropDeleted(newest: Map<string, WindowUpdate>): Promise<void> {
+    if (newest.size === 0) return;
+    const users = [...newest.keys()];
+    const markers = await this.windows.markers(users);
+    let dropped = 0;
+    users.forEach((u, i) => {
+      const m = markers[i];
+      if (m && (m.objection || newest.get(u)!.updatedAt <= m.at || (newest.get(u)!.ts[0] ?? Infinity) <= m.at)) {
+        newest.delete(u);
+        dropped++;
+      }
+    });
+    if (dropped) this.metrics.vectors.inc({ outcome: 'deleted' }, dropped);
+  }
+
+  /**
+   * Applies a deletion record (the deletions topic) to the user vectors: deletes the user's vector
+   * when it encodes a window of events stamped at or before the deletion, or the user objects.
+   * Replay-safe: a returning user's newer vector is kept. True when a vector was deleted.
+   */
+  async forget(d: UserDeletionV1): Promise<boolean> {
+    const v = await this.vectors.get(d.userId);
+    if (!v || !(d.objection || v.lastTs <= d.at)) return false;
+    await this.vectors.deleteMany([d.userId]);
+    return true;
   }
 
   async userVector(userId: string): Promise<(UserVector & { current: boolean | null }) | null> {
