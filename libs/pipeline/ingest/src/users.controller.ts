@@ -25,10 +25,10 @@ export interface UserDeletionResponse {
  *   later event is ignored as well (answers for the user are not personalised);
  * - `DELETE /v1/users/{userId}/objection`: the objection withdrawn (events from now on count again).
  *
- * Each publishes a {@link UserDeletionV1} on the compacted deletions topic first (the record every
- * consumer and every trainer replay honours), then erases the state store at once. Both steps are
- * idempotent: a retried request (after a 503) deletes again with a later time, which covers the
- * first. Answers 200 with the record's time; 400 for an id that cannot be a user id; 503 +
+ * Each erases the state store at once, then publishes a {@link UserDeletionV1} on the compacted
+ * deletions topic (the record every consumer and every trainer replay honours; the sequence-builder
+ * applies it to the store again). Both steps are idempotent: a retried request (after a 503)
+ * deletes again with a later time, which covers the first. Answers 200 with the record's time; 400 for an id that cannot be a user id; 503 +
  * Retry-After when Kafka or Redis did not take it (retry the same request).
  */
 @Controller('v1/users')
@@ -71,8 +71,9 @@ export class UsersController {
     const deletion: UserDeletionV1 = { userId: this.pseudonyms.userId(rawId), at: Date.now(), objection };
     let erased: EraseOutcome;
     try {
-      await this.bus.publish([{ topic: TOPICS.USER_DELETIONS, key: deletion.userId, value: JSON.stringify(deletion) }]);
+      // the store first, so the answer says what this request erased (the builder applies the record too)
       erased = await this.store.erase(deletion);
+      await this.bus.publish([{ topic: TOPICS.USER_DELETIONS, key: deletion.userId, value: JSON.stringify(deletion) }]);
     } catch (err) {
       // the user id stays out of the log (docs/privacy.md): the caller has it in its answer
       this.log.warn(`user ${status} at ${deletion.at}: not recorded: ${(err as Error).message}`);
