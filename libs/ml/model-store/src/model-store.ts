@@ -209,6 +209,15 @@ export class FsModelStore implements ModelStore {
 }
 
 /**
+ * Throws {@link TrainedBeforeDeletionError} when a version may not be served: its data was read
+ * before the latest user deletion recorded in the store. Model loaders call it before loading.
+ */
+export async function assertServable(store: ModelStore, model: string, version: string): Promise<void> {
+  const [m, deletedAt] = await Promise.all([store.manifest(model, version), store.latestDeletion()]);
+  if (!trainedAfter(m, deletedAt)) throw new TrainedBeforeDeletionError(model, version, dataTime(m), deletedAt!);
+}
+
+/**
  * Every model of `names` (plus, for a filesystem store, every model folder in it) that has versions:
  * its versions oldest first with their metrics and training curves, and the promoted one. A version
  * whose manifest cannot be read (being written, or damaged) is left out.

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { loadArtifact } from '@seqrec/artifacts';
 import { EVENT_TYPES, type SubjectKind, type UserDeletionV1, type WindowUpdate } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
-import type { ModelStore } from '@seqrec/model-store';
+import { assertServable, type ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { ItemIdCache, decodeWindow, decodeWindowUpdates, sessionsOf, type ItemDictionary, type SequenceStore, type WindowUpdateMessage } from '@seqrec/window';
 import { EMBEDDING_METRICS, EMBEDDING_MODEL_STORE, EMBEDDING_OPTIONS, USER_VECTORS } from './embedding.constants';
@@ -87,6 +87,8 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
   load(version: string): Promise<EmbeddingModel> {
     const next = this.chain.then(async () => {
       if (this.current?.version === version) return this.current;
+      // a version trained before a user deletion may hold the user: never loaded (docs/privacy.md)
+      await assertServable(this.store, this.options.modelName, version);
       const m = new EmbeddingModel(await loadArtifact(this.store, this.options.modelName, version));
       const old = this.current;
       this.current = m;
