@@ -10,7 +10,7 @@
  * the raw user id.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +207,138 @@ describe('privacy: DELETE /v1/users/{id} → every store forgets the user, in-fl
       assert.ok(text.length > 0, `${s.name} logged something`);
       assert.equal(text.includes(alice), false, `${s.name}'s log holds the user id`);
       for (const sid of aliceSessions) assert.equal(text.includes(sid), false, `${s.name}'s log holds a session id of the user`);
+    }
+  });
+});
+
+describe('privacy: pseudonymised user ids and the objection to profiling, end to end', () => {
+  const ns = uniqueName('pseudo');
+  const keys = new RedisKeys(ns);
+  const brokers = brokersFromEnv();
+  const dir = mkdtempSync(join(tmpdir(), 'pseudo-e2e-'));
+  const store = new FsModelStore(dir);
+  const carol = `carol-${randomUUID()}`;
+  const dave = `dave-${randomUUID()}`;
+  const env = {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_NAMESPACE: ns,
+    REDIS_URL: redisUrlFromEnv(),
+    REDIS_PREFIX: ns,
+    MODEL_STORE_DIR: dir,
+    MODEL_NAME: 'sasrec',
+    LOG_LEVEL: 'debug',
+    INGEST_EXACTLY_ONCE: 'false',
+    SCORER_MODEL_POLL_SECONDS: '0',
+    KAFKA_TOPIC_PARTITIONS: '3',
+    PRIVACY_PSEUDONYMIZE: 'true',
+    PRIVACY_HMAC_KEY: `e2e-key-${randomUUID()}`,
+  };
+  const services: RunningService[] = [];
+  let ingester: RunningService;
+  let builder: RunningService;
+  let embedding: RunningService;
+  let scorer: RunningService;
+  let redis: Redis;
+  const event = (userId: string, itemId: string, ts: number, extra: Record<string, unknown> = {}) => ({ eventId: `ev-${randomUUID()}`, userId, type: 'view', itemId, ts, ...extra });
+  const post = async (path: string, body?: unknown, method = 'POST') => {
+    const res = await fetch(`${ingester.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const get = async (s: RunningService, path: string) => {
+    const res = await fetch(`${s.url}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  before(async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 2, maxLen: 10, version: 'v0001' });
+    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
+    await redis.connect();
+    ingester = await startService('ingester', env, 60_000);
+    services.push(ingester);
+    [builder, embedding, scorer] = await Promise.all([startService('sequence-builder', env, 60_000), startService('embedding', env, 60_000), startService('scorer', env, 60_000)]);
+    services.push(builder, embedding, scorer);
+  });
+
+  after(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await deleteNamespaceTopics(brokers, ns);
+    if (redis) {
+      await deleteNamespace(redis, keys);
+      await redis.quit();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a raw user id finds its state through every lookup, which is stored under the pseudonym only', async () => {
+    const t = Date.now() - 600_000;
+    const res = await post('/v1/events', [event(carol, 'p1', t), event(carol, 'p2', t + 1_000), event(carol, 'p3', t + 2_000), { ...event(carol, 'p4', t + 3_000), type: 'teleport' }]);
+    assert.equal(res.status, 200);
+    assert.deepEqual([res.body['accepted'], res.body['rejected']], [3, 1]);
+    await waitFor("carol's window and vector", async () => (await get(builder, `/v1/users/${carol}/sequence`)).status === 200 && (await get(embedding, `/v1/users/${carol}/vector`)).status === 200, 30_000);
+    const seq = await get(builder, `/v1/users/${carol}/sequence`);
+    assert.deepEqual([seq.body['userId'], (seq.body['events'] as Array<{ itemId: string }>).map((e) => e.itemId)], [carol, ['p1', 'p2', 'p3']]);
+    const recs = await get(scorer, `/v1/users/${carol}/recommendations?k=3`);
+    assert.equal(recs.status, 200);
+    assert.equal(recs.body['userId'], carol, 'answered under the id the caller gave');
+    assert.ok(['live_window', 'stored_vector'].includes(recs.body['scoredFrom'] as string), `personalised: ${String(recs.body['scoredFrom'])}`);
+    assert.equal((recs.body['sequence'] as { events: number }).events, 3);
+    const ranked = await fetch(`${scorer.url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: carol, items: ['p4', 'p9'] }) });
+    assert.equal(((await ranked.json()) as { userId: string }).userId, carol);
+    const dump = await dumpNamespace(redis, keys);
+    assert.deepEqual(keysHolding(dump, carol), [], 'no Redis key or value holds the raw id');
+    assert.ok(dump.some((d) => /:user:\{p1\.[A-Za-z0-9_-]{43}\}:seq$/.test(d.key)), 'the window is under the pseudonym');
+  });
+
+  it('an objecting user gets non-personalised answers, and their later events are neither windowed nor kept', async () => {
+    const t = Date.now() - 600_000;
+    assert.equal((await post('/v1/events', [event(dave, 'p5', t), event(dave, 'p6', t + 1_000)])).status, 200);
+    await waitFor("dave's window", async () => (await get(builder, `/v1/users/${dave}/sequence`)).status === 200, 30_000);
+    const objected = await post(`/v1/users/${dave}/objection`, undefined, 'PUT');
+    assert.equal(objected.status, 200, JSON.stringify(objected.body));
+    assert.equal(objected.body['status'], 'objected');
+    assert.equal((await post('/v1/events', [event(dave, 'p7', Date.now())])).status, 200);
+    await waitFor('the builder to drop the objector\'s event', async () => metricValue(await (await fetch(builder.metricsUrl)).text(), 'seqrec_sequence_builder_events_total', 'outcome="deleted"') >= 1, 30_000);
+    assert.equal((await get(builder, `/v1/users/${dave}/sequence`)).status, 404);
+    assert.equal((await get(embedding, `/v1/users/${dave}/vector`)).status, 404);
+    const recs = await get(scorer, `/v1/users/${dave}/recommendations?k=3`);
+    assert.deepEqual([recs.body['scoredFrom'], recs.body['fallbackReason']], ['popularity', 'unknown_user'], 'not personalised');
+    assert.deepEqual(keysHolding(await dumpNamespace(redis, keys), dave), []);
+    const r = await replayEvents({ brokers, namespace: ns });
+    assert.equal(r.events.filter((e) => e.itemId === 'p5' || e.itemId === 'p6' || e.itemId === 'p7').length, 0, 'no event of the objector is training data');
+    // withdrawn: events from now on count again
+    assert.equal((await post(`/v1/users/${dave}/objection`, undefined, 'DELETE')).body['status'], 'withdrawn');
+    assert.equal((await post('/v1/events', [event(dave, 'p8', Date.now() + 1_000)])).status, 200);
+    await waitFor("dave's new window", async () => (await get(builder, `/v1/users/${dave}/sequence`)).status === 200, 30_000);
+    assert.deepEqual(((await get(builder, `/v1/users/${dave}/sequence`)).body['events'] as Array<{ itemId: string }>).map((e) => e.itemId), ['p8']);
+  });
+
+  it('DELETE /v1/users/{raw id} erases the pseudonymised state', async () => {
+    const res = await post(`/v1/users/${carol}`, undefined, 'DELETE');
+    assert.equal(res.status, 200);
+    assert.equal((await get(builder, `/v1/users/${carol}/sequence`)).status, 404);
+    // the pseudonym, as docs/privacy.md defines it: nothing of it is left but its deletion marker
+    const pseudonym = `p1.${createHmac('sha256', env.PRIVACY_HMAC_KEY).update(carol).digest('base64url')}`;
+    assert.deepEqual(keysHolding(await dumpNamespace(redis, keys), pseudonym), [keys.userDeleted(pseudonym)]);
+  });
+
+  it('no topic seqrec writes, no Redis key and no log line holds a raw user id', async () => {
+    const topics = [TOPICS.CLICKSTREAM_RAW, TOPICS.EVENTS, TOPICS.EVENTS_DLQ, TOPICS.SEQUENCE_UPDATES, TOPICS.USER_DELETIONS].map((t) => `${ns}.${t}`);
+    const read = await Promise.all(topics.map((t) => readTopic(brokers, t, { count: Number.POSITIVE_INFINITY, timeoutMs: 5_000 })));
+    const seen = read.map((messages) => messages.length);
+    assert.ok(seen[0]! > 0 && seen[1]! > 0 && seen[2]! > 0 && seen[4]! > 0, `every topic read: ${topics.map((t, i) => `${t} ${seen[i]}`).join(', ')}`);
+    for (const [i, messages] of read.entries()) {
+      for (const m of messages) {
+        for (const raw of [carol, dave]) {
+          assert.equal(m.key?.includes(raw) ?? false, false, `${topics[i]}: a key holds a raw user id`);
+          assert.equal(m.value?.includes(raw) ?? false, false, `${topics[i]}@${m.partition}:${m.offset}: a value holds a raw user id`);
+        }
+      }
+    }
+    const dump = await dumpNamespace(redis, keys);
+    for (const raw of [carol, dave]) assert.deepEqual(keysHolding(dump, raw), []);
+    for (const s of services) {
+      const text = readFileSync(join(LOG_DIR, `${s.name}-${s.port}.log`), 'utf8');
+      for (const raw of [carol, dave]) assert.equal(text.includes(raw), false, `${s.name}'s log holds a raw user id`);
     }
   });
 });
