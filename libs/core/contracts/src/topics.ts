@@ -30,6 +30,12 @@ export const TOPICS = {
 /** Topics created with `cleanup.policy=compact` (the latest message per key is kept, not a time window). */
 export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.ITEMS, TOPICS.USER_DELETIONS]);
 
+/**
+ * Topics that hold personal data seqrec cannot rewrite when a user is deleted (docs/privacy.md):
+ * their retention is the exposure window, bounded by PRIVACY_MAX_RETENTION_HOURS.
+ */
+export const PERSONAL_DATA_TOPICS: ReadonlySet<string> = new Set([TOPICS.CLICKSTREAM_RAW, TOPICS.EVENTS, TOPICS.EVENTS_DLQ, TOPICS.SEQUENCE_UPDATES]);
+
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
 /** Consumer group ids, one per consuming service; scaled out by running more members of the same group. */

@@ -120,6 +120,10 @@ export const commonEnv = {
     default: 30,
     desc: 'a deleted user\'s deletion marker (which keeps events stamped before the deletion out of every window) lives this long; at least the events topic\'s retention; 0: forever (docs/privacy.md)',
   }),
+  PRIVACY_MAX_RETENTION_HOURS: num({
+    default: 720,
+    desc: 'the longest a topic holding personal data that seqrec cannot rewrite (raw, events, dead letters, window updates) may keep it: KAFKA_RETENTION_HOURS above it (or -1) stops the service, an existing topic above it is reported by the topic check; -1: no bound (docs/privacy.md)',
+  }),
   PRIVACY_PSEUDONYMIZE: bool({
     default: false,
     desc: 'replace every user id by HMAC-SHA-256(PRIVACY_HMAC_KEY, id) at the edge (the ingester, and every lookup by user id), so no raw user id reaches a topic, a key or a log of seqrec (docs/privacy.md)',

@@ -22,13 +22,30 @@ import {
   TRENDING_STORE,
 } from './platform.constants';
 import type { PlatformEnv } from './platform.env';
-import { Pseudonymizer } from './pseudonymizer';
+import { MIN_HMAC_KEY_LENGTH, Pseudonymizer } from './pseudonymizer';
 import { ReadinessService } from './readiness.service';
 import { RedisHealth } from './redis-health';
 
 export interface PlatformOptions {
   service: string;
   env: PlatformEnv;
+}
+
+/** Problems of the privacy variables (docs/privacy.md), by variable; {} when none. */
+export function privacyProblems(env: PlatformEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env.PRIVACY_PSEUDONYMIZE && env.PRIVACY_HMAC_KEY.length < MIN_HMAC_KEY_LENGTH) {
+    out['PRIVACY_HMAC_KEY'] = `PRIVACY_PSEUDONYMIZE is on: the key has ${env.PRIVACY_HMAC_KEY.length} characters, at least ${MIN_HMAC_KEY_LENGTH} are needed`;
+  }
+  const max = env.PRIVACY_MAX_RETENTION_HOURS;
+  if (env.KAFKA_BROKERS && max >= 0 && (env.KAFKA_RETENTION_HOURS < 0 || env.KAFKA_RETENTION_HOURS > max)) {
+    out['KAFKA_RETENTION_HOURS'] = `${env.KAFKA_RETENTION_HOURS} keeps personal data longer than PRIVACY_MAX_RETENTION_HOURS (${max}): the events of a deleted user would outlive the documented exposure window`;
+  }
+  const retention = env.KAFKA_RETENTION_HOURS;
+  if (env.KAFKA_BROKERS && env.PRIVACY_MARKER_TTL_DAYS > 0 && (retention < 0 || env.PRIVACY_MARKER_TTL_DAYS * 24 < retention)) {
+    out['PRIVACY_MARKER_TTL_DAYS'] = `${env.PRIVACY_MARKER_TTL_DAYS} days is shorter than the events topic's retention (KAFKA_RETENTION_HOURS ${retention}): an event stamped before a deletion could recreate the window after the marker expired`;
+  }
+  return out;
 }
 
 /**
@@ -55,12 +72,9 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
     const { env, service } = options;
     const embedded = !env.KAFKA_BROKERS;
     const keys = new RedisKeys(env.REDIS_PREFIX);
-    let pseudonymizer: Pseudonymizer;
-    try {
-      pseudonymizer = new Pseudonymizer(env.PRIVACY_PSEUDONYMIZE ? env.PRIVACY_HMAC_KEY : null);
-    } catch (err) {
-      throw new EnvError({ PRIVACY_HMAC_KEY: `PRIVACY_PSEUDONYMIZE is on: ${(err as Error).message}` });
-    }
+    const privacy = privacyProblems(env);
+    if (Object.keys(privacy).length > 0) throw new EnvError(privacy);
+    const pseudonymizer = new Pseudonymizer(env.PRIVACY_PSEUDONYMIZE ? env.PRIVACY_HMAC_KEY : null);
     const markerTtlMs = env.PRIVACY_MARKER_TTL_DAYS * 86_400_000;
     return {
       module: PlatformModule,
