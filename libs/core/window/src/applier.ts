@@ -49,7 +49,7 @@ export interface ApplyBatchResult {
   corrupt: Array<{ userId: string; window: Buffer; detail: string }>;
   /**
    * Events dropped because their user was deleted after they were stamped, or objects to
-   * profiling (docs/privacy.md), and logins whose merge the deletion cancelled.
+   * profiling (docs/privacy.md).
    */
   deleted: number;
 }
@@ -61,6 +61,17 @@ export class ConflictError extends SeqrecError {
     this.name = 'ConflictError';
   }
 }
+
+/** The first event of a batch carrying both a user id and a session id: a login. */
+interface Login {
+  userId: string;
+  ts: number;
+  /** Its Kafka timestamp (0: none). */
+  stamp: number;
+}
+
+/** Users whose deletion marker the applier remembers (see `SequenceApplier.knownDeletions`). */
+const KNOWN_DELETIONS_MAX = 100_000;
 
 /** Sessions remembered as merged (see `SequenceApplier.doneMerges`), and for how long. */
 const DONE_MERGES_MAX = 100_000;
@@ -91,6 +102,12 @@ export class SequenceApplier {
    * expires; a session anonymous again after that merges at its next login).
    */
   private readonly doneMerges = new Map<string, { userId: string; until: number }>();
+  /**
+   * Deletion markers met (a write refused, a login checked): a returning user's later batches are
+   * written knowing the deletion at once. Never trusted alone: a later deletion makes the window
+   * script refuse again, and a marker gone from the store is forgotten here when met.
+   */
+  private readonly knownDeletions = new Map<string, DeletionMarker>();
 
   constructor(
     private readonly store: SequenceStore,
@@ -106,18 +123,28 @@ export class SequenceApplier {
       if (event.itemId !== undefined) itemIds.add(event.itemId);
     }
     const ids = [...itemIds];
-    // the users' deletion markers, read along with the item dictionary (no added round trip)
-    const [indices, deletions] = await Promise.all([this.items.indicesOf(ids), this.deletions([...userIds])]);
+    const indices = await this.items.indicesOf(ids);
+    // Deletions this applier has met (refused writes, merges) drop their events here; any other is
+    // met by the window scripts, which refuse the write of a user whose marker the caller did not
+    // know (then the markers are read and the events they cover dropped): no read on the hot path.
+    const deletions = new Map<string, DeletionMarker>();
+    if (this.knownDeletions.size > 0) {
+      for (const u of userIds) {
+        // a deletion's time only moves forward (safe to drop against); an objection can be withdrawn: the script decides
+        const m = this.knownDeletions.get(u);
+        if (m && !m.objection) deletions.set(u, m);
+      }
+    }
     const batch = deletions.size === 0 ? input : input.filter((pe) => pe.event.userId === undefined || !deletedEvent(deletions.get(pe.event.userId), pe.event.ts, pe.timestamp));
     const indexOf = new Map(ids.map((id, i) => [id, indices[i]!]));
 
     // anonymous events of sessions that merged into a user go to that user
     const anonymous = new Map<string, PositionedEvent[]>();
     const bySubject = new Map<SubjectKey, Staged[]>();
-    const logins = new Map<string, string>();
+    const logins = new Map<string, Login>();
     for (const pe of batch) {
       const { event } = pe;
-      if (event.userId !== undefined && event.sessionId !== undefined && !logins.has(event.sessionId)) logins.set(event.sessionId, event.userId);
+      if (event.userId !== undefined && event.sessionId !== undefined && !logins.has(event.sessionId)) logins.set(event.sessionId, { userId: event.userId, ts: event.ts, stamp: pe.timestamp ?? 0 });
       if (event.userId === undefined) {
         let list = anonymous.get(event.sessionId!);
         if (!list) anonymous.set(event.sessionId!, (list = []));
@@ -214,13 +241,18 @@ export class SequenceApplier {
     return result;
   }
 
-  /** Deletion markers of the users that have one. */
+  /** Deletion markers of the users that have one (remembered: see {@link knownDeletions}). */
   private async deletions(userIds: string[]): Promise<Map<string, DeletionMarker>> {
     const out = new Map<string, DeletionMarker>();
     if (userIds.length === 0) return out;
     const markers = await this.store.markers(userIds);
     userIds.forEach((u, i) => {
-      if (markers[i]) out.set(u, markers[i]!);
+      const m = markers[i];
+      if (m) {
+        out.set(u, m);
+        if (this.knownDeletions.size >= KNOWN_DELETIONS_MAX) this.knownDeletions.delete(this.knownDeletions.keys().next().value!);
+        this.knownDeletions.set(u, m);
+      } else this.knownDeletions.delete(u);
     });
     return out;
   }
@@ -301,19 +333,28 @@ export class SequenceApplier {
    * the login's redelivery end in the same state with the session's events in the user's window once.
    */
   private async merge(
-    logins: Map<string, string>,
+    logins: Map<string, Login>,
     changed: Map<SubjectKey, { window: Buffer; applied: number }>,
     result: ApplyBatchResult,
     deletions: Map<string, DeletionMarker>,
   ): Promise<void> {
     const now = Date.now();
-    const pairs: Array<{ sessionId: string; userId: string }> = [];
-    for (const [sessionId, userId] of logins) {
+    let pairs: Array<{ sessionId: string; userId: string; login: Login }> = [];
+    for (const [sessionId, login] of logins) {
       const done = this.doneMerges.get(sessionId);
-      if (done && done.userId === userId && done.until > now) result.merges.before++;
-      else pairs.push({ sessionId, userId });
+      if (done && done.userId === login.userId && done.until > now) result.merges.before++;
+      else pairs.push({ sessionId, userId: login.userId, login });
     }
     if (pairs.length === 0) return;
+    // a login stamped before its user's deletion (in flight) links nothing: the markers of the
+    // users not met yet (one read per new login, not per event)
+    const unknown = [...new Set(pairs.map((p) => p.userId).filter((u) => !deletions.has(u)))];
+    for (const [u, m] of await this.deletions(unknown)) deletions.set(u, m);
+    if (deletions.size > 0) {
+      // (the login's event itself is counted where its window write was refused)
+      pairs = pairs.filter((p) => !deletedEvent(deletions.get(p.userId), p.login.ts, p.login.stamp));
+      if (pairs.length === 0) return;
+    }
     // the user's side first: an erasure of the user then always finds the session it links
     await this.store.linkSessions(pairs);
     const starts = await this.store.beginMerge(pairs);
@@ -356,10 +397,7 @@ export class SequenceApplier {
           return;
         }
         // the user was deleted meanwhile: its erasure removes the session and the link
-        if (outcome === 'deleted') {
-          result.deleted++;
-          return;
-        }
+        if (outcome === 'deleted') return;
         finished.push({ sessionId: o.sessionId, userId: o.userId });
         if (outcome === 'done') {
           result.merges.before++;

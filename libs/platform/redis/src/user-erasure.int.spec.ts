@@ -83,12 +83,12 @@ for (const { name, target } of redisTestTargets()) {
       assert.deepEqual(await windowItems(alice), ['z'], 'only what came after the deletion');
     });
 
-    it('a deletion between reading the markers and writing the window refuses the write; the events are dropped', async () => {
+    it('a deletion the applier has not met refuses the write in the script; the events are dropped', async () => {
       const alice = 'alice-race';
       const t = Date.now() - 10_000;
       let at = 0;
       let erased = false;
-      // the deletion lands after the applier read the markers (none yet) and before it writes
+      // the deletion lands after the applier read the windows and before it writes
       const racing = Object.assign(Object.create(store) as RedisSequenceStore, {
         writeMany: async (writes: Parameters<SequenceStore['writeMany']>[0]) => {
           if (!erased) {
@@ -103,6 +103,34 @@ for (const { name, target } of redisTestTargets()) {
       assert.equal(erased, true);
       assert.deepEqual([r.applied, r.deleted, r.updates.length], [0, 2, 0]);
       assert.equal(await windowItems(alice), null);
+    });
+
+    it('reads no marker for users never deleted; a returning user is written at once after the first refusal', async () => {
+      const alice = 'alice-returns';
+      const at = Date.now() - 60_000;
+      await store.erase({ userId: alice, at, objection: false });
+      let reads = 0;
+      let refusals = 0;
+      const counting = Object.assign(Object.create(store) as RedisSequenceStore, {
+        markers: async (ids: string[]) => {
+          reads += ids.length;
+          return store.markers(ids);
+        },
+        writeMany: async (writes: Parameters<SequenceStore['writeMany']>[0]) => {
+          const out = await store.writeMany(writes);
+          refusals += out.filter((o) => o === 'deleted').length;
+          return out;
+        },
+      });
+      const sut = applier(counting);
+      const others = Array.from({ length: 50 }, (_, u) => view(`never-deleted-${u}`, undefined, 'a', Date.now()));
+      await sut.apply(batch(others));
+      assert.deepEqual([reads, refusals], [0, 0], 'no marker read, no refusal for users never deleted');
+      // back after the deletion: the first batch is refused once and learns the marker, the next ones are not
+      const first = await sut.apply(batch([view(alice, undefined, 'x', at + 1_000)], at + 1_000));
+      const second = await sut.apply(batch([view(alice, undefined, 'y', at + 2_000)], at + 2_000));
+      assert.deepEqual([first.applied, second.applied, refusals, reads], [1, 1, 1, 1]);
+      assert.deepEqual(await windowItems(alice), ['x', 'y']);
     });
 
     it('is idempotent and replay-safe: the same or an older deletion does nothing, nor one older than the marker lifetime', async () => {
@@ -130,14 +158,16 @@ for (const { name, target } of redisTestTargets()) {
       await store.erase({ userId: carol, at, objection: true });
       assert.equal(await redis.get(keys.userDeleted(carol)), `o:${at}`);
       assert.equal(await redis.pttl(keys.userDeleted(carol)), -1, 'an objection has no TTL');
-      const later = await applier().apply(batch([view(carol, 's-c', 'b', at + 60_000)], at + 60_000));
+      const sut = applier();
+      const later = await sut.apply(batch([view(carol, 's-c', 'b', at + 60_000)], at + 60_000));
       assert.deepEqual([later.applied, later.deleted], [0, 1]);
       assert.equal(await windowItems(carol), null);
       assert.equal(await redis.exists(keys.userLogins(carol)), 0, 'not even the login is recorded');
       // withdrawn: a deletion record after it; events after the withdrawal count again
       const withdrawn = Date.now() + 100_000;
       assert.equal((await store.erase({ userId: carol, at: withdrawn, objection: false })).applied, true);
-      await applier().apply(batch([view(carol, undefined, 'c', withdrawn + 1_000)], withdrawn + 1_000));
+      // the same applier, which met the objection: the withdrawal is honoured all the same
+      await sut.apply(batch([view(carol, undefined, 'c', withdrawn + 1_000)], withdrawn + 1_000));
       assert.deepEqual(await windowItems(carol), ['c']);
     });
   });
