@@ -35,7 +35,8 @@ interface Expect {
 
 /** Every seqrec workload, its HTTP port (docs/configuration.md) and its shape. */
 const WORKLOADS: Record<string, Expect> = {
-  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'StatefulSet', stream: true },
+  // admin: user deletions and objections
+  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true },
   'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true },
   embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true, models: 'ro' },
   // admin: the console's reads (CONSOLE_ENABLED)
