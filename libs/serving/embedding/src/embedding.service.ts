@@ -163,13 +163,17 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
         }
         const vecs = histories.length ? await model.encode(histories, types) : [];
         await this.vectors.putMany(users.map((u, k) => ({ userId: u.userId, vector: { version: model.version, lastTs: u.lastTs, events: u.items.length, vector: vecs[k]! } })));
-        // A vector of an older model or window would pass for current: remove it.
-        await this.vectors.deleteMany(empty);
+        // A vector of an older model or window would pass for current: remove it. And a user deleted
+        // while this batch was encoded: the erasure deleted the vector before this write, or
+        // deletes it after; the markers read again now catch the writes in between.
+        const late = new Map(users.map((u) => [u.userId, u]));
+        await this.dropDeleted(late);
+        await this.vectors.deleteMany([...empty, ...users.map((u) => u.userId).filter((u) => !late.has(u))]);
         const now = Date.now();
         for (const u of users) this.metrics.lag.observe(Math.max(0, now - u.updatedAt) / 1000);
         this.metrics.batchSize.observe(chunk.length);
         end();
-        stored += users.length;
+        stored += late.size;
         skipped += empty.length;
       }
     } finally {
