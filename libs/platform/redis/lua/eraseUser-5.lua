@@ -23,8 +23,9 @@
 
   Output:
     {0}                                  nothing done (covered, or too old)
-    {1, keysDeleted, member1, member2, ...}  erased: the members of KEYS[3] and KEYS[4] (the
-                                         caller takes the session id out of each)
+    {1, keysDeleted, m, merge1..mergeM, login1, ...}  erased: the m members of KEYS[3] (merge ids:
+                                         the caller takes the session id out of each), then the
+                                         members of KEYS[4] (session ids as they are)
 ]]
 local rcall = redis.call
 local at = tonumber(ARGV[1])
@@ -46,8 +47,9 @@ elseif ttl > 0 then
 else
   rcall("SET", KEYS[5], ARGV[1])
 end
-local out = {1, 0}
-for _, m in ipairs(rcall("SMEMBERS", KEYS[3])) do out[#out + 1] = m end
+local merges = rcall("SMEMBERS", KEYS[3])
+local out = {1, 0, #merges}
+for _, m in ipairs(merges) do out[#out + 1] = m end
 for _, m in ipairs(rcall("SMEMBERS", KEYS[4])) do out[#out + 1] = m end
 out[2] = rcall("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return out

@@ -134,7 +134,8 @@ export class RedisSequenceStore implements SequenceStore {
     const u = d.userId;
     const reply = (await this.redis.eraseUser(k.userSequence(u), k.userVector(u), k.userMergedSessions(u), k.userLogins(u), k.userDeleted(u), d.at, d.objection ? '1' : '0', this.options.markerTtlMs ?? 30 * 86_400_000, Date.now())) as Array<number | string>;
     if (reply[0] !== 1) return { applied: false, keys: 0, sessions: 0 };
-    const sessions = [...new Set(reply.slice(2).map((m) => sessionOfMerge(String(m))))];
+    const merges = Number(reply[2]);
+    const sessions = [...new Set([...reply.slice(3, 3 + merges).map((m) => sessionOfMerge(String(m))), ...reply.slice(3 + merges).map(String)])];
     let keys = Number(reply[1]);
     let erased = 0;
     if (sessions.length > 0) {

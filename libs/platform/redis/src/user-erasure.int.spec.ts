@@ -46,7 +46,7 @@ for (const { name, target } of redisTestTargets()) {
       const [alice, bob] = ['alice-7f3a', 'bob-19c2'];
       // alice browses anonymously in s-anon, logs in with it, logs in again from s-empty (nothing to merge)
       await applier().apply(batch([view(undefined, 's-anon', 'a', t), view(undefined, 's-anon', 'b', t + 1)]));
-      await applier().apply(batch([view(alice, 's-anon', 'c', t + 2), view(alice, 's-empty', 'd', t + 3)]));
+      await applier().apply(batch([view(alice, 's-anon', 'c', t + 2), view(alice, 's-empty@1:2', 'd', t + 3)]));
       await applier().apply(batch([view(bob, 's-bob', 'a', t + 4)]));
       await redis.set(keys.userVector(alice), encodeUserVector({ version: 'v1', lastTs: t + 3, events: 4, vector: new Float32Array([0.5, -0.5]) }));
       assert.deepEqual(await windowItems(alice), ['a', 'b', 'c', 'd']);
@@ -55,7 +55,7 @@ for (const { name, target } of redisTestTargets()) {
       const at = Date.now();
       const erased = await store.erase({ userId: alice, at, objection: false });
       assert.equal(erased.applied, true);
-      assert.equal(erased.sessions, 2, 's-anon (merged) and s-empty (linked, nothing merged)');
+      assert.equal(erased.sessions, 2, 's-anon (merged) and s-empty@1:2 (linked, nothing merged; an id that looks like a merge id)');
 
       const dump = await dumpNamespace(redis, keys);
       assert.deepEqual(keysHolding(dump, alice), [keys.userDeleted(alice)], 'nothing of the user but the deletion marker');
