@@ -4,7 +4,7 @@ import type { Bus } from '@seqrec/bus';
 import { RejectReason, TOPICS, type UserDeletionV1 } from '@seqrec/contracts';
 import { BUS, PSEUDONYMIZER, SEQUENCE_STORE, type Pseudonymizer } from '@seqrec/nest-platform';
 import type { EraseOutcome, SequenceStore } from '@seqrec/window';
-import { badItemId } from './catalogue';
+import { badId } from './catalogue';
 import type { CatalogueOptions } from './catalogue.consumer';
 import { CATALOGUE_OPTIONS } from './ingest.constants';
 
@@ -61,13 +61,8 @@ export class UsersController {
   }
 
   private async record(rawId: string, objection: boolean, status: UserDeletionResponse['status'], reply: FastifyReply): Promise<UserDeletionResponse> {
-    const bad = badItemId(rawId);
-    if (bad) {
-      throw new HttpException(
-        { statusCode: 400, error: 'Bad Request', reason: RejectReason.InvalidField, field: 'userId', message: `userId: ${bad.replace('item id', 'user id')}` },
-        HttpStatus.BAD_REQUEST,
-      );
-    }
+    const bad = badId(rawId, 'user');
+    if (bad) throw new HttpException({ statusCode: 400, error: 'Bad Request', reason: RejectReason.InvalidField, field: 'userId', message: `userId: ${bad}` }, HttpStatus.BAD_REQUEST);
     const deletion: UserDeletionV1 = { userId: this.pseudonyms.userId(rawId), at: Date.now(), objection };
     let erased: EraseOutcome;
     try {
