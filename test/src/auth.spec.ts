@@ -74,7 +74,7 @@ describe('auth: credentials per role on every service, rate limits per credentia
       running.push(s);
       svc[app] = s;
     };
-    await start('ingester', { AUTH_PRODUCER_KEYS: `${KEYS.producer},${KEYS.flooder}`, AUTH_PRODUCER_RATE: '1', AUTH_PRODUCER_BURST: '3' });
+    await start('ingester', { AUTH_PRODUCER_KEYS: `${KEYS.producer},${KEYS.flooder}`, AUTH_PRODUCER_RATE: '1', AUTH_PRODUCER_BURST: '3', AUTH_ADMIN_KEYS: KEYS.admin });
     await start('sequence-builder', { AUTH_ADMIN_KEYS: KEYS.admin });
     // the admin key also given as its SHA-256 digest: the secret store may hold digests only
     await start('embedding', { AUTH_CLIENT_KEYS: KEYS.client, AUTH_ADMIN_KEYS: `sha256:${createHash('sha256').update(KEYS.admin).digest('hex')}` });
@@ -110,16 +110,30 @@ describe('auth: credentials per role on every service, rate limits per credentia
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="seqrec"');
     assert.deepEqual(await none.json(), { statusCode: 401, error: 'Unauthorized', field: 'x-api-key', message: 'an API key is required (x-api-key or Authorization: Bearer)' });
-    for (const key of ['wrong', KEYS.admin, KEYS.client, `${KEYS.producer}x`, KEYS.producer.slice(0, -1)]) {
+    for (const key of ['wrong', KEYS.client, `${KEYS.producer}x`, KEYS.producer.slice(0, -1)]) {
       const r = await call(ingester, '/v1/events', { method: 'POST', key, body: events('u-wrong', 1) });
       assert.equal(r.status, 401, key);
       assert.equal(((await r.json()) as { field: string }).field, 'credentials');
     }
+    assert.equal((await call(ingester, '/v1/events', { method: 'POST', key: KEYS.admin, body: events('u-wrong', 1) })).status, 403, 'admin keys are not producer keys');
     assert.equal((await call(ingester, '/v1/events', { method: 'POST', key: KEYS.producer, body: events('u-ok', 2) })).status, 200);
     assert.equal((await call(ingester, '/v1/events', { method: 'POST', bearer: KEYS.producer, body: events('u-ok', 1) })).status, 200);
     // a malformed body from an unauthenticated caller is refused before it is read
     const raw = await fetch(`${ingester.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"not json' });
     assert.equal(raw.status, 401);
+  });
+
+  it('ingester: deleting a user, or recording an objection, needs an admin key', async () => {
+    const ingester = svc['ingester']!;
+    for (const [method, path] of [
+      ['DELETE', '/v1/users/u-forget'],
+      ['PUT', '/v1/users/u-forget/objection'],
+      ['DELETE', '/v1/users/u-forget/objection'],
+    ] as const) {
+      assert.equal((await call(ingester, path, { method })).status, 401, `${method} ${path} without a key`);
+      assert.equal((await call(ingester, path, { method, key: KEYS.producer })).status, 403, `${method} ${path} with a producer key`);
+      assert.equal((await call(ingester, path, { method, key: KEYS.admin })).status, 200, `${method} ${path} with the admin key`);
+    }
   });
 
   it('a producer over its rate gets 429 + Retry-After, others are unaffected, and its refused events reach no window', async () => {
@@ -225,7 +239,7 @@ describe('auth: credentials per role on every service, rate limits per credentia
         });
       });
       assert.equal(code, 1, `${app} exits 1\n${out}`);
-      assert.match(out, new RegExp(`AUTH_REQUIRED is set and these routes have no credentials: \\w+ \\(${variable}\\); not starting`), out);
+      assert.match(out, new RegExp(`AUTH_REQUIRED is set and these routes have no credentials: (\\w+ \\(\\w+\\), )*\\w+ \\(${variable}\\)(, \\w+ \\(\\w+\\))*; not starting`), out);
       assert.doesNotMatch(out, /listening on/, `${app} never listened`);
     }
   });

@@ -17,7 +17,7 @@ describe('embedded mode', () => {
 
   after(async () => app.close());
 
-  const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+  const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
     app.getHttpAdapter().getInstance().inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   async function sequenceOf(userId: string, length: number, of: 'users' | 'sessions' = 'users') {
@@ -111,5 +111,22 @@ describe('embedded mode', () => {
     const gone = await inject('GET', '/v1/sessions/tab-1/sequence');
     assert.equal(gone.statusCode, 404);
     assert.match(gone.json().message, /logged in: its events are in user "carla"/);
+  });
+
+  it('forgets a user with DELETE /v1/users/{id} in one process: window, vector, session link; 400 for a bad id', async () => {
+    // carla's window and her session's link (the test above)
+    await sequenceOf('carla', 3);
+    const res = await inject('DELETE', '/v1/users/carla');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual([res.json().status, res.json().erased.sessions], ['deleted', 1]);
+    assert.equal((await inject('GET', '/v1/users/carla/sequence')).statusCode, 404);
+    assert.equal((await inject('GET', '/v1/sessions/tab-1/sequence')).statusCode, 404);
+    // an event stamped before the deletion, arriving after it, brings nothing back; a later one starts afresh
+    await inject('POST', '/v1/events', [{ eventId: 'c-late', userId: 'carla', type: 'view', itemId: 'hat', ts: now - 500 }]);
+    await inject('POST', '/v1/events', [{ eventId: 'c-new', userId: 'carla', type: 'view', itemId: 'sock', ts: Date.now() + 1_000 }]);
+    assert.deepEqual((await sequenceOf('carla', 1)).events.map((e: { itemId: string }) => e.itemId), ['sock']);
+    const bad = await inject('DELETE', `/v1/users/${'u'.repeat(129)}`);
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual([bad.json().field, bad.json().message], ['userId', 'userId: a user id has 1 to 128 characters, got 129']);
   });
 });

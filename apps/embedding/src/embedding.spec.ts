@@ -124,6 +124,41 @@ describe('embedding service (in process, memory bus and state)', () => {
     assert.equal((await get(`/v1/sessions/${'s'.repeat(129)}/features`)).json().field, 'sessionId');
   });
 
+  it('stores no vector of a deleted user: an update in flight, a deletion during the write, the deletions topic', async () => {
+    const svc = app.get(EmbeddingService);
+    const windows = app.get<SequenceStore>(SEQUENCE_STORE);
+    const t = Date.now() - 10_000;
+    const updateOf = async (userId: string, offset: number) => {
+      const r = await applier.apply([{ partition: 2, offset, timestamp: t, event: { eventId: `${userId}-${offset}`, userId, type: 'view', itemId: 'i3', ts: t } }]);
+      return (await svc.decodeUpdates(r.updates.map((u) => ({ key: Buffer.from(u.userId), value: u.window, timestamp: t })))).updates[0]!;
+    };
+    // written before the user was deleted, encoded after
+    const inFlight = await updateOf('gone', 0);
+    await windows.erase({ userId: 'gone', at: Date.now(), objection: false });
+    assert.deepEqual(await svc.encodeUpdates([inFlight]), { stored: 0, skipped: 0 });
+    assert.equal(await svc.vectors.get('gone'), null);
+    // deleted between the markers' read and the vector's write: taken back at once
+    const racing = await updateOf('racer', 1);
+    const put = svc.vectors.putMany.bind(svc.vectors);
+    svc.vectors.putMany = async (entries) => {
+      await put(entries);
+      await windows.erase({ userId: 'racer', at: Date.now(), objection: false });
+    };
+    try {
+      assert.deepEqual(await svc.encodeUpdates([racing]), { stored: 0, skipped: 0 });
+    } finally {
+      svc.vectors.putMany = put;
+    }
+    assert.equal(await svc.vectors.get('racer'), null);
+    // a stored vector, then the user's record on the deletions topic
+    assert.deepEqual(await svc.encodeUpdates([await updateOf('late', 2)]), { stored: 1, skipped: 0 });
+    assert.notEqual(await svc.vectors.get('late'), null);
+    await bus.publish([{ topic: TOPICS.USER_DELETIONS, key: 'late', value: JSON.stringify({ userId: 'late', at: Date.now(), objection: false }) }]);
+    for (let i = 0; i < 300 && (await svc.vectors.get('late')) !== null; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await svc.vectors.get('late'), null);
+    assert.match(await scrapeMetrics(app), /seqrec_embedding_vectors_total\{outcome="deleted",service="embedding"\} 2/);
+  });
+
   it('reloads on a model announcement and re-encodes with it; metrics name the version', async () => {
     await artifact(store, 'v2', 7);
     const a: ModelPromotedV1 = { model: 'sasrec', version: 'v2', uri: store.location('sasrec', 'v2'), metrics: {}, promotedAt: Date.now() };

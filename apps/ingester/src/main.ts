@@ -8,5 +8,5 @@ void bootstrapService({
   defaultPort: 8081,
   bodyLimit: (env) => env.INGEST_MAX_BODY_BYTES,
   module: (env) => AppModule.register(env),
-  auth: { routes: { 'POST /v1/events': 'producer', 'POST /v1/items': 'producer', 'DELETE /v1/items/*': 'producer' } },
+  auth: { routes: { 'POST /v1/events': 'producer', 'POST /v1/items': 'producer', 'DELETE /v1/items/*': 'producer', 'DELETE /v1/users/*': 'admin', 'PUT /v1/users/*': 'admin' } },
 });

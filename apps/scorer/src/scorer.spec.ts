@@ -9,9 +9,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type EventType, type ModelPromotedV1 } from '@seqrec/contracts';
-import { FsModelStore } from '@seqrec/model-store';
+import { FsModelStore, TrainedBeforeDeletionError } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
-import { ModelSlot, scorerApi } from '@seqrec/scoring';
+import { ModelLoader, ModelSlot, scorerApi } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { scorerService } from './scorer.service';
@@ -242,6 +242,16 @@ describe('scorer (in process, memory bus and state)', () => {
     // the default: this loop of back-to-back requests keeps the event loop busy) a TF batch.
     assert.match(metrics, /seqrec_scorer_exact_topk_seconds_count\{service="scorer"\} [1-9]|seqrec_scorer_batch_size_requests_count\{[^}]*kind="topk-vector"[^}]*\} [1-9]/);
     assert.match(metrics, /seqrec_scorer_queue_depth_requests/);
+  });
+
+  it('refuses to load a version trained before the latest user deletion (docs/privacy.md)', async () => {
+    const slot = app.get(ModelSlot);
+    const served = slot.model!.version;
+    const third = await createTestArtifact(store, { items: ITEMS, version: 'v0003', seed: 3 });
+    await store.recordDeletion(Date.now());
+    await assert.rejects(app.get(ModelLoader).load(third.version), TrainedBeforeDeletionError);
+    assert.equal(slot.model?.version, served, 'the refused version is not swapped in');
+    assert.match(await scrapeMetrics(app), /seqrec_scorer_model_swaps_total\{outcome="refused"[^}]*\} 1/);
   });
 });
 

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Bus } from '@seqrec/bus';
 import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
+import { FsModelStore, TrainedBeforeDeletionError } from '@seqrec/model-store';
 import { BUS, createService, scrapeMetrics } from '@seqrec/nest-platform';
+import { TrainingService } from '@seqrec/training';
 import { writeGeneratedDataset } from '@seqrec/training/testing';
 import { trainerService } from './service';
 
@@ -118,5 +120,60 @@ describe('trainer service', () => {
     assert.match(metrics, /seqrec_trainer_run_duration_seconds_count\{[^}]*model="gru4rec"[^}]*\} 2\n/);
     assert.match(metrics, /seqrec_trainer_last_metric_ratio\{model="gru4rec",split="test",protocol="full",metric="NDCG@10",service="trainer"\} [\d.e-]+/);
     assert.match(metrics, /seqrec_trainer_backend_info\{backend="tensorflow",native="true",service="trainer"\} 1/);
+  });
+});
+
+/** The trainer on the in-memory bus training from the events topic: a user deletion schedules the retraining that forgets them. */
+describe('trainer service: retraining after a user deletion', () => {
+  let app: NestFastifyApplication;
+  let store: FsModelStore;
+  const USERS = 30;
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trainer-deletion-'));
+    store = new FsModelStore(join(dir, 'store'));
+    ({ app } = await createService(trainerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: store.root, TRAIN_MODEL: 'pop', TRAIN_ISOLATION: 'inline' }));
+    await app.init();
+    const t = Date.now() - 3_600_000;
+    const events = [];
+    for (let u = 0; u < USERS; u++) {
+      for (let j = 0; j < 4; j++) events.push({ eventId: `e${u}-${j}`, userId: `user-${u}`, type: 'view', itemId: `i${(u + j) % 12}`, ts: t + j * 1_000 });
+    }
+    await app.get<Bus>(BUS).publish(events.map((e) => ({ topic: TOPICS.EVENTS, key: e.userId, value: JSON.stringify(e) })));
+  });
+
+  after(async () => app?.close());
+
+  const manifests = async () => {
+    const all = await Promise.all((await store.versions('pop')).map((v) => store.manifest('pop', v)));
+    return all.sort((a, b) => Date.parse(a.dataAt!) - Date.parse(b.dataAt!));
+  };
+  const users = (m: { details?: Record<string, unknown> }) => (m.details?.['dataset'] as { users: number }).users;
+
+  it('a deletion during a run retrains after it, without the user; the older versions can no longer be promoted', async () => {
+    const training = app.get(TrainingService);
+    const first = training.start('api');
+    await training.idle();
+    assert.equal(first.status, 'succeeded', first.error);
+    const second = training.start('api');
+    // the deletion arrives while the second run reads or trains: it may have read the user, so the
+    // retraining waits for it and runs after it
+    const at = Date.now();
+    await app.get<Bus>(BUS).publish([{ topic: TOPICS.USER_DELETIONS, key: 'user-0', value: JSON.stringify({ userId: 'user-0', at, objection: false }) }]);
+    for (let i = 0; i < 300 && !training.retrainScheduled && second.status === 'running'; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(training.retrainScheduled, true, 'scheduled while the second run is in progress');
+    for (let i = 0; i < 1_000 && (await store.versions('pop')).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await training.idle();
+    assert.equal(second.status, 'succeeded', second.error);
+    const all = await manifests();
+    assert.equal(all.length, 3, 'the first run, the second, the retraining after it');
+    assert.equal(users(all[0]!), USERS, 'the first run had the user');
+    assert.equal(users(all[2]!), USERS - 1, 'the retraining did not');
+    assert.ok(Date.parse(all[2]!.dataAt!) > at);
+    assert.equal(await store.latestDeletion(), at);
+    const current = await store.manifest('pop', (await store.current('pop'))!);
+    assert.ok(Date.parse(current.dataAt!) > at, 'the promoted version was trained after the deletion');
+    assert.equal(users(current), USERS - 1);
+    await assert.rejects(store.promote('pop', all[0]!.version), TrainedBeforeDeletionError);
   });
 });

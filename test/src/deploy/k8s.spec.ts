@@ -35,7 +35,8 @@ interface Expect {
 
 /** Every seqrec workload, its HTTP port (docs/configuration.md) and its shape. */
 const WORKLOADS: Record<string, Expect> = {
-  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS'], kind: 'StatefulSet', stream: true },
+  // admin: user deletions and objections
+  ingester: { port: 8081, metricsPort: 9081, keys: ['AUTH_PRODUCER_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true },
   'sequence-builder': { port: 8082, metricsPort: 9082, keys: ['AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true },
   embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true, models: 'ro' },
   // admin: the console's reads (CONSOLE_ENABLED)
@@ -43,7 +44,7 @@ const WORKLOADS: Record<string, Expect> = {
   trainer: { port: 8084, metricsPort: 9084, keys: ['AUTH_ADMIN_KEYS'], kind: 'CronJob', stream: false, models: 'rw' },
 };
 /** Secrets the cluster provides in production (never rendered from git there). */
-const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys', 'seqrec-ca', 'seqrec-scorer-api-keys'];
+const EXTERNAL_SECRETS = ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys', 'seqrec-ca', 'seqrec-scorer-api-keys', 'seqrec-privacy-key'];
 /** Secrets workloads reference as optional: dev renders none of them. */
 const OPTIONAL_SECRETS = new Set(['seqrec-ca', 'seqrec-scorer-api-keys']);
 const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
@@ -59,6 +60,7 @@ const NOT_IN_CONFIGMAP = new Set([
   'AUTH_PRODUCER_KEYS',
   'AUTH_CLIENT_KEYS',
   'AUTH_ADMIN_KEYS',
+  'PRIVACY_HMAC_KEY',
   'INGEST_FAILPOINTS', // tests only: fault injection
   'SEQREC_DATASETS', // the CLI's and benchmarks' folder of public datasets; deployments train on the events topic or TRAIN_DATA_PATH
 ]);
@@ -411,7 +413,7 @@ describe('k8s: kustomize overlays', () => {
     }
     const dev = rendered.get('dev')!;
     assert.equal(byKind(dev, 'ConfigMap')[0]!.data.AUTH_REQUIRED, 'false', 'dev: open APIs allowed');
-    for (const name of ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys']) {
+    for (const name of ['seqrec-kafka-credentials', 'seqrec-redis-credentials', 'seqrec-api-keys', 'seqrec-privacy-key']) {
       assert.ok(byKind(dev, 'Secret').some((s) => s.metadata.name.startsWith(name)), `dev: ${name}`);
     }
   });

@@ -3,7 +3,7 @@ import type { Bus } from '@seqrec/bus';
 import { TOPICS } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import type { Registry } from '@seqrec/metrics';
-import { BUS, ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { BUS, ITEM_DICTIONARY, METRICS_REGISTRY, PSEUDONYMIZER, SEQUENCE_STORE, type Pseudonymizer } from '@seqrec/nest-platform';
 import { TrainingService } from '@seqrec/training';
 import { describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 
@@ -48,6 +48,7 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     private readonly training: TrainingService,
+    @Inject(PSEUDONYMIZER) private readonly pseudonyms: Pseudonymizer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -136,11 +137,12 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
     const applied = sum('seqrec_sequence_builder_events_total', 'outcome', 'applied');
     let sample = '';
     if (this.lastUser) {
-      const [buf] = await this.store.getMany([this.lastUser]);
+      const [buf] = await this.store.getMany([this.pseudonyms.userId(this.lastUser)]);
       if (buf) {
         const w = await describeWindow(buf, this.items, this.options.sessionGapMs);
         const tail = w.events.slice(-5).map((e) => `${e.type}${e.itemId ? `:${e.itemId}` : ''}`).join(' → ');
-        sample = ` | ${this.lastUser}: ${w.events.length} events (${buf.length} B), last: ${tail}`;
+        // a shopper's window, not who (no user id in any log line: docs/privacy.md)
+        sample = ` | a shopper: ${w.events.length} events (${buf.length} B), last: ${tail}`;
       }
     }
     this.log.log(`sent ${this.sent}, accepted ${accepted}, duplicates dropped ${dupes}, rejected to DLQ ${rejected}, applied ${applied}${sample}`);

@@ -6,3 +6,4 @@ export * from './sequence';
 export * from './model';
 export * from './errors';
 export * from './item';
+export * from './deletion';

@@ -108,6 +108,25 @@ export class RedisKeys {
   }
 
   /**
+   * Set of session ids: the sessions that logged into the user (written before the session ->
+   * user link, so that erasing the user finds every session linked to it, merged or not). TTL: the
+   * user window's. Same slot as {@link userSequence}.
+   */
+  userLogins(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:logins`;
+  }
+
+  /**
+   * String `<at>` or `o:<at>`: the user's deletion marker (docs/privacy.md): the time (epoch ms)
+   * the user was deleted, or `o:` while the user objects to profiling. Window writes of the user
+   * check it in their script (an event stamped before a deletion never recreates the window); TTL
+   * PRIVACY_MARKER_TTL_DAYS for a deletion, none for an objection. Same slot as {@link userSequence}.
+   */
+  userDeleted(userId: string): string {
+    return `${this.prefix}:user:{${userId}}:deleted`;
+  }
+
+  /**
    * Sorted set: live trending items, overall: item id -> time-decayed count, scaled by
    * 2^((t - epoch) / half-life) (see `bumpTrending-2.lua`). One slot for every trending key;
    * per-category sets will be `trending:{trend}:cat:<category>`.

@@ -19,10 +19,22 @@ export const TOPICS = {
    * record, so it is the catalogue. Producers write it directly or through `POST /v1/items`.
    */
   ITEMS: 'catalogue.public.item.state.1',
+  /**
+   * User deletions and objections ({@link UserDeletionV1}), keyed by user id, the user's latest
+   * record. Compacted: the topic is the list of deleted and objecting users, read from its beginning
+   * by the sequence-builder, the embedding service and every trainer replay (docs/privacy.md).
+   */
+  USER_DELETIONS: 'privacy.internal.user.deletion.1',
 } as const;
 
 /** Topics created with `cleanup.policy=compact` (the latest message per key is kept, not a time window). */
-export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.ITEMS]);
+export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.ITEMS, TOPICS.USER_DELETIONS]);
+
+/**
+ * Topics that hold personal data seqrec cannot rewrite when a user is deleted (docs/privacy.md):
+ * their retention is the exposure window, bounded by PRIVACY_MAX_RETENTION_HOURS.
+ */
+export const PERSONAL_DATA_TOPICS: ReadonlySet<string> = new Set([TOPICS.CLICKSTREAM_RAW, TOPICS.EVENTS, TOPICS.EVENTS_DLQ, TOPICS.SEQUENCE_UPDATES]);
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -36,4 +48,10 @@ export const GROUPS = {
   SCORER_CATALOGUE: 'seqrec-scorer-catalogue',
   /** Writes the items topic into the catalogue store (the ingester). */
   CATALOGUE: 'seqrec-catalogue',
+  /** Erases the Redis state of deleted users (the sequence-builder). */
+  DELETIONS: 'seqrec-deletions',
+  /** Drops deleted users' vectors (the embedding service). */
+  EMBEDDING_DELETIONS: 'seqrec-embedding-deletions',
+  /** Records deletions in the model store and schedules the retraining that forgets them (the trainer). */
+  TRAINER_DELETIONS: 'seqrec-trainer-deletions',
 } as const;

@@ -1,6 +1,6 @@
-import { EVENT_TYPE_CODE, EVENT_TYPES, SeqrecError, eventSubject, type EventSubject, type EventV1, type SubjectKind } from '@seqrec/contracts';
+import { EVENT_TYPE_CODE, EVENT_TYPES, SeqrecError, deletedEvent, eventSubject, type EventSubject, type EventV1, type SubjectKind } from '@seqrec/contracts';
 import { CodecError, decodeWindow, encodeWindow, type SequenceWindow, type Watermark } from './codec';
-import type { ItemDictionary, MergeCommit, SequenceStore, WindowWrite } from './stores';
+import type { DeletionMarker, ItemDictionary, MergeCommit, SequenceStore, WindowWrite } from './stores';
 import { applyEvents, mergeWindows, sessionsOf, type IncomingEvent } from './window';
 
 export interface ApplierOptions {
@@ -16,7 +16,12 @@ export interface PositionedEvent {
   partition: number;
   offset: number;
   event: EventV1;
+  /** The message's Kafka timestamp, epoch ms (an event stamped before its user's deletion is dropped). */
+  timestamp?: number;
 }
+
+/** An event staged for a window, with its Kafka timestamp (for the deletion check). */
+type Staged = IncomingEvent & { stamp: number };
 
 export interface ApplyBatchResult {
   /** Windows (users' and sessions') the batch touched. */
@@ -42,14 +47,31 @@ export interface ApplyBatchResult {
    * A corrupt session window met by a merge is dropped (its events are on the topic).
    */
   corrupt: Array<{ userId: string; window: Buffer; detail: string }>;
+  /**
+   * Events dropped because their user was deleted after they were stamped, or objects to
+   * profiling (docs/privacy.md).
+   */
+  deleted: number;
 }
 
 export class ConflictError extends SeqrecError {
   constructor(readonly userIds: string[]) {
-    super(`windows of ${userIds.length} users kept changing under us (first: ${userIds[0]})`, { retriable: true, context: { users: userIds.length, firstUserId: userIds[0] } });
+    // no user id in the message or the context: errors are logged (docs/privacy.md)
+    super(`windows of ${userIds.length} users kept changing under us`, { retriable: true, context: { users: userIds.length } });
     this.name = 'ConflictError';
   }
 }
+
+/** The first event of a batch carrying both a user id and a session id: a login. */
+interface Login {
+  userId: string;
+  ts: number;
+  /** Its Kafka timestamp (0: none). */
+  stamp: number;
+}
+
+/** Users whose deletion marker the applier remembers (see `SequenceApplier.knownDeletions`). */
+const KNOWN_DELETIONS_MAX = 100_000;
 
 /** Sessions remembered as merged (see `SequenceApplier.doneMerges`), and for how long. */
 const DONE_MERGES_MAX = 100_000;
@@ -80,6 +102,12 @@ export class SequenceApplier {
    * expires; a session anonymous again after that merges at its next login).
    */
   private readonly doneMerges = new Map<string, { userId: string; until: number }>();
+  /**
+   * Deletion markers met (a write refused, a login checked): a returning user's later batches are
+   * written knowing the deletion at once. Never trusted alone: a later deletion makes the window
+   * script refuse again, and a marker gone from the store is forgotten here when met.
+   */
+  private readonly knownDeletions = new Map<string, DeletionMarker>();
 
   constructor(
     private readonly store: SequenceStore,
@@ -87,20 +115,36 @@ export class SequenceApplier {
     private readonly options: ApplierOptions,
   ) {}
 
-  async apply(batch: PositionedEvent[]): Promise<ApplyBatchResult> {
+  async apply(input: PositionedEvent[]): Promise<ApplyBatchResult> {
+    const userIds = new Set<string>();
     const itemIds = new Set<string>();
-    for (const { event } of batch) if (event.itemId !== undefined) itemIds.add(event.itemId);
+    for (const { event } of input) {
+      if (event.userId !== undefined) userIds.add(event.userId);
+      if (event.itemId !== undefined) itemIds.add(event.itemId);
+    }
     const ids = [...itemIds];
     const indices = await this.items.indicesOf(ids);
+    // Deletions this applier has met (refused writes, merges) drop their events here; any other is
+    // met by the window scripts, which refuse the write of a user whose marker the caller did not
+    // know (then the markers are read and the events they cover dropped): no read on the hot path.
+    const deletions = new Map<string, DeletionMarker>();
+    if (this.knownDeletions.size > 0) {
+      for (const u of userIds) {
+        // a deletion's time only moves forward (safe to drop against); an objection can be withdrawn: the script decides
+        const m = this.knownDeletions.get(u);
+        if (m && !m.objection) deletions.set(u, m);
+      }
+    }
+    const batch = deletions.size === 0 ? input : input.filter((pe) => pe.event.userId === undefined || !deletedEvent(deletions.get(pe.event.userId), pe.event.ts, pe.timestamp));
     const indexOf = new Map(ids.map((id, i) => [id, indices[i]!]));
 
     // anonymous events of sessions that merged into a user go to that user
     const anonymous = new Map<string, PositionedEvent[]>();
-    const bySubject = new Map<SubjectKey, IncomingEvent[]>();
-    const logins = new Map<string, string>();
+    const bySubject = new Map<SubjectKey, Staged[]>();
+    const logins = new Map<string, Login>();
     for (const pe of batch) {
       const { event } = pe;
-      if (event.userId !== undefined && event.sessionId !== undefined && !logins.has(event.sessionId)) logins.set(event.sessionId, event.userId);
+      if (event.userId !== undefined && event.sessionId !== undefined && !logins.has(event.sessionId)) logins.set(event.sessionId, { userId: event.userId, ts: event.ts, stamp: pe.timestamp ?? 0 });
       if (event.userId === undefined) {
         let list = anonymous.get(event.sessionId!);
         if (!list) anonymous.set(event.sessionId!, (list = []));
@@ -127,6 +171,7 @@ export class SequenceApplier {
       sessionUpdates: 0,
       merges: { merged: 0, empty: 0, before: 0, taken: 0 },
       corrupt: [],
+      deleted: input.length - batch.length,
     };
     const changed = new Map<SubjectKey, { window: Buffer; applied: number }>();
     let pending = [...bySubject.keys()];
@@ -155,12 +200,14 @@ export class SequenceApplier {
         }
         const next = encodeWindow(r.window);
         const { kind, id } = subjectOf(key);
-        writes.push({ userId: id, ...(kind === 'session' ? { kind } : {}), expected, next, ...(corrupt === undefined ? {} : { replace: true }) });
+        const deletedAt = kind === 'user' ? deletions.get(id)?.at : undefined;
+        writes.push({ userId: id, ...(kind === 'session' ? { kind } : {}), expected, next, ...(corrupt === undefined ? {} : { replace: true }), ...(deletedAt === undefined ? {} : { deletedAt }) });
         outcomes.push({ key, window: next, applied: r.applied, stale: r.stale, tooLate: r.tooLate, ...(corrupt === undefined ? {} : { corrupt: { bytes: expected!, detail: corrupt } }) });
       });
       const written = await this.store.writeMany(writes);
       const retry: SubjectKey[] = [];
       const mergedSessions: string[] = [];
+      const deletedUsers: string[] = [];
       written.forEach((outcome, k) => {
         const o = outcomes[k]!;
         if (outcome === 'ok') {
@@ -171,6 +218,8 @@ export class SequenceApplier {
           if (o.applied > 0) changed.set(o.key, { window: o.window, applied: o.applied });
         } else if (outcome === 'merged') {
           mergedSessions.push(subjectOf(o.key).id);
+        } else if (outcome === 'deleted') {
+          deletedUsers.push(subjectOf(o.key).id);
         } else {
           result.conflicts++;
           retry.push(o.key);
@@ -179,15 +228,60 @@ export class SequenceApplier {
       // sessions that merged into a user while we computed (a login on another partition): their
       // events go to the user's window; offsets of the session's partition above its final window's
       retry.push(...(await this.moveToUsers(mergedSessions, bySubject)));
+      // users deleted (or objecting) since the markers were read: drop what the marker covers, retry the rest
+      if (deletedUsers.length > 0) retry.push(...(await this.dropDeleted(deletedUsers, deletions, bySubject, result)));
       pending = [...new Set(retry)];
     }
-    if (logins.size > 0) await this.merge(logins, changed, result);
+    if (logins.size > 0) await this.merge(logins, changed, result, deletions);
     for (const [key, c] of changed) {
       const { kind, id } = subjectOf(key);
       if (kind === 'user') result.updates.push({ userId: id, window: c.window, applied: c.applied });
       else result.sessionUpdates++;
     }
     return result;
+  }
+
+  /** Deletion markers of the users that have one (remembered: see {@link knownDeletions}). */
+  private async deletions(userIds: string[]): Promise<Map<string, DeletionMarker>> {
+    const out = new Map<string, DeletionMarker>();
+    if (userIds.length === 0) return out;
+    const markers = await this.store.markers(userIds);
+    userIds.forEach((u, i) => {
+      const m = markers[i];
+      if (m) {
+        out.set(u, m);
+        if (this.knownDeletions.size >= KNOWN_DELETIONS_MAX) this.knownDeletions.delete(this.knownDeletions.keys().next().value!);
+        this.knownDeletions.set(u, m);
+      } else this.knownDeletions.delete(u);
+    });
+    return out;
+  }
+
+  /** Reads the markers of users whose window refused a write, drops the events they cover; the keys still to write. */
+  private async dropDeleted(userIds: string[], deletions: Map<string, DeletionMarker>, bySubject: Map<SubjectKey, Staged[]>, result: ApplyBatchResult): Promise<SubjectKey[]> {
+    const fresh = await this.deletions(userIds);
+    const keys: SubjectKey[] = [];
+    for (const u of userIds) {
+      const key = subjectKey('user', u);
+      const marker = fresh.get(u);
+      // the marker vanished (expired) between the refusal and now: write as if it never was
+      if (!marker) {
+        deletions.delete(u);
+        keys.push(key);
+        continue;
+      }
+      deletions.set(u, marker);
+      const list = bySubject.get(key)!;
+      const kept = list.filter((e) => !deletedEvent(marker, e.ts, e.stamp));
+      result.deleted += list.length - kept.length;
+      if (kept.length === 0) {
+        bySubject.delete(key);
+        continue;
+      }
+      bySubject.set(key, kept);
+      keys.push(key);
+    }
+    return keys;
   }
 
   private async read(keys: SubjectKey[]): Promise<Array<Buffer | null>> {
@@ -210,7 +304,7 @@ export class SequenceApplier {
   }
 
   /** Moves the events of sessions that refused them (merged) to their users' lists; the users' keys. */
-  private async moveToUsers(sessionIds: string[], bySubject: Map<SubjectKey, IncomingEvent[]>): Promise<SubjectKey[]> {
+  private async moveToUsers(sessionIds: string[], bySubject: Map<SubjectKey, Staged[]>): Promise<SubjectKey[]> {
     if (sessionIds.length === 0) return [];
     const into = await this.redirects(sessionIds);
     const keys: SubjectKey[] = [];
@@ -238,15 +332,31 @@ export class SequenceApplier {
    * conflict), step 3 deletes the session window. Every step is idempotent, so a crash anywhere and
    * the login's redelivery end in the same state with the session's events in the user's window once.
    */
-  private async merge(logins: Map<string, string>, changed: Map<SubjectKey, { window: Buffer; applied: number }>, result: ApplyBatchResult): Promise<void> {
+  private async merge(
+    logins: Map<string, Login>,
+    changed: Map<SubjectKey, { window: Buffer; applied: number }>,
+    result: ApplyBatchResult,
+    deletions: Map<string, DeletionMarker>,
+  ): Promise<void> {
     const now = Date.now();
-    const pairs: Array<{ sessionId: string; userId: string }> = [];
-    for (const [sessionId, userId] of logins) {
+    let pairs: Array<{ sessionId: string; userId: string; login: Login }> = [];
+    for (const [sessionId, login] of logins) {
       const done = this.doneMerges.get(sessionId);
-      if (done && done.userId === userId && done.until > now) result.merges.before++;
-      else pairs.push({ sessionId, userId });
+      if (done && done.userId === login.userId && done.until > now) result.merges.before++;
+      else pairs.push({ sessionId, userId: login.userId, login });
     }
     if (pairs.length === 0) return;
+    // a login stamped before its user's deletion (in flight) links nothing: the markers of the
+    // users not met yet (one read per new login, not per event)
+    const unknown = [...new Set(pairs.map((p) => p.userId).filter((u) => !deletions.has(u)))];
+    for (const [u, m] of await this.deletions(unknown)) deletions.set(u, m);
+    if (deletions.size > 0) {
+      // (the login's event itself is counted where its window write was refused)
+      pairs = pairs.filter((p) => !deletedEvent(deletions.get(p.userId), p.login.ts, p.login.stamp));
+      if (pairs.length === 0) return;
+    }
+    // the user's side first: an erasure of the user then always finds the session it links
+    await this.store.linkSessions(pairs);
     const starts = await this.store.beginMerge(pairs);
     let open: Array<{ sessionId: string; userId: string; session: SequenceWindow & { watermark: Watermark } }> = [];
     const finished: Array<{ sessionId: string; userId: string }> = [];
@@ -275,6 +385,7 @@ export class SequenceApplier {
         mergeId: `${o.sessionId}@${o.session.watermark.partition}:${o.session.watermark.offset}`,
         expected: stored[i] ?? null,
         next: encodeWindow(mergeWindows(this.userWindow(stored[i] ?? null), o.session, this.options.capacity)),
+        ...(deletions.has(o.userId) ? { deletedAt: deletions.get(o.userId)!.at } : {}),
       }));
       const outcomes = await this.store.commitMerge(commits);
       const again: typeof open = [];
@@ -285,6 +396,8 @@ export class SequenceApplier {
           again.push(o);
           return;
         }
+        // the user was deleted meanwhile: its erasure removes the session and the link
+        if (outcome === 'deleted') return;
         finished.push({ sessionId: o.sessionId, userId: o.userId });
         if (outcome === 'done') {
           result.merges.before++;
@@ -331,8 +444,8 @@ export class SequenceApplier {
   }
 }
 
-function incoming({ partition, offset, event }: PositionedEvent, indexOf: Map<string, number>): IncomingEvent {
-  return { item: event.itemId === undefined ? -1 : indexOf.get(event.itemId)!, type: EVENT_TYPE_CODE[event.type], ts: event.ts, partition, offset };
+function incoming({ partition, offset, event, timestamp }: PositionedEvent, indexOf: Map<string, number>): Staged {
+  return { item: event.itemId === undefined ? -1 : indexOf.get(event.itemId)!, type: EVENT_TYPE_CODE[event.type], ts: event.ts, partition, offset, stamp: timestamp ?? 0 };
 }
 
 /** Decodes a stored window into the public shape (item ids resolved, sessions numbered). */

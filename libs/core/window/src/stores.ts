@@ -1,4 +1,4 @@
-import type { SubjectKind } from '@seqrec/contracts';
+import type { SubjectKind, UserDeletionV1 } from '@seqrec/contracts';
 
 /**
  * State-store interfaces of the sequence pipeline. Redis implementations live in `@seqrec/redis`;
@@ -19,10 +19,33 @@ export interface WindowWrite {
    * watermark guard is skipped (the compare-and-set still holds).
    */
   replace?: boolean;
+  /**
+   * A user's window: the deletion the caller filtered the events against (its `at`; objections
+   * never write). The write is refused (`deleted`) when the user's marker says more: a deletion
+   * after it, or an objection. Absent: the caller knew of none.
+   */
+  deletedAt?: number;
 }
 
-/** `merged`: a session's window refused the write because the session merged into a user. */
-export type WriteOutcome = 'ok' | 'conflict' | 'stale' | 'merged';
+/**
+ * `merged`: a session's window refused the write because the session merged into a user.
+ * `deleted`: a user's window refused it because the user was deleted (or objects) after what the
+ * caller knew: read the markers again, drop the events they cover, retry.
+ */
+export type WriteOutcome = 'ok' | 'conflict' | 'stale' | 'merged' | 'deleted';
+
+/** A user's deletion marker (see `RedisKeys.userDeleted`). */
+export type DeletionMarker = Pick<UserDeletionV1, 'at' | 'objection'>;
+
+/** What {@link SequenceStore.erase} did. */
+export interface EraseOutcome {
+  /** False: the store had this deletion (or a later one) already, or the record is too old to matter (see `erase`). */
+  applied: boolean;
+  /** Keys deleted: the user's window, vector, merged sessions, and the linked sessions' windows and links. */
+  keys: number;
+  /** Sessions linked to the user whose window and link were deleted. */
+  sessions: number;
+}
 
 /** Step 1 of a session merge ({@link SequenceStore.beginMerge}). */
 export type MergeStart =
@@ -47,10 +70,12 @@ export interface MergeCommit {
   expected: Buffer | null;
   /** The new user window. */
   next: Buffer;
+  /** As {@link WindowWrite.deletedAt}. */
+  deletedAt?: number;
 }
 
-/** `done`: the session was merged into the user before (nothing written). */
-export type MergeCommitOutcome = 'ok' | 'done' | 'conflict';
+/** `done`: the session was merged into the user before (nothing written); `deleted`: as {@link WriteOutcome}. */
+export type MergeCommitOutcome = 'ok' | 'done' | 'conflict' | 'deleted';
 
 export interface SequenceStore {
   /** Encoded windows of the users (or sessions), `null` for one with none. */
@@ -76,6 +101,21 @@ export interface SequenceStore {
   endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void>;
   /** Bytes the store spends on one user's window, key and overhead included (capacity planning). */
   memoryUsage(userId: string): Promise<number | null>;
+  /**
+   * Records each login's session on the user's side (before {@link beginMerge} links the session to
+   * the user), so that erasing the user finds every session linked to it.
+   */
+  linkSessions(logins: Array<{ sessionId: string; userId: string }>): Promise<void>;
+  /** The users' deletion markers, null for a user with none. */
+  markers(userIds: string[]): Promise<Array<DeletionMarker | null>>;
+  /**
+   * Erases a deleted (or objecting) user: sets the user's marker and deletes, atomically on the
+   * user's slot, the window, the vector and the merged sessions, then the windows and links of the
+   * sessions linked to the user. Idempotent and safe to replay: a deletion the marker already
+   * covers, or one older than the marker's lifetime (no event it covers can be in flight any more:
+   * erasing again would delete the state of a user who came back), does nothing.
+   */
+  erase(deletion: UserDeletionV1): Promise<EraseOutcome>;
 }
 
 /** Dense indices for external item ids, shared by every process of a deployment. */
@@ -117,9 +157,19 @@ export interface EventClaims {
 export class MemorySequenceStore implements SequenceStore {
   private readonly windows = new Map<string, Buffer>();
   /** Session id -> merge state (`done`) and user. */
-  private readonly markers = new Map<string, { userId: string; done: boolean }>();
+  private readonly sessionLinks = new Map<string, { userId: string; done: boolean }>();
   /** User id -> sessions merged into it. */
   private readonly merged = new Map<string, Set<string>>();
+  /** User id -> deletion marker (no expiry: see {@link MemorySequenceStore.erase}). */
+  private readonly deleted = new Map<string, DeletionMarker>();
+  /** User id -> sessions that logged into it. */
+  private readonly links = new Map<string, Set<string>>();
+
+  /** @param markerTtlMs as the Redis store's: a deletion older than this is not applied again (0: always). */
+  constructor(
+    private readonly markerTtlMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async getMany(ids: string[], kind: SubjectKind = 'user'): Promise<Array<Buffer | null>> {
     return ids.map((u) => this.windows.get(slot(kind, u)) ?? null);
@@ -128,7 +178,8 @@ export class MemorySequenceStore implements SequenceStore {
   async writeMany(writes: WindowWrite[]): Promise<WriteOutcome[]> {
     return writes.map((w) => {
       const kind = w.kind ?? 'user';
-      if (kind === 'session' && this.markers.has(w.userId)) return 'merged';
+      if (kind === 'session' && this.sessionLinks.has(w.userId)) return 'merged';
+      if (kind === 'user' && refuses(this.deleted.get(w.userId), w.deletedAt)) return 'deleted';
       const key = slot(kind, w.userId);
       if (!sameBytes(this.windows.get(key) ?? null, w.expected)) return 'conflict';
       this.windows.set(key, Buffer.from(w.next));
@@ -137,15 +188,15 @@ export class MemorySequenceStore implements SequenceStore {
   }
 
   async mergedInto(sessionIds: string[]): Promise<Array<string | null>> {
-    return sessionIds.map((s) => this.markers.get(s)?.userId ?? null);
+    return sessionIds.map((s) => this.sessionLinks.get(s)?.userId ?? null);
   }
 
   async beginMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<MergeStart[]> {
     return merges.map(({ sessionId, userId }): MergeStart => {
-      const m = this.markers.get(sessionId);
+      const m = this.sessionLinks.get(sessionId);
       if (m && m.userId !== userId) return { status: 'taken', userId: m.userId };
       if (m?.done) return { status: 'done' };
-      if (!m) this.markers.set(sessionId, { userId, done: false });
+      if (!m) this.sessionLinks.set(sessionId, { userId, done: false });
       return { status: 'open', window: this.windows.get(slot('session', sessionId)) ?? null };
     });
   }
@@ -154,6 +205,7 @@ export class MemorySequenceStore implements SequenceStore {
     return commits.map((c): MergeCommitOutcome => {
       let set = this.merged.get(c.userId);
       if (set?.has(c.mergeId)) return 'done';
+      if (refuses(this.deleted.get(c.userId), c.deletedAt)) return 'deleted';
       const key = slot('user', c.userId);
       if (!sameBytes(this.windows.get(key) ?? null, c.expected)) return 'conflict';
       this.windows.set(key, Buffer.from(c.next));
@@ -165,7 +217,7 @@ export class MemorySequenceStore implements SequenceStore {
 
   async endMerge(merges: Array<{ sessionId: string; userId: string }>): Promise<void> {
     for (const { sessionId, userId } of merges) {
-      const m = this.markers.get(sessionId);
+      const m = this.sessionLinks.get(sessionId);
       if (!m || m.userId !== userId || m.done) continue;
       m.done = true;
       this.windows.delete(slot('session', sessionId));
@@ -177,9 +229,62 @@ export class MemorySequenceStore implements SequenceStore {
     return v ? v.length + userId.length : null;
   }
 
+  async linkSessions(logins: Array<{ sessionId: string; userId: string }>): Promise<void> {
+    for (const { sessionId, userId } of logins) {
+      let set = this.links.get(userId);
+      if (!set) this.links.set(userId, (set = new Set()));
+      set.add(sessionId);
+    }
+  }
+
+  async markers(userIds: string[]): Promise<Array<DeletionMarker | null>> {
+    return userIds.map((u) => this.deleted.get(u) ?? null);
+  }
+
+  async erase(d: UserDeletionV1): Promise<EraseOutcome> {
+    if (!newDeletion(this.deleted.get(d.userId), d, this.markerTtlMs, this.now())) return { applied: false, keys: 0, sessions: 0 };
+    this.deleted.set(d.userId, { at: d.at, objection: d.objection });
+    let keys = 0;
+    if (this.windows.delete(slot('user', d.userId))) keys++;
+    const sessions = new Set([...(this.links.get(d.userId) ?? []), ...[...(this.merged.get(d.userId) ?? [])].map(sessionOfMerge)]);
+    if (this.merged.delete(d.userId)) keys++;
+    this.links.delete(d.userId);
+    let erased = 0;
+    for (const s of sessions) {
+      if (this.sessionLinks.get(s)?.userId !== d.userId) continue;
+      this.sessionLinks.delete(s);
+      keys++;
+      if (this.windows.delete(slot('session', s))) keys++;
+      erased++;
+    }
+    return { applied: true, keys, sessions: erased };
+  }
+
   size(): number {
     return this.windows.size;
   }
+}
+
+/** Whether a user's marker refuses a write computed against the deletion at `known` (undefined: none). */
+function refuses(marker: DeletionMarker | undefined, known: number | undefined): boolean {
+  return marker !== undefined && (marker.objection || known === undefined || marker.at > known);
+}
+
+/**
+ * Whether `d` must be applied over the stored marker (the same rules as `eraseUser-4.lua`): not when
+ * the marker has it or a later record already; not a deletion older than the marker's lifetime when
+ * there is no marker (applied and expired: nothing it covers can still be in flight, and erasing
+ * again would delete a returning user's new state).
+ */
+export function newDeletion(marker: DeletionMarker | null | undefined, d: DeletionMarker, markerTtlMs: number, now: number): boolean {
+  if (marker) return d.at > marker.at || (d.at === marker.at && d.objection && !marker.objection);
+  return d.objection || markerTtlMs <= 0 || d.at > now - markerTtlMs;
+}
+
+/** The session of a merged-sessions member: a merge id `<sessionId>@<partition>:<offset>`. */
+export function sessionOfMerge(member: string): string {
+  const m = /^(.*)@\d+:\d+$/s.exec(member);
+  return m ? m[1]! : member;
 }
 
 function slot(kind: SubjectKind, id: string): string {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FsModelStore, describeModels, newVersion, type ArtifactManifest } from './model-store';
+import { FsModelStore, TrainedBeforeDeletionError, describeModels, newVersion, trainedAfter, type ArtifactManifest } from './model-store';
 
 const manifest = (version: string): ArtifactManifest => ({
   model: 'sasrec',
@@ -15,6 +15,27 @@ const manifest = (version: string): ArtifactManifest => ({
 });
 
 describe(FsModelStore.name, () => {
+  it('refuses to promote a version whose data was read before the latest user deletion, and keeps the latest deletion', async () => {
+    const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
+    const t = Date.parse('2026-12-01T10:00:00Z');
+    const at = (v: string, dataAt: number) => ({ ...manifest(v), dataAt: new Date(dataAt).toISOString() });
+    await sut.publish(at('v1', t), async () => undefined);
+    await sut.publish(at('v2', t + 120_000), async () => undefined);
+    await sut.publish({ ...manifest('v0'), createdAt: new Date(t - 1).toISOString() }, async () => undefined);
+    assert.equal(await sut.latestDeletion(), null);
+    await sut.promote('sasrec', 'v1');
+    await sut.recordDeletion(t + 60_000);
+    await sut.recordDeletion(t + 30_000); // an older one (a replayed topic) does not move it back
+    assert.equal(await sut.latestDeletion(), t + 60_000);
+    await assert.rejects(sut.promote('sasrec', 'v1'), (err: unknown) => err instanceof TrainedBeforeDeletionError && /before the user deletion of 2026-12-01T10:01:00.000Z/.test(err.message));
+    await assert.rejects(sut.promote('sasrec', 'v0'), TrainedBeforeDeletionError, 'an artifact without dataAt: its createdAt stands for it');
+    assert.equal(await sut.current('sasrec'), 'v1', 'the refused promotion changed nothing');
+    await sut.promote('sasrec', 'v2');
+    assert.equal(await sut.current('sasrec'), 'v2');
+    assert.equal(trainedAfter(at('x', t + 60_000), t + 60_000), false, 'data read at the instant of the deletion may hold the user');
+    assert.equal(trainedAfter(at('x', t), null), true);
+  });
+
   it('publishes artifacts atomically, lists and promotes them', async () => {
     const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
     assert.deepEqual(await sut.versions('sasrec'), []);

@@ -8,6 +8,7 @@
  *       vocabulary.json                  item ids by model index (index 0: padding)
  *       metrics.json, report.html        evaluation results and the training report
  *   <root>/<model>/CURRENT               the promoted version (one line)
+ *   <root>/DELETIONS                     the time of the latest user deletion (epoch ms, one line)
  *
  * Artifacts are written into a hidden temporary folder and renamed into place, so readers never
  * see half an artifact; promotion rewrites CURRENT atomically. The interface is what an object-store
@@ -22,6 +23,12 @@ export interface ArtifactManifest {
   /** Sortable version id, e.g. `20261122T101500Z-3f2a`. */
   version: string;
   createdAt: string;
+  /**
+   * When the training data was read (ISO-8601): a user deleted after it may be in the data, so the
+   * version can be neither promoted nor loaded once such a deletion is recorded (docs/privacy.md).
+   * Absent (older artifacts): `createdAt` stands for it.
+   */
+  dataAt?: string;
   /** Where the training data came from (`kafka:<topic>`, a dataset path). */
   data: string;
   /** Validation (and test) metrics by name. */
@@ -76,7 +83,38 @@ export interface ModelStore {
   /** Versions of a model, oldest first. */
   versions(model: string): Promise<string[]>;
   current(model: string): Promise<string | null>;
+  /** Makes a version the promoted one; {@link TrainedBeforeDeletionError} for a version trained before the latest user deletion. */
   promote(model: string, version: string): Promise<void>;
+  /** Records a user deletion (or objection) at `at` (epoch ms); the store keeps the latest. */
+  recordDeletion(at: number): Promise<void>;
+  /** The latest recorded user deletion, epoch ms (null: none). */
+  latestDeletion(): Promise<number | null>;
+}
+
+/** When a version's training data was read, epoch ms. */
+export function dataTime(m: Pick<ArtifactManifest, 'createdAt' | 'dataAt'>): number {
+  return Date.parse(m.dataAt ?? m.createdAt);
+}
+
+/** Whether a version may be promoted or served: its data was read after the latest user deletion. */
+export function trainedAfter(m: Pick<ArtifactManifest, 'createdAt' | 'dataAt'>, latestDeletion: number | null): boolean {
+  return latestDeletion === null || dataTime(m) > latestDeletion;
+}
+
+/**
+ * Refused: promoting (or rolling back to, or loading) a version whose training data was read before
+ * a user deletion: the deleted user's events may be in it. Expected, not a fault: retrain.
+ */
+export class TrainedBeforeDeletionError extends Error {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    readonly dataAt: number,
+    readonly deletedAt: number,
+  ) {
+    super(`${model}/${version} was trained on data read at ${new Date(dataAt).toISOString()}, before the user deletion of ${new Date(deletedAt).toISOString()}: retrain instead`);
+    this.name = 'TrainedBeforeDeletionError';
+  }
 }
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -139,12 +177,44 @@ export class FsModelStore implements ModelStore {
   }
 
   async promote(model: string, version: string): Promise<void> {
-    await this.manifest(model, version); // must exist
+    const m = await this.manifest(model, version); // must exist
+    const deletedAt = await this.latestDeletion();
+    if (!trainedAfter(m, deletedAt)) throw new TrainedBeforeDeletionError(model, version, dataTime(m), deletedAt!);
     const file = join(this.root, model, 'CURRENT');
     const tmp = `${file}.tmp-${process.pid}`;
     await writeFile(tmp, `${version}\n`);
     await rename(tmp, file);
   }
+
+  async recordDeletion(at: number): Promise<void> {
+    if (!Number.isFinite(at)) throw new RangeError(`deletion time must be a number of ms, got ${at}`);
+    const latest = await this.latestDeletion();
+    if (latest !== null && latest >= at) return;
+    await mkdir(this.root, { recursive: true });
+    const file = join(this.root, 'DELETIONS');
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+    await writeFile(tmp, `${Math.floor(at)}\n`);
+    await rename(tmp, file);
+  }
+
+  async latestDeletion(): Promise<number | null> {
+    try {
+      const v = Number((await readFile(join(this.root, 'DELETIONS'), 'utf8')).trim());
+      return Number.isFinite(v) ? v : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Throws {@link TrainedBeforeDeletionError} when a version may not be served: its data was read
+ * before the latest user deletion recorded in the store. Model loaders call it before loading.
+ */
+export async function assertServable(store: ModelStore, model: string, version: string): Promise<void> {
+  const [m, deletedAt] = await Promise.all([store.manifest(model, version), store.latestDeletion()]);
+  if (!trainedAfter(m, deletedAt)) throw new TrainedBeforeDeletionError(model, version, dataTime(m), deletedAt!);
 }
 
 /**

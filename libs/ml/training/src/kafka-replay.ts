@@ -16,10 +16,14 @@
  * - Reading: librdkafka's native consumer, partitions assigned at their start offsets (no group
  *   membership, no rebalances, no offsets committed; the group id `<namespace>.seqrec-trainer-replay-<uuid>`
  *   only names the client), messages taken a thousand at a time.
+ * - Deleted users (docs/privacy.md): the whole compacted deletions topic is read first, and every
+ *   event of a deleted user stamped (by its producer or by Kafka) at or before the deletion, and
+ *   every event of a user who objects to profiling, is left out: a model trained on the replay
+ *   never saw them.
  */
 import { randomUUID } from 'node:crypto';
 import { KafkaConsumer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript';
-import { TOPICS, type EventV1 } from '@seqrec/contracts';
+import { TOPICS, deletedEvent, parseUserDeletion, type EventV1, type UserDeletionV1 } from '@seqrec/contracts';
 import { KafkaAdmin, call, connectionConfig, type KafkaConnection } from '@seqrec/kafka';
 import { SeqrecError } from '@seqrec/contracts';
 
@@ -40,6 +44,11 @@ export interface KafkaReplayOptions {
   idleTimeoutMs?: number;
   /** Called every few thousand messages. */
   onProgress?: (read: number, total: number) => void;
+  /**
+   * Leave out the events of deleted and objecting users (the deletions topic, read whole first).
+   * Default true; false only for tools that must see the topic as it is.
+   */
+  honourDeletions?: boolean;
 }
 
 export interface PartitionReplay {
@@ -56,6 +65,12 @@ export interface KafkaReplayResult {
   invalid: number;
   /** Messages read but outside the timestamp range. */
   outOfRange: number;
+  /** Events left out because their user was deleted after them, or objects to profiling. */
+  deleted: number;
+  /** Deletion records honoured (users on the deletions topic). */
+  deletions: number;
+  /** The latest deletion's time (epoch ms; null: none), for the model store (see `ModelStore.recordDeletion`). */
+  latestDeletion: number | null;
   partitions: PartitionReplay[];
   seconds: number;
 }
@@ -85,13 +100,95 @@ function asEvent(v: unknown): EventV1 | null {
   return e as EventV1;
 }
 
-/** Reads the topic range described by `o` and returns its events. */
+/** Reads the topic range described by `o` and returns its events, without those of deleted users. */
 export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayResult> {
   const t0 = performance.now();
-  const topic = o.namespace ? `${o.namespace}.${o.topic ?? TOPICS.EVENTS}` : (o.topic ?? TOPICS.EVENTS);
+  const topic = physical(o, o.topic ?? TOPICS.EVENTS);
   if (o.from !== undefined && o.to !== undefined && !(o.from < o.to)) {
     throw new RangeError(`replay range is empty: from ${new Date(o.from).toISOString()} is not before to ${new Date(o.to).toISOString()}`);
   }
+  const deletions = o.honourDeletions === false ? new Map<string, UserDeletionV1>() : await readDeletions(o);
+  let invalid = 0;
+  let deleted = 0;
+  const byPartition = new Map<number, EventV1[]>();
+  // anonymous events of sessions that logged into a deleted user are theirs too: left out after the pass
+  const linked = new Map<string, UserDeletionV1>();
+  const stamps = new Map<EventV1, number>();
+  const r = await readRange(o, topic, { from: o.from, to: o.to, required: true, onProgress: o.onProgress }, (partition, m) => {
+    let e: EventV1 | null = null;
+    try {
+      e = m.value ? asEvent(JSON.parse(m.value.toString('utf8'))) : null;
+    } catch {
+      e = null;
+    }
+    if (!e) {
+      invalid++;
+      return;
+    }
+    if (deletions.size > 0) {
+      if (e.userId === undefined) stamps.set(e, m.timestamp ?? 0);
+      else {
+        const d = deletions.get(e.userId);
+        if (d && e.sessionId !== undefined) linked.set(e.sessionId, d);
+        if (deletedEvent(d, e.ts, m.timestamp ?? 0)) {
+          deleted++;
+          return;
+        }
+      }
+    }
+    let list = byPartition.get(partition);
+    if (!list) byPartition.set(partition, (list = []));
+    list.push(e);
+  });
+  // (not push(...each): a spread of a million events overflows the stack)
+  let events = r.partitions.flatMap((p) => byPartition.get(p.partition) ?? []);
+  if (linked.size > 0) {
+    const before = events.length;
+    events = events.filter((e) => e.userId !== undefined || !deletedEvent(linked.get(e.sessionId!), e.ts, stamps.get(e)));
+    deleted += before - events.length;
+  }
+  return { topic, events, invalid, outOfRange: r.outOfRange, deleted, deletions: deletions.size, latestDeletion: latestOf(deletions), partitions: r.partitions, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The deletions topic as it is now, whole: each user's latest {@link UserDeletionV1} (a compacted
+ * topic may still hold older records of a user until the cleaner runs: the latest by offset wins,
+ * which is the latest by time). No topic yet: no deletions.
+ */
+export async function readDeletions(o: Omit<KafkaReplayOptions, 'from' | 'to' | 'topic'>): Promise<Map<string, UserDeletionV1>> {
+  const out = new Map<string, UserDeletionV1>();
+  await readRange(o, physical(o, TOPICS.USER_DELETIONS), { required: false }, (_p, m) => {
+    const d = parseUserDeletion(m.value ?? null, m.key === undefined || m.key === null ? null : m.key.toString());
+    if (d) out.set(d.userId, d);
+  });
+  return out;
+}
+
+function latestOf(deletions: Map<string, UserDeletionV1>): number | null {
+  let latest: number | null = null;
+  for (const d of deletions.values()) if (latest === null || d.at > latest) latest = d.at;
+  return latest;
+}
+
+function physical(o: { namespace?: string }, logical: string): string {
+  return o.namespace ? `${o.namespace}.${logical}` : logical;
+}
+
+interface RangeOptions {
+  from?: number | undefined;
+  to?: number | undefined;
+  /** Throw when the topic does not exist (else: nothing to read). */
+  required: boolean;
+  onProgress?: ((read: number, total: number) => void) | undefined;
+}
+
+/** Reads `topic` from the start offsets to the end offsets captured now, handing each message in range to `each`. */
+async function readRange(
+  o: Omit<KafkaReplayOptions, 'from' | 'to' | 'topic'>,
+  topic: string,
+  range: RangeOptions,
+  each: (partition: number, m: Message) => void,
+): Promise<{ partitions: PartitionReplay[]; outOfRange: number }> {
   const connection: KafkaConnection = {
     brokers: o.brokers,
     clientId: o.clientId ?? 'seqrec-trainer-replay',
@@ -103,13 +200,16 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
   let consumer: KafkaConsumer | undefined;
   try {
     const existing = await admin.listTopics();
-    if (!existing.includes(topic)) throw new KafkaReplayError(`topic ${topic} does not exist`, { topic, brokers: o.brokers });
+    if (!existing.includes(topic)) {
+      if (range.required) throw new KafkaReplayError(`topic ${topic} does not exist`, { topic, brokers: o.brokers });
+      return { partitions: [], outOfRange: 0 };
+    }
     // high: the last stable offset (read committed), so the range holds only decided transactions
     const offsets = await admin.topicOffsets(topic);
     const high = new Map(offsets.map((p) => [p.partition, p.high]));
     const low = new Map(offsets.map((p) => [p.partition, p.low]));
-    const start = o.from === undefined ? low : toOffsets(await admin.offsetsForTime(topic, o.from), high);
-    const end = o.to === undefined ? high : toOffsets(await admin.offsetsForTime(topic, o.to), high);
+    const start = range.from === undefined ? low : toOffsets(await admin.offsetsForTime(topic, range.from), high);
+    const end = range.to === undefined ? high : toOffsets(await admin.offsetsForTime(topic, range.to), high);
     const parts: PartitionReplay[] = offsets
       .map((p) => ({
         partition: p.partition,
@@ -120,8 +220,6 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
       .sort((a, b) => a.partition - b.partition);
     const total = parts.reduce((n, p) => n + Math.max(0, p.end - p.start), 0);
     const open = new Set(parts.filter((p) => p.end > p.start).map((p) => p.partition));
-    const byPartition = new Map<number, EventV1[]>(parts.map((p) => [p.partition, []]));
-    let invalid = 0;
     let outOfRange = 0;
     let read = 0;
     let lastReport = 0;
@@ -173,27 +271,20 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
           p.read++;
           read++;
           const ts = m.timestamp ?? 0;
-          if ((o.from !== undefined && ts < o.from) || (o.to !== undefined && ts >= o.to)) {
+          if ((range.from !== undefined && ts < range.from) || (range.to !== undefined && ts >= range.to)) {
             outOfRange++;
             continue;
           }
-          let e: EventV1 | null = null;
-          try {
-            e = m.value ? asEvent(JSON.parse(m.value.toString('utf8'))) : null;
-          } catch {
-            e = null;
-          }
-          if (e) byPartition.get(p.partition)!.push(e);
-          else invalid++;
+          each(p.partition, m);
         }
         // after the batch: every message before a partition's end-of-data has been taken above
         for (const eof of eofs.splice(0)) {
           const p = info.get(eof.partition);
           if (p && open.has(p.partition) && eof.offset >= p.end) close(p);
         }
-        if (o.onProgress && read - lastReport >= 5_000) {
+        if (range.onProgress && read - lastReport >= 5_000) {
           lastReport = read;
-          o.onProgress(read, total);
+          range.onProgress(read, total);
         }
         if (open.size > 0 && Date.now() - lastData > idle) {
           const why = lastError ? ` (last error: ${lastError.message})` : '';
@@ -205,10 +296,8 @@ export async function replayEvents(o: KafkaReplayOptions): Promise<KafkaReplayRe
         }
       }
     }
-    o.onProgress?.(read, total);
-    // (not push(...each): a spread of a million events overflows the stack)
-    const events = parts.flatMap((p) => byPartition.get(p.partition)!);
-    return { topic, events, invalid, outOfRange, partitions: parts, seconds: (performance.now() - t0) / 1000 };
+    range.onProgress?.(read, total);
+    return { partitions: parts, outOfRange };
   } finally {
     if (consumer?.isConnected()) {
       const c = consumer;

@@ -69,7 +69,7 @@ import {
   type SequenceEncoder,
   type TrainProgress,
 } from '@seqrec/model';
-import { newVersion, type ArtifactManifest, type ModelStore } from '@seqrec/model-store';
+import { TrainedBeforeDeletionError, newVersion, trainedAfter, type ArtifactManifest, type ModelStore } from '@seqrec/model-store';
 import { ProgressBar, type ProgressStream } from './progress';
 import { renderReport } from './report';
 import { loadSource, type DataSource } from './sources';
@@ -350,8 +350,13 @@ export class TrainingPipeline {
       if (!info.native) log(`WARNING: TF.js backend is "${info.name}", not native tensorflow: training is much slower (${info.fallbackReasons.join('; ')})`);
     }
 
+    // the data is read after this instant: a user deleted before it is not in it (docs/privacy.md)
+    const dataAt = new Date();
     const loaded = await loadSource(req.source, log);
     const dataset = loaded.dataset;
+    const deletions = loaded.details['latestDeletion'];
+    if (typeof deletions === 'number') await this.store.recordDeletion(deletions);
+    const latestDeletion = await this.store.latestDeletion();
     if (dataset.numItems < 2) throw new Error(`dataset ${dataset.name} has ${dataset.numItems} item(s): nothing to rank`);
     const split = leaveOneOut(dataset, { minLength: options.minLength });
     if (split.valid.length === 0) throw new Error(`dataset ${dataset.name}: no user has ${options.minLength}+ items, no validation case`);
@@ -361,6 +366,8 @@ export class TrainingPipeline {
 
     const currentVersion = await this.store.current(name);
     const currentManifest = currentVersion ? await this.store.manifest(name, currentVersion) : null;
+    // a version trained before a user deletion may hold the user: neither a warm start nor a bar to beat
+    const currentForgets = currentManifest === null || trainedAfter(currentManifest, latestDeletion);
     const validRows = sampleCases(split.valid, options.evalUsers ?? 0, options.seed + 1);
     const testRows = sampleCases(split.test, options.evalUsers ?? 0, options.seed + 1);
     const evalCommon = { dataset, ties: 'pessimistic' as const, seed: options.seed, negatives: options.sampledNegatives };
@@ -391,8 +398,10 @@ export class TrainingPipeline {
           seed: options.seed,
           ...(options.architecture ?? {}),
         } as EncoderConfigInput;
-        const w = req.warmStart ? await this.tryWarmStart(name, req.model, currentVersion, dataset, requested) : null;
-        warmStart = w?.outcome ?? (req.warmStart ? { used: false, reason: 'no promoted version to start from' } : null);
+        const w = req.warmStart && currentForgets ? await this.tryWarmStart(name, req.model, currentVersion, dataset, requested) : null;
+        warmStart =
+          w?.outcome ??
+          (req.warmStart ? { used: false, reason: currentForgets ? 'no promoted version to start from' : `promoted ${currentVersion} was trained before a user deletion: trained from scratch` } : null);
         if (warmStart) log(`warm start: ${warmStart.reason}`);
         encoder = w?.encoder ?? createEncoder(requested);
         const enc = encoder;
@@ -479,7 +488,10 @@ export class TrainingPipeline {
 
       const metrics = flattenMetrics(rows);
       const candidate = metrics[PROMOTION_METRIC]!;
-      const promotion = decidePromotion(req.promote ?? 'if-better', candidate, currentManifest ? { version: currentVersion!, metrics: currentManifest.metrics } : null);
+      let promotion = decidePromotion(req.promote ?? 'if-better', candidate, currentManifest ? { version: currentVersion!, metrics: currentManifest.metrics } : null);
+      if (!promotion.promote && !currentForgets && (req.promote ?? 'if-better') === 'if-better') {
+        promotion = { ...promotion, promote: true, reason: `promoted ${currentVersion} was trained before a user deletion (${promotion.reason})` };
+      }
       const version = newVersion();
       const s0 = performance.now();
       const totalSoFar = seconds(t0);
@@ -488,6 +500,7 @@ export class TrainingPipeline {
         model: name,
         version,
         createdAt: new Date().toISOString(),
+        dataAt: dataAt.toISOString(),
         data: loaded.description,
         metrics,
         backend,
@@ -572,7 +585,15 @@ export class TrainingPipeline {
           for (const [f, content] of Object.entries(extraFiles)) await writeFile(join(dir, f), content);
         });
       }
-      if (promotion.promote) await this.store.promote(name, version);
+      if (promotion.promote) {
+        try {
+          await this.store.promote(name, version);
+        } catch (err) {
+          // a user deleted while this run trained: the next run forgets them
+          if (!(err instanceof TrainedBeforeDeletionError)) throw err;
+          promotion = { ...promotion, promote: false, reason: err.message };
+        }
+      }
       timings.saveSeconds = seconds(s0);
       timings.totalSeconds = seconds(t0);
       log(`${promotion.promote ? 'promoted' : 'not promoted'} ${name}/${version}: ${promotion.reason}`);

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { EventV1 } from '@seqrec/contracts';
+import { deletedEvent, parseUserDeletion, type EventV1, type UserDeletionV1 } from '@seqrec/contracts';
 import { KNOWN_DATASETS, fromEvents, loadDataset, type ColumnMapping, type DatasetFormat, type FromEventsOptions, type SequenceDataset } from '@seqrec/datasets';
 import { replayEvents, type KafkaReplayOptions } from './kafka-replay';
 
@@ -51,7 +51,7 @@ export async function loadSource(source: DataSource, log: (msg: string) => void 
       return {
         dataset,
         description: `kafka:${r.topic}[${iso(source.from) || 'start'},${iso(source.to) || 'end'})`,
-        details: { topic: r.topic, events: r.events.length, invalid: r.invalid, outOfRange: r.outOfRange, partitions: r.partitions, replaySeconds: r.seconds },
+        details: { topic: r.topic, events: r.events.length, invalid: r.invalid, outOfRange: r.outOfRange, deleted: r.deleted, deletions: r.deletions, ...(r.latestDeletion !== null ? { latestDeletion: r.latestDeletion } : {}), partitions: r.partitions, replaySeconds: r.seconds },
       };
     }
     case 'events': {
@@ -81,17 +81,51 @@ export function datasetNameOf(path: string): string {
 /**
  * Writes the values of events-topic messages (each an `EventV1` JSON) as one snapshot file, one per
  * line, for a training run in another process (source kind `events-file`). Messages timestamped
- * before `from` (epoch ms) are left out. Returns the events written.
+ * before `from` (epoch ms) are left out, and so are the events of deleted and objecting users
+ * (`deletions`: the deletions topic's messages, as the Kafka replay leaves them out). Returns the
+ * events written.
  */
-export async function writeEventsSnapshot(path: string, values: Iterable<{ value: Buffer | null; timestamp: number }>, from = 0): Promise<number> {
-  const lines: Buffer[] = [];
-  const newline = Buffer.from('\n');
+export async function writeEventsSnapshot(
+  path: string,
+  values: Iterable<{ value: Buffer | null; timestamp: number }>,
+  from = 0,
+  deletions: Iterable<{ key: Buffer | null; value: Buffer | null }> = [],
+): Promise<number> {
+  const deleted = new Map<string, UserDeletionV1>();
+  for (const m of deletions) {
+    const d = parseUserDeletion(m.value, m.key?.toString('utf8') ?? null);
+    if (d) deleted.set(d.userId, d);
+  }
+  const linked = new Map<string, UserDeletionV1>();
+  const kept: Array<{ value: Buffer; event: Pick<EventV1, 'userId' | 'sessionId' | 'ts'> | null; timestamp: number }> = [];
   for (const m of values) {
     if (!m.value || m.timestamp < from) continue;
-    lines.push(m.value, newline);
+    const event = deleted.size > 0 ? eventIds(m.value) : null;
+    if (event?.userId !== undefined) {
+      const d = deleted.get(event.userId);
+      if (d && event.sessionId !== undefined) linked.set(event.sessionId, d);
+      if (deletedEvent(d, event.ts, m.timestamp)) continue;
+    }
+    kept.push({ value: m.value, event, timestamp: m.timestamp });
+  }
+  const lines: Buffer[] = [];
+  const newline = Buffer.from('\n');
+  for (const { value, event, timestamp } of kept) {
+    // anonymous events of a session that logged into a deleted user
+    if (event && event.userId === undefined && event.sessionId !== undefined && deletedEvent(linked.get(event.sessionId), event.ts, timestamp)) continue;
+    lines.push(value, newline);
   }
   await writeFile(path, Buffer.concat(lines));
   return lines.length / 2;
+}
+
+function eventIds(value: Buffer): Pick<EventV1, 'userId' | 'sessionId' | 'ts'> | null {
+  try {
+    const e = JSON.parse(value.toString('utf8')) as Partial<EventV1>;
+    return typeof e.ts === 'number' ? { ts: e.ts, ...(typeof e.userId === 'string' ? { userId: e.userId } : {}), ...(typeof e.sessionId === 'string' ? { sessionId: e.sessionId } : {}) } : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseEventLines(text: string): EventV1[] {

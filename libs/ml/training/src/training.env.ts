@@ -1,4 +1,4 @@
-import { bool, num, str } from '@seqrec/config';
+import { bool, num, str, whole } from '@seqrec/config';
 import { LOSS_KINDS, backendEnv } from '@seqrec/model';
 import { modelStoreEnv } from '@seqrec/model-store';
 import { TRAINABLE_MODELS } from './pipeline';
@@ -21,6 +21,10 @@ export const trainingEnv = {
   TRAIN_PATIENCE: num({ default: 3, desc: 'validations without improvement before stopping' }),
   TRAIN_VALID_USERS: num({ default: 0, desc: 'validation cases sampled for early stopping (0: all)' }),
   TRAIN_LOOKBACK_HOURS: num({ default: 0, desc: 'replay this many hours of the events topic; 0: everything retained' }),
+  TRAIN_AFTER_DELETION_MINUTES: whole({
+    default: 0,
+    desc: 'a user deletion (the deletions topic) starts the retraining that forgets the user this many minutes later (deletions meanwhile share it); 0: at once (docs/privacy.md)',
+  }),
   TRAIN_WARM_START: bool({ default: true, desc: 'start from the promoted version when its vocabulary matches' }),
   TRAIN_DATA_PATH: str({ default: '', desc: 'train from this dataset file instead of replaying the events topic' }),
   TRAIN_DATA_FORMAT: str({ choices: ['auto', 'sasrec', 's3rec', 'taobao', 'yoochoose'], default: 'auto', desc: 'format of TRAIN_DATA_PATH' }),

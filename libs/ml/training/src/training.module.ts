@@ -8,13 +8,14 @@ import { parseKv } from './cli/args';
 import type { TrainableModel } from './pipeline';
 import { MODEL_STORE, TRAINING_METRICS, TRAINING_OPTIONS } from './training.constants';
 import { TrainingController } from './training.controller';
+import { TrainerDeletionsConsumer } from './deletions.consumer';
 import type { trainingEnv } from './training.env';
 import { createTrainingMetrics } from './training.metrics';
 import { TrainingService, type TrainingServiceOptions } from './training.service';
 
 export type TrainingEnv = CleanedEnv<typeof commonEnv & typeof trainingEnv>;
 
-/** The trainer: on-demand and scheduled training runs, the model store, promotion announcements. */
+/** The trainer: on-demand and scheduled training runs, the model store, promotion announcements, the retraining after user deletions. */
 @Module({})
 export class TrainingModule {
   static register(env: TrainingEnv): DynamicModule {
@@ -50,10 +51,11 @@ export class TrainingModule {
         : null,
       backend: env,
       isolation: env.TRAIN_ISOLATION as 'process' | 'inline',
+      retrainAfterDeletionMinutes: env.TRAIN_AFTER_DELETION_MINUTES,
     };
     return {
       module: TrainingModule,
-      controllers: [TrainingController],
+      controllers: [TrainingController, TrainerDeletionsConsumer],
       providers: [
         { provide: TRAINING_OPTIONS, useValue: options },
         { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },

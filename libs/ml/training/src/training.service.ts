@@ -35,6 +35,11 @@ export interface TrainingServiceOptions {
   /** The model runtime's settings (default: the process environment's). */
   backend?: BackendSettings;
   /**
+   * After a user deletion, start the retraining that forgets the user this many minutes later
+   * (deletions meanwhile share it); 0: at once. Default 0.
+   */
+  retrainAfterDeletionMinutes?: number;
+  /**
    * `process` (default): each run in a child process ({@link trainInChildProcess}), so TensorFlow
    * kernels never block this process's event loop (its HTTP API, or the scorer sharing it in
    * embedded mode); needs a filesystem model store. `inline`: on this event loop.
@@ -47,7 +52,7 @@ export type RunStatus = 'running' | 'succeeded' | 'failed';
 export interface TrainingRun {
   id: string;
   model: TrainableModel;
-  trigger: 'api' | 'schedule';
+  trigger: 'api' | 'schedule' | 'deletion';
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
@@ -88,6 +93,8 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly runs = new Map<string, TrainingRun>();
   private active: { run: TrainingRun; done: Promise<void> } | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A retraining after a deletion: its timer, or `after-run` when it waits for the run in progress. */
+  private deletionRun: NodeJS.Timeout | 'after-run' | null = null;
   private readonly pipeline: TrainingPipeline;
 
   constructor(
@@ -128,6 +135,8 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.deletionRun && this.deletionRun !== 'after-run') clearTimeout(this.deletionRun);
+    this.deletionRun = null;
     // A run cannot be interrupted mid-step; let it finish (it holds tensors and a store write).
     await this.active?.done;
   }
@@ -140,8 +149,46 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     this.start('schedule');
   }
 
+  /**
+   * A user was deleted (or objects) at `at`: records it in the model store (versions trained before
+   * it can be neither promoted nor loaded any more) and schedules the retraining whose replay leaves
+   * the user out (docs/privacy.md). A run in progress may have read the user's events: the
+   * retraining starts after it. Deletions that come before the retraining starts share it.
+   */
+  async deletionRecorded(at: number): Promise<void> {
+    await this.store.recordDeletion(at);
+    if (this.options.dataPath) return; // a dataset file has no deleted users to forget
+    if (this.deletionRun !== null) return;
+    if (this.active) {
+      this.deletionRun = 'after-run';
+      void this.active.done.then(() => this.deletionRetrain());
+      return;
+    }
+    const delayMs = (this.options.retrainAfterDeletionMinutes ?? 0) * 60_000;
+    this.deletionRun = setTimeout(() => this.deletionRetrain(), delayMs);
+    this.deletionRun.unref();
+    this.log.log(`user deletion recorded: retraining ${delayMs > 0 ? `in ${delayMs / 60_000} min` : 'now'}`);
+  }
+
+  /** Whether a retraining after a deletion is scheduled (or waits for the run in progress). */
+  get retrainScheduled(): boolean {
+    return this.deletionRun !== null;
+  }
+
+  private deletionRetrain(): void {
+    this.deletionRun = null;
+    if (this.active) {
+      // another run started meanwhile (the API, the schedule): it may have read the events before
+      // the deletion reached the topic, so the retraining still follows it
+      this.deletionRun = 'after-run';
+      void this.active.done.then(() => this.deletionRetrain());
+      return;
+    }
+    this.start('deletion');
+  }
+
   /** Starts a run; throws {@link TrainingInProgressError} when one is in progress. */
-  start(trigger: 'api' | 'schedule', overrides: { model?: TrainableModel; epochs?: number } = {}): TrainingRun {
+  start(trigger: TrainingRun['trigger'], overrides: { model?: TrainableModel; epochs?: number } = {}): TrainingRun {
     if (this.active) throw new TrainingInProgressError(this.active.run.id);
     const run: TrainingRun = {
       id: randomUUID(),
@@ -180,7 +227,7 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     if (!o.kafka && this.bus instanceof MemoryBus) {
       const path = join(await scratch(), 'events.jsonl');
       const from = o.lookbackHours > 0 ? Date.now() - o.lookbackHours * 3_600_000 : 0;
-      const n = await writeEventsSnapshot(path, this.bus.messages(TOPICS.EVENTS), from);
+      const n = await writeEventsSnapshot(path, this.bus.messages(TOPICS.EVENTS), from, this.bus.messages(TOPICS.USER_DELETIONS));
       this.log.log(`snapshot of the in-memory events topic: ${n} events`);
       return { kind: 'events-file', path, name: 'events' };
     }

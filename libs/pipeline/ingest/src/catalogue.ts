@@ -41,8 +41,13 @@ export function checkItem(payload: Buffer, source: DeadLetterSource, now: number
 
 /** Why an item id cannot be used (empty, too long, a lone surrogate), or null when it can. */
 export function badItemId(id: string): string | null {
-  if (id.length < 1 || id.length > MAX_ID_LENGTH) return `an item id has 1 to ${MAX_ID_LENGTH} characters, got ${id.length}`;
-  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(id)) return 'the item id holds a lone UTF-16 surrogate';
+  return badId(id, 'item');
+}
+
+/** Why an item or user id (a path parameter) cannot be used, or null when it can. */
+export function badId(id: string, what: 'item' | 'user'): string | null {
+  if (id.length < 1 || id.length > MAX_ID_LENGTH) return `${what === 'item' ? 'an item' : 'a user'} id has 1 to ${MAX_ID_LENGTH} characters, got ${id.length}`;
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(id)) return `the ${what} id holds a lone UTF-16 surrogate`;
   return null;
 }
 

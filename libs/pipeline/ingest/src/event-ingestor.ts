@@ -74,6 +74,12 @@ export interface IngestorOptions {
   dedupTtlMs: number;
   /** Largest original payload a dead letter keeps whole (INGEST_DLQ_MAX_ORIGINAL_BYTES). */
   maxDeadLetterOriginalBytes?: number;
+  /**
+   * Pseudonymisation at the edge (PRIVACY_PSEUDONYMIZE, docs/privacy.md): every accepted event's
+   * user id and every dead letter's is replaced by this, and a dead letter keeps none of the
+   * original bytes (only their length and SHA-256: the bytes hold the raw id).
+   */
+  pseudonymize?: (userId: string) => string;
 }
 
 /**
@@ -94,17 +100,20 @@ export class EventIngestor {
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const v = parseEvent(r.payload, this.options.normalize, r.receivedAt ?? now);
+      const pseudonymize = this.options.pseudonymize;
       if (v.ok) {
+        if (pseudonymize && v.event.userId !== undefined) v.event.userId = pseudonymize(v.event.userId);
         out[i] = v;
         continue;
       }
+      if (pseudonymize && v.ids?.userId !== undefined) v.ids.userId = pseudonymize(v.ids.userId);
       const letter: DeadLetterV1 = boundedLetter({
         reason: v.rejection.reason,
         ...(v.rejection.field ? { field: v.rejection.field } : {}),
         detail: v.rejection.detail,
         source: r.source,
         rejectedAt: now,
-        ...originalPayload(r.payload, this.options.maxDeadLetterOriginalBytes),
+        ...originalPayload(r.payload, pseudonymize ? 0 : this.options.maxDeadLetterOriginalBytes),
         ...v.ids,
       });
       out[i] = {

@@ -9,3 +9,4 @@ export * from './raw-events.consumer';
 export * from './catalogue';
 export * from './catalogue.controller';
 export * from './catalogue.consumer';
+export * from './users.controller';

@@ -124,7 +124,8 @@ export class IngestController {
       messages.push({
         topic: TOPICS.CLICKSTREAM_RAW,
         key: eventKey(v.event),
-        value: records[i]!.payload,
+        // pseudonymising: the raw topic gets the normalised event with the pseudonym, never the raw id
+        value: this.ingestor.options.pseudonymize ? JSON.stringify(v.event) : records[i]!.payload,
         headers: { [CLAIM_HEADER]: source, [RECEIVED_AT_HEADER]: received },
       });
     }

@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule, type OnModuleInit } from '@nestjs/c
 import { HttpAdapterHost } from '@nestjs/core';
 import { EnvError, type CleanedEnv } from '@seqrec/config';
 import type { Registry } from '@seqrec/metrics';
-import { EVENT_CLAIMS, METRICS_REGISTRY } from '@seqrec/nest-platform';
+import { EVENT_CLAIMS, METRICS_REGISTRY, PSEUDONYMIZER, type Pseudonymizer } from '@seqrec/nest-platform';
 import type { EventClaims } from '@seqrec/window';
 import { PublishAdmission } from './admission';
 import { EventIngestor } from './event-ingestor';
@@ -14,9 +14,10 @@ import { IngestController, type IngestHttpOptions } from './ingest.controller';
 import type { ingestEnv } from './ingest.env';
 import { createIngestMetrics } from './ingest.metrics';
 import { RawEventsConsumer } from './raw-events.consumer';
+import { UsersController } from './users.controller';
 import { rawJsonBodyFor } from './raw-body';
 
-/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters; the catalogue's `POST /v1/items` / `DELETE /v1/items/{id}` and its items-topic consumer. */
+/** The ingester: raw topic consumer, `POST /v1/events`, validation, de-duplication, dead letters; the catalogue's `POST /v1/items` / `DELETE /v1/items/{id}` and its items-topic consumer; user deletions and objections (`/v1/users/{id}`). */
 @Module({})
 export class IngestModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
@@ -37,7 +38,7 @@ export class IngestModule implements OnModuleInit {
     };
     return {
       module: IngestModule,
-      controllers: [IngestController, RawEventsConsumer, CatalogueController, CatalogueConsumer],
+      controllers: [IngestController, RawEventsConsumer, CatalogueController, CatalogueConsumer, UsersController],
       providers: [
         { provide: INGEST_OPTIONS, useValue: http },
         {
@@ -53,9 +54,10 @@ export class IngestModule implements OnModuleInit {
         { provide: INGEST_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => createIngestMetrics(r, () => admission.inFlightBytes) },
         {
           provide: EventIngestor,
-          inject: [EVENT_CLAIMS],
-          useFactory: (claims: EventClaims) =>
+          inject: [EVENT_CLAIMS, PSEUDONYMIZER],
+          useFactory: (claims: EventClaims, pseudonyms: Pseudonymizer) =>
             new EventIngestor(claims, {
+              ...(pseudonyms.enabled ? { pseudonymize: (id: string) => pseudonyms.userId(id) } : {}),
               dedupTtlMs: env.INGEST_DEDUP_TTL_SECONDS * 1000,
               maxDeadLetterOriginalBytes: env.INGEST_DLQ_MAX_ORIGINAL_BYTES,
               normalize: {

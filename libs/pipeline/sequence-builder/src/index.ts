@@ -2,3 +2,4 @@ export * from './sequencing.env';
 export * from './sequencing.module';
 export * from './sequencing.metrics';
 export * from './sequence-builder.consumer';
+export * from './deletions.consumer';

@@ -1,6 +1,6 @@
 import { ConflictException, Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
 import { MAX_ID_LENGTH, type SubjectKind } from '@seqrec/contracts';
-import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { ITEM_DICTIONARY, PSEUDONYMIZER, SEQUENCE_STORE, type Pseudonymizer } from '@seqrec/nest-platform';
 import { CodecError, describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { SEQUENCING_OPTIONS } from './sequencing.constants';
 
@@ -15,6 +15,7 @@ export class SequenceController {
     @Inject(SEQUENCE_STORE) private readonly store: SequenceStore,
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(SEQUENCING_OPTIONS) private readonly options: { sessionGapMs: number },
+    @Inject(PSEUDONYMIZER) private readonly pseudonyms: Pseudonymizer,
   ) {}
 
   @Get('users/:userId/sequence')
@@ -30,7 +31,7 @@ export class SequenceController {
 
   private async describe(kind: SubjectKind, id: string) {
     if (id.length > MAX_ID_LENGTH) throw new NotFoundException(`${kind}Id: longer than ${MAX_ID_LENGTH} characters`);
-    const [buf] = await this.store.getMany([id], kind);
+    const [buf] = await this.store.getMany([kind === 'user' ? this.pseudonyms.userId(id) : id], kind);
     if (!buf) {
       const [into] = kind === 'session' ? await this.store.mergedInto([id]) : [null];
       throw new NotFoundException(into ? `session "${id}" logged in: its events are in user "${into}"'s sequence` : `no sequence for ${kind} "${id}"`);

@@ -2,6 +2,7 @@ import { BATCH_BUCKETS, LATENCY_BUCKETS, counter, histogram, type Counter, type 
 
 export interface SequencingMetrics {
   events: Counter<'outcome'>;
+  erasures: Counter<'outcome'>;
   conflicts: Counter;
   corruptWindows: Counter;
   updates: Counter;
@@ -17,7 +18,12 @@ export function createSequencingMetrics(registry: Registry): SequencingMetrics {
   return {
     events: counter(registry, {
       name: 'seqrec_sequence_builder_events_total',
-      help: 'Events by outcome: applied, stale (already applied: redelivery), too_late (older than a full window), invalid',
+      help: 'Events by outcome: applied, stale (already applied: redelivery), too_late (older than a full window), invalid, deleted (their user was deleted after them, or objects to profiling)',
+      labelNames: ['outcome'],
+    }),
+    erasures: counter(registry, {
+      name: 'seqrec_sequence_builder_user_erasures_total',
+      help: 'Records of the deletions topic by outcome: applied (the user\'s state erased), covered (the store had it, or a later one, already; or it is older than the marker\'s lifetime), invalid',
       labelNames: ['outcome'],
     }),
     conflicts: counter(registry, {

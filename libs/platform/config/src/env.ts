@@ -125,6 +125,19 @@ export const commonEnv = {
   SEQUENCE_TTL_DAYS: num({ default: 30, desc: 'a user window expires after this long without events (with the links of the sessions merged into it)' }),
   TRENDING_HALF_LIFE_MINUTES: positiveWhole({ default: 360, desc: 'half-life of the live trending counts (the sequence-builder keeps them, the scorer\'s popularity fallback reads them): an event counts half after this long' }),
   SESSION_WINDOW_TTL_HOURS: num({ default: 24, desc: 'an anonymous session\'s window expires after this long without events' }),
+  PRIVACY_MARKER_TTL_DAYS: whole({
+    default: 30,
+    desc: 'a deleted user\'s deletion marker (which keeps events stamped before the deletion out of every window) lives this long; at least the events topic\'s retention; 0: forever (docs/privacy.md)',
+  }),
+  PRIVACY_MAX_RETENTION_HOURS: num({
+    default: 720,
+    desc: 'the longest a topic holding personal data that seqrec cannot rewrite (raw, events, dead letters, window updates) may keep it: KAFKA_RETENTION_HOURS above it (or -1) stops the service, an existing topic above it is reported by the topic check; -1: no bound (docs/privacy.md)',
+  }),
+  PRIVACY_PSEUDONYMIZE: bool({
+    default: false,
+    desc: 'replace every user id by HMAC-SHA-256(PRIVACY_HMAC_KEY, id) at the edge (the ingester, and every lookup by user id), so no raw user id reaches a topic, a key or a log of seqrec (docs/privacy.md)',
+  }),
+  PRIVACY_HMAC_KEY: str({ default: '', desc: 'the pseudonymisation key, at least 32 characters (from a Kubernetes Secret: k8s/base/privacy-secret.yaml); changing it orphans every user\'s state' }),
   REDIS_COMMAND_TIMEOUT_MS: whole({ default: 5_000, desc: 'a Redis command without an answer after this long fails (ioredis commandTimeout); 0: wait forever' }),
   REDIS_PING_INTERVAL_MS: whole({ default: 1_000, desc: 'readiness PINGs Redis this often (every master of a Cluster); 0: no PING, readiness follows the connection only' }),
   REDIS_PING_TIMEOUT_MS: whole({ default: 2_000, desc: 'readiness turns red when a PING is unanswered this long (a hung Redis)' }),

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { ValidatorSpec } from 'envalid';
 import { EnvError, commonEnv, loadEnv, port, redisTarget, type CleanedEnv } from '@seqrec/config';
 import type { Bus } from '@seqrec/bus';
-import { COMPACTED_TOPICS, TOPICS } from '@seqrec/contracts';
+import { COMPACTED_TOPICS, PERSONAL_DATA_TOPICS, TOPICS } from '@seqrec/contracts';
 import { defaultInstanceId } from '@seqrec/kafka';
 import { BusServer } from './bus.server';
 import { BUS, METRICS_REGISTRY } from './platform.constants';
@@ -117,7 +117,12 @@ export async function createService<S extends Record<string, ValidatorSpec<unkno
     checkTopics(
       bus,
       topics.map((t) => t.topic),
-      { mode: env.KAFKA_TOPIC_CHECK as TopicCheckMode, registry: app.get<Registry>(METRICS_REGISTRY), log: new Logger('TopicCheck') },
+      {
+        mode: env.KAFKA_TOPIC_CHECK as TopicCheckMode,
+        registry: app.get<Registry>(METRICS_REGISTRY),
+        log: new Logger('TopicCheck'),
+        privacy: { maxRetentionMs: env.PRIVACY_MAX_RETENTION_HOURS < 0 ? -1 : env.PRIVACY_MAX_RETENTION_HOURS * 3_600_000, personal: PERSONAL_DATA_TOPICS },
+      },
     );
   const instanceId = env.INSTANCE_ID || defaultInstanceId();
   app.connectMicroservice({ strategy: new BusServer(bus, topics, { beforeConsume, instanceId }) }, { inheritAppConfig: true });

@@ -14,3 +14,4 @@ export * from './server.env';
 export * from './metrics.server';
 export * from './redis-health';
 export * from './http-api';
+export * from './pseudonymizer';

@@ -12,3 +12,5 @@ export const EVENT_CLAIMS = 'SEQREC_EVENT_CLAIMS';
 export const TRENDING_STORE = 'SEQREC_TRENDING_STORE';
 /** The item catalogue's state store (CatalogueStore: Redis, or in memory in embedded mode). */
 export const CATALOGUE_STORE = 'SEQREC_CATALOGUE_STORE';
+/** The {@link Pseudonymizer} of user ids (PRIVACY_PSEUDONYMIZE; pass-through when off). */
+export const PSEUDONYMIZER = 'SEQREC_PSEUDONYMIZER';

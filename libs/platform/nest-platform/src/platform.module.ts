@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MemoryBus, type Bus, type ConsumedReport, type TransactionReport } from '@seqrec/bus';
-import { redisTarget } from '@seqrec/config';
+import { EnvError, redisTarget } from '@seqrec/config';
 import { RedisKeys } from '@seqrec/contracts';
 import { KafkaBus, defaultInstanceId, type KafkaCompression } from '@seqrec/kafka';
 import { BATCH_BUCKETS, counter, createRegistry, gauge, histogram, LATENCY_BUCKETS, serveWorkerMetrics, type Registry } from '@seqrec/metrics';
@@ -14,6 +14,7 @@ import {
   EVENT_CLAIMS,
   ITEM_DICTIONARY,
   METRICS_REGISTRY,
+  PSEUDONYMIZER,
   REDIS,
   REDIS_KEYS,
   SEQUENCE_STORE,
@@ -21,12 +22,30 @@ import {
   TRENDING_STORE,
 } from './platform.constants';
 import type { PlatformEnv } from './platform.env';
+import { MIN_HMAC_KEY_LENGTH, Pseudonymizer } from './pseudonymizer';
 import { ReadinessService } from './readiness.service';
 import { RedisHealth } from './redis-health';
 
 export interface PlatformOptions {
   service: string;
   env: PlatformEnv;
+}
+
+/** Problems of the privacy variables (docs/privacy.md), by variable; {} when none. */
+export function privacyProblems(env: PlatformEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env.PRIVACY_PSEUDONYMIZE && env.PRIVACY_HMAC_KEY.length < MIN_HMAC_KEY_LENGTH) {
+    out['PRIVACY_HMAC_KEY'] = `PRIVACY_PSEUDONYMIZE is on: the key has ${env.PRIVACY_HMAC_KEY.length} characters, at least ${MIN_HMAC_KEY_LENGTH} are needed`;
+  }
+  const max = env.PRIVACY_MAX_RETENTION_HOURS;
+  if (env.KAFKA_BROKERS && max >= 0 && (env.KAFKA_RETENTION_HOURS < 0 || env.KAFKA_RETENTION_HOURS > max)) {
+    out['KAFKA_RETENTION_HOURS'] = `${env.KAFKA_RETENTION_HOURS} keeps personal data longer than PRIVACY_MAX_RETENTION_HOURS (${max}): the events of a deleted user would outlive the documented exposure window`;
+  }
+  const retention = env.KAFKA_RETENTION_HOURS;
+  if (env.KAFKA_BROKERS && env.PRIVACY_MARKER_TTL_DAYS > 0 && (retention < 0 || env.PRIVACY_MARKER_TTL_DAYS * 24 < retention)) {
+    out['PRIVACY_MARKER_TTL_DAYS'] = `${env.PRIVACY_MARKER_TTL_DAYS} days is shorter than the events topic's retention (KAFKA_RETENTION_HOURS ${retention}): an event stamped before a deletion could recreate the window after the marker expired`;
+  }
+  return out;
 }
 
 /**
@@ -53,6 +72,10 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
     const { env, service } = options;
     const embedded = !env.KAFKA_BROKERS;
     const keys = new RedisKeys(env.REDIS_PREFIX);
+    const privacy = privacyProblems(env);
+    if (Object.keys(privacy).length > 0) throw new EnvError(privacy);
+    const pseudonymizer = new Pseudonymizer(env.PRIVACY_PSEUDONYMIZE ? env.PRIVACY_HMAC_KEY : null);
+    const markerTtlMs = env.PRIVACY_MARKER_TTL_DAYS * 86_400_000;
     return {
       module: PlatformModule,
       controllers: [HealthController],
@@ -69,6 +92,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           },
         },
         { provide: REDIS_KEYS, useValue: keys },
+        { provide: PSEUDONYMIZER, useValue: pseudonymizer },
         {
           provide: BUS,
           inject: [METRICS_REGISTRY],
@@ -174,8 +198,8 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
           inject: [REDIS],
           useFactory: (redis: RedisClient | null) =>
             redis
-              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000 })
-              : new MemorySequenceStore(),
+              ? new RedisSequenceStore(redis, keys, { ttlMs: env.SEQUENCE_TTL_DAYS * 86_400_000, sessionTtlMs: env.SESSION_WINDOW_TTL_HOURS * 3_600_000, markerTtlMs })
+              : new MemorySequenceStore(markerTtlMs),
         },
         {
           provide: ITEM_DICTIONARY,
@@ -207,6 +231,7 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
         SERVICE_NAME,
         METRICS_REGISTRY,
         REDIS_KEYS,
+        PSEUDONYMIZER,
         BUS,
         REDIS,
         SEQUENCE_STORE,

@@ -55,6 +55,33 @@ describe(checkTopics.name, () => {
     );
   });
 
+  it('reports a topic holding personal data kept longer than the privacy bound, or forever', async () => {
+    const registry = createRegistry('unit');
+    const logs: Array<[string, string]> = [];
+    const log = { warn: (m: string) => void logs.push(['warn', m]), log: (m: string) => void logs.push(['log', m]) };
+    const result: TopicCheckResult = {
+      comparisons: [
+        { topic: 'ns.ingest.internal.event.accepted.1', setting: 'retention.ms', actual: 40 * 86_400_000, required: 604_800_000, weaker: false },
+        { topic: 'ns.ingest.public.clickstream.raw.1', setting: 'retention.ms', actual: -1, required: 604_800_000, weaker: false },
+        { topic: 'ns.ingest.internal.event.rejected.1', setting: 'retention.ms', actual: 604_800_000, required: 604_800_000, weaker: false },
+        { topic: 'ns.training.internal.model.promoted.1', setting: 'retention.ms', actual: -1, required: 604_800_000, weaker: false },
+      ],
+      unreadable: [],
+    };
+    const personal = new Set(['ingest.internal.event.accepted.1', 'ingest.public.clickstream.raw.1', 'ingest.internal.event.rejected.1']);
+    await assert.rejects(checkTopics(newBus(result), ['x'], { mode: 'strict', registry, log, privacy: { maxRetentionMs: 30 * 86_400_000, personal } }), TopicCheckError);
+    assert.deepEqual(logs.map(([, m]) => m), [
+      'Kafka topic ns.ingest.internal.event.accepted.1: retention.ms is 3456000000 (40 d), longer than the privacy bound (at most 2592000000 (30 d)) [PRIVACY_MAX_RETENTION_HOURS]',
+      'Kafka topic ns.ingest.public.clickstream.raw.1: retention.ms is -1 (forever), longer than the privacy bound (at most 2592000000 (30 d)) [PRIVACY_MAX_RETENTION_HOURS]',
+    ]);
+    const metric = await registry.getSingleMetric('seqrec_kafka_topic_retention_over_privacy_bound')!.get();
+    assert.deepEqual(metric.values.map((v) => [v.labels.topic, v.value]), [
+      ['ns.ingest.internal.event.accepted.1', 1],
+      ['ns.ingest.public.clickstream.raw.1', 1],
+      ['ns.ingest.internal.event.rejected.1', 0],
+    ]);
+  });
+
   it('strict: throws a TopicCheckError listing every weaker setting and unreadable topic', async () => {
     const { sut } = newTestService('strict', { ...RESULT, unreadable: [{ topic: 'b', reason: 'DescribeConfigs: Broker: Topic authorization failed' }] });
     const err = await sut().then(

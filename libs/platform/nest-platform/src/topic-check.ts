@@ -1,5 +1,5 @@
 import type { Bus } from '@seqrec/bus';
-import { KafkaBus, describeWeakerSetting, type CheckedTopicSetting } from '@seqrec/kafka';
+import { KafkaBus, describeWeakerSetting, formatTopicSetting, type CheckedTopicSetting } from '@seqrec/kafka';
 import { gauge, type Registry } from '@seqrec/metrics';
 import { SeqrecError } from '@seqrec/contracts';
 
@@ -29,6 +29,11 @@ export class TopicCheckError extends SeqrecError {
 
 export interface TopicCheckOptions {
   mode: TopicCheckMode;
+  /**
+   * The privacy bound on retention (PRIVACY_MAX_RETENTION_HOURS, ms; absent or < 0: none): a topic
+   * of `personal` (logical names) keeping data longer, or forever, is a problem like a weaker setting.
+   */
+  privacy?: { maxRetentionMs: number; personal: ReadonlySet<string> };
   registry: Registry;
   log: { warn(message: string): void; log(message: string): void };
 }
@@ -41,7 +46,7 @@ export interface TopicCheckOptions {
  * `strict` throws {@link TopicCheckError} when anything is weaker or cannot be checked, so the
  * service exits before it is ready. Only a Kafka bus is checked.
  */
-export async function checkTopics(bus: Bus, topics: string[], { mode, registry, log }: TopicCheckOptions): Promise<void> {
+export async function checkTopics(bus: Bus, topics: string[], { mode, registry, log, privacy }: TopicCheckOptions): Promise<void> {
   if (mode === 'off' || !(bus instanceof KafkaBus) || topics.length === 0) return;
   let result;
   try {
@@ -64,6 +69,23 @@ export async function checkTopics(bus: Bus, topics: string[], { mode, registry, 
     const line = `${describeWeakerSetting(c)} [${VARIABLES[c.setting]}]`;
     problems.push(line);
     log.warn(`Kafka ${line}`);
+  }
+  if (privacy && privacy.maxRetentionMs >= 0) {
+    const overBound = gauge(registry, {
+      name: 'seqrec_kafka_topic_retention_over_privacy_bound',
+      help: 'Per topic holding personal data seqrec cannot rewrite: 1 when its retention.ms is longer than PRIVACY_MAX_RETENTION_HOURS (or forever), the exposure window of a deleted user\'s events; set at start-up',
+      labelNames: ['topic'],
+    });
+    const isPersonal = (topic: string) => [...privacy.personal].some((t) => topic === t || topic.endsWith(`.${t}`));
+    for (const c of result.comparisons) {
+      if (c.setting !== 'retention.ms' || !isPersonal(c.topic) || c.actual === undefined) continue;
+      const over = c.actual < 0 || c.actual > privacy.maxRetentionMs;
+      overBound.set({ topic: c.topic }, over ? 1 : 0);
+      if (!over) continue;
+      const line = `topic ${c.topic}: retention.ms is ${formatTopicSetting('retention.ms', c.actual)}, longer than the privacy bound (at most ${formatTopicSetting('retention.ms', privacy.maxRetentionMs)}) [PRIVACY_MAX_RETENTION_HOURS]`;
+      problems.push(line);
+      log.warn(`Kafka ${line}`);
+    }
   }
   for (const u of result.unreadable) {
     const line = `topic ${u.topic}: settings not checked (${u.reason})`;

@@ -15,7 +15,7 @@
              as long as anonymous events of the session may still arrive: it also closes the
              session when the login is applied before the session's earlier events (another
              partition). A session that is anonymous again after it expired gets a window of its
-             own, merged by its next login (its merge id differs, see commitMerge-2).
+             own, merged by its next login (its merge id differs, see commitMerge-3).
 
   Output:
     {1}          merging, the session has no window (nothing to write: step 2 is skipped)

@@ -1,5 +1,5 @@
 --[[
-  Step 3 of a session merge, after commitMerge-2 answered 1 or 0: on the session's slot. Deletes the
+  Step 3 of a session merge, after commitMerge-3 answered 1 or 0: on the session's slot. Deletes the
   session's window (its events are in the user's now) and marks the merge done, so later events
   carrying both ids skip the merge in one call. Idempotent.
 

@@ -4,14 +4,16 @@ import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/platform/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
-const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-2', 'endMerge-2', 'bumpTrending-2'] as const;
+const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-3', 'endMerge-2', 'bumpTrending-2', 'eraseUser-5', 'eraseSession-2'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** One key (a user's window) or two (a session's window and its merged marker). */
-    writeWindow(...args: [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number] | [numberOfKeys: number, ...keys: string[], expected: Buffer | string, next: Buffer, ttlMs: number, replace: '0' | '1']): Result<number, Context>;
+    /** The window and its guard: a session's merged marker (kind `s`), a user's deletion marker (kind `u`). */
+    writeWindow(numberOfKeys: 2, windowKey: string, guardKey: string, expected: Buffer | string, next: Buffer, ttlMs: number, replace: '0' | '1', kind: 's' | 'u', deletedAt: string): Result<number, Context>;
     beginMergeBuffer(markerKey: string, sessionKey: string, userId: string, markerTtlMs: number): Result<[number, Buffer?], Context>;
-    commitMerge(userKey: string, sessionsKey: string, mergeId: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
+    commitMerge(userKey: string, sessionsKey: string, markerKey: string, mergeId: string, expected: Buffer | string, next: Buffer, ttlMs: number, deletedAt: string): Result<number, Context>;
+    eraseUser(windowKey: string, vectorKey: string, sessionsKey: string, loginsKey: string, markerKey: string, at: number, objection: '0' | '1', markerTtlMs: number, now: number): Result<Array<number | string>, Context>;
+    eraseSession(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
     endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
     bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
@@ -28,6 +30,8 @@ export enum ScriptCode {
   Merged = -3,
   /** A session asked to merge into a user had merged into another one. */
   MergedElsewhere = -4,
+  /** A user's window refused a write: the user was deleted after what the caller knew, or objects. */
+  Deleted = -5,
 }
 
 const LUA_DIR = join(__dirname, '..', 'lua');

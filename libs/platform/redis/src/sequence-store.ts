@@ -1,5 +1,5 @@
-import type { RedisKeys, SubjectKind } from '@seqrec/contracts';
-import type { MergeCommit, MergeCommitOutcome, MergeStart, SequenceStore, WindowWrite, WriteOutcome } from '@seqrec/window';
+import type { RedisKeys, SubjectKind, UserDeletionV1 } from '@seqrec/contracts';
+import { sessionOfMerge, type DeletionMarker, type EraseOutcome, type MergeCommit, type MergeCommitOutcome, type MergeStart, type SequenceStore, type WindowWrite, type WriteOutcome } from '@seqrec/window';
 import { pipelinePerKey, type PipelineReply, type RedisClient } from './cluster';
 import { getBuffers } from './get-buffers';
 import { ScriptCode } from './scripts';
@@ -9,11 +9,13 @@ export interface RedisSequenceStoreOptions {
   ttlMs: number;
   /** Expire an anonymous session's window after this long without updates (ms); 0 keeps it forever. Default: `ttlMs`. */
   sessionTtlMs?: number;
+  /** Lifetime of a user's deletion marker (ms; 0: forever): at least as long as an event stamped before the deletion may still arrive. Default 30 days. */
+  markerTtlMs?: number;
 }
 
 /**
  * {@link SequenceStore} on Redis: one string per user and per anonymous session, conditional
- * writes in `writeWindow-n.lua`, session merges in `beginMerge-2`, `commitMerge-2` and
+ * writes in `writeWindow-n.lua`, session merges in `beginMerge-2`, `commitMerge-3` and
  * `endMerge-2` (each on one slot: the session's or the user's; see docs/durability.md).
  */
 export class RedisSequenceStore implements SequenceStore {
@@ -41,9 +43,9 @@ export class RedisSequenceStore implements SequenceStore {
     const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => {
       const w = writes[i]!;
       const session = w.kind === 'session';
-      const head: [number, ...string[]] = session ? [2, key, this.keys.sessionMergedInto(w.userId)] : [1, key];
+      const guard = session ? this.keys.sessionMergedInto(w.userId) : this.keys.userDeleted(w.userId);
       const ttl = session ? this.sessionTtlMs : this.options.ttlMs;
-      return w.replace ? pipe.writeWindow(...head, w.expected ?? '', w.next, ttl, '1') : pipe.writeWindow(...head, w.expected ?? '', w.next, ttl);
+      return pipe.writeWindow(2, key, guard, w.expected ?? '', w.next, ttl, w.replace ? '1' : '0', session ? 's' : 'u', w.deletedAt === undefined ? '' : String(w.deletedAt));
     });
     return res.map(([err, code]) => {
       if (err) throw err;
@@ -51,6 +53,7 @@ export class RedisSequenceStore implements SequenceStore {
       if (code === ScriptCode.Conflict) return 'conflict';
       if (code === ScriptCode.Stale) return 'stale';
       if (code === ScriptCode.Merged) return 'merged';
+      if (code === ScriptCode.Deleted) return 'deleted';
       throw new Error(`writeWindow returned unexpected ${String(code)}`);
     });
   }
@@ -83,13 +86,14 @@ export class RedisSequenceStore implements SequenceStore {
     const keys = commits.map((c) => this.keys.userSequence(c.userId));
     const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => {
       const c = commits[i]!;
-      return pipe.commitMerge(key, this.keys.userMergedSessions(c.userId), c.mergeId, c.expected ?? '', c.next, this.options.ttlMs);
+      return pipe.commitMerge(key, this.keys.userMergedSessions(c.userId), this.keys.userDeleted(c.userId), c.mergeId, c.expected ?? '', c.next, this.options.ttlMs, c.deletedAt === undefined ? '' : String(c.deletedAt));
     });
     return res.map(([err, code]): MergeCommitOutcome => {
       if (err) throw err;
       if (code === 1) return 'ok';
       if (code === 0) return 'done';
       if (code === ScriptCode.Conflict) return 'conflict';
+      if (code === ScriptCode.Deleted) return 'deleted';
       throw new Error(`commitMerge returned unexpected ${String(code)}`);
     });
   }
@@ -104,5 +108,48 @@ export class RedisSequenceStore implements SequenceStore {
   async memoryUsage(userId: string): Promise<number | null> {
     const n = (await this.redis.call('MEMORY', 'USAGE', this.keys.userSequence(userId), 'SAMPLES', '0')) as number | null;
     return n ?? null;
+  }
+
+  async linkSessions(logins: Array<{ sessionId: string; userId: string }>): Promise<void> {
+    if (logins.length === 0) return;
+    // one command per key in a pipeline: SADD then PEXPIRE of each set (the window's TTL)
+    const expire = this.options.ttlMs > 0;
+    const keys = logins.flatMap((l) => (expire ? [this.keys.userLogins(l.userId), this.keys.userLogins(l.userId)] : [this.keys.userLogins(l.userId)]));
+    const res = await pipelinePerKey(this.redis, keys, (pipe, key, i) => (expire && i % 2 === 1 ? pipe.pexpire(key, this.options.ttlMs) : pipe.sadd(key, logins[expire ? i >> 1 : i]!.sessionId)));
+    for (const [err] of res) if (err) throw err;
+  }
+
+  async markers(userIds: string[]): Promise<Array<DeletionMarker | null>> {
+    if (userIds.length === 0) return [];
+    return (await getBuffers(this.redis, userIds.map((u) => this.keys.userDeleted(u)))).map(([err, v]) => {
+      if (err) throw err;
+      if (v === null) return null;
+      const s = v.toString('utf8');
+      return s.startsWith('o:') ? { at: Number(s.slice(2)), objection: true } : { at: Number(s), objection: false };
+    });
+  }
+
+  async erase(d: UserDeletionV1): Promise<EraseOutcome> {
+    const k = this.keys;
+    const u = d.userId;
+    const reply = (await this.redis.eraseUser(k.userSequence(u), k.userVector(u), k.userMergedSessions(u), k.userLogins(u), k.userDeleted(u), d.at, d.objection ? '1' : '0', this.options.markerTtlMs ?? 30 * 86_400_000, Date.now())) as Array<number | string>;
+    if (reply[0] !== 1) return { applied: false, keys: 0, sessions: 0 };
+    const merges = Number(reply[2]);
+    const sessions = [...new Set([...reply.slice(3, 3 + merges).map((m) => sessionOfMerge(String(m))), ...reply.slice(3 + merges).map(String)])];
+    let keys = Number(reply[1]);
+    let erased = 0;
+    if (sessions.length > 0) {
+      const res = await pipelinePerKey(
+        this.redis,
+        sessions.map((s) => k.sessionMergedInto(s)),
+        (pipe, key, i) => pipe.eraseSession(key, k.sessionSequence(sessions[i]!), u),
+      );
+      for (const [err, n] of res) {
+        if (err) throw err;
+        if ((n as number) > 0) erased++;
+        keys += n as number;
+      }
+    }
+    return { applied: true, keys, sessions: erased };
   }
 }

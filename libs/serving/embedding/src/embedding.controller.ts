@@ -1,5 +1,5 @@
-import { Controller, Get, HttpException, HttpStatus, Param, Query } from '@nestjs/common';
-import { requestParsers } from '@seqrec/nest-platform';
+import { Controller, Get, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
+import { PSEUDONYMIZER, requestParsers, type Pseudonymizer } from '@seqrec/nest-platform';
 import { DEFAULT_SIMILAR_K, embeddingApi } from './embedding.api';
 import { EmbeddingService } from './embedding.service';
 
@@ -23,7 +23,10 @@ const api = {
  */
 @Controller('v1')
 export class EmbeddingController {
-  constructor(private readonly embedding: EmbeddingService) {}
+  constructor(
+    private readonly embedding: EmbeddingService,
+    @Inject(PSEUDONYMIZER) private readonly pseudonyms: Pseudonymizer,
+  ) {}
 
   @Get('items/:itemId/vector')
   async itemVector(@Param() params: unknown) {
@@ -63,7 +66,7 @@ export class EmbeddingController {
   @Get('users/:userId/vector')
   async userVector(@Param() params: unknown) {
     const { userId } = api.userVector.params(params);
-    const v = await this.embedding.userVector(userId);
+    const v = await this.embedding.userVector(this.pseudonyms.userId(userId));
     if (!v) throw fail(404, 'userId', `no stored vector for user "${userId}"`);
     return { userId, model: { name: this.embedding.options.modelName, version: v.version }, lastTs: v.lastTs, events: v.events, current: v.current, dim: v.vector.length, vector: Array.from(v.vector) };
   }
@@ -71,7 +74,7 @@ export class EmbeddingController {
   @Get('users/:userId/features')
   async features(@Param() params: unknown) {
     const { userId } = api.features.params(params);
-    return this.embedding.features(userId);
+    return { ...(await this.embedding.features(this.pseudonyms.userId(userId))), userId };
   }
 
   @Get('sessions/:sessionId/features')

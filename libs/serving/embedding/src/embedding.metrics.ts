@@ -19,7 +19,7 @@ export function createEmbeddingMetrics(registry: Registry, modelCreatedAt: () =>
     }),
     vectors: counter(registry, {
       name: 'seqrec_embedding_vectors_total',
-      help: 'User windows handled, by outcome (stored; skipped: no item known to the model; no_model; graph_model: the served model has no user vectors)',
+      help: 'User windows handled, by outcome (stored; skipped: no item known to the model; no_model; graph_model: the served model has no user vectors; deleted: the user was deleted after the window was written, or objects)',
       labelNames: ['outcome'],
     }),
     lag: histogram(registry, {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
-import { EVENT_TYPES, type SubjectKind, type WindowUpdate } from '@seqrec/contracts';
+import { EVENT_TYPES, type SubjectKind, type UserDeletionV1, type WindowUpdate } from '@seqrec/contracts';
 import { initBackend, type BackendSettings } from '@seqrec/model';
-import type { ModelStore } from '@seqrec/model-store';
+import { assertServable, type ModelStore } from '@seqrec/model-store';
 import { ITEM_DICTIONARY, SEQUENCE_STORE } from '@seqrec/nest-platform';
 import { ItemIdCache, decodeWindow, decodeWindowUpdates, sessionsOf, type ItemDictionary, type SequenceStore, type WindowUpdateMessage } from '@seqrec/window';
 import { EMBEDDING_METRICS, EMBEDDING_MODEL_STORE, EMBEDDING_OPTIONS, USER_VECTORS } from './embedding.constants';
@@ -87,6 +87,8 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
   load(version: string): Promise<EmbeddingModel> {
     const next = this.chain.then(async () => {
       if (this.current?.version === version) return this.current;
+      // a version trained before a user deletion may hold the user: never loaded (docs/privacy.md)
+      await assertServable(this.store, this.options.modelName, version);
       const m = new EmbeddingModel(await loadArtifact(this.store, this.options.modelName, version));
       const old = this.current;
       this.current = m;
@@ -119,6 +121,7 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
       const seen = newest.get(u.userId);
       if (!seen || u.lastTs >= seen.lastTs) newest.set(u.userId, u);
     }
+    await this.dropDeleted(newest);
     if (!this.current) {
       this.metrics.vectors.inc({ outcome: 'no_model' }, newest.size);
       return { stored: 0, skipped: newest.size };
@@ -160,13 +163,17 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
         }
         const vecs = histories.length ? await model.encode(histories, types) : [];
         await this.vectors.putMany(users.map((u, k) => ({ userId: u.userId, vector: { version: model.version, lastTs: u.lastTs, events: u.items.length, vector: vecs[k]! } })));
-        // A vector of an older model or window would pass for current: remove it.
-        await this.vectors.deleteMany(empty);
+        // A vector of an older model or window would pass for current: remove it. And a user deleted
+        // while this batch was encoded: the erasure deleted the vector before this write, or
+        // deletes it after; the markers read again now catch the writes in between.
+        const late = new Map(users.map((u) => [u.userId, u]));
+        await this.dropDeleted(late);
+        await this.vectors.deleteMany([...empty, ...users.map((u) => u.userId).filter((u) => !late.has(u))]);
         const now = Date.now();
         for (const u of users) this.metrics.lag.observe(Math.max(0, now - u.updatedAt) / 1000);
         this.metrics.batchSize.observe(chunk.length);
         end();
-        stored += users.length;
+        stored += late.size;
         skipped += empty.length;
       }
     } finally {
@@ -175,6 +182,37 @@ export class EmbeddingService implements OnModuleInit, OnApplicationShutdown {
     if (stored) this.metrics.vectors.inc({ outcome: 'stored' }, stored);
     if (skipped) this.metrics.vectors.inc({ outcome: 'skipped' }, skipped);
     return { stored, skipped };
+  }
+
+  /**
+   * Drops the updates of users deleted after the window was written (an update in flight when the
+   * user was deleted must not recreate the vector) and of users who object to profiling.
+   */
+  private async dropDeleted(newest: Map<string, WindowUpdate>): Promise<void> {
+    if (newest.size === 0) return;
+    const users = [...newest.keys()];
+    const markers = await this.windows.markers(users);
+    let dropped = 0;
+    users.forEach((u, i) => {
+      const m = markers[i];
+      if (m && (m.objection || newest.get(u)!.updatedAt <= m.at || (newest.get(u)!.ts[0] ?? Infinity) <= m.at)) {
+        newest.delete(u);
+        dropped++;
+      }
+    });
+    if (dropped) this.metrics.vectors.inc({ outcome: 'deleted' }, dropped);
+  }
+
+  /**
+   * Applies a deletion record (the deletions topic) to the user vectors: deletes the user's vector
+   * when it encodes a window of events stamped at or before the deletion, or the user objects.
+   * Replay-safe: a returning user's newer vector is kept. True when a vector was deleted.
+   */
+  async forget(d: UserDeletionV1): Promise<boolean> {
+    const v = await this.vectors.get(d.userId);
+    if (!v || !(d.objection || v.lastTs <= d.at)) return false;
+    await this.vectors.deleteMany([d.userId]);
+    return true;
   }
 
   async userVector(userId: string): Promise<(UserVector & { current: boolean | null }) | null> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { loadArtifact } from '@seqrec/artifacts';
 import { initBackend, type BackendInfo } from '@seqrec/model';
-import type { ModelStore } from '@seqrec/model-store';
+import { TrainedBeforeDeletionError, assertServable, type ModelStore } from '@seqrec/model-store';
 import { MODEL_STORE, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
 import type { ScoringOptions } from './scoring.service';
@@ -73,9 +73,11 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
     const started = Date.now();
     let artifact;
     try {
+      // a version trained before a user deletion may hold the user: never served (docs/privacy.md)
+      await assertServable(this.store, name, version);
       artifact = await loadArtifact(this.store, name, version);
     } catch (err) {
-      this.metrics.modelSwaps.inc({ outcome: 'failed' });
+      this.metrics.modelSwaps.inc({ outcome: err instanceof TrainedBeforeDeletionError ? 'refused' : 'failed' });
       throw err;
     }
     const model = new ServingModel(artifact, (m) => this.log.log(`released ${m.name}@${m.version}`));

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { badRequest, requestParsers } from '@seqrec/nest-platform';
+import { PSEUDONYMIZER, badRequest, requestParsers, type Pseudonymizer } from '@seqrec/nest-platform';
 import { QueueFullError } from './micro-batcher';
 import { rulesFromQuery, type RulesInput } from './rules';
 import { DEFAULT_K, scorerApi, type RankAnswer, type RecommendationsAnswer, type SimilarAnswer } from './scoring.api';
@@ -21,6 +21,7 @@ export class ScoringController {
   constructor(
     private readonly scoring: ScoringService,
     @Inject(SCORING_METRICS) private readonly metrics: ScoringMetrics,
+    @Inject(PSEUDONYMIZER) private readonly pseudonyms: Pseudonymizer,
   ) {
     const { maxK, maxBatchUsers, maxCandidates } = scoring.options;
     const routes = scorerApi({ maxK, maxBatchUsers, maxCandidates });
@@ -39,7 +40,7 @@ export class ScoringController {
     const { k = DEFAULT_K, explain, ...ruleParams } = this.api.recommendations.query(query);
     const { userId } = this.api.recommendations.params(params);
     const rules = queryRules(ruleParams);
-    return this.guarded(reply, async () => (await this.scoring.recommendMany([userId], k, rules, explain === 'true'))[0]!);
+    return this.guarded(reply, async () => asUser((await this.scoring.recommendMany([this.pseudonyms.userId(userId)], k, rules, explain === 'true'))[0]!, userId));
   }
 
   @Get('sessions/:sessionId/recommendations')
@@ -54,14 +55,17 @@ export class ScoringController {
   @HttpCode(200)
   async recommendationsBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RecommendationsAnswer[] }> {
     const { userIds, k = DEFAULT_K, rules } = this.api.recommendationsBatch.body(body);
-    return this.guarded(reply, async () => ({ results: await this.scoring.recommendMany(userIds, k, rules) }));
+    return this.guarded(reply, async () => ({
+      results: (await this.scoring.recommendMany(userIds.map((u) => this.pseudonyms.userId(u)), k, rules)).map((a, i) => asUser(a, userIds[i])),
+    }));
   }
 
   @Post('rank')
   @HttpCode(200)
   async rank(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RankAnswer> {
     const req = oneSubject(this.api.rank.body(body), '');
-    return this.guarded(reply, () => this.scoring.rank(req));
+    const userId = req.userId;
+    return this.guarded(reply, async () => asUser(await this.scoring.rank(this.pseudonymous(req)), userId));
   }
 
   @Post('rank/batch')
@@ -69,7 +73,7 @@ export class ScoringController {
   async rankBatch(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ results: RankAnswer[] }> {
     const { requests } = this.api.rankBatch.body(body);
     requests.forEach((r, i) => oneSubject(r, `requests/${i}/`));
-    return this.guarded(reply, async () => ({ results: await this.scoring.rankMany(requests) }));
+    return this.guarded(reply, async () => ({ results: (await this.scoring.rankMany(requests.map((r) => this.pseudonymous(r)))).map((a, i) => asUser(a, requests[i]!.userId)) }));
   }
 
   @Get('items/:itemId/similar')
@@ -77,6 +81,11 @@ export class ScoringController {
     const { k = DEFAULT_K } = this.api.similar.query(query);
     const { itemId } = this.api.similar.params(params);
     return this.guarded(reply, () => this.scoring.similar(itemId, k));
+  }
+
+  /** The request with its user id pseudonymised (PRIVACY_PSEUDONYMIZE): the state is stored under the pseudonym. */
+  private pseudonymous<T extends { userId?: string }>(req: T): T {
+    return req.userId === undefined || !this.pseudonyms.enabled ? req : { ...req, userId: this.pseudonyms.userId(req.userId) };
   }
 
   private async guarded<T>(reply: FastifyReply, f: () => Promise<T>): Promise<T> {
@@ -96,6 +105,11 @@ export class ScoringController {
       throw err;
     }
   }
+}
+
+/** The answer naming the user as the caller did (not by the pseudonym the state is stored under). */
+function asUser<T extends { userId?: string }>(answer: T, userId: string | undefined): T {
+  return userId === undefined || answer.userId === undefined || answer.userId === userId ? answer : { ...answer, userId };
 }
 
 /** A rank request names exactly one shopper: a user or an anonymous session. */

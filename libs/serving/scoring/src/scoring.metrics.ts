@@ -84,7 +84,7 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     }),
     modelSwaps: counter(registry, {
       name: 'seqrec_scorer_model_swaps_total',
-      help: 'Model loads on start, announcement or poll, by outcome (loaded, failed, unchanged)',
+      help: 'Model loads on start, announcement or poll, by outcome (loaded, failed, unchanged, refused: trained before a user deletion)',
       labelNames: ['outcome'],
     }),
     indexRecall: gauge(registry, {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RedisKeys } from '@seqrec/contracts';
 import { parseHostPorts, type RedisTarget } from '@seqrec/config';
-import { unlinkMatching, type RedisClient } from '../cluster';
+import { scanKeys, unlinkMatching, type RedisClient } from '../cluster';
 import { createRedisClient } from '../connection';
 
 /**
@@ -63,4 +63,41 @@ export async function testRedis(
 /** Deletes every key of the namespace (on every master of a Cluster). */
 export async function deleteNamespace(redis: RedisClient, keys: RedisKeys): Promise<void> {
   await unlinkMatching(redis, keys.all());
+}
+
+/** One key of a namespace with its whole value, as {@link dumpNamespace} reads it. */
+export interface DumpedKey {
+  key: string;
+  type: string;
+  /** Every byte of the value: a string's, each member / field / element of a set, hash, sorted set or list. */
+  parts: Buffer[];
+}
+
+/**
+ * Every key of the namespace with its whole value (on every master of a Cluster), for tests that
+ * must find a piece of data nowhere (a deleted user's id in any key or value).
+ */
+export async function dumpNamespace(redis: RedisClient, keys: RedisKeys): Promise<DumpedKey[]> {
+  const out: DumpedKey[] = [];
+  for await (const { node, keys: page } of scanKeys(redis, keys.all())) {
+    for (const key of page) {
+      const type = await node.type(key);
+      let parts: Buffer[] = [];
+      if (type === 'string') parts = [(await node.getBuffer(key)) ?? Buffer.alloc(0)];
+      else if (type === 'set') parts = await node.smembersBuffer(key);
+      else if (type === 'hash') parts = await node.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f), v]));
+      else if (type === 'zset') parts = await node.zrangeBuffer(key, 0, -1);
+      else if (type === 'list') parts = await node.lrangeBuffer(key, 0, -1);
+      else if (type === 'none') continue; // expired meanwhile
+      else throw new Error(`dumpNamespace: key ${key} has type ${type}, not read`);
+      out.push({ key, type, parts });
+    }
+  }
+  return out;
+}
+
+/** The keys of a dump whose name or value holds `needle` (as UTF-8 bytes). */
+export function keysHolding(dump: DumpedKey[], needle: string): string[] {
+  const bytes = Buffer.from(needle, 'utf8');
+  return dump.filter((d) => d.key.includes(needle) || d.parts.some((p) => p.includes(bytes))).map((d) => d.key);
 }

@@ -3,7 +3,7 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { MAX_ID_LENGTH } from '@seqrec/contracts';
 import { describeModels, type ModelStore, type ModelSummary } from '@seqrec/model-store';
-import { ITEM_DICTIONARY, SEQUENCE_STORE, SERVICE_NAME, badRequest } from '@seqrec/nest-platform';
+import { ITEM_DICTIONARY, PSEUDONYMIZER, SEQUENCE_STORE, SERVICE_NAME, badRequest, type Pseudonymizer } from '@seqrec/nest-platform';
 import { CodecError, describeWindow, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { ModelSlot } from '../serving-model';
 import { CONSOLE_OPTIONS } from './console.constants';
@@ -40,6 +40,7 @@ export class ConsoleController {
     @Inject(SEQUENCE_STORE) private readonly windows: SequenceStore,
     @Inject(ITEM_DICTIONARY) private readonly items: ItemDictionary,
     @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(PSEUDONYMIZER) private readonly pseudonyms: Pseudonymizer,
     private readonly modules: ModuleRef,
     private readonly adapter: HttpAdapterHost,
   ) {}
@@ -65,7 +66,7 @@ export class ConsoleController {
   @Get('users/:userId/window')
   async window(@Param('userId') userId: string) {
     if (userId.length > MAX_ID_LENGTH) throw badRequest('userId', `expected a string of at most ${MAX_ID_LENGTH} characters, got ${userId.length} characters`);
-    const [buf] = await this.windows.getMany([userId]);
+    const [buf] = await this.windows.getMany([this.pseudonyms.userId(userId)]);
     // No window is an answer here, not an error: the page shows it as such.
     if (!buf) return { userId, found: false, bytes: 0, watermark: null, events: [] };
     try {
