@@ -12,3 +12,4 @@ export * from './training-process';
 export * from './training.controller';
 export * from './training.api';
 export * from './training.module';
+export * from './content';
