@@ -4,7 +4,7 @@ import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/platform/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
-const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-2', 'endMerge-2', 'bumpTrending-2'] as const;
+const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-2', 'endMerge-2', 'bumpTrending-n'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -13,7 +13,8 @@ declare module 'ioredis' {
     beginMergeBuffer(markerKey: string, sessionKey: string, userId: string, markerTtlMs: number): Result<[number, Buffer?], Context>;
     commitMerge(userKey: string, sessionsKey: string, mergeId: string, expected: Buffer | string, next: Buffer, ttlMs: number): Result<number, Context>;
     endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
-    bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
+    /** The state hash, the overall set and the batch's category sets, then partition, half-life, keep and (offset, ts, item, category set) quadruples. */
+    bumpTrending(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
     claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
     markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;
