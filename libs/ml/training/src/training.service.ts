@@ -205,16 +205,21 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
   private async content(): Promise<ContentSource | null> {
     const features = new Map<string, ContentFeature[]>();
     let bad = 0;
-    await this.catalogue.scan((page) => {
-      for (const [id, record] of page) {
-        try {
-          const f = itemContentFeatures(decodeItem(id, record));
-          if (f.length > 0) features.set(id, f);
-        } catch {
-          bad++;
+    try {
+      await this.catalogue.scan((page) => {
+        for (const [id, record] of page) {
+          try {
+            const f = itemContentFeatures(decodeItem(id, record));
+            if (f.length > 0) features.set(id, f);
+          } catch {
+            bad++;
+          }
         }
-      }
-    });
+      });
+    } catch (err) {
+      this.log.warn(`catalogue unreadable, no content map this run: ${(err as Error).message}`);
+      return null;
+    }
     if (bad > 0) this.log.warn(`catalogue: ${bad} unreadable records left out of the content map`);
     return features.size > 0 ? { features } : null;
   }
