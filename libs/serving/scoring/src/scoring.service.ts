@@ -130,7 +130,7 @@ export class ScoringService implements OnApplicationShutdown {
             if (h.ids.length > 0) {
               const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
               const items = this.named(model, top.items, top.scores);
-              if (explain) await this.explain(model, h, items);
+              if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
               return { ...who, items, model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
@@ -154,7 +154,7 @@ export class ScoringService implements OnApplicationShutdown {
               ? await this.topKFromVector(model, inline, k, itemRules)
               : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
           const items = this.named(model, top.items, top.scores);
-          if (explain) await this.explain(model, h, items);
+          if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
           return { ...who, items, model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -391,14 +391,16 @@ export class ScoringService implements OnApplicationShutdown {
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
     const vocab = model.artifact.vocabulary;
-    const out: ScoredItem[] = new Array(items.length);
+    const out: ScoredItem[] = [];
     let content: ReturnType<CatalogueView['contentItems']> | undefined;
     for (let i = 0; i < items.length; i++) {
       const ix = items[i]!;
-      if (ix < vocab.length) out[i] = { itemId: vocab[ix]!, score: scores[i]! };
+      if (ix < vocab.length) out.push({ itemId: vocab[ix]!, score: scores[i]! });
       else {
         content ??= this.catalogue.contentItems(model);
-        out[i] = { itemId: content!.idOf(ix)!, score: scores[i]!, source: 'content' };
+        // deleted from the catalogue while a batched search was in flight: left out
+        const itemId = content?.idOf(ix);
+        if (itemId !== undefined) out.push({ itemId, score: scores[i]!, source: 'content' });
       }
     }
     return out;
