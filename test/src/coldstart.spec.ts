@@ -4,7 +4,8 @@
  * catalogue store's content of the items its model knows and ships it in the artifact, the scorer
  * loads it; an item posted to the catalogue after training is then recommended (inside the top-k
  * with a category rule), re-ranked with a real score and given similar items, all from its content,
- * without a retrain.
+ * without a retrain. The shopper's events also count as trending in their items' top-level
+ * category, which answers a newcomer's category page.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +127,14 @@ describe('new items: catalogue → trainer content map → scorer scores an item
     const events = ['2', '4', '6', '8'].map((itemId, i) => ({ eventId: `${ns}-e${i}`, userId: 'shopper', type: 'view', itemId, ts: ts - (4 - i) * 1000 }));
     await call(ingester.url, '/v1/events', events);
     await waitFor('the live window', async () => (await call<{ sequence: { events: number } }>(scorer.url, '/v1/users/shopper/recommendations?k=1')).sequence.events === 4, FRESHNESS_BUDGET_MS);
+
+    // counted as trending overall and in the items' top-level category (the builder read it from the catalogue)
+    assert.deepEqual((await redis.zrange(keys.trendingItems('cat:Toys'), 0, -1)).sort(), ['2', '4', '6', '8']);
+    assert.equal(await redis.exists(keys.trendingItems('cat:Garden')), 0);
+    const newcomer = await call<{ items: Scored[]; popularity: string; fallback: string }>(scorer.url, '/v1/users/newcomer/recommendations?k=4&category=Toys');
+    assert.equal(newcomer.fallback, 'popularity');
+    assert.equal(newcomer.popularity, 'trending');
+    assert.deepEqual(newcomer.items.map((i) => i.itemId).sort(), ['2', '4', '6', '8']);
 
     const t0 = performance.now();
     assert.equal((await fetch(`${ingester.url}/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(FRESH) })).status, 200);

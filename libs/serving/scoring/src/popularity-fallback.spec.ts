@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ContentMap } from '@seqrec/model';
 import { MemoryTrendingStore } from '@seqrec/window';
 import { CatalogueView } from './catalogue-view';
 import { PopularityFallback } from './popularity-fallback';
@@ -39,5 +40,26 @@ describe(PopularityFallback.name, () => {
     assert.ok(got.items.every((i) => i.score > 0), 'real trending counts, not a training-time fill');
     // the overall list (55 items read, all garden tools) has none of them (and this model no training-time popularity)
     assert.deepEqual((await sut.top(model, 3, rules)).items, []);
+  });
+
+  it('keeps trending items the model has not seen under rules when the catalogue scores them from content', async () => {
+    const trending = new MemoryTrendingStore(3_600_000);
+    const now = Date.now();
+    await trending.record(0, [
+      { offset: 0, ts: now, itemId: 'new-toy', category: 'Toys' },
+      { offset: 1, ts: now, itemId: 'new-toy', category: 'Toys' },
+      { offset: 2, ts: now, itemId: 't0', category: 'Toys' },
+    ]);
+    const map = ContentMap.fromJSON({ features: ['cat:Toys'], dim: 1, lambda: 1, mean: [0], weights: [1] });
+    const withMap = { ...model, artifact: { ...model.artifact, contentMap: map } } as unknown as ServingModel;
+    const view = new CatalogueView();
+    view.put({ itemId: 't0', category: 'Toys/Cars', updatedAt: 1 });
+    view.put({ itemId: 'new-toy', category: 'Toys/Cars', updatedAt: 1 });
+    const sut = new PopularityFallback(trending, { trendingCacheMs: 0, maxK: 5 });
+    const spec = resolveRules({ onlyAvailable: true, excludeCategories: [], excludeInteracted: [], maxPerCategory: 0 }, { categories: ['Toys'] });
+    const got = await sut.top(withMap, 2, view.compile(withMap, spec, []), spec.categories, view.contentItems(withMap));
+    assert.deepEqual(got.items.map((i) => i.itemId), ['new-toy', 't0']);
+    // without the content items it cannot be judged, and is left out
+    assert.deepEqual((await sut.top(withMap, 2, view.compile(withMap, spec, []), spec.categories)).items.map((i) => i.itemId), ['t0']);
   });
 });

@@ -6,6 +6,7 @@ import { SCORING_OPTIONS } from './scoring.constants';
 import type { ServingModel } from './serving-model';
 import { noRules, selectTopK, type ItemRules } from '@seqrec/model';
 import { CATEGORY_SEPARATOR } from '@seqrec/contracts';
+import type { ContentItems } from './content-items';
 
 type Trending = Array<{ itemId: string; score: number }>;
 
@@ -48,22 +49,29 @@ export class PopularityFallback {
   ) {}
 
   /**
-   * The k most popular items that pass the rules, best first. With rules, trending items the model
-   * does not know are left out (the catalogue view that judges the rules is indexed by the model's
-   * items, and an item that might break a rule is never shown), and when fewer than k trending items
-   * pass, training-time popularity fills the answer (those items score 0: they are not trending).
+   * The k most popular items that pass the rules, best first. With rules, trending items are judged
+   * by the catalogue view, which indexes the model's items and the catalogue items it scores from
+   * content (`content`); other trending items are left out (an item that might break a rule is
+   * never shown), and when fewer than k trending items pass, training-time popularity fills the
+   * answer (those items score 0: they are not trending).
    */
-  async top(model: ServingModel, k: number, rules: ItemRules | null, categories: readonly string[] = []): Promise<{ items: ScoredItem[]; source: PopularitySource }> {
+  async top(
+    model: ServingModel,
+    k: number,
+    rules: ItemRules | null,
+    categories: readonly string[] = [],
+    content: ContentItems | null = null,
+  ): Promise<{ items: ScoredItem[]; source: PopularitySource }> {
     const live = categories.length > 0 ? await this.categoryLists(categories) : await this.list('');
     if (live.length === 0) return { items: this.training(model, k, rules), source: 'training' };
     if (noRules(rules)) return { items: live.slice(0, k), source: 'trending' };
-    const known = live.map((t) => ({ ...t, index: model.indexOf(t.itemId) })).filter((t) => t.index > 0);
+    const known = live.map((t) => ({ ...t, index: model.indexOf(t.itemId) || (content?.indexOf(t.itemId) ?? 0) })).filter((t) => t.index > 0);
     const top = selectTopK(k, rules, known.length, (width, accept) => {
       const picked = known.filter((t) => !accept || accept(t.index)).slice(0, width);
       return { items: Int32Array.from(picked, (t) => t.index), scores: Float32Array.from(picked, (t) => t.score) };
     });
     const vocab = model.artifact.vocabulary;
-    const items = Array.from(top.items, (ix, i) => ({ itemId: vocab[ix]!, score: top.scores[i]! }));
+    const items = Array.from(top.items, (ix, i) => ({ itemId: ix < vocab.length ? vocab[ix]! : content!.idOf(ix)!, score: top.scores[i]! }));
     // fewer trending items pass than asked for: the rest by training-time popularity, never fewer than k when k pass
     if (items.length < k) {
       const taken = new Set(items.map((t) => t.itemId));

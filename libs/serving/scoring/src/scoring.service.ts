@@ -140,7 +140,7 @@ export class ScoringService implements OnApplicationShutdown {
           if (h.ids.length === 0) {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
             this.metrics.fallbacks.inc({ route: 'recommendations', reason });
-            const pop = await this.popularity.top(model, k, itemRules, spec.categories);
+            const pop = await this.popularity.top(model, k, itemRules, spec.categories, this.catalogue.contentItems(model));
             return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
           }
           // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
