@@ -54,7 +54,11 @@ export class CatalogueView {
   private readonly deleted = new Map<string, number>();
   private readonly categoryIds = new Map<string, number>();
   private readonly categoryPaths: string[] = [];
-  private tablesOf: { index: ReadonlyMap<string, number>; tables: ModelTables; content: ContentItems | null } | null = null;
+  /**
+   * The tables of the last two model versions asked for, newest first: during a hot swap, requests
+   * on the old and the new version alternate for a moment, and neither rebuilds the other's.
+   */
+  private tablesOf: ModelState[] = [];
 
   /** Items in the view. */
   get size(): number {
@@ -102,9 +106,10 @@ export class CatalogueView {
     return this.of(model).content;
   }
 
-  private of(model: IndexedModel): NonNullable<CatalogueView['tablesOf']> {
+  private of(model: IndexedModel): ModelState {
     const index = model.artifact.index;
-    if (this.tablesOf?.index === index) return this.tablesOf;
+    const cached = this.tablesOf[0]?.index === index ? this.tablesOf[0] : this.tablesOf[1]?.index === index ? this.tablesOf[1] : undefined;
+    if (cached) return cached;
     const n = model.artifact.vocabulary.length;
     const map = model.artifact.contentMap;
     const content = map ? new ContentItems(map, n) : null;
@@ -117,8 +122,9 @@ export class CatalogueView {
       const ix = index.get(id) ?? content?.indexOf(id) ?? 0;
       if (ix > 0) write(tables, ix, f);
     }
-    this.tablesOf = { index, tables, content };
-    return this.tablesOf;
+    const state: ModelState = { index, tables, content };
+    this.tablesOf = [state, ...this.tablesOf.slice(0, 1)];
+    return state;
   }
 
   /**
@@ -191,25 +197,33 @@ export class CatalogueView {
   }
 
   private patch(itemId: string, f: Facts | null): void {
-    const t = this.tablesOf;
-    if (!t) return;
-    const known = t.index.get(itemId);
-    if (known !== undefined) {
-      if (f) write(t.tables, known, f);
-      else clear(t.tables, known);
-      return;
-    }
-    if (!t.content) return;
-    const before = t.content.indexOf(itemId);
-    const now = f ? t.content.put(itemId, contentOf(itemId, f)) : 0;
-    if (now === 0) {
-      t.content.remove(itemId);
-      if (before > 0) clear(t.tables, before);
-      return;
-    }
-    if (now >= t.tables.available.length) grow(t.tables, Math.max(t.content.end, 2 * t.tables.available.length));
-    write(t.tables, now, f!);
+    for (const t of this.tablesOf) patchState(t, itemId, f);
   }
+}
+
+interface ModelState {
+  index: ReadonlyMap<string, number>;
+  tables: ModelTables;
+  content: ContentItems | null;
+}
+
+function patchState(t: ModelState, itemId: string, f: Facts | null): void {
+  const known = t.index.get(itemId);
+  if (known !== undefined) {
+    if (f) write(t.tables, known, f);
+    else clear(t.tables, known);
+    return;
+  }
+  if (!t.content) return;
+  const before = t.content.indexOf(itemId);
+  const now = f ? t.content.put(itemId, contentOf(itemId, f)) : 0;
+  if (now === 0) {
+    t.content.remove(itemId);
+    if (before > 0) clear(t.tables, before);
+    return;
+  }
+  if (now >= t.tables.available.length) grow(t.tables, Math.max(t.content.end, 2 * t.tables.available.length));
+  write(t.tables, now, f!);
 }
 
 function contentOf(itemId: string, f: Facts) {

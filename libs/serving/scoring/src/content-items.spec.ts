@@ -69,6 +69,23 @@ describe(`${CatalogueView.name} with a content map`, () => {
     assert.equal(content.indexOf('new0'), 0);
   });
 
+  it('keeps the tables of the last two model versions (a hot swap rebuilds neither) and patches both', () => {
+    const view = new CatalogueView();
+    view.put({ itemId: 'k1', category: 'A', ...at(1) });
+    const next = new Map([['k1', 1], ['k3', 2]]);
+    const swapped: IndexedModel = { indexOf: (id) => next.get(id) ?? 0, artifact: { index: next, vocabulary: ['', 'k1', 'k3'], contentMap: map } };
+    const old = view.contentItems(model)!;
+    const fresh = view.contentItems(swapped)!;
+    assert.equal(view.contentItems(model), old, 'the old version alternating with the new: no rebuild');
+    view.put({ itemId: 'k2', category: 'B', ...at(2) });
+    assert.ok(old.indexOf('k2') === 0 && fresh.indexOf('k2') > 0, 'k2 is known to the old model, new to the next');
+    view.put({ itemId: 'k3', category: 'B', ...at(2) });
+    assert.ok(old.indexOf('k3') > 0 && fresh.indexOf('k3') === 0);
+    const third = new Map([['k9', 1]]);
+    view.contentItems({ indexOf: (id) => third.get(id) ?? 0, artifact: { index: third, vocabulary: ['', 'k9'], contentMap: map } });
+    assert.notEqual(view.contentItems(model), old, 'a third version pushes the oldest out');
+  });
+
   it('has no content items for a model without a content map', () => {
     const view = new CatalogueView();
     view.put({ itemId: 'n', category: 'A', ...at(1) });
