@@ -8,6 +8,7 @@
  * Scoring is a JS scan of the (few) content vectors, merged into the model's own top-k: with no
  * such item (the common case right after a retrain) nothing is added to a request's path.
  */
+import { dot } from '@seqrec/artifacts';
 import { TopK, type ContentFeature, type ContentMap, type Ranked } from '@seqrec/model';
 
 export class ContentItems {
@@ -94,13 +95,14 @@ export class ContentItems {
     const top = new TopK(Math.min(k, this.slots.size));
     const d = this.map.dim;
     const vs = this.vectors;
-    for (let s = 0; s < this.ids.length; s++) {
-      if (this.ids[s] === null) continue;
+    const ids = this.ids;
+    for (let s = 0; s < ids.length; s++) {
+      if (ids[s] === null) continue;
+      const score = dot(vector, vs, s * d, d);
+      if (!top.wouldTake(score)) continue;
       const ix = this.base + s;
       if (accept && !accept(ix)) continue;
-      let dot = 0;
-      for (let j = 0, o = s * d; j < d; j++) dot += vector[j]! * vs[o + j]!;
-      top.offer(ix, dot);
+      top.offer(ix, score);
     }
     return top.result();
   }
@@ -129,10 +131,7 @@ export class ContentItems {
   /** The dot product of a user vector with a content item. */
   score(vector: Float32Array, index: number): number {
     const d = this.map.dim;
-    const o = (index - this.base) * d;
-    let dot = 0;
-    for (let j = 0; j < d; j++) dot += vector[j]! * this.vectors[o + j]!;
-    return dot;
+    return dot(vector, this.vectors, (index - this.base) * d, d);
   }
 }
 
