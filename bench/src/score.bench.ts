@@ -31,7 +31,9 @@
  * node flags for the scorer, e.g. `--trace-gc`; its log is in test/logs), BENCH_LOADGEN_NICE (0: the
  * niceness of the load generator's thread; raising it gives the scorer the CPU first, but the
  * generator's own receive timestamps may then lag, which can only inflate the latencies), SCORER_*
- * passed through, BENCH_RESULT_NAME (the results file, bench/results/<name>.json, so a run over a
+ * passed through, BENCH_NEW_ITEMS (0: catalogue items the model has not seen; with N > 0 the artifact
+ * carries a content map fitted on the catalogue's categories and N more items are written to the
+ * catalogue, which the scorer scores from their content inside every top-k), BENCH_RESULT_NAME (the results file, bench/results/<name>.json, so a run over a
  * few modes need not replace the full run's file; every benchmark takes it).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +44,7 @@ import { CoocRecommender, itemCounts } from '@seqrec/datasets';
 import { RedisKeys, encodeItem } from '@seqrec/contracts';
 import { AliasTable, Rng } from '@seqrec/random';
 import { encodeUserVector } from '@seqrec/window';
-import { createEncoder, initBackend } from '@seqrec/model';
+import { ContentMap, createEncoder, initBackend, itemContentFeatures } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { RedisCatalogueStore, RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
@@ -56,6 +58,7 @@ const SECONDS = envNumber('BENCH_SECONDS', 10);
 const USERS = envNumber('BENCH_USERS', 100_000);
 const ITEMS = envNumber('BENCH_ITEMS', 50_000);
 const DIM = envNumber('BENCH_DIM', 64);
+const NEW_ITEMS = envNumber('BENCH_NEW_ITEMS', 0);
 const MODES = (
   process.env.BENCH_MODES ??
   'live_window,live_window_rules,live_window_explain,stored_vector,stored_vector_rules,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
@@ -111,26 +114,30 @@ async function main(): Promise<void> {
     const encoder = createEncoder({ kind: 'sasrec', numItems: ITEMS, dim: DIM, maxLen: 50, blocks: 2, heads: 1, dropout: 0, seed: 3 });
     const itemIds = Array.from({ length: ITEMS }, (_, i) => `item-${i}`);
     const zipf = Float64Array.from({ length: ITEMS }, (_, i) => 1 / Math.pow(i + 1, 0.9));
+    // the catalogue: every item one of 400 categories in 20 top-level ones, a price, 10% unavailable;
+    // BENCH_NEW_ITEMS more that the model has not seen
+    const crng = new Rng(5);
+    const itemOf = (itemId: string) => {
+      const c = crng.int(400);
+      return { itemId, category: `C${c % 20}/C${c}`, price: Math.round(crng.float() * 100_000) / 100, available: crng.float() >= 0.1 };
+    };
+    const items = itemIds.map(itemOf);
+    const newItems = Array.from({ length: NEW_ITEMS }, (_, i) => itemOf(`new-item-${i}`));
+    // with new items, the content map a trained artifact would carry: categories → item rows
+    const contentMap = NEW_ITEMS > 0 ? ContentMap.fit(items.map(itemContentFeatures), (encoder.itemTable().dataSync() as Float32Array).slice(DIM), DIM, { seed: 1 }) : null;
     await saveArtifact(store, {
       manifest: { model: 'sasrec', version: 'bench', createdAt: new Date().toISOString(), data: 'random', metrics: {}, backend: backend.name },
       encoder,
       vocabulary: ['', ...itemIds],
       popularity: [0, ...zipf],
+      contentMap,
     });
     await store.promote('sasrec', 'bench');
-    if (MODES.some(withRules)) {
+    if (MODES.some(withRules) || NEW_ITEMS > 0) {
       const catalogue = new RedisCatalogueStore(redis, keys);
-      const crng = new Rng(5);
-      for (let i = 0; i < ITEMS; i += 5_000) {
-        await catalogue.apply(
-          itemIds.slice(i, i + 5_000).map((itemId) => {
-            const c = crng.int(400);
-            const item = { itemId, category: `C${c % 20}/C${c}`, price: Math.round(crng.float() * 100_000) / 100, available: crng.float() >= 0.1 };
-            return { itemId, record: encodeItem(item, Date.now()) };
-          }),
-        );
-      }
-      log(`catalogue: ${ITEMS} items written to Redis (400 categories, prices 0-1000, 10% unavailable)`);
+      const all = [...items, ...newItems];
+      for (let i = 0; i < all.length; i += 5_000) await catalogue.apply(all.slice(i, i + 5_000).map((item) => ({ itemId: item.itemId, record: encodeItem(item, Date.now()) })));
+      log(`catalogue: ${ITEMS} items written to Redis (400 categories, prices 0-1000, 10% unavailable)${NEW_ITEMS ? `, and ${NEW_ITEMS} new ones the model has not seen (content map of ${contentMap!.features.length} features)` : ''}`);
     }
 
     log(`writing ${USERS} live windows to Redis (${ns})`);
@@ -355,6 +362,7 @@ async function main(): Promise<void> {
       },
       indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',
       model: { kind: 'sasrec', items: ITEMS, dim: DIM, blocks: 2, heads: 1, maxLen: 50, weights: 'random (untrained)' },
+      newItems: NEW_ITEMS,
       users: USERS,
       windowEvents: '20-50 per user',
       secondsPerRate: SECONDS,

@@ -9,7 +9,10 @@
  *   - `f32-scan`: the float table scanned by the f32 WebAssembly SIMD dot kernel (DotTable) with a
  *     JS top-k: what int8 saves by reading a quarter of the bytes and rescoring a few dozen items;
  *   - `int8-filter` and `int8-filter-cap2`: int8 with business rules inside the scan (selectTopK:
- *     a filter refusing 19% of the items; the same with at most 2 per category of 400).
+ *     a filter refusing 19% of the items; the same with at most 2 per category of 400);
+ *   - `int8-filter-new1000`, `int8-filter-new10000`: `int8-filter` with 1,000 / 10,000 catalogue
+ *     items the model has not seen, scored from content vectors (ContentItems: a JS scan merged
+ *     into each search, as the scorer does) — what new items cost a request.
  * Each query's top-k items must be the same every way (checked; TF's float32 sums may order exact
  * near-ties differently, which is counted, not hidden). Time is per query, best of BENCH_REPEATS
  * passes over BENCH_QUERIES queries (the machine's other load only ever slows a pass).
@@ -20,7 +23,8 @@
  *
  * Environment: BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_K (20), BENCH_QUERIES (500), BENCH_REPEATS (5).
  */
-import { DotTable, ExactTopK, TopK, initBackend, selectTopK, tf, type ItemRules } from '@seqrec/model';
+import { ContentMap, DotTable, ExactTopK, TopK, initBackend, selectTopK, tf, type ItemRules } from '@seqrec/model';
+import { ContentItems, mergeRanked } from '@seqrec/scoring';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { envNumber, machineInfo, percentile, writeResult } from './machine';
 
@@ -117,6 +121,20 @@ async function main(): Promise<void> {
       if (widths && widths.length < QUERIES) widths.push(calls);
     });
   };
+  // New items: content vectors through a map of 400 category features (random weights, the scale of
+  // the item rows), 1,000 or 10,000 of them, each in one category; indices after the model's.
+  const contentMap = ContentMap.fromJSON({ features: Array.from({ length: 400 }, (_, c) => `cat:${c}`), dim: DIM, lambda: 1, mean: Array.from(random(DIM, 7)), weights: Array.from(random(400 * DIM, 8)) });
+  const newItems = (count: number) => {
+    const c = new ContentItems(contentMap, n);
+    for (let j = 0; j < count; j++) c.put(`new-${j}`, [`cat:${j % 400}`]);
+    return c;
+  };
+  const runNewItems = (content: ContentItems) => () => {
+    const accept = (i: number) => (i < n ? refused[i] === 0 : ((i * 2654435761) >>> 0) % 100 >= 19);
+    queries.forEach((v) => {
+      selectTopK(K, { accept }, n - 1 + content.size, (w, acc) => mergeRanked(int8.topK(v, w, undefined, acc), content.topK(v, w, acc), w));
+    });
+  };
   const runMatmul = async () => {
     for (let q = 0; q < QUERIES; q++) await matmulTopK([queries[q]!], q, 'matmul');
   };
@@ -140,6 +158,8 @@ async function main(): Promise<void> {
     int8: await time(runInt8),
     'int8-filter': await time(runRules(filter, null)),
     'int8-filter-cap2': await time(runRules(capped, widthsCapped)),
+    'int8-filter-new1000': await time(runNewItems(newItems(1_000))),
+    'int8-filter-new10000': await time(runNewItems(newItems(10_000))),
     matmul: await time(runMatmul),
     'matmul-batch16': await time(runMatmul16),
     'f32-scan': await time(runF32),

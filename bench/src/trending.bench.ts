@@ -1,7 +1,7 @@
 /**
  * npm run bench:trending — the cost of the live trending counts on real Redis, per event.
  *
- * The sequence-builder counts every item event of a batch with one `bumpTrending-2.lua` call per
+ * The sequence-builder counts every item event of a batch with one `bumpTrending-n.lua` call per
  * partition (a last-offset check and one ZINCRBY of 2^((t - epoch)/half-life) per event). This
  * measures, for builder-sized batches over a 50,000-item catalogue with a skewed popularity:
  *   - wall time per event of `RedisTrendingStore.record` (one round trip per batch),
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const measured = EVENTS - 20 * BATCH;
   const result = {
     benchmark: 'trending',
-    description: 'live trending counts (bumpTrending-2.lua: exponentially decayed counts in a sorted set, exactly once per partition offset) on real Redis, builder-sized batches',
+    description: 'live trending counts (bumpTrending-n.lua: exponentially decayed counts in a sorted set, exactly once per partition offset) on real Redis, builder-sized batches',
     backend: 'none (no model on this path)',
     events: measured,
     batch: BATCH,

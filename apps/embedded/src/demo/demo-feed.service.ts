@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Bus } from '@seqrec/bus';
-import { TOPICS } from '@seqrec/contracts';
+import { TOPICS, type ItemV1 } from '@seqrec/contracts';
 import { ClickstreamGenerator, recordToMessage } from '@seqrec/generator';
 import type { Registry } from '@seqrec/metrics';
 import { BUS, ITEM_DICTIONARY, METRICS_REGISTRY, PSEUDONYMIZER, SEQUENCE_STORE, type Pseudonymizer } from '@seqrec/nest-platform';
@@ -83,8 +83,21 @@ export class DemoFeedService implements OnApplicationBootstrap, OnApplicationShu
     for (const t of this.timers) clearInterval(t);
   }
 
-  /** An hour of history, stamped over the past hour in the generator's order, then the first training run. */
+  /**
+   * The generated shop's catalogue on the items topic (each item's category, `C<n>`), then an hour
+   * of history, stamped over the past hour in the generator's order, then the first training run
+   * (which fits the content map for new items from this catalogue).
+   */
   private async backfill(gen: ClickstreamGenerator): Promise<void> {
+    const { itemIds, categoryOf } = gen.catalogue;
+    for (let i = 0; i < itemIds.length; i += 1_000) {
+      await this.bus.publish(
+        itemIds.slice(i, i + 1_000).map((itemId, j) => {
+          const item: ItemV1 = { itemId, category: `C${categoryOf[i + j]}` };
+          return { topic: TOPICS.ITEMS, key: itemId, value: JSON.stringify(item) };
+        }),
+      );
+    }
     const total = this.options.backfillEvents;
     if (total > 0) {
       const records = gen.takeRecords(total);

@@ -127,16 +127,17 @@ export class RedisKeys {
   }
 
   /**
-   * Sorted set: live trending items, overall: item id -> time-decayed count, scaled by
-   * 2^((t - epoch) / half-life) (see `bumpTrending-2.lua`). One slot for every trending key;
-   * per-category sets will be `trending:{trend}:cat:<category>`.
+   * Sorted set: live trending items, overall (`all`) or of one top-level category
+   * (`cat:<category>`): item id -> time-decayed count, scaled by 2^((t - epoch) / half-life) (see
+   * `bumpTrending-n.lua`). One slot for every trending key.
    */
   trendingItems(scope = 'all'): string {
     return `${this.prefix}:trending:{trend}:${scope}`;
   }
 
   /**
-   * Hash: the trending counts' state: `epoch` (the scale's origin, epoch seconds) and, per events
+   * Hash: the trending counts' state: `epoch` (the overall set's scale origin, epoch seconds),
+   * `epoch:<set key>` (a category set's) and, per events
    * topic partition, the last offset counted (`p<partition>`), so a redelivered event is counted
    * once. Same slot as {@link trendingItems}.
    */

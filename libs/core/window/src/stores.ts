@@ -295,25 +295,80 @@ function sameBytes(current: Buffer | null, expected: Buffer | null): boolean {
   return current === null ? expected === null : expected !== null && current.equals(expected);
 }
 
-/** Time-decayed item counts of the whole shop (see `bumpTrending-2.lua`), kept by the sequence-builder. */
+/** An item event to count: its events-topic offset, time, item, and the item's top-level category when known. */
+export interface TrendingEvent {
+  offset: number;
+  ts: number;
+  itemId: string;
+  category?: string;
+}
+
+/**
+ * Time-decayed item counts of the whole shop and of each top-level category (see
+ * `bumpTrending-n.lua`), kept by the sequence-builder.
+ */
 export interface TrendingStore {
   /**
    * Counts item events of one events-topic partition, each once: events at or below the offset
-   * counted last for that partition are skipped. Offsets ascending.
+   * counted last for that partition are skipped. Offsets ascending. An event with a category
+   * counts in its category's list too.
    */
-  record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number>;
-  /** The k items with the highest decayed counts now, best first (empty while nothing was counted). */
-  top(k: number, now?: number): Promise<Array<{ itemId: string; score: number }>>;
+  record(partition: number, events: TrendingEvent[]): Promise<number>;
+  /** The k items with the highest decayed counts now, overall or in one top-level category, best first (empty while nothing was counted). */
+  top(k: number, now?: number, category?: string): Promise<Array<{ itemId: string; score: number }>>;
+}
+
+/** One decayed-count set with the Redis script's arithmetic. */
+class DecayedCounts {
+  readonly scores = new Map<string, number>();
+  epoch: number | null = null;
+
+  constructor(
+    private readonly halfLifeMs: number,
+    private readonly keep: number,
+  ) {}
+
+  add(ts: number, itemId: string): void {
+    const half = this.halfLifeMs / 1000;
+    const t = Math.floor(ts / 1000);
+    this.epoch ??= t;
+    let x = (t - this.epoch) / half;
+    if (x > 64) {
+      const shift = Math.floor(x);
+      if (this.scores.size > this.keep) {
+        const kept = [...this.scores].sort((a, b) => b[1] - a[1]).slice(0, this.keep);
+        this.scores.clear();
+        for (const [item, s] of kept) this.scores.set(item, s);
+      }
+      for (const [item, s] of this.scores) {
+        const v = s * 2 ** -shift;
+        if (v < 2 ** -30) this.scores.delete(item);
+        else this.scores.set(item, v);
+      }
+      this.epoch += shift * half;
+      x -= shift;
+    }
+    this.scores.set(itemId, (this.scores.get(itemId) ?? 0) + 2 ** x);
+  }
+
+  top(k: number, now: number): Array<{ itemId: string; score: number }> {
+    if (this.epoch === null) return [];
+    const scale = 2 ** -((now / 1000 - this.epoch) / (this.halfLifeMs / 1000));
+    return [...this.scores]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, k)
+      .map(([itemId, s]) => ({ itemId, score: s * scale }));
+  }
 }
 
 /**
  * In-memory {@link TrendingStore} with the Redis one's arithmetic: scores scaled by
- * 2^((t - epoch) / half-life), renormalised past 2^64.
+ * 2^((t - epoch) / half-life), renormalised past 2^64, one set overall and one per category.
  */
 export class MemoryTrendingStore implements TrendingStore {
-  private readonly scores = new Map<string, number>();
+  private readonly overall: DecayedCounts;
+  private readonly categories = new Map<string, DecayedCounts>();
   private readonly offsets = new Map<number, number>();
-  private epoch: number | null = null;
 
   /**
    * @param halfLifeMs the half-life of a count
@@ -322,34 +377,22 @@ export class MemoryTrendingStore implements TrendingStore {
   constructor(
     private readonly halfLifeMs: number,
     private readonly keep = 10_000,
-  ) {}
+  ) {
+    this.overall = new DecayedCounts(halfLifeMs, keep);
+  }
 
-  async record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number> {
-    const half = this.halfLifeMs / 1000;
+  async record(partition: number, events: TrendingEvent[]): Promise<number> {
     const last = this.offsets.get(partition) ?? -1;
     let counted = 0;
     let top = last;
     for (const e of events) {
       if (e.offset <= last) continue;
-      const t = Math.floor(e.ts / 1000);
-      this.epoch ??= t;
-      let x = (t - this.epoch) / half;
-      if (x > 64) {
-        const shift = Math.floor(x);
-        if (this.scores.size > this.keep) {
-          const kept = [...this.scores].sort((a, b) => b[1] - a[1]).slice(0, this.keep);
-          this.scores.clear();
-          for (const [item, s] of kept) this.scores.set(item, s);
-        }
-        for (const [item, s] of this.scores) {
-          const v = s * 2 ** -shift;
-          if (v < 2 ** -30) this.scores.delete(item);
-          else this.scores.set(item, v);
-        }
-        this.epoch += shift * half;
-        x -= shift;
+      this.overall.add(e.ts, e.itemId);
+      if (e.category) {
+        let c = this.categories.get(e.category);
+        if (!c) this.categories.set(e.category, (c = new DecayedCounts(this.halfLifeMs, this.keep)));
+        c.add(e.ts, e.itemId);
       }
-      this.scores.set(e.itemId, (this.scores.get(e.itemId) ?? 0) + 2 ** x);
       counted++;
       top = Math.max(top, e.offset);
     }
@@ -357,13 +400,9 @@ export class MemoryTrendingStore implements TrendingStore {
     return counted;
   }
 
-  async top(k: number, now: number = Date.now()): Promise<Array<{ itemId: string; score: number }>> {
-    if (this.epoch === null) return [];
-    const scale = 2 ** -((now / 1000 - this.epoch) / (this.halfLifeMs / 1000));
-    return [...this.scores]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, k)
-      .map(([itemId, s]) => ({ itemId, score: s * scale }));
+  async top(k: number, now: number = Date.now(), category?: string): Promise<Array<{ itemId: string; score: number }>> {
+    const set = category === undefined ? this.overall : this.categories.get(category);
+    return set ? set.top(k, now) : [];
   }
 }
 

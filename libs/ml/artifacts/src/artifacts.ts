@@ -8,6 +8,9 @@
  *   GRU4Rec, LSTM, item2vec;
  * - `graph`: a neighbourhood model's item graph (`graph.json`, `graph.bin`): item-KNN,
  *   co-occurrence, popularity (a graph with no edges).
+ * An encoder artifact may also carry a content map (`content-map.json`, {@link ContentMap}): item
+ * content → the item table's space, fitted on the items the model knows, which gives catalogue
+ * items the model never saw a vector. Artifacts written without it load with `contentMap: null`.
  * Other trained models (BPR-MF: per-user factors of training users only) are evaluation-only:
  * their folders have neither and {@link loadArtifact} refuses them, naming the model kind.
  */
@@ -15,7 +18,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { GraphModel, GraphRule } from '@seqrec/datasets';
-import { loadModel, saveModel, type SequenceEncoder } from '@seqrec/model';
+import { ContentMap, loadModel, saveModel, type ContentMapJson, type SequenceEncoder } from '@seqrec/model';
 import type { ArtifactManifest, ModelStore } from '@seqrec/model-store';
 import { GraphScorer } from './graph-scorer';
 
@@ -25,12 +28,15 @@ export interface EncoderArtifact extends ArtifactCommon {
   kind: 'encoder';
   encoder: SequenceEncoder;
   graph?: undefined;
+  /** Item content → item-table space (`content-map.json`); null when the artifact has none. */
+  contentMap?: ContentMap | null;
 }
 
 export interface GraphArtifact extends ArtifactCommon {
   kind: 'graph';
   graph: GraphScorer;
   encoder?: undefined;
+  contentMap?: undefined;
 }
 
 interface ArtifactCommon {
@@ -50,9 +56,14 @@ export interface SaveArtifactInput {
   encoder: SequenceEncoder;
   vocabulary: readonly string[];
   popularity: ArrayLike<number>;
+  /** The content map fitted on the model's item table, if any (`content-map.json`). */
+  contentMap?: ContentMap | null;
   /** Extra files written next to the model (e.g. `report.html`, `metrics.json`). */
   extraFiles?: Record<string, string>;
 }
+
+/** Where an encoder's content map goes. */
+const CONTENT_MAP_JSON = 'content-map.json';
 
 /** Where a neighbourhood model's graph goes: `graph.json` (rule, sizes) and `graph.bin` (the arrays). */
 const GRAPH_JSON = 'graph.json';
@@ -93,9 +104,12 @@ export async function saveGraphArtifact(store: ModelStore, input: SaveGraphArtif
 
 export async function saveArtifact(store: ModelStore, input: SaveArtifactInput): Promise<string> {
   checkItemFiles(input, input.encoder.config.numItems + 1, 'model');
+  const map = input.contentMap;
+  if (map && map.dim !== input.encoder.config.dim) throw new RangeError(`content map has ${map.dim} dimensions, the model ${input.encoder.config.dim}`);
   return store.publish(input.manifest, async (dir) => {
     await saveModel(input.encoder, dir, { model: input.manifest.model, version: input.manifest.version });
     await writeItemFiles(dir, input);
+    if (map) await writeFile(join(dir, CONTENT_MAP_JSON), JSON.stringify(map.toJSON()));
   });
 }
 
@@ -146,7 +160,17 @@ export async function loadArtifact(store: ModelStore, model: string, version: st
     encoder.dispose();
     throw new Error(`${dir}: vocabulary has ${vocabulary.length} entries, the model ${encoder.config.numItems + 1}`);
   }
-  return { kind: 'encoder', encoder, ...common };
+  let contentMap: ContentMap | null = null;
+  if (await exists(join(dir, CONTENT_MAP_JSON))) {
+    try {
+      contentMap = ContentMap.fromJSON(JSON.parse(await readFile(join(dir, CONTENT_MAP_JSON), 'utf8')) as ContentMapJson);
+      if (contentMap.dim !== encoder.config.dim) throw new RangeError(`${contentMap.dim} dimensions, the model ${encoder.config.dim}`);
+    } catch (err) {
+      encoder.dispose();
+      throw new Error(`${join(dir, CONTENT_MAP_JSON)}: ${(err as Error).message}`);
+    }
+  }
+  return { kind: 'encoder', encoder, contentMap, ...common };
 }
 
 async function loadGraph(dir: string): Promise<GraphScorer> {

@@ -14,6 +14,21 @@ export class ItemSimilarity {
 
   /** The `k` items most similar to `index`, best first; padding and the item itself excluded. */
   async similar(index: number, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    const exact = await this.normalised();
+    if (!Number.isInteger(index) || index < 1 || index >= exact.count) throw new RangeError(`no item ${index} in a table of ${exact.count - 1} items`);
+    return exact.topK(exact.row(index), k, [index]);
+  }
+
+  /** The `k` items most similar to a vector in the table's space (an item the table does not hold), best first; padding excluded. */
+  async similarTo(vector: Float32Array, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    const exact = await this.normalised();
+    let nn = 0;
+    for (let j = 0; j < vector.length; j++) nn += vector[j]! * vector[j]!;
+    const inv = 1 / (Math.sqrt(nn) + 1e-12);
+    return exact.topK(Float32Array.from(vector, (v) => v * inv), k);
+  }
+
+  private async normalised(): Promise<ExactTopK> {
     if (!this.exact) {
       await loadWat();
       const table = this.table();
@@ -27,8 +42,7 @@ export class ItemSimilarity {
       }
       this.exact = new ExactTopK(rows, n, d, 1);
     }
-    if (!Number.isInteger(index) || index < 1 || index >= this.exact.count) throw new RangeError(`no item ${index} in a table of ${this.exact.count - 1} items`);
-    return this.exact.topK(this.exact.row(index), k, [index]);
+    return this.exact;
   }
 
   dispose(): void {

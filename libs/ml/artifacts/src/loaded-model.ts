@@ -70,6 +70,12 @@ export class LoadedModel {
     return this.similarity!.similar(index, k);
   }
 
+  /** Items most similar (cosine over the item table) to a vector in the table's space; encoder models only. */
+  similarTo(vector: Float32Array, k: number): Promise<{ items: Int32Array; scores: Float32Array }> {
+    if (!this.similarity) throw new Error(`${this.name}@${this.version} is a graph model: it has no item table`);
+    return this.similarity.similarTo(vector, k);
+  }
+
   /** The TF.js encoder of an encoder model; throws for a graph model (callers branch on {@link graph} first). */
   get encoder(): SequenceEncoder {
     if (this.artifact.kind !== 'encoder') throw new Error(`${this.name}@${this.version} is a graph model: it has no encoder`);

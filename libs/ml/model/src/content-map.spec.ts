@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '@seqrec/random';
-import { cholesky, ContentMap } from './content-map';
+import { cholesky, CONTENT_MAP_FORMAT, ContentMap, itemContentFeatures, type ContentFeature } from './content-map';
 
 /** Items with 1-4 of F features; rows = a hidden linear map of the features plus noise. */
 function world(items: number, F: number, dim: number, noise: number, seed: string) {
@@ -50,6 +50,53 @@ describe(ContentMap.name, () => {
     const again = ContentMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())));
     assert.deepEqual(Array.from(again.vector(['a', 'b'])!), Array.from(map.vector(['a', 'b'])!));
     assert.throws(() => ContentMap.fit(feats, new Float32Array(3), 1), /expected 5 × 1/);
+    assert.equal(map.toJSON().format, CONTENT_MAP_FORMAT);
+    // a map written before the format field existed still loads; an unknown format does not
+    const { format: _, ...legacy } = map.toJSON();
+    assert.deepEqual(Array.from(ContentMap.fromJSON(legacy).vector(['a'])!), Array.from(map.vector(['a'])!));
+    assert.throws(() => ContentMap.fromJSON({ ...map.toJSON(), format: 99 }), /unknown format 99/);
+    assert.throws(() => ContentMap.fromJSON({ ...map.toJSON(), weights: [1] }), /wrong size/);
+  });
+
+  it('fits valued features (an image vector) as well as named ones', () => {
+    // rows = 2·img0 − img1 + (brand:x ? 3 : 0), one dimension
+    const rng = new Rng('valued', 0);
+    const feats: ContentFeature[][] = [];
+    const rows = new Float32Array(500);
+    for (let i = 0; i < 500; i++) {
+      const a = rng.normal();
+      const b = rng.normal();
+      const x = rng.float() < 0.5;
+      feats.push([['img:0', a], ['img:1', b], ...(x ? ['brand:x'] : [])]);
+      rows[i] = 2 * a - b + (x ? 3 : 0);
+    }
+    const map = ContentMap.fit(feats, rows, 1, { lambdas: [0.01] });
+    const v = map.vector([['img:0', 0.5], ['img:1', 1], 'brand:x'])![0]!;
+    assert.ok(Math.abs(v - (1 - 1 + 3)) < 0.05, `got ${v}`);
+    // a non-finite value is no feature
+    assert.equal(map.vector([['img:0', NaN]]), null);
+  });
+});
+
+describe(itemContentFeatures.name, () => {
+  it('names every category level, the brand, title tokens and attributes, and values the image vector', () => {
+    const f = itemContentFeatures({ category: 'Beauty/Skin Care/Face', brand: ' Acme ', title: 'Acme Face-Serum, 30 ml x', attributes: { colour: 'Red', vegan: true }, imageVector: [0.5, -1] });
+    assert.deepEqual(f, [
+      'cat:Beauty',
+      'cat:Beauty/Skin Care',
+      'cat:Beauty/Skin Care/Face',
+      'brand:acme',
+      'tok:acme',
+      'tok:face',
+      'tok:serum',
+      'tok:30',
+      'tok:ml',
+      'attr:colour=red',
+      'attr:vegan=true',
+      ['img:0', 0.5],
+      ['img:1', -1],
+    ]);
+    assert.deepEqual(itemContentFeatures({}), []);
   });
 });
 

@@ -1,13 +1,15 @@
+import type { ItemV1 } from '@seqrec/contracts';
+
 /**
  * Item vectors from item content, for items a model has never seen: a ridge regression from an
- * item's content features (category path, brand, title tokens, any attribute; each a string such
- * as `cat:12` or `brand:acme`) to its row of the model's item table, fitted at training time on the
- * items the model knows. A new item's vector lands in the model's own item space, so it is scored,
+ * item's content features (category path, brand, title tokens, any attribute, each a string such
+ * as `cat:12` or `brand:acme` worth 1; an image vector's components, each a `[name, value]` pair)
+ * to its row of the model's item table, fitted at training time on the items the model knows. A new item's vector lands in the model's own item space, so it is scored,
  * re-ranked and recommended like any other item.
  *
  *   ŷ(x) = ȳ + (x − x̄) W,   W = ((X − x̄)ᵀ(X − x̄) + λI)⁻¹ (X − x̄)ᵀ(Y − ȳ)
  *
- * with X the known items' binary feature matrix, x̄ its mean row, Y their item rows and ȳ the mean
+ * with X the known items' feature matrix (1 for a named feature, the value of a valued one), x̄ its mean row, Y their item rows and ȳ the mean
  * row (an unpenalised intercept). λ is chosen
  * from a few candidates by the squared error on a seeded share of the known items held out of the
  * fit, then the map is refitted on all of them. The feature vocabulary is the `maxFeatures` most
@@ -27,7 +29,15 @@ export interface ContentMapOptions {
   seed?: number;
 }
 
+/** One content feature: a name (worth 1), or a name and its value (an image vector's component). */
+export type ContentFeature = string | readonly [string, number];
+
+/** The map's file format version ({@link ContentMapJson.format}). */
+export const CONTENT_MAP_FORMAT = 1;
+
 export interface ContentMapJson {
+  /** {@link CONTENT_MAP_FORMAT}; absent in maps written before it existed (read as 1). */
+  format?: number;
   features: string[];
   dim: number;
   lambda: number;
@@ -54,11 +64,11 @@ export class ContentMap {
    * Fits the map from `itemFeatures[i]` to row `i` of `rows` ([items, dim], row-major). Items
    * without any feature take part only in the mean.
    */
-  static fit(itemFeatures: readonly (readonly string[])[], rows: Float32Array, dim: number, options: ContentMapOptions = {}): ContentMap {
+  static fit(itemFeatures: readonly (readonly ContentFeature[])[], rows: Float32Array, dim: number, options: ContentMapOptions = {}): ContentMap {
     const n = itemFeatures.length;
     if (rows.length !== n * dim) throw new RangeError(`rows has ${rows.length} values, expected ${n} × ${dim}`);
     const counts = new Map<string, number>();
-    for (const fs of itemFeatures) for (const f of new Set(fs)) counts.set(f, (counts.get(f) ?? 0) + 1);
+    for (const fs of itemFeatures) for (const f of new Set(fs.map(nameOf))) counts.set(f, (counts.get(f) ?? 0) + 1);
     const minCount = options.minCount ?? 2;
     const features = [...counts.entries()]
       .filter(([, c]) => c >= minCount)
@@ -66,7 +76,7 @@ export class ContentMap {
       .slice(0, options.maxFeatures ?? 2000)
       .map(([f]) => f);
     const index = new Map(features.map((f, i) => [f, i]));
-    const encoded = itemFeatures.map((fs) => [...new Set(fs)].map((f) => index.get(f)).filter((i): i is number => i !== undefined));
+    const encoded = itemFeatures.map((fs) => encode(index, fs));
 
     // λ on a seeded hold-out of the known items
     const lambdas = options.lambdas ?? [0.1, 1, 10, 100];
@@ -98,51 +108,85 @@ export class ContentMap {
   }
 
   static fromJSON(j: ContentMapJson): ContentMap {
+    if ((j.format ?? 1) !== CONTENT_MAP_FORMAT) throw new RangeError(`content map: unknown format ${String(j.format)}`);
     if (j.weights.length !== j.features.length * j.dim || j.mean.length !== j.dim) throw new RangeError('content map: weights or mean of the wrong size');
     return new ContentMap(j.features, j.dim, j.lambda, Float64Array.from(j.mean), Float64Array.from(j.weights));
   }
 
   toJSON(): ContentMapJson {
-    return { features: [...this.features], dim: this.dim, lambda: this.lambda, mean: Array.from(this.mean), weights: Array.from(this.weights) };
+    return { format: CONTENT_MAP_FORMAT, features: [...this.features], dim: this.dim, lambda: this.lambda, mean: Array.from(this.mean), weights: Array.from(this.weights) };
   }
 
   /** How many of `features` the map knows. */
-  known(features: readonly string[]): number {
+  known(features: readonly ContentFeature[]): number {
     let k = 0;
-    for (const f of new Set(features)) if (this.index.has(f)) k++;
+    for (const f of new Set(features.map(nameOf))) if (this.index.has(f)) k++;
     return k;
   }
 
   /** The item-space vector of an item with these features; null when the map knows none of them. */
-  vector(features: readonly string[]): Float32Array | null {
-    const idx = [...new Set(features)].map((f) => this.index.get(f)).filter((i): i is number => i !== undefined);
-    if (idx.length === 0) return null;
-    return Float32Array.from(predict(this.mean, this.weights, this.dim, idx));
+  vector(features: readonly ContentFeature[]): Float32Array | null {
+    const x = encode(this.index, features);
+    if (x.idx.length === 0) return null;
+    return Float32Array.from(predict(this.mean, this.weights, this.dim, x));
   }
 }
 
-function predict(mean: Float64Array, weights: Float64Array, dim: number, idx: readonly number[]): Float64Array {
+/** An item's known features: vocabulary indices and their values (first occurrence of a name wins). */
+interface Encoded {
+  idx: number[];
+  val: number[];
+}
+
+const nameOf = (f: ContentFeature): string => (typeof f === 'string' ? f : f[0]);
+
+function encode(index: ReadonlyMap<string, number>, features: readonly ContentFeature[]): Encoded {
+  const idx: number[] = [];
+  const val: number[] = [];
+  const seen = new Set<number>();
+  for (const f of features) {
+    const i = index.get(nameOf(f));
+    if (i === undefined || seen.has(i)) continue;
+    const v = typeof f === 'string' ? 1 : f[1];
+    if (!Number.isFinite(v)) continue;
+    seen.add(i);
+    idx.push(i);
+    val.push(v);
+  }
+  return { idx, val };
+}
+
+function predict(mean: Float64Array, weights: Float64Array, dim: number, x: Encoded): Float64Array {
   const y = Float64Array.from(mean);
-  for (const f of idx) for (let j = 0; j < dim; j++) y[j]! += weights[f * dim + j]!;
+  for (let q = 0; q < x.idx.length; q++) {
+    const f = x.idx[q]!;
+    const v = x.val[q]!;
+    for (let j = 0; j < dim; j++) y[j]! += v * weights[f * dim + j]!;
+  }
   return y;
 }
 
 /** Ridge with an intercept on the items `use`: the intercept ȳ − x̄W (as `mean`) and W [F, dim]. */
-function solve(use: readonly number[], encoded: readonly number[][], rows: Float32Array, dim: number, F: number, lambda: number): { mean: Float64Array; weights: Float64Array } {
+function solve(use: readonly number[], encoded: readonly Encoded[], rows: Float32Array, dim: number, F: number, lambda: number): { mean: Float64Array; weights: Float64Array } {
   const mean = new Float64Array(dim);
   for (const i of use) for (let j = 0; j < dim; j++) mean[j]! += rows[i * dim + j]! / use.length;
   const A = new Float64Array(F * F);
   const B = new Float64Array(F * dim);
   for (const i of use) {
-    const fs = encoded[i]!;
-    for (const a of fs) {
-      for (const b of fs) A[a * F + b]! += 1;
-      for (let j = 0; j < dim; j++) B[a * dim + j]! += rows[i * dim + j]! - mean[j]!;
+    const { idx, val } = encoded[i]!;
+    for (let p = 0; p < idx.length; p++) {
+      const a = idx[p]!;
+      const va = val[p]!;
+      for (let q = 0; q < idx.length; q++) A[a * F + idx[q]!]! += va * val[q]!;
+      for (let j = 0; j < dim; j++) B[a * dim + j]! += va * (rows[i * dim + j]! - mean[j]!);
     }
   }
   // centre X: (X − x̄)ᵀ(X − x̄) = XᵀX − n x̄x̄ᵀ; (X − x̄)ᵀ(Y − ȳ) = Xᵀ(Y − ȳ) as Σ(Y − ȳ) = 0
   const xbar = new Float64Array(F);
-  for (const i of use) for (const a of encoded[i]!) xbar[a]! += 1 / use.length;
+  for (const i of use) {
+    const { idx, val } = encoded[i]!;
+    for (let p = 0; p < idx.length; p++) xbar[idx[p]!]! += val[p]! / use.length;
+  }
   for (let a = 0; a < F; a++) for (let b = 0; b < F; b++) A[a * F + b]! -= use.length * xbar[a]! * xbar[b]!;
   for (let f = 0; f < F; f++) A[f * F + f]! += lambda;
   cholesky(A, F);
@@ -179,4 +223,31 @@ export function cholesky(A: Float64Array, n: number): void {
       A[i * n + j] = v / l;
     }
   }
+}
+
+/** Longest title token kept, and tokens shorter than this are dropped. */
+const MAX_TOKEN_LENGTH = 32;
+const MIN_TOKEN_LENGTH = 2;
+
+/**
+ * The content features of a catalogue item, the same for the trainer (fitting the map) and the
+ * scorer (a new item's vector): every level of the category path (`cat:Beauty`,
+ * `cat:Beauty/Skin Care`), the brand (`brand:acme`), the title's lower-cased word tokens
+ * (`tok:serum`), each attribute as `attr:colour=red`, and the image vector's components as valued
+ * features (`[img:0, 0.12]`, ...).
+ */
+export function itemContentFeatures(item: Pick<ItemV1, 'category' | 'brand' | 'title' | 'attributes' | 'imageVector'>): ContentFeature[] {
+  const out: ContentFeature[] = [];
+  if (item.category) {
+    const levels = item.category.split('/');
+    for (let l = 1; l <= levels.length; l++) out.push(`cat:${levels.slice(0, l).join('/')}`);
+  }
+  if (item.brand) out.push(`brand:${item.brand.trim().toLowerCase()}`);
+  if (item.title) {
+    const tokens = new Set(item.title.toLowerCase().split(/[^\p{L}\p{N}]+/u));
+    for (const t of tokens) if (t.length >= MIN_TOKEN_LENGTH && t.length <= MAX_TOKEN_LENGTH) out.push(`tok:${t}`);
+  }
+  for (const [k, v] of Object.entries(item.attributes ?? {})) out.push(`attr:${k}=${String(v).trim().toLowerCase()}`);
+  item.imageVector?.forEach((v, j) => out.push([`img:${j}`, v]));
+  return out;
 }

@@ -13,3 +13,4 @@ export * from './training.controller';
 export * from './training.api';
 export * from './training.module';
 export * from './deletions.consumer';
+export * from './content';

@@ -51,6 +51,35 @@ describe(TrainingPipeline.name, () => {
     store = await newStore();
   });
 
+  it('fits a content map from the catalogue content and ships it with the artifact; without content, none', async () => {
+    const sut = new TrainingPipeline(store);
+    const dataset = fromEvents(events, { name: 'generated' });
+    // every item of the generated shop with a category of four, and half of them a brand
+    const features = new Map(dataset.itemIds.slice(1).map((id, i) => [id, [`cat:C${i % 4}`, ...(i % 2 ? ['brand:b'] : [])]] as const));
+    const result = await sut.run(request('sasrec', { name: 'sasrec-content', content: { features } }));
+    assert.equal(result.contentMap?.itemsWithContent, dataset.numItems);
+    assert.equal(result.contentMap?.features, 5);
+    const art = await loadEncoderArtifact(store, 'sasrec-content', result.version);
+    try {
+      assert.ok(art.contentMap, 'loaded with the model');
+      assert.equal(art.contentMap.dim, 16);
+      assert.ok(art.contentMap.vector(['cat:C1']), 'a new item of a known category gets a vector');
+      assert.equal(art.contentMap.vector(['cat:unknown']), null);
+      assert.deepEqual((await store.manifest('sasrec-content', result.version)).details?.['contentMap'], result.contentMap);
+    } finally {
+      art.encoder.dispose();
+    }
+    // an artifact written without content (every artifact before content maps) loads with none
+    const plain = await sut.run(request('sasrec', { name: 'sasrec-plain' }));
+    assert.equal(plain.contentMap, null);
+    const old = await loadEncoderArtifact(store, 'sasrec-plain', plain.version);
+    assert.equal(old.contentMap, null);
+    old.encoder.dispose();
+    // too few items with content: no map, and the run says why
+    const few = await sut.run(request('sasrec', { name: 'sasrec-few', content: { features: new Map([...features].slice(0, 5)) } }));
+    assert.match(few.contentMap!.reason, /5 of the model's \d+ items have catalogue content/);
+  });
+
   it('measures the approximate index on the trained model: exact when every list is probed', async () => {
     const sut = new TrainingPipeline(store);
     const result = await sut.run(request('sasrec', { name: 'sasrec-index', options: { ...tiny, indexLists: 6, indexProbes: 6 } }));

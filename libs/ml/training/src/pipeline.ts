@@ -73,6 +73,7 @@ import { TrainedBeforeDeletionError, newVersion, trainedAfter, type ArtifactMani
 import { ProgressBar, type ProgressStream } from './progress';
 import { renderReport } from './report';
 import { loadSource, type DataSource } from './sources';
+import { fitContentMap, type ContentMapOutcome, type ContentSource } from './content';
 
 export const NEURAL_MODELS = ['sasrec', 'gru4rec', 'lstm', 'nextitnet', 'item2vec'] as const;
 export const BASELINE_MODELS = ['pop', 'itemknn', 'cooc', 'bpr-mf'] as const;
@@ -154,6 +155,11 @@ export interface TrainingRequest {
   promote?: PromotionMode;
   /** Start from the promoted version's weights (neural models; item rows remapped when the vocabulary changed). */
   warmStart?: boolean;
+  /**
+   * The catalogue's content of the items (encoder models): a content map from it to the item table
+   * is fitted after training and saved with the artifact, for items the model has not seen.
+   */
+  content?: ContentSource;
   /** Where the progress bar goes (default stderr); false: none. */
   progress?: ProgressStream | false;
   onProgress?: (p: TrainProgress) => void;
@@ -202,6 +208,8 @@ export interface TrainingResult {
   stopReason: 'patience' | 'time-budget' | null;
   /** recall@20 of the approximate index (IVF) against exact top-20 for test users' vectors, when asked for. */
   index: IndexRecall | null;
+  /** The content map fitted for new items (without the map itself), when the request carried content. */
+  contentMap: Omit<ContentMapOutcome, 'map'> | null;
   options: TrainingOptions;
   timings: { loadSeconds: number; trainSeconds: number; evalSeconds: number; saveSeconds: number; totalSeconds: number };
   /** Peak resident set size of this process so far, MB. */
@@ -486,6 +494,13 @@ export class TrainingPipeline {
         log(`exact int8 top-20: ${index.exactInt8.meanRescored} items rescored per query (p99 ${index.exactInt8.p99Rescored}) of ${(testModel as SequenceEncoder).config.numItems}, ${index.exactInt8.msPerQuery} ms per query`);
       }
 
+      let content: ContentMapOutcome | null = null;
+      if (encoder && req.content) {
+        content = fitContentMap(encoder, dataset.itemIds, req.content, options.seed);
+        log(`content map: ${content.map ? content.reason : `none, ${content.reason}`} (${content.seconds.toFixed(1)} s)`);
+      }
+      const contentMap = content ? (({ map: _map, ...rest }) => rest)(content) : null;
+
       const metrics = flattenMetrics(rows);
       const candidate = metrics[PROMOTION_METRIC]!;
       let promotion = decidePromotion(req.promote ?? 'if-better', candidate, currentManifest ? { version: currentVersion!, metrics: currentManifest.metrics } : null);
@@ -520,6 +535,7 @@ export class TrainingPipeline {
           warmStart,
           promotion,
           timings,
+          ...(contentMap ? { contentMap } : {}),
         },
       };
       const summary = {
@@ -540,6 +556,7 @@ export class TrainingPipeline {
         stoppedEarly,
         stopReason,
         index,
+        contentMap,
         timings,
       };
       const report = renderReport({
@@ -566,7 +583,7 @@ export class TrainingPipeline {
       const extraFiles = { 'metrics.json': `${JSON.stringify(summary, null, 2)}\n`, 'report.html': report };
       let location: string;
       if (encoder) {
-        location = await saveArtifact(this.store, { manifest, encoder, vocabulary: dataset.itemIds, popularity: Float32Array.from(popularity), extraFiles });
+        location = await saveArtifact(this.store, { manifest, encoder, vocabulary: dataset.itemIds, popularity: Float32Array.from(popularity), contentMap: content?.map ?? null, extraFiles });
       } else if (graphModel) {
         const paramsFile = `${JSON.stringify({ kind: req.model, params: baselineParams }, null, 2)}\n`;
         location = await saveGraphArtifact(this.store, {
@@ -616,6 +633,7 @@ export class TrainingPipeline {
         stoppedEarly,
         stopReason,
         index,
+        contentMap,
         options,
         timings,
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -12,7 +12,7 @@ import type { BackendSettings, TrainProgress } from '@seqrec/model';
 import type { TrainingRequest, TrainingResult } from './pipeline';
 
 /** The part of a {@link TrainingRequest} that crosses the process boundary (no callbacks, no streams). */
-export type PortableTrainingRequest = Pick<TrainingRequest, 'source' | 'model' | 'options' | 'name' | 'promote' | 'warmStart'>;
+export type PortableTrainingRequest = Pick<TrainingRequest, 'source' | 'model' | 'options' | 'name' | 'promote' | 'warmStart' | 'content'>;
 
 /** Parent → child: the one message a child receives. */
 export interface TrainingJob {

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MemoryBus, type Bus } from '@seqrec/bus';
-import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { initBackend, type BackendSettings } from '@seqrec/model';
+import { TOPICS, decodeItem, type ModelPromotedV1 } from '@seqrec/contracts';
+import { initBackend, itemContentFeatures, type BackendSettings, type ContentFeature } from '@seqrec/model';
 import { FsModelStore, describeModels, type ModelStore, type ModelSummary } from '@seqrec/model-store';
-import { BUS } from '@seqrec/nest-platform';
+import { BUS, CATALOGUE_STORE } from '@seqrec/nest-platform';
+import type { CatalogueStore } from '@seqrec/window';
+import type { ContentSource } from './content';
 import { TrainingPipeline, type TrainableModel, type TrainingOptions, type TrainingRequest, type TrainingResult } from './pipeline';
 import { writeEventsSnapshot, type DataSource } from './sources';
 import { trainInChildProcess, type PortableTrainingRequest } from './training-process';
@@ -102,6 +104,7 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(MODEL_STORE) private readonly store: ModelStore,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(TRAINING_METRICS) private readonly metrics: TrainingMetrics,
+    @Inject(CATALOGUE_STORE) private readonly catalogue: CatalogueStore,
   ) {
     this.pipeline = new TrainingPipeline(store, options.backend);
   }
@@ -241,18 +244,47 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     };
   }
 
+  /**
+   * The catalogue's content features per item, read from the catalogue store now, for the run's
+   * content map; null when the catalogue is empty. Unreadable records are skipped: a content map
+   * is an extra, never a reason for a run to fail.
+   */
+  private async content(): Promise<ContentSource | null> {
+    const features = new Map<string, ContentFeature[]>();
+    let bad = 0;
+    try {
+      await this.catalogue.scan((page) => {
+        for (const [id, record] of page) {
+          try {
+            const f = itemContentFeatures(decodeItem(id, record));
+            if (f.length > 0) features.set(id, f);
+          } catch {
+            bad++;
+          }
+        }
+      });
+    } catch (err) {
+      this.log.warn(`catalogue unreadable, no content map this run: ${(err as Error).message}`);
+      return null;
+    }
+    if (bad > 0) this.log.warn(`catalogue: ${bad} unreadable records left out of the content map`);
+    return features.size > 0 ? { features } : null;
+  }
+
   private async execute(run: TrainingRun, epochs: number | undefined): Promise<void> {
     const end = this.metrics.runDuration.startTimer({ model: run.model });
     this.log.log(`run ${run.id} (${run.trigger}): training ${run.model}`);
     let scratchDir: string | null = null;
     const scratch = async () => (scratchDir ??= await mkdtemp(join(tmpdir(), 'seqrec-train-')));
     try {
+      const content = await this.content();
       const request: PortableTrainingRequest = {
         source: await this.source(scratch),
         model: run.model,
         options: { ...this.options.options, ...(epochs ? { epochs } : {}) },
         promote: 'if-better',
         warmStart: this.options.warmStart,
+        ...(content ? { content } : {}),
       };
       const hooks: Pick<TrainingRequest, 'onProgress' | 'log'> = {
         onProgress: (p) => {

@@ -12,7 +12,8 @@ import {
   type Rejection,
 } from '@seqrec/contracts';
 import { BusContext, TRENDING_STORE, type BusHandlerExtras } from '@seqrec/nest-platform';
-import { SequenceApplier, type PositionedEvent, type TrendingStore } from '@seqrec/window';
+import { SequenceApplier, type PositionedEvent, type TrendingEvent, type TrendingStore } from '@seqrec/window';
+import { ItemCategories } from './item-categories';
 import { SEQUENCING_METRICS, SEQUENCING_OPTIONS } from './sequencing.constants';
 import type { SequencingMetrics } from './sequencing.metrics';
 
@@ -41,6 +42,7 @@ export class SequenceBuilderConsumer {
     @Inject(SEQUENCING_OPTIONS) private readonly options: SequencingOptions,
     @Inject(SEQUENCING_METRICS) private readonly metrics: SequencingMetrics,
     @Inject(TRENDING_STORE) private readonly trending: TrendingStore,
+    private readonly categories: ItemCategories,
   ) {}
 
   @EventPattern(TOPICS.EVENTS, EXTRAS)
@@ -81,14 +83,17 @@ export class SequenceBuilderConsumer {
     if (letters.length) ctx.publish(letters);
   }
 
-  /** Counts the batch's item events into the live trending items, per partition in offset order. */
+  /** Counts the batch's item events into the live trending items (overall and per top-level category), per partition in offset order. */
   private async countTrending(events: PositionedEvent[]): Promise<number> {
-    const byPartition = new Map<number, Array<{ offset: number; ts: number; itemId: string }>>();
-    for (const { partition, offset, event } of events) {
-      if (event.itemId === undefined || event.type === 'search') continue;
+    const counted = events.filter(({ event }) => event.itemId !== undefined && event.type !== 'search');
+    if (counted.length === 0) return 0;
+    const categoryOf = await this.categories.of(counted.map(({ event }) => event.itemId!));
+    const byPartition = new Map<number, TrendingEvent[]>();
+    for (const { partition, offset, event } of counted) {
       let list = byPartition.get(partition);
       if (!list) byPartition.set(partition, (list = []));
-      list.push({ offset, ts: event.ts, itemId: event.itemId });
+      const category = categoryOf.get(event.itemId!);
+      list.push({ offset, ts: event.ts, itemId: event.itemId!, ...(category ? { category } : {}) });
     }
     const counts = await Promise.all([...byPartition].map(([p, list]) => this.trending.record(p, list.sort((a, b) => a.offset - b.offset))));
     return counts.reduce((a, b) => a + b, 0);

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { CleanedEnv } from '@seqrec/config';
 import type { Registry } from '@seqrec/metrics';
-import { ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
-import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
+import { CATALOGUE_STORE, ITEM_DICTIONARY, METRICS_REGISTRY, SEQUENCE_STORE } from '@seqrec/nest-platform';
+import { SequenceApplier, type CatalogueStore, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { DeletionsConsumer } from './deletions.consumer';
+import { ItemCategories } from './item-categories';
 import { SequenceBuilderConsumer } from './sequence-builder.consumer';
 import { SequenceController } from './sequence.controller';
 import { SEQUENCING_METRICS, SEQUENCING_OPTIONS } from './sequencing.constants';
@@ -21,6 +22,7 @@ export class SequencingModule {
       providers: [
         { provide: SEQUENCING_OPTIONS, useValue: { emitUpdates: env.SEQUENCE_UPDATES_ENABLED, sessionGapMs } },
         { provide: SEQUENCING_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => createSequencingMetrics(r) },
+        { provide: ItemCategories, inject: [CATALOGUE_STORE], useFactory: (store: CatalogueStore) => new ItemCategories(store) },
         {
           provide: SequenceApplier,
           inject: [SEQUENCE_STORE, ITEM_DICTIONARY],

@@ -4,7 +4,7 @@ import type { Result } from 'ioredis';
 import type { RedisClient } from './cluster';
 
 /** Lua scripts of `libs/platform/redis/lua`, named `<command>-<numberOfKeys>.lua` (`n`: variadic, the caller passes the count first). */
-const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-3', 'endMerge-2', 'bumpTrending-2', 'eraseUser-5', 'eraseSession-2'] as const;
+const SCRIPTS = ['writeWindow-n', 'allocItems-3', 'claimEvents-n', 'markPublished-n', 'beginMerge-2', 'commitMerge-3', 'endMerge-2', 'bumpTrending-n', 'eraseUser-5', 'eraseSession-2'] as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -15,7 +15,8 @@ declare module 'ioredis' {
     eraseUser(windowKey: string, vectorKey: string, sessionsKey: string, loginsKey: string, markerKey: string, at: number, objection: '0' | '1', markerTtlMs: number, now: number): Result<Array<number | string>, Context>;
     eraseSession(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
     endMerge(markerKey: string, sessionKey: string, userId: string): Result<number, Context>;
-    bumpTrending(itemsKey: string, stateKey: string, partition: number, halfLifeSeconds: number, keep: number, ...offsetTsItem: Array<string | number>): Result<number, Context>;
+    /** The state hash, the overall set and the batch's category sets, then partition, half-life, keep and (offset, ts, item, category set) quadruples. */
+    bumpTrending(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<number, Context>;
     allocItems(indexKey: string, idsKey: string, counterKey: string, ...itemIds: string[]): Result<number[], Context>;
     claimEvents(numberOfKeys: number, ...keysTtlModeAndSources: string[]): Result<number[], Context>;
     markPublished(numberOfKeys: number, ...keysAndSources: string[]): Result<number, Context>;

@@ -66,6 +66,22 @@ for (const { name, target } of redisTestTargets()) {
       }
     });
 
+    it('counts per top-level category too, each list with its own decay epoch, once per offset', async () => {
+      for (const sut of stores()) {
+        const cat = (offset: number, itemId: string, category: string | undefined, atMs: number) => ({ ...ev(offset, itemId, atMs), ...(category ? { category } : {}) });
+        // the Garden set starts 30 h after the Toys one (its own epoch)
+        assert.equal(await sut.record(0, [cat(0, 't1', 'Toys', 0), cat(1, 't1', 'Toys', 0), cat(2, 't2', 'Toys', 0), cat(3, 'x', undefined, 0)]), 4);
+        assert.equal(await sut.record(0, [cat(3, 'x', undefined, 0), cat(4, 'g1', 'Garden', 30 * HOUR), cat(5, 't2', 'Toys', 30 * HOUR)]), 2, 'offset 3 again counts nothing');
+        const now = T0 + 30 * HOUR;
+        const toys = await sut.top(10, now, 'Toys');
+        assert.deepEqual(toys.map((t) => t.itemId), ['t2', 't1']);
+        assert.ok(Math.abs(toys[0]!.score - (1 + 2 ** -30)) < 1e-12 && Math.abs(toys[1]!.score / 2 ** -29 - 1) < 1e-9, JSON.stringify(toys));
+        assert.deepEqual((await sut.top(10, now, 'Garden')).map((t) => [t.itemId, t.score]), [['g1', 1]]);
+        assert.deepEqual(await sut.top(10, now, 'Nothing'), []);
+        assert.deepEqual((await sut.top(2, now)).map((t) => t.itemId), ['t2', 'g1'], 'overall counts every event');
+      }
+    });
+
     it('is empty before anything was counted', async () => {
       for (const sut of stores()) assert.deepEqual(await sut.top(5), []);
     });

@@ -1,5 +1,5 @@
 import type { RedisKeys } from '@seqrec/contracts';
-import type { TrendingStore } from '@seqrec/window';
+import type { TrendingEvent, TrendingStore } from '@seqrec/window';
 import type { RedisClient } from './cluster';
 
 /** Members a renormalisation keeps by default: far more than any k asked for, few enough to rescale in milliseconds. */
@@ -13,9 +13,10 @@ export interface RedisTrendingStoreOptions {
 }
 
 /**
- * {@link TrendingStore} on Redis: a sorted set of exponentially decayed item counts and a state hash
- * (scale epoch, last offset counted per partition), both in the `{trend}` slot, updated by
- * `bumpTrending-2.lua` once per partition per batch (one script call, one ZINCRBY per event).
+ * {@link TrendingStore} on Redis: sorted sets of exponentially decayed item counts (overall, and one
+ * per top-level category) and a state hash (each set's scale epoch, last offset counted per
+ * partition), all in the `{trend}` slot, updated by `bumpTrending-n.lua` once per partition per
+ * batch (one script call, one ZINCRBY per event and set).
  */
 export class RedisTrendingStore implements TrendingStore {
   constructor(
@@ -26,22 +27,34 @@ export class RedisTrendingStore implements TrendingStore {
     if (!(options.halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be positive, got ${options.halfLifeMs}`);
   }
 
-  async record(partition: number, events: Array<{ offset: number; ts: number; itemId: string }>): Promise<number> {
+  async record(partition: number, events: TrendingEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const args: Array<string | number> = new Array(events.length * 3);
+    const sets: string[] = [];
+    const setOf = new Map<string, number>();
+    const args: Array<string | number> = new Array(events.length * 4);
     events.forEach((e, i) => {
-      args[3 * i] = e.offset;
-      args[3 * i + 1] = Math.floor(e.ts / 1000);
-      args[3 * i + 2] = e.itemId;
+      let j = 0;
+      if (e.category) {
+        j = setOf.get(e.category) ?? 0;
+        if (j === 0) {
+          sets.push(this.keys.trendingItems(categoryScope(e.category)));
+          setOf.set(e.category, (j = sets.length + 2));
+        }
+      }
+      args[4 * i] = e.offset;
+      args[4 * i + 1] = Math.floor(e.ts / 1000);
+      args[4 * i + 2] = e.itemId;
+      args[4 * i + 3] = j;
     });
-    return this.redis.bumpTrending(this.keys.trendingItems(), this.keys.trendingState(), partition, this.options.halfLifeMs / 1000, this.options.keep ?? TRENDING_KEEP, ...args);
+    return this.redis.bumpTrending(2 + sets.length, this.keys.trendingState(), this.keys.trendingItems(), ...sets, partition, this.options.halfLifeMs / 1000, this.options.keep ?? TRENDING_KEEP, ...args);
   }
 
-  async top(k: number, now: number = Date.now()): Promise<Array<{ itemId: string; score: number }>> {
+  async top(k: number, now: number = Date.now(), category?: string): Promise<Array<{ itemId: string; score: number }>> {
+    const key = category === undefined ? this.keys.trendingItems() : this.keys.trendingItems(categoryScope(category));
     const [[e1, top], [e2, epoch]] = ((await this.redis
       .multi()
-      .zrevrange(this.keys.trendingItems(), 0, k - 1, 'WITHSCORES')
-      .hget(this.keys.trendingState(), 'epoch')
+      .zrevrange(key, 0, k - 1, 'WITHSCORES')
+      .hget(this.keys.trendingState(), category === undefined ? 'epoch' : `epoch:${key}`)
       .exec()) ?? []) as Array<[Error | null, unknown]>;
     if (e1) throw e1;
     if (e2) throw e2;
@@ -53,3 +66,6 @@ export class RedisTrendingStore implements TrendingStore {
     return out;
   }
 }
+
+/** The trending scope of a top-level category. */
+const categoryScope = (category: string) => `cat:${category}`;

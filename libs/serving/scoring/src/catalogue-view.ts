@@ -5,12 +5,17 @@
  * snapshot of the catalogue store read at start. A change is visible to the next request: the
  * freshness is the topic's delivery time (measured in test/src/catalogue.spec.ts).
  *
+ * Items the served model has not seen get a vector from its content map ({@link ContentItems}):
+ * the view keeps each item's compact record (`encodeItem`, ~100 bytes without an image vector) to
+ * build them when a model is first used and to update them on every change.
+ *
  * Order: every record carries its `updatedAt` (the items-topic message's timestamp); the view
  * keeps the newer of what the snapshot and the topic bring, and remembers deletions by time, so a
  * snapshot read while the topic already delivered newer changes does not roll them back.
  */
-import { categoryMatches, decodeItem, type StoredItem } from '@seqrec/contracts';
-import type { ItemRules } from '@seqrec/model';
+import { categoryMatches, decodeItem, encodeItem, type StoredItem } from '@seqrec/contracts';
+import { itemContentFeatures, type ContentMap, type ItemRules } from '@seqrec/model';
+import { ContentItems } from './content-items';
 import type { RuleSpec } from './rules';
 
 /** Availability codes in {@link ModelTables.available}. */
@@ -23,9 +28,14 @@ interface Facts {
   category: number;
   price: number;
   updatedAt: number;
+  /** The item's stored record, for its content features. */
+  record: Buffer;
 }
 
-/** The catalogue by model item index (index 0, padding, unused). */
+/**
+ * The catalogue by model item index (index 0, padding, unused), then the content items' indices
+ * (`ContentItems.base` on); the arrays are replaced by longer ones when content items are added.
+ */
 export interface ModelTables {
   available: Uint8Array;
   category: Int32Array;
@@ -35,7 +45,7 @@ export interface ModelTables {
 /** What a rule needs of the served model: its item index and size. */
 export interface IndexedModel {
   indexOf(itemId: string): number;
-  readonly artifact: { readonly index: ReadonlyMap<string, number>; readonly vocabulary: readonly string[] };
+  readonly artifact: { readonly index: ReadonlyMap<string, number>; readonly vocabulary: readonly string[]; readonly contentMap?: ContentMap | null | undefined };
 }
 
 export class CatalogueView {
@@ -44,7 +54,11 @@ export class CatalogueView {
   private readonly deleted = new Map<string, number>();
   private readonly categoryIds = new Map<string, number>();
   private readonly categoryPaths: string[] = [];
-  private tablesOf: { index: ReadonlyMap<string, number>; tables: ModelTables } | null = null;
+  /**
+   * The tables of the last two model versions asked for, newest first: during a hot swap, requests
+   * on the old and the new version alternate for a moment, and neither rebuilds the other's.
+   */
+  private tablesOf: ModelState[] = [];
 
   /** Items in the view. */
   get size(): number {
@@ -53,13 +67,13 @@ export class CatalogueView {
 
   /** Applies a stored record (its id and `encodeItem` bytes); false when it is older than what the view has. */
   putRecord(itemId: string, record: Buffer): boolean {
-    return this.put(decodeItem(itemId, record));
+    return this.put(decodeItem(itemId, record), Buffer.from(record));
   }
 
-  put(item: StoredItem): boolean {
+  put(item: StoredItem, record: Buffer = encodeItem(item, item.updatedAt)): boolean {
     const cur = this.items.get(item.itemId);
     if ((cur && cur.updatedAt > item.updatedAt) || (this.deleted.get(item.itemId) ?? -Infinity) > item.updatedAt) return false;
-    const facts: Facts = { available: item.available !== false, category: item.category ? this.categoryId(item.category) : -1, price: item.price ?? NaN, updatedAt: item.updatedAt };
+    const facts: Facts = { available: item.available !== false, category: item.category ? this.categoryId(item.category) : -1, price: item.price ?? NaN, updatedAt: item.updatedAt, record };
     this.items.set(item.itemId, facts);
     this.deleted.delete(item.itemId);
     this.patch(item.itemId, facts);
@@ -81,16 +95,36 @@ export class CatalogueView {
 
   /** The typed arrays for a model's item index (built on first use per model version, patched on every change after). */
   tables(model: IndexedModel): ModelTables {
+    return this.of(model).tables;
+  }
+
+  /**
+   * The catalogue items the model has not seen, with vectors from its content map; null when the
+   * model has no content map (a graph model, or an artifact trained without catalogue content).
+   */
+  contentItems(model: IndexedModel): ContentItems | null {
+    return this.of(model).content;
+  }
+
+  private of(model: IndexedModel): ModelState {
     const index = model.artifact.index;
-    if (this.tablesOf?.index === index) return this.tablesOf.tables;
+    const cached = this.tablesOf[0]?.index === index ? this.tablesOf[0] : this.tablesOf[1]?.index === index ? this.tablesOf[1] : undefined;
+    if (cached) return cached;
     const n = model.artifact.vocabulary.length;
-    const tables: ModelTables = { available: new Uint8Array(n), category: new Int32Array(n).fill(-1), price: new Float64Array(n).fill(NaN) };
+    const map = model.artifact.contentMap;
+    const content = map ? new ContentItems(map, n) : null;
+    const unseen: Array<[string, Facts]> = [];
+    for (const [id, f] of this.items) if (!index.has(id) && content) unseen.push([id, f]);
+    for (const [id, f] of unseen) content!.put(id, contentOf(id, f));
+    const size = content ? content.end : n;
+    const tables: ModelTables = { available: new Uint8Array(size), category: new Int32Array(size).fill(-1), price: new Float64Array(size).fill(NaN) };
     for (const [id, f] of this.items) {
-      const ix = index.get(id);
-      if (ix !== undefined) write(tables, ix, f);
+      const ix = index.get(id) ?? content?.indexOf(id) ?? 0;
+      if (ix > 0) write(tables, ix, f);
     }
-    this.tablesOf = { index, tables };
-    return tables;
+    const state: ModelState = { index, tables, content };
+    this.tablesOf = [state, ...this.tablesOf.slice(0, 1)];
+    return state;
   }
 
   /**
@@ -163,17 +197,53 @@ export class CatalogueView {
   }
 
   private patch(itemId: string, f: Facts | null): void {
-    const t = this.tablesOf;
-    if (!t) return;
-    const ix = t.index.get(itemId);
-    if (ix === undefined) return;
-    if (f) write(t.tables, ix, f);
-    else {
-      t.tables.available[ix] = NOT_IN_CATALOGUE;
-      t.tables.category[ix] = -1;
-      t.tables.price[ix] = NaN;
-    }
+    for (const t of this.tablesOf) patchState(t, itemId, f);
   }
+}
+
+interface ModelState {
+  index: ReadonlyMap<string, number>;
+  tables: ModelTables;
+  content: ContentItems | null;
+}
+
+function patchState(t: ModelState, itemId: string, f: Facts | null): void {
+  const known = t.index.get(itemId);
+  if (known !== undefined) {
+    if (f) write(t.tables, known, f);
+    else clear(t.tables, known);
+    return;
+  }
+  if (!t.content) return;
+  const before = t.content.indexOf(itemId);
+  const now = f ? t.content.put(itemId, contentOf(itemId, f)) : 0;
+  if (now === 0) {
+    t.content.remove(itemId);
+    if (before > 0) clear(t.tables, before);
+    return;
+  }
+  if (now >= t.tables.available.length) grow(t.tables, Math.max(t.content.end, 2 * t.tables.available.length));
+  write(t.tables, now, f!);
+}
+
+function contentOf(itemId: string, f: Facts) {
+  return itemContentFeatures(decodeItem(itemId, f.record));
+}
+
+function grow(t: ModelTables, size: number): void {
+  const available = new Uint8Array(size);
+  available.set(t.available);
+  const category = new Int32Array(size).fill(-1);
+  category.set(t.category);
+  const price = new Float64Array(size).fill(NaN);
+  price.set(t.price);
+  Object.assign(t, { available, category, price });
+}
+
+function clear(t: ModelTables, ix: number): void {
+  t.available[ix] = NOT_IN_CATALOGUE;
+  t.category[ix] = -1;
+  t.price[ix] = NaN;
 }
 
 function write(t: ModelTables, ix: number, f: Facts): void {

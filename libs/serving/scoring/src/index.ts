@@ -13,3 +13,4 @@ export * from './overload';
 export * from './console/console.constants';
 export * from './console/console.controller';
 export * from './console/console.module';
+export * from './content-items';

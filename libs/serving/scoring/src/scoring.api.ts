@@ -52,7 +52,13 @@ export const ExplanationSchema = Type.Object(
   { $id: 'Explanation' },
 );
 
-export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number(), explanation: Type.Optional(ExplanationSchema) }, { $id: 'ScoredItem' });
+/** Set on an item the model has not seen, scored through its content map. */
+const ItemSource = Type.Literal('content', {
+  $id: 'ItemSource',
+  description: 'content: the model has not seen this item (posted to the catalogue after training); its vector comes from its catalogue content (category, brand, title, attributes, image vector) through the content map fitted at training time',
+});
+
+export const ScoredItemSchema = Type.Object({ itemId: Type.String(), score: Type.Number(), source: Type.Optional(ItemSource), explanation: Type.Optional(ExplanationSchema) }, { $id: 'ScoredItem' });
 
 const ScoredFrom = Type.Union([Type.Literal('live_window'), Type.Literal('stored_vector'), Type.Literal('popularity')], {
   $id: 'ScoredFrom',
@@ -77,7 +83,10 @@ export const RecommendationsSchema = Type.Object(
 export const RankedItemSchema = Type.Object(
   {
     itemId: Type.String(),
-    score: Type.Union([Type.Number(), Type.Null()], { description: 'null for an item the model does not know (listed last when sorted, unless blended with a search engine)' }),
+    score: Type.Union([Type.Number(), Type.Null()], {
+      description: 'null for an item neither the model nor its content map can score (listed last when sorted, unless blended with a search engine); an item scored from its content says so in source',
+    }),
+    source: Type.Optional(ItemSource),
     explanation: Type.Optional(ExplanationSchema),
     blended: Type.Optional(
       Type.Number({

@@ -14,6 +14,7 @@ import { ModelSlot, type ModelHistory, type ServingModel } from './serving-model
 import { decodeUserVector, type UserVector } from '@seqrec/window';
 import { selectTopK, selectTopKAsync, type ItemRules, type Ranked } from '@seqrec/model';
 import { CatalogueView } from './catalogue-view';
+import { mergeRanked } from './content-items';
 import { interactedItems } from './interacted';
 import { resolveRules, type RuleDefaults, type RulesInput } from './rules';
 import { blendScores, relevanceFromPositions } from './search-blend';
@@ -129,7 +130,7 @@ export class ScoringService implements OnApplicationShutdown {
             if (h.ids.length > 0) {
               const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
               const items = this.named(model, top.items, top.scores);
-              if (explain) await this.explain(model, h, items);
+              if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
               return { ...who, items, model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
             }
           }
@@ -139,7 +140,7 @@ export class ScoringService implements OnApplicationShutdown {
           if (h.ids.length === 0) {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
             this.metrics.fallbacks.inc({ route: 'recommendations', reason });
-            const pop = await this.popularity.top(model, k, itemRules);
+            const pop = await this.popularity.top(model, k, itemRules, spec.categories, this.catalogue.contentItems(model));
             return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
           }
           // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
@@ -153,7 +154,7 @@ export class ScoringService implements OnApplicationShutdown {
               ? await this.topKFromVector(model, inline, k, itemRules)
               : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
           const items = this.named(model, top.items, top.scores);
-          if (explain) await this.explain(model, h, items);
+          if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
           return { ...who, items, model: ref(model), scoredFrom: 'live_window' as const, sequence };
         }),
       );
@@ -182,6 +183,8 @@ export class ScoringService implements OnApplicationShutdown {
           let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
           let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason' | 'popularity'> = {};
           let allScored = false;
+          // the user vector, when the path has one: it also scores candidates from their content
+          let user: Float32Array | null = null;
           const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
           if (h.ids.length === 0) {
             const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subjects[i]!.kind === 'user' ? 'unknown_user' : 'unknown_session';
@@ -194,14 +197,17 @@ export class ScoringService implements OnApplicationShutdown {
             allScored = pop.source === 'trending';
           } else if (v) {
             scoredFrom = 'stored_vector';
+            user = v.vector;
             scores = model.scoreVector(v.vector, candidates);
           } else if (model.graph) {
             scores = model.graph.score(h.ids, candidates);
           } else {
             const inline = this.inlineVector(model, h);
+            user = inline;
             scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
           }
           let items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
+          if (user) this.scoreFromContent(model, user, items);
           const engine = req.engineScores ?? (req.enginePositions ? relevanceFromPositions(req.enginePositions) : null);
           if (engine) {
             const blended = blendScores(items.map((it) => it.score), engine, req.blendWeight ?? this.options.searchBlendWeight);
@@ -221,15 +227,16 @@ export class ScoringService implements OnApplicationShutdown {
   /**
    * A re-rank's candidates under the request's rules: the candidates the rules refuse are left
    * out, and with a cap per category the walk down the (sorted or given) order keeps the first N of
-   * each. Candidates the model does not know cannot be looked up and are kept.
+   * each. Candidates neither the model nor the content items know cannot be looked up and are kept.
    */
   private rankRules(model: ServingModel, items: RankedItem[], rules: RulesInput, h: ModelHistory): RankedItem[] {
     const spec = resolveRules(this.options.rules, rules);
     const compiled = this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted));
     if (!compiled) return items;
+    const content = this.catalogue.contentItems(model);
     const counts = new Map<number, number>();
     return items.filter(({ itemId }) => {
-      const ix = model.indexOf(itemId);
+      const ix = model.indexOf(itemId) || (content?.indexOf(itemId) ?? 0);
       if (ix === 0) return true;
       if (compiled.accept && !compiled.accept(ix)) return false;
       if (!compiled.maxPerGroup || !compiled.groupOf) return true;
@@ -245,12 +252,21 @@ export class ScoringService implements OnApplicationShutdown {
     const model = this.acquire();
     try {
       const ix = model.indexOf(itemId);
-      if (ix === 0) {
+      const content = model.graph ? null : this.catalogue.contentItems(model);
+      const cx = ix === 0 ? (content?.indexOf(itemId) ?? 0) : 0;
+      if (ix === 0 && cx === 0) {
         this.metrics.fallbacks.inc({ route: 'similar', reason: 'unknown_item' });
         const pop = model.popular(k);
         return { itemId, items: this.named(model, pop.items, pop.scores), model: ref(model), fallback: 'popularity', fallbackReason: 'unknown_item' };
       }
-      const top = await model.similar(ix, k);
+      if (!content || content.size === 0) {
+        const top = await model.similar(ix, k);
+        return { itemId, items: this.named(model, top.items, top.scores), model: ref(model) };
+      }
+      // cosine in the item space, over the model's items and the items scored from content
+      const query = cx > 0 ? Float32Array.from(content.vectorOf(cx)) : model.itemVector(ix);
+      const known = cx > 0 ? await model.similarTo(query, k) : await model.similar(ix, k);
+      const top = mergeRanked(known, content.similarTo(query, k, cx), k);
       return { itemId, items: this.named(model, top.items, top.scores), model: ref(model) };
     } finally {
       model.release();
@@ -263,21 +279,45 @@ export class ScoringService implements OnApplicationShutdown {
    * a batch); or, with SCORER_EXACT_TOPK=matmul, one batched matMul over every item.
    */
   private async topKFromVector(model: ServingModel, vector: Float32Array, k: number, rules: ItemRules | null): Promise<Ranked> {
-    const eligible = model.artifact.vocabulary.length - 1;
+    const content = this.catalogue.contentItems(model);
+    // Catalogue items the model has not seen compete from their content vectors (a JS scan of the
+    // few of them, merged into each search); with none, the search is the model's alone.
+    if (content && content.size > 0) {
+      const eligible = model.artifact.vocabulary.length - 1 + content.size;
+      const withContent =
+        <R extends Ranked | Promise<Ranked>>(search: (width: number, accept: ((item: number) => boolean) | undefined) => R) =>
+        (width: number, accept: ((item: number) => boolean) | undefined) => {
+          const fromContent = content.topK(vector, width, accept);
+          const known = search(width, accept);
+          return (known instanceof Promise ? known.then((r) => mergeRanked(r, fromContent, width)) : mergeRanked(known, fromContent, width)) as R;
+        };
+      return this.topKFromVectorOver(model, vector, k, rules, eligible, withContent);
+    }
+    return this.topKFromVectorOver(model, vector, k, rules, model.artifact.vocabulary.length - 1, (search) => search);
+  }
+
+  private async topKFromVectorOver(
+    model: ServingModel,
+    vector: Float32Array,
+    k: number,
+    rules: ItemRules | null,
+    eligible: number,
+    wrap: <R extends Ranked | Promise<Ranked>>(search: (width: number, accept: ((item: number) => boolean) | undefined) => R) => (width: number, accept: ((item: number) => boolean) | undefined) => R,
+  ): Promise<Ranked> {
     const none = new Int32Array(0);
     if (model.index) {
-      const approx = selectTopK(k, rules, eligible, (width, accept) => model.topKIndexed([vector], width, [none], accept)[0]!);
+      const approx = selectTopK(k, rules, eligible, wrap((width, accept) => model.topKIndexed([vector], width, [none], accept)[0]!));
       // The probed lists may hold fewer than k items that pass the rules: then the exact scan answers.
       if (approx.items.length >= Math.min(k, eligible)) return approx;
     }
     if (model.index || this.options.exactTopK === 'int8') {
       const t0 = performance.now();
-      const top = selectTopK(k, rules, eligible, (width, accept) => model.topKExact(vector, width, none, accept));
+      const top = selectTopK(k, rules, eligible, wrap((width, accept) => model.topKExact(vector, width, none, accept)));
       this.metrics.exactTopK.observe((performance.now() - t0) / 1000);
       this.metrics.exactRescored.observe(model.exactRescored);
       return top;
     }
-    return selectTopKAsync(k, rules, eligible, (width) => this.batcher.submit({ kind: 'topk-vector', model, vector, k: width, exclude: none }));
+    return selectTopKAsync(k, rules, eligible, wrap((width) => this.batcher.submit({ kind: 'topk-vector', model, vector, k: width, exclude: none })));
   }
 
   /**
@@ -351,9 +391,32 @@ export class ScoringService implements OnApplicationShutdown {
 
   private named(model: ServingModel, items: Int32Array, scores: Float32Array): ScoredItem[] {
     const vocab = model.artifact.vocabulary;
-    const out: ScoredItem[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) out[i] = { itemId: vocab[items[i]!]!, score: scores[i]! };
+    const out: ScoredItem[] = [];
+    let content: ReturnType<CatalogueView['contentItems']> | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const ix = items[i]!;
+      if (ix < vocab.length) out.push({ itemId: vocab[ix]!, score: scores[i]! });
+      else {
+        content ??= this.catalogue.contentItems(model);
+        // deleted from the catalogue while a batched search was in flight: left out
+        const itemId = content?.idOf(ix);
+        if (itemId !== undefined) out.push({ itemId, score: scores[i]!, source: 'content' });
+      }
+    }
     return out;
+  }
+
+  /** Scores the candidates the model does not know from their content vectors, when they have one. */
+  private scoreFromContent(model: ServingModel, user: Float32Array, items: RankedItem[]): void {
+    const content = this.catalogue.contentItems(model);
+    if (!content || content.size === 0) return;
+    for (const it of items) {
+      if (it.score !== null && model.indexOf(it.itemId) > 0) continue;
+      const cx = content.indexOf(it.itemId);
+      if (cx === 0) continue;
+      it.score = content.score(user, cx);
+      it.source = 'content';
+    }
   }
 }
 

@@ -220,6 +220,12 @@ export class ServingModel extends LoadedModel {
     return out;
   }
 
+  /** A copy of the item's row of the scoring table. */
+  itemVector(index: number): Float32Array {
+    const d = this.encoder.config.dim;
+    return this.itemRows().slice(index * d, (index + 1) * d);
+  }
+
   /** Loads the caches a first request would otherwise pay for (the JS item rows; the int8 table when `exact`). */
   warmVectors(exact = false): void {
     if (!this.acceptsUserVectors) return;
