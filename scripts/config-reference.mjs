@@ -28,6 +28,7 @@ const GROUPS = [
   ['trainer, embedding, scorer and the CLIs (TensorFlow.js)', [['libs/ml/model/dist/backend.env.js', 'backendEnv']]],
   ['embedding (and embedded)', [['libs/serving/embedding/dist/embedding.env.js', 'embeddingEnv']]],
   ['scorer (and embedded)', [['libs/serving/scoring/dist/scoring.env.js', 'scoringEnv']]],
+  ['the models CLI (`npm run models`)', [['libs/ml/training/dist/cli/models.env.js', 'modelsCliEnv']]],
 ];
 // Embedded mode (`npm start`) takes every group above; these specs replace some of their defaults there.
 const OVERRIDES = ['embedded: its own defaults of the variables above', [['apps/embedded/dist/demo/demo.env.js', 'embeddedDefaults']]];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createService, scrapeMetrics } from '@seqrec/nest-platform';
+import { CredentialStore, HttpAuthGuard, createService, scrapeMetrics } from '@seqrec/nest-platform';
 import { embeddedService } from './service';
 
 /** Embedded mode in-process: HTTP in, the whole pipeline on the in-memory bus and state. */
@@ -128,5 +128,22 @@ describe('embedded mode', () => {
     const bad = await inject('DELETE', `/v1/users/${'u'.repeat(129)}`);
     assert.equal(bad.statusCode, 400);
     assert.deepEqual([bad.json().field, bad.json().message], ['userId', 'userId: a user id has 1 to 128 characters, got 129']);
+  });
+});
+
+describe('embedded mode: route roles', () => {
+  it('keeps training, model listings and promotion (rollback) for admins, although the scorer\'s rules make /v1/* client', () => {
+    const unlimited = { ratePerSec: 0, burst: 0 };
+    const sut = new HttpAuthGuard({
+      required: false,
+      credentials: new CredentialStore({ producer: [], client: [], admin: [] }),
+      limits: { producer: unlimited, client: unlimited, admin: unlimited },
+      routes: embeddedService.auth!.routes!,
+    });
+    assert.equal(sut.access('POST', '/v1/models/:version/promote'), 'admin');
+    assert.equal(sut.access('GET', '/v1/models'), 'admin');
+    assert.equal(sut.access('POST', '/v1/train'), 'admin');
+    assert.equal(sut.access('GET', '/v1/train/runs/:id'), 'admin');
+    assert.equal(sut.access('GET', '/v1/users/:userId/recommendations'), 'client');
   });
 });

@@ -3,7 +3,7 @@ import { ingestEnv } from '@seqrec/ingest';
 import type { BootstrapOptions } from '@seqrec/nest-platform';
 import { CONSOLE_ROUTE_RULES, SCORING_ROUTE_RULES, scoringEnv } from '@seqrec/scoring';
 import { sequencingEnv } from '@seqrec/sequence-builder';
-import { trainingEnv } from '@seqrec/training';
+import { TRAINING_ROUTE_RULES, trainingEnv } from '@seqrec/training';
 import { AppModule } from './app.module';
 import { demoEnv, embeddedDefaults } from './demo/demo.env';
 
@@ -25,9 +25,9 @@ export const embeddedService: BootstrapOptions<typeof env> = {
   bodyLimit: (e) => Math.max(e.INGEST_MAX_BODY_BYTES, e.SCORER_MAX_BODY_BYTES),
   module: (e) => AppModule.register(e),
   // The scorer's routes for its clients (under /v1/*, so a user's window and vectors are client
-  // reads here too), events for producers, training and user deletions for admins.
+  // reads here too), events for producers, training, model promotion and user deletions for admins.
   auth: {
-    routes: { ...SCORING_ROUTE_RULES, ...CONSOLE_ROUTE_RULES, 'POST /v1/events': 'producer', 'POST /v1/items': 'producer', 'DELETE /v1/items/*': 'producer', 'DELETE /v1/users/*': 'admin', 'PUT /v1/users/*': 'admin', '/v1/train': 'admin', '/v1/train/*': 'admin', '/v1/models': 'admin' },
+    routes: { ...SCORING_ROUTE_RULES, ...CONSOLE_ROUTE_RULES, 'POST /v1/events': 'producer', 'POST /v1/items': 'producer', 'DELETE /v1/items/*': 'producer', 'DELETE /v1/users/*': 'admin', 'PUT /v1/users/*': 'admin', ...TRAINING_ROUTE_RULES },
     extraKeys: (e) => ({ client: { value: e.SCORER_API_KEYS, variable: 'SCORER_API_KEYS' } }),
   },
 };

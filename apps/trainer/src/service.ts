@@ -1,5 +1,5 @@
 import type { BootstrapOptions } from '@seqrec/nest-platform';
-import { trainingEnv } from '@seqrec/training';
+import { TRAINING_ROUTE_RULES, trainingEnv } from '@seqrec/training';
 import { AppModule } from './app.module';
 
 export const trainerService: BootstrapOptions<typeof trainingEnv> = {
@@ -7,4 +7,6 @@ export const trainerService: BootstrapOptions<typeof trainingEnv> = {
   env: trainingEnv,
   defaultPort: 8084,
   module: (env) => AppModule.register(env),
+  // every route is an admin's (unlisted ones would be too): listed so that the embedded process declares the same
+  auth: { routes: TRAINING_ROUTE_RULES },
 };

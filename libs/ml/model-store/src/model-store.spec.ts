@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FsModelStore, TrainedBeforeDeletionError, describeModels, newVersion, trainedAfter, type ArtifactManifest } from './model-store';
+import { FsModelStore, TrainedBeforeDeletionError, UnknownVersionError, describeModels, newVersion, trainedAfter, type ArtifactManifest } from './model-store';
 
 const manifest = (version: string): ArtifactManifest => ({
   model: 'sasrec',
@@ -49,6 +49,61 @@ describe(FsModelStore.name, () => {
     assert.equal(await sut.current('sasrec'), 'v1');
     await assert.rejects(sut.promote('sasrec', 'missing'));
     assert.throws(() => sut.location('../etc', 'v1'), RangeError);
+  });
+
+  it('pins an operator\'s promotion until a promotion without a pin, and never pins a version CURRENT does not name', async () => {
+    const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
+    for (const v of ['v1', 'v2', 'v3']) await sut.publish(manifest(v), async () => undefined);
+    assert.equal(await sut.pinned('sasrec'), null);
+    await sut.promote('sasrec', 'v2');
+    assert.equal(await sut.pinned('sasrec'), null, 'a training run\'s promotion pins nothing');
+    const before = Date.now();
+    await sut.promote('sasrec', 'v1', { pin: true }); // the rollback
+    assert.equal(await sut.current('sasrec'), 'v1');
+    const pin = await sut.pinned('sasrec');
+    assert.equal(pin?.version, 'v1');
+    assert.ok(Date.parse(pin!.at) >= before - 1_000 && Date.parse(pin!.at) <= Date.now() + 1_000, pin!.at);
+    await sut.promote('sasrec', 'v1', { pin: true });
+    assert.equal((await sut.pinned('sasrec'))?.version, 'v1', 'promoting the pinned version again keeps it pinned');
+    await sut.promote('sasrec', 'v3');
+    assert.equal(await sut.current('sasrec'), 'v3');
+    assert.equal(await sut.pinned('sasrec'), null, 'a promotion without a pin releases it');
+    assert.deepEqual((await readdir(join(sut.root, 'sasrec'))).filter((f) => f.includes('tmp')), [], 'no temporary file left');
+
+    // a crash between the pin and CURRENT leaves a pin naming another version: it holds nothing
+    await writeFile(join(sut.root, 'sasrec', 'PINNED'), `${JSON.stringify({ version: 'v2', at: new Date().toISOString() })}\n`);
+    assert.equal(await sut.pinned('sasrec'), null);
+    const [listed] = await describeModels(sut);
+    assert.equal(listed!.pinned, null);
+  });
+
+  it('refuses an unknown or malformed version with UnknownVersionError, changing nothing', async () => {
+    const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
+    await sut.publish(manifest('v1'), async () => undefined);
+    await sut.promote('sasrec', 'v1', { pin: true });
+    for (const v of ['v9', '../v1', '.v1', '']) {
+      await assert.rejects(sut.promote('sasrec', v, { pin: true }), (err: unknown) => err instanceof UnknownVersionError && err.version === v, v);
+    }
+    await assert.rejects(sut.promote('gru4rec', 'v1'), UnknownVersionError, 'a version of another model');
+    assert.equal(await sut.current('sasrec'), 'v1');
+    assert.equal((await sut.pinned('sasrec'))?.version, 'v1');
+  });
+
+  it('lists which versions can still be promoted after a user deletion, and the pin', async () => {
+    const sut = new FsModelStore(await mkdtemp(join(tmpdir(), 'store-')));
+    const t = Date.parse('2026-12-01T10:00:00Z');
+    await sut.publish({ ...manifest('v1'), dataAt: new Date(t).toISOString() }, async () => undefined);
+    await sut.publish({ ...manifest('v2'), dataAt: new Date(t + 120_000).toISOString() }, async () => undefined);
+    await sut.promote('sasrec', 'v2', { pin: true });
+    await sut.recordDeletion(t + 60_000);
+    const [m] = await describeModels(sut);
+    assert.deepEqual(m!.versions.map((v) => [v.version, v.dataAt, v.promotable]), [
+      ['v1', '2026-12-01T10:00:00.000Z', false],
+      ['v2', '2026-12-01T10:02:00.000Z', true],
+    ]);
+    assert.equal(m!.pinned?.version, 'v2');
+    await assert.rejects(sut.promote('sasrec', 'v1', { pin: true }), TrainedBeforeDeletionError);
+    assert.equal((await sut.pinned('sasrec'))?.version, 'v2', 'a refused rollback leaves the pin as it was');
   });
 
   it('describes every model with its versions, metrics and training curves', async () => {

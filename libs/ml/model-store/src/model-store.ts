@@ -8,10 +8,12 @@
  *       vocabulary.json                  item ids by model index (index 0: padding)
  *       metrics.json, report.html        evaluation results and the training report
  *   <root>/<model>/CURRENT               the promoted version (one line)
+ *   <root>/<model>/PINNED                {@link PromotionPin}: the version an operator promoted by hand
  *   <root>/DELETIONS                     the time of the latest user deletion (epoch ms, one line)
  *
  * Artifacts are written into a hidden temporary folder and renamed into place, so readers never
- * see half an artifact; promotion rewrites CURRENT atomically. The interface is what an object-store
+ * see half an artifact; promotion rewrites CURRENT atomically. A pin holds only while it names
+ * the CURRENT version, so a promotion interrupted between the two files never pins another version. The interface is what an object-store
  * implementation (S3, GCS) has to provide.
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -63,6 +65,10 @@ export interface ModelVersionSummary {
   parent: string | null;
   /** The store's promoted version of its model. */
   current: boolean;
+  /** When its training data was read (ISO-8601; `createdAt` for older artifacts). */
+  dataAt: string;
+  /** False when it was trained before the latest user deletion: it can be neither promoted nor served. */
+  promotable: boolean;
   metrics: Record<string, number>;
   trainingCurve: TrainingCurvePoint[] | null;
 }
@@ -70,8 +76,26 @@ export interface ModelVersionSummary {
 export interface ModelSummary {
   model: string;
   current: string | null;
+  /** The promoted version was chosen by an operator (a rollback): training runs do not replace it. */
+  pinned: PromotionPin | null;
   /** Oldest first. */
   versions: ModelVersionSummary[];
+}
+
+/**
+ * An operator's promotion (a rollback, or any version promoted through the API): while it holds,
+ * training runs that promote `if-better` keep the pinned version (docs/operations.md, "Rolling
+ * back a model"). It holds while CURRENT names `version`.
+ */
+export interface PromotionPin {
+  version: string;
+  /** When it was pinned (ISO-8601). */
+  at: string;
+}
+
+export interface PromoteOptions {
+  /** Pin the version (an operator's choice); without it, an existing pin is released. Default false. */
+  pin?: boolean;
 }
 
 export interface ModelStore {
@@ -83,8 +107,13 @@ export interface ModelStore {
   /** Versions of a model, oldest first. */
   versions(model: string): Promise<string[]>;
   current(model: string): Promise<string | null>;
-  /** Makes a version the promoted one; {@link TrainedBeforeDeletionError} for a version trained before the latest user deletion. */
-  promote(model: string, version: string): Promise<void>;
+  /**
+   * Makes a version the promoted one, pinned or not ({@link PromoteOptions}); {@link TrainedBeforeDeletionError}
+   * for a version trained before the latest user deletion, {@link UnknownVersionError} for one the store does not hold.
+   */
+  promote(model: string, version: string, options?: PromoteOptions): Promise<void>;
+  /** The pin on the promoted version, if an operator chose it (null: none, or it no longer names CURRENT). */
+  pinned(model: string): Promise<PromotionPin | null>;
   /** Records a user deletion (or objection) at `at` (epoch ms); the store keeps the latest. */
   recordDeletion(at: number): Promise<void>;
   /** The latest recorded user deletion, epoch ms (null: none). */
@@ -114,6 +143,17 @@ export class TrainedBeforeDeletionError extends Error {
   ) {
     super(`${model}/${version} was trained on data read at ${new Date(dataAt).toISOString()}, before the user deletion of ${new Date(deletedAt).toISOString()}: retrain instead`);
     this.name = 'TrainedBeforeDeletionError';
+  }
+}
+
+/** The store holds no such version (or the name cannot be one). Expected: the API answers 404. */
+export class UnknownVersionError extends Error {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+  ) {
+    super(`the model store has no version ${version} of ${model}`);
+    this.name = 'UnknownVersionError';
   }
 }
 
@@ -176,14 +216,30 @@ export class FsModelStore implements ModelStore {
     }
   }
 
-  async promote(model: string, version: string): Promise<void> {
-    const m = await this.manifest(model, version); // must exist
+  async promote(model: string, version: string, options: PromoteOptions = {}): Promise<void> {
+    if (!SAFE.test(version)) throw new UnknownVersionError(model, version);
+    const m = await this.manifest(model, version).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new UnknownVersionError(model, version) : err;
+    });
     const deletedAt = await this.latestDeletion();
     if (!trainedAfter(m, deletedAt)) throw new TrainedBeforeDeletionError(model, version, dataTime(m), deletedAt!);
-    const file = join(this.root, model, 'CURRENT');
-    const tmp = `${file}.tmp-${process.pid}`;
-    await writeFile(tmp, `${version}\n`);
-    await rename(tmp, file);
+    const pinFile = join(this.root, model, 'PINNED');
+    // pin first: until CURRENT names the version the pin holds nothing, so a crash in between pins nothing
+    if (options.pin) await writeAtomically(pinFile, `${JSON.stringify({ version, at: new Date().toISOString() } satisfies PromotionPin)}\n`);
+    await writeAtomically(join(this.root, model, 'CURRENT'), `${version}\n`);
+    if (!options.pin) await rm(pinFile, { force: true });
+  }
+
+  async pinned(model: string): Promise<PromotionPin | null> {
+    check(model, 'model');
+    let pin: PromotionPin;
+    try {
+      pin = JSON.parse(await readFile(join(this.root, model, 'PINNED'), 'utf8')) as PromotionPin;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    return typeof pin?.version === 'string' && pin.version === (await this.current(model)) ? { version: pin.version, at: String(pin.at) } : null;
   }
 
   async recordDeletion(at: number): Promise<void> {
@@ -229,7 +285,7 @@ export async function describeModels(store: ModelStore, names: Iterable<string> 
   for (const model of [...all].sort()) {
     const versions = await store.versions(model);
     if (versions.length === 0) continue;
-    const current = await store.current(model);
+    const [current, pinned, deletedAt] = await Promise.all([store.current(model), store.pinned(model), store.latestDeletion()]);
     const list: ModelVersionSummary[] = [];
     for (const version of versions) {
       const m = await store.manifest(model, version).catch(() => null);
@@ -241,11 +297,13 @@ export async function describeModels(store: ModelStore, names: Iterable<string> 
         data: m.data,
         parent: m.parent ?? null,
         current: version === current,
+        dataAt: new Date(dataTime(m)).toISOString(),
+        promotable: trainedAfter(m, deletedAt),
         metrics: m.metrics,
         trainingCurve: m.trainingCurve ?? null,
       });
     }
-    out.push({ model, current, versions: list });
+    out.push({ model, current, pinned, versions: list });
   }
   return out;
 }
@@ -254,6 +312,12 @@ export async function describeModels(store: ModelStore, names: Iterable<string> 
 export function newVersion(now: Date = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${t}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  await writeFile(tmp, content);
+  await rename(tmp, file);
 }
 
 function check(value: string, what: string): void {

@@ -7,7 +7,7 @@ import { loadArtifact, type EncoderArtifact } from '@seqrec/artifacts';
 import type { EventV1 } from '@seqrec/contracts';
 import { evaluate, fromEvents, leaveOneOut } from '@seqrec/datasets';
 import { FsModelStore, newVersion, type ArtifactManifest } from '@seqrec/model-store';
-import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, measureIndexRecall, type TrainingRequest } from './pipeline';
+import { PROMOTION_METRIC, TrainingPipeline, decidePromotion, keepOperatorChoice, measureIndexRecall, type PromotionDecision, type TrainingRequest } from './pipeline';
 import { generatedEvents } from './testing';
 
 async function loadEncoderArtifact(store: FsModelStore, name: string, version: string): Promise<EncoderArtifact> {
@@ -214,6 +214,35 @@ describe(TrainingPipeline.name, () => {
     assert.match(worse.promotion.reason, /does not beat 0\.9900/);
   });
 
+  it('keeps a version an operator pinned (a rollback) until it is released, or until it was trained before a user deletion', async () => {
+    const s = await newStore();
+    const sut = new TrainingPipeline(s);
+    const low = await fakePromoted(s, 'pop', 0.0001);
+    await s.promote('pop', low, { pin: true });
+    const held = await sut.run(request('pop'));
+    assert.equal(held.promoted, false, 'better, but the promoted version is pinned');
+    assert.match(held.promotion.reason, new RegExp(`${low} is pinned: an operator promoted it at .*beats 0\\.0001 of ${low}.*promote ${held.version} by hand`));
+    assert.equal(await s.current('pop'), low);
+    assert.equal((await s.pinned('pop'))?.version, low);
+
+    await s.promote('pop', low); // the operator releases the pin
+    const released = await sut.run(request('pop'));
+    assert.equal(released.promoted, true, released.promotion.reason);
+    assert.equal(await s.current('pop'), released.version);
+
+    // a pinned version trained before a user deletion cannot be served: the retraining replaces it
+    await s.promote('pop', held.version, { pin: true });
+    const at = Date.now();
+    await s.recordDeletion(at);
+    // data read in the millisecond of the deletion may hold the user: the retraining reads after it
+    while (Date.now() <= at) await new Promise((r) => setTimeout(r, 1));
+    const after = await sut.run(request('pop'));
+    assert.equal(after.promoted, true, after.promotion.reason);
+    assert.match(after.promotion.reason, /trained before a user deletion/);
+    assert.equal(await s.current('pop'), after.version);
+    assert.equal(await s.pinned('pop'), null, 'the training run\'s promotion released the pin');
+  });
+
   it('publishes item-KNN, co-occurrence and pop as servable graph artifacts that score as the evaluated models; bpr-mf stays evaluation-only', async () => {
     const s = await newStore();
     const sut = new TrainingPipeline(s);
@@ -316,5 +345,36 @@ describe(decidePromotion.name, () => {
     assert.equal(decidePromotion('if-better', 0.05, { version: 'v0', metrics: {} }).promote, true);
     assert.equal(decidePromotion('never', 0.9, null).promote, false);
     assert.equal(decidePromotion('always', 0.0, cur(0.5)).promote, true);
+  });
+});
+
+describe(keepOperatorChoice.name, () => {
+  const better: PromotionDecision = { promote: true, reason: 'x beats y', metric: PROMOTION_METRIC, candidate: 0.2, current: { version: 'v1', value: 0.1 } };
+  const state = { compared: 'v1', comparedServable: true, current: 'v1', pin: null };
+  const pin = (version: string) => ({ version, at: '2026-12-07T10:00:00.000Z' });
+
+  it('passes a run\'s decision when nobody intervened', () => {
+    assert.equal(keepOperatorChoice('if-better', better, state, 'v9'), better);
+    assert.equal(keepOperatorChoice('if-better', better, { ...state, compared: null, current: null }, 'v9'), better, 'nothing promoted yet');
+  });
+
+  it('keeps the pinned version, unless it was trained before a deletion', () => {
+    const held = keepOperatorChoice('if-better', better, { ...state, pin: pin('v1') }, 'v9');
+    assert.equal(held.promote, false);
+    assert.equal(held.reason, 'v1 is pinned: an operator promoted it at 2026-12-07T10:00:00.000Z (x beats y); promote v9 by hand if it should serve');
+    assert.equal(keepOperatorChoice('if-better', better, { ...state, pin: pin('v1'), comparedServable: false }, 'v9').promote, true);
+  });
+
+  it('does not promote over a version an operator promoted while the run trained: the comparison was with another model', () => {
+    const d = keepOperatorChoice('if-better', better, { ...state, current: 'v0' }, 'v9');
+    assert.equal(d.promote, false);
+    assert.match(d.reason, /changed from v1 to v0 while the run trained/);
+  });
+
+  it('leaves explicit modes and refusals alone', () => {
+    const pinned = { ...state, pin: pin('v1') };
+    assert.equal(keepOperatorChoice('always', better, pinned, 'v9').promote, true);
+    const no = { ...better, promote: false, reason: 'does not beat' };
+    assert.equal(keepOperatorChoice('if-better', no, pinned, 'v9'), no);
   });
 });

@@ -3,7 +3,8 @@
  * train (neural: `trainModel` with early stopping on validation NDCG@10, full ranking; baselines:
  * fit) → evaluate (validation full; test full = headline, test sampled-100 for older papers) →
  * versioned artifact in the model store (weights/model, vocabulary, popularity, `metrics.json`,
- * `report.html`) → promotion when the validation NDCG@10 beats the promoted version's.
+ * `report.html`) → promotion when the validation NDCG@10 beats the promoted version's, unless an
+ * operator pinned the promoted version ({@link keepOperatorChoice}).
  *
  * Protocol details:
  * - Neural models train on `split.train` (each user's sequence without its last two items) and
@@ -69,7 +70,7 @@ import {
   type SequenceEncoder,
   type TrainProgress,
 } from '@seqrec/model';
-import { TrainedBeforeDeletionError, newVersion, trainedAfter, type ArtifactManifest, type ModelStore } from '@seqrec/model-store';
+import { TrainedBeforeDeletionError, newVersion, trainedAfter, type ArtifactManifest, type ModelStore, type PromotionPin } from '@seqrec/model-store';
 import { ProgressBar, type ProgressStream } from './progress';
 import { renderReport } from './report';
 import { loadSource, type DataSource } from './sources';
@@ -297,6 +298,41 @@ export function decidePromotion(
   return { ...base, promote: false, reason: `${metric} ${candidate.toFixed(4)} does not beat ${cur.value.toFixed(4)} of ${cur.version}` };
 }
 
+/**
+ * What an operator chose wins over an `if-better` run (docs/operations.md, "Rolling back a model").
+ * The run compared its candidate with `compared`, the version served (CURRENT) when it started,
+ * never with the newest version; checked again just before the promotion, it does not promote
+ * - when CURRENT is pinned (an operator promoted it through the API or the CLI: a rollback), unless
+ *   the run started from a version trained before a user deletion (`comparedServable` false), which
+ *   can no longer be served and which the run replaces whatever its score;
+ * - when CURRENT is not the version it compared with any more: an operator promoted another version
+ *   while it trained, and the comparison was with a model no longer served.
+ * `always` and `never` are explicit choices and pass unchanged.
+ */
+export function keepOperatorChoice(
+  mode: PromotionMode,
+  decision: PromotionDecision,
+  state: { compared: string | null; comparedServable: boolean; current: string | null; pin: PromotionPin | null },
+  candidateVersion: string,
+): PromotionDecision {
+  if (mode !== 'if-better' || !decision.promote) return decision;
+  if (state.current !== state.compared) {
+    return {
+      ...decision,
+      promote: false,
+      reason: `the promoted version changed from ${state.compared ?? 'none'} to ${state.current ?? 'none'} while the run trained (${decision.reason}); promote ${candidateVersion} by hand if it should serve`,
+    };
+  }
+  if (state.pin && state.pin.version === state.current && state.comparedServable) {
+    return {
+      ...decision,
+      promote: false,
+      reason: `${state.pin.version} is pinned: an operator promoted it at ${state.pin.at} (${decision.reason}); promote ${candidateVersion} by hand if it should serve`,
+    };
+  }
+  return decision;
+}
+
 /** Validates resolved options; throws a RangeError naming the field. */
 export function validateOptions(o: TrainingOptions): void {
   const posInt = (f: keyof TrainingOptions) => {
@@ -508,6 +544,8 @@ export class TrainingPipeline {
         promotion = { ...promotion, promote: true, reason: `promoted ${currentVersion} was trained before a user deletion (${promotion.reason})` };
       }
       const version = newVersion();
+      const operatorState = async () => ({ compared: currentVersion, comparedServable: currentForgets, current: await this.store.current(name), pin: await this.store.pinned(name) });
+      promotion = keepOperatorChoice(req.promote ?? 'if-better', promotion, await operatorState(), version);
       const s0 = performance.now();
       const totalSoFar = seconds(t0);
       const timings = { loadSeconds, trainSeconds, evalSeconds, saveSeconds: 0, totalSeconds: totalSoFar };
@@ -602,6 +640,8 @@ export class TrainingPipeline {
           for (const [f, content] of Object.entries(extraFiles)) await writeFile(join(dir, f), content);
         });
       }
+      // again: an operator may have promoted a version while the artifact was written
+      promotion = keepOperatorChoice(req.promote ?? 'if-better', promotion, await operatorState(), version);
       if (promotion.promote) {
         try {
           await this.store.promote(name, version);

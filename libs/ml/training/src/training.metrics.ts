@@ -7,6 +7,7 @@ export interface TrainingMetrics {
   lastRunTimestamp: Gauge<'model'>;
   backend: Gauge<'backend' | 'native'>;
   running: Gauge;
+  manualPromotions: Counter<'model' | 'outcome'>;
 }
 
 /** Run durations, seconds: 1 s .. 6 h. */
@@ -41,5 +42,10 @@ export function createTrainingMetrics(registry: Registry): TrainingMetrics {
       labelNames: ['backend', 'native'],
     }),
     running: gauge(registry, { name: 'seqrec_trainer_running_runs', help: 'Training runs in progress (0 or 1)' }),
+    manualPromotions: counter(registry, {
+      name: 'seqrec_trainer_manual_promotions_total',
+      help: 'Promotions by an operator (POST /v1/models/{version}/promote, rollbacks) by model and outcome (promoted, already_promoted, trained_before_deletion)',
+      labelNames: ['model', 'outcome'],
+    }),
   };
 }

@@ -6,7 +6,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { MemoryBus, type Bus } from '@seqrec/bus';
 import { TOPICS, decodeItem, type ModelPromotedV1 } from '@seqrec/contracts';
 import { initBackend, itemContentFeatures, type BackendSettings, type ContentFeature } from '@seqrec/model';
-import { FsModelStore, describeModels, type ModelStore, type ModelSummary } from '@seqrec/model-store';
+import { FsModelStore, TrainedBeforeDeletionError, UnknownVersionError, describeModels, type ModelStore, type ModelSummary } from '@seqrec/model-store';
 import { BUS, CATALOGUE_STORE } from '@seqrec/nest-platform';
 import type { CatalogueStore } from '@seqrec/window';
 import type { ContentSource } from './content';
@@ -72,6 +72,48 @@ export class TrainingInProgressError extends SeqrecError {
     super(`training run ${runId} is in progress`, { retriable: true, context: { runId } });
     this.name = 'TrainingInProgressError';
   }
+}
+
+/** Thrown by {@link TrainingService.promote} when several models hold the version and none was named (the API answers 409). */
+export class AmbiguousVersionError extends SeqrecError {
+  constructor(
+    readonly version: string,
+    readonly models: string[],
+  ) {
+    super(`version ${version} is in several models (${models.join(', ')}): name the model`, { retriable: false, context: { version, models } });
+    this.name = 'AmbiguousVersionError';
+  }
+}
+
+/**
+ * The store promoted the version but the announcement could not be published (the bus is down):
+ * instances that restart load it from CURRENT, running ones do not yet. Retry: promoting again
+ * announces again (the API answers 503).
+ */
+export class PromotionNotAnnouncedError extends SeqrecError {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    cause: Error,
+  ) {
+    super(`${model}/${version} is promoted in the model store but its announcement failed (${cause.message}): retry to announce it`, {
+      retriable: true,
+      context: { model, version },
+    });
+    this.name = 'PromotionNotAnnouncedError';
+  }
+}
+
+/** What {@link TrainingService.promote} did. */
+export interface ManualPromotion {
+  model: string;
+  version: string;
+  /** The version promoted before (null: none). */
+  previous: string | null;
+  /** It was the promoted version already (the announcement is sent again all the same). */
+  alreadyPromoted: boolean;
+  pinned: boolean;
+  promotedAt: string;
 }
 
 const KEEP_RUNS = 50;
@@ -340,6 +382,46 @@ export class TrainingService implements OnModuleInit, OnApplicationBootstrap, On
     if (this.options.isolation === 'inline') return this.pipeline.run({ ...request, ...hooks, progress: false });
     if (!(this.store instanceof FsModelStore)) throw new Error('training in a child process needs a filesystem model store (or TRAIN_ISOLATION=inline)');
     return trainInChildProcess({ storeRoot: this.store.root, ...(this.options.backend ? { backend: pickBackend(this.options.backend) } : {}), request }, hooks);
+  }
+
+  /**
+   * An operator's promotion (a rollback): makes a stored version the promoted one through the same
+   * path as a training run's (the store's CURRENT, then `ModelPromotedV1` on the models topic, which
+   * every scorer and embedding instance follows), pinned unless `pin` is false (training runs then
+   * keep it: {@link keepOperatorChoice}). Promoting the promoted version again changes nothing but
+   * announces it again, so a retry after a failed announcement still reaches every instance.
+   * The next training runs compare with the promoted version, as ever (docs/operations.md).
+   * Throws {@link UnknownVersionError}, {@link AmbiguousVersionError}, and the store's
+   * `TrainedBeforeDeletionError` for a version trained before the latest user deletion.
+   */
+  async promote(version: string, options: { model?: string; pin?: boolean } = {}): Promise<ManualPromotion> {
+    const model = options.model ?? (await this.modelOf(version));
+    const pin = options.pin ?? true;
+    const previous = await this.store.current(model);
+    try {
+      await this.store.promote(model, version, { pin });
+    } catch (err) {
+      if (err instanceof TrainedBeforeDeletionError) this.metrics.manualPromotions.inc({ model, outcome: 'trained_before_deletion' });
+      throw err;
+    }
+    const promotedAt = Date.now();
+    const message: ModelPromotedV1 = { model, version, uri: this.store.location(model, version), metrics: (await this.store.manifest(model, version)).metrics, promotedAt };
+    try {
+      await this.bus.publish([{ topic: TOPICS.MODELS, key: model, value: JSON.stringify(message) }]);
+    } catch (err) {
+      throw new PromotionNotAnnouncedError(model, version, err as Error);
+    }
+    this.metrics.manualPromotions.inc({ model, outcome: previous === version ? 'already_promoted' : 'promoted' });
+    this.log.log(`${model}/${version} promoted by an operator${pin ? ' and pinned' : ''} (was ${previous ?? 'none'})`);
+    return { model, version, previous, alreadyPromoted: previous === version, pinned: pin, promotedAt: new Date(promotedAt).toISOString() };
+  }
+
+  /** The model holding `version`: among the store's models and the configured one. */
+  private async modelOf(version: string): Promise<string> {
+    const models = (await describeModels(this.store, [this.options.model])).filter((m) => m.versions.some((v) => v.version === version)).map((m) => m.model);
+    if (models.length === 0) throw new UnknownVersionError(this.options.model, version);
+    if (models.length > 1) throw new AmbiguousVersionError(version, models);
+    return models[0]!;
   }
 
   /** Every model in the store with its versions (oldest first), the promoted one, their metrics and training curves. */
