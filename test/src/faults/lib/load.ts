@@ -128,14 +128,19 @@ export class RawLoad {
   ) {}
 
   async start(): Promise<this> {
-    this.producer = testKafka('seqrec-faults-producer', this.brokers).producer({
+    this.producer = await this.newProducer();
+    this.loop = this.run();
+    return this;
+  }
+
+  private async newProducer(): Promise<KafkaJS.Producer> {
+    const producer = testKafka('seqrec-faults-producer', this.brokers).producer({
       kafkaJS: { idempotent: true, acks: -1 },
       'message.timeout.ms': 20_000,
       'linger.ms': 5,
     } as never);
-    await this.producer.connect();
-    this.loop = this.run();
-    return this;
+    await producer.connect();
+    return producer;
   }
 
   /** Publishes `n` records at once (outside the rate), e.g. a final round. */
@@ -144,14 +149,25 @@ export class RawLoad {
     this.sent.push(...records);
   }
 
+  /**
+   * Repeats the send until it is acknowledged. After three failures in a row (a minute) the
+   * producer is replaced, as a producer application would be restarted: once a paused broker came
+   * back fenced, the idempotent producer's sends could keep failing for good, and this load then
+   * never stopped.
+   */
   private async sendUntilAcked(records: GeneratedRecord[]): Promise<void> {
     const messages = records.map(recordToMessage);
-    for (;;) {
+    for (let failures = 0; ; ) {
       try {
         await this.producer!.send({ topic: this.topic, messages });
         return;
       } catch {
         this.failedSends++;
+        if (++failures % 3 === 0) {
+          const old = this.producer;
+          void old?.disconnect().catch(() => undefined);
+          this.producer = await this.newProducer().catch(() => old);
+        }
         await sleep(250);
       }
     }
