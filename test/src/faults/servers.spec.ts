@@ -36,7 +36,9 @@ function faultUnderLoad(infra: FaultInfra, name: string, fault: string, cycles: 
 async function underLoad(stack: Stack, random: () => number, seed: number, inject: Inject, cycles: number): Promise<RunOutcome> {
   await stack.start('ingester');
   await stack.start('sequence-builder');
-  const stopSupervising = stack.supervise();
+  // Supervised until the stack's cleanup, through the oracle's wait too, as Kubernetes would: a
+  // consumer found wedged after the load stopped is restarted like any other.
+  stack.supervise();
   const rawSource = new EventSource({ seed, maxEvents: pick(40_000, 400_000), duplicateRate: 0.01 });
   const httpSource = new EventSource({ seed: seed + 7_919, maxEvents: pick(40_000, 800_000) });
   const raw = await new RawLoad(stack.brokers, stack.topic(TOPICS.CLICKSTREAM_RAW), rawSource, { rate: pick(500, 1_000) }).start();
@@ -57,7 +59,6 @@ async function underLoad(stack: Stack, random: () => number, seed: number, injec
   } finally {
     await http.stop();
     await raw.stop();
-    await stopSupervising();
   }
   const told = http.summary();
   const failures: string[] = [];

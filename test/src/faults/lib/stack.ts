@@ -202,6 +202,15 @@ export class Stack {
    * test holds (killing, pausing) are left alone. Returns the function that stops supervising.
    */
   supervise(): () => Promise<void> {
+    const stop = this.superviseLoop();
+    this.supervisors.push(stop);
+    return stop;
+  }
+
+  /** Stoppers of the running {@link supervise} loops; cleanup() stops them before it stops the processes. */
+  private readonly supervisors: Array<() => Promise<void>> = [];
+
+  private superviseLoop(): () => Promise<void> {
     const t0 = Date.now();
     let stopped = false;
     const failedChecks = new Map<Member, number>();
@@ -352,6 +361,7 @@ export class Stack {
   }
 
   async cleanup(): Promise<void> {
+    for (const stop of this.supervisors.splice(0)) await stop();
     await Promise.all(
       this.members.map(async (m) => {
         const p = m.svc.proc;
