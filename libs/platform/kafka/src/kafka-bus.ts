@@ -541,8 +541,14 @@ class KafkaSubscription {
     const now = Date.now();
     if (this.cycleStartedAt !== undefined && now - this.cycleStartedAt > this.maxPollIntervalMs()) return true;
     const stalledMs = this.opts.consumer?.stalledMs ?? 0;
-    return stalledMs > 0 && this.behind && now - this.lastProgressAt > stalledMs;
+    if (stalledMs <= 0) return false;
+    // between cycles the loop comes round at least every consume wait (100 ms) or back-off (≤ 5 s)
+    if (this.running && this.cycleStartedAt === undefined && now - this.polledAt > stalledMs) return true;
+    return this.behind && now - this.lastProgressAt > stalledMs;
   }
+
+  /** When the consume loop last came round (a consume call returned), epoch ms. */
+  private polledAt = Date.now();
 
   /**
    * The lag could not be read (the broker is away): whether the member is wedged cannot be judged,
@@ -645,6 +651,7 @@ class KafkaSubscription {
     if (this.options.transactional) await this.newProducer();
     this.consumer.subscribe(this.options.topics.map((t) => this.bus.physical(t)));
     this.running = true;
+    this.polledAt = Date.now();
     this.loop = this.run().catch((err) => {
       this.crashed = true;
       log.error(`consumer ${this.options.groupId} stopped: ${(err as Error).message}`);
@@ -741,7 +748,9 @@ class KafkaSubscription {
       let messages: Message[];
       try {
         messages = await this.consume();
+        this.polledAt = Date.now();
       } catch (err) {
+        this.polledAt = Date.now();
         if (!this.consumer.isConnected()) throw err;
         log.warn(`consumer ${this.options.groupId}: consume failed: ${(err as Error).message}`);
         await this.backoff();
