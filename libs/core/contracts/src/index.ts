@@ -7,3 +7,4 @@ export * from './model';
 export * from './errors';
 export * from './item';
 export * from './deletion';
+export * from './experiment';

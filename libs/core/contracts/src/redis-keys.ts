@@ -122,6 +122,20 @@ export class RedisKeys {
    * check it in their script (an event stamped before a deletion never recreates the window); TTL
    * PRIVACY_MARKER_TTL_DAYS for a deletion, none for an objection. Same slot as {@link userSequence}.
    */
+  /** The prefix of one experiment's join state (impressions, feedback, counts): one hash slot per experiment. */
+  experiment(id: string): string {
+    return `${this.prefix}:exp:{x:${id}}:`;
+  }
+
+  /** The active experiment (JSON) and every experiment started (hash id → JSON): one slot. */
+  experimentsActive(): string {
+    return `${this.prefix}:experiments:{cfg}:active`;
+  }
+
+  experimentsRecords(): string {
+    return `${this.prefix}:experiments:{cfg}:records`;
+  }
+
   userDeleted(userId: string): string {
     return `${this.prefix}:user:{${userId}}:deleted`;
   }

@@ -25,6 +25,11 @@ export const TOPICS = {
    * by the sequence-builder, the embedding service and every trainer replay (docs/privacy.md).
    */
   USER_DELETIONS: 'privacy.internal.user.deletion.1',
+  /**
+   * Answers shown while an experiment runs ({@link ImpressionV1}), keyed by the subject: the
+   * scorer's feedback join counts them and the events that follow them (docs/experiments.md).
+   */
+  IMPRESSIONS: 'serving.internal.impression.served.1',
 } as const;
 
 /** Topics created with `cleanup.policy=compact` (the latest message per key is kept, not a time window). */
@@ -34,7 +39,7 @@ export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.ITEMS, TOPI
  * Topics that hold personal data seqrec cannot rewrite when a user is deleted (docs/privacy.md):
  * their retention is the exposure window, bounded by PRIVACY_MAX_RETENTION_HOURS.
  */
-export const PERSONAL_DATA_TOPICS: ReadonlySet<string> = new Set([TOPICS.CLICKSTREAM_RAW, TOPICS.EVENTS, TOPICS.EVENTS_DLQ, TOPICS.SEQUENCE_UPDATES]);
+export const PERSONAL_DATA_TOPICS: ReadonlySet<string> = new Set([TOPICS.CLICKSTREAM_RAW, TOPICS.EVENTS, TOPICS.EVENTS_DLQ, TOPICS.SEQUENCE_UPDATES, TOPICS.IMPRESSIONS]);
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -54,4 +59,10 @@ export const GROUPS = {
   EMBEDDING_DELETIONS: 'seqrec-embedding-deletions',
   /** Records deletions in the model store and schedules the retraining that forgets them (the trainer). */
   TRAINER_DELETIONS: 'seqrec-trainer-deletions',
+  /** Counts impressions for the experiment report (the scorer; shared by its replicas). */
+  EXPERIMENT_IMPRESSIONS: 'seqrec-experiment-impressions',
+  /** Joins clicks, carts and purchases to impressions (the scorer; shared by its replicas). */
+  EXPERIMENT_FEEDBACK: 'seqrec-experiment-feedback',
+  /** Erases deleted users' impressions from the experiment store (the scorer). */
+  EXPERIMENT_DELETIONS: 'seqrec-experiment-deletions',
 } as const;
