@@ -49,14 +49,15 @@ describe('scorer console (in process)', () => {
     }
   });
 
-  it('with the console on, a scorer under AUTH_REQUIRED needs admin keys (it does not start without)', async () => {
+  it('a scorer under AUTH_REQUIRED needs admin keys for its experiments API and console (it does not start without)', async () => {
     const missing = async (env: Record<string, string>) => {
       const created = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', AUTH_REQUIRED: 'true', AUTH_CLIENT_KEYS: CLIENT, ...env });
       apps.push(created.app);
       await created.app.init();
       return created.auth.missingCredentials();
     };
-    assert.deepEqual(await missing({}), [], 'off: the scorer\'s routes are client routes only');
+    assert.deepEqual(await missing({}), [{ role: 'admin', variable: 'AUTH_ADMIN_KEYS' }], 'the experiments API is admin-only');
+    assert.deepEqual(await missing({ AUTH_ADMIN_KEYS: ADMIN }), []);
     assert.deepEqual(await missing({ CONSOLE_ENABLED: 'true' }), [{ role: 'admin', variable: 'AUTH_ADMIN_KEYS' }]);
     assert.deepEqual(await missing({ CONSOLE_ENABLED: 'true', AUTH_ADMIN_KEYS: ADMIN }), []);
   });

@@ -29,7 +29,7 @@ export interface ApiResponse {
 
 /** One route: everything its validation and its OpenAPI entry are made of. */
 export interface ApiRoute<P extends TObject = TObject, Q extends TObject = TObject, B extends TSchema = TSchema> {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path, `{name}` for a path parameter (`/v1/items/{itemId}/similar`). */
   path: string;
   operationId: string;

@@ -96,7 +96,7 @@ export function parseExperiment(body: unknown): { ok: true; config: ExperimentCo
       else config.shadow = { model: s.model as ModelChoice, sample: s.sample };
     }
   }
-  if (problems.length === 0) problems.push(...assignmentProblems(config));
+  for (const p of assignmentProblems(config)) if (!problems.includes(p)) problems.push(p);
   return problems.length ? { ok: false, problems } : { ok: true, config };
 }
 

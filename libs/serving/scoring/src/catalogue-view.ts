@@ -88,6 +88,12 @@ export class CatalogueView {
     this.patch(itemId, null);
   }
 
+  /** An item's catalogue price (undefined when the catalogue has no price for it). */
+  priceOf(itemId: string): number | undefined {
+    const p = this.items.get(itemId)?.price;
+    return p === undefined || Number.isNaN(p) ? undefined : p;
+  }
+
   /** The category path of a category id. */
   categoryPath(id: number): string | undefined {
     return this.categoryPaths[id];

@@ -14,3 +14,7 @@ export * from './console/console.constants';
 export * from './console/console.controller';
 export * from './console/console.module';
 export * from './content-items';
+export * from './experiments/experiments.api';
+export * from './experiments/experiments.service';
+export * from './experiments/experiments.constants';
+export * from './experiments/experiment.metrics';

@@ -71,6 +71,27 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
       return this.slot.model;
     }
     const started = Date.now();
+    const model = await this.prepare(name, version);
+    const old = this.slot.swap(model);
+    if (old) {
+      this.metrics.modelInfo.remove({ model: old.name, version: old.version, backend: this.backend });
+      this.metrics.indexRecall.remove({ model: old.name, version: old.version });
+    }
+    this.metrics.modelInfo.set({ model: name, version, backend: this.backend }, 1);
+    this.metrics.modelSwaps.inc({ outcome: 'loaded' });
+    this.log.log(
+      `serving ${name}@${version} (${model.artifact.vocabulary.length - 1} items, loaded in ${Date.now() - started} ms)` +
+        (old ? `; ${old.version} retires after its ${old.inUse} in-flight requests` : ''),
+    );
+    return model;
+  }
+
+  /**
+   * A stored version, ready to serve: refused when trained before a user deletion, loaded, warmed
+   * up (serving tensors built, kernels compiled) and indexed, so no request waits for any of it.
+   * Also used for the models of an experiment's variants and its shadow.
+   */
+  async prepare(name: string, version: string): Promise<ServingModel> {
     let artifact;
     try {
       // a version trained before a user deletion may hold the user: never served (docs/privacy.md)
@@ -110,17 +131,6 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
       );
       this.metrics.indexRecall.set({ model: name, version }, built.recallAt20);
     }
-    const old = this.slot.swap(model);
-    if (old) {
-      this.metrics.modelInfo.remove({ model: old.name, version: old.version, backend: this.backend });
-      this.metrics.indexRecall.remove({ model: old.name, version: old.version });
-    }
-    this.metrics.modelInfo.set({ model: name, version, backend: this.backend }, 1);
-    this.metrics.modelSwaps.inc({ outcome: 'loaded' });
-    this.log.log(
-      `serving ${name}@${version} (${artifact.vocabulary.length - 1} items, loaded in ${Date.now() - started} ms)` +
-        (old ? `; ${old.version} retires after its ${old.inUse} in-flight requests` : ''),
-    );
     return model;
   }
 }

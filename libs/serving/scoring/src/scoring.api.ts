@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IdSchema as Id, MAX_ID_LENGTH } from '@seqrec/contracts';
 import { ErrorSchema, defineRoute, openApiDocument, type ApiResponse } from '@seqrec/nest-platform';
 import { RulesSchema, rulesQuery } from './rules';
+import { experimentsApi } from './experiments/experiments.api';
 
 /**
  * The scorer's HTTP API, described once: the controller validates requests with these schemas, the
@@ -11,6 +12,16 @@ import { RulesSchema, rulesQuery } from './rules';
  */
 
 export const ModelRefSchema = Type.Object({ name: Type.String(), version: Type.String() }, { $id: 'Model' });
+
+/** The experiment variant that answered (only while an experiment runs). */
+export const ExperimentRefSchema = Type.Object(
+  { id: Type.String({ description: 'the experiment' }), variant: Type.String({ description: 'the variant this shopper is assigned (sticky), or holdout' }) },
+  { $id: 'ExperimentRef' },
+);
+
+const RequestId = Type.String({
+  description: 'this answer\'s id: pass it back as `requestId` on the click, cart or purchase events of its items, so the experiment report attributes them to this answer exactly',
+});
 
 /** How fresh the user's live window was when scored. */
 export const SequenceFreshnessSchema = Type.Object(
@@ -68,6 +79,8 @@ const ScoredFrom = Type.Union([Type.Literal('live_window'), Type.Literal('stored
 
 export const RecommendationsSchema = Type.Object(
   {
+    requestId: RequestId,
+    experiment: Type.Optional(ExperimentRefSchema),
     ...subjectIds,
     items: Type.Array(ScoredItemSchema),
     model: ModelRefSchema,
@@ -100,6 +113,8 @@ export const RankedItemSchema = Type.Object(
 
 export const RankSchema = Type.Object(
   {
+    requestId: RequestId,
+    experiment: Type.Optional(ExperimentRefSchema),
     ...subjectIds,
     items: Type.Array(RankedItemSchema),
     sorted: Type.Boolean(),
@@ -114,7 +129,7 @@ export const RankSchema = Type.Object(
 );
 
 export const SimilarSchema = Type.Object(
-  { itemId: Type.String(), items: Type.Array(ScoredItemSchema), model: ModelRefSchema, fallback: Type.Optional(Fallback), fallbackReason: Type.Optional(FallbackReasonSchema) },
+  { requestId: RequestId, itemId: Type.String(), items: Type.Array(ScoredItemSchema), model: ModelRefSchema, fallback: Type.Optional(Fallback), fallbackReason: Type.Optional(FallbackReasonSchema) },
   { $id: 'Similar' },
 );
 
@@ -265,6 +280,6 @@ export function scorerOpenApi(): Record<string, unknown> {
       security: [{ apiKey: [] }, { bearer: [] }],
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }, bearer: { type: 'http', scheme: 'bearer' } },
     },
-    Object.values(scorerApi()),
+    [...Object.values(scorerApi()), ...Object.values(experimentsApi)],
   );
 }

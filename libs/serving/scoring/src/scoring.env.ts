@@ -50,6 +50,10 @@ export const scoringEnv = {
   }),
   SCORER_INDEX_PROBES: num({ default: 16, desc: 'approximate top-k: clusters scanned per query (more: higher recall, slower)' }),
   SCORER_API_KEYS: str({ default: '', desc: 'client credentials, added to AUTH_CLIENT_KEYS (kept for existing deployments): when either is set, x-api-key or Authorization: Bearer is required' }),
+  SCORER_EXPERIMENT_POLL_MS: whole({
+    default: 2_000,
+    desc: 'read the active experiment from the experiment store this often, ms: a change through any replica is in force on every replica this long after it (plus its models\' load time); 0: only at start and on this replica\'s own API calls',
+  }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_WORKERS: str({
     default: '1',

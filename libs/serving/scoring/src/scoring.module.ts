@@ -4,7 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type { CleanedEnv } from '@seqrec/config';
 import type { Registry } from '@seqrec/metrics';
 import { FsModelStore } from '@seqrec/model-store';
-import { METRICS_REGISTRY } from '@seqrec/nest-platform';
+import { METRICS_REGISTRY, REDIS, REDIS_KEYS } from '@seqrec/nest-platform';
+import type { RedisKeys } from '@seqrec/contracts';
+import { MemoryExperimentStore, RedisExperimentStore, type ExperimentStore } from '@seqrec/experiments';
+import type { RedisClient } from '@seqrec/redis';
+import { EXPERIMENT_METRICS, EXPERIMENT_STORE } from './experiments/experiments.constants';
+import { createExperimentMetrics } from './experiments/experiment.metrics';
+import { ExperimentsConsumer } from './experiments/experiments.consumer';
+import { ExperimentsController } from './experiments/experiments.controller';
+import { ExperimentsService } from './experiments/experiments.service';
 import { ModelLoader } from './model-loader.service';
 import { ModelsConsumer } from './models.consumer';
 import { OpenApiController } from './openapi.controller';
@@ -54,12 +62,13 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       indexLists: env.SCORER_INDEX_LISTS,
       indexProbes: env.SCORER_INDEX_PROBES,
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
+      experimentPollMs: env.SCORER_EXPERIMENT_POLL_MS,
       backend: env,
     };
     const slot = new ModelSlot();
     return {
       module: ScoringModule,
-      controllers: [ScoringController, OpenApiController, ModelsConsumer, CatalogueFeed],
+      controllers: [ScoringController, OpenApiController, ModelsConsumer, CatalogueFeed, ExperimentsController, ExperimentsConsumer],
       providers: [
         { provide: SCORING_OPTIONS, useValue: options },
         { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
@@ -69,12 +78,19 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
           inject: [METRICS_REGISTRY],
           useFactory: (r: Registry) => createScoringMetrics(r, () => slot.model?.createdAt ?? null),
         },
+        {
+          provide: EXPERIMENT_STORE,
+          inject: [REDIS, REDIS_KEYS],
+          useFactory: (redis: RedisClient | null, keys: RedisKeys): ExperimentStore => (redis ? new RedisExperimentStore(redis, keys) : new MemoryExperimentStore()),
+        },
+        { provide: EXPERIMENT_METRICS, inject: [METRICS_REGISTRY], useFactory: (r: Registry) => createExperimentMetrics(r) },
+        ExperimentsService,
         ModelLoader,
         PopularityFallback,
         CatalogueView,
         ScoringService,
       ],
-      exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView],
+      exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView, ExperimentsService],
     };
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_TYPES, SeqrecError, type EventSubject, type RedisKeys } from '@seqrec/contracts';
+import { EVENT_TYPES, type EventSubject, type RedisKeys } from '@seqrec/contracts';
 import type { Explanation, FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
@@ -19,6 +19,7 @@ import { interactedItems } from './interacted';
 import { resolveRules, type RuleDefaults, type RulesInput } from './rules';
 import { blendScores, relevanceFromPositions } from './search-blend';
 import { explainByOcclusion, reasonText, type WindowScorer } from '@seqrec/artifacts';
+import { ExperimentsService, newRequestId, type Route } from './experiments/experiments.service';
 
 export interface ScoringOptions {
   modelName: string;
@@ -48,6 +49,8 @@ export interface ScoringOptions {
   /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
   indexLists: number;
   indexProbes: number;
+  /** Read the active experiment from the experiment store this often, ms (SCORER_EXPERIMENT_POLL_MS; 0: only at start and on this replica's API calls). */
+  experimentPollMs: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
   maxEventLoopDelayMs: number;
   /** The model runtime's settings (default: the process environment's). */
@@ -55,13 +58,8 @@ export interface ScoringOptions {
 }
 
 
-/** Thrown while no model is loaded (answered 503 + Retry-After). */
-export class NoModelError extends SeqrecError {
-  constructor(model: string) {
-    super(`no version of ${model} is loaded yet`, { retriable: true, context: { model } });
-    this.name = 'NoModelError';
-  }
-}
+import { NoModelError } from './no-model';
+export { NoModelError };
 
 export type { FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 
@@ -84,6 +82,7 @@ export class ScoringService implements OnApplicationShutdown {
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
     private readonly popularity: PopularityFallback,
     private readonly catalogue: CatalogueView,
+    private readonly experiments: ExperimentsService,
   ) {
     this.batcher = new MicroBatcher(
       { maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs, maxQueue: options.maxQueue, maxQueueWaitMs: options.maxQueueWaitMs },
@@ -115,52 +114,97 @@ export class ScoringService implements OnApplicationShutdown {
     return this.recommendFor(sessionIds.map((id) => ({ kind: 'session', id })), k, rules, explain);
   }
 
+  /**
+   * Each subject answered by the model of its route (its experiment variant's, or the served one):
+   * subjects are grouped by model, every answer gets a request id, an experiment's answers name
+   * their variant and are published as impressions, and a sampled request is scored again by the
+   * shadow model off the request path.
+   */
   private async recommendFor(subjects: EventSubject[], k: number, rules?: RulesInput, explain = false): Promise<RecommendationsAnswer[]> {
     const spec = resolveRules(this.options.rules, rules);
-    const model = this.acquire();
+    const routes = this.experiments.route(subjects);
     try {
-      const { windows, vectors } = await this.subjectState(subjects, model);
-      return await Promise.all(
-        subjects.map(async (subject, i) => {
-          const who = subjectField(subject);
-          const window = windows[i]!;
-          const v = currentVector(vectors?.[i], window, model);
-          if (v) {
-            const h = await model.history(window, this.items);
-            if (h.ids.length > 0) {
-              const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
-              const items = this.named(model, top.items, top.scores);
-              if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
-              return { ...who, items, model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
-            }
-          }
-          const h = await model.history(window, this.items);
-          const sequence = freshness(window, h);
-          const itemRules = this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted));
-          if (h.ids.length === 0) {
-            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
-            this.metrics.fallbacks.inc({ route: 'recommendations', reason });
-            const pop = await this.popularity.top(model, k, itemRules, spec.categories, this.catalogue.contentItems(model));
-            return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
-          }
-          // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
-          const inline = model.graph ? null : this.inlineVector(model, h);
-          const eligible = model.artifact.vocabulary.length - 1;
-          const none = new Int32Array(0);
-          const graph = model.graph;
-          const top = graph
-            ? selectTopK(k, itemRules, eligible, (width, accept) => graph.topK(h.ids, width, none, accept))
-            : inline
-              ? await this.topKFromVector(model, inline, k, itemRules)
-              : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
-          const items = this.named(model, top.items, top.scores);
-          if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
-          return { ...who, items, model: ref(model), scoredFrom: 'live_window' as const, sequence };
-        }),
-      );
+      const answers = await this.byModel(subjects, routes, (model, group) => this.recommendWith(model, group, k, spec, explain));
+      return answers.map((unstamped, i) => {
+        const a = this.stamp(unstamped, routes[i]!, subjects[i]!, 'recommendations');
+        const shadow = this.experiments.shadowFor(a.requestId);
+        if (shadow) {
+          const one = [subjects[i]!];
+          this.experiments.runShadow(shadow, a.items.map((it) => it.itemId), async (m) => (await this.recommendWith(m, one, k, spec, false))[0]!.items.map((it) => it.itemId));
+        }
+        return a;
+      });
     } finally {
-      model.release();
+      for (const r of routes) r.model.release();
     }
+  }
+
+  /** An answer with its request id and, in an experiment, its variant (then published as an impression). */
+  private stamp<A extends { items: Array<{ itemId: string }> }>(a: A, route: Route, subject: EventSubject, kind: 'recommendations' | 'rank'): A & Stamp {
+    const requestId = newRequestId();
+    if (!route.experiment) return { requestId, ...a };
+    this.experiments.impression(subject, kind, requestId, route.experiment, route.model, a.items.map((it) => it.itemId));
+    return { requestId, experiment: route.experiment, ...a };
+  }
+
+  /** Runs `answer` once per distinct model over its subjects, and puts the answers back in order. */
+  private async byModel<S, A>(subjects: readonly S[], routes: readonly Route[], answer: (model: ServingModel, group: S[]) => Promise<A[]>): Promise<A[]> {
+    const groups = new Map<ServingModel, number[]>();
+    routes.forEach((r, i) => {
+      const g = groups.get(r.model);
+      if (g) g.push(i);
+      else groups.set(r.model, [i]);
+    });
+    const out = new Array<A>(subjects.length);
+    await Promise.all(
+      [...groups].map(async ([model, ix]) => {
+        const got = await answer(model, ix.map((i) => subjects[i]!));
+        ix.forEach((i, j) => (out[i] = got[j]!));
+      }),
+    );
+    return out;
+  }
+
+  private async recommendWith(model: ServingModel, subjects: EventSubject[], k: number, spec: ReturnType<typeof resolveRules>, explain: boolean): Promise<Unstamped<RecommendationsAnswer>[]> {
+    const { windows, vectors } = await this.subjectState(subjects, model);
+    return await Promise.all(
+      subjects.map(async (subject, i) => {
+        const who = subjectField(subject);
+        const window = windows[i]!;
+        const v = currentVector(vectors?.[i], window, model);
+        if (v) {
+          const h = await model.history(window, this.items);
+          if (h.ids.length > 0) {
+            const top = await this.topKFromVector(model, v.vector, k, this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted)));
+            const items = this.named(model, top.items, top.scores);
+            if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
+            return { ...who, items, model: ref(model), scoredFrom: 'stored_vector' as const, sequence: freshness(window, h) };
+          }
+        }
+        const h = await model.history(window, this.items);
+        const sequence = freshness(window, h);
+        const itemRules = this.catalogue.compile(model, spec, interactedItems(h, spec.excludeInteracted));
+        if (h.ids.length === 0) {
+          const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subject.kind === 'user' ? 'unknown_user' : 'unknown_session';
+          this.metrics.fallbacks.inc({ route: 'recommendations', reason });
+          const pop = await this.popularity.top(model, k, itemRules, spec.categories, this.catalogue.contentItems(model));
+          return { ...who, items: pop.items, model: ref(model), scoredFrom: 'popularity' as const, fallback: 'popularity' as const, fallbackReason: reason, popularity: pop.source, sequence };
+        }
+        // A graph model scores the window directly from its neighbour lists (sparse, in JS, no batch).
+        const inline = model.graph ? null : this.inlineVector(model, h);
+        const eligible = model.artifact.vocabulary.length - 1;
+        const none = new Int32Array(0);
+        const graph = model.graph;
+        const top = graph
+          ? selectTopK(k, itemRules, eligible, (width, accept) => graph.topK(h.ids, width, none, accept))
+          : inline
+            ? await this.topKFromVector(model, inline, k, itemRules)
+            : await selectTopKAsync(k, itemRules, eligible, (width) => this.batcher.submit({ kind: 'topk', model, ids: h.ids, types: h.types, k: width, exclude: none }));
+        const items = this.named(model, top.items, top.scores);
+        if (explain) await this.explain(model, h, items.filter((it) => it.source !== 'content'));
+        return { ...who, items, model: ref(model), scoredFrom: 'live_window' as const, sequence };
+      }),
+    );
   }
 
   async rank(req: RankRequest): Promise<RankAnswer> {
@@ -168,60 +212,66 @@ export class ScoringService implements OnApplicationShutdown {
   }
 
   async rankMany(reqs: RankRequest[]): Promise<RankAnswer[]> {
-    const model = this.acquire();
+    const subjects = reqs.map(rankSubject);
+    const routes = this.experiments.route(subjects);
     try {
-      const subjects = reqs.map(rankSubject);
-      const { windows, vectors } = await this.subjectState(subjects, model);
-      return await Promise.all(
-        reqs.map(async (req, i) => {
-          const who = subjectField(subjects[i]!);
-          const window = windows[i]!;
-          const h = await model.history(window, this.items);
-          const sequence = freshness(window, h);
-          const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
-          let scores: ArrayLike<number>;
-          let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
-          let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason' | 'popularity'> = {};
-          let allScored = false;
-          // the user vector, when the path has one: it also scores candidates from their content
-          let user: Float32Array | null = null;
-          const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
-          if (h.ids.length === 0) {
-            const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subjects[i]!.kind === 'user' ? 'unknown_user' : 'unknown_session';
-            this.metrics.fallbacks.inc({ route: 'rank', reason });
-            const pop = await this.popularity.scores(model, req.items, candidates);
-            fallback = { fallback: 'popularity', fallbackReason: reason, popularity: pop.source };
-            scoredFrom = 'popularity';
-            scores = pop.scores;
-            // live counts are real scores for items the model does not know too
-            allScored = pop.source === 'trending';
-          } else if (v) {
-            scoredFrom = 'stored_vector';
-            user = v.vector;
-            scores = model.scoreVector(v.vector, candidates);
-          } else if (model.graph) {
-            scores = model.graph.score(h.ids, candidates);
-          } else {
-            const inline = this.inlineVector(model, h);
-            user = inline;
-            scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
-          }
-          let items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
-          if (user) this.scoreFromContent(model, user, items);
-          const engine = req.engineScores ?? (req.enginePositions ? relevanceFromPositions(req.enginePositions) : null);
-          if (engine) {
-            const blended = blendScores(items.map((it) => it.score), engine, req.blendWeight ?? this.options.searchBlendWeight);
-            items.forEach((it, q) => (it.blended = blended[q]!));
-            if (req.sort) items.sort((a, b) => b.blended! - a.blended!);
-          } else if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
-          if (req.rules) items = this.rankRules(model, items, req.rules, h);
-          if (req.explain && h.ids.length > 0) await this.explain(model, h, items.filter((it) => it.score !== null && model.indexOf(it.itemId) > 0));
-          return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
-        }),
-      );
+      const answers = await this.byModel(reqs, routes, (model, group) => this.rankWith(model, group));
+      return answers.map((a, i) => this.stamp(a, routes[i]!, subjects[i]!, 'rank'));
     } finally {
-      model.release();
+      for (const r of routes) r.model.release();
     }
+  }
+
+  private async rankWith(model: ServingModel, reqs: RankRequest[]): Promise<Unstamped<RankAnswer>[]> {
+    const subjects = reqs.map(rankSubject);
+    const { windows, vectors } = await this.subjectState(subjects, model);
+    return await Promise.all(
+      reqs.map(async (req, i) => {
+        const who = subjectField(subjects[i]!);
+        const window = windows[i]!;
+        const h = await model.history(window, this.items);
+        const sequence = freshness(window, h);
+        const candidates = Int32Array.from(req.items, (id) => model.indexOf(id));
+        let scores: ArrayLike<number>;
+        let scoredFrom: RankAnswer['scoredFrom'] = 'live_window';
+        let fallback: Pick<RankAnswer, 'fallback' | 'fallbackReason' | 'popularity'> = {};
+        let allScored = false;
+        // the user vector, when the path has one: it also scores candidates from their content
+        let user: Float32Array | null = null;
+        const v = h.ids.length > 0 ? currentVector(vectors?.[i], window, model) : null;
+        if (h.ids.length === 0) {
+          const reason: FallbackReason = window && window.events.length ? 'no_known_items' : subjects[i]!.kind === 'user' ? 'unknown_user' : 'unknown_session';
+          this.metrics.fallbacks.inc({ route: 'rank', reason });
+          const pop = await this.popularity.scores(model, req.items, candidates);
+          fallback = { fallback: 'popularity', fallbackReason: reason, popularity: pop.source };
+          scoredFrom = 'popularity';
+          scores = pop.scores;
+          // live counts are real scores for items the model does not know too
+          allScored = pop.source === 'trending';
+        } else if (v) {
+          scoredFrom = 'stored_vector';
+          user = v.vector;
+          scores = model.scoreVector(v.vector, candidates);
+        } else if (model.graph) {
+          scores = model.graph.score(h.ids, candidates);
+        } else {
+          const inline = this.inlineVector(model, h);
+          user = inline;
+          scores = inline ? model.scoreVector(inline, candidates) : await this.batcher.submit({ kind: 'rank', model, ids: h.ids, types: h.types, candidates });
+        }
+        let items: RankedItem[] = req.items.map((itemId, q) => ({ itemId, score: allScored || candidates[q]! > 0 ? scores[q]! : null }));
+        if (user) this.scoreFromContent(model, user, items);
+        const engine = req.engineScores ?? (req.enginePositions ? relevanceFromPositions(req.enginePositions) : null);
+        if (engine) {
+          const blended = blendScores(items.map((it) => it.score), engine, req.blendWeight ?? this.options.searchBlendWeight);
+          items.forEach((it, q) => (it.blended = blended[q]!));
+          if (req.sort) items.sort((a, b) => b.blended! - a.blended!);
+        } else if (req.sort) items.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+        if (req.rules) items = this.rankRules(model, items, req.rules, h);
+        if (req.explain && h.ids.length > 0) await this.explain(model, h, items.filter((it) => it.score !== null && model.indexOf(it.itemId) > 0));
+        return { ...who, items, sorted: Boolean(req.sort), model: ref(model), scoredFrom, ...fallback, sequence };
+      }),
+    );
   }
 
   /**
@@ -249,6 +299,10 @@ export class ScoringService implements OnApplicationShutdown {
   }
 
   async similar(itemId: string, k: number): Promise<SimilarAnswer> {
+    return { requestId: newRequestId(), ...(await this.similarItems(itemId, k)) };
+  }
+
+  private async similarItems(itemId: string, k: number): Promise<Omit<SimilarAnswer, 'requestId'>> {
     const model = this.acquire();
     try {
       const ix = model.indexOf(itemId);
@@ -419,6 +473,10 @@ export class ScoringService implements OnApplicationShutdown {
     }
   }
 }
+
+/** An answer before {@link ScoringService.stamp} gives it its request id and variant. */
+type Stamp = Pick<RecommendationsAnswer, 'requestId' | 'experiment'>;
+type Unstamped<A> = Omit<A, 'requestId' | 'experiment'>;
 
 function ref(model: ServingModel): ModelRef {
   return { name: model.name, version: model.version };

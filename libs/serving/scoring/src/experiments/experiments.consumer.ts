@@ -1,0 +1,127 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { ConsumedBatch } from '@seqrec/bus';
+import { GROUPS, TOPICS, parseImpression, parseUserDeletion } from '@seqrec/contracts';
+import { FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType } from '@seqrec/experiments';
+import type { BusHandlerExtras } from '@seqrec/nest-platform';
+import { CatalogueView } from '../catalogue-view';
+import { EXPERIMENT_METRICS } from './experiments.constants';
+import { countOutcome, type ExperimentMetrics } from './experiment.metrics';
+import { ExperimentsService } from './experiments.service';
+
+const IMPRESSIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_IMPRESSIONS };
+// Only feedback after the join starts matters: a new group starts at the end of the events topic.
+const FEEDBACK: BusHandlerExtras = { group: GROUPS.EXPERIMENT_FEEDBACK, latest: true };
+const DELETIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_DELETIONS };
+const FEEDBACK_SET: ReadonlySet<string> = new Set(FEEDBACK_TYPES);
+/** How long the experiment records are reused by the join before being read again, ms. */
+const RECORDS_TTL_MS = 2_000;
+
+/**
+ * The feedback join (docs/experiments.md): counts each impression of the impressions topic once,
+ * joins each click, cart and purchase of the events topic to the impression it follows (by its
+ * `context.requestId`, or by subject and item within the attribution window), and erases deleted
+ * users' impressions. Shared by the scorer replicas (one group each): every write is idempotent in
+ * the experiment store, so a redelivered batch counts nothing twice, and the Prometheus counters are
+ * only moved by a first application.
+ */
+@Controller()
+export class ExperimentsConsumer {
+  private readonly log = new Logger('ExperimentJoin');
+  private records: { at: number; byId: Map<string, ExperimentRecord> } | null = null;
+
+  constructor(
+    private readonly experiments: ExperimentsService,
+    private readonly catalogue: CatalogueView,
+    @Inject(EXPERIMENT_METRICS) private readonly metrics: ExperimentMetrics,
+  ) {}
+
+  private async record(id: string): Promise<ExperimentRecord | undefined> {
+    const now = Date.now();
+    if (!this.records || now - this.records.at > RECORDS_TTL_MS || !this.records.byId.has(id)) {
+      const all = await this.experiments.store.history();
+      this.records = { at: now, byId: new Map(all.map((r) => [r.config.id, r])) };
+    }
+    return this.records.byId.get(id);
+  }
+
+  @EventPattern(TOPICS.IMPRESSIONS, IMPRESSIONS)
+  async onImpressions(@Payload() batch: ConsumedBatch): Promise<void> {
+    for (const m of batch.messages) {
+      const imp = parseImpression(m.value);
+      if (!imp) {
+        this.log.warn(`ignoring an unreadable impression at ${m.topic}/${m.partition}@${m.offset}`);
+        continue;
+      }
+      const record = await this.record(imp.experiment);
+      if (!record) continue;
+      const subject = imp.userId !== undefined ? `u:${imp.userId}` : `s:${imp.sessionId}`;
+      const r = await this.experiments.store.recordImpression(
+        imp.experiment,
+        { requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts },
+        this.experiments.joinSettings(record),
+      );
+      if (!r.counted) continue;
+      this.metrics.impressions.inc({ experiment: imp.experiment, variant: imp.variant });
+      for (const o of r.joined) countOutcome(this.metrics, imp.experiment, o, o.status === 'joined' ? o.type : 'click');
+    }
+  }
+
+  @EventPattern(TOPICS.EVENTS, FEEDBACK)
+  async onEvents(@Payload() batch: ConsumedBatch): Promise<void> {
+    // nothing to join while no experiment runs: the events are not even parsed
+    const record = await this.experiments.store.active();
+    if (!record) return;
+    const id = record.config.id;
+    const settings = this.experiments.joinSettings(record);
+    for (const m of batch.messages) {
+      const fb = this.feedback(m.value);
+      if (!fb) continue;
+      countOutcome(this.metrics, id, await this.experiments.store.recordFeedback(id, fb, settings), fb.type);
+    }
+  }
+
+  @EventPattern(TOPICS.USER_DELETIONS, DELETIONS)
+  async onDeletions(@Payload() batch: ConsumedBatch): Promise<void> {
+    for (const m of batch.messages) {
+      const d = parseUserDeletion(m.value, m.key?.toString('utf8') ?? null);
+      if (d) await this.experiments.store.eraseSubject(`u:${d.userId}`);
+    }
+  }
+
+  /** A click, cart or purchase of an item, as the join needs it; null for any other event. */
+  private feedback(value: Buffer | null): Feedback | null {
+    if (!value) return null;
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+    if (typeof e !== 'object' || e === null || !FEEDBACK_SET.has(e.type as string) || typeof e.itemId !== 'string' || typeof e.eventId !== 'string') return null;
+    const subject = typeof e.userId === 'string' ? `u:${e.userId}` : typeof e.sessionId === 'string' ? `s:${e.sessionId}` : null;
+    if (!subject) return null;
+    const context = typeof e.context === 'object' && e.context !== null ? (e.context as Record<string, unknown>) : {};
+    const requestId = typeof context.requestId === 'string' && context.requestId.length > 0 && context.requestId.length <= 128 ? context.requestId : undefined;
+    const type = e.type as FeedbackType;
+    return {
+      eventId: e.eventId,
+      type,
+      subject,
+      itemId: e.itemId,
+      ...(requestId ? { requestId } : {}),
+      revenue: type === 'purchase' ? this.revenue(e.itemId, context) : 0,
+      ts: typeof e.ts === 'number' ? e.ts : Date.now(),
+    };
+  }
+
+  /** A purchase's revenue: `context.revenue`, else (`context.price` or the catalogue's price) × `context.quantity` (default 1), else 0. */
+  private revenue(itemId: string, context: Record<string, unknown>): number {
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e9 ? v : undefined);
+    const given = num(context.revenue);
+    if (given !== undefined) return given;
+    const quantity = num(context.quantity) ?? 1;
+    const price = num(context.price) ?? this.catalogue.priceOf(itemId);
+    return price === undefined ? 0 : price * quantity;
+  }
+}
