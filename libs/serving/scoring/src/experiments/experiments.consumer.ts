@@ -2,7 +2,7 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
 import { GROUPS, TOPICS, parseImpression, parseUserDeletion } from '@seqrec/contracts';
-import { FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType } from '@seqrec/experiments';
+import { ATTRIBUTION_SKEW_MS, FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType } from '@seqrec/experiments';
 import type { BusHandlerExtras } from '@seqrec/nest-platform';
 import { CatalogueView } from '../catalogue-view';
 import { EXPERIMENT_METRICS } from './experiments.constants';
@@ -10,8 +10,10 @@ import { countOutcome, type ExperimentMetrics } from './experiment.metrics';
 import { ExperimentsService } from './experiments.service';
 
 const IMPRESSIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_IMPRESSIONS };
-// Only feedback after the join starts matters: a new group starts at the end of the events topic.
-const FEEDBACK: BusHandlerExtras = { group: GROUPS.EXPERIMENT_FEEDBACK, latest: true };
+// From the beginning, not the end: a new group's partitions can move between replicas before the
+// first commit, and a member starting "at the end" would then skip what came in between. Events
+// older than the experiment are skipped by their Kafka timestamp, unparsed.
+const FEEDBACK: BusHandlerExtras = { group: GROUPS.EXPERIMENT_FEEDBACK };
 const DELETIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_DELETIONS };
 const FEEDBACK_SET: ReadonlySet<string> = new Set(FEEDBACK_TYPES);
 /** How long the experiment records are reused by the join before being read again, ms. */
@@ -74,7 +76,9 @@ export class ExperimentsConsumer {
     if (!record) return;
     const id = record.config.id;
     const settings = this.experiments.joinSettings(record);
+    const since = record.startedAt - ATTRIBUTION_SKEW_MS;
     for (const m of batch.messages) {
+      if (m.timestamp > 0 && m.timestamp < since) continue;
       const fb = this.feedback(m.value);
       if (!fb) continue;
       countOutcome(this.metrics, id, await this.experiments.store.recordFeedback(id, fb, settings), fb.type);

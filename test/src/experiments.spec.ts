@@ -1,0 +1,263 @@
+/**
+ * Experiments end to end, the closed loop through the real services: the ingester, the
+ * sequence-builder and two scorer replicas as their own processes on real Kafka and Redis.
+ *
+ * Simulated shoppers (@seqrec/generator's Shoppers) view an item (POST /v1/events, through Kafka
+ * and the builder into their live window), ask a scorer replica for 10 recommendations, and click
+ * or buy by the generator's own transition model; their click and purchase events carry the
+ * answer's `requestId` back through the ingester. The scorers' feedback join counts impressions
+ * and feedback in Redis, and the report (GET /v1/experiments/{id}/report) decides.
+ *
+ * - A/B: control is the popularity model the scorers serve; the treatment is an item
+ *   co-occurrence model fitted on the generator's walks. The effect is stated from the shoppers'
+ *   own click probabilities of the lists actually shown (the expected CTR of each arm), and the
+ *   report must name the treatment the winner.
+ * - A/A: both variants serve the popularity model (another experiment id, so users reshuffle); the
+ *   report must name no winner.
+ *
+ * Every seed is fixed: the shoppers' responses, the assignment (a hash of the experiment and user
+ * ids) and the models are deterministic, so the outcome does not depend on luck; the A/A false-
+ * positive rate itself is measured over hundreds of runs by `npm run bench:experiments`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { Catalogue, Shoppers, resolveOptions } from '@seqrec/generator';
+import { createTopicsAndWait } from '@seqrec/kafka';
+import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
+import { FsModelStore } from '@seqrec/model-store';
+import { createRedis } from '@seqrec/redis';
+import { redisUrlFromEnv } from '@seqrec/redis/testing';
+import { Rng } from '@seqrec/random';
+import { createTestGraphArtifact } from '@seqrec/scoring/testing';
+import { startService, type RunningService } from '@seqrec/testing';
+import { decodeWindow } from '@seqrec/window';
+import { dropNamespaces } from './ingest-helpers';
+
+const ADMIN = 'e2e-experiments-admin';
+const USERS = 400;
+const ROUNDS = 6;
+const K = 10;
+
+interface Shown {
+  user: string;
+  current: number;
+  requestId: string;
+  variant: string;
+  items: number[];
+}
+
+describe('experiments (closed loop through the real services): A/B names the better model, A/A names none', () => {
+  const ns = uniqueName('experiments');
+  const brokers = brokersFromEnv();
+  const dir = mkdtempSync(join(tmpdir(), 'experiments-e2e-'));
+  const store = new FsModelStore(dir);
+  const keys = new RedisKeys(ns);
+  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
+  const catalogue = new Catalogue(resolveOptions({ seed: 7, items: 1_000, categories: 20 }));
+  const shoppers = new Shoppers(catalogue);
+  const index = new Map(catalogue.itemIds.map((id, i) => [id, i]));
+  const users = Array.from({ length: USERS }, (_, u) => `shopper-${u}`);
+  const env = {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_NAMESPACE: ns,
+    REDIS_URL: redisUrlFromEnv(),
+    REDIS_PREFIX: ns,
+    MODEL_STORE_DIR: dir,
+    MODEL_NAME: 'pop',
+    LOG_LEVEL: 'warn',
+    SCORER_MODEL_POLL_SECONDS: '0',
+    SCORER_EXPERIMENT_POLL_MS: '500',
+    AUTH_ADMIN_KEYS: ADMIN,
+    // the shoppers' own views must not be excluded or deduplicated away between rounds
+    SCORER_RULES_EXCLUDE_INTERACTED: '',
+  };
+  const services: RunningService[] = [];
+  let ingester: RunningService;
+  let scorers: RunningService[] = [];
+  let round = 0;
+
+  before(async () => {
+    // the models: popularity (served) and co-occurrence, fitted on the generator's own walks
+    const rng = new Rng(11);
+    const walks = Array.from({ length: 4_000 }, () => {
+      const w = [catalogue.sampleItem(rng)];
+      for (let j = 0; j < 12; j++) w.push(catalogue.sampleTransition(w[w.length - 1]!, rng));
+      return w;
+    });
+    await createTestGraphArtifact(store, { model: 'pop', kind: 'pop', items: [...catalogue.itemIds], train: walks, version: 'v1' });
+    await createTestGraphArtifact(store, { model: 'cooc', kind: 'cooc', items: [...catalogue.itemIds], train: walks, version: 'v1', promote: false });
+    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 2, replicationFactor: 1 })));
+    await redis.connect();
+    const started = await Promise.all([
+      startService('ingester', env, 60_000),
+      startService('sequence-builder', env, 60_000),
+      startService('scorer', env, 60_000),
+      startService('scorer', env, 60_000),
+    ]);
+    services.push(...started);
+    ingester = started[0]!;
+    scorers = started.slice(2);
+  });
+
+  after(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await redis.quit();
+    await dropNamespaces(brokers, [ns]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (url: string, method: string, body?: unknown) =>
+    fetch(url, { method, headers: { 'x-api-key': ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const postEvents = async (events: object[]) => {
+    for (let i = 0; i < events.length; i += 500) {
+      const res = await fetch(`${ingester.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events.slice(i, i + 500)) });
+      assert.equal(res.status, 200, await res.text());
+    }
+  };
+  /** The report (admin keys are rate-limited: a 429 is waited out as its Retry-After says). */
+  const readReport = async <R>(scorer: RunningService, id: string): Promise<R> => {
+    for (;;) {
+      const res = await admin(`${scorer.url}/v1/experiments/${id}/report`, 'GET');
+      if (res.status === 429) {
+        await new Promise((r) => setTimeout(r, 1_000 * Number(res.headers.get('retry-after') ?? 1)));
+        continue;
+      }
+      assert.equal(res.status, 200, await res.clone().text());
+      await new Promise((r) => setTimeout(r, 250));
+      return (await res.json()) as R;
+    }
+  };
+  /** Every shopper's live window ends with this round's view (the builder applied it). */
+  const windowsAt = async (ts: number) => {
+    const bufs = await redis.mgetBuffer(...users.map((u) => keys.userSequence(u)));
+    return bufs.every((b) => b !== null && decodeWindow(b).events.at(-1)!.ts >= Math.floor(ts / 1000) * 1000);
+  };
+
+  /**
+   * One round: each shopper views an item (drawn by popularity), is shown 10 recommendations by a
+   * scorer replica (alternating), and responds; clicks and purchases go back with the requestId.
+   */
+  async function runRound(experiment: string, rng: Rng): Promise<{ shown: Shown[]; clicks: number }> {
+    const ts = Date.now() + 1_000 * round++;
+    const current = users.map(() => catalogue.sampleItem(rng));
+    await postEvents(users.map((u, i) => ({ eventId: `${experiment}-v-${round}-${u}`, userId: u, type: 'view', itemId: catalogue.itemIds[current[i]!], ts })));
+    await waitFor('every window to hold the round\'s view', () => windowsAt(ts), 60_000);
+    const shown: Shown[] = [];
+    for (let i = 0; i < users.length; i += 20) {
+      const part = await Promise.all(
+        users.slice(i, i + 20).map(async (u, j) => {
+          const scorer = scorers[(i + j) % scorers.length]!;
+          const res = await fetch(`${scorer.url}/v1/users/${u}/recommendations?k=${K}`);
+          assert.equal(res.status, 200, await res.clone().text());
+          const body = (await res.json()) as { requestId: string; experiment?: { id: string; variant: string }; items: Array<{ itemId: string }> };
+          assert.equal(body.experiment?.id, experiment, `${u}: ${JSON.stringify(body.experiment)}`);
+          return { user: u, current: current[i + j]!, requestId: body.requestId, variant: body.experiment!.variant, items: body.items.map((it) => index.get(it.itemId)!) };
+        }),
+      );
+      shown.push(...part);
+    }
+    const feedback: object[] = [];
+    for (const s of shown) {
+      const r = shoppers.respond(s.current, s.items, rng);
+      for (const p of r.clicked) feedback.push({ eventId: `${s.requestId}-c${p}`, userId: s.user, type: 'click', itemId: catalogue.itemIds[s.items[p]!], ts: ts + 500, requestId: s.requestId });
+      for (const p of r.bought) feedback.push({ eventId: `${s.requestId}-b${p}`, userId: s.user, type: 'purchase', itemId: catalogue.itemIds[s.items[p]!], ts: ts + 600, requestId: s.requestId, revenue: 10 });
+    }
+    if (feedback.length) await postEvents(feedback);
+    return { shown, clicks: feedback.filter((f) => (f as { type: string }).type === 'click').length };
+  }
+
+  async function runExperiment(id: string, config: object, seed: number) {
+    const res = await admin(`${scorers[0]!.url}/v1/experiments/${id}`, 'PUT', config);
+    assert.equal(res.status, 200, await res.clone().text());
+    // the other replica follows through the store (SCORER_EXPERIMENT_POLL_MS)
+    await waitFor(`both scorers to have ${id} in force`, async () => {
+      const states = await Promise.all(scorers.map(async (s) => ((await (await admin(`${s.url}/v1/experiments`, 'GET')).json()) as { inForce: string | null }).inForce));
+      return states.every((x) => x === id);
+    }, 30_000);
+    const rng = new Rng(seed);
+    const shown: Shown[] = [];
+    let posted = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const got = await runRound(id, rng);
+      shown.push(...got.shown);
+      posted += got.clicks;
+    }
+    // the expected CTR of each arm, from the shoppers' own click probabilities of what was shown
+    const expected = new Map<string, { n: number; p: number }>();
+    for (const s of shown) {
+      const e = expected.get(s.variant) ?? { n: 0, p: 0 };
+      e.n++;
+      e.p += shoppers.listClickProbability(s.current, s.items);
+      expected.set(s.variant, e);
+    }
+    // the join is asynchronous: wait until it counted every impression
+    type Report = { counts: Record<string, { impressions: number; clicks: number; clickedImpressions: number }>; report: { winner: string | null; comparisons: Array<{ variant: string; metric: string; difference: number; p: number; significant: boolean }> } };
+    let report: Report | null = null;
+    await waitFor(`${shown.length} impressions counted`, async () => {
+      report = await readReport<Report>(scorers[1]!, id);
+      return Object.values(report.counts).reduce((s, c) => s + c.impressions, 0) === shown.length;
+    }, 60_000);
+    // and every click posted, once (none lost, none counted twice)
+    let joined = 0;
+    await waitFor(`${posted} clicks joined (${joined} so far)`, async () => {
+      report = await readReport<Report>(scorers[1]!, id);
+      joined = Object.values(report.counts).reduce((s, c) => s + c.clicks, 0);
+      return joined === posted;
+    }, 60_000).catch((err: Error) => assert.fail(`${err.message}; joined ${joined}`));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const final = await readReport<Report>(scorers[0]!, id);
+    assert.equal(Object.values(final.counts).reduce((s, c) => s + c.clicks, 0), posted, 'no click counted twice');
+    const exp = [...expected].map(([v, e]) => `${v}: expected CTR ${((100 * e.p) / e.n).toFixed(2)}% over ${e.n} impressions`).join('; ');
+    return { shown, expected, report: final, exp, posted };
+  }
+
+  it('A/B: the co-occurrence model beats popularity by the effect the shoppers state, and the report names it', async () => {
+    const { shown, expected, report, exp } = await runExperiment('ab', { variants: [{ name: 'popularity', share: 1 }, { name: 'cooc', share: 1, model: { name: 'cooc', version: 'v1' } }], k: K }, 1);
+    const pop = expected.get('popularity')!;
+    const co = expected.get('cooc')!;
+    console.log(`A/B ${exp}`);
+    assert.ok(pop.n > shown.length / 3 && co.n > shown.length / 3, 'both arms are served');
+    assert.ok(co.p / co.n >= 1.2 * (pop.p / pop.n), `the stated effect: ${exp}`);
+    assert.equal(Object.values(report.counts).reduce((s, c) => s + c.impressions, 0), shown.length);
+    const final = report;
+    const ctr = final.report.comparisons.find((c) => c.variant === 'cooc' && c.metric === 'ctr')!;
+    console.log(`A/B report: ${JSON.stringify(final.counts)}; ctr difference ${ctr.difference.toFixed(4)}, p ${ctr.p.toExponential(2)}, winner ${final.report.winner}`);
+    assert.equal(final.report.winner, 'cooc');
+  });
+
+  it('A/A: both arms serve the same model, and the report names no winner', async () => {
+    const { report, exp } = await runExperiment('aa', { variants: [{ name: 'a1', share: 1 }, { name: 'a2', share: 1 }], k: K }, 2);
+    console.log(`A/A ${exp}; winner ${report.report.winner}`);
+    assert.equal(report.report.winner, null);
+  });
+
+  it("a deleted user's impressions leave the experiment store; the counts stay", async () => {
+    const user = users[0]!;
+    const holding = async () => {
+      const found: string[] = [];
+      for (const node of [redis]) {
+        let cursor = '0';
+        do {
+          const [next, batch] = await node.scan(cursor, 'MATCH', `${ns}:exp:*`, 'COUNT', 1_000);
+          cursor = next;
+          for (const key of batch) {
+            if (key.endsWith(`:sub:u:${user}`)) found.push(key);
+            else if (key.includes(':imp:') && (await node.hget(key, 's')) === `u:${user}`) found.push(key);
+          }
+        } while (cursor !== '0');
+      }
+      return found;
+    };
+    assert.ok((await holding()).length >= 2 * ROUNDS, 'the user has impressions in both experiments');
+    const before = await readReport<{ counts: Record<string, { impressions: number }> }>(scorers[0]!, 'ab');
+    const res = await admin(`${ingester.url}/v1/users/${user}`, 'DELETE');
+    assert.equal(res.status, 200, await res.clone().text());
+    await waitFor('the user\'s impressions erased', async () => (await holding()).length === 0, 30_000);
+    const after = await readReport<{ counts: Record<string, { impressions: number }> }>(scorers[0]!, 'ab');
+    assert.deepEqual(after.counts, before.counts);
+  });
+});
