@@ -67,6 +67,7 @@ export function concrete(expr: string, namespace = '.*', rateInterval = '1m'): s
   return expr
     .replaceAll('$namespace', namespace)
     .replaceAll('$instance', '.*')
+    .replaceAll('$experiment', '.*')
     .replaceAll('$__rate_interval', rateInterval)
     .replaceAll('$__interval', '15s')
     .replaceAll('$__range', '1h');

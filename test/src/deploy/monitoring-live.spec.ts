@@ -112,6 +112,13 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
     const ingester = services.find((s) => s.name === 'ingester')!;
     const scorer = services.find((s) => s.name === 'scorer')!;
     const now = Date.now();
+    // an experiment with a shadow, so the experiments dashboard has impressions, joined feedback and shadow scorings
+    const started = await fetch(`${scorer.url}/v1/experiments/live`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ variants: [{ name: 'a', share: 1 }, { name: 'b', share: 1 }], holdout: 0.1, shadow: { model: { name: 'sasrec' }, sample: 1 } }),
+    });
+    assert.equal(started.status, 200, `PUT /v1/experiments/live: ${await started.text()}`);
     for (let b = 0; b < BURSTS; b++) {
       const events: unknown[] = [];
       for (let u = 0; u < USERS; u++) {
@@ -132,10 +139,21 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       accepted += body.accepted;
       sent += events.length;
       // scorer traffic: known users (model answers), an unknown one (popularity fallback), a rank
+      const feedback: unknown[] = [];
       for (const user of ['user-1', 'user-5', `nobody-${b}`]) {
         const r = await fetch(`${scorer.url}/v1/users/${user}/recommendations?k=5`);
-        assert.equal(r.status, 200, `recommendations for ${user}: ${await r.text()}`);
+        assert.equal(r.status, 200, `recommendations for ${user}: ${await r.clone().text()}`);
+        // the shopper clicks, carts and buys the first item, passing the answer's request id back
+        const answer = (await r.json()) as { requestId: string; items: Array<{ itemId: string }> };
+        for (const type of ['click', 'add_to_cart', 'purchase']) {
+          feedback.push({ eventId: `${ns}-fb-${b}-${user}-${type}`, userId: user, type, itemId: answer.items[0]!.itemId, ts: Date.now(), requestId: answer.requestId, revenue: 12 });
+        }
       }
+      const fb = await fetch(`${ingester.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(feedback) });
+      assert.equal(fb.status, 200, `POST /v1/events (feedback): ${await fb.clone().text()}`);
+      const fbBody = (await fb.json()) as { accepted: number };
+      accepted += fbBody.accepted;
+      sent += feedback.length;
       const rank = await fetch(`${scorer.url}/v1/rank`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -145,10 +163,11 @@ describe('monitoring (live): every dashboard panel answers from a real Prometheu
       await new Promise((r) => setTimeout(r, 1_100));
     }
     await producer.disconnect();
-    assert.equal(accepted, (USERS + RAW_USERS) * BURSTS);
+    assert.equal(accepted, (USERS + RAW_USERS + 9) * BURSTS, 'every valid event accepted (9 feedback events per burst)');
     // Prometheus holds the final counts, and at least one more scrape after them (rate() needs two)
     await waitFor('Prometheus has every ingested event', async () => (await scalar(`sum(seqrec_ingester_events_total{namespace="${ns}"})`)) === sent, 30_000);
     await waitFor('Prometheus has every applied event', async () => (await scalar(`sum(seqrec_sequence_builder_events_total{namespace="${ns}"})`)) === accepted, 30_000);
+    await waitFor('every click joined to its impression', async () => (await scalar(`sum(seqrec_experiment_clicks_total{namespace="${ns}"})`)) === 3 * BURSTS, 30_000);
     await waitFor('the trainer run in Prometheus', async () => (await scalar(`sum(seqrec_trainer_runs_total{namespace="${ns}"})`)) >= 1, 60_000);
     const settled = Date.now();
     await waitFor('two more scrapes', async () => (await scalar(`min(timestamp(up{namespace="${ns}"}))`)) * 1000 > settled + 2_000, 10_000);

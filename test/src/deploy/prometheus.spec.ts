@@ -88,7 +88,8 @@ describe('prometheus: scrape configs, alerting rules, dashboards (offline)', () 
     assert.equal(new Set(uids).size, uids.length, 'unique uids');
     for (const { file, json } of all) {
       const vars = (json.templating.list as Obj[]).map((v) => v.name as string);
-      assert.deepEqual(vars, ['datasource', 'namespace', 'instance'], `${file}: variables`);
+      // the experiments dashboard also picks the experiment
+      assert.deepEqual(vars, ['datasource', 'namespace', 'instance', ...(json.uid === 'seqrec-experiments' ? ['experiment'] : [])], `${file}: variables`);
       const ids = new Set<number>();
       for (const p of json.panels as Obj[]) {
         assert.ok(!ids.has(p.id), `${file}: duplicate panel id ${p.id}`);
