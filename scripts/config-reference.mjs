@@ -29,6 +29,8 @@ const GROUPS = [
   ['embedding (and embedded)', [['libs/serving/embedding/dist/embedding.env.js', 'embeddingEnv']]],
   ['scorer (and embedded)', [['libs/serving/scoring/dist/scoring.env.js', 'scoringEnv']]],
   ['the models CLI (`npm run models`)', [['libs/ml/training/dist/cli/models.env.js', 'modelsCliEnv']]],
+  ['the experiments CLI (`npm run experiments`)', [['libs/serving/experiments/dist/cli/experiments.env.js', 'experimentsCliEnv']]],
+  ['both operator CLIs', [['libs/platform/config/dist/env.js', 'operatorCliEnv']]],
 ];
 // Embedded mode (`npm start`) takes every group above; these specs replace some of their defaults there.
 const OVERRIDES = ['embedded: its own defaults of the variables above', [['apps/embedded/dist/demo/demo.env.js', 'embeddedDefaults']]];

@@ -20,10 +20,12 @@
  * positive rate itself is measured over hundreds of runs by `npm run bench:experiments`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { RedisKeys, TOPICS } from '@seqrec/contracts';
 import { Catalogue, Shoppers, resolveOptions } from '@seqrec/generator';
 import { createTopicsAndWait } from '@seqrec/kafka';
@@ -41,6 +43,7 @@ const ADMIN = 'e2e-experiments-admin';
 const USERS = 400;
 const ROUNDS = 6;
 const K = 10;
+const CLI = join(__dirname, '..', '..', 'libs', 'serving', 'experiments', 'dist', 'cli', 'experiments.js');
 
 interface Shown {
   user: string;
@@ -170,9 +173,28 @@ describe('experiments (closed loop through the real services): A/B names the bet
     return { shown, clicks: feedback.filter((f) => (f as { type: string }).type === 'click').length };
   }
 
-  async function runExperiment(id: string, config: object, seed: number) {
-    const res = await admin(`${scorers[0]!.url}/v1/experiments/${id}`, 'PUT', config);
-    assert.equal(res.status, 200, await res.clone().text());
+  /** `npm run experiments -- ...` against the first scorer. */
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, SEQREC_SCORER_URL: scorers[0]!.url, SEQREC_ADMIN_KEY: ADMIN } });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  async function runExperiment(id: string, config: object, seed: number, byCli = false) {
+    if (byCli) {
+      const file = join(dir, `${id}.json`);
+      writeFileSync(file, JSON.stringify(config));
+      const started = await cli('start', id, file);
+      assert.equal(started.code, 0, started.stderr);
+      assert.match(started.stdout, new RegExp(`${id} started .* in force on this scorer`));
+    } else {
+      const res = await admin(`${scorers[0]!.url}/v1/experiments/${id}`, 'PUT', config);
+      assert.equal(res.status, 200, await res.clone().text());
+    }
     // the other replica follows through the store (SCORER_EXPERIMENT_POLL_MS)
     await waitFor(`both scorers to have ${id} in force`, async () => {
       const states = await Promise.all(scorers.map(async (s) => ((await (await admin(`${s.url}/v1/experiments`, 'GET')).json()) as { inForce: string | null }).inForce));
@@ -227,12 +249,20 @@ describe('experiments (closed loop through the real services): A/B names the bet
     const ctr = final.report.comparisons.find((c) => c.variant === 'cooc' && c.metric === 'ctr')!;
     console.log(`A/B report: ${JSON.stringify(final.counts)}; ctr difference ${ctr.difference.toFixed(4)}, p ${ctr.p.toExponential(2)}, winner ${final.report.winner}`);
     assert.equal(final.report.winner, 'cooc');
+    const printed = await cli('report', 'ab');
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /^experiment ab: winner cooc \(decided on ctr\)/);
+    console.log(printed.stdout);
   });
 
   it('A/A: both arms serve the same model, and the report names no winner', async () => {
-    const { report, exp } = await runExperiment('aa', { variants: [{ name: 'a1', share: 1 }, { name: 'a2', share: 1 }], k: K }, 2);
+    const { report, exp } = await runExperiment('aa', { variants: [{ name: 'a1', share: 1 }, { name: 'a2', share: 1 }], k: K }, 2, true);
     console.log(`A/A ${exp}; winner ${report.report.winner}`);
     assert.equal(report.report.winner, null);
+    const list = await cli('list');
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /active: aa/);
+    assert.match(list.stdout, /ab .* – \d{4}-/, 'ab stopped when aa started');
   });
 
   it("a deleted user's impressions leave the experiment store; the counts stay", async () => {

@@ -63,6 +63,7 @@ const NOT_IN_CONFIGMAP = new Set([
   'PRIVACY_HMAC_KEY',
   'INGEST_FAILPOINTS', // tests only: fault injection
   'SEQREC_TRAINER_URL', // the operator's CLI (npm run models), read by no service
+  'SEQREC_SCORER_URL', // the operator's CLI (npm run experiments), read by no service
   'SEQREC_ADMIN_KEY', // the operator's CLI: an admin key, never in a ConfigMap
   'SEQREC_DATASETS', // the CLI's and benchmarks' folder of public datasets; deployments train on the events topic or TRAIN_DATA_PATH
 ]);

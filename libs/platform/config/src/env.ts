@@ -176,3 +176,8 @@ export const consoleEnv = {
     desc: 'serve the operator console at /console/ (static page; its data needs the API keys: admin for a user\'s window and the models, client for recommendations, producer for a posted click); off: 404',
   }),
 };
+
+/** What the operator CLIs (`npm run models`, `npm run experiments`) share: the admin key they call the APIs with. */
+export const operatorCliEnv = {
+  SEQREC_ADMIN_KEY: str({ default: '', desc: 'npm run models and npm run experiments: the admin key they send as x-api-key (one of AUTH_ADMIN_KEYS); empty: none' }),
+};

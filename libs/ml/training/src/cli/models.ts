@@ -14,7 +14,7 @@
  *   version again (how a rollback is ended).
  */
 import { parseArgs } from 'node:util';
-import { EnvError, loadEnv } from '@seqrec/config';
+import { EnvError, loadEnv, operatorCliEnv } from '@seqrec/config';
 import type { ModelSummary } from '@seqrec/model-store';
 import { modelsCliEnv } from './models.env';
 
@@ -155,7 +155,7 @@ export function formatModels(models: readonly ModelSummary[]): string {
 if (require.main === module) {
   let env;
   try {
-    env = loadEnv(modelsCliEnv);
+    env = loadEnv({ ...modelsCliEnv, ...operatorCliEnv });
   } catch (err) {
     if (!(err instanceof EnvError)) throw err;
     process.stderr.write(`models: ${err.message}\n`);
