@@ -78,5 +78,12 @@ describe('npm run experiments', () => {
     assert.match(r.out, /method: mSPRT/);
     const json = await run(['report', 'ab', '--json'], { status: 200, body });
     assert.deepEqual(JSON.parse(json.out), body);
+    // bounds the API sends as null (unbounded: no variance yet, e.g. no click at all)
+    const empty = structuredClone(body) as unknown as { report: { variants: Array<{ ctr: { low: number | null; high: number | null } }>; comparisons: Array<{ low: number | null; high: number | null }> } };
+    empty.report.variants[0]!.ctr = { ...empty.report.variants[0]!.ctr, low: null, high: null };
+    empty.report.comparisons[0]!.low = null;
+    const early = await run(['report', 'ab'], { status: 200, body: empty });
+    assert.equal(early.code, 0, early.err);
+    assert.match(early.out, /5\.00% unbounded yet/);
   });
 });

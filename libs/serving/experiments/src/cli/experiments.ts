@@ -127,7 +127,13 @@ interface ReportAnswer {
   report: Omit<ExperimentReport, 'state'>;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+/** Bounds of an interval may be null in the answer (JSON has no infinity): unbounded, too little data yet. */
+type Num = number | null;
+const pct = (x: Num) => (x === null ? '?' : `${(100 * x).toFixed(2)}%`);
+const dec = (x: Num) => (x === null ? '?' : x.toFixed(3));
+/** A rate lies in [0, 1]: its normal-approximation bounds are shown clipped there (coverage is unchanged). */
+const clip01 = (x: Num) => (x === null ? null : Math.min(1, Math.max(0, x)));
+const range = (f: (x: Num) => string, lo: Num, hi: Num) => (lo === null || hi === null ? 'unbounded yet' : `[${f(lo)}, ${f(hi)}]`);
 
 /** The report as a table: one row per variant, one per comparison, the winner and the method. */
 export function formatReport(a: ReportAnswer): string {
@@ -136,9 +142,9 @@ export function formatReport(a: ReportAnswer): string {
   const rows = r.variants.map((v) => [
     v.name + (v.name === r.control ? ' (control)' : ''),
     String(v.impressions),
-    `${pct(v.ctr.mean)} [${pct(v.ctr.low)}, ${pct(v.ctr.high)}]`,
-    `${pct(v.conversion.mean)} [${pct(v.conversion.low)}, ${pct(v.conversion.high)}]`,
-    `${v.revenuePerImpression.mean.toFixed(3)} [${v.revenuePerImpression.low.toFixed(3)}, ${v.revenuePerImpression.high.toFixed(3)}]`,
+    `${pct(v.ctr.mean)} ${range(pct, clip01(v.ctr.low), clip01(v.ctr.high))}`,
+    `${pct(v.conversion.mean)} ${range(pct, clip01(v.conversion.low), clip01(v.conversion.high))}`,
+    `${dec(v.revenuePerImpression.mean)} ${range(dec, v.revenuePerImpression.low, v.revenuePerImpression.high)}`,
     v.meanClickPosition === null ? '-' : v.meanClickPosition.toFixed(2),
   ]);
   const table = (h: string[], body: string[][]) => {
@@ -146,8 +152,9 @@ export function formatReport(a: ReportAnswer): string {
     return [h, ...body].map((b) => `  ${b.map((c, i) => c.padEnd(w[i]!)).join('  ')}`.trimEnd());
   };
   const cmp = r.comparisons.map((c) => {
-    const f = c.metric === 'revenue' ? (x: number) => x.toFixed(3) : pct;
-    return [`${c.variant} − ${r.control}`, c.metric, f(c.difference), `[${f(c.low)}, ${f(c.high)}]`, c.p < 1e-4 ? c.p.toExponential(1) : c.p.toFixed(4), c.significant ? 'yes' : 'no'];
+    const f = c.metric === 'revenue' ? dec : pct;
+    const p = c.p as Num;
+    return [`${c.variant} − ${r.control}`, c.metric, f(c.difference), range(f, c.low, c.high), p === null ? '?' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4), c.significant ? 'yes' : 'no'];
   });
   return [
     `experiment ${a.experiment}: winner ${r.winner ?? 'none yet'} (decided on ${r.primary})`,
