@@ -34,7 +34,8 @@
  * passed through, BENCH_NEW_ITEMS (0: catalogue items the model has not seen; with N > 0 the artifact
  * carries a content map fitted on the catalogue's categories and N more items are written to the
  * catalogue, which the scorer scores from their content inside every top-k), BENCH_RESULT_NAME (the results file, bench/results/<name>.json, so a run over a
- * few modes need not replace the full run's file; every benchmark takes it).
+ * few modes need not replace the full run's file; every benchmark takes it). A mode `<base>_shadow`
+ * runs with an experiment and a shadow model in force (`shadowScoredPerSecond` per step).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -66,10 +67,17 @@ const MODES = (
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
 /** A mode `<base>_rules` is `<base>` with business rules on every request ({@link RULES_QUERY}). */
-const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '').replace(/_explain$/, '');
+const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '').replace(/_explain$/, '').replace(/_shadow$/, '');
 const withRules = (mode: string): boolean => /_rules(_w\d+)?$/.test(mode);
 /** A mode `<base>_explain` asks every request for explanations (`explain=true`: occlusion over the window). */
 const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
+/**
+ * A mode `<base>_shadow` runs with an experiment in force (docs/experiments.md): every answer is
+ * stamped and its impression published to Kafka, and a shadow copy of the model scores every
+ * request it can off the request path (sample 1, one at a time): the cost of an experiment with a
+ * shadow on the served requests' latency.
+ */
+const withShadow = (mode: string): boolean => /_shadow(_w\d+)?$/.test(mode);
 /**
  * The rules of the `_rules` modes, over the catalogue the bench writes (every item: one of 400
  * categories in 20 top-level ones, a price, 10% unavailable): only available items (the default),
@@ -98,6 +106,15 @@ async function scorerSeries(metricsUrl: string, name: string): Promise<number[]>
 /** A counter summed over the scorer's workers. */
 async function scorerMetric(metricsUrl: string, name: string): Promise<number> {
   return (await scorerSeries(metricsUrl, name)).reduce((a, b) => a + b, 0);
+}
+
+/** Shadow scorings done (outcome scored), summed over the scorer's workers. */
+async function shadowScored(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('seqrec_shadow_requests_total{') && line.includes('outcome="scored"'))
+    .reduce((a, line) => a + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 async function main(): Promise<void> {
@@ -237,6 +254,7 @@ async function main(): Promise<void> {
     const workers = workersOf(mode0);
     const rules = withRules(mode0);
     const explain = withExplain(mode0);
+    const shadow = withShadow(mode0);
     log(`mode ${mode0}${workers > 1 ? ` (${workers} scorer workers)` : ''}`);
     const scorer = await startService(
       'scorer',
@@ -265,6 +283,17 @@ async function main(): Promise<void> {
     for (const until = Date.now() + 120_000; (await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_model_info')).length < workers; ) {
       if (Date.now() > until) throw new Error(`${workers} scorer workers not all serving after 120 s`);
       await new Promise((r) => setTimeout(r, 200));
+    }
+    if (shadow) {
+      const model = { name: mode === 'graph_cooc' ? 'cooc' : 'sasrec', version: 'bench' };
+      const res = await fetch(`${scorer.url}/v1/experiments/bench-shadow`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ variants: [{ name: 'control', share: 1 }], shadow: { model, sample: 1 } }),
+      });
+      const body = (await res.json()) as { inForce?: boolean };
+      if (res.status !== 200 || !body.inForce) throw new Error(`the shadow experiment did not start: ${res.status} ${JSON.stringify(body)}`);
+      log('experiment with a shadow in force: impressions published, the shadow scoring off the request path');
     }
     // After the scorer started (a child inherits its parent thread's niceness); restored before the next.
     if (LOADGEN_NICE) setPriority(0, LOADGEN_NICE);
@@ -305,6 +334,7 @@ async function main(): Promise<void> {
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
         const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
+        const s0 = shadow ? await shadowScored(scorer.metricsUrl) : 0;
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
         const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
@@ -327,6 +357,7 @@ async function main(): Promise<void> {
           scorerCores: cpuUse['scorer']?.cores ?? NaN,
           redisCores: cpuUse['redis']?.cores ?? NaN,
           benchCores: cpuUse['bench (load generator)']?.cores ?? NaN,
+          ...(shadow ? { shadowScoredPerSecond: +(((await shadowScored(scorer.metricsUrl)) - s0) / SECONDS).toFixed(1) } : {}),
         };
         p99BySecondMs[String(rate)] = Array.from(bySecond, (l) => (l && l.length ? +quantile(l.sort((a, b) => a - b), 99).toFixed(1) : null));
         steps.push(step);

@@ -69,6 +69,21 @@ describe('scorer experiments (in process, memory bus and state)', () => {
     assert.equal(unknown.statusCode, 404, unknown.body);
     assert.equal(unknown.json().field, 'variants/1.model');
     assert.equal((await inject('GET', '/v1/experiments/nope/report')).statusCode, 404);
+    // hostile bodies: deeply nested, huge, not JSON, prototype keys, a bad id in the path: 4xx, never 5xx
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    const raw = (payload: string, type = 'application/json') =>
+      app.getHttpAdapter().getInstance().inject({ method: 'PUT', url: '/v1/experiments/ab', headers: { 'content-type': type }, payload });
+    for (const [what, res] of [
+      ['deeply nested', await raw(`{"variants":${deep}}`)],
+      ['huge', await raw(JSON.stringify({ variants: [{ name: 'a', share: 1, model: { name: 'x'.repeat(400_000) } }] }))],
+      ['not JSON', await raw('{"variants":')],
+      ['text', await raw('variants', 'text/plain')],
+      ['prototype keys', await raw('{"__proto__":{"holdout":0.5},"variants":[{"name":"a","share":1,"constructor":1}]}')],
+    ] as const) {
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+    }
+    assert.equal((await inject('PUT', '/v1/experiments/bad%20id', { variants: [{ name: 'a', share: 1 }] })).statusCode, 400);
+    assert.equal((await inject('GET', '/v1/experiments')).json().active, null, 'nothing was started by any of them');
     const plain = (await inject('GET', '/v1/users/u1/recommendations?k=5')).json();
     assert.equal(plain.experiment, undefined);
     assert.match(plain.requestId, /^[0-9a-f-]{36}$/);
