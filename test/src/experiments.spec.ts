@@ -74,6 +74,8 @@ describe('experiments (closed loop through the real services): A/B names the bet
     LOG_LEVEL: 'warn',
     SCORER_MODEL_POLL_SECONDS: '0',
     SCORER_EXPERIMENT_POLL_MS: '500',
+    // every shopper must get an answer: no shedding on a busy test machine (tested in the scorer's own specs)
+    SCORER_MAX_EVENT_LOOP_DELAY_MS: '0',
     AUTH_ADMIN_KEYS: ADMIN,
     // the shoppers' own views must not be excluded or deduplicated away between rounds
     SCORER_RULES_EXCLUDE_INTERACTED: '',

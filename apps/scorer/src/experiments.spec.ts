@@ -42,7 +42,7 @@ describe('scorer experiments (in process, memory bus and state)', () => {
   before(async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 4, maxLen: 10, version: 'v0001' });
     await createTestGraphArtifact(store, { model: 'cooc', items: ITEMS, train: CHAIN, version: 'v0002', promote: false });
-    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_EXPERIMENT_POLL_MS: '0' }));
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_EXPERIMENT_POLL_MS: '0', SCORER_MAX_EVENT_LOOP_DELAY_MS: '0' }));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     bus = app.get<Bus>(BUS);

@@ -54,6 +54,10 @@ export const scoringEnv = {
     default: 2_000,
     desc: 'read the active experiment from the experiment store this often, ms: a change through any replica is in force on every replica this long after it (plus its models\' load time); 0: only at start and on this replica\'s own API calls',
   }),
+  SCORER_SHADOW_MAX_LOAD: num({
+    default: 0.1,
+    desc: "most of each second an experiment's shadow model may spend scoring on the scorer's event loop (0..1): sampled requests beyond it are skipped (seqrec_shadow_requests_total{outcome=\"budget\"}), so the served requests' latency holds",
+  }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_WORKERS: str({
     default: '1',
@@ -83,4 +87,11 @@ export function searchBlendWeight(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCOR
   const w = env.SCORER_SEARCH_BLEND_WEIGHT;
   if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_SEARCH_BLEND_WEIGHT: `must be in [0, 1], got ${w}` });
   return w;
+}
+
+/** SCORER_SHADOW_MAX_LOAD, checked to lie in [0, 1]. */
+export function shadowMaxLoad(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_SHADOW_MAX_LOAD'>): number {
+  const x = env.SCORER_SHADOW_MAX_LOAD;
+  if (!(x >= 0 && x <= 1)) throw new EnvError({ SCORER_SHADOW_MAX_LOAD: `must be in [0, 1], got ${x}` });
+  return x;
 }

@@ -26,7 +26,7 @@ import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
 import { CatalogueFeed } from './catalogue.feed';
 import { CatalogueView } from './catalogue-view';
-import { ruleDefaults, searchBlendWeight } from './scoring.env';
+import { ruleDefaults, searchBlendWeight, shadowMaxLoad } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -63,6 +63,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       indexProbes: env.SCORER_INDEX_PROBES,
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
       experimentPollMs: env.SCORER_EXPERIMENT_POLL_MS,
+      shadowMaxLoad: shadowMaxLoad(env),
       backend: env,
     };
     const slot = new ModelSlot();

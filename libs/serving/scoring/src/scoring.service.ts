@@ -51,6 +51,8 @@ export interface ScoringOptions {
   indexProbes: number;
   /** Read the active experiment from the experiment store this often, ms (SCORER_EXPERIMENT_POLL_MS; 0: only at start and on this replica's API calls). */
   experimentPollMs: number;
+  /** Most of each second the shadow model may take on the event loop, 0..1 (SCORER_SHADOW_MAX_LOAD). */
+  shadowMaxLoad: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
   maxEventLoopDelayMs: number;
   /** The model runtime's settings (default: the process environment's). */

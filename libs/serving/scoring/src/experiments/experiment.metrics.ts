@@ -51,7 +51,7 @@ export function createExperimentMetrics(registry: Registry): ExperimentMetrics {
     }),
     shadow: counter(registry, {
       name: 'seqrec_shadow_requests_total',
-      help: 'Sampled requests scored by the shadow model off the request path, by outcome (scored, busy: skipped while one was running, failed)',
+      help: 'Sampled requests scored by the shadow model off the request path, by outcome (scored; busy: skipped while one was running; budget: skipped, the shadow used its SCORER_SHADOW_MAX_LOAD of this second; failed)',
       labelNames: ['outcome'],
     }),
     shadowOverlap: histogram(registry, {

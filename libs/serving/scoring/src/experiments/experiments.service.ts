@@ -68,6 +68,8 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
   private syncing: Promise<void> | null = null;
   private inFlight = 0;
   private shadowBusy = false;
+  /** The shadow's time in the current second: it may take at most `shadowMaxLoad` of the event loop. */
+  private shadowSecond = { start: 0, usedMs: 0 };
 
   constructor(
     @Inject(EXPERIMENT_STORE) readonly store: ExperimentStore,
@@ -223,22 +225,34 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
       this.metrics.shadow.inc({ outcome: 'busy' });
       return null;
     }
+    const now = performance.now();
+    if (now - this.shadowSecond.start >= 1_000) this.shadowSecond = { start: now, usedMs: 0 };
+    if (this.shadowSecond.usedMs >= this.options.shadowMaxLoad * 1_000) {
+      this.metrics.shadow.inc({ outcome: 'budget' });
+      return null;
+    }
     return this.live.shadow.acquire();
   }
 
-  /** Runs one shadow scoring off the request path, one at a time (a busy shadow skips requests). */
+  /**
+   * Runs one shadow scoring off the request path, one at a time (a busy shadow skips requests),
+   * within SCORER_SHADOW_MAX_LOAD of each second: the served requests keep the rest of the event loop.
+   */
   runShadow(model: ServingModel, served: readonly string[], score: (model: ServingModel) => Promise<readonly string[]>): void {
     this.shadowBusy = true;
     setImmediate(() => {
       const t0 = performance.now();
       score(model)
         .then((items) => {
-          this.metrics.shadowDuration.observe((performance.now() - t0) / 1000);
+          const ms = performance.now() - t0;
+          this.shadowSecond.usedMs += ms;
+          this.metrics.shadowDuration.observe(ms / 1000);
           const got = new Set(items);
           this.metrics.shadowOverlap.observe(served.length ? served.filter((i) => got.has(i)).length / served.length : 1);
           this.metrics.shadow.inc({ outcome: 'scored' });
         })
         .catch((err: Error) => {
+          this.shadowSecond.usedMs += performance.now() - t0;
           this.metrics.shadow.inc({ outcome: 'failed' });
           this.log.warn(`shadow ${model.name}@${model.version}: ${err.message}`);
         })
