@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Bus } from '@seqrec/bus';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Bus, OutboundMessage } from '@seqrec/bus';
 import { TOPICS, type EventSubject, type ImpressionV1 } from '@seqrec/contracts';
 import {
   HOLDOUT,
@@ -40,8 +40,11 @@ function assignmentKey(s: EventSubject): string {
   return s.kind === 'user' ? s.id : `s:${s.id}`;
 }
 
-/** Impressions handed to the bus and not yet acknowledged, above which new ones are dropped (counted). */
+/** Impressions queued or handed to the bus and not yet acknowledged, above which new ones are dropped (counted). */
 const MAX_IMPRESSIONS_IN_FLIGHT = 10_000;
+/** Impressions are published together: at most this long after the first of a batch, ms, or this many. */
+const IMPRESSION_FLUSH_MS = 20;
+const IMPRESSION_BATCH = 500;
 
 interface Live {
   record: ExperimentRecord;
@@ -59,7 +62,7 @@ interface Live {
  * models are loading, the one before it (or none) stays in force.
  */
 @Injectable()
-export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
+export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger('Experiments');
   private live: Live | null = null;
   /** Loaded models by choice key, shared between variants and experiments. */
@@ -67,6 +70,8 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private inFlight = 0;
+  private queued: OutboundMessage[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
   private shadowBusy = false;
   /** The shadow's time in the current second: it may take at most `shadowMaxLoad` of the event loop. */
   private shadowSecond = { start: 0, usedMs: 0 };
@@ -87,6 +92,12 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
       this.timer = setInterval(() => void this.sync().catch((err: Error) => this.log.warn(`experiment poll: ${err.message}`)), this.options.experimentPollMs);
       this.timer.unref();
     }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // the impressions still queued go out before the bus closes
+    this.flushImpressions();
+    for (const until = Date.now() + 5_000; this.inFlight > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
   }
 
   onApplicationShutdown(): void {
@@ -263,9 +274,13 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Publishes an answer's impression (not awaited: the answer never waits for Kafka; counted when dropped or failed). */
+  /**
+   * Queues an answer's impression for the impressions topic. The answer never waits for Kafka:
+   * impressions go out in one publish per IMPRESSION_FLUSH_MS (or per IMPRESSION_BATCH), and beyond
+   * MAX_IMPRESSIONS_IN_FLIGHT queued or unacknowledged ones, new ones are dropped and counted.
+   */
   impression(subject: EventSubject, route: ImpressionV1['route'], requestId: string, experiment: { id: string; variant: string }, model: ServingModel, items: readonly string[]): void {
-    if (this.inFlight >= MAX_IMPRESSIONS_IN_FLIGHT) {
+    if (this.inFlight + this.queued.length >= MAX_IMPRESSIONS_IN_FLIGHT) {
       this.metrics.published.inc({ outcome: 'dropped' });
       return;
     }
@@ -279,15 +294,25 @@ export class ExperimentsService implements OnModuleInit, OnApplicationShutdown {
       model: { name: model.name, version: model.version },
       ts: Date.now(),
     };
-    this.inFlight++;
+    this.queued.push({ topic: TOPICS.IMPRESSIONS, key: subjectKey(subject), value: JSON.stringify(imp) });
+    if (this.queued.length >= IMPRESSION_BATCH) this.flushImpressions();
+    else this.flushTimer ??= setTimeout(() => this.flushImpressions(), IMPRESSION_FLUSH_MS);
+  }
+
+  private flushImpressions(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.queued.splice(0);
+    if (batch.length === 0) return;
+    this.inFlight += batch.length;
     this.bus
-      .publish([{ topic: TOPICS.IMPRESSIONS, key: subjectKey(subject), value: JSON.stringify(imp) }])
-      .then(() => this.metrics.published.inc({ outcome: 'published' }))
+      .publish(batch)
+      .then(() => this.metrics.published.inc({ outcome: 'published' }, batch.length))
       .catch((err: Error) => {
-        this.metrics.published.inc({ outcome: 'failed' });
-        this.log.warn(`impression ${requestId} not published: ${err.message}`);
+        this.metrics.published.inc({ outcome: 'failed' }, batch.length);
+        this.log.warn(`${batch.length} impressions not published: ${err.message}`);
       })
-      .finally(() => this.inFlight--);
+      .finally(() => (this.inFlight -= batch.length));
   }
 
   /** The join settings of an experiment (its K and attribution window). */
