@@ -148,6 +148,9 @@ describe('console: the operator page in headless Chromium', () => {
       return r?.sequence.events === 4 && r.model.version === promoted ? r : null;
     });
 
+    // an experiment in force: the page lists its variants and counts, and the answer names its variant
+    const started = await api('/v1/experiments/console-ab', { method: 'PUT', body: JSON.stringify({ variants: [{ name: 'a', share: 1 }, { name: 'b', share: 1 }] }) });
+    assert.equal(started.status, 200, await started.clone().text());
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = watchErrors(page);
     await page.goto(`${embedded.url}/console/`);
@@ -194,8 +197,19 @@ describe('console: the operator page in headless Chromium', () => {
     assert.ok((await page.locator('[data-testid=model-version]').count()) >= 1);
     assert.equal(await page.locator('[data-testid=training-curve] svg polyline').count(), 2, 'loss and validation NDCG@10');
     assert.match(await page.textContent('[data-testid=model-metrics]') ?? '', /NDCG@10/);
-    assert.match(await page.textContent('[data-testid=experiments]') ?? '', /No experiments/);
-    assert.match(await page.textContent('[data-testid=explanations]') ?? '', /No explanations/);
+    // Experiments: the active one with its variants and impressions (the page's own answers among them);
+    // the answer names its variant; the page's click went back with the answer's request id.
+    assert.equal(await page.textContent('[data-testid=experiment-id]'), 'console-ab');
+    assert.deepEqual((await page.locator('[data-testid=experiment-row] code').allTextContents()).filter((t) => t === 'a' || t === 'b'), ['a', 'b']);
+    assert.match(await page.textContent('[data-testid=recs-variant]') ?? '', /^experiment console-ab: (a|b)$/);
+    const report = await until('the page\'s click joined to its answer', async () => {
+      const r = await answer<{ counts: Record<string, { impressions: number; clicks: number }> }>('/v1/experiments/console-ab/report');
+      return r && Object.values(r.counts).some((c) => c.clicks === 1) ? r : null;
+    }, 30_000);
+    assert.ok(Object.values(report.counts).reduce((a, c) => a + c.impressions, 0) >= 2);
+    // Explanations: the recommended items with the window events that drove them
+    assert.ok((await page.locator('[data-testid=explanation-row]').count()) >= 1, 'explained items');
+    assert.match(await page.textContent('[data-testid=explanations]') ?? '', /viewed|clicked|added|bought|no event/);
 
     await page.screenshot({ path: join(LOG_DIR, 'console.png'), fullPage: true });
     assert.deepEqual(errors, [], 'console errors, page errors or dialogs');

@@ -11,7 +11,7 @@ export const apiKey = {
 
 /** The role a path needs (the services' route rules), for messages. */
 function roleOf(method, path) {
-  if (path.startsWith('/console/api/')) return 'admin (AUTH_ADMIN_KEYS)';
+  if (path.startsWith('/console/api/') || path.startsWith('/v1/experiments')) return 'admin (AUTH_ADMIN_KEYS)';
   if (method === 'POST' && path === '/v1/events') return 'producer (AUTH_PRODUCER_KEYS)';
   return 'client (AUTH_CLIENT_KEYS)';
 }

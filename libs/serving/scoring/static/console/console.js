@@ -1,5 +1,6 @@
 // The seqrec operator console: a user's live window and recommendations, posting an event and
-// seeing the answer change, the model store's versions with metrics and training curves.
+// seeing the answer change, the model store's versions with metrics and training curves, the
+// active experiment with its variants and counts, and why each item is recommended.
 // Plain ES modules served by the scorer (no build step); every value is shown as text (dom.js).
 import { ApiError, api, apiKey, consoleUserPath, userPath } from './api.js';
 import { lineChart } from './chart.js';
@@ -48,8 +49,9 @@ async function loadOverview() {
     notice(errorText(err));
   }
   renderOverview();
-  renderPlaceholders();
-  if (state.overview) await loadModels();
+  renderExplanations();
+  if (!state.overview) return fill('experiments', h('p', { class: 'muted' }, '–'));
+  await Promise.all([loadModels(), loadExperiments()]);
 }
 
 function renderOverview() {
@@ -72,15 +74,96 @@ function renderOverview() {
   note.textContent = o.ingest ? '' : 'This process takes no events (POST /v1/events is the ingester\'s): post clicks there, then refresh.';
 }
 
-function renderPlaceholders() {
-  const o = state.overview;
+// --- experiments, explanations ------------------------------------------------------------------
+
+async function loadExperiments() {
+  let list;
+  try {
+    list = await api('/v1/experiments');
+  } catch (err) {
+    return fill('experiments', errorBox(err));
+  }
+  const active = list.active;
+  if (!active) {
+    return fill(
+      'experiments',
+      h('p', { class: 'muted', 'data-testid': 'experiments-none' }, `No experiment is active${list.experiments.length ? ` (${list.experiments.length} started before)` : ''}: every answer comes from the served model. Start one with PUT /v1/experiments/{id} or npm run experiments -- start (docs/experiments.md).`),
+    );
+  }
+  let report;
+  try {
+    report = await api(`/v1/experiments/${encodeURIComponent(active.config.id)}/report`);
+  } catch (err) {
+    return fill('experiments', errorBox(err));
+  }
+  const pct = (x) => (x === null ? '–' : `${fixed(100 * x, 2)}%`);
+  const byName = new Map(report.report.variants.map((v) => [v.name, v]));
+  const rows = [...report.variants, ...(report.counts.holdout ? [{ name: 'holdout', share: report.holdout, model: 'default' }] : [])].map((v) => {
+    const r = byName.get(v.name);
+    return h(
+      'tr',
+      { 'data-testid': 'experiment-row' },
+      h('td', {}, h('code', {}, v.name), v.name === report.report.control ? ' (control)' : ''),
+      h('td', { class: 'num' }, String(v.share)),
+      h('td', {}, h('code', {}, v.model)),
+      h('td', { class: 'num' }, String(r?.impressions ?? 0)),
+      h('td', { class: 'num' }, pct(r?.ctr.mean ?? null)),
+      h('td', { class: 'num' }, pct(r?.conversion.mean ?? null)),
+    );
+  });
   fill(
     'experiments',
-    h('p', { class: 'muted' }, o ? 'No experiments: seqrec serves one promoted model to every request. When experiments exist, each variant with its traffic share and metrics will be listed here.' : '–'),
+    h(
+      'p',
+      { class: 'meta' },
+      h('strong', { 'data-testid': 'experiment-id' }, active.config.id),
+      ` · since ${time(active.startedAt)} · winner `,
+      h('strong', { 'data-testid': 'experiment-winner' }, report.report.winner ?? 'none yet'),
+      ` (${report.report.primary}, always-valid p-values: npm run experiments -- report ${active.config.id})`,
+    ),
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', {}, 'variant'), h('th', { class: 'num' }, 'share'), h('th', {}, 'model'), h('th', { class: 'num' }, 'impressions'), h('th', { class: 'num' }, `CTR@${report.k}`), h('th', { class: 'num' }, 'conversion'))),
+        h('tbody', {}, rows),
+      ),
+    ),
   );
+}
+
+function renderExplanations() {
+  const a = state.recs?.ok;
+  if (!a) return fill('explanations', h('p', { class: 'muted' }, state.overview ? 'Pick or type a user.' : '–'));
+  const explained = a.items.filter((i) => i.explanation);
+  if (explained.length === 0) {
+    return fill('explanations', h('p', { class: 'muted' }, a.fallback ? 'A popularity answer: no event of the user drove it.' : 'No item of this answer has an explanation.'));
+  }
   fill(
     'explanations',
-    h('p', { class: 'muted' }, o ? 'No explanations: answers carry no reason per item yet. When the scorer explains an item (which window events led to it), the reason will be shown here beside each recommendation.' : '–'),
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', {}, 'item'), h('th', {}, 'why (the window events that pushed it up, by occlusion)'))),
+        h(
+          'tbody',
+          {},
+          explained.map((i) =>
+            h(
+              'tr',
+              { 'data-testid': 'explanation-row' },
+              h('td', {}, h('code', { class: 'id' }, i.itemId)),
+              h('td', {}, i.explanation.reason ?? h('span', { class: 'muted' }, 'no event of the window pushed it up')),
+            ),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -124,7 +207,7 @@ async function readWindow(userId) {
 
 async function readRecs(userId) {
   try {
-    return { ok: await api(`${userPath(userId, 'recommendations')}?k=${kValue()}`) };
+    return { ok: await api(`${userPath(userId, 'recommendations')}?k=${kValue()}&explain=true`) };
   } catch (err) {
     return { error: err };
   }
@@ -144,6 +227,7 @@ async function showUser(userId) {
   state.recs = recs;
   renderWindow();
   renderRecs();
+  renderExplanations();
 }
 
 function renderWindow() {
@@ -213,6 +297,7 @@ function renderRecs() {
       ' ',
       h('span', { class: `badge from f-${a.scoredFrom}`, 'data-testid': 'recs-scored-from' }, a.scoredFrom),
       a.fallback ? h('span', { class: 'badge warn' }, `fallback: ${a.fallback}${a.fallbackReason ? ` (${a.fallbackReason})` : ''}`) : null,
+      a.experiment ? h('span', { class: 'badge', 'data-testid': 'recs-variant' }, `experiment ${a.experiment.id}: ${a.experiment.variant}`) : null,
     ),
     h(
       'p',
@@ -270,7 +355,9 @@ async function postEvent(type, itemId) {
   const before = { window: state.window, recs: state.recs };
   const t0 = performance.now();
   try {
-    const answer = await api('/v1/events', { method: 'POST', body: [{ eventId: eventId(), userId, type, itemId, ts: Date.now() }] });
+    // the answer's request id goes back with the event: an experiment attributes the click to it
+    const requestId = before.recs?.ok?.requestId;
+    const answer = await api('/v1/events', { method: 'POST', body: [{ eventId: eventId(), userId, type, itemId, ts: Date.now(), ...(requestId ? { requestId } : {}) }] });
     const result = answer.results?.[0];
     if (result && result.status !== 'accepted' && result.status !== 'duplicate') throw new Error(`the event was rejected: ${result.reason ?? result.status}`);
   } catch (err) {
@@ -292,6 +379,8 @@ async function postEvent(type, itemId) {
   state.recs = recs;
   renderWindow();
   renderRecs();
+  renderExplanations();
+  if (state.overview) void loadExperiments();
   change.textContent = describeChange(type, itemId, before, { window: win, recs }, performance.now() - t0);
 }
 
