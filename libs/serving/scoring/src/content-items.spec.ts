@@ -33,6 +33,29 @@ describe(ContentItems.name, () => {
     assert.deepEqual(Array.from(c.topK(Float32Array.of(1, 0), 5, (i) => i !== 3).items), [4]);
   });
 
+  it('scores on the model\'s scale when the map is calibrated, so a new item can outrank a known one', () => {
+    // the known items' scores spread twice as far as the predictions', around a mean item (1, 1)
+    const calibration = { knownMean: [1, 1], knownCov: [4, 0, 0, 4], predictedMean: [0, 0], predictedCov: [1, 0, 0, 1] };
+    const calibrated = ContentMap.fromJSON({ ...map.toJSON(), calibration });
+    const c = new ContentItems(calibrated, 3);
+    c.put('a', ['cat:A']);
+    const b = c.put('b', ['cat:B']);
+    const u = Float32Array.of(0, 2);
+    // scale √(16 / 4) = 2, offset u·(1, 1) − 2 u·(0, 0) = 2: raw 2 → 6, raw 0 → 2
+    const top = c.topK(u, 5);
+    assert.deepEqual(Array.from(top.items), [b, 3]);
+    assert.deepEqual(Array.from(top.scores), [6, 2]);
+    assert.equal(c.score(u, b), 6);
+    const known = { items: Int32Array.of(1), scores: Float32Array.of(5) };
+    assert.deepEqual(Array.from(mergeRanked(known, top, 1).items), [b], 'calibrated, the new item wins the top 1');
+    const raw = new ContentItems(map, 3);
+    raw.put('b', ['cat:B']);
+    assert.deepEqual(Array.from(mergeRanked(known, raw.topK(u, 5), 1).items), [1], 'raw, it does not');
+    // the same array with other values is another user: calibrated again
+    u[1] = 4;
+    assert.equal(c.score(u, b), 12, 'u·(1, 1) + 2 × 4 (with the last user\'s calibration: 2 + 2 × 4)');
+  });
+
   it('merges two rankings into the best width', () => {
     const m = mergeRanked({ items: Int32Array.of(1, 2), scores: Float32Array.of(5, 1) }, { items: Int32Array.of(7), scores: Float32Array.of(3) }, 2);
     assert.deepEqual(Array.from(m.items), [1, 7]);
