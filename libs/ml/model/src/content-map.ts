@@ -178,14 +178,15 @@ export class ContentMap {
    * known items' score distribution: with m, C the mean and covariance of the known items' rows and
    * m̂, Ĉ those of the map's predictions for them (fitted with the map),
    *
-   *   s'(u, v) = u·m + (u·v − u·m̂) · √(uᵀCu / uᵀĈu)
+   *   z(u, v) = u·m + (u·v − u·m̂) · √(uᵀCu / uᵀĈu)
    *
    * so over items with the known items' content, new items' scores for u have the mean and variance
-   * of known items' scores for u. It is affine and increasing in u·v: the order among new items is
+   * of known items' scores for u. `weight` w mixes it with the raw score, s = (1 − w) u·v + w z
+   * (1: fully standardised, 0: raw). Affine and increasing in u·v: the order among new items is
    * unchanged, only where they fall among the model's items. O(dim²) per user vector. Null when the
    * map carries no calibration (written before it existed) or u has no spread on the predictions.
    */
-  calibrate(user: Float32Array): ContentScoreScale | null {
+  calibrate(user: Float32Array, weight = 1): ContentScoreScale | null {
     const c = this.calibration;
     if (!c) return null;
     const d = this.dim;
@@ -199,7 +200,7 @@ export class ContentMap {
       predictedMean += user[j]! * c.predictedMean[j]!;
     }
     const scale = Math.sqrt(knownVar / predictedVar);
-    return { offset: knownMean - scale * predictedMean, scale, knownMean, knownSd: Math.sqrt(knownVar) };
+    return { offset: weight * (knownMean - scale * predictedMean), scale: 1 - weight + weight * scale, knownMean, knownSd: Math.sqrt(knownVar) };
   }
 
   /** How many of `features` the map knows. */

@@ -12,13 +12,17 @@
  * item, so its raw dot product with a user vector is smaller than a trained item's of the same
  * relevance and new items would never reach a full-catalogue top 10. Each user's content scores are
  * standardised to the model's own items' score distribution for that user (an affine, increasing map
- * fitted with the content map), so new items compete with known ones on one scale. A map written
+ * fitted with the content map) and mixed with the raw score by `boost` (SCORER_NEW_ITEM_BOOST: 0
+ * raw, 1 fully standardised), so new items compete with known ones on one scale. A map written
  * before the calibration existed scores raw dot products.
  */
 import { dot } from '@seqrec/artifacts';
 import { TopK, type ContentFeature, type ContentMap, type Ranked } from '@seqrec/model';
 
 const IDENTITY = { offset: 0, scale: 1 };
+
+/** SCORER_NEW_ITEM_BOOST's default: the weight of the standardised content score (bench:coldstart, docs/coldstart.md). */
+export const DEFAULT_NEW_ITEM_BOOST = 0.75;
 
 export class ContentItems {
   private ids: Array<string | null> = [];
@@ -32,7 +36,10 @@ export class ContentItems {
     readonly map: ContentMap,
     /** The model's vocabulary length: the first index of a content item. */
     readonly base: number,
+    /** The weight of the standardised score against the raw dot product, in [0, 1]. */
+    readonly boost = DEFAULT_NEW_ITEM_BOOST,
   ) {
+    if (!(boost >= 0 && boost <= 1)) throw new RangeError(`ContentItems: boost must be in [0, 1], got ${boost}`);
     this.vectors = new Float32Array(16 * map.dim);
   }
 
@@ -159,7 +166,7 @@ export class ContentItems {
       for (let j = 0; j < last.length && same; j++) same = last[j] === vector[j];
       if (same) return this.lastScale;
     }
-    this.lastScale = this.map.calibrate(vector) ?? IDENTITY;
+    this.lastScale = this.map.calibrate(vector, this.boost) ?? IDENTITY;
     this.lastVector = Float32Array.from(vector);
     return this.lastScale;
   }

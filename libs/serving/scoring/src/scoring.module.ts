@@ -18,7 +18,7 @@ import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
 import { CatalogueFeed } from './catalogue.feed';
 import { CatalogueView } from './catalogue-view';
-import { ruleDefaults, searchBlendWeight } from './scoring.env';
+import { newItemBoost, ruleDefaults, searchBlendWeight } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -71,7 +71,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
         },
         ModelLoader,
         PopularityFallback,
-        CatalogueView,
+        { provide: CatalogueView, useValue: new CatalogueView(newItemBoost(env)) },
         ScoringService,
       ],
       exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView],
