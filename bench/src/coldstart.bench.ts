@@ -9,18 +9,20 @@
  * Test cases: every user with a known item before the last; the last item is the target (held out
  * for some users, known for the others: the model's own test item); history = the items before it
  * that the model knows. Each method gives the held-out items a score:
- *   - `content`: user vector · the item's content vector (personal), raw or calibrated
- *     (ContentMap.calibrate: standardised to the known items' score distribution for the user);
+ *   - `content`: the scorer's content score (ContentItems: user vector · the item's content vector,
+ *     calibrated by SCORER_NEW_ITEM_BOOST: 0 raw, 1 standardised per user to the known items' score
+ *     distribution, the default between);
  *   - `popularity-within-attribute`: the mean training popularity of the known items sharing each
  *     of its attributes, averaged over its attributes (non-personal);
  *   - `last`: what the scorer did before — unknown items after every known item, in no order.
  * Reported, HR@10 and NDCG@10 with ties counted against the target:
  *   - `new-items`: a held-out target ranked among all held-out items (which new item comes next);
  *   - `full`: the top 10 a shopper is shown over every item (known ones scored by the model, held-out
- *     ones by a variant: raw, calibrated, and the alternatives measured against it), for the users
- *     with a held-out target, those with a known target (what a boost costs) and all of them, and
- *     how many of the 10 are new items;
- *   - `rerank`: a held-out target among 99 random known items, as a re-rank request would send.
+ *     ones by their content score at each boost), for the users with a held-out target, those with a
+ *     known target (what the boost costs the model's ranking) and all of them, and how many of the
+ *     10 are new items;
+ *   - `rerank`: a held-out target among 99 random known items, as a re-rank request would send
+ *     (raw and at the default boost).
  * Datasets: Amazon Beauty and Toys (S3-Rec files, attributes = Amazon categories and brand,
  * anonymised) and the generator's catalogue (attribute = the item's category).
  *
@@ -37,6 +39,7 @@ import { datasetPath, datasetsRoot, loadDataset, KNOWN_DATASETS, type SequenceDa
 import { ContentMap, initBackend, TopK, userVectors } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { Rng } from '@seqrec/random';
+import { ContentItems, DEFAULT_NEW_ITEM_BOOST } from '@seqrec/scoring';
 import { TrainingPipeline, type TrainingResult } from '@seqrec/training';
 import { generatorDataset } from './generator-data';
 import { envNumber, machineInfo, writeResult } from './machine';
@@ -85,56 +88,20 @@ function add(a: { hr: number; ndcg: number; n: number }, rank: number): void {
 }
 /** The list length the full-catalogue metrics judge. */
 const K = 10;
-type Calibration = 'raw' | 'norm' | 'global' | 'user';
-interface Variant {
-  name: string;
-  calibration: Calibration;
-  /** New items guaranteed a place in the top K (the best ones, replacing the last known items). */
-  slots: number;
-  /** A new item takes a reserved slot only with a calibrated z-score at least this. */
-  zMin: number;
-  alpha?: number;
-}
-const VARIANTS: Variant[] = [
-  { name: 'raw', calibration: 'raw', slots: 0, zMin: -Infinity },
-  { name: 'norm', calibration: 'norm', slots: 0, zMin: -Infinity },
-  { name: 'global', calibration: 'global', slots: 0, zMin: -Infinity },
-  { name: 'calibrated', calibration: 'user', slots: 0, zMin: -Infinity },
-  { name: 'raw+1', calibration: 'raw', slots: 1, zMin: -Infinity },
-  { name: 'raw+2', calibration: 'raw', slots: 2, zMin: -Infinity },
-  { name: 'calibrated+1', calibration: 'user', slots: 1, zMin: -Infinity },
-  { name: 'calibrated+1 z>=2', calibration: 'user', slots: 1, zMin: 2 },
-  { name: 'calibrated+2 z>=2', calibration: 'user', slots: 2, zMin: 2 },
-  { name: 'calibrated a=0.25', calibration: 'user', slots: 0, zMin: -Infinity, alpha: 0.25 },
-  { name: 'calibrated a=0.5', calibration: 'user', slots: 0, zMin: -Infinity, alpha: 0.5 },
-  { name: 'calibrated a=0.75', calibration: 'user', slots: 0, zMin: -Infinity, alpha: 0.75 },
-  { name: 'calibrated a=0.5 +1', calibration: 'user', slots: 1, zMin: -Infinity, alpha: 0.5 },
-];
+/** SCORER_NEW_ITEM_BOOST settings measured: raw (0, the scorer before calibration), the default, fully standardised (1). */
+const BOOSTS = [...new Set([0, 0.5, DEFAULT_NEW_ITEM_BOOST, 1])].sort((x, y) => x - y);
 interface Entry {
   score: number;
   isNew: boolean;
   target: boolean;
-  z: number;
 }
 /**
- * The top k a shopper is shown from the candidates (each source's best k and the target): by score,
- * ties against the target; then, when fewer than `slots` new items made it, the best remaining new
- * items with z ≥ zMin replace the last known items. The target's 1-based position (0: not shown).
+ * The top k a shopper is shown from the candidates (each source's best k and the target), by score,
+ * ties against the target: the target's 1-based position (0: not shown) and the new items in it.
  */
-function shown(entries: Entry[], k: number, slots: number, zMin: number): { position: number; shownNew: number } {
-  entries.sort((a, b) => b.score - a.score || Number(a.target) - Number(b.target));
-  let list = entries.slice(0, k);
-  const have = list.filter((e) => e.isNew).length;
-  if (have < slots) {
-    const extra = entries.slice(k).filter((e) => e.isNew && e.z >= zMin).slice(0, slots - have);
-    let drop = extra.length;
-    const kept: Entry[] = [];
-    for (let i = list.length - 1; i >= 0; i--) {
-      if (drop > 0 && !list[i]!.isNew) drop--;
-      else kept.unshift(list[i]!);
-    }
-    list = [...kept, ...extra];
-  }
+function shown(entries: Entry[], k: number): { position: number; shownNew: number } {
+  entries.sort((x, y) => y.score - x.score || Number(x.target) - Number(y.target));
+  const list = entries.slice(0, k);
   return { position: list.findIndex((e) => e.target) + 1, shownNew: list.filter((e) => e.isNew).length };
 }
 const done = (a: { hr: number; ndcg: number; n: number }): Metric => ({ hr10: a.n ? a.hr / a.n : 0, ndcg10: a.n ? a.ndcg / a.n : 0 });
@@ -186,7 +153,6 @@ async function runOne(data: WithContent, seed: number) {
     const originalOf = new Map(dataset.itemIds.map((id, i) => [id, i]));
     for (let m = 1; m < artifact.vocabulary.length; m++) fitFeatures.push(features[originalOf.get(artifact.vocabulary[m]!)!] ?? []);
     const map = ContentMap.fit(fitFeatures, rows.slice(d), d, { seed });
-    const newVectors = heldItems.map((i) => map.vector(features[i]!));
     // popularity within attribute, from the training data
     const pop = new Float64Array(artifact.vocabulary.length);
     for (const s of reduced.sequences) for (const i of s) pop[artifact.index.get(reduced.itemIds[i]!)!]! += 1;
@@ -219,61 +185,43 @@ async function runOne(data: WithContent, seed: number) {
     const vectors = await userVectors(encoder, cases.map((c) => c.history));
     const m = { contentNew: acc(), popAttrNew: acc(), lastNew: acc(), contentRerank: acc(), calibratedRerank: acc(), lastRerank: acc() };
     const N = artifact.vocabulary.length - 1;
-    const dotVec = (u: Float32Array, v: Float32Array | null) => (v ? dot(u, v, 0, d) : -Infinity);
-    // the variants' new-item vectors: norm-matched, and the deviations from the mean prediction stretched by one factor
-    const predictedKnown = fitFeatures.map((f) => map.vector(f)).filter((v): v is Float32Array => v !== null);
-    const meanOf = (vs: ArrayLike<number>[], n: number) => {
-      const mu = new Float32Array(d);
-      for (const v of vs) for (let j = 0; j < d; j++) mu[j]! += v[j]! / n;
-      return mu;
-    };
-    const knownRows = Array.from({ length: N }, (_, r) => rows.subarray((r + 1) * d, (r + 2) * d));
-    const knownMean = meanOf(knownRows, N);
-    const predictedMean = meanOf(predictedKnown, predictedKnown.length);
-    const spread = (vs: ArrayLike<number>[], mu: Float32Array) => vs.reduce((a, v) => a + Array.from({ length: d }, (_, j) => (v[j]! - mu[j]!) ** 2).reduce((x, y) => x + y, 0), 0) / vs.length;
-    const stretch = Math.sqrt(spread(knownRows, knownMean) / spread(predictedKnown, predictedMean));
-    const meanNorm = knownRows.reduce((a, v) => a + Math.hypot(...v), 0) / N;
-    const normed = newVectors.map((v) => (v ? v.map((x) => (x * meanNorm) / Math.hypot(...v)) : null));
-    const variants = VARIANTS.map((v) => ({ ...v, newTarget: acc(), knownTarget: acc(), all: acc(), shownNew: 0 }));
+    // the scorer's own content items, one per boost setting (held-out item j has index N + 1 + j, or none)
+    const boosts = BOOSTS.map((boost) => {
+      const content = new ContentItems(map, N + 1, boost);
+      const ixs = heldItems.map((i, j) => content.put(String(j), features[i]!));
+      return { boost, content, ixs, newTarget: acc(), knownTarget: acc(), all: acc(), shownNew: 0 };
+    });
     const crng = new Rng(`coldstart-rerank-${dataset.name}`, seed);
     const ks = new Float32Array(N + 1);
     let scaleSum = 0;
+    const defaultAt = BOOSTS.indexOf(DEFAULT_NEW_ITEM_BOOST);
     cases.forEach((c, k) => {
       const u = vectors[k]!;
       for (let r = 1; r <= N; r++) ks[r] = dot(u, rows, r * d, d);
-      const raw = newVectors.map((v) => dotVec(u, v));
-      const cal = map.calibrate(u);
-      scaleSum += cal?.scale ?? 1;
-      const calibrated = cal ? raw.map((x) => cal.offset + cal.scale * x) : raw;
-      const z = cal ? calibrated.map((x) => (x - cal.knownMean) / cal.knownSd) : raw.map(() => Infinity);
+      scaleSum += map.calibrate(u, DEFAULT_NEW_ITEM_BOOST)?.scale ?? 1;
       const knownTop = new TopK(K);
       for (let r = 1; r <= N; r++) if (c.held || r !== c.target) knownTop.offer(r, ks[r]!);
       const known = knownTop.result();
-      const um = dotVec(u, predictedMean);
-      const scoresOf: Record<Calibration, () => number[]> = {
-        raw: () => raw,
-        norm: () => normed.map((v) => dotVec(u, v)),
-        global: () => raw.map((x) => um + stretch * (x - um)),
-        user: () => calibrated,
-      };
-      for (const v of variants) {
-        const a = v.alpha ?? 1;
-        const ns = v.calibration === 'user' && a !== 1 ? raw.map((x, j) => (1 - a) * x + a * calibrated[j]!) : scoresOf[v.calibration]();
+      const scores = boosts.map((b) => b.ixs.map((ix) => (ix > 0 ? b.content.score(u, ix) : -Infinity)));
+      boosts.forEach((b, q) => {
+        const ns = scores[q]!;
         const newTop = new TopK(K);
         ns.forEach((x, j) => {
           if (x > -Infinity && !(c.held && j === c.target)) newTop.offer(j, x);
         });
         const fresh = newTop.result();
         const entries: Entry[] = [
-          ...Array.from(known.items, (_, q) => ({ score: known.scores[q]!, isNew: false, target: false, z: 0 })),
-          ...Array.from(fresh.items, (j, q) => ({ score: fresh.scores[q]!, isNew: true, target: false, z: z[j]! })),
-          c.held ? { score: ns[c.target]!, isNew: true, target: true, z: z[c.target]! } : { score: ks[c.target]!, isNew: false, target: true, z: 0 },
+          ...Array.from(known.scores, (score) => ({ score, isNew: false, target: false })),
+          ...Array.from(fresh.scores, (score) => ({ score, isNew: true, target: false })),
+          { score: c.held ? ns[c.target]! : ks[c.target]!, isNew: c.held, target: true },
         ];
-        const { position, shownNew } = shown(entries, K, v.slots, v.zMin);
-        add(c.held ? v.newTarget : v.knownTarget, position || Infinity);
-        add(v.all, position || Infinity);
-        v.shownNew += shownNew;
-      }
+        const { position, shownNew } = shown(entries, K);
+        add(c.held ? b.newTarget : b.knownTarget, position || Infinity);
+        add(b.all, position || Infinity);
+        b.shownNew += shownNew;
+      });
+      const raw = scores[0]!;
+      const calibrated = scores[defaultAt]!;
       if (!c.held) return;
       const t = raw[c.target]!;
       const tp = popAttr[c.target]!;
@@ -299,7 +247,7 @@ async function runOne(data: WithContent, seed: number) {
       add(m.lastRerank, 100);
     });
     encoder.dispose();
-    const coverage = newVectors.filter((v) => v !== null).length / heldItems.length;
+    const coverage = boosts[0]!.ixs.filter((ix) => ix > 0).length / heldItems.length;
     return {
       seed,
       heldOutItems: heldItems.length,
@@ -309,7 +257,7 @@ async function runOne(data: WithContent, seed: number) {
       model: { kind: 'sasrec', version: result.version, bestEpoch: result.bestEpoch, validNdcg10: result.metrics['valid.full.NDCG@10'], trainSeconds: result.timings.trainSeconds },
       contentMap: { features: map.features.length, lambda: map.lambda, newItemsWithAVector: coverage, meanCalibrationScale: scaleSum / cases.length },
       newItems: { content: done(m.contentNew), popularityWithinAttribute: done(m.popAttrNew), last: done(m.lastNew), randomExpectedHr10: Math.min(1, 10 / heldItems.length) },
-      full: Object.fromEntries(variants.map((v) => [v.name, { newTarget: done(v.newTarget), knownTarget: done(v.knownTarget), all: done(v.all), newItemsShownPerList: v.shownNew / cases.length }])),
+      full: Object.fromEntries(boosts.map((b) => [String(b.boost), { newTarget: done(b.newTarget), knownTarget: done(b.knownTarget), all: done(b.all), newItemsShownPerList: b.shownNew / cases.length }])),
       rerank: { content: done(m.contentRerank), calibrated: done(m.calibratedRerank), last: done(m.lastRerank) },
     };
   } finally {
@@ -335,15 +283,16 @@ async function main(): Promise<void> {
       content: data.content,
       newItemsNdcg10: { content: mean((r) => r.newItems.content.ndcg10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.ndcg10), last: mean((r) => r.newItems.last.ndcg10) },
       newItemsHr10: { content: mean((r) => r.newItems.content.hr10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.hr10), last: mean((r) => r.newItems.last.hr10) },
+      /** Per SCORER_NEW_ITEM_BOOST setting. */
       full: Object.fromEntries(
-        VARIANTS.map((v) => [
-          v.name,
+        BOOSTS.map((b) => String(b)).map((b) => [
+          b,
           {
-            newItemsNdcg10: mean((r) => r.full[v.name]!.newTarget.ndcg10),
-            newItemsHr10: mean((r) => r.full[v.name]!.newTarget.hr10),
-            knownItemsNdcg10: mean((r) => r.full[v.name]!.knownTarget.ndcg10),
-            allNdcg10: mean((r) => r.full[v.name]!.all.ndcg10),
-            newItemsShownPerList: mean((r) => r.full[v.name]!.newItemsShownPerList),
+            newItemsNdcg10: mean((r) => r.full[b]!.newTarget.ndcg10),
+            newItemsHr10: mean((r) => r.full[b]!.newTarget.hr10),
+            knownItemsNdcg10: mean((r) => r.full[b]!.knownTarget.ndcg10),
+            allNdcg10: mean((r) => r.full[b]!.all.ndcg10),
+            newItemsShownPerList: mean((r) => r.full[b]!.newItemsShownPerList),
           },
         ]),
       ),
@@ -357,7 +306,8 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: machineInfo(),
     backend: 'tensorflow (training), JS (scoring)',
-    protocol: `${HOLDOUT * 100}% of items held out of training entirely; SASRec with the trainer's defaults (at most ${MAX_MINUTES} min); ContentMap (ridge, lambda chosen on 10% of known items) from content features to item rows; cases = users whose last item is held out; HR@10 / NDCG@10, ties against the target; mean of ${SEEDS} seed(s)`,
+    protocol: `${HOLDOUT * 100}% of items held out of training entirely; SASRec with the trainer's defaults (at most ${MAX_MINUTES} min); ContentMap (ridge, lambda chosen on 10% of known items) from content features to item rows; cases = every user with a known item before the last, the last item the target (held out or the model's own test item); new items scored by the scorer's ContentItems at SCORER_NEW_ITEM_BOOST ${BOOSTS.join(', ')} (default ${DEFAULT_NEW_ITEM_BOOST}); HR@10 / NDCG@10, ties against the target; mean of ${SEEDS} seed(s)`,
+    defaultBoost: DEFAULT_NEW_ITEM_BOOST,
     datasets: out,
     seconds: (Date.now() - started) / 1000,
   });
