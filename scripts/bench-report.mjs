@@ -172,14 +172,18 @@ if (coldstart) {
     '',
     `${coldstart.protocol}.`,
     '',
-    '| dataset | content features | new items: content | new items: popularity within attribute | new items: last | full catalogue: content | re-rank of 100: content | content beats popularity within attribute |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| dataset | content features | new items: content | new items: popularity within attribute | full catalogue, users with a new target: raw → boost ${coldstart.defaultBoost} | full catalogue, all users: raw → boost ${coldstart.defaultBoost} | new items per top 10 at boost ${coldstart.defaultBoost} | re-rank of 100: raw → boost ${coldstart.defaultBoost} | content beats popularity within attribute |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const [name, d] of Object.entries(coldstart.datasets ?? {})) {
     const nd = d.newItemsNdcg10;
-    out.push(`| ${name} | ${d.content} | ${f4(nd.content)} | ${f4(nd.popularityWithinAttribute)} | ${f4(nd.last)} | ${f4(d.fullNdcg10.content)} | ${f4(d.rerankNdcg10.content)} | ${d.contentBeatsPopularityWithinAttribute ? 'yes' : '**no**'} |`);
+    const [raw, cal] = [d.full?.['0'], d.full?.[String(coldstart.defaultBoost)]];
+    const cost = raw && cal ? ` (${(((cal.allNdcg10 - raw.allNdcg10) / raw.allNdcg10) * 100).toFixed(1)}%)` : '';
+    out.push(
+      `| ${name} | ${d.content} | ${f4(nd.content)} | ${f4(nd.popularityWithinAttribute)} | ${f4(raw?.newItemsNdcg10)} → ${f4(cal?.newItemsNdcg10)} | ${f4(raw?.allNdcg10)} → ${f4(cal?.allNdcg10)}${cost} | ${cal ? cal.newItemsShownPerList.toFixed(2) : '-'} | ${f4(d.rerankNdcg10.content)} → ${f4(d.rerankNdcg10.calibrated)} | ${d.contentBeatsPopularityWithinAttribute ? 'yes' : '**no**'} |`,
+    );
   }
-  out.push('', 'NDCG@10, mean over the seeds; `last` (unknown items after every known one, the scorer\'s old behaviour) scores 0 in the full catalogue and the re-rank by construction. Per-seed figures, HR@10 and the content maps\' lambda in `bench/results/coldstart.json`.', '');
+  out.push('', "NDCG@10, mean over the seeds. `raw` (SCORER_NEW_ITEM_BOOST=0): the content vector's dot product, the scorer before calibration (new items almost never reach a full-catalogue top 10); `boost`: the default, that share of the score standardised per user to the known items' score distribution (`ContentMap.calibrate`). `all users`: every test user, the model's own test item or a held-out one as target (what showing new items costs). Every boost measured (0, 0.5, the default, 1), per seed, HR@10 and the known-target NDCG@10 in `bench/results/coldstart.json`; docs/coldstart.md discusses them.", '');
 }
 const trending = load('trending');
 if (trending) {
@@ -246,7 +250,12 @@ function summary() {
   if (trending) rows.push(`| \`bench:trending\` | live trending counts in Redis, per event | ${trending.wallMicrosPerEvent} µs wall, ${trending.redisCpuMicrosPerEvent} µs Redis CPU per event | ${date(trending)} |`);
   if (train) rows.push(`| \`bench:train\` | training speed per model and backend | see RESULTS.md | ${date(train)} |`);
   if (experiments) rows.push(`| \`bench:experiments\` | the experiment report on simulated shoppers: A/A false positives under repeated looks, A/B power | false positives ${(100 * experiments.aa.rate).toFixed(1)}% (bound ${(100 * experiments.aa.bound).toFixed(1)}%), power ${(100 * experiments.ab.power).toFixed(0)}% for CTR ×${experiments.ab.expectedCtr.relative.toFixed(2)} | ${date(experiments)} |`);
-  if (coldstart) rows.push(`| \`bench:coldstart\` | items the model never saw, ranked from their content | new-item NDCG@10 content vs popularity within attribute: ${Object.entries(coldstart.datasets ?? {}).map(([k, d]) => `${k} ${d.newItemsNdcg10.content.toFixed(3)} vs ${d.newItemsNdcg10.popularityWithinAttribute.toFixed(3)}`).join(', ')} | ${date(coldstart)} |`);
+  if (coldstart) {
+    const ds = Object.entries(coldstart.datasets ?? {});
+    const b = String(coldstart.defaultBoost);
+    const full = ds.filter(([, d]) => d.full?.[b]).map(([k, d]) => `${k} ${d.full[b].newItemsNdcg10.toFixed(3)} (all users ${d.full['0'].allNdcg10.toFixed(4)} → ${d.full[b].allNdcg10.toFixed(4)})`);
+    rows.push(`| \`bench:coldstart\` | items the model never saw, ranked from their content | new-item NDCG@10 content vs popularity within attribute: ${ds.map(([k, d]) => `${k} ${d.newItemsNdcg10.content.toFixed(3)} vs ${d.newItemsNdcg10.popularityWithinAttribute.toFixed(3)}`).join(', ')}${full.length ? `; full catalogue at boost ${b}: ${full.join(', ')}` : ''} | ${date(coldstart)} |`);
+  }
   if (search) rows.push(`| \`bench:search\` | search re-ranking on the generator's search sessions: engine order, personal score, their blend | ${search.rows.map((r) => `noise ${r.engineNoise}: ${r.ndcg10.engine.toFixed(3)} / ${r.ndcg10.personal.toFixed(3)} / ${r.ndcg10.blend.toFixed(3)}`).join('; ')} (NDCG@10 engine / personal / blend) | ${date(search)} |`);
   const quality = load('quality');
   if (quality) rows.push(`| \`bench:quality\` | every model on ML-1M and Beauty, one protocol (leave-one-out, full ranking) | see RESULTS.md | ${date(quality)} |`);

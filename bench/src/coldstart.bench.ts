@@ -6,39 +6,49 @@
  * (removed from every sequence); SASRec is trained with the trainer's defaults on the rest
  * (TrainingPipeline, early stopping on validation, at most BENCH_MAX_MINUTES); a ContentMap
  * (ridge from the items' content features to their item-table rows) is fitted on the known items.
- * Test cases: every user whose last item is a held-out item; history = the items before it that
- * the model knows. Each method gives the held-out items a score:
- *   - `content`: user vector · the item's content vector (personal);
+ * Test cases: every user with a known item before the last; the last item is the target (held out
+ * for some users, known for the others: the model's own test item); history = the items before it
+ * that the model knows. Each method gives the held-out items a score:
+ *   - `content`: the scorer's content score (ContentItems: user vector · the item's content vector,
+ *     calibrated by SCORER_NEW_ITEM_BOOST: 0 raw, 1 standardised per user to the known items' score
+ *     distribution, the default between);
  *   - `popularity-within-attribute`: the mean training popularity of the known items sharing each
  *     of its attributes, averaged over its attributes (non-personal);
  *   - `last`: what the scorer did before — unknown items after every known item, in no order.
  * Reported, HR@10 and NDCG@10 with ties counted against the target:
- *   - `new-items`: the target ranked among all held-out items (which new item comes next);
- *   - `full`: the target ranked among every item, known ones scored by the model (content only:
- *     popularity-within-attribute has no scale shared with model scores; `last` puts it below all);
- *   - `rerank`: the target among 99 random known items, as a re-rank request would send.
+ *   - `new-items`: a held-out target ranked among all held-out items (which new item comes next);
+ *   - `full`: the top 10 a shopper is shown over every item (known ones scored by the model, held-out
+ *     ones by their content score at each boost), for the users with a held-out target, those with a
+ *     known target (what the boost costs the model's ranking) and all of them, and how many of the
+ *     10 are new items;
+ *   - `rerank`: a held-out target among 99 random known items, as a re-rank request would send
+ *     (raw and at the default boost).
  * Datasets: Amazon Beauty and Toys (S3-Rec files, attributes = Amazon categories and brand,
  * anonymised) and the generator's catalogue (attribute = the item's category).
  *
  * Writes bench/results/coldstart.json. Environment: BENCH_SEEDS (2), BENCH_DATASETS
- * (beauty,toys,generator), BENCH_MAX_MINUTES (10), BENCH_HOLDOUT (0.1).
+ * (beauty,toys,generator), BENCH_MAX_MINUTES (10), BENCH_HOLDOUT (0.1), BENCH_MODEL_DIR (unset: train
+ * in a temporary folder; set: keep the trained models there and reuse them on the next run).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadArtifact } from '@seqrec/artifacts';
+import { dot, loadArtifact } from '@seqrec/artifacts';
 import { datasetPath, datasetsRoot, loadDataset, KNOWN_DATASETS, type SequenceDataset } from '@seqrec/datasets';
-import { ContentMap, userVectors } from '@seqrec/model';
+import { ContentMap, initBackend, TopK, userVectors } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { Rng } from '@seqrec/random';
-import { TrainingPipeline } from '@seqrec/training';
+import { ContentItems, DEFAULT_NEW_ITEM_BOOST } from '@seqrec/scoring';
+import { TrainingPipeline, type TrainingResult } from '@seqrec/training';
 import { generatorDataset } from './generator-data';
 import { envNumber, machineInfo, writeResult } from './machine';
 
 const SEEDS = envNumber('BENCH_SEEDS', 2);
 const MAX_MINUTES = envNumber('BENCH_MAX_MINUTES', 10);
 const HOLDOUT = envNumber('BENCH_HOLDOUT', 0.1);
+/** A folder to keep the trained models in and reuse them (same dataset, seed, holdout, budget): to evaluate scoring changes without retraining. */
+const MODEL_DIR = process.env['BENCH_MODEL_DIR'];
 const DATASETS = (process.env['BENCH_DATASETS'] ?? 'beauty,toys,generator').split(',').filter(Boolean);
 const log = (msg: string) => console.error(`[bench:coldstart ${process.uptime().toFixed(1)}s] ${msg}`);
 
@@ -76,6 +86,24 @@ function add(a: { hr: number; ndcg: number; n: number }, rank: number): void {
     a.ndcg += 1 / Math.log2(rank + 1);
   }
 }
+/** The list length the full-catalogue metrics judge. */
+const K = 10;
+/** SCORER_NEW_ITEM_BOOST settings measured: raw (0, the scorer before calibration), the default, fully standardised (1). */
+const BOOSTS = [...new Set([0, 0.5, DEFAULT_NEW_ITEM_BOOST, 1])].sort((x, y) => x - y);
+interface Entry {
+  score: number;
+  isNew: boolean;
+  target: boolean;
+}
+/**
+ * The top k a shopper is shown from the candidates (each source's best k and the target), by score,
+ * ties against the target: the target's 1-based position (0: not shown) and the new items in it.
+ */
+function shown(entries: Entry[], k: number): { position: number; shownNew: number } {
+  entries.sort((x, y) => y.score - x.score || Number(x.target) - Number(y.target));
+  const list = entries.slice(0, k);
+  return { position: list.findIndex((e) => e.target) + 1, shownNew: list.filter((e) => e.isNew).length };
+}
 const done = (a: { hr: number; ndcg: number; n: number }): Metric => ({ hr10: a.n ? a.hr / a.n : 0, ndcg10: a.n ? a.ndcg / a.n : 0 });
 
 async function runOne(data: WithContent, seed: number) {
@@ -100,16 +128,21 @@ async function runOne(data: WithContent, seed: number) {
   const heldItems = Array.from({ length: dataset.numItems }, (_, i) => i + 1).filter((i) => held[i]);
   log(`${dataset.name} seed ${seed}: ${heldItems.length} items held out, training SASRec on ${reduced.numItems} items`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'seqrec-coldstart-'));
+  const dir = MODEL_DIR ? join(MODEL_DIR, `${dataset.name}-seed${seed}-holdout${HOLDOUT}-max${MAX_MINUTES}`) : mkdtempSync(join(tmpdir(), 'seqrec-coldstart-'));
   try {
     const store = new FsModelStore(dir);
-    const result = await new TrainingPipeline(store).run({
-      source: { kind: 'dataset', dataset: reduced },
-      model: 'sasrec',
-      options: { seed, maxMinutes: MAX_MINUTES },
-      promote: 'never',
-      progress: false,
-    });
+    const kept = join(dir, 'bench-result.json');
+    const result: TrainingResult = existsSync(kept)
+      ? (JSON.parse(readFileSync(kept, 'utf8')) as TrainingResult)
+      : await new TrainingPipeline(store).run({
+          source: { kind: 'dataset', dataset: reduced },
+          model: 'sasrec',
+          options: { seed, maxMinutes: MAX_MINUTES },
+          promote: 'never',
+          progress: false,
+        });
+    if (MODEL_DIR) writeFileSync(kept, JSON.stringify(result));
+    else log(`${dataset.name} seed ${seed}: trained in ${result.timings.trainSeconds.toFixed(0)} s`);
     const artifact = await loadArtifact(store, result.name, result.version);
     const encoder = artifact.encoder!;
     const table = encoder.itemTable();
@@ -120,7 +153,6 @@ async function runOne(data: WithContent, seed: number) {
     const originalOf = new Map(dataset.itemIds.map((id, i) => [id, i]));
     for (let m = 1; m < artifact.vocabulary.length; m++) fitFeatures.push(features[originalOf.get(artifact.vocabulary[m]!)!] ?? []);
     const map = ContentMap.fit(fitFeatures, rows.slice(d), d, { seed });
-    const newVectors = heldItems.map((i) => map.vector(features[i]!));
     // popularity within attribute, from the training data
     const pop = new Float64Array(artifact.vocabulary.length);
     for (const s of reduced.sequences) for (const i of s) pop[artifact.index.get(reduced.itemIds[i]!)!]! += 1;
@@ -138,76 +170,104 @@ async function runOne(data: WithContent, seed: number) {
       return fs.length ? fs.reduce((s, a) => s + a.sum / a.n, 0) / fs.length : 0;
     });
 
-    // test cases: users whose last item is held out
-    const cases: Array<{ history: Int32Array; target: number }> = [];
+    // test cases: every user with a known item before the last; the last is the target, held out or known
+    const cases: Array<{ history: Int32Array; target: number; held: boolean }> = [];
     for (const s of dataset.sequences) {
       const last = s[s.length - 1]!;
-      if (!held[last]) continue;
       const history = Int32Array.from(
         Array.from(s.subarray(0, s.length - 1)).filter((i) => !held[i]),
         (i) => artifact.index.get(dataset.itemIds[i]!)!,
       );
-      if (history.length > 0) cases.push({ history: history.slice(-encoder.config.maxLen), target: heldItems.indexOf(last) });
+      if (history.length === 0) continue;
+      const target = held[last] ? heldItems.indexOf(last) : artifact.index.get(dataset.itemIds[last]!)!;
+      cases.push({ history: history.slice(-encoder.config.maxLen), target, held: held[last] === 1 });
     }
     const vectors = await userVectors(encoder, cases.map((c) => c.history));
-    const m = { contentNew: acc(), popAttrNew: acc(), lastNew: acc(), contentFull: acc(), lastFull: acc(), contentRerank: acc(), lastRerank: acc() };
+    const m = { contentNew: acc(), popAttrNew: acc(), lastNew: acc(), contentRerank: acc(), calibratedRerank: acc(), lastRerank: acc() };
     const N = artifact.vocabulary.length - 1;
-    const dotRow = (u: Float32Array, r: number) => {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += u[j]! * rows[r * d + j]!;
-      return s;
-    };
-    const dotVec = (u: Float32Array, v: Float32Array | null) => {
-      if (!v) return -Infinity;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += u[j]! * v[j]!;
-      return s;
-    };
+    // the scorer's own content items, one per boost setting (held-out item j has index N + 1 + j, or none)
+    const boosts = BOOSTS.map((boost) => {
+      const content = new ContentItems(map, N + 1, boost);
+      const ixs = heldItems.map((i, j) => content.put(String(j), features[i]!));
+      return { boost, content, ixs, newTarget: acc(), knownTarget: acc(), all: acc(), shownNew: 0 };
+    });
     const crng = new Rng(`coldstart-rerank-${dataset.name}`, seed);
+    const ks = new Float32Array(N + 1);
+    let scaleSum = 0;
+    const defaultAt = BOOSTS.indexOf(DEFAULT_NEW_ITEM_BOOST);
     cases.forEach((c, k) => {
       const u = vectors[k]!;
-      const newScores = newVectors.map((v) => dotVec(u, v));
-      const t = newScores[c.target]!;
+      for (let r = 1; r <= N; r++) ks[r] = dot(u, rows, r * d, d);
+      scaleSum += map.calibrate(u, DEFAULT_NEW_ITEM_BOOST)?.scale ?? 1;
+      const knownTop = new TopK(K);
+      for (let r = 1; r <= N; r++) if (c.held || r !== c.target) knownTop.offer(r, ks[r]!);
+      const known = knownTop.result();
+      const scores = boosts.map((b) => b.ixs.map((ix) => (ix > 0 ? b.content.score(u, ix) : -Infinity)));
+      boosts.forEach((b, q) => {
+        const ns = scores[q]!;
+        const newTop = new TopK(K);
+        ns.forEach((x, j) => {
+          if (x > -Infinity && !(c.held && j === c.target)) newTop.offer(j, x);
+        });
+        const fresh = newTop.result();
+        const entries: Entry[] = [
+          ...Array.from(known.scores, (score) => ({ score, isNew: false, target: false })),
+          ...Array.from(fresh.scores, (score) => ({ score, isNew: true, target: false })),
+          { score: c.held ? ns[c.target]! : ks[c.target]!, isNew: c.held, target: true },
+        ];
+        const { position, shownNew } = shown(entries, K);
+        add(c.held ? b.newTarget : b.knownTarget, position || Infinity);
+        add(b.all, position || Infinity);
+        b.shownNew += shownNew;
+      });
+      const raw = scores[0]!;
+      const calibrated = scores[defaultAt]!;
+      if (!c.held) return;
+      const t = raw[c.target]!;
       const tp = popAttr[c.target]!;
       let aheadContent = 0;
       let aheadPop = 0;
       for (let j = 0; j < heldItems.length; j++) {
         if (j === c.target) continue;
-        if (newScores[j]! >= t) aheadContent++;
+        if (raw[j]! >= t) aheadContent++;
         if (popAttr[j]! >= tp) aheadPop++;
       }
       add(m.contentNew, aheadContent + 1);
       add(m.popAttrNew, aheadPop + 1);
       add(m.lastNew, heldItems.length); // no order among unknown items: pessimistic, last of them
-      let aheadKnown = 0;
-      for (let r = 1; r <= N; r++) if (dotRow(u, r) >= t) aheadKnown++;
-      add(m.contentFull, aheadContent + aheadKnown + 1);
-      add(m.lastFull, N + heldItems.length);
       let aheadRerank = 0;
-      for (let q = 0; q < 99; q++) if (dotRow(u, 1 + crng.int(N)) >= t) aheadRerank++;
+      let aheadCalibrated = 0;
+      for (let q = 0; q < 99; q++) {
+        const r = ks[1 + crng.int(N)]!;
+        if (r >= t) aheadRerank++;
+        if (r >= calibrated[c.target]!) aheadCalibrated++;
+      }
       add(m.contentRerank, aheadRerank + 1);
+      add(m.calibratedRerank, aheadCalibrated + 1);
       add(m.lastRerank, 100);
     });
     encoder.dispose();
-    const coverage = newVectors.filter((v) => v !== null).length / heldItems.length;
+    const coverage = boosts[0]!.ixs.filter((ix) => ix > 0).length / heldItems.length;
     return {
       seed,
       heldOutItems: heldItems.length,
       knownItems: N,
       cases: cases.length,
+      casesWithANewTarget: cases.filter((c) => c.held).length,
       model: { kind: 'sasrec', version: result.version, bestEpoch: result.bestEpoch, validNdcg10: result.metrics['valid.full.NDCG@10'], trainSeconds: result.timings.trainSeconds },
-      contentMap: { features: map.features.length, lambda: map.lambda, newItemsWithAVector: coverage },
+      contentMap: { features: map.features.length, lambda: map.lambda, newItemsWithAVector: coverage, meanCalibrationScale: scaleSum / cases.length },
       newItems: { content: done(m.contentNew), popularityWithinAttribute: done(m.popAttrNew), last: done(m.lastNew), randomExpectedHr10: Math.min(1, 10 / heldItems.length) },
-      full: { content: done(m.contentFull), last: done(m.lastFull) },
-      rerank: { content: done(m.contentRerank), last: done(m.lastRerank) },
+      full: Object.fromEntries(boosts.map((b) => [String(b.boost), { newTarget: done(b.newTarget), knownTarget: done(b.knownTarget), all: done(b.all), newItemsShownPerList: b.shownNew / cases.length }])),
+      rerank: { content: done(m.contentRerank), calibrated: done(m.calibratedRerank), last: done(m.lastRerank) },
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!MODEL_DIR) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
+  await initBackend(); // the trainer's backend, also for the user vectors of models reused from BENCH_MODEL_DIR
   const out: Record<string, unknown> = {};
   const sources: Record<string, () => Promise<WithContent>> = {
     beauty: () => amazon('beauty', 'Beauty_item2attributes.json.gz'),
@@ -223,8 +283,20 @@ async function main(): Promise<void> {
       content: data.content,
       newItemsNdcg10: { content: mean((r) => r.newItems.content.ndcg10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.ndcg10), last: mean((r) => r.newItems.last.ndcg10) },
       newItemsHr10: { content: mean((r) => r.newItems.content.hr10), popularityWithinAttribute: mean((r) => r.newItems.popularityWithinAttribute.hr10), last: mean((r) => r.newItems.last.hr10) },
-      fullNdcg10: { content: mean((r) => r.full.content.ndcg10), last: mean((r) => r.full.last.ndcg10) },
-      rerankNdcg10: { content: mean((r) => r.rerank.content.ndcg10), last: mean((r) => r.rerank.last.ndcg10) },
+      /** Per SCORER_NEW_ITEM_BOOST setting. */
+      full: Object.fromEntries(
+        BOOSTS.map((b) => String(b)).map((b) => [
+          b,
+          {
+            newItemsNdcg10: mean((r) => r.full[b]!.newTarget.ndcg10),
+            newItemsHr10: mean((r) => r.full[b]!.newTarget.hr10),
+            knownItemsNdcg10: mean((r) => r.full[b]!.knownTarget.ndcg10),
+            allNdcg10: mean((r) => r.full[b]!.all.ndcg10),
+            newItemsShownPerList: mean((r) => r.full[b]!.newItemsShownPerList),
+          },
+        ]),
+      ),
+      rerankNdcg10: { content: mean((r) => r.rerank.content.ndcg10), calibrated: mean((r) => r.rerank.calibrated.ndcg10), last: mean((r) => r.rerank.last.ndcg10) },
     };
     const beats = summary.newItemsNdcg10.content > summary.newItemsNdcg10.popularityWithinAttribute;
     out[name] = { ...summary, contentBeatsPopularityWithinAttribute: beats, runs };
@@ -234,7 +306,8 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: machineInfo(),
     backend: 'tensorflow (training), JS (scoring)',
-    protocol: `${HOLDOUT * 100}% of items held out of training entirely; SASRec with the trainer's defaults (at most ${MAX_MINUTES} min); ContentMap (ridge, lambda chosen on 10% of known items) from content features to item rows; cases = users whose last item is held out; HR@10 / NDCG@10, ties against the target; mean of ${SEEDS} seed(s)`,
+    protocol: `${HOLDOUT * 100}% of items held out of training entirely; SASRec with the trainer's defaults (at most ${MAX_MINUTES} min); ContentMap (ridge, lambda chosen on 10% of known items) from content features to item rows; cases = every user with a known item before the last, the last item the target (held out or the model's own test item); new items scored by the scorer's ContentItems at SCORER_NEW_ITEM_BOOST ${BOOSTS.join(', ')} (default ${DEFAULT_NEW_ITEM_BOOST}); HR@10 / NDCG@10, ties against the target; mean of ${SEEDS} seed(s)`,
+    defaultBoost: DEFAULT_NEW_ITEM_BOOST,
     datasets: out,
     seconds: (Date.now() - started) / 1000,
   });

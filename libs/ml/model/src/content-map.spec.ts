@@ -120,3 +120,52 @@ describe(cholesky.name, () => {
     assert.throws(() => cholesky(Float64Array.of(1, 2, 2, 1), 2), /not positive definite/);
   });
 });
+
+describe(`${ContentMap.name} calibration`, () => {
+  it('calibrates a user\'s content scores to the mean and spread of the model\'s own items\' scores', () => {
+    const dim = 6;
+    // noisy rows: the ridge predictions are shrunk toward the mean item
+    const { feats, rows } = world(2000, 40, dim, 3, 'calibration');
+    const map = ContentMap.fit(feats, rows, dim, { seed: 2 });
+    assert.ok(map.calibrated);
+    const rng = new Rng('users', 0);
+    for (let t = 0; t < 5; t++) {
+      const u = Float32Array.from({ length: dim }, () => rng.normal());
+      const known = feats.map((_, i) => dotRow(u, rows.subarray(i * dim, (i + 1) * dim)));
+      const raw = feats.map((f) => dotRow(u, map.vector(f)!));
+      const cal = map.calibrate(u)!;
+      const calibrated = raw.map((x) => cal.offset + cal.scale * x);
+      assert.ok(sd(raw) < 0.8 * sd(known), `the raw content scores spread less (${sd(raw)} vs ${sd(known)})`);
+      assert.ok(Math.abs(mean(calibrated) - mean(known)) < 1e-6 * (1 + Math.abs(mean(known))), `mean ${mean(calibrated)} vs ${mean(known)}`);
+      assert.ok(Math.abs(sd(calibrated) - sd(known)) < 1e-6 * sd(known), `sd ${sd(calibrated)} vs ${sd(known)}`);
+      assert.ok(Math.abs(cal.knownMean - mean(known)) < 1e-6 * (1 + Math.abs(mean(known))) && Math.abs(cal.knownSd - sd(known)) < 1e-6 * sd(known));
+      assert.ok(cal.scale > 1, 'an increasing map that stretches the shrunk scores');
+    }
+  });
+
+  it('keeps its calibration through JSON; a map written without one scores raw', () => {
+    const { feats, rows } = world(300, 20, 3, 1, 'calibration-json');
+    const map = ContentMap.fit(feats, rows, 3, { seed: 1 });
+    const u = Float32Array.of(0.3, -1, 2);
+    const again = ContentMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())));
+    assert.deepEqual(again.calibrate(u), map.calibrate(u));
+    const { calibration, ...legacy } = map.toJSON();
+    assert.ok(calibration);
+    const old = ContentMap.fromJSON(legacy);
+    assert.equal(old.calibrated, false);
+    assert.equal(old.calibrate(u), null);
+    assert.throws(() => ContentMap.fromJSON({ ...map.toJSON(), calibration: { ...calibration, knownCov: [1] } }), /calibration of the wrong size/);
+    assert.equal(map.calibrate(new Float32Array(3)), null, 'a zero user vector has no spread to match');
+  });
+});
+
+function dotRow(u: Float32Array, v: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < u.length; j++) s += u[j]! * v[j]!;
+  return s;
+}
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+const sd = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length);
+};

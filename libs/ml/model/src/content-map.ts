@@ -45,6 +45,35 @@ export interface ContentMapJson {
   mean: number[];
   /** Row-major [features, dim]. */
   weights: number[];
+  /** Score calibration ({@link ContentMap.calibrate}); absent in maps written before it existed (no calibration). */
+  calibration?: ContentCalibrationJson;
+}
+
+/**
+ * The first two moments, over the known items, of their rows of the model's item table and of the
+ * map's predictions for them: what {@link ContentMap.calibrate} needs to put a content vector's
+ * score on the scale of the model's own items' scores for the same user.
+ */
+export interface ContentCalibrationJson {
+  /** Mean row of the known items, [dim]. */
+  knownMean: number[];
+  /** Covariance of the known items' rows, row-major [dim, dim]. */
+  knownCov: number[];
+  /** Mean of the map's predictions for the known items with a known feature, [dim]. */
+  predictedMean: number[];
+  /** Covariance of those predictions, row-major [dim, dim]. */
+  predictedCov: number[];
+}
+
+/**
+ * A user's content scores on the model's scale: `offset + scale × (user · content vector)`, and the
+ * mean and standard deviation of the user's scores over the model's own items.
+ */
+export interface ContentScoreScale {
+  offset: number;
+  scale: number;
+  knownMean: number;
+  knownSd: number;
 }
 
 export class ContentMap {
@@ -56,8 +85,14 @@ export class ContentMap {
     readonly lambda: number,
     private readonly mean: Float64Array,
     private readonly weights: Float64Array,
+    private readonly calibration: Calibration | null,
   ) {
     this.index = new Map(features.map((f, i) => [f, i]));
+  }
+
+  /** Whether the map carries calibration statistics (maps written before them do not). */
+  get calibrated(): boolean {
+    return this.calibration !== null;
   }
 
   /**
@@ -104,17 +139,68 @@ export class ContentMap {
     }
     const all = Array.from({ length: n }, (_, i) => i);
     const m = solve(all, encoded, rows, dim, features.length, lambda);
-    return new ContentMap(features, dim, lambda, m.mean, m.weights);
+    // the moments of the known rows and of the map's predictions for the known items with content
+    const known = moments(n, dim, (i) => rows.subarray(i * dim, (i + 1) * dim));
+    const withFeatures = all.filter((i) => encoded[i]!.idx.length > 0);
+    const predicted = moments(withFeatures.length, dim, (q) => predict(m.mean, m.weights, dim, encoded[withFeatures[q]!]!));
+    const calibration = withFeatures.length >= 2 ? { knownMean: known.mean, knownCov: known.cov, predictedMean: predicted.mean, predictedCov: predicted.cov } : null;
+    return new ContentMap(features, dim, lambda, m.mean, m.weights, calibration);
   }
 
   static fromJSON(j: ContentMapJson): ContentMap {
     if ((j.format ?? 1) !== CONTENT_MAP_FORMAT) throw new RangeError(`content map: unknown format ${String(j.format)}`);
     if (j.weights.length !== j.features.length * j.dim || j.mean.length !== j.dim) throw new RangeError('content map: weights or mean of the wrong size');
-    return new ContentMap(j.features, j.dim, j.lambda, Float64Array.from(j.mean), Float64Array.from(j.weights));
+    const c = j.calibration;
+    if (c && (c.knownMean.length !== j.dim || c.predictedMean.length !== j.dim || c.knownCov.length !== j.dim * j.dim || c.predictedCov.length !== j.dim * j.dim)) {
+      throw new RangeError('content map: calibration of the wrong size');
+    }
+    const calibration = c ? { knownMean: Float64Array.from(c.knownMean), knownCov: Float64Array.from(c.knownCov), predictedMean: Float64Array.from(c.predictedMean), predictedCov: Float64Array.from(c.predictedCov) } : null;
+    return new ContentMap(j.features, j.dim, j.lambda, Float64Array.from(j.mean), Float64Array.from(j.weights), calibration);
   }
 
   toJSON(): ContentMapJson {
-    return { format: CONTENT_MAP_FORMAT, features: [...this.features], dim: this.dim, lambda: this.lambda, mean: Array.from(this.mean), weights: Array.from(this.weights) };
+    const c = this.calibration;
+    return {
+      format: CONTENT_MAP_FORMAT,
+      features: [...this.features],
+      dim: this.dim,
+      lambda: this.lambda,
+      mean: Array.from(this.mean),
+      weights: Array.from(this.weights),
+      ...(c ? { calibration: { knownMean: Array.from(c.knownMean), knownCov: Array.from(c.knownCov), predictedMean: Array.from(c.predictedMean), predictedCov: Array.from(c.predictedCov) } } : {}),
+    };
+  }
+
+  /**
+   * Score calibration for one user vector u: a ridge prediction is shrunk toward the mean item, so
+   * its dot products with u spread less than the model's own items' do, and a new item almost never
+   * reaches a top 10 over the full catalogue. This standardises the content scores per user to the
+   * known items' score distribution: with m, C the mean and covariance of the known items' rows and
+   * m̂, Ĉ those of the map's predictions for them (fitted with the map),
+   *
+   *   z(u, v) = u·m + (u·v − u·m̂) · √(uᵀCu / uᵀĈu)
+   *
+   * so over items with the known items' content, new items' scores for u have the mean and variance
+   * of known items' scores for u. `weight` w mixes it with the raw score, s = (1 − w) u·v + w z
+   * (1: fully standardised, 0: raw). Affine and increasing in u·v: the order among new items is
+   * unchanged, only where they fall among the model's items. O(dim²) per user vector. Null when the
+   * map carries no calibration (written before it existed) or u has no spread on the predictions.
+   */
+  calibrate(user: Float32Array, weight = 1): ContentScoreScale | null {
+    const c = this.calibration;
+    if (!c) return null;
+    const d = this.dim;
+    const knownVar = quadratic(c.knownCov, user, d);
+    const predictedVar = quadratic(c.predictedCov, user, d);
+    if (!(predictedVar > 0) || !(knownVar > 0)) return null;
+    let knownMean = 0;
+    let predictedMean = 0;
+    for (let j = 0; j < d; j++) {
+      knownMean += user[j]! * c.knownMean[j]!;
+      predictedMean += user[j]! * c.predictedMean[j]!;
+    }
+    const scale = Math.sqrt(knownVar / predictedVar);
+    return { offset: weight * (knownMean - scale * predictedMean), scale: 1 - weight + weight * scale, knownMean, knownSd: Math.sqrt(knownVar) };
   }
 
   /** How many of `features` the map knows. */
@@ -130,6 +216,45 @@ export class ContentMap {
     if (x.idx.length === 0) return null;
     return Float32Array.from(predict(this.mean, this.weights, this.dim, x));
   }
+}
+
+interface Calibration {
+  knownMean: Float64Array;
+  knownCov: Float64Array;
+  predictedMean: Float64Array;
+  predictedCov: Float64Array;
+}
+
+/** Mean [dim] and covariance [dim, dim] of n vectors. */
+function moments(n: number, dim: number, row: (i: number) => ArrayLike<number>): { mean: Float64Array; cov: Float64Array } {
+  const mean = new Float64Array(dim);
+  const cov = new Float64Array(dim * dim);
+  for (let i = 0; i < n; i++) {
+    const r = row(i);
+    for (let j = 0; j < dim; j++) mean[j]! += r[j]! / n;
+  }
+  const x = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    const r = row(i);
+    for (let j = 0; j < dim; j++) x[j] = r[j]! - mean[j]!;
+    for (let a = 0; a < dim; a++) {
+      const xa = x[a]! / n;
+      for (let b = a; b < dim; b++) cov[a * dim + b]! += xa * x[b]!;
+    }
+  }
+  for (let a = 0; a < dim; a++) for (let b = 0; b < a; b++) cov[a * dim + b] = cov[b * dim + a]!;
+  return { mean, cov };
+}
+
+/** uᵀAu for a row-major [d, d] A. */
+function quadratic(A: Float64Array, u: Float32Array, d: number): number {
+  let s = 0;
+  for (let a = 0; a < d; a++) {
+    let r = 0;
+    for (let b = 0; b < d; b++) r += A[a * d + b]! * u[b]!;
+    s += u[a]! * r;
+  }
+  return s;
 }
 
 /** An item's known features: vocabulary indices and their values (first occurrence of a name wins). */

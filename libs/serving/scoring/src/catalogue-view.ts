@@ -15,7 +15,7 @@
  */
 import { categoryMatches, decodeItem, encodeItem, type StoredItem } from '@seqrec/contracts';
 import { itemContentFeatures, type ContentMap, type ItemRules } from '@seqrec/model';
-import { ContentItems } from './content-items';
+import { ContentItems, DEFAULT_NEW_ITEM_BOOST } from './content-items';
 import type { RuleSpec } from './rules';
 
 /** Availability codes in {@link ModelTables.available}. */
@@ -59,6 +59,11 @@ export class CatalogueView {
    * on the old and the new version alternate for a moment, and neither rebuilds the other's.
    */
   private tablesOf: ModelState[] = [];
+
+  constructor(
+    /** How hard items the model has not seen compete (SCORER_NEW_ITEM_BOOST, {@link ContentItems}). */
+    readonly newItemBoost = DEFAULT_NEW_ITEM_BOOST,
+  ) {}
 
   /** Items in the view. */
   get size(): number {
@@ -118,7 +123,7 @@ export class CatalogueView {
     if (cached) return cached;
     const n = model.artifact.vocabulary.length;
     const map = model.artifact.contentMap;
-    const content = map ? new ContentItems(map, n) : null;
+    const content = map ? new ContentItems(map, n, this.newItemBoost) : null;
     const unseen: Array<[string, Facts]> = [];
     for (const [id, f] of this.items) if (!index.has(id) && content) unseen.push([id, f]);
     for (const [id, f] of unseen) content!.put(id, contentOf(id, f));

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { ContentMap, selectTopK } from '@seqrec/model';
 import { resolveRules } from './rules';
 import { CatalogueView, type IndexedModel } from './catalogue-view';
-import { ContentItems, mergeRanked } from './content-items';
+import { ContentItems, DEFAULT_NEW_ITEM_BOOST, mergeRanked } from './content-items';
+import { newItemBoost } from './scoring.env';
 
 // A 2-dimension item space where `cat:A` points along x and `cat:B` along y.
 const map = ContentMap.fromJSON({ features: ['cat:A', 'cat:B'], dim: 2, lambda: 1, mean: [0, 0], weights: [1, 0, 0, 1] });
@@ -31,6 +32,51 @@ describe(ContentItems.name, () => {
     assert.equal(c.idOf(3), 'n4');
     assert.equal(c.score(Float32Array.of(1, 1), 3), 2);
     assert.deepEqual(Array.from(c.topK(Float32Array.of(1, 0), 5, (i) => i !== 3).items), [4]);
+  });
+
+  it('scores on the model\'s scale when the map is calibrated, so a new item can outrank a known one', () => {
+    // the known items' scores spread twice as far as the predictions', around a mean item (1, 1)
+    const calibration = { knownMean: [1, 1], knownCov: [4, 0, 0, 4], predictedMean: [0, 0], predictedCov: [1, 0, 0, 1] };
+    const calibrated = ContentMap.fromJSON({ ...map.toJSON(), calibration });
+    const c = new ContentItems(calibrated, 3, 1);
+    c.put('a', ['cat:A']);
+    const b = c.put('b', ['cat:B']);
+    const u = Float32Array.of(0, 2);
+    // scale √(16 / 4) = 2, offset u·(1, 1) − 2 u·(0, 0) = 2: raw 2 → 6, raw 0 → 2
+    const top = c.topK(u, 5);
+    assert.deepEqual(Array.from(top.items), [b, 3]);
+    assert.deepEqual(Array.from(top.scores), [6, 2]);
+    assert.equal(c.score(u, b), 6);
+    const known = { items: Int32Array.of(1), scores: Float32Array.of(5) };
+    assert.deepEqual(Array.from(mergeRanked(known, top, 1).items), [b], 'calibrated, the new item wins the top 1');
+    const raw = new ContentItems(map, 3);
+    raw.put('b', ['cat:B']);
+    assert.deepEqual(Array.from(mergeRanked(known, raw.topK(u, 5), 1).items), [1], 'raw, it does not');
+    // the same array with other values is another user: calibrated again
+    u[1] = 4;
+    assert.equal(c.score(u, b), 12, 'u·(1, 1) + 2 × 4 (with the last user\'s calibration: 2 + 2 × 4)');
+  });
+
+  it('mixes the standardised score with the raw one by its boost', () => {
+    const calibration = { knownMean: [1, 1], knownCov: [4, 0, 0, 4], predictedMean: [0, 0], predictedCov: [1, 0, 0, 1] };
+    const calibrated = ContentMap.fromJSON({ ...map.toJSON(), calibration });
+    const u = Float32Array.of(0, 2);
+    const scoreAt = (boost: number) => {
+      const c = new ContentItems(calibrated, 3, boost);
+      return c.score(u, c.put('b', ['cat:B']));
+    };
+    // raw 2, standardised 6
+    assert.equal(scoreAt(0), 2);
+    assert.equal(scoreAt(0.5), 4);
+    assert.equal(scoreAt(0.75), 5);
+    assert.equal(new ContentItems(calibrated, 3).boost, DEFAULT_NEW_ITEM_BOOST);
+    assert.throws(() => new ContentItems(calibrated, 3, 1.5), /boost must be in \[0, 1\], got 1.5/);
+    assert.throws(() => newItemBoost({ SCORER_NEW_ITEM_BOOST: -0.1 }), /SCORER_NEW_ITEM_BOOST/);
+    assert.equal(newItemBoost({ SCORER_NEW_ITEM_BOOST: 0.3 }), 0.3);
+    const view = new CatalogueView(0);
+    view.put({ itemId: 'n', category: 'B', ...at(1) });
+    const content = view.contentItems({ ...model, artifact: { ...model.artifact, contentMap: calibrated } })!;
+    assert.equal(content.score(u, content.indexOf('n')), 2, 'the view passes its boost on');
   });
 
   it('merges two rankings into the best width', () => {

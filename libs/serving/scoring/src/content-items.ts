@@ -7,21 +7,39 @@
  *
  * Scoring is a JS scan of the (few) content vectors, merged into the model's own top-k: with no
  * such item (the common case right after a retrain) nothing is added to a request's path.
+ *
+ * Scores are calibrated ({@link ContentMap.calibrate}): a ridge prediction is shrunk toward the mean
+ * item, so its raw dot product with a user vector is smaller than a trained item's of the same
+ * relevance and new items would never reach a full-catalogue top 10. Each user's content scores are
+ * standardised to the model's own items' score distribution for that user (an affine, increasing map
+ * fitted with the content map) and mixed with the raw score by `boost` (SCORER_NEW_ITEM_BOOST: 0
+ * raw, 1 fully standardised), so new items compete with known ones on one scale. A map written
+ * before the calibration existed scores raw dot products.
  */
 import { dot } from '@seqrec/artifacts';
 import { TopK, type ContentFeature, type ContentMap, type Ranked } from '@seqrec/model';
+
+const IDENTITY = { offset: 0, scale: 1 };
+
+/** SCORER_NEW_ITEM_BOOST's default: the weight of the standardised content score (bench:coldstart, docs/coldstart.md). */
+export const DEFAULT_NEW_ITEM_BOOST = 0.75;
 
 export class ContentItems {
   private ids: Array<string | null> = [];
   private readonly slots = new Map<string, number>();
   private vectors: Float32Array;
   private free: number[] = [];
+  private lastVector = new Float32Array(0);
+  private lastScale = IDENTITY;
 
   constructor(
     readonly map: ContentMap,
     /** The model's vocabulary length: the first index of a content item. */
     readonly base: number,
+    /** The weight of the standardised score against the raw dot product, in [0, 1]. */
+    readonly boost = DEFAULT_NEW_ITEM_BOOST,
   ) {
+    if (!(boost >= 0 && boost <= 1)) throw new RangeError(`ContentItems: boost must be in [0, 1], got ${boost}`);
     this.vectors = new Float32Array(16 * map.dim);
   }
 
@@ -90,15 +108,16 @@ export class ContentItems {
     return this.base + s;
   }
 
-  /** Dot products of a user vector with the content items, the best `k` that pass `accept`. */
+  /** Calibrated scores of a user vector with the content items, the best `k` that pass `accept`. */
   topK(vector: Float32Array, k: number, accept?: (item: number) => boolean): Ranked {
     const top = new TopK(Math.min(k, this.slots.size));
     const d = this.map.dim;
     const vs = this.vectors;
     const ids = this.ids;
+    const { offset, scale } = this.scaleFor(vector);
     for (let s = 0; s < ids.length; s++) {
       if (ids[s] === null) continue;
-      const score = dot(vector, vs, s * d, d);
+      const score = offset + scale * dot(vector, vs, s * d, d);
       if (!top.wouldTake(score)) continue;
       const ix = this.base + s;
       if (accept && !accept(ix)) continue;
@@ -128,10 +147,28 @@ export class ContentItems {
     return top.result();
   }
 
-  /** The dot product of a user vector with a content item. */
+  /** The calibrated score of a user vector with a content item. */
   score(vector: Float32Array, index: number): number {
     const d = this.map.dim;
-    return dot(vector, this.vectors, (index - this.base) * d, d);
+    const { offset, scale } = this.scaleFor(vector);
+    return offset + scale * dot(vector, this.vectors, (index - this.base) * d, d);
+  }
+
+  /**
+   * The calibration of a user vector: O(dim²), so the last one is kept (a re-rank scores its
+   * candidates one by one with the same vector), compared by value (O(dim)) in case a caller reuses
+   * the array.
+   */
+  private scaleFor(vector: Float32Array): { offset: number; scale: number } {
+    const last = this.lastVector;
+    if (last.length === vector.length) {
+      let same = true;
+      for (let j = 0; j < last.length && same; j++) same = last[j] === vector[j];
+      if (same) return this.lastScale;
+    }
+    this.lastScale = this.map.calibrate(vector, this.boost) ?? IDENTITY;
+    this.lastVector = Float32Array.from(vector);
+    return this.lastScale;
   }
 }
 

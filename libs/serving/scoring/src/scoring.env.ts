@@ -1,6 +1,7 @@
 import { EnvError, bool, consoleEnv, num, positiveWhole, str, whole, type CleanedEnv } from '@seqrec/config';
 import { backendEnv } from '@seqrec/model';
 import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
+import { DEFAULT_NEW_ITEM_BOOST } from './content-items';
 import { parseEventTypes, type RuleDefaults } from './rules';
 
 /** The scorer's variables (validated at start-up with the common ones). */
@@ -26,6 +27,10 @@ export const scoringEnv = {
   SCORER_SEARCH_BLEND_WEIGHT: num({
     default: 0.5,
     desc: "share of the personal score when a rank request carries a search engine's scores or positions (0: the engine's order, 1: the personal score); fit it on your own search sessions (fitBlendWeight, as bench:search does); a request may replace it",
+  }),
+  SCORER_NEW_ITEM_BOOST: num({
+    default: DEFAULT_NEW_ITEM_BOOST,
+    desc: "how hard catalogue items the model has not seen compete, scored from their content: 0, the content vector's raw dot product (shrunk toward the mean item, it seldom reaches a full-catalogue top 10); 1, standardised per user to the model's own items' score distribution; between, a mix (docs/coldstart.md: what each costs the model's own ranking)",
   }),
   SCORER_TRENDING_CACHE_MS: whole({ default: 2_000, desc: 'reuse the live trending items (the popularity fallback of unknown users and empty sessions) for this long, ms (0: read them for every fallback answer)' }),
   SCORER_RULES_EXCLUDE_INTERACTED: str({
@@ -83,6 +88,12 @@ export function ruleDefaults(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_RU
 }
 
 /** SCORER_SEARCH_BLEND_WEIGHT, checked to lie in [0, 1]. */
+export function newItemBoost(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_NEW_ITEM_BOOST'>): number {
+  const w = env.SCORER_NEW_ITEM_BOOST;
+  if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_NEW_ITEM_BOOST: `must be in [0, 1], got ${w}` });
+  return w;
+}
+
 export function searchBlendWeight(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_SEARCH_BLEND_WEIGHT'>): number {
   const w = env.SCORER_SEARCH_BLEND_WEIGHT;
   if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_SEARCH_BLEND_WEIGHT: `must be in [0, 1], got ${w}` });

@@ -26,7 +26,7 @@ import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
 import { CatalogueFeed } from './catalogue.feed';
 import { CatalogueView } from './catalogue-view';
-import { ruleDefaults, searchBlendWeight, shadowMaxLoad } from './scoring.env';
+import { newItemBoost, ruleDefaults, searchBlendWeight, shadowMaxLoad } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -88,7 +88,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
         ExperimentsService,
         ModelLoader,
         PopularityFallback,
-        CatalogueView,
+        { provide: CatalogueView, useValue: new CatalogueView(newItemBoost(env)) },
         ScoringService,
       ],
       exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView, ExperimentsService],
