@@ -78,7 +78,7 @@ describe('auth: credentials per role on every service, rate limits per credentia
     await start('sequence-builder', { AUTH_ADMIN_KEYS: KEYS.admin });
     // the admin key also given as its SHA-256 digest: the secret store may hold digests only
     await start('embedding', { AUTH_CLIENT_KEYS: KEYS.client, AUTH_ADMIN_KEYS: `sha256:${createHash('sha256').update(KEYS.admin).digest('hex')}` });
-    await start('scorer', { AUTH_CLIENT_KEYS: KEYS.client, SCORER_API_KEYS: KEYS.legacyClient });
+    await start('scorer', { AUTH_CLIENT_KEYS: KEYS.client, SCORER_API_KEYS: KEYS.legacyClient, AUTH_ADMIN_KEYS: KEYS.admin });
     await start('trainer', { AUTH_ADMIN_KEYS: KEYS.admin, TRAIN_MODEL: 'pop', TRAIN_DATA_PATH: join(dir, 'train.txt'), TRAIN_DATA_FORMAT: 'sasrec' });
   });
 
@@ -194,7 +194,7 @@ describe('auth: credentials per role on every service, rate limits per credentia
     assert.ok(not401or403((await call(embedding, '/v1/users/u-ok/features', { key: KEYS.admin })).status));
   });
 
-  it('scorer: client keys from AUTH_CLIENT_KEYS and the older SCORER_API_KEYS; the OpenAPI document stays open', async () => {
+  it('scorer: client keys from AUTH_CLIENT_KEYS and the older SCORER_API_KEYS, admin keys for experiments; the OpenAPI document stays open', async () => {
     const scorer = svc['scorer']!;
     const none = await call(scorer, '/v1/users/u-ok/recommendations?k=3');
     assert.equal(none.status, 401);
@@ -204,6 +204,11 @@ describe('auth: credentials per role on every service, rate limits per credentia
     assert.equal((await call(scorer, '/v1/rank', { method: 'POST', key: KEYS.client, body: { userId: 'u-ok', items: ['p1', 'p2'] } })).status, 200);
     assert.equal((await call(scorer, '/v1/users/u-ok/recommendations?k=3', { key: KEYS.producer })).status, 401);
     assert.equal((await call(scorer, '/openapi.json')).status, 200);
+    // the experiments API is for admin keys
+    assert.equal((await call(scorer, '/v1/experiments')).status, 401);
+    assert.equal((await call(scorer, '/v1/experiments', { key: KEYS.client })).status, 403, 'client keys are not admin keys');
+    assert.equal((await call(scorer, '/v1/experiments/x/report', { key: KEYS.client })).status, 403);
+    assert.equal((await call(scorer, '/v1/experiments', { key: KEYS.admin })).status, 200);
   });
 
   it('trainer: training and model listings need an admin key', async () => {
@@ -220,6 +225,7 @@ describe('auth: credentials per role on every service, rate limits per credentia
     for (const [app, variable] of [
       ['ingester', 'AUTH_PRODUCER_KEYS'],
       ['sequence-builder', 'AUTH_ADMIN_KEYS'],
+      ['scorer', 'AUTH_ADMIN_KEYS'],
     ] as const) {
       const inherited = { ...process.env };
       delete inherited['REDIS_CLUSTER_NODES']; // this spec names its Redis (REDIS_URL)
