@@ -69,38 +69,44 @@ export class RedisExperimentStore implements ExperimentStore {
   }
 
   async recordImpression(experiment: string, imp: ImpressionRecord, s: JoinSettings): Promise<{ counted: boolean; joined: FeedbackOutcome[] }> {
-    const P = this.keys.experiment(experiment);
-    const reply = (await this.call.recordImpression(
-      `${P}imp:${imp.requestId}`,
-      P,
-      imp.requestId,
-      imp.variant,
-      imp.subject,
-      imp.ts,
-      s.k,
-      Math.max(1, Math.round(s.ttlMs)),
-      ...imp.items.slice(0, KEPT_POSITIONS),
-    )) as Reply;
-    return { counted: reply[0] === 1, joined: reply.slice(1).map((o) => outcome(o as Reply)) };
+    return (await this.recordImpressions(experiment, [imp], s))[0]!;
   }
 
   async recordFeedback(experiment: string, fb: Feedback, s: JoinSettings): Promise<FeedbackOutcome> {
+    return (await this.recordFeedbacks(experiment, [fb], s))[0]!;
+  }
+
+  /** One pipeline (one write, one slot: the experiment's), the scripts run in order. */
+  async recordImpressions(experiment: string, imps: readonly ImpressionRecord[], s: JoinSettings): Promise<Array<{ counted: boolean; joined: FeedbackOutcome[] }>> {
+    if (imps.length === 0) return [];
     const P = this.keys.experiment(experiment);
-    const reply = (await this.call.recordFeedback(
-      `${P}seen:${fb.eventId}`,
-      P,
-      fb.eventId,
-      fb.type,
-      fb.subject,
-      fb.itemId,
-      fb.requestId ?? '',
-      String(fb.revenue),
-      fb.ts,
-      s.k,
-      Math.max(1, Math.round(s.ttlMs)),
-      ATTRIBUTION_SKEW_MS,
-    )) as Reply;
-    return outcome(reply);
+    const ttl = Math.max(1, Math.round(s.ttlMs));
+    const replies = await this.pipelined(
+      'exp_recordImpression',
+      imps.map((imp) => [`${P}imp:${imp.requestId}`, P, imp.requestId, imp.variant, imp.subject, imp.ts, s.k, ttl, ...imp.items.slice(0, KEPT_POSITIONS)]),
+    );
+    return replies.map((reply) => ({ counted: reply[0] === 1, joined: reply.slice(1).map((o) => outcome(o as Reply)) }));
+  }
+
+  async recordFeedbacks(experiment: string, fbs: readonly Feedback[], s: JoinSettings): Promise<FeedbackOutcome[]> {
+    if (fbs.length === 0) return [];
+    const P = this.keys.experiment(experiment);
+    const ttl = Math.max(1, Math.round(s.ttlMs));
+    const replies = await this.pipelined(
+      'exp_recordFeedback',
+      fbs.map((fb) => [`${P}seen:${fb.eventId}`, P, fb.eventId, fb.type, fb.subject, fb.itemId, fb.requestId ?? '', String(fb.revenue), fb.ts, s.k, ttl, ATTRIBUTION_SKEW_MS]),
+    );
+    return replies.map(outcome);
+  }
+
+  private async pipelined(command: string, calls: Array<Array<string | number>>): Promise<Reply[]> {
+    const pipe = this.redis.pipeline() as unknown as Record<string, (...args: Array<string | number>) => unknown> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+    for (const args of calls) pipe[command]!(...args);
+    const results = (await pipe.exec()) ?? [];
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      return reply as Reply;
+    });
   }
 
   async counts(experiment: string): Promise<Record<string, StoredCounts>> {

@@ -151,4 +151,22 @@ export function experimentStoreContract(fresh: () => Promise<ExperimentStore>): 
     assert.equal((await store.counts('exp2')).a?.impressions, 2);
     assert.equal(await store.eraseSubject('u:1'), 0);
   });
+
+  it('records a batch with the same outcomes as one by one, a duplicate inside the batch included', async () => {
+    const store = await fresh();
+    await store.start(config, 1);
+    const imps = [imp('r1', 'a', 'u:1', ['i1', 'i2']), imp('r2', 'b', 'u:2', ['i3']), imp('r1', 'a', 'u:1', ['i1', 'i2'])];
+    const pending = fb('click', 'u:3', 'i5', { requestId: 'r3' });
+    assert.deepEqual((await store.recordFeedbacks('exp1', [pending], s())).map((o) => o.status), ['pending']);
+    const counted = await store.recordImpressions('exp1', [...imps, imp('r3', 'a', 'u:3', ['i5'])], s());
+    assert.deepEqual(counted.map((r) => [r.counted, r.joined.length]), [[true, 0], [true, 0], [false, 0], [true, 1]]);
+    const c1 = fb('click', 'u:1', 'i2', { requestId: 'r1' });
+    const got = await store.recordFeedbacks('exp1', [c1, fb('click', 'u:2', 'i3'), { ...c1 }, fb('click', 'u:2', 'i9')], s());
+    assert.deepEqual(got.map((o) => (o.status === 'joined' ? `${o.variant}@${o.position}:${o.attribution}` : o.status)), ['a@2:request_id', 'b@1:subject_item', 'duplicate', 'unattributed']);
+    assert.deepEqual(await store.recordImpressions('exp1', [], s()), []);
+    const counts = await store.counts('exp1');
+    assert.equal(counts.a?.impressions, 2);
+    assert.equal(counts.a?.clicks, 2);
+    assert.equal(counts.b?.clicks, 1);
+  });
 }

@@ -96,6 +96,10 @@ export interface ExperimentStore {
   /** Counts an impression once; returns whether it was new and the pending feedback it joined. */
   recordImpression(experiment: string, imp: ImpressionRecord, s: JoinSettings): Promise<{ counted: boolean; joined: FeedbackOutcome[] }>;
   recordFeedback(experiment: string, fb: Feedback, s: JoinSettings): Promise<FeedbackOutcome>;
+  /** Many impressions in order, as one round trip where the store allows (the same outcomes as one by one). */
+  recordImpressions(experiment: string, imps: readonly ImpressionRecord[], s: JoinSettings): Promise<Array<{ counted: boolean; joined: FeedbackOutcome[] }>>;
+  /** Many pieces of feedback in order, as one round trip where the store allows (the same outcomes as one by one). */
+  recordFeedbacks(experiment: string, fbs: readonly Feedback[], s: JoinSettings): Promise<FeedbackOutcome[]>;
   counts(experiment: string): Promise<Record<string, StoredCounts>>;
   /** The running minimum of each comparison's p-value over the report's looks (`variant:metric`). */
   looks(experiment: string): Promise<Record<string, number>>;
@@ -257,6 +261,18 @@ export class MemoryExperimentStore implements ExperimentStore {
       return applyFeedback(m, fb, this.countsOf(x, m.variant), s.k, 'subject_item');
     }
     return { status: 'unattributed' };
+  }
+
+  async recordImpressions(experiment: string, imps: readonly ImpressionRecord[], s: JoinSettings): Promise<Array<{ counted: boolean; joined: FeedbackOutcome[] }>> {
+    const out = [];
+    for (const imp of imps) out.push(await this.recordImpression(experiment, imp, s));
+    return out;
+  }
+
+  async recordFeedbacks(experiment: string, fbs: readonly Feedback[], s: JoinSettings): Promise<FeedbackOutcome[]> {
+    const out = [];
+    for (const fb of fbs) out.push(await this.recordFeedback(experiment, fb, s));
+    return out;
   }
 
   async counts(experiment: string): Promise<Record<string, StoredCounts>> {

@@ -2,7 +2,7 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
 import { GROUPS, TOPICS, parseImpression, parseUserDeletion } from '@seqrec/contracts';
-import { ATTRIBUTION_SKEW_MS, FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType } from '@seqrec/experiments';
+import { ATTRIBUTION_SKEW_MS, FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType, type ImpressionRecord } from '@seqrec/experiments';
 import type { BusHandlerExtras } from '@seqrec/nest-platform';
 import { CatalogueView } from '../catalogue-view';
 import { EXPERIMENT_METRICS } from './experiments.constants';
@@ -49,23 +49,28 @@ export class ExperimentsConsumer {
 
   @EventPattern(TOPICS.IMPRESSIONS, IMPRESSIONS)
   async onImpressions(@Payload() batch: ConsumedBatch): Promise<void> {
+    // by experiment, in order: one store round trip per experiment per batch
+    const byExperiment = new Map<string, ImpressionRecord[]>();
     for (const m of batch.messages) {
       const imp = parseImpression(m.value);
       if (!imp) {
         this.log.warn(`ignoring an unreadable impression at ${m.topic}/${m.partition}@${m.offset}`);
         continue;
       }
-      const record = await this.record(imp.experiment);
-      if (!record) continue;
       const subject = imp.userId !== undefined ? `u:${imp.userId}` : `s:${imp.sessionId}`;
-      const r = await this.experiments.store.recordImpression(
-        imp.experiment,
-        { requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts },
-        this.experiments.joinSettings(record),
-      );
-      if (!r.counted) continue;
-      this.metrics.impressions.inc({ experiment: imp.experiment, variant: imp.variant });
-      for (const o of r.joined) countOutcome(this.metrics, imp.experiment, o, o.status === 'joined' ? o.type : 'click');
+      const list = byExperiment.get(imp.experiment) ?? [];
+      list.push({ requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts });
+      byExperiment.set(imp.experiment, list);
+    }
+    for (const [experiment, imps] of byExperiment) {
+      const record = await this.record(experiment);
+      if (!record) continue;
+      const results = await this.experiments.store.recordImpressions(experiment, imps, this.experiments.joinSettings(record));
+      results.forEach((r, i) => {
+        if (!r.counted) return;
+        this.metrics.impressions.inc({ experiment, variant: imps[i]!.variant });
+        for (const o of r.joined) countOutcome(this.metrics, experiment, o, o.status === 'joined' ? o.type : 'click');
+      });
     }
   }
 
@@ -75,14 +80,15 @@ export class ExperimentsConsumer {
     const record = await this.experiments.store.active();
     if (!record) return;
     const id = record.config.id;
-    const settings = this.experiments.joinSettings(record);
     const since = record.startedAt - ATTRIBUTION_SKEW_MS;
+    const fbs: Feedback[] = [];
     for (const m of batch.messages) {
       if (m.timestamp > 0 && m.timestamp < since) continue;
       const fb = this.feedback(m.value);
-      if (!fb) continue;
-      countOutcome(this.metrics, id, await this.experiments.store.recordFeedback(id, fb, settings), fb.type);
+      if (fb) fbs.push(fb);
     }
+    const outcomes = await this.experiments.store.recordFeedbacks(id, fbs, this.experiments.joinSettings(record));
+    outcomes.forEach((o, i) => countOutcome(this.metrics, id, o, fbs[i]!.type));
   }
 
   @EventPattern(TOPICS.USER_DELETIONS, DELETIONS)
