@@ -8,3 +8,4 @@ export * from './errors';
 export * from './item';
 export * from './deletion';
 export * from './experiment';
+export * from './json-value';

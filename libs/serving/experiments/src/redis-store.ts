@@ -110,7 +110,8 @@ export class RedisExperimentStore implements ExperimentStore {
   }
 
   async counts(experiment: string): Promise<Record<string, StoredCounts>> {
-    const exp = (await this.history()).find((r) => r.config.id === experiment);
+    const raw = await this.redis.hget(this.keys.experimentsRecords(), experiment);
+    const exp = raw ? (JSON.parse(raw) as ExperimentRecord) : null;
     const variants = exp ? ['holdout', ...exp.config.variants.map((v) => v.name)] : [];
     const P = this.keys.experiment(experiment);
     const out: Record<string, StoredCounts> = {};

@@ -1,3 +1,5 @@
+import { jsonObject } from '../json-value';
+
 /**
  * A user deletion or objection, on the compacted deletions topic keyed by the user id (the
  * pseudonym when pseudonymisation is on). The topic keeps each user's latest record: it is the list
@@ -17,14 +19,8 @@ export interface UserDeletionV1 {
 
 /** Parses a deletions-topic value; null when it is not a {@link UserDeletionV1} of that key. */
 export function parseUserDeletion(value: Buffer | null, key: string | null): UserDeletionV1 | null {
-  if (value === null || key === null) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
+  const v = key === null ? null : jsonObject(value);
+  if (v === null) return null;
   const d = v as Partial<UserDeletionV1>;
   if (d.userId !== key || typeof d.at !== 'number' || !Number.isFinite(d.at) || typeof d.objection !== 'boolean') return null;
   return { userId: d.userId, at: d.at, objection: d.objection };

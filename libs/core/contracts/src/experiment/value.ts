@@ -1,3 +1,5 @@
+import { jsonObject } from '../json-value';
+
 /**
  * One answer shown to a shopper while an experiment runs, on the impressions topic keyed by the
  * subject (the user id, the pseudonym when pseudonymisation is on, or the session id). Clicks, carts
@@ -24,14 +26,8 @@ const MAX_IMPRESSION_ITEMS = 1_000;
 
 /** Parses an impressions-topic value; null when it is not an {@link ImpressionV1}. */
 export function parseImpression(value: Buffer | null): ImpressionV1 | null {
-  if (value === null) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
+  const v = jsonObject(value);
+  if (v === null) return null;
   const i = v as Partial<ImpressionV1>;
   const str = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= 256;
   if (!str(i.requestId) || !str(i.experiment) || !str(i.variant)) return null;

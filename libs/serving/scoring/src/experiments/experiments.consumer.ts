@@ -1,13 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
-import { GROUPS, TOPICS, parseImpression, parseUserDeletion } from '@seqrec/contracts';
+import { GROUPS, TOPICS, jsonObject, parseImpression, parseUserDeletion } from '@seqrec/contracts';
 import { ATTRIBUTION_SKEW_MS, FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType, type ImpressionRecord } from '@seqrec/experiments';
 import type { BusHandlerExtras } from '@seqrec/nest-platform';
 import { CatalogueView } from '../catalogue-view';
 import { EXPERIMENT_METRICS } from './experiments.constants';
 import { countOutcome, type ExperimentMetrics } from './experiment.metrics';
-import { ExperimentsService } from './experiments.service';
+import { ExperimentsService, subjectKey } from './experiments.service';
 
 const IMPRESSIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_IMPRESSIONS };
 // From the beginning, not the end: a new group's partitions can move between replicas before the
@@ -57,7 +57,7 @@ export class ExperimentsConsumer {
         this.log.warn(`ignoring an unreadable impression at ${m.topic}/${m.partition}@${m.offset}`);
         continue;
       }
-      const subject = imp.userId !== undefined ? `u:${imp.userId}` : `s:${imp.sessionId}`;
+      const subject = subjectKey(imp.userId !== undefined ? { kind: 'user', id: imp.userId } : { kind: 'session', id: imp.sessionId! });
       const list = byExperiment.get(imp.experiment) ?? [];
       list.push({ requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts });
       byExperiment.set(imp.experiment, list);
@@ -95,21 +95,15 @@ export class ExperimentsConsumer {
   async onDeletions(@Payload() batch: ConsumedBatch): Promise<void> {
     for (const m of batch.messages) {
       const d = parseUserDeletion(m.value, m.key?.toString('utf8') ?? null);
-      if (d) await this.experiments.store.eraseSubject(`u:${d.userId}`);
+      if (d) await this.experiments.store.eraseSubject(subjectKey({ kind: 'user', id: d.userId }));
     }
   }
 
   /** A click, cart or purchase of an item, as the join needs it; null for any other event. */
   private feedback(value: Buffer | null): Feedback | null {
-    if (!value) return null;
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
-    if (typeof e !== 'object' || e === null || !FEEDBACK_SET.has(e.type as string) || typeof e.itemId !== 'string' || typeof e.eventId !== 'string') return null;
-    const subject = typeof e.userId === 'string' ? `u:${e.userId}` : typeof e.sessionId === 'string' ? `s:${e.sessionId}` : null;
+    const e = jsonObject(value);
+    if (e === null || !FEEDBACK_SET.has(e.type as string) || typeof e.itemId !== 'string' || typeof e.eventId !== 'string') return null;
+    const subject = typeof e.userId === 'string' ? subjectKey({ kind: 'user', id: e.userId }) : typeof e.sessionId === 'string' ? subjectKey({ kind: 'session', id: e.sessionId }) : null;
     if (!subject) return null;
     const context = typeof e.context === 'object' && e.context !== null ? (e.context as Record<string, unknown>) : {};
     const requestId = typeof context.requestId === 'string' && context.requestId.length > 0 && context.requestId.length <= 128 ? context.requestId : undefined;
