@@ -35,7 +35,8 @@
  * carries a content map fitted on the catalogue's categories and N more items are written to the
  * catalogue, which the scorer scores from their content inside every top-k), BENCH_RESULT_NAME (the results file, bench/results/<name>.json, so a run over a
  * few modes need not replace the full run's file; every benchmark takes it). A mode `<base>_shadow`
- * runs with an experiment and a shadow model in force (`shadowScoredPerSecond` per step).
+ * runs with an experiment and a shadow model in force (`shadowScoredPerSecond` and the feedback
+ * process's `feedbackCores` per step).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -72,10 +73,12 @@ const withRules = (mode: string): boolean => /_rules(_w\d+)?$/.test(mode);
 /** A mode `<base>_explain` asks every request for explanations (`explain=true`: occlusion over the window). */
 const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
 /**
- * A mode `<base>_shadow` runs with an experiment in force (docs/experiments.md): every answer is
- * stamped and its impression published to Kafka, and a shadow copy of the model scores every
- * request it can off the request path (sample 1, one at a time): the cost of an experiment with a
- * shadow on the served requests' latency.
+ * A mode `<base>_shadow` runs with an experiment in force (docs/experiments.md), deployed as k8s
+ * deploys it: the serving scorer (SCORER_FEEDBACK_JOIN=false) stamps every answer and publishes its
+ * impression to Kafka; a second scorer process (SCORER_FEEDBACK_JOIN=true, the scorer-feedback
+ * Deployment) joins them and scores every impression it can with the shadow model (sample 1,
+ * SCORER_SHADOW_MAX_LOAD 0.5), on the same cores: the cost of an experiment with a shadow on the
+ * served requests' latency.
  */
 const withShadow = (mode: string): boolean => /_shadow(_w\d+)?$/.test(mode);
 /**
@@ -256,9 +259,7 @@ async function main(): Promise<void> {
     const explain = withExplain(mode0);
     const shadow = withShadow(mode0);
     log(`mode ${mode0}${workers > 1 ? ` (${workers} scorer workers)` : ''}`);
-    const scorer = await startService(
-      'scorer',
-      {
+    const scorerEnv = {
         KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
         KAFKA_NAMESPACE: ns,
         REDIS_URL: redisUrl,
@@ -275,10 +276,11 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_HEAP_PROF === '1'
           ? { SEQREC_HEAP_PROFILE: join(profDir, `scorer-${mode}.heapprofile`), SEQREC_HEAP_PROFILE_KEEP: process.env.BENCH_HEAP_PROF_KEEP ?? 'all' }
           : {}),
-      },
-      120_000,
-      nodeArgs,
-    );
+    };
+    // as k8s deploys them: the serving scorer publishes impressions, a scorer-feedback process (on the
+    // same cores here) joins them and runs the shadow
+    const scorer = await startService('scorer', { ...scorerEnv, SCORER_FEEDBACK_JOIN: String(!shadow) }, 120_000, nodeArgs);
+    const feedback = shadow ? await startService('scorer', { ...scorerEnv, SCORER_WORKERS: '1', SCORER_FEEDBACK_JOIN: 'true', SCORER_SHADOW_MAX_LOAD: '0.5', SCORER_EXPERIMENT_POLL_MS: '500' }, 120_000) : null;
     // The scorer is ready when one worker is: wait until every worker serves its model.
     for (const until = Date.now() + 120_000; (await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_model_info')).length < workers; ) {
       if (Date.now() > until) throw new Error(`${workers} scorer workers not all serving after 120 s`);
@@ -293,7 +295,11 @@ async function main(): Promise<void> {
       });
       const body = (await res.json()) as { inForce?: boolean };
       if (res.status !== 200 || !body.inForce) throw new Error(`the shadow experiment did not start: ${res.status} ${JSON.stringify(body)}`);
-      log('experiment with a shadow in force: impressions published, the shadow scoring off the request path');
+      for (const until = Date.now() + 60_000; ((await (await fetch(`${feedback!.url}/v1/experiments`)).json()) as { inForce: string | null }).inForce !== 'bench-shadow'; ) {
+        if (Date.now() > until) throw new Error('the feedback scorer did not put the experiment in force');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      log('experiment with a shadow in force: impressions published; the join and the shadow in the scorer-feedback process');
     }
     // After the scorer started (a child inherits its parent thread's niceness); restored before the next.
     if (LOADGEN_NICE) setPriority(0, LOADGEN_NICE);
@@ -334,9 +340,14 @@ async function main(): Promise<void> {
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
         const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
-        const s0 = shadow ? await shadowScored(scorer.metricsUrl) : 0;
+        const s0 = feedback ? await shadowScored(feedback.metricsUrl) : 0;
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
-        const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, 'bench (load generator)': process.pid });
+        const cpu = cpuMeter({
+          scorer: processTree(scorer.proc.pid!),
+          ...(feedback ? { 'scorer-feedback': [feedback.proc.pid!] } : {}),
+          redis: infraPids().redis,
+          'bench (load generator)': process.pid,
+        });
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
@@ -357,7 +368,9 @@ async function main(): Promise<void> {
           scorerCores: cpuUse['scorer']?.cores ?? NaN,
           redisCores: cpuUse['redis']?.cores ?? NaN,
           benchCores: cpuUse['bench (load generator)']?.cores ?? NaN,
-          ...(shadow ? { shadowScoredPerSecond: +(((await shadowScored(scorer.metricsUrl)) - s0) / SECONDS).toFixed(1) } : {}),
+          ...(feedback
+            ? { shadowScoredPerSecond: +(((await shadowScored(feedback.metricsUrl)) - s0) / SECONDS).toFixed(1), feedbackCores: cpuUse['scorer-feedback']?.cores ?? NaN }
+            : {}),
         };
         p99BySecondMs[String(rate)] = Array.from(bySecond, (l) => (l && l.length ? +quantile(l.sort((a, b) => a - b), 99).toFixed(1) : null));
         steps.push(step);
@@ -367,6 +380,7 @@ async function main(): Promise<void> {
     } finally {
       if (LOADGEN_NICE) setPriority(0, 0); // needs CAP_SYS_NICE: fails loudly rather than skew the next mode
       await scorer.stop();
+      await feedback?.stop();
     }
     const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
     modes[mode0] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), workers, scorerRssMB, p99BySecondMs };

@@ -1,11 +1,13 @@
 /**
  * Experiments end to end, the closed loop through the real services: the ingester, the
- * sequence-builder and two scorer replicas as their own processes on real Kafka and Redis.
+ * sequence-builder, two serving scorer replicas (SCORER_FEEDBACK_JOIN=false) and a scorer running
+ * the feedback join and the shadow (the k8s scorer-feedback Deployment), as their own processes on
+ * real Kafka and Redis.
  *
  * Simulated shoppers (@seqrec/generator's Shoppers) view an item (POST /v1/events, through Kafka
  * and the builder into their live window), ask a scorer replica for 10 recommendations, and click
  * or buy by the generator's own transition model; their click and purchase events carry the
- * answer's `requestId` back through the ingester. The scorers' feedback join counts impressions
+ * answer's `requestId` back through the ingester. The feedback scorer's join counts impressions
  * and feedback in Redis, and the report (GET /v1/experiments/{id}/report) decides.
  *
  * - A/B: control is the popularity model the scorers serve; the treatment is an item
@@ -27,6 +29,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { RedisKeys, TOPICS } from '@seqrec/contracts';
+import { bucketOf } from '@seqrec/experiments';
 import { Catalogue, Shoppers, resolveOptions } from '@seqrec/generator';
 import { createTopicsAndWait } from '@seqrec/kafka';
 import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
@@ -35,7 +38,7 @@ import { createRedis } from '@seqrec/redis';
 import { redisUrlFromEnv } from '@seqrec/redis/testing';
 import { Rng } from '@seqrec/random';
 import { createTestGraphArtifact } from '@seqrec/scoring/testing';
-import { startService, type RunningService } from '@seqrec/testing';
+import { metricSum, startService, type RunningService } from '@seqrec/testing';
 import { decodeWindow } from '@seqrec/window';
 import { dropNamespaces } from './ingest-helpers';
 
@@ -83,6 +86,7 @@ describe('experiments (closed loop through the real services): A/B names the bet
   const services: RunningService[] = [];
   let ingester: RunningService;
   let scorers: RunningService[] = [];
+  let feedbackScorer: RunningService;
   let round = 0;
 
   before(async () => {
@@ -100,12 +104,14 @@ describe('experiments (closed loop through the real services): A/B names the bet
     const started = await Promise.all([
       startService('ingester', env, 60_000),
       startService('sequence-builder', env, 60_000),
-      startService('scorer', env, 60_000),
-      startService('scorer', env, 60_000),
+      startService('scorer', { ...env, SCORER_FEEDBACK_JOIN: 'false' }, 60_000),
+      startService('scorer', { ...env, SCORER_FEEDBACK_JOIN: 'false' }, 60_000),
+      startService('scorer', { ...env, SCORER_SHADOW_MAX_LOAD: '1' }, 60_000),
     ]);
     services.push(...started);
     ingester = started[0]!;
-    scorers = started.slice(2);
+    scorers = started.slice(2, 4);
+    feedbackScorer = started[4]!;
   });
 
   after(async () => {
@@ -197,9 +203,9 @@ describe('experiments (closed loop through the real services): A/B names the bet
       const res = await admin(`${scorers[0]!.url}/v1/experiments/${id}`, 'PUT', config);
       assert.equal(res.status, 200, await res.clone().text());
     }
-    // the other replica follows through the store (SCORER_EXPERIMENT_POLL_MS)
-    await waitFor(`both scorers to have ${id} in force`, async () => {
-      const states = await Promise.all(scorers.map(async (s) => ((await (await admin(`${s.url}/v1/experiments`, 'GET')).json()) as { inForce: string | null }).inForce));
+    // the other replica and the feedback scorer follow through the store (SCORER_EXPERIMENT_POLL_MS)
+    await waitFor(`every scorer to have ${id} in force`, async () => {
+      const states = await Promise.all([...scorers, feedbackScorer].map(async (s) => ((await (await admin(`${s.url}/v1/experiments`, 'GET')).json()) as { inForce: string | null }).inForce));
       return states.every((x) => x === id);
     }, 30_000);
     const rng = new Rng(seed);
@@ -257,10 +263,30 @@ describe('experiments (closed loop through the real services): A/B names the bet
     console.log(printed.stdout);
   });
 
-  it('A/A: both arms serve the same model, and the report names no winner', async () => {
-    const { report, exp } = await runExperiment('aa', { variants: [{ name: 'a1', share: 1 }, { name: 'a2', share: 1 }], k: K }, 2, true);
+  it('A/A with a shadow: both arms serve the same model, the report names no winner; the join and the shadow run only off the serving replicas', async () => {
+    const counted = (scorer: RunningService, name: string, labels = '') => metricSum(scorer.metricsUrl, name, labels);
+    const before = await counted(feedbackScorer, 'seqrec_experiment_impressions_total');
+    const { shown, report, exp } = await runExperiment(
+      'aa',
+      { variants: [{ name: 'a1', share: 1 }, { name: 'a2', share: 1 }], k: K, shadow: { model: { name: 'cooc', version: 'v1' }, sample: 0.5 } },
+      2,
+      true,
+    );
     console.log(`A/A ${exp}; winner ${report.report.winner}`);
     assert.equal(report.report.winner, null);
+    // the feedback scorer joined every impression; the serving replicas none, and loaded no shadow
+    assert.equal((await counted(feedbackScorer, 'seqrec_experiment_impressions_total')) - before, shown.length);
+    for (const s of scorers) {
+      assert.equal(await counted(s, 'seqrec_experiment_impressions_total'), 0, 'a serving replica runs no join');
+      assert.equal(await counted(s, 'seqrec_shadow_requests_total'), 0, 'nor the shadow');
+      assert.ok((await counted(s, 'seqrec_experiment_impressions_published_total', 'outcome="published"')) > 0, 'it publishes impressions');
+    }
+    // about half the impressions are in the shadow's sample; each is scored once, from the feedback scorer
+    const sampled = shown.filter((x) => bucketOf('shadow', x.requestId) < 0.5).length;
+    await waitFor(`${sampled} shadow scorings`, async () => (await counted(feedbackScorer, 'seqrec_shadow_requests_total', 'outcome="scored"')) === sampled, 60_000);
+    assert.equal(await counted(feedbackScorer, 'seqrec_shadow_requests_total', 'outcome="failed"'), 0);
+    assert.equal(await counted(feedbackScorer, 'seqrec_shadow_requests_total', 'outcome="skipped"'), 0);
+    assert.equal(await counted(feedbackScorer, 'seqrec_shadow_overlap_ratio_count'), sampled);
     const list = await cli('list');
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /active: aa/);

@@ -9,6 +9,7 @@ import { TOPICS, type EventV1 } from '@seqrec/contracts';
 import { HOLDOUT, assignVariant } from '@seqrec/experiments';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
+import { ExperimentsService, ScoringService } from '@seqrec/scoring';
 import { createTestArtifact, createTestGraphArtifact } from '@seqrec/scoring/testing';
 import { SequenceApplier, type ItemDictionary, type SequenceStore } from '@seqrec/window';
 import { scorerService } from './scorer.service';
@@ -180,8 +181,34 @@ describe('scorer experiments (in process, memory bus and state)', () => {
       assert.equal(body.model.version, 'v0001', 'the shadow is never served');
       await new Promise((r) => setImmediate(r));
     }
-    await until(async () => (await metric('seqrec_shadow_requests_total', 'outcome="scored"')) >= 10, 'shadow scorings');
-    assert.ok((await scrapeMetrics(app)).includes('seqrec_shadow_overlap_ratio_count'));
+    await inject('POST', '/v1/rank', { userId: 'u3', items: ['p1', 'p2', 'p3'], sort: true });
+    // the shadow takes the impressions from the join (impressions topic), never the request path
+    await until(async () => (await metric('seqrec_shadow_requests_total', 'route="recommendations",outcome="scored"')) === 20, 'shadow scorings');
+    await until(async () => (await metric('seqrec_shadow_requests_total', 'route="rank",outcome="scored"')) === 1, 'the rank answer scored by the shadow');
+    assert.equal(await metric('seqrec_shadow_overlap_ratio_count', 'route="recommendations"'), 20);
+    assert.equal(await metric('seqrec_shadow_requests_total', 'outcome="failed"'), 0);
+  });
+
+  it("scores the shadow from the window as it was when the answer was served, not as it is when the impression is read", async () => {
+    const scoring = app.get(ScoringService);
+    const slot = app.get(ExperimentsService).shadowFor({ experiment: 'shadowed', requestId: 'r' });
+    assert.ok(slot, 'sample 1: every request');
+    try {
+      const t0 = Date.now() - 60_000;
+      // u500 viewed p3 and, 30 s later, p17; u501 only viewed p3
+      await applier.apply([{ partition: 0, offset: offset++, event: { eventId: 'asof-1', userId: 'u500', type: 'view', itemId: 'p3', ts: t0 } }]);
+      await applier.apply([{ partition: 0, offset: offset++, event: { eventId: 'asof-2', userId: 'u501', type: 'view', itemId: 'p3', ts: t0 } }]);
+      await applier.apply([{ partition: 0, offset: offset++, event: { eventId: 'asof-3', userId: 'u500', type: 'view', itemId: 'p17', ts: t0 + 30_000 } }]);
+      const imp = (userId: string, ts: number) => ({ requestId: 'r', experiment: 'shadowed', variant: 'control', userId, route: 'recommendations' as const, items: ['p0', 'p1', 'p2', 'p5', 'p6'], model: { name: 'sasrec', version: 'v0001' }, ts });
+      const before = await scoring.shadowAnswer(slot, imp('u500', t0 + 10_000));
+      const onlyP3 = await scoring.shadowAnswer(slot, imp('u501', t0 + 10_000));
+      const now = await scoring.shadowAnswer(slot, imp('u500', Date.now()));
+      assert.equal(before.length, 5);
+      assert.deepEqual(before, onlyP3, 'the later view left out');
+      assert.notDeepEqual(now, before, 'the later view counts for an answer served after it');
+    } finally {
+      slot.release();
+    }
   });
 
   it('stops: answers carry no variant again, the report stays', async () => {

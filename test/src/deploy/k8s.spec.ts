@@ -41,6 +41,8 @@ const WORKLOADS: Record<string, Expect> = {
   embedding: { port: 8083, metricsPort: 9083, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'StatefulSet', stream: true, models: 'ro' },
   // admin: the console's reads (CONSOLE_ENABLED)
   scorer: { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: false, models: 'ro' },
+  // the scorer image running the experiments' feedback join and shadow (SCORER_FEEDBACK_JOIN): a consumer, no clients
+  'scorer-feedback': { port: 8080, metricsPort: 9080, keys: ['AUTH_CLIENT_KEYS', 'AUTH_ADMIN_KEYS'], kind: 'Deployment', stream: true, models: 'ro' },
   trainer: { port: 8084, metricsPort: 9084, keys: ['AUTH_ADMIN_KEYS'], kind: 'CronJob', stream: false, models: 'rw' },
 };
 /** Secrets the cluster provides in production (never rendered from git there). */
@@ -348,6 +350,18 @@ describe('k8s: kustomize overlays', () => {
         const svc = find(objs, 'Service', w.spec.serviceName);
         assert.ok(svc && matches(svc.spec.selector, w.spec.template.metadata.labels), `${where}: serviceName ${w.spec.serviceName} selects its pods`);
       }
+    }
+  });
+
+  it("the experiments' feedback join and shadow run in scorer-feedback (one process), never on a serving scorer", () => {
+    for (const [overlay, objs] of rendered) {
+      const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('seqrec-config'))!;
+      const value = (app: string, v: string) => envOf(podSpec(workloadOf(objs, app)!).containers[0] as Obj, v)?.value ?? cm.data[v];
+      assert.equal(value('scorer', 'SCORER_FEEDBACK_JOIN'), 'false', `${overlay}: serving scorer`);
+      assert.equal(value('scorer-feedback', 'SCORER_FEEDBACK_JOIN'), 'true', `${overlay}: scorer-feedback`);
+      assert.equal(value('scorer-feedback', 'SCORER_WORKERS'), '1', `${overlay}: scorer-feedback`);
+      const clientRules = byKind(objs, 'NetworkPolicy').filter((p) => p.spec.ingress && matches(p.spec.podSelector.matchLabels ?? {}, { 'app.kubernetes.io/name': 'scorer-feedback', 'app.kubernetes.io/part-of': 'seqrec' }));
+      assert.ok(clientRules.every((p) => !(p.spec.ingress as Obj[]).some((r) => r.from?.some((f: Obj) => f.namespaceSelector?.matchLabels?.['seqrec.io/client'] === 'true'))), `${overlay}: no client reaches scorer-feedback`);
     }
   });
 

@@ -18,3 +18,4 @@ export * from './experiments/experiments.api';
 export * from './experiments/experiments.service';
 export * from './experiments/experiments.constants';
 export * from './experiments/experiment.metrics';
+export * from './experiments/shadow.service';

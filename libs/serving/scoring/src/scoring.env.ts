@@ -59,9 +59,13 @@ export const scoringEnv = {
     default: 2_000,
     desc: 'read the active experiment from the experiment store this often, ms: a change through any replica is in force on every replica this long after it (plus its models\' load time); 0: only at start and on this replica\'s own API calls',
   }),
+  SCORER_FEEDBACK_JOIN: bool({
+    default: true,
+    desc: "run the experiments' feedback join and shadow scoring in this process (it consumes the impressions, events and deletions topics, and loads the shadow model): k8s turns it off in the serving scorer and runs it in the scorer-feedback Deployment, so neither is on the served requests' event loop",
+  }),
   SCORER_SHADOW_MAX_LOAD: num({
     default: 0.1,
-    desc: "most of each second an experiment's shadow model may spend scoring on the scorer's event loop (0..1): sampled requests beyond it are skipped (seqrec_shadow_requests_total{outcome=\"budget\"}), so the served requests' latency holds",
+    desc: "most of each second the shadow model may spend scoring impressions, on the event loop of the process that runs the feedback join (0..1): impressions it cannot reach while its queue is full are skipped (seqrec_shadow_requests_total{outcome=\"skipped\"})",
   }),
   SCORER_MODEL_POLL_SECONDS: num({ default: 60, desc: 'also check the store CURRENT pointer this often (0: only on announcements)' }),
   SCORER_WORKERS: str({

@@ -13,6 +13,7 @@ import { createExperimentMetrics } from './experiments/experiment.metrics';
 import { ExperimentsConsumer } from './experiments/experiments.consumer';
 import { ExperimentsController } from './experiments/experiments.controller';
 import { ExperimentsService } from './experiments/experiments.service';
+import { ShadowScoring } from './experiments/shadow.service';
 import { ModelLoader } from './model-loader.service';
 import { ModelsConsumer } from './models.consumer';
 import { OpenApiController } from './openapi.controller';
@@ -63,13 +64,15 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       indexProbes: env.SCORER_INDEX_PROBES,
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
       experimentPollMs: env.SCORER_EXPERIMENT_POLL_MS,
+      feedbackJoin: env.SCORER_FEEDBACK_JOIN,
       shadowMaxLoad: shadowMaxLoad(env),
       backend: env,
     };
     const slot = new ModelSlot();
     return {
       module: ScoringModule,
-      controllers: [ScoringController, OpenApiController, ModelsConsumer, CatalogueFeed, ExperimentsController, ExperimentsConsumer],
+      // the feedback join (and the shadow it feeds) only where SCORER_FEEDBACK_JOIN: off the serving replicas in k8s
+      controllers: [ScoringController, OpenApiController, ModelsConsumer, CatalogueFeed, ExperimentsController, ...(options.feedbackJoin ? [ExperimentsConsumer] : [])],
       providers: [
         { provide: SCORING_OPTIONS, useValue: options },
         { provide: MODEL_STORE, useValue: new FsModelStore(env.MODEL_STORE_DIR) },
@@ -90,6 +93,7 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
         PopularityFallback,
         { provide: CatalogueView, useValue: new CatalogueView(newItemBoost(env)) },
         ScoringService,
+        ShadowScoring,
       ],
       exports: [ScoringService, ModelLoader, ModelSlot, CatalogueView, ExperimentsService],
     };

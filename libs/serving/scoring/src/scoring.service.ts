@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_TYPES, type EventSubject, type RedisKeys } from '@seqrec/contracts';
+import { EVENT_TYPES, type EventSubject, type ImpressionV1, type RedisKeys } from '@seqrec/contracts';
 import type { Explanation, FallbackReason, ModelRef, RankAnswer, RankedItem, RankRequest, RecommendationsAnswer, ScoredItem, SequenceFreshness, SimilarAnswer } from './scoring.api';
 import type { BackendSettings } from '@seqrec/model';
 import { ITEM_DICTIONARY, REDIS, REDIS_KEYS, SEQUENCE_STORE } from '@seqrec/nest-platform';
@@ -51,6 +51,8 @@ export interface ScoringOptions {
   indexProbes: number;
   /** Read the active experiment from the experiment store this often, ms (SCORER_EXPERIMENT_POLL_MS; 0: only at start and on this replica's API calls). */
   experimentPollMs: number;
+  /** Run the feedback join and shadow scoring here (SCORER_FEEDBACK_JOIN): consume impressions and events, load the shadow model. */
+  feedbackJoin: boolean;
   /** Most of each second the shadow model may take on the event loop, 0..1 (SCORER_SHADOW_MAX_LOAD). */
   shadowMaxLoad: number;
   /** Shed API requests with 503 while the event loop's p99 delay is above this (0: off). */
@@ -119,23 +121,15 @@ export class ScoringService implements OnApplicationShutdown {
   /**
    * Each subject answered by the model of its route (its experiment variant's, or the served one):
    * subjects are grouped by model, every answer gets a request id, an experiment's answers name
-   * their variant and are published as impressions, and a sampled request is scored again by the
-   * shadow model off the request path.
+   * their variant and are published as impressions (which the feedback join, and the shadow model,
+   * take from the impressions topic: off the request path).
    */
   private async recommendFor(subjects: EventSubject[], k: number, rules?: RulesInput, explain = false): Promise<RecommendationsAnswer[]> {
     const spec = resolveRules(this.options.rules, rules);
     const routes = this.experiments.route(subjects);
     try {
       const answers = await this.byModel(subjects, routes, (model, group) => this.recommendWith(model, group, k, spec, explain));
-      return answers.map((unstamped, i) => {
-        const a = this.stamp(unstamped, routes[i]!, subjects[i]!, 'recommendations');
-        const shadow = this.experiments.shadowFor(a.requestId);
-        if (shadow) {
-          const one = [subjects[i]!];
-          this.experiments.runShadow(shadow, a.items.map((it) => it.itemId), async (m) => (await this.recommendWith(m, one, k, spec, false))[0]!.items.map((it) => it.itemId));
-        }
-        return a;
-      });
+      return answers.map((a, i) => this.stamp(a, routes[i]!, subjects[i]!, 'recommendations'));
     } finally {
       for (const r of routes) r.model.release();
     }
@@ -167,8 +161,23 @@ export class ScoringService implements OnApplicationShutdown {
     return out;
   }
 
-  private async recommendWith(model: ServingModel, subjects: EventSubject[], k: number, spec: ReturnType<typeof resolveRules>, explain: boolean): Promise<Unstamped<RecommendationsAnswer>[]> {
-    const { windows, vectors } = await this.subjectState(subjects, model);
+  /**
+   * What `model` would have answered to an impression's request (the shadow): the same subject, k
+   * and candidates, the deployment's rules, from the window as it was when the answer was served
+   * (its events up to the impression's time).
+   */
+  async shadowAnswer(model: ServingModel, imp: ImpressionV1): Promise<string[]> {
+    const subject: EventSubject = imp.userId !== undefined ? { kind: 'user', id: imp.userId } : { kind: 'session', id: imp.sessionId! };
+    if (imp.route === 'rank') {
+      const [a] = await this.rankWith(model, [{ ...subjectField(subject), items: imp.items, sort: true }], imp.ts);
+      return a!.items.map((it) => it.itemId);
+    }
+    const [a] = await this.recommendWith(model, [subject], imp.items.length, resolveRules(this.options.rules, undefined), false, imp.ts);
+    return a!.items.map((it) => it.itemId);
+  }
+
+  private async recommendWith(model: ServingModel, subjects: EventSubject[], k: number, spec: ReturnType<typeof resolveRules>, explain: boolean, asOf?: number): Promise<Unstamped<RecommendationsAnswer>[]> {
+    const { windows, vectors } = await this.subjectState(subjects, model, asOf);
     return await Promise.all(
       subjects.map(async (subject, i) => {
         const who = subjectField(subject);
@@ -224,9 +233,9 @@ export class ScoringService implements OnApplicationShutdown {
     }
   }
 
-  private async rankWith(model: ServingModel, reqs: RankRequest[]): Promise<Unstamped<RankAnswer>[]> {
+  private async rankWith(model: ServingModel, reqs: RankRequest[], asOf?: number): Promise<Unstamped<RankAnswer>[]> {
     const subjects = reqs.map(rankSubject);
-    const { windows, vectors } = await this.subjectState(subjects, model);
+    const { windows, vectors } = await this.subjectState(subjects, model, asOf);
     return await Promise.all(
       reqs.map(async (req, i) => {
         const who = subjectField(subjects[i]!);
@@ -394,8 +403,19 @@ export class ScoringService implements OnApplicationShutdown {
     return model;
   }
 
-  /** The live windows and, when the scorer may use them, the users' stored vectors: read together. */
-  private async subjectState(subjects: EventSubject[], model: ServingModel): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
+  /**
+   * The live windows and, when the scorer may use them, the users' stored vectors: read together.
+   * With `asOf` (epoch ms), each window as it was then: its later events left out (and no stored vector).
+   */
+  private async subjectState(
+    subjects: EventSubject[],
+    model: ServingModel,
+    asOf?: number,
+  ): Promise<{ windows: Array<SequenceWindow | null>; vectors: Array<UserVector | null> | null }> {
+    if (asOf !== undefined) {
+      const windows = decodeAll(await readSubjectWindows(this.store, subjects));
+      return { windows: windows.map((w) => (w && w.events.some((e) => e.ts > asOf) ? { ...w, events: w.events.filter((e) => e.ts <= asOf) } : w)), vectors: null };
+    }
     const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
     if (subjects.every((s) => s.kind === 'user')) {
       const userIds = subjects.map((s) => s.id);

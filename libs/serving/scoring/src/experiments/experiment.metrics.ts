@@ -12,8 +12,8 @@ export interface ExperimentMetrics {
   revenue: Counter<'experiment' | 'variant'>;
   feedback: Counter<'experiment' | 'type' | 'outcome'>;
   published: Counter<'outcome'>;
-  shadow: Counter<'outcome'>;
-  shadowOverlap: Histogram;
+  shadow: Counter<'route' | 'outcome'>;
+  shadowOverlap: Histogram<'route'>;
   shadowDuration: Histogram;
 }
 
@@ -51,12 +51,13 @@ export function createExperimentMetrics(registry: Registry): ExperimentMetrics {
     }),
     shadow: counter(registry, {
       name: 'seqrec_shadow_requests_total',
-      help: 'Sampled requests scored by the shadow model off the request path, by outcome (scored; busy: skipped while one was running; budget: skipped, the shadow used its SCORER_SHADOW_MAX_LOAD of this second; failed)',
-      labelNames: ['outcome'],
+      help: "Impressions of the shadow's sample, by the answer's route and outcome (scored by the shadow model, off the request path where the feedback join runs; skipped: its queue was full, the shadow is behind its SCORER_SHADOW_MAX_LOAD; failed)",
+      labelNames: ['route', 'outcome'],
     }),
     shadowOverlap: histogram(registry, {
       name: 'seqrec_shadow_overlap_ratio',
-      help: "Share of the served answer's items the shadow model also put in its top k",
+      help: "Share of the served answer's top K items (the experiment's K) the shadow model also put in its top K, by route",
+      labelNames: ['route'],
       buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
     }),
     shadowDuration: histogram(registry, { name: 'seqrec_shadow_duration_seconds', help: 'Time the shadow model took for one request', buckets: LATENCY_BUCKETS }),

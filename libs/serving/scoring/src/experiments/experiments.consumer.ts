@@ -1,13 +1,14 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch } from '@seqrec/bus';
-import { GROUPS, TOPICS, jsonObject, parseImpression, parseUserDeletion } from '@seqrec/contracts';
+import { GROUPS, TOPICS, jsonObject, parseImpression, parseUserDeletion, type ImpressionV1 } from '@seqrec/contracts';
 import { ATTRIBUTION_SKEW_MS, FEEDBACK_TYPES, type ExperimentRecord, type Feedback, type FeedbackType, type ImpressionRecord } from '@seqrec/experiments';
 import type { BusHandlerExtras } from '@seqrec/nest-platform';
 import { CatalogueView } from '../catalogue-view';
 import { EXPERIMENT_METRICS } from './experiments.constants';
 import { countOutcome, type ExperimentMetrics } from './experiment.metrics';
 import { ExperimentsService, subjectKey } from './experiments.service';
+import { ShadowScoring } from './shadow.service';
 
 const IMPRESSIONS: BusHandlerExtras = { group: GROUPS.EXPERIMENT_IMPRESSIONS };
 // From the beginning, not the end: a new group's partitions can move between replicas before the
@@ -20,7 +21,8 @@ const FEEDBACK_SET: ReadonlySet<string> = new Set(FEEDBACK_TYPES);
 const RECORDS_TTL_MS = 2_000;
 
 /**
- * The feedback join (docs/experiments.md): counts each impression of the impressions topic once,
+ * The feedback join (docs/experiments.md): counts each impression of the impressions topic once
+ * (and hands it to the shadow model when the experiment has one),
  * joins each click, cart and purchase of the events topic to the impression it follows (by its
  * `context.requestId`, or by subject and item within the attribution window), and erases deleted
  * users' impressions. Shared by the scorer replicas (one group each): every write is idempotent in
@@ -35,6 +37,7 @@ export class ExperimentsConsumer {
   constructor(
     private readonly experiments: ExperimentsService,
     private readonly catalogue: CatalogueView,
+    private readonly shadow: ShadowScoring,
     @Inject(EXPERIMENT_METRICS) private readonly metrics: ExperimentMetrics,
   ) {}
 
@@ -50,7 +53,7 @@ export class ExperimentsConsumer {
   @EventPattern(TOPICS.IMPRESSIONS, IMPRESSIONS)
   async onImpressions(@Payload() batch: ConsumedBatch): Promise<void> {
     // by experiment, in order: one store round trip per experiment per batch
-    const byExperiment = new Map<string, ImpressionRecord[]>();
+    const byExperiment = new Map<string, { records: ImpressionRecord[]; impressions: ImpressionV1[] }>();
     for (const m of batch.messages) {
       const imp = parseImpression(m.value);
       if (!imp) {
@@ -58,19 +61,24 @@ export class ExperimentsConsumer {
         continue;
       }
       const subject = subjectKey(imp.userId !== undefined ? { kind: 'user', id: imp.userId } : { kind: 'session', id: imp.sessionId! });
-      const list = byExperiment.get(imp.experiment) ?? [];
-      list.push({ requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts });
+      const list = byExperiment.get(imp.experiment) ?? { records: [], impressions: [] };
+      list.records.push({ requestId: imp.requestId, variant: imp.variant, subject, items: imp.items, ts: imp.ts });
+      list.impressions.push(imp);
       byExperiment.set(imp.experiment, list);
     }
-    for (const [experiment, imps] of byExperiment) {
+    for (const [experiment, { records: imps, impressions }] of byExperiment) {
       const record = await this.record(experiment);
       if (!record) continue;
       const results = await this.experiments.store.recordImpressions(experiment, imps, this.experiments.joinSettings(record));
+      const first: ImpressionV1[] = [];
       results.forEach((r, i) => {
         if (!r.counted) return;
+        first.push(impressions[i]!);
         this.metrics.impressions.inc({ experiment, variant: imps[i]!.variant });
         for (const o of r.joined) countOutcome(this.metrics, experiment, o, o.status === 'joined' ? o.type : 'click');
       });
+      // the shadow scores each impression once (a redelivered one was counted already)
+      this.shadow.offer(first);
     }
   }
 

@@ -72,9 +72,6 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
   private inFlight = 0;
   private queued: OutboundMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
-  private shadowBusy = false;
-  /** The shadow's time in the current second: it may take at most `shadowMaxLoad` of the event loop. */
-  private shadowSecond = { start: 0, usedMs: 0 };
 
   constructor(
     @Inject(EXPERIMENT_STORE) readonly store: ExperimentStore,
@@ -134,7 +131,8 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
     const c = record.config;
     const variants = new Map<string, ModelSlot>();
     for (const v of c.variants) if (v.model && !this.isDefault(v.model)) variants.set(v.name, await this.modelFor(v.model));
-    const shadow = c.shadow ? await this.modelFor(c.shadow.model) : null;
+    // the shadow scores impressions where the feedback join runs: only there is its model loaded
+    const shadow = c.shadow && this.options.feedbackJoin ? await this.modelFor(c.shadow.model) : null;
     this.setLive({ record, variants, shadow, json });
     this.log.log(
       `experiment ${c.id} in force: ${c.variants.map((v) => `${v.name} (${v.share}) → ${v.model ? modelKey(v.model) : this.options.modelName}`).join(', ')}` +
@@ -227,51 +225,21 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
     return model;
   }
 
-  /** The shadow model for a request, when the request is in the shadow's sample (acquired: release it). */
-  shadowFor(requestId: string): ServingModel | null {
-    const s = this.live?.record.config.shadow;
-    if (!s || !this.live?.shadow) return null;
-    if (bucketOf('shadow', requestId) >= s.sample) return null;
-    if (this.shadowBusy) {
-      this.metrics.shadow.inc({ outcome: 'busy' });
-      return null;
-    }
-    const now = performance.now();
-    if (now - this.shadowSecond.start >= 1_000) this.shadowSecond = { start: now, usedMs: 0 };
-    if (this.shadowSecond.usedMs >= this.options.shadowMaxLoad * 1_000) {
-      this.metrics.shadow.inc({ outcome: 'budget' });
-      return null;
-    }
-    return this.live.shadow.acquire();
+  /**
+   * The shadow model for an impression of the experiment in force, when the impression's request is
+   * in the shadow's sample (acquired: release it); null otherwise. Only where the join runs
+   * (SCORER_FEEDBACK_JOIN): the serving replicas do not load the shadow.
+   */
+  shadowFor(imp: Pick<ImpressionV1, 'experiment' | 'requestId'>): ServingModel | null {
+    return this.inShadowSample(imp) ? (this.live!.shadow!.acquire() ?? null) : null;
   }
 
-  /**
-   * Runs one shadow scoring off the request path, one at a time (a busy shadow skips requests),
-   * within SCORER_SHADOW_MAX_LOAD of each second: the served requests keep the rest of the event loop.
-   */
-  runShadow(model: ServingModel, served: readonly string[], score: (model: ServingModel) => Promise<readonly string[]>): void {
-    this.shadowBusy = true;
-    setImmediate(() => {
-      const t0 = performance.now();
-      score(model)
-        .then((items) => {
-          const ms = performance.now() - t0;
-          this.shadowSecond.usedMs += ms;
-          this.metrics.shadowDuration.observe(ms / 1000);
-          const got = new Set(items);
-          this.metrics.shadowOverlap.observe(served.length ? served.filter((i) => got.has(i)).length / served.length : 1);
-          this.metrics.shadow.inc({ outcome: 'scored' });
-        })
-        .catch((err: Error) => {
-          this.shadowSecond.usedMs += performance.now() - t0;
-          this.metrics.shadow.inc({ outcome: 'failed' });
-          this.log.warn(`shadow ${model.name}@${model.version}: ${err.message}`);
-        })
-        .finally(() => {
-          model.release();
-          this.shadowBusy = false;
-        });
-    });
+  /** Whether an impression is of the experiment in force and in its shadow's sample (with the shadow loaded here). */
+  inShadowSample(imp: Pick<ImpressionV1, 'experiment' | 'requestId'>): boolean {
+    const live = this.live;
+    const s = live?.record.config.shadow;
+    if (!s || !live?.shadow || live.record.config.id !== imp.experiment) return false;
+    return bucketOf('shadow', imp.requestId) < s.sample;
   }
 
   /**
