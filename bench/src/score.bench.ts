@@ -24,6 +24,7 @@
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
  * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
+ * BENCH_FEEDBACK_SECONDS (120: the longest the `_shadow` modes wait for their feedback process to catch up),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_HEAP_PROF=1 (where the
  * scorer allocates, garbage included: bench/profiles/scorer-<mode>.heapprofile, summarised by
  * scripts/heapprofile-top.mjs; BENCH_HEAP_PROF_KEEP=promoted keeps only what outlived the young
@@ -51,7 +52,7 @@ import { FsModelStore } from '@seqrec/model-store';
 import { RedisCatalogueStore, RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/window';
-import { startService } from '@seqrec/testing';
+import { metricSum, startService } from '@seqrec/testing';
 import { openLoop, quantile } from './loadgen';
 import { cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
 
@@ -75,10 +76,11 @@ const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
 /**
  * A mode `<base>_shadow` runs with an experiment in force (docs/experiments.md), deployed as k8s
  * deploys it: the serving scorer (SCORER_FEEDBACK_JOIN=false) stamps every answer and publishes its
- * impression to Kafka; a second scorer process (SCORER_FEEDBACK_JOIN=true, the scorer-feedback
- * Deployment) joins them and scores every impression it can with the shadow model (sample 1,
- * SCORER_SHADOW_MAX_LOAD 0.5), on the same cores: the cost of an experiment with a shadow on the
- * served requests' latency.
+ * impression to Kafka; the feedback join and the shadow (sample 1) run in a scorer-feedback process,
+ * which in k8s has cores of its own. On these 2 cores a co-located one takes them from the serving
+ * scorer (bench/results/score-experiments-3.json), so it starts after the measured steps and
+ * catches up on the impressions they published (`feedbackCatchUp`: seconds to join them all, the
+ * shadow's scorings and rate, its cores).
  */
 const withShadow = (mode: string): boolean => /_shadow(_w\d+)?$/.test(mode);
 /**
@@ -94,6 +96,7 @@ const LOADGEN_NICE = envNumber('BENCH_LOADGEN_NICE', 0);
 const WARMUP_RPS = envNumber('BENCH_WARMUP_RPS', 500);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 10);
 const STEP_WARMUP_SECONDS = envNumber('BENCH_STEP_WARMUP_SECONDS', 3);
+const FEEDBACK_SECONDS = envNumber('BENCH_FEEDBACK_SECONDS', 120);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const log = (msg: string) => console.error(`[bench:score ${process.uptime().toFixed(1)}s] ${msg}`);
 
@@ -111,13 +114,44 @@ async function scorerMetric(metricsUrl: string, name: string): Promise<number> {
   return (await scorerSeries(metricsUrl, name)).reduce((a, b) => a + b, 0);
 }
 
-/** Shadow scorings done (outcome scored), summed over the scorer's workers. */
-async function shadowScored(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('seqrec_shadow_requests_total{') && line.includes('outcome="scored"'))
-    .reduce((a, line) => a + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+/**
+ * The feedback process of a `_shadow` mode, started after the measured steps (in k8s it has cores of
+ * its own): how long it takes from its start to join every impression the serving scorer published,
+ * how fast the shadow model scores (sample 1, SCORER_SHADOW_MAX_LOAD 0.5; a backlog beyond its queue
+ * is skipped), and its CPU.
+ */
+async function measureFeedback(env: Record<string, string>, published: number): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const feedback = await startService('scorer', { ...env, SCORER_WORKERS: '1', SCORER_FEEDBACK_JOIN: 'true', SCORER_SHADOW_MAX_LOAD: '0.5', SCORER_EXPERIMENT_POLL_MS: '500' }, 120_000);
+  try {
+    const cpu = cpuMeter({ 'scorer-feedback': feedback.proc.pid!, redis: infraPids().redis });
+    const shadow = (outcome: string) => metricSum(feedback.metricsUrl, 'seqrec_shadow_requests_total', `outcome="${outcome}"`);
+    let joinedAt = NaN;
+    let [scored, firstScoredAt, lastScoredAt] = [0, NaN, NaN];
+    for (const until = performance.now() + FEEDBACK_SECONDS * 1000; performance.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = performance.now();
+      if (Number.isNaN(joinedAt) && (await scorerMetric(feedback.metricsUrl, 'seqrec_experiment_impressions_total')) >= published) joinedAt = now;
+      const s = await shadow('scored');
+      if (s > scored) {
+        if (scored === 0) firstScoredAt = now;
+        [scored, lastScoredAt] = [s, now];
+      } else if (!Number.isNaN(joinedAt) && scored > 0 && now - lastScoredAt > 2_000) break;
+    }
+    const use = cpu();
+    const out = {
+      impressionsPublished: published,
+      secondsToJoinAll: +((joinedAt - t0) / 1000).toFixed(1),
+      shadowScored: scored,
+      shadowSkipped: await shadow('skipped'),
+      shadowScoredPerSecond: lastScoredAt > firstScoredAt ? +(scored / ((lastScoredAt - firstScoredAt) / 1000)).toFixed(1) : NaN,
+      feedbackCores: use['scorer-feedback']?.cores ?? NaN,
+    };
+    log(`feedback process (started after the steps): ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    await feedback.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -251,7 +285,10 @@ async function main(): Promise<void> {
       ...(process.env.BENCH_HEAP_PROF === '1' ? ['--require', join(__dirname, 'heap-sample.js')] : []),
       ...(process.env.BENCH_SCORER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ];
-    const modes: Record<string, { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; workers: number; scorerRssMB: number; p99BySecondMs: Record<string, Array<number | null>> }> = {};
+    const modes: Record<
+      string,
+      { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; workers: number; scorerRssMB: number; p99BySecondMs: Record<string, Array<number | null>>; feedbackCatchUp?: Record<string, number> }
+    > = {};
     for (const mode0 of MODES) {
     const mode = baseOf(mode0);
     const workers = workersOf(mode0);
@@ -277,10 +314,10 @@ async function main(): Promise<void> {
           ? { SEQREC_HEAP_PROFILE: join(profDir, `scorer-${mode}.heapprofile`), SEQREC_HEAP_PROFILE_KEEP: process.env.BENCH_HEAP_PROF_KEEP ?? 'all' }
           : {}),
     };
-    // as k8s deploys them: the serving scorer publishes impressions, a scorer-feedback process (on the
-    // same cores here) joins them and runs the shadow
-    const scorer = await startService('scorer', { ...scorerEnv, SCORER_FEEDBACK_JOIN: String(!shadow) }, 120_000, nodeArgs);
-    const feedback = shadow ? await startService('scorer', { ...scorerEnv, SCORER_WORKERS: '1', SCORER_FEEDBACK_JOIN: 'true', SCORER_SHADOW_MAX_LOAD: '0.5', SCORER_EXPERIMENT_POLL_MS: '500' }, 120_000) : null;
+    // as k8s deploys them: every mode's scorer is a serving replica (SCORER_FEEDBACK_JOIN=false); in a
+    // _shadow mode it publishes impressions, and a scorer-feedback process joins them and runs the
+    // shadow (on other cores in k8s: here it runs after the measured steps)
+    const scorer = await startService('scorer', { ...scorerEnv, SCORER_FEEDBACK_JOIN: 'false' }, 120_000, nodeArgs);
     // The scorer is ready when one worker is: wait until every worker serves its model.
     for (const until = Date.now() + 120_000; (await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_model_info')).length < workers; ) {
       if (Date.now() > until) throw new Error(`${workers} scorer workers not all serving after 120 s`);
@@ -295,11 +332,7 @@ async function main(): Promise<void> {
       });
       const body = (await res.json()) as { inForce?: boolean };
       if (res.status !== 200 || !body.inForce) throw new Error(`the shadow experiment did not start: ${res.status} ${JSON.stringify(body)}`);
-      for (const until = Date.now() + 60_000; ((await (await fetch(`${feedback!.url}/v1/experiments`)).json()) as { inForce: string | null }).inForce !== 'bench-shadow'; ) {
-        if (Date.now() > until) throw new Error('the feedback scorer did not put the experiment in force');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      log('experiment with a shadow in force: impressions published; the join and the shadow in the scorer-feedback process');
+      log('experiment with a shadow in force: every answer stamped, its impression published');
     }
     // After the scorer started (a child inherits its parent thread's niceness); restored before the next.
     if (LOADGEN_NICE) setPriority(0, LOADGEN_NICE);
@@ -307,6 +340,7 @@ async function main(): Promise<void> {
     const p99BySecondMs: Record<string, Array<number | null>> = {};
     let indexRecallAt20: number | undefined;
     let scorerRssMB = 0;
+    let feedbackCatchUp: Record<string, number> | undefined;
     try {
       if (mode.endsWith('_index')) {
         // Every worker measures its own index at load (the same build): their mean.
@@ -340,14 +374,8 @@ async function main(): Promise<void> {
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
         const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
-        const s0 = feedback ? await shadowScored(feedback.metricsUrl) : 0;
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
-        const cpu = cpuMeter({
-          scorer: processTree(scorer.proc.pid!),
-          ...(feedback ? { 'scorer-feedback': [feedback.proc.pid!] } : {}),
-          redis: infraPids().redis,
-          'bench (load generator)': process.pid,
-        });
+        const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, kafka: infraPids().kafka, 'bench (load generator)': process.pid });
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
@@ -367,23 +395,34 @@ async function main(): Promise<void> {
           scorerCpuMsPerRequest: cpuUse['scorer'] && res.achievedRps > 0 ? +((cpuUse['scorer'].cpuSeconds * 1000) / (res.achievedRps * SECONDS)).toFixed(3) : NaN,
           scorerCores: cpuUse['scorer']?.cores ?? NaN,
           redisCores: cpuUse['redis']?.cores ?? NaN,
+          kafkaCores: cpuUse['kafka']?.cores ?? NaN,
           benchCores: cpuUse['bench (load generator)']?.cores ?? NaN,
-          ...(feedback
-            ? { shadowScoredPerSecond: +(((await shadowScored(feedback.metricsUrl)) - s0) / SECONDS).toFixed(1), feedbackCores: cpuUse['scorer-feedback']?.cores ?? NaN }
-            : {}),
         };
         p99BySecondMs[String(rate)] = Array.from(bySecond, (l) => (l && l.length ? +quantile(l.sort((a, b) => a - b), 99).toFixed(1) : null));
         steps.push(step);
         log(JSON.stringify(step));
         log(`p99 by second: ${p99BySecondMs[String(rate)]!.join(' ')}`);
       }
+      if (shadow) {
+        feedbackCatchUp = await measureFeedback(scorerEnv, await scorerMetric(scorer.metricsUrl, 'seqrec_experiment_impressions_published_total'));
+        // the next mode runs without it
+        const stopped = await fetch(`${scorer.url}/v1/experiments/bench-shadow`, { method: 'DELETE' });
+        if (stopped.status !== 200) throw new Error(`the shadow experiment did not stop: ${stopped.status}`);
+      }
     } finally {
       if (LOADGEN_NICE) setPriority(0, 0); // needs CAP_SYS_NICE: fails loudly rather than skew the next mode
       await scorer.stop();
-      await feedback?.stop();
     }
     const ok = steps.filter((s) => s.p99Ms! <= 50 && s.errors === 0 && s.shed === 0 && s.achievedRps! >= 0.95 * s.rps!);
-    modes[mode0] = { steps, peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0, ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }), workers, scorerRssMB, p99BySecondMs };
+    modes[mode0] = {
+      steps,
+      peakRps: ok.length ? Math.max(...ok.map((s) => s.rps!)) : 0,
+      ...(indexRecallAt20 === undefined ? {} : { indexRecallAt20 }),
+      workers,
+      scorerRssMB,
+      p99BySecondMs,
+      ...(feedbackCatchUp ? { feedbackCatchUp } : {}),
+    };
     }
     const main = modes[MODES[0]!]!;
     const result = {

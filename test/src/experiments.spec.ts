@@ -17,6 +17,9 @@
  * - A/A: both variants serve the popularity model (another experiment id, so users reshuffle); the
  *   report must name no winner.
  *
+ * Halfway through the A/B run the feedback scorer is killed with SIGKILL and a new one started: every
+ * impression and every click must still count exactly once.
+ *
  * Every seed is fixed: the shoppers' responses, the assignment (a hash of the experiment and user
  * ids) and the models are deterministic, so the outcome does not depend on luck; the A/A false-
  * positive rate itself is measured over hundreds of runs by `npm run bench:experiments`.
@@ -192,7 +195,20 @@ describe('experiments (closed loop through the real services): A/B names the bet
     }
   };
 
-  async function runExperiment(id: string, config: object, seed: number, byCli = false) {
+  /** SIGKILL of the feedback scorer mid-experiment (as a node loss would), and a new one in its place. */
+  async function crashFeedbackScorer(id: string, shown: number, posted: number): Promise<void> {
+    const dead = feedbackScorer;
+    const at = await readReport<{ counts: Record<string, { impressions: number; clicks: number }> }>(scorers[0]!, id);
+    dead.proc.kill('SIGKILL');
+    const sum = (f: (c: { impressions: number; clicks: number }) => number) => Object.values(at.counts).reduce((a, c) => a + f(c), 0);
+    console.log(`kill -9 of the feedback scorer with ${sum((c) => c.impressions)} of ${shown} impressions and ${sum((c) => c.clicks)} of ${posted} clicks counted`);
+    await dead.stop();
+    services.splice(services.indexOf(dead), 1);
+    feedbackScorer = await startService('scorer', { ...env, SCORER_SHADOW_MAX_LOAD: '1' }, 60_000);
+    services.push(feedbackScorer);
+  }
+
+  async function runExperiment(id: string, config: object, seed: number, byCli = false, midway?: (id: string, shown: number, posted: number) => Promise<void>) {
     if (byCli) {
       const file = join(dir, `${id}.json`);
       writeFileSync(file, JSON.stringify(config));
@@ -215,6 +231,8 @@ describe('experiments (closed loop through the real services): A/B names the bet
       const got = await runRound(id, rng);
       shown.push(...got.shown);
       posted += got.clicks;
+      // while the join is still reading this round's impressions and clicks
+      if (r === ROUNDS / 2 - 1) await midway?.(id, shown.length, posted);
     }
     // the expected CTR of each arm, from the shoppers' own click probabilities of what was shown
     const expected = new Map<string, { n: number; p: number }>();
@@ -245,8 +263,14 @@ describe('experiments (closed loop through the real services): A/B names the bet
     return { shown, expected, report: final, exp, posted };
   }
 
-  it('A/B: the co-occurrence model beats popularity by the effect the shoppers state, and the report names it', async () => {
-    const { shown, expected, report, exp } = await runExperiment('ab', { variants: [{ name: 'popularity', share: 1 }, { name: 'cooc', share: 1, model: { name: 'cooc', version: 'v1' } }], k: K }, 1);
+  it('A/B: the co-occurrence model beats popularity by the effect the shoppers state, and the report names it; a kill -9 of the join loses and doubles nothing', async () => {
+    const { shown, expected, report, exp } = await runExperiment(
+      'ab',
+      { variants: [{ name: 'popularity', share: 1 }, { name: 'cooc', share: 1, model: { name: 'cooc', version: 'v1' } }], k: K },
+      1,
+      false,
+      crashFeedbackScorer,
+    );
     const pop = expected.get('popularity')!;
     const co = expected.get('cooc')!;
     console.log(`A/B ${exp}`);

@@ -256,7 +256,8 @@ export class PlatformModule implements OnModuleInit, BeforeApplicationShutdown, 
       this.redisHealth = health;
       health.start();
       this.readiness.register('redis', () => health.healthy);
-      redis.connect().catch((err: Error) => this.log.error(`Redis connection failed: ${err.message}`));
+      // a provider's first command may have started the connection already
+      if (redis.status === 'wait') redis.connect().catch((err: Error) => this.log.error(`Redis connection failed: ${err.message}`));
     } else {
       this.log.warn('REDIS_URL and REDIS_CLUSTER_NODES are empty: sequence state is in memory (embedded mode), lost on restart');
     }

@@ -51,7 +51,7 @@ export function createExperimentMetrics(registry: Registry): ExperimentMetrics {
     }),
     shadow: counter(registry, {
       name: 'seqrec_shadow_requests_total',
-      help: "Impressions of the shadow's sample, by the answer's route and outcome (scored by the shadow model, off the request path where the feedback join runs; skipped: its queue was full, the shadow is behind its SCORER_SHADOW_MAX_LOAD; failed)",
+      help: "Impressions of the shadow's sample, by the answer's route and outcome (scored by the shadow model, off the request path where the feedback join runs; skipped: its queue was full, the shadow is behind its SCORER_SHADOW_MAX_LOAD, or its experiment was not in force in this process within 30 s; failed)",
       labelNames: ['route', 'outcome'],
     }),
     shadowOverlap: histogram(registry, {

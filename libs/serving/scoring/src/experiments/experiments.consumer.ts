@@ -78,7 +78,7 @@ export class ExperimentsConsumer {
         for (const o of r.joined) countOutcome(this.metrics, experiment, o, o.status === 'joined' ? o.type : 'click');
       });
       // the shadow scores each impression once (a redelivered one was counted already)
-      this.shadow.offer(first);
+      this.shadow.offer(first, record.config);
     }
   }
 

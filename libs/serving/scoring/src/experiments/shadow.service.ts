@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ImpressionV1 } from '@seqrec/contracts';
-import { DEFAULT_CTR_K } from '@seqrec/experiments';
+import { DEFAULT_CTR_K, bucketOf, type ExperimentConfig } from '@seqrec/experiments';
 import { SCORING_OPTIONS } from '../scoring.constants';
 import { ScoringService, type ScoringOptions } from '../scoring.service';
 import { EXPERIMENT_METRICS } from './experiments.constants';
@@ -9,6 +9,8 @@ import { ExperimentsService } from './experiments.service';
 
 /** Impressions waiting for the shadow, above which new ones are skipped (counted). */
 export const MAX_SHADOW_QUEUE = 2_000;
+/** Longest an impression waits for its experiment's shadow to be in force in this process, ms. */
+const SHADOW_LOAD_WAIT_MS = 30_000;
 
 /**
  * The shadow model (docs/experiments.md): scores what the served model answered, off the request
@@ -25,6 +27,8 @@ export class ShadowScoring implements OnApplicationShutdown {
   private draining = false;
   private closed = false;
   private second = { start: 0, usedMs: 0 };
+  /** Since when the queue's first impression has waited for its experiment to be in force here. */
+  private waitingSince: number | null = null;
 
   constructor(
     private readonly experiments: ExperimentsService,
@@ -42,11 +46,16 @@ export class ShadowScoring implements OnApplicationShutdown {
     return this.queue.length - this.head;
   }
 
-  /** Queues the impressions of the shadow's sample (never waits for their scoring). */
-  offer(impressions: readonly ImpressionV1[]): void {
-    if (this.closed || !this.experiments.active?.config.shadow) return;
+  /**
+   * Queues the impressions of the shadow's sample (never waits for their scoring); those beyond a
+   * full queue are skipped. An impression whose experiment is not in force here yet (this process is
+   * starting and loading the shadow, or the experiment changed a moment ago) waits in the queue up
+   * to SHADOW_LOAD_WAIT_MS for it.
+   */
+  offer(impressions: readonly ImpressionV1[], config: ExperimentConfig): void {
+    if (this.closed || !config.shadow) return;
     for (const imp of impressions) {
-      if (!this.experiments.inShadowSample(imp)) continue;
+      if (bucketOf('shadow', imp.requestId) >= config.shadow.sample) continue;
       if (this.pending >= MAX_SHADOW_QUEUE) {
         this.metrics.shadow.inc({ route: imp.route, outcome: 'skipped' });
         continue;
@@ -66,7 +75,14 @@ export class ShadowScoring implements OnApplicationShutdown {
           await sleep(this.second.start + 1_000 - now);
           continue;
         }
-        const imp = this.queue[this.head++]!;
+        const imp = this.queue[this.head]!;
+        if (this.experiments.active?.config.id === imp.experiment) this.waitingSince = null;
+        else if (now - (this.waitingSince ??= now) < SHADOW_LOAD_WAIT_MS) {
+          // once waited out, the impressions after it that are not in force either are skipped at once
+          await sleep(100);
+          continue;
+        }
+        this.head++;
         if (this.head > 1_024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
           this.head = 0;
@@ -74,7 +90,11 @@ export class ShadowScoring implements OnApplicationShutdown {
         // served requests (in a process that also serves) and the join go first
         await new Promise((r) => setImmediate(r));
         const model = this.experiments.shadowFor(imp);
-        if (!model) continue; // the experiment or its shadow changed meanwhile
+        if (!model) {
+          // its experiment is not the one in force here (it stopped, or did not load in time)
+          this.metrics.shadow.inc({ route: imp.route, outcome: 'skipped' });
+          continue;
+        }
         const t0 = performance.now();
         try {
           const items = await this.scoring.shadowAnswer(model, imp);
