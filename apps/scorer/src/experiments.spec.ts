@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Bus } from '@seqrec/bus';
-import { TOPICS, type EventV1 } from '@seqrec/contracts';
+import { TOPICS, type EventV1, type ModelPromotedV1 } from '@seqrec/contracts';
 import { HOLDOUT, assignVariant } from '@seqrec/experiments';
 import { FsModelStore } from '@seqrec/model-store';
 import { BUS, ITEM_DICTIONARY, SEQUENCE_STORE, createService, scrapeMetrics } from '@seqrec/nest-platform';
@@ -217,5 +217,20 @@ describe('scorer experiments (in process, memory bus and state)', () => {
     const body = (await inject('GET', '/v1/users/u1/recommendations?k=5')).json();
     assert.equal(body.experiment, undefined);
     assert.equal((await inject('GET', '/v1/experiments/ab/report')).statusCode, 200);
+  });
+
+  it("moves a variant that follows a model by name to its newly promoted version on the models topic's announcement", async () => {
+    await store.promote('cooc', 'v0002');
+    const started = await inject('PUT', '/v1/experiments/follow', { variants: [{ name: 'graph', share: 1, model: { name: 'cooc' } }] });
+    assert.equal(started.statusCode, 200, started.body);
+    assert.equal((await inject('GET', '/v1/users/u1/recommendations?k=3')).json().model.version, 'v0002');
+    const next = await createTestGraphArtifact(store, { model: 'cooc', items: ITEMS, train: CHAIN, version: 'v0003' });
+    // neither poll runs here (SCORER_EXPERIMENT_POLL_MS and SCORER_MODEL_POLL_SECONDS are 0): only the announcement moves it
+    const announcement: ModelPromotedV1 = { model: 'cooc', version: next.version, uri: store.location('cooc', next.version), metrics: {}, promotedAt: Date.now() };
+    await bus.publish([{ topic: TOPICS.MODELS, key: 'cooc', value: JSON.stringify(announcement) }]);
+    await until(async () => (await inject('GET', '/v1/users/u1/recommendations?k=3')).json().model.version === 'v0003', 'the variant on v0003');
+    const body = (await inject('GET', '/v1/users/u2/recommendations?k=3')).json();
+    assert.deepEqual([body.model.name, body.model.version, body.experiment.variant], ['cooc', 'v0003', 'graph']);
+    assert.equal((await inject('DELETE', '/v1/experiments/follow')).statusCode, 200);
   });
 });

@@ -70,6 +70,7 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private inFlight = 0;
+  private followedCheckedAt = Date.now();
   private queued: OutboundMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
 
@@ -120,7 +121,13 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
     const json = record ? JSON.stringify(record.config) : '';
     if (json === (this.live?.json ?? '')) {
       if (record && this.live) this.live.record = record;
-      await this.refreshFollowed();
+      // promotions arrive as announcements (ModelsConsumer); CURRENT is also read as often as the
+      // served model's (SCORER_MODEL_POLL_SECONDS), for one this replica missed
+      const pollMs = this.options.pollSeconds * 1_000;
+      if (pollMs > 0 && Date.now() - this.followedCheckedAt >= pollMs) {
+        this.followedCheckedAt = Date.now();
+        await this.refreshFollowed();
+      }
       return;
     }
     if (!record) {
