@@ -2,7 +2,8 @@
 # scripts/faults.sh — the fault suite (test/src/faults) on its own Kafka broker and Redis.
 #
 # Usage:
-#   bash scripts/faults.sh [filter]      e.g. `bash scripts/faults.sh fuzz` runs test/dist/faults/fuzz.spec.js only
+#   bash scripts/faults.sh [filter [node --test flags]]   e.g. `bash scripts/faults.sh fuzz` runs test/dist/faults/fuzz.spec.js only;
+#   `bash scripts/faults.sh servers --test-name-pattern="broker paused"` one scenario of it
 #
 # The suite stops, pauses and restarts its servers, so it never uses the shared ones (KAFKA_BROKERS,
 # REDIS_URL): this script starts a broker and a Redis of its own with scripts/infra.sh on other ports
@@ -47,7 +48,8 @@ fi
 
 echo "[faults] mode ${SEQREC_FAULTS:-ci}, seed $SEQREC_FAULT_SEED (replay: SEQREC_FAULT_SEED=$SEQREC_FAULT_SEED${SEQREC_FAULTS:+ SEQREC_FAULTS=$SEQREC_FAULTS}), results in $SEQREC_FAULTS_RESULTS"
 rc=0
-SEQREC_TEST_FILTER="${1:-}" node scripts/run-tests.mjs faults || rc=$?
+# the arguments after the filter go to node --test (e.g. --test-name-pattern="broker paused")
+SEQREC_TEST_FILTER="${1:-}" node scripts/run-tests.mjs faults "${@:2}" || rc=$?
 node scripts/faults-report.mjs --stdout "$SEQREC_FAULTS_RESULTS" || true
 if [ "${SEQREC_FAULTS_RECORD:-0}" = 1 ]; then node scripts/faults-report.mjs "$SEQREC_FAULTS_RESULTS" || true; fi
 exit "$rc"

@@ -7,20 +7,15 @@
  * rebuilds its view from the store.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { CATALOGUE_BUCKETS, RedisKeys, TOPICS, catalogueBucket, decodeItem } from '@seqrec/contracts';
+import { CATALOGUE_BUCKETS, TOPICS, catalogueBucket, decodeItem } from '@seqrec/contracts';
 import { KafkaAdmin } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, readTopic, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore } from '@seqrec/model-store';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { readTopic, testKafka, waitFor } from '@seqrec/kafka/testing';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { startService, type RunningService } from '@seqrec/testing';
+import type { RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
+import { E2eStack } from './stack';
 
 const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
 const CHAIN = Array.from({ length: 200 }, (_, u) => Array.from({ length: 10 }, (_, j) => (u + j) % ITEMS.length));
@@ -33,23 +28,11 @@ interface Recommendations {
 }
 
 describe('catalogue: POST /v1/items → items topic → Redis and the scorer → rules honoured', () => {
-  const ns = uniqueName('cat');
-  const keys = new RedisKeys(ns);
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'cat-e2e-'));
-  const store = new FsModelStore(dir);
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
-    MODEL_NAME: 'sasrec',
-    LOG_LEVEL: 'warn',
-    SCORER_MODEL_POLL_SECONDS: '0',
-  };
-  const topic = (t: string) => `${ns}.${t}`;
-  const scorerEnv = { ...env, INSTANCE_ID: `${ns}-scorer` };
+  const stack = new E2eStack('cat', { MODEL_NAME: 'sasrec', SCORER_MODEL_POLL_SECONDS: '0' });
+  const { keys, brokers, store } = stack;
+  const topic = (t: string) => stack.topic(t);
+  // one instance id, so a restarted scorer's per-instance groups resume where it stopped
+  const scorerEnv = { INSTANCE_ID: `${stack.ns}-scorer` };
   let redis: Redis;
   let producer: KafkaJS.Producer;
   let ingester: RunningService;
@@ -57,24 +40,17 @@ describe('catalogue: POST /v1/items → items topic → Redis and the scorer →
 
   before(async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 2, maxLen: 10, version: 'v0001' });
-    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
+    redis = await stack.redis();
     // The ingester creates the topics (the items topic compacted); the scorer starts after it.
-    ingester = await startService('ingester', env, 60_000);
-    scorer = await startService('scorer', scorerEnv, 60_000);
+    ingester = await stack.start('ingester');
+    scorer = await stack.start('scorer', scorerEnv);
     producer = testKafka('seqrec-e2e', brokers).producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
   });
 
   after(async () => {
-    await Promise.all([ingester?.stop(), scorer?.stop()]);
     await producer?.disconnect();
-    await deleteNamespaceTopics(brokers, ns);
-    if (redis) {
-      await deleteNamespace(redis, keys);
-      await redis.quit();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   const post = (path: string, body: unknown, method = 'POST') =>
@@ -153,7 +129,7 @@ describe('catalogue: POST /v1/items → items topic → Redis and the scorer →
     // The same instance again: its consumer group resumes after what it had read, so the item's
     // state can only come from the catalogue store's snapshot.
     await scorer.stop();
-    scorer = await startService('scorer', scorerEnv, 60_000);
+    scorer = await stack.start('scorer', scorerEnv);
     const fresh = await recommend();
     assert.equal(fresh.items.length, 5);
     assert.ok(!fresh.items.some((i) => i.itemId === marked), 'the restarted scorer read the catalogue from Redis');

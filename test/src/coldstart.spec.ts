@@ -12,14 +12,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
-import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore } from '@seqrec/model-store';
-import { createRedis, RedisCatalogueStore } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
-import { startService, type RunningService } from '@seqrec/testing';
+import { waitFor } from '@seqrec/kafka/testing';
+import { RedisCatalogueStore } from '@seqrec/redis';
+import type { RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
+import { E2eStack } from './stack';
 
 /** Items 1..30: even ids in category Toys/Cars (brand acme), odd ids in Garden/Tools (brand verde). */
 const ITEMS = Array.from({ length: 30 }, (_, i) => String(i + 1));
@@ -37,24 +34,10 @@ interface Scored {
 }
 
 describe('new items: catalogue → trainer content map → scorer scores an item posted after training', () => {
-  const ns = uniqueName('cold');
-  const keys = new RedisKeys(ns);
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'cold-e2e-'));
-  const data = join(dir, 'train.txt');
-  const store = new FsModelStore(join(dir, 'store'));
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: join(dir, 'store'),
-    MODEL_NAME: 'sasrec',
-    LOG_LEVEL: 'warn',
-    INGEST_EXACTLY_ONCE: 'false',
-    SCORER_MODEL_POLL_SECONDS: '0',
-  };
-  const services: RunningService[] = [];
+  const stack = new E2eStack('cold', { MODEL_NAME: 'sasrec', INGEST_EXACTLY_ONCE: 'false', SCORER_MODEL_POLL_SECONDS: '0' });
+  const { ns, keys, store } = stack;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cold-e2e-data-'));
+  const data = join(dataDir, 'train.txt');
   let ingester: RunningService;
   let scorer: RunningService;
   let trainer: RunningService;
@@ -68,27 +51,19 @@ describe('new items: catalogue → trainer content map → scorer scores an item
       for (let j = 0; j < 10; j++) lines.push(`${u} ${own[(u + j) % own.length]}`);
     }
     writeFileSync(data, `${lines.join('\n')}\n`);
-    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 2, replicationFactor: 1 })));
-    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    const started = await Promise.all([
-      startService('ingester', env, 60_000),
-      startService('sequence-builder', env, 60_000),
-      startService('scorer', { ...env, INSTANCE_ID: `${ns}-scorer` }, 60_000),
-      startService('trainer', { ...env, TRAIN_DATA_PATH: data, TRAIN_DATA_FORMAT: 'sasrec', TRAIN_EPOCHS: '30', TRAIN_PATIENCE: '30', TRAIN_LR: '0.01', TRAIN_DIM: '16', TRAIN_MAX_LEN: '10', TRAIN_WARM_START: 'false' }, 60_000),
+    await stack.createTopics(2);
+    redis = await stack.redis();
+    [ingester, , scorer, trainer] = await stack.startAll([
+      'ingester',
+      'sequence-builder',
+      ['scorer', { INSTANCE_ID: `${ns}-scorer` }],
+      ['trainer', { TRAIN_DATA_PATH: data, TRAIN_DATA_FORMAT: 'sasrec', TRAIN_EPOCHS: '30', TRAIN_PATIENCE: '30', TRAIN_LR: '0.01', TRAIN_DIM: '16', TRAIN_MAX_LEN: '10', TRAIN_WARM_START: 'false' }],
     ]);
-    services.push(...started);
-    [ingester, , scorer, trainer] = started;
   });
 
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await deleteNamespaceTopics(brokers, ns);
-    if (redis) {
-      await deleteNamespace(redis, keys);
-      await redis.quit();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const call = async <T>(base: string, path: string, body?: unknown): Promise<T> => {

@@ -26,24 +26,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
 import { bucketOf } from '@seqrec/experiments';
 import { Catalogue, Shoppers, resolveOptions } from '@seqrec/generator';
-import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore } from '@seqrec/model-store';
-import { createRedis } from '@seqrec/redis';
-import { redisUrlFromEnv } from '@seqrec/redis/testing';
+import { waitFor } from '@seqrec/kafka/testing';
 import { Rng } from '@seqrec/random';
 import { createTestGraphArtifact } from '@seqrec/scoring/testing';
-import { metricSum, startService, type RunningService } from '@seqrec/testing';
+import { metricSum, type RunningService } from '@seqrec/testing';
 import { decodeWindow } from '@seqrec/window';
-import { dropNamespaces } from './ingest-helpers';
+import type { Redis } from 'ioredis';
+import { E2eStack } from './stack';
 
 const ADMIN = 'e2e-experiments-admin';
 const USERS = 400;
@@ -60,24 +55,8 @@ interface Shown {
 }
 
 describe('experiments (closed loop through the real services): A/B names the better model, A/A names none', () => {
-  const ns = uniqueName('experiments');
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'experiments-e2e-'));
-  const store = new FsModelStore(dir);
-  const keys = new RedisKeys(ns);
-  const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-  const catalogue = new Catalogue(resolveOptions({ seed: 7, items: 1_000, categories: 20 }));
-  const shoppers = new Shoppers(catalogue);
-  const index = new Map(catalogue.itemIds.map((id, i) => [id, i]));
-  const users = Array.from({ length: USERS }, (_, u) => `shopper-${u}`);
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
+  const stack = new E2eStack('experiments', {
     MODEL_NAME: 'pop',
-    LOG_LEVEL: 'warn',
     SCORER_MODEL_POLL_SECONDS: '0',
     SCORER_EXPERIMENT_POLL_MS: '500',
     // every shopper must get an answer: no shedding on a busy test machine (tested in the scorer's own specs)
@@ -85,8 +64,13 @@ describe('experiments (closed loop through the real services): A/B names the bet
     AUTH_ADMIN_KEYS: ADMIN,
     // the shoppers' own views must not be excluded or deduplicated away between rounds
     SCORER_RULES_EXCLUDE_INTERACTED: '',
-  };
-  const services: RunningService[] = [];
+  });
+  const { store, keys } = stack;
+  const catalogue = new Catalogue(resolveOptions({ seed: 7, items: 1_000, categories: 20 }));
+  const shoppers = new Shoppers(catalogue);
+  const index = new Map(catalogue.itemIds.map((id, i) => [id, i]));
+  const users = Array.from({ length: USERS }, (_, u) => `shopper-${u}`);
+  let redis: Redis;
   let ingester: RunningService;
   let scorers: RunningService[] = [];
   let feedbackScorer: RunningService;
@@ -102,27 +86,21 @@ describe('experiments (closed loop through the real services): A/B names the bet
     });
     await createTestGraphArtifact(store, { model: 'pop', kind: 'pop', items: [...catalogue.itemIds], train: walks, version: 'v1' });
     await createTestGraphArtifact(store, { model: 'cooc', kind: 'cooc', items: [...catalogue.itemIds], train: walks, version: 'v1', promote: false });
-    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 2, replicationFactor: 1 })));
-    await redis.connect();
-    const started = await Promise.all([
-      startService('ingester', env, 60_000),
-      startService('sequence-builder', env, 60_000),
-      startService('scorer', { ...env, SCORER_FEEDBACK_JOIN: 'false' }, 60_000),
-      startService('scorer', { ...env, SCORER_FEEDBACK_JOIN: 'false' }, 60_000),
-      startService('scorer', { ...env, SCORER_SHADOW_MAX_LOAD: '1' }, 60_000),
+    await stack.createTopics(2);
+    redis = await stack.redis();
+    let rest: RunningService[];
+    [ingester, , ...rest] = await stack.startAll([
+      'ingester',
+      'sequence-builder',
+      ['scorer', { SCORER_FEEDBACK_JOIN: 'false' }],
+      ['scorer', { SCORER_FEEDBACK_JOIN: 'false' }],
+      ['scorer', { SCORER_SHADOW_MAX_LOAD: '1' }],
     ]);
-    services.push(...started);
-    ingester = started[0]!;
-    scorers = started.slice(2, 4);
-    feedbackScorer = started[4]!;
+    scorers = rest.slice(0, 2);
+    feedbackScorer = rest[2]!;
   });
 
-  after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await redis.quit();
-    await dropNamespaces(brokers, [ns]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   const admin = (url: string, method: string, body?: unknown) =>
     fetch(url, { method, headers: { 'x-api-key': ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -197,20 +175,16 @@ describe('experiments (closed loop through the real services): A/B names the bet
 
   /** SIGKILL of the feedback scorer mid-experiment (as a node loss would), and a new one in its place. */
   async function crashFeedbackScorer(id: string, shown: number, posted: number): Promise<void> {
-    const dead = feedbackScorer;
     const at = await readReport<{ counts: Record<string, { impressions: number; clicks: number }> }>(scorers[0]!, id);
-    dead.proc.kill('SIGKILL');
+    await stack.kill(feedbackScorer);
     const sum = (f: (c: { impressions: number; clicks: number }) => number) => Object.values(at.counts).reduce((a, c) => a + f(c), 0);
     console.log(`kill -9 of the feedback scorer with ${sum((c) => c.impressions)} of ${shown} impressions and ${sum((c) => c.clicks)} of ${posted} clicks counted`);
-    await dead.stop();
-    services.splice(services.indexOf(dead), 1);
-    feedbackScorer = await startService('scorer', { ...env, SCORER_SHADOW_MAX_LOAD: '1' }, 60_000);
-    services.push(feedbackScorer);
+    feedbackScorer = await stack.start('scorer', { SCORER_SHADOW_MAX_LOAD: '1' });
   }
 
   async function runExperiment(id: string, config: object, seed: number, byCli = false, midway?: (id: string, shown: number, posted: number) => Promise<void>) {
     if (byCli) {
-      const file = join(dir, `${id}.json`);
+      const file = join(stack.dir, `${id}.json`);
       writeFileSync(file, JSON.stringify(config));
       const started = await cli('start', id, file);
       assert.equal(started.code, 0, started.stderr);
@@ -324,7 +298,7 @@ describe('experiments (closed loop through the real services): A/B names the bet
       for (const node of [redis]) {
         let cursor = '0';
         do {
-          const [next, batch] = await node.scan(cursor, 'MATCH', `${ns}:exp:*`, 'COUNT', 1_000);
+          const [next, batch] = await node.scan(cursor, 'MATCH', `${stack.ns}:exp:*`, 'COUNT', 1_000);
           cursor = next;
           for (const key of batch) {
             if (key.endsWith(`:sub:u:${user}`)) found.push(key);

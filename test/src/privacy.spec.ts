@@ -11,54 +11,42 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { RedisKeys, TOPICS, parseUserDeletion } from '@seqrec/contracts';
+import { TOPICS, parseUserDeletion } from '@seqrec/contracts';
 import { KafkaAdmin } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, readTopic, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore, TrainedBeforeDeletionError } from '@seqrec/model-store';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, dumpNamespace, keysHolding, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { readTopic, testKafka, waitFor } from '@seqrec/kafka/testing';
+import { TrainedBeforeDeletionError } from '@seqrec/model-store';
+import { dumpNamespace, keysHolding } from '@seqrec/redis/testing';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { LOG_DIR, startService, type RunningService } from '@seqrec/testing';
+import { LOG_DIR, type RunningService } from '@seqrec/testing';
 import { replayEvents } from '@seqrec/training';
 import type { Redis } from 'ioredis';
 import { metricValue } from './ingest-helpers';
+import { E2eStack } from './stack';
 
 const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
 const CHAIN = Array.from({ length: 200 }, (_, u) => Array.from({ length: 10 }, (_, j) => (u + j) % ITEMS.length));
 const OTHERS = 12;
 
 describe('privacy: DELETE /v1/users/{id} → every store forgets the user, in-flight events included', () => {
-  const ns = uniqueName('privacy');
-  const keys = new RedisKeys(ns);
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'privacy-e2e-'));
-  const store = new FsModelStore(dir);
-  // a raw user id that can only come from this test
-  const alice = `alice-${randomUUID()}`;
-  const aliceSessions = [`sa-${randomUUID()}`, `sb-${randomUUID()}`];
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
+  const stack = new E2eStack('privacy', {
     MODEL_NAME: 'sasrec',
     // the most verbose level: the log scan below reads everything the services say
     LOG_LEVEL: 'debug',
     INGEST_EXACTLY_ONCE: 'false',
     SCORER_MODEL_POLL_SECONDS: '0',
     KAFKA_TOPIC_PARTITIONS: '3',
-  };
-  const topic = (t: string) => `${ns}.${t}`;
-  const services: RunningService[] = [];
+  });
+  const { ns, keys, brokers, store, services } = stack;
+  // a raw user id that can only come from this test
+  const alice = `alice-${randomUUID()}`;
+  const aliceSessions = [`sa-${randomUUID()}`, `sb-${randomUUID()}`];
+  const topic = (t: string) => stack.topic(t);
   let ingester: RunningService;
   let builder: RunningService;
-  let embedding: RunningService;
   let trainer: RunningService;
   let redis: Redis;
   let producer: KafkaJS.Producer;
@@ -73,30 +61,17 @@ describe('privacy: DELETE /v1/users/{id} → every store forgets the user, in-fl
 
   before(async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 2, maxLen: 10, version: 'v0001' });
-    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
+    redis = await stack.redis();
     // the ingester creates the topics (the deletions topic compacted); the others start after it
-    ingester = await startService('ingester', env, 60_000);
-    services.push(ingester);
-    [builder, embedding, trainer] = await Promise.all([
-      startService('sequence-builder', env, 60_000),
-      startService('embedding', env, 60_000),
-      startService('trainer', { ...env, TRAIN_MODEL: 'pop', TRAIN_ISOLATION: 'inline', TRAIN_MIN_LENGTH: '3' }, 60_000),
-    ]);
-    services.push(builder, embedding, trainer);
+    ingester = await stack.start('ingester');
+    [builder, , trainer] = await stack.startAll(['sequence-builder', 'embedding', ['trainer', { TRAIN_MODEL: 'pop', TRAIN_ISOLATION: 'inline', TRAIN_MIN_LENGTH: '3' }]]);
     producer = testKafka('seqrec-e2e', brokers).producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
   });
 
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
     await producer?.disconnect();
-    await deleteNamespaceTopics(brokers, ns);
-    if (redis) {
-      await deleteNamespace(redis, keys);
-      await redis.quit();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   it('builds the user a window, sessions, a vector, and a model trained on them', async () => {
@@ -212,19 +187,9 @@ describe('privacy: DELETE /v1/users/{id} → every store forgets the user, in-fl
 });
 
 describe('privacy: pseudonymised user ids and the objection to profiling, end to end', () => {
-  const ns = uniqueName('pseudo');
-  const keys = new RedisKeys(ns);
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'pseudo-e2e-'));
-  const store = new FsModelStore(dir);
   const carol = `carol-${randomUUID()}`;
   const dave = `dave-${randomUUID()}`;
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
+  const stack = new E2eStack('pseudo', {
     MODEL_NAME: 'sasrec',
     LOG_LEVEL: 'debug',
     INGEST_EXACTLY_ONCE: 'false',
@@ -232,8 +197,8 @@ describe('privacy: pseudonymised user ids and the objection to profiling, end to
     KAFKA_TOPIC_PARTITIONS: '3',
     PRIVACY_PSEUDONYMIZE: 'true',
     PRIVACY_HMAC_KEY: `e2e-key-${randomUUID()}`,
-  };
-  const services: RunningService[] = [];
+  });
+  const { ns, keys, brokers, store, services, env } = stack;
   let ingester: RunningService;
   let builder: RunningService;
   let embedding: RunningService;
@@ -251,23 +216,12 @@ describe('privacy: pseudonymised user ids and the objection to profiling, end to
 
   before(async () => {
     await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 2, maxLen: 10, version: 'v0001' });
-    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    ingester = await startService('ingester', env, 60_000);
-    services.push(ingester);
-    [builder, embedding, scorer] = await Promise.all([startService('sequence-builder', env, 60_000), startService('embedding', env, 60_000), startService('scorer', env, 60_000)]);
-    services.push(builder, embedding, scorer);
+    redis = await stack.redis();
+    ingester = await stack.start('ingester');
+    [builder, embedding, scorer] = await stack.startAll(['sequence-builder', 'embedding', 'scorer']);
   });
 
-  after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await deleteNamespaceTopics(brokers, ns);
-    if (redis) {
-      await deleteNamespace(redis, keys);
-      await redis.quit();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   it('a raw user id finds its state through every lookup, which is stored under the pseudonym only', async () => {
     const t = Date.now() - 600_000;

@@ -7,20 +7,13 @@
  * with zero failed requests. The scorer runs as two worker processes (SCORER_WORKERS=2).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { RedisKeys, TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
-import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore } from '@seqrec/model-store';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { TOPICS, type ModelPromotedV1 } from '@seqrec/contracts';
+import { testKafka, waitFor } from '@seqrec/kafka/testing';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { startService, type RunningService } from '@seqrec/testing';
-import type { Redis } from 'ioredis';
-import { createTopicsAndWait } from '@seqrec/kafka';
+import type { RunningService } from '@seqrec/testing';
+import { E2eStack } from './stack';
 
 const ITEMS = Array.from({ length: 30 }, (_, i) => `p${i}`);
 const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (_, j) => (u + j) % ITEMS.length));
@@ -28,50 +21,29 @@ const CHAIN = Array.from({ length: 300 }, (_, u) => Array.from({ length: 12 }, (
 const FRESHNESS_BOUND_MS = 10_000;
 
 describe('recommendations: raw clicks → ingester → builder → Redis → scorer, with hot model swap', () => {
-  const ns = uniqueName('recs');
-  const keys = new RedisKeys(ns);
-  const brokers = brokersFromEnv();
-  const kafka = testKafka('seqrec-e2e', brokers);
-  const dir = mkdtempSync(join(tmpdir(), 'recs-e2e-'));
-  const store = new FsModelStore(dir);
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
-    MODEL_NAME: 'sasrec',
-    LOG_LEVEL: 'warn',
-    INGEST_EXACTLY_ONCE: 'false',
-    SCORER_MODEL_POLL_SECONDS: '0',
-  };
-  const topic = (t: string) => `${ns}.${t}`;
+  const stack = new E2eStack('recs', { MODEL_NAME: 'sasrec', INGEST_EXACTLY_ONCE: 'false', SCORER_MODEL_POLL_SECONDS: '0' });
+  const { ns, store } = stack;
+  const topic = (t: string) => stack.topic(t);
   let producer: KafkaJS.Producer;
-  let redis: Redis;
   let first: { version: string };
-  const services: RunningService[] = [];
   let scorer: RunningService;
   let embedding: RunningService;
   let seq = 0;
 
   before(async () => {
     first = await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
-    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: topic(t), numPartitions: 3, replicationFactor: 1 })));
-    producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
+    await stack.createTopics(3);
+    producer = testKafka('seqrec-e2e', stack.brokers).producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
-    redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    const started = await Promise.all([
-      startService('ingester', env, 60_000),
-      startService('sequence-builder', env, 60_000),
-      startService('embedding', env, 60_000),
+    [, , embedding, scorer] = await stack.startAll([
+      'ingester',
+      'sequence-builder',
+      'embedding',
       // Two scorer processes sharing the port (SCORER_WORKERS): every test below also holds for a
       // cluster of workers, the hot swap included (each worker must see the announcement).
-      startService('scorer', { ...env, SCORER_WORKERS: '2' }, 60_000),
-      startService('trainer', env, 60_000),
+      ['scorer', { SCORER_WORKERS: '2' }],
+      'trainer',
     ]);
-    services.push(...started);
-    [, , embedding, scorer] = started;
     // The scorer answers as soon as one worker is ready: wait for both, so that every test runs
     // against the two (the swap especially: each worker must take the announcement itself).
     await waitFor('both scorer workers to serve', async () => (await served()).join() === `0:${first.version},1:${first.version}`, 60_000);
@@ -84,14 +56,8 @@ describe('recommendations: raw clicks → ingester → builder → Redis → sco
   }
 
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
     await producer?.disconnect();
-    await deleteNamespaceTopics(brokersFromEnv(), ns);
-    if (redis) {
-      await deleteNamespace(redis, keys);
-      await redis.quit();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   async function publishClicks(userId: string, items: string[]): Promise<number> {

@@ -8,43 +8,23 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { RedisKeys, TOPICS } from '@seqrec/contracts';
-import { createTopicsAndWait } from '@seqrec/kafka';
-import { brokersFromEnv, deleteNamespaceTopics, testKafka, uniqueName, waitFor } from '@seqrec/kafka/testing';
-import { FsModelStore } from '@seqrec/model-store';
-import { createRedis } from '@seqrec/redis';
-import { deleteNamespace, redisUrlFromEnv } from '@seqrec/redis/testing';
+import { TOPICS } from '@seqrec/contracts';
+import { testKafka, waitFor } from '@seqrec/kafka/testing';
 import { createTestArtifact } from '@seqrec/scoring/testing';
-import { startService, type RunningService } from '@seqrec/testing';
+import type { RunningService } from '@seqrec/testing';
+import { E2eStack } from './stack';
 
 const ITEMS = Array.from({ length: 20 }, (_, i) => `p${i}`);
 const ADMIN = 'e2e-rollback-admin';
 const CLI = join(__dirname, '..', '..', 'libs', 'ml', 'training', 'dist', 'cli', 'models.js');
 
 describe('rollback: POST /v1/models/{version}/promote and npm run models, through the models topic to the scorer', () => {
-  const ns = uniqueName('rollback');
-  const brokers = brokersFromEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-e2e-'));
-  const store = new FsModelStore(dir);
-  const env = {
-    KAFKA_BROKERS: brokers.join(','),
-    KAFKA_NAMESPACE: ns,
-    REDIS_URL: redisUrlFromEnv(),
-    REDIS_PREFIX: ns,
-    MODEL_STORE_DIR: dir,
-    MODEL_NAME: 'sasrec',
-    TRAIN_MODEL: 'sasrec',
-    LOG_LEVEL: 'warn',
-    SCORER_MODEL_POLL_SECONDS: '0',
-    AUTH_ADMIN_KEYS: ADMIN,
-  };
-  const services: RunningService[] = [];
+  const stack = new E2eStack('rollback', { MODEL_NAME: 'sasrec', TRAIN_MODEL: 'sasrec', SCORER_MODEL_POLL_SECONDS: '0', AUTH_ADMIN_KEYS: ADMIN });
+  const { store } = stack;
   let trainer: RunningService;
   let scorer: RunningService;
   let embedding: RunningService;
@@ -56,26 +36,15 @@ describe('rollback: POST /v1/models/{version}/promote and npm run models, throug
     v1 = await createTestArtifact(store, { items: ITEMS, version: 'v0001', seed: 1, promote: false });
     v2 = await createTestArtifact(store, { items: ITEMS, version: 'v0002', seed: 2, promote: false });
     await store.promote('sasrec', v1.version);
-    await createTopicsAndWait(brokers, Object.values(TOPICS).map((t) => ({ topic: `${ns}.${t}`, numPartitions: 1, replicationFactor: 1 })));
-    producer = testKafka('seqrec-e2e', brokers).producer({ kafkaJS: { idempotent: true, acks: -1 } });
+    await stack.createTopics(1);
+    producer = testKafka('seqrec-e2e', stack.brokers).producer({ kafkaJS: { idempotent: true, acks: -1 } });
     await producer.connect();
-    [trainer, scorer, embedding] = await Promise.all([
-      startService('trainer', env, 60_000),
-      startService('scorer', env, 60_000),
-      startService('embedding', env, 60_000),
-    ]);
-    services.push(trainer, scorer, embedding);
+    [trainer, scorer, embedding] = await stack.startAll(['trainer', 'scorer', 'embedding']);
   });
 
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
     await producer?.disconnect();
-    await deleteNamespaceTopics(brokersFromEnv(), ns);
-    const redis = createRedis({ url: redisUrlFromEnv(), connectionName: 'seqrec-e2e' });
-    await redis.connect();
-    await deleteNamespace(redis, new RedisKeys(ns));
-    await redis.quit();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   const promote = (version: string, body: object = {}) =>
@@ -124,7 +93,7 @@ describe('rollback: POST /v1/models/{version}/promote and npm run models, throug
 
   it('refuses a rollback to a version trained before a user deletion (409, API and CLI); the CLI promotes one trained after it', async () => {
     const at = Date.now();
-    await producer.send({ topic: `${ns}.${TOPICS.USER_DELETIONS}`, messages: [{ key: 'e2e-gone', value: JSON.stringify({ userId: 'e2e-gone', at, objection: false }) }] });
+    await producer.send({ topic: stack.topic(TOPICS.USER_DELETIONS), messages: [{ key: 'e2e-gone', value: JSON.stringify({ userId: 'e2e-gone', at, objection: false }) }] });
     await waitFor('the trainer to record the deletion', async () => (await store.latestDeletion()) === at, 30_000);
 
     const refused = await promote(v2.version);
