@@ -211,10 +211,28 @@ export class KafkaBus implements Bus {
       try {
         reports = await sub.lagReports();
       } catch (err) {
-        sub.lagUnknown();
+        // The consumer could not read its own lag: the broker is away (whether the member is wedged
+        // cannot be judged), or the broker answers and this consumer cannot reach it (seen after a
+        // broker pause: "no broker available" for good, while other clients are served), which is
+        // a wedge the judgement must go on with.
+        if (await this.brokerAnswers(sub.topics()[0]!)) sub.lagUnreadable();
+        else sub.lagUnknown();
         throw err;
       }
       for (const r of reports) onConsumed(r);
+    }
+  }
+
+  /** Whether the broker answers a client of its own (a fresh one: a wedged handle must not be the judge). */
+  private async brokerAnswers(topic: string): Promise<boolean> {
+    const probe = new KafkaAdmin({ ...this.options, clientId: `${this.options.clientId}-probe` });
+    try {
+      await probe.topicOffsets(this.physical(topic), 5_000);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await probe.disconnect();
     }
   }
 
@@ -557,6 +575,14 @@ class KafkaSubscription {
   lagUnknown(): void {
     this.behind = false;
     this.lastProgressAt = Date.now();
+  }
+
+  /**
+   * This consumer could not read its lag while the broker answers another client: it counts as
+   * behind, so that without a commit for KAFKA_STALLED_CONSUMER_MS it is dead (a restart cures it).
+   */
+  lagUnreadable(): void {
+    this.behind = true;
   }
 
   /** The last lag reading found work on an assigned partition (more than a transaction marker). */
