@@ -107,7 +107,7 @@ export const commonEnv = {
   }),
   KAFKA_STALLED_CONSUMER_MS: num({
     default: 120_000,
-    desc: 'a consumer whose partitions have lag and that has neither committed nor seen its handler fail for this long is wedged: /health/live fails so it is restarted (judged on the lag readings, every KAFKA_LAG_INTERVAL_MS); 0: off',
+    desc: 'a consumer whose partitions have lag (or that cannot read its lag while the broker answers a fresh client) and that has neither committed nor seen its handler fail for this long is wedged: /health/live fails so it is restarted (judged on the lag readings, every KAFKA_LAG_INTERVAL_MS); 0: off',
   }),
   KAFKA_LAG_INTERVAL_MS: num({ default: 15_000, desc: 'how often consumer lag is read from the broker (end offset minus committed) for the lag metrics and the wedged-consumer check, ms' }),
   KAFKA_DEBUG: str({
