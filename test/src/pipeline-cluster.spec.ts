@@ -14,7 +14,7 @@ import { Rng } from '@seqrec/random';
 import { brokersFromEnv, deleteNamespaceTopics, uniqueName } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis, createRedisClient, scanKeys, type RedisClient } from '@seqrec/redis';
 import { deleteNamespace, redisUrlFromEnv, redisTestTargets } from '@seqrec/redis/testing';
-import { expectedWindows, startService, waitForWindows, type RunningService } from '@seqrec/testing';
+import { expectedWindows, logTails, startService, waitForWindows, type RunningService } from '@seqrec/testing';
 
 const WINDOW = 20;
 const USERS = 80;
@@ -113,7 +113,12 @@ describe('pipeline on a Redis Cluster: POST /v1/events → ingester → events t
     assert.deepEqual({ accepted, duplicates }, { accepted: traffic.unique, duplicates: traffic.retries });
     assert.ok(traffic.retries > 0, 'the traffic had retries');
 
-    await waitForWindows(new RedisSequenceStore(redis, keys, { ttlMs: 0 }), new RedisItemDictionary(redis, keys), traffic.expected);
+    await waitForWindows(new RedisSequenceStore(redis, keys, { ttlMs: 0 }), new RedisItemDictionary(redis, keys), traffic.expected).catch(async (err: Error) => {
+      // what a rare CI failure (a window short of its newest event after 60 s) needs to be diagnosed
+      const lag = (await (await fetch(builder.metricsUrl)).text()).split('\n').filter((l) => l.startsWith('seqrec_kafka_consumer_lag_messages{'));
+      console.log(`# windows incomplete; the builder's consumer lag:\n${lag.join('\n')}\n# what the services logged last:\n${logTails([ingester, builder])}`);
+      throw err;
+    });
 
     const [user, exp] = [...traffic.expected][0]!;
     const res = await fetch(`${builder.url}/v1/users/${user}/sequence`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -176,4 +176,24 @@ export function pingRedis(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
     s.once('close', () => resolve(false));
   });
+}
+
+/**
+ * The last lines of each service's log (start-up chatter left out), for a failure message: a CI
+ * run's log files do not survive it, and ports (hence log files) are reused by later specs.
+ */
+export function logTails(services: readonly RunningService[], linesPerService = 40): string {
+  const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|routes are open|^\s*$/;
+  return services
+    .map((s) => {
+      let lines: string[];
+      try {
+        lines = readFileSync(s.logPath, 'utf8').split('\n').filter((l) => !noise.test(l));
+      } catch (err) {
+        lines = [`(cannot read: ${(err as Error).message})`];
+      }
+      const tail = lines.slice(-linesPerService).map((l) => `    ${l.slice(0, 400)}`);
+      return [`  ${s.name} (${s.logPath}, ${lines.length} lines; the last ${tail.length}):`, ...tail].join('\n');
+    })
+    .join('\n');
 }
