@@ -182,8 +182,9 @@ export function pingRedis(port: number): Promise<boolean> {
  * The last lines of each service's log (start-up chatter left out), for a failure message: a CI
  * run's log files do not survive it, and ports (hence log files) are reused by later specs.
  */
-export function logTails(services: readonly RunningService[], linesPerService = 40): string {
-  const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|routes are open|^\s*$/;
+export function logTails(services: ReadonlyArray<Pick<RunningService, 'name' | 'logPath'>>, linesPerService = 40): string {
+  // start-up chatter, and librdkafka's periodic group lines (assignment dumps, heartbeats, the lag readings' offset fetches)
+  const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|routes are open| (DUMP\w*|HEARTBEAT|OFFSET|CGRPOP): |^\s*$/;
   return services
     .map((s) => {
       let lines: string[];
@@ -192,7 +193,7 @@ export function logTails(services: readonly RunningService[], linesPerService = 
       } catch (err) {
         lines = [`(cannot read: ${(err as Error).message})`];
       }
-      const tail = lines.slice(-linesPerService).map((l) => `    ${l.slice(0, 400)}`);
+      const tail = lines.slice(-linesPerService).map((l) => `    ${l.replace(/^\[Nest\] \d+\s+-\s+/, '').slice(0, 400)}`);
       return [`  ${s.name} (${s.logPath}, ${lines.length} lines; the last ${tail.length}):`, ...tail].join('\n');
     })
     .join('\n');

@@ -3,13 +3,12 @@
  * Redis key prefix, and the service processes it runs, kills and restarts. `cleanup()` stops every
  * process it started and deletes its topics and keys.
  */
-import { readFileSync } from 'node:fs';
 import { GROUPS, RedisKeys, TOPICS } from '@seqrec/contracts';
 import { KafkaAdmin, createTopicsAndWait } from '@seqrec/kafka';
 import { deleteNamespaceTopics, uniqueName, waitFor } from '@seqrec/kafka/testing';
 import { RedisItemDictionary, RedisSequenceStore, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
-import { startService, type RunningService } from '@seqrec/testing';
+import { logTails, startService, type RunningService } from '@seqrec/testing';
 import type { Redis } from 'ioredis';
 import { SESSION_TIMEOUT_MS, WINDOW_CAPACITY, between, sleep } from './config';
 import type { FaultInfra } from './infra';
@@ -344,20 +343,7 @@ export class Stack {
    * run's log files do not survive it).
    */
   logDigest(linesPerProcess = 40): string {
-    // start-up chatter, and librdkafka's periodic group lines (assignment dumps, heartbeats, the lag readings' offset fetches)
-    const noise = /FastifyWarning|--trace-warnings|\[TopicCheck\]|admin routes are open| (DUMP\w*|HEARTBEAT|OFFSET|CGRPOP): |^\s*$/;
-    return this.processes
-      .map(({ app, logPath }) => {
-        let lines: string[] = [];
-        try {
-          lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => !noise.test(l));
-        } catch (err) {
-          lines = [`(cannot read: ${(err as Error).message})`];
-        }
-        const tail = lines.slice(-linesPerProcess).map((l) => `    ${l.replace(/^\[Nest\] \d+\s+-\s+/, '').slice(0, 400)}`);
-        return [`  ${app} (${logPath}, ${lines.length} lines; the last ${tail.length}):`, ...tail].join('\n');
-      })
-      .join('\n');
+    return logTails(this.processes.map((p) => ({ name: p.app, logPath: p.logPath })), linesPerProcess);
   }
 
   async cleanup(): Promise<void> {

@@ -238,15 +238,10 @@ export class ExperimentsService implements OnModuleInit, BeforeApplicationShutdo
    * (SCORER_FEEDBACK_JOIN): the serving replicas do not load the shadow.
    */
   shadowFor(imp: Pick<ImpressionV1, 'experiment' | 'requestId'>): ServingModel | null {
-    return this.inShadowSample(imp) ? (this.live!.shadow!.acquire() ?? null) : null;
-  }
-
-  /** Whether an impression is of the experiment in force and in its shadow's sample (with the shadow loaded here). */
-  inShadowSample(imp: Pick<ImpressionV1, 'experiment' | 'requestId'>): boolean {
     const live = this.live;
     const s = live?.record.config.shadow;
-    if (!s || !live?.shadow || live.record.config.id !== imp.experiment) return false;
-    return bucketOf('shadow', imp.requestId) < s.sample;
+    if (!s || !live?.shadow || live.record.config.id !== imp.experiment || bucketOf('shadow', imp.requestId) >= s.sample) return null;
+    return live.shadow.acquire() ?? null;
   }
 
   /**
