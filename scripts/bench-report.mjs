@@ -75,6 +75,9 @@ if (score) {
   if (rss.length) out.push('', `Scorer resident memory after the warm-up (all its processes): ${rss.map(([k, r]) => `${k} ${r.scorerRssMB} MB${r.workers > 1 ? ` (${r.workers} workers)` : ''}`).join(', ')}.`);
   const recalls = Object.entries(score.modes ?? {}).filter(([, r]) => typeof r.indexRecallAt20 === 'number');
   if (recalls.length) out.push('', `Approximate index recall@20 vs exact, measured by the scorer at load: ${recalls.map(([k, r]) => `${k} ${r.indexRecallAt20.toFixed(4)}`).join(', ')}. ${score.indexNote ?? ''}`);
+  const served = Object.entries(score.modes ?? {}).filter(([, r]) => r.recallAt20VsExact);
+  if (served.length) out.push('', `Recall@20 of the served answers against the exact mode's, the same ${served[0][1].recallAt20VsExact.users} users asked of both (rules included): ${served.map(([k, r]) => `${k} vs ${r.recallAt20VsExact.exactMode} ${r.recallAt20VsExact.recall.toFixed(4)}${r.recallAt20VsExact.answersBelowK ? ` (${r.recallAt20VsExact.answersBelowK} answers below k)` : ''}`).join(', ')}.`);
+  if (score.model?.training) out.push('', `Model: ${score.model.training.data}; trained ${score.model.training.seconds} s, test full-ranking NDCG@10 ${Number(score.model.training.metrics?.['test.full.NDCG@10']).toFixed(4)}. Windows: ${score.windowEvents}.`);
   if (typeof score.storedVectorRecallAt20 === 'number') out.push('', `Stored (int8) user vector vs live-window encoding, recall@20: ${score.storedVectorRecallAt20.toFixed(4)}.`);
   out.push('');
 }

@@ -1,9 +1,11 @@
 /**
  * npm run bench:score — the scorer as its own process under open-loop HTTP load (./loadgen at a
- * fixed request rate per step), on real Redis: a SASRec over a 50,000-item catalogue
- * (random weights: serving cost does not depend on what the weights learned) and 100,000 users
- * whose live windows (20–50 events, Zipf-distributed items) are written to Redis with the window
- * codec. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
+ * fixed request rate per step), on real Redis: a SASRec over a 50,000-item catalogue and 100,000
+ * users whose live windows are written to Redis with the window codec. BENCH_WEIGHTS=trained (the
+ * default) trains the model on the generator's shop first and serves that shop's windows (cached:
+ * ./score-world); `random` serves untrained weights and Zipf windows. What the weights learned
+ * matters to serving: the int8 scan's pruning and an IVF index's recall both depend on how item
+ * vectors cluster. Every request is `GET /v1/users/{random user}/recommendations?k=20`: read the window,
  * map it to model indices, SASRec forward pass (inline, in WebAssembly SIMD),
  * exact top-20 over all 50,000 items (int8 scan + full-precision rescoring; a TF matMul in the
  * throughput mode, stored_vector_matmul), or the approximate index in the *_index modes.
@@ -19,11 +21,15 @@
  *
  * Protocol: per mode, a warm-up of BENCH_WARMUP_SECONDS (10) at BENCH_WARMUP_RPS (500), then per rate
  * BENCH_STEP_WARMUP_SECONDS (3) unmeasured at that rate and BENCH_SECONDS (10) measured: steady
- * state, not the JIT's transient at a new concurrency. `p99BySecondMs` per rate shows the measured
+ * state, not the JIT's transient at a new concurrency. Before each measured step the bench process
+ * (the load generator's) collects its garbage: its own major GC mid-step would read as latency. `p99BySecondMs` per rate shows the measured
  * seconds one by one (a burst vs a spread-out tail).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
- * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_MAX_IN_FLIGHT (1,024),
+ * BENCH_USERS (100,000), BENCH_ITEMS (50,000), BENCH_DIM (64), BENCH_WEIGHTS (trained | random),
+ * BENCH_TRAIN_EVENTS (4,000,000), BENCH_TRAIN_MINUTES (10), BENCH_TRAIN_SEED (7), BENCH_MAX_IN_FLIGHT (1,024),
+ * BENCH_RECALL_USERS (500: after its warm-up every mode answers these users once; an `_index` mode's
+ * `recallAt20VsExact` compares its answers with those of the same mode without `_index`),
  * BENCH_FEEDBACK_SECONDS (120: the longest the `_shadow` modes wait for their feedback process to catch up),
  * BENCH_CPU_PROF=1 (V8 CPU profile of the scorer in bench/profiles), BENCH_HEAP_PROF=1 (where the
  * scorer allocates, garbage included: bench/profiles/scorer-<mode>.heapprofile, summarised by
@@ -45,16 +51,17 @@ import { join } from 'node:path';
 import { saveArtifact, saveGraphArtifact } from '@seqrec/artifacts';
 import { CoocRecommender, itemCounts } from '@seqrec/datasets';
 import { RedisKeys, encodeItem } from '@seqrec/contracts';
-import { AliasTable, Rng } from '@seqrec/random';
+import { Rng } from '@seqrec/random';
 import { encodeUserVector } from '@seqrec/window';
-import { ContentMap, createEncoder, initBackend, itemContentFeatures } from '@seqrec/model';
+import { ContentMap, initBackend, itemContentFeatures } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { RedisCatalogueStore, RedisItemDictionary, createRedis } from '@seqrec/redis';
 import { deleteNamespace } from '@seqrec/redis/testing';
 import { encodeWindow, type WindowEvent } from '@seqrec/window';
 import { metricSum, startService } from '@seqrec/testing';
 import { openLoop, quantile } from './loadgen';
-import { cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
+import { CATEGORIES, scoreWorld } from './score-world';
+import { collectGarbage, cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
 const SECONDS = envNumber('BENCH_SECONDS', 10);
@@ -64,15 +71,15 @@ const DIM = envNumber('BENCH_DIM', 64);
 const NEW_ITEMS = envNumber('BENCH_NEW_ITEMS', 0);
 const MODES = (
   process.env.BENCH_MODES ??
-  'live_window,live_window_rules,live_window_explain,stored_vector,stored_vector_rules,stored_vector_matmul,live_window_index,stored_vector_index,graph_cooc,live_window_w2,stored_vector_w2,stored_vector_index_w2,graph_cooc_w2'
+  'stored_vector_index_rules,stored_vector_rules,stored_vector_index,stored_vector,live_window_index_rules,live_window_rules,live_window_index,live_window,live_window_explain,stored_vector_matmul,graph_cooc,stored_vector_index_w2,live_window_w2'
 ).split(',');
 /** A mode `<base>_w<N>` is `<base>` with SCORER_WORKERS=N (N scorer processes sharing the port). */
 const workersOf = (mode: string): number => Number(/_w(\d+)$/.exec(mode)?.[1] ?? 1);
 /** A mode `<base>_rules` is `<base>` with business rules on every request ({@link RULES_QUERY}). */
-const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_rules$/, '').replace(/_explain$/, '').replace(/_shadow$/, '');
-const withRules = (mode: string): boolean => /_rules(_w\d+)?$/.test(mode);
+const baseOf = (mode: string): string => mode.replace(/_w\d+$/, '').replace(/_(rules|explain|shadow)(?=_|$)/g, '');
+const withRules = (mode: string): boolean => /_rules(?=_|$)/.test(mode);
 /** A mode `<base>_explain` asks every request for explanations (`explain=true`: occlusion over the window). */
-const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
+const withExplain = (mode: string): boolean => /_explain(?=_|$)/.test(mode);
 /**
  * A mode `<base>_shadow` runs with an experiment in force (docs/experiments.md), deployed as k8s
  * deploys it: the serving scorer (SCORER_FEEDBACK_JOIN=false) stamps every answer and publishes its
@@ -82,14 +89,17 @@ const withExplain = (mode: string): boolean => /_explain(_w\d+)?$/.test(mode);
  * catches up on the impressions they published (`feedbackCatchUp`: seconds to join them all, the
  * shadow's scorings and rate, its cores).
  */
-const withShadow = (mode: string): boolean => /_shadow(_w\d+)?$/.test(mode);
+const withShadow = (mode: string): boolean => /_shadow(?=_|$)/.test(mode);
 /**
  * The rules of the `_rules` modes, over the catalogue the bench writes (every item: one of 400
  * categories in 20 top-level ones, a price, 10% unavailable): only available items (the default),
  * a price from 5 to 900, at most 2 per category, no item the user clicked, carted or bought.
  */
 const RULES_QUERY = '&available=true&minPrice=5&maxPrice=900&maxPerCategory=2&excludeInteracted=click,add_to_cart,purchase';
-const INDEX_LISTS = envNumber('BENCH_INDEX_LISTS', 256);
+/** SCORER_INDEX_LISTS of the `_index` modes: the scorer's default, `auto` (√items lists from 20,000 items on), unless set. */
+const INDEX_LISTS = process.env.BENCH_INDEX_LISTS ?? 'auto';
+/** Users whose answers every mode records after its warm-up (recall of the `_index` modes). */
+const RECALL_USERS = envNumber('BENCH_RECALL_USERS', 500);
 const INDEX_PROBES = envNumber('BENCH_INDEX_PROBES', 16);
 const MAX_IN_FLIGHT = envNumber('BENCH_MAX_IN_FLIGHT', 1024);
 const LOADGEN_NICE = envNumber('BENCH_LOADGEN_NICE', 0);
@@ -163,27 +173,24 @@ async function main(): Promise<void> {
   await redis.connect();
   try {
     const backend = await initBackend();
-    log(`backend ${backend.name}; model: SASRec ${ITEMS} items × ${DIM}, 2 blocks, L=50, random weights`);
     const store = new FsModelStore(dir);
-    const encoder = createEncoder({ kind: 'sasrec', numItems: ITEMS, dim: DIM, maxLen: 50, blocks: 2, heads: 1, dropout: 0, seed: 3 });
-    const itemIds = Array.from({ length: ITEMS }, (_, i) => `item-${i}`);
-    const zipf = Float64Array.from({ length: ITEMS }, (_, i) => 1 / Math.pow(i + 1, 0.9));
+    const world = await scoreWorld({ items: ITEMS, dim: DIM, users: USERS, log });
+    const { encoder, itemIds } = world;
+    const users = world.users;
+    log(`backend ${backend.name}; model: SASRec ${ITEMS} items × ${DIM}, 2 blocks, L=50, ${world.describe.weights}; ${users} users`);
     // the catalogue: every item one of 400 categories in 20 top-level ones, a price, 10% unavailable;
     // BENCH_NEW_ITEMS more that the model has not seen
     const crng = new Rng(5);
-    const itemOf = (itemId: string) => {
-      const c = crng.int(400);
-      return { itemId, category: `C${c % 20}/C${c}`, price: Math.round(crng.float() * 100_000) / 100, available: crng.float() >= 0.1 };
-    };
-    const items = itemIds.map(itemOf);
-    const newItems = Array.from({ length: NEW_ITEMS }, (_, i) => itemOf(`new-item-${i}`));
+    const itemOf = (itemId: string, c: number) => ({ itemId, category: `C${c % 20}/C${c}`, price: Math.round(crng.float() * 100_000) / 100, available: crng.float() >= 0.1 });
+    const items = itemIds.map((id, i) => itemOf(id, world.categoryOf[i]!));
+    const newItems = Array.from({ length: NEW_ITEMS }, (_, i) => itemOf(`new-item-${i}`, crng.int(CATEGORIES)));
     // with new items, the content map a trained artifact would carry: categories → item rows
     const contentMap = NEW_ITEMS > 0 ? ContentMap.fit(items.map(itemContentFeatures), (encoder.itemTable().dataSync() as Float32Array).slice(DIM), DIM, { seed: 1 }) : null;
     await saveArtifact(store, {
-      manifest: { model: 'sasrec', version: 'bench', createdAt: new Date().toISOString(), data: 'random', metrics: {}, backend: backend.name },
+      manifest: { model: 'sasrec', version: 'bench', createdAt: new Date().toISOString(), data: world.describe.weights, metrics: {}, backend: backend.name },
       encoder,
       vocabulary: ['', ...itemIds],
-      popularity: [0, ...zipf],
+      popularity: world.popularity,
       contentMap,
     });
     await store.promote('sasrec', 'bench');
@@ -191,58 +198,58 @@ async function main(): Promise<void> {
       const catalogue = new RedisCatalogueStore(redis, keys);
       const all = [...items, ...newItems];
       for (let i = 0; i < all.length; i += 5_000) await catalogue.apply(all.slice(i, i + 5_000).map((item) => ({ itemId: item.itemId, record: encodeItem(item, Date.now()) })));
-      log(`catalogue: ${ITEMS} items written to Redis (400 categories, prices 0-1000, 10% unavailable)${NEW_ITEMS ? `, and ${NEW_ITEMS} new ones the model has not seen (content map of ${contentMap!.features.length} features)` : ''}`);
+      log(`catalogue: ${ITEMS} items written to Redis (400 categories, prices 0-1000, 10% unavailable)${NEW_ITEMS ? `, and ${NEW_ITEMS} new ones the model has not seen` : ''}`);
     }
 
-    log(`writing ${USERS} live windows to Redis (${ns})`);
+    log(`writing ${users} live windows to Redis (${ns})`);
     const dict = new RedisItemDictionary(redis, keys);
     const storeIndex: number[] = [];
     for (let i = 0; i < ITEMS; i += 5_000) storeIndex.push(...(await dict.indicesOf(itemIds.slice(i, i + 5_000))));
     const prng = new Rng(11);
     const rand = () => prng.float();
-    const byZipf = new AliasTable(zipf);
-    const pick = () => byZipf.sample(prng);
     const now = Math.floor(Date.now() / 1000) * 1000;
     const withVectors = MODES.some((m) => baseOf(m).startsWith('stored_vector'));
     const withGraph = MODES.map(baseOf).includes('graph_cooc');
     const allHistories: Int32Array[] = [];
     let encodeSeconds = 0;
     const recallSample: Array<{ history: Int32Array; vector: Float32Array; exact: Int32Array }> = [];
-    for (let u = 0; u < USERS; u += 1_000) {
+    for (let u = 0; u < users; u += 1_000) {
       const pipe = redis.pipeline();
-      const users: Array<{ id: string; history: Int32Array; lastTs: number; events: number }> = [];
-      for (let v = u; v < Math.min(USERS, u + 1_000); v++) {
-        const n = 20 + Math.floor(rand() * 31);
+      const batch: Array<{ id: string; history: Int32Array; lastTs: number; events: number }> = [];
+      for (let v = u; v < Math.min(users, u + 1_000); v++) {
+        const w = world.window(v);
+        const n = w.items.length;
         const events: WindowEvent[] = [];
-        const history = new Int32Array(n);
         let ts = now - n * 60_000;
         for (let e = 0; e < n; e++) {
-          const it = pick();
-          history[e] = it + 1;
-          events.push({ item: storeIndex[it]!, type: rand() < 0.05 ? 4 : rand() < 0.3 ? 1 : 0, ts });
+          const it = w.items[e]!;
+          events.push({ item: it < 0 ? -1 : storeIndex[it]!, type: w.types[e]!, ts });
           ts += 1000 * (1 + Math.floor(rand() * 59));
         }
+        // the model's input: the window's items (searches have none), model rows are catalogue index + 1
+        const history = Int32Array.from(Array.from(w.items).filter((it) => it >= 0), (it) => it + 1);
         pipe.set(keys.userSequence(`u${v}`), encodeWindow({ watermark: { partition: 0, offset: v }, events }), 'PX', 3_600_000);
-        users.push({ id: `u${v}`, history, lastTs: events[n - 1]!.ts, events: n });
+        batch.push({ id: `u${v}`, history, lastTs: events[n - 1]!.ts, events: n });
         if (withGraph) allHistories.push(history);
       }
       if (withVectors) {
         // What the embedding service stores after each window update (same encoder, same codec).
         const t0 = process.hrtime.bigint();
-        const t = encoder.encode(users.map((x) => x.history));
+        const t = encoder.encode(batch.map((x) => x.history));
         const data = (await t.data()) as Float32Array;
         t.dispose();
         encodeSeconds += Number(process.hrtime.bigint() - t0) / 1e9;
-        users.forEach((x, i) => {
+        batch.forEach((x, i) => {
           const vector = data.slice(i * DIM, (i + 1) * DIM);
           const buf = encodeUserVector({ version: 'bench', lastTs: x.lastTs, events: x.events, vector });
           pipe.set(keys.userVector(x.id), buf, 'PX', 3_600_000);
-          if (i === 0 && recallSample.length < 200) recallSample.push({ history: x.history, vector: Float32Array.from(new Int8Array(buf.buffer, buf.byteOffset + buf.length - DIM, DIM), (q) => q * buf.readFloatBE(3)), exact: new Int32Array(0) });
+          if (i % 4 === 0 && recallSample.length < 200) recallSample.push({ history: x.history, vector: Float32Array.from(new Int8Array(buf.buffer, buf.byteOffset + buf.length - DIM, DIM), (q) => q * buf.readFloatBE(3)), exact: new Int32Array(0) });
         });
       }
       await pipe.exec();
     }
-    if (withVectors) log(`user vectors: ${USERS} windows encoded in ${encodeSeconds.toFixed(1)} s (batches of 1,000)`);
+    world.release();
+    if (withVectors) log(`user vectors: ${users} windows encoded in ${encodeSeconds.toFixed(1)} s (batches of 1,000)`);
     // Recall@20 of top-20 from the stored (int8) vector against exact top-20 from the live window.
     let recall = NaN;
     if (recallSample.length) {
@@ -287,8 +294,21 @@ async function main(): Promise<void> {
     ];
     const modes: Record<
       string,
-      { steps: Array<Record<string, number>>; peakRps: number; indexRecallAt20?: number; workers: number; scorerRssMB: number; p99BySecondMs: Record<string, Array<number | null>>; feedbackCatchUp?: Record<string, number> }
+      {
+        steps: Array<Record<string, number>>;
+        peakRps: number;
+        indexRecallAt20?: number;
+        recallAt20VsExact?: { exactMode: string; users: number; recall: number; answersBelowK: number };
+        workers: number;
+        scorerRssMB: number;
+        p99BySecondMs: Record<string, Array<number | null>>;
+        feedbackCatchUp?: Record<string, number>;
+      }
     > = {};
+    // Every mode's answers for the same users (same request as the load's): an approximate mode's
+    // recall@20 against its exact peer's (the mode without `_index`), rules included.
+    const answers = new Map<string, string[][]>();
+    const answerUsers = Array.from({ length: Math.min(RECALL_USERS, users) }, (_, i) => Math.floor((i * users) / Math.min(RECALL_USERS, users)));
     for (const mode0 of MODES) {
     const mode = baseOf(mode0);
     const workers = workersOf(mode0);
@@ -307,7 +327,7 @@ async function main(): Promise<void> {
         MODEL_NAME: mode === 'graph_cooc' ? 'cooc' : 'sasrec',
         SCORER_USE_USER_VECTORS: String(mode.startsWith('stored_vector')),
         SCORER_EXACT_TOPK: mode.endsWith('_matmul') ? 'matmul' : 'int8',
-        SCORER_INDEX_LISTS: String(mode.endsWith('_index') ? INDEX_LISTS : 0),
+        SCORER_INDEX_LISTS: mode.endsWith('_index') ? INDEX_LISTS : '0',
         SCORER_INDEX_PROBES: String(INDEX_PROBES),
         SCORER_WORKERS: String(workers),
         ...(process.env.BENCH_HEAP_PROF === '1'
@@ -346,7 +366,9 @@ async function main(): Promise<void> {
         // Every worker measures its own index at load (the same build): their mean.
         const recalls = await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_index_recall_at_20_ratio');
         indexRecallAt20 = recalls.reduce((a, b) => a + b, 0) / recalls.length;
-        log(`approximate index: ${INDEX_LISTS} lists, ${INDEX_PROBES} probed; recall@20 vs exact measured by the scorer at load: ${indexRecallAt20}`);
+        const inUse = await scorerSeries(scorer.metricsUrl, 'seqrec_scorer_index_in_use');
+        if (!inUse.length || inUse.some((x) => x !== 1)) throw new Error(`the ${mode0} scorer does not serve from its index (seqrec_scorer_index_in_use ${inUse.join(',') || 'absent'}; recall at load ${indexRecallAt20})`);
+        log(`approximate index (SCORER_INDEX_LISTS=${INDEX_LISTS}), ${INDEX_PROBES} probed; recall@20 vs exact measured by the scorer at load: ${indexRecallAt20}`);
       }
       // Latencies by the second of their intended send time: whether a tail is a burst or spread out.
       let bySecond: number[][] = [];
@@ -360,12 +382,21 @@ async function main(): Promise<void> {
           seconds,
           timeoutMs: 10_000,
           maxInFlight: MAX_IN_FLIGHT,
-          path: () => `/v1/users/u${Math.floor(rand() * USERS)}/recommendations?k=20${rules ? RULES_QUERY : ''}${explain ? '&explain=true' : ''}`,
+          path: () => `/v1/users/u${Math.floor(rand() * users)}/recommendations?k=20${rules ? RULES_QUERY : ''}${explain ? '&explain=true' : ''}`,
           onResponse: (r) => void (bySecond[Math.max(0, Math.floor((r.intendedAt - startAt) / 1000))] ??= []).push(r.latencyMs),
         });
       };
       log(`warm-up: ${WARMUP_SECONDS} s at ${WARMUP_RPS} rps`);
       await run(WARMUP_RPS, WARMUP_SECONDS);
+      if (!explain) {
+        const got: string[][] = [];
+        for (const u of answerUsers) {
+          const res = await fetch(`${scorer.url}/v1/users/u${u}/recommendations?k=20${rules ? RULES_QUERY : ''}`);
+          if (res.status !== 200) throw new Error(`u${u}: ${res.status} ${await res.text()}`);
+          got.push(((await res.json()) as { items: Array<{ itemId: string }> }).items.map((it) => it.itemId));
+        }
+        answers.set(mode0, got);
+      }
       // Resident memory of the scorer (all its processes) after the warm-up: what a pod's limit must hold.
       scorerRssMB = Math.round(processTree(scorer.proc.pid!).reduce((a, pid) => a + rssBytes(pid), 0) / 2 ** 20);
       log(`scorer resident memory: ${scorerRssMB} MB`);
@@ -376,6 +407,7 @@ async function main(): Promise<void> {
         const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
         const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, kafka: infraPids().kafka, 'bench (load generator)': process.pid });
+        collectGarbage();
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
@@ -424,6 +456,21 @@ async function main(): Promise<void> {
       ...(feedbackCatchUp ? { feedbackCatchUp } : {}),
     };
     }
+    for (const [mode0, got] of answers) {
+      const exactMode = mode0.replace('_index', '');
+      const exact = answers.get(exactMode);
+      if (exactMode === mode0 || !exact) continue;
+      let hit = 0;
+      let want = 0;
+      for (let i = 0; i < got.length; i++) {
+        const truth = new Set(exact[i]);
+        want += truth.size;
+        hit += got[i]!.filter((id) => truth.has(id)).length;
+      }
+      const r = { exactMode, users: got.length, recall: +(hit / want).toFixed(5), answersBelowK: got.filter((a) => a.length < 20).length };
+      modes[mode0]!.recallAt20VsExact = r;
+      log(`${mode0}: recall@20 against ${exactMode} over the same ${r.users} users' answers: ${r.recall}`);
+    }
     const main = modes[MODES[0]!]!;
     const result = {
       benchmark: 'score',
@@ -433,8 +480,9 @@ async function main(): Promise<void> {
         live_window: 'every request encodes the live window (SASRec forward pass, inline in WebAssembly SIMD), exact top-20 per request (SCORER_EXACT_TOPK=int8, the default: an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision)',
         stored_vector: 'the user vector stored by the embedding pipeline is current for the window: no forward pass (int8-coded vector), exact top-20 by the int8 scan',
         stored_vector_matmul: 'stored_vector with SCORER_EXACT_TOPK=matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads)',
-        live_window_index: `live_window, top-20 from the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed) instead of scoring every item`,
-        stored_vector_index: `stored_vector with the approximate IVF index (${INDEX_LISTS} lists, ${INDEX_PROBES} probed): no forward pass, no micro-batch`,
+        live_window_index: `live_window, top-20 from the approximate IVF index (SCORER_INDEX_LISTS=${INDEX_LISTS}, ${INDEX_PROBES} probed) instead of scoring every item`,
+        stored_vector_index: `stored_vector with the approximate IVF index (SCORER_INDEX_LISTS=${INDEX_LISTS}, ${INDEX_PROBES} probed): no forward pass, no micro-batch. With auto lists this is the scorer's default for a catalogue of 20,000 items or more (below SCORER_INDEX_MIN_RECALL at load, 0.98, it would be served exact; the bench fails instead)`,
+        stored_vector_index_rules: 'stored_vector_index with the rules of stored_vector_rules: the default mode with rules on',
         live_window_w2: 'live_window with SCORER_WORKERS=2: two scorer processes share the port (node:cluster), each its own event loop, model and connections',
         stored_vector_w2: 'stored_vector with SCORER_WORKERS=2',
         stored_vector_index_w2: 'stored_vector_index with SCORER_WORKERS=2',
@@ -444,11 +492,11 @@ async function main(): Promise<void> {
         live_window_explain: 'live_window with explain=true on every request: each of the 20 items explained by occlusion (the window scored once more per event, through the inline encoder)',
         graph_cooc: `a co-occurrence model (the cooc baseline, default parameters) fitted on the same windows (${graphEdges} edges), served from its item graph: the window's last 5 items' neighbour lists summed in JS, exact top-20, no TF`,
       },
-      indexNote: 'indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20); with these random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index',
-      model: { kind: 'sasrec', items: ITEMS, dim: DIM, blocks: 2, heads: 1, maxLen: 50, weights: 'random (untrained)' },
+      indexNote: `indexRecallAt20 per mode is measured by the scorer at model load (200 popularity-sampled users, IVF vs exact top-20)${world.describe.training ? '' : '; with random, untrained weights the item vectors have no cluster structure, the worst case for an IVF index'}`,
+      model: { kind: 'sasrec', items: ITEMS, dim: DIM, blocks: 2, heads: 1, maxLen: 50, weights: world.describe.weights, ...(world.describe.training ? { training: world.describe.training } : {}) },
       newItems: NEW_ITEMS,
-      users: USERS,
-      windowEvents: '20-50 per user',
+      users,
+      windowEvents: world.describe.windows,
       secondsPerRate: SECONDS,
       loadGeneratorNice: LOADGEN_NICE,
       loadGenerator: `open-loop (bench/src/loadgen.ts): requests at fixed 1/rate intervals regardless of responses, latency from each request's intended send time (coordinated omission corrected), node:http keep-alive, at most ${MAX_IN_FLIGHT} in flight (beyond: dropped, counted as errors), same machine; per mode a ${WARMUP_SECONDS} s warm-up at ${WARMUP_RPS} rps, per rate ${STEP_WARMUP_SECONDS} s unmeasured then ${SECONDS} s measured`,

@@ -394,6 +394,7 @@ describe('scorer with the approximate top-k index', () => {
     );
     const metrics = await scrapeMetrics(app);
     assert.match(metrics, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} 1\b/);
+    assert.match(metrics, /seqrec_scorer_index_in_use\{model="sasrec",version="v0001"[^}]*\} 1\b/);
 
     // A hot swap builds the new version's index beside live requests: none fails.
     const second = await createTestArtifact(store, { items: ITEMS, version: 'v0002', seed: 9 });
@@ -422,6 +423,43 @@ describe('scorer with the approximate top-k index', () => {
     const after = await scrapeMetrics(app);
     assert.match(after, /seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0002"/);
     assert.ok(!after.includes('index_recall_at_20_ratio{model="sasrec",version="v0001"'), 'the old version\'s recall is gone');
+  });
+});
+
+describe('scorer with an index below SCORER_INDEX_MIN_RECALL', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-index-floor-spec-'));
+  const store = new FsModelStore(dir);
+  let app: NestFastifyApplication;
+
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves exact top-k when the recall measured at load is below the floor, and says so in its metrics', async () => {
+    await createTestArtifact(store, { items: ITEMS, train: CHAIN, epochs: 8, maxLen: 10, version: 'v0001' });
+    // one list of six probed: recall@20 over 30 items cannot reach the default floor (0.98)
+    ({ app } = await createService(scorerService, { LOG_LEVEL: 'error', MODEL_STORE_DIR: dir, SCORER_MODEL_POLL_SECONDS: '0', SCORER_INDEX_LISTS: '6', SCORER_INDEX_PROBES: '1' }));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const applier = new SequenceApplier(app.get<SequenceStore>(SEQUENCE_STORE), app.get<ItemDictionary>(ITEM_DICTIONARY), { capacity: 50, sessionGapMs: 30 * 60_000 });
+    let offset = 0;
+    for (const p of ['p3', 'p4', 'p5']) {
+      await applier.apply([{ partition: 0, offset: offset++, event: { eventId: `x${offset}`, userId: 'carol', type: 'view', itemId: p, ts: Date.now() } }]);
+    }
+    const model = app.get(ModelSlot).model!;
+    assert.equal(model.index, null, 'the index is not used');
+    const metrics = await scrapeMetrics(app);
+    const recall = Number(/seqrec_scorer_index_recall_at_20_ratio\{model="sasrec",version="v0001"[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1]);
+    assert.ok(recall < 0.98, `measured recall ${recall}`);
+    assert.match(metrics, /seqrec_scorer_index_in_use\{model="sasrec",version="v0001"[^}]*\} 0\b/);
+    const body = (await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/v1/users/carol/recommendations?k=10' })).json();
+    const [exact] = await model.encoder.topK([Int32Array.from(['p3', 'p4', 'p5'], (id) => model.indexOf(id))], 10);
+    assert.deepEqual(
+      body.items.map((i: { itemId: string }) => i.itemId),
+      Array.from(exact!.items, (ix) => model.artifact.vocabulary[ix]),
+      'the answer is exact top-k',
+    );
   });
 });
 

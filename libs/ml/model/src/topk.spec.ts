@@ -57,6 +57,23 @@ describe(TopK.name, () => {
     assert.equal(top.offered, 7);
     assert.equal(new TopK(0).result().items.length, 0);
   });
+
+  it('property: result() is the sorted reference for random streams with many ties, and can be read twice', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 300; trial++) {
+      const k = 1 + Math.floor(rand() * 40);
+      const n = Math.floor(rand() * 120);
+      const scores = Array.from({ length: n }, () => Math.floor(rand() * 10) / 2);
+      const top = new TopK(k);
+      scores.forEach((v, i) => top.offer(i, v));
+      const want = scores.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k);
+      const first = top.result();
+      assert.deepEqual(Array.from(first.items), want.map(([, i]) => i), `trial ${trial}`);
+      assert.deepEqual(Array.from(first.scores), want.map(([v]) => v), `trial ${trial}`);
+      assert.deepEqual(Array.from(top.result().items), Array.from(first.items), 'the heap is intact after a read');
+    }
+  });
 });
 
 describe(selectTopK.name, () => {

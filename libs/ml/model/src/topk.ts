@@ -58,27 +58,45 @@ export class TopK {
       return;
     }
     if (!worse(ids[0]!, vals[0]!, item, score)) return;
-    let i = 0;
-    const size = this.n;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= size) break;
-      const r = l + 1;
-      const c = r < size && worse(ids[r]!, vals[r]!, ids[l]!, vals[l]!) ? r : l;
-      if (!worse(ids[c]!, vals[c]!, item, score)) break;
-      ids[i] = ids[c]!;
-      vals[i] = vals[c]!;
-      i = c;
-    }
-    ids[i] = item;
-    vals[i] = score;
+    siftDown(ids, vals, this.n, item, score);
   }
 
-  /** The items kept, best first. */
+  /**
+   * The items kept, best first (ties: the smaller index first). Pops a copy of the heap, worst
+   * first, into the answer from its end: no comparator closure, no index array (this runs once
+   * or more per request).
+   */
   result(): Ranked {
-    const order = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => this.vals[b]! - this.vals[a]! || this.ids[a]! - this.ids[b]!);
-    return { items: Int32Array.from(order, (i) => this.ids[i]!), scores: Float32Array.from(order, (i) => this.vals[i]!) };
+    const n = this.n;
+    const ids = this.ids.slice(0, n);
+    const vals = this.vals.slice(0, n);
+    const items = new Int32Array(n);
+    const scores = new Float32Array(n);
+    for (let size = n; size > 0; size--) {
+      items[size - 1] = ids[0]!;
+      scores[size - 1] = vals[0]!;
+      // the heap's last element takes the root of the size − 1 that remain
+      siftDown(ids, vals, size - 1, ids[size - 1]!, vals[size - 1]!);
+    }
+    return { items, scores };
   }
+}
+
+/** Puts (item, score) at the root of the min-heap of `size` (worst at the root) and sifts it down. */
+function siftDown(ids: Int32Array, vals: Float64Array, size: number, item: number, score: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const c = r < size && worse(ids[r]!, vals[r]!, ids[l]!, vals[l]!) ? r : l;
+    if (!worse(ids[c]!, vals[c]!, item, score)) break;
+    ids[i] = ids[c]!;
+    vals[i] = vals[c]!;
+    i = c;
+  }
+  ids[i] = item;
+  vals[i] = score;
 }
 
 /** a ranks below b: a lower score, or the same score and a larger index. */

@@ -4,6 +4,7 @@ import { initBackend, type BackendInfo } from '@seqrec/model';
 import { TrainedBeforeDeletionError, assertServable, type ModelStore } from '@seqrec/model-store';
 import { MODEL_STORE, SCORING_METRICS, SCORING_OPTIONS } from './scoring.constants';
 import type { ScoringMetrics } from './scoring.metrics';
+import { resolveIndexLists } from './scoring.env';
 import type { ScoringOptions } from './scoring.service';
 import { ModelSlot, ServingModel } from './serving-model';
 
@@ -76,6 +77,7 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
     if (old) {
       this.metrics.modelInfo.remove({ model: old.name, version: old.version, backend: this.backend });
       this.metrics.indexRecall.remove({ model: old.name, version: old.version });
+      this.metrics.indexInUse.remove({ model: old.name, version: old.version });
     }
     this.metrics.modelInfo.set({ model: name, version, backend: this.backend }, 1);
     this.metrics.modelSwaps.inc({ outcome: 'loaded' });
@@ -122,14 +124,21 @@ export class ModelLoader implements OnModuleInit, OnApplicationShutdown {
         await model.topKVectors([new Float32Array(encoder.config.dim)], 1, [new Int32Array(0)]);
       }
     }
-    if (this.options.indexLists > 0 && model.acceptsUserVectors) {
-      const built = await model.buildIndex({ lists: this.options.indexLists, probes: this.options.indexProbes });
-      const sizes = model.index!.listSizes;
-      this.log.log(
-        `approximate top-k for ${name}@${version}: ${model.index!.lists} lists (${sizes.min}–${sizes.max} items), ${model.index!.probes} probed; ` +
-          `recall@20 vs exact ${built.recallAt20.toFixed(4)} on 200 sampled users; built in ${built.seconds.toFixed(1)} s`,
-      );
+    const lists = resolveIndexLists(this.options.indexLists, model.artifact.vocabulary.length - 1);
+    if (lists > 0 && model.acceptsUserVectors) {
+      const probes = Math.min(this.options.indexProbes, lists);
+      const built = await model.buildIndex({ lists, probes }, this.options.indexMinRecall);
+      const measured = `recall@20 vs exact ${built.recallAt20.toFixed(4)} on 200 sampled users; built in ${built.seconds.toFixed(1)} s`;
+      if (built.used) {
+        const sizes = model.index!.listSizes;
+        this.log.log(`approximate top-k for ${name}@${version}: ${lists} lists (${sizes.min}–${sizes.max} items), ${probes} probed; ${measured}`);
+      } else {
+        this.log.warn(
+          `approximate top-k for ${name}@${version} not used: ${measured}, below SCORER_INDEX_MIN_RECALL ${this.options.indexMinRecall} (${lists} lists, ${probes} probed): exact top-k serves it (raise SCORER_INDEX_PROBES)`,
+        );
+      }
       this.metrics.indexRecall.set({ model: name, version }, built.recallAt20);
+      this.metrics.indexInUse.set({ model: name, version }, built.used ? 1 : 0);
     }
     return model;
   }

@@ -4,6 +4,9 @@ import { modelStoreEnv, servedModelEnv } from '@seqrec/model-store';
 import { DEFAULT_NEW_ITEM_BOOST } from './content-items';
 import { parseEventTypes, type RuleDefaults } from './rules';
 
+/** `SCORER_INDEX_LISTS=auto` builds an index for models of at least this many items (below, exact top-k costs little). */
+export const AUTO_INDEX_MIN_ITEMS = 20_000;
+
 /** The scorer's variables (validated at start-up with the common ones). */
 export const scoringEnv = {
   ...backendEnv,
@@ -49,11 +52,15 @@ export const scoringEnv = {
     default: 'int8',
     desc: 'exact top-k for a user vector without an index: int8 (an int8 scan of the item table in WebAssembly SIMD bounds every score, the few items that can still rank are rescored in full precision; same answer, per request, no batch, on the event loop; more cores: SCORER_WORKERS) or matmul, the throughput mode (micro-batched TF matMul + topk over every item, on TF threads: more stored-vector requests per second from one process, at a higher p99; see the README)',
   }),
-  SCORER_INDEX_LISTS: num({
-    default: 0,
-    desc: 'approximate top-k: IVF clusters over the item table (0: exact top-k over every item); its recall@20 is measured at model load and exported',
+  SCORER_INDEX_LISTS: str({
+    default: 'auto',
+    desc: `approximate top-k for user vectors: IVF clusters over the item table, a non-negative integer or auto (√items, rounded, for a model of at least ${AUTO_INDEX_MIN_ITEMS.toLocaleString('en')} items; fewer: 0); 0: exact top-k over every item (SCORER_EXACT_TOPK). Its recall@20 against exact is measured at every model load and exported; below SCORER_INDEX_MIN_RECALL the version is served exact`,
   }),
   SCORER_INDEX_PROBES: num({ default: 16, desc: 'approximate top-k: clusters scanned per query (more: higher recall, slower)' }),
+  SCORER_INDEX_MIN_RECALL: num({
+    default: 0.98,
+    desc: 'the approximate index serves a model version only when the recall@20 measured at its load reaches this (0..1); below it the version is served by exact top-k and seqrec_scorer_index_in_use is 0',
+  }),
   SCORER_API_KEYS: str({ default: '', desc: 'client credentials, added to AUTH_CLIENT_KEYS (kept for existing deployments): when either is set, x-api-key or Authorization: Bearer is required' }),
   SCORER_EXPERIMENT_POLL_MS: whole({
     default: 2_000,
@@ -91,13 +98,14 @@ export function ruleDefaults(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_RU
   };
 }
 
-/** SCORER_SEARCH_BLEND_WEIGHT, checked to lie in [0, 1]. */
+/** SCORER_NEW_ITEM_BOOST, checked to lie in [0, 1]. */
 export function newItemBoost(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_NEW_ITEM_BOOST'>): number {
   const w = env.SCORER_NEW_ITEM_BOOST;
   if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_NEW_ITEM_BOOST: `must be in [0, 1], got ${w}` });
   return w;
 }
 
+/** SCORER_SEARCH_BLEND_WEIGHT, checked to lie in [0, 1]. */
 export function searchBlendWeight(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_SEARCH_BLEND_WEIGHT'>): number {
   const w = env.SCORER_SEARCH_BLEND_WEIGHT;
   if (!(w >= 0 && w <= 1)) throw new EnvError({ SCORER_SEARCH_BLEND_WEIGHT: `must be in [0, 1], got ${w}` });
@@ -109,4 +117,25 @@ export function shadowMaxLoad(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_S
   const x = env.SCORER_SHADOW_MAX_LOAD;
   if (!(x >= 0 && x <= 1)) throw new EnvError({ SCORER_SHADOW_MAX_LOAD: `must be in [0, 1], got ${x}` });
   return x;
+}
+
+/** SCORER_INDEX_LISTS: `auto` or a non-negative integer. */
+export function indexLists(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_INDEX_LISTS'>): number | 'auto' {
+  const v = env.SCORER_INDEX_LISTS.trim();
+  if (v === 'auto') return 'auto';
+  if (!/^\d+$/.test(v)) throw new EnvError({ SCORER_INDEX_LISTS: `must be auto or a non-negative integer, got ${JSON.stringify(env.SCORER_INDEX_LISTS)}` });
+  return Number(v);
+}
+
+/** SCORER_INDEX_MIN_RECALL, checked to lie in [0, 1]. */
+export function indexMinRecall(env: Pick<CleanedEnv<typeof scoringEnv>, 'SCORER_INDEX_MIN_RECALL'>): number {
+  const x = env.SCORER_INDEX_MIN_RECALL;
+  if (!(x >= 0 && x <= 1)) throw new EnvError({ SCORER_INDEX_MIN_RECALL: `must be in [0, 1], got ${x}` });
+  return x;
+}
+
+/** The IVF lists for a model of `items` items: `auto` is √items (rounded) from AUTO_INDEX_MIN_ITEMS items on, else 0. */
+export function resolveIndexLists(setting: number | 'auto', items: number): number {
+  if (setting !== 'auto') return Math.min(setting, items);
+  return items >= AUTO_INDEX_MIN_ITEMS ? Math.round(Math.sqrt(items)) : 0;
 }

@@ -15,6 +15,7 @@ export interface ScoringMetrics {
   modelAge: Gauge;
   modelSwaps: Counter<'outcome'>;
   indexRecall: Gauge<'model' | 'version'>;
+  indexInUse: Gauge<'model' | 'version'>;
 }
 
 /** Scorer metrics; `modelAge` is filled by a collect callback from the served model's creation time. */
@@ -89,7 +90,12 @@ export function createScoringMetrics(registry: Registry, modelCreatedAt: () => n
     }),
     indexRecall: gauge(registry, {
       name: 'seqrec_scorer_index_recall_at_20_ratio',
-      help: 'recall@20 of the approximate top-k index against exact top-k, measured when the model was loaded (absent: exact top-k)',
+      help: 'recall@20 of the approximate top-k index against exact top-k, measured when the model was loaded (absent: no index was built)',
+      labelNames: ['model', 'version'],
+    }),
+    indexInUse: gauge(registry, {
+      name: 'seqrec_scorer_index_in_use',
+      help: '1 when the approximate top-k index serves the version, 0 when its recall at load was below SCORER_INDEX_MIN_RECALL and exact top-k serves it (absent: no index was built)',
       labelNames: ['model', 'version'],
     }),
   };

@@ -27,7 +27,7 @@ import { ScoringService, type ScoringOptions } from './scoring.service';
 import { ModelSlot } from './serving-model';
 import { CatalogueFeed } from './catalogue.feed';
 import { CatalogueView } from './catalogue-view';
-import { newItemBoost, ruleDefaults, searchBlendWeight, shadowMaxLoad } from './scoring.env';
+import { indexLists, indexMinRecall, newItemBoost, ruleDefaults, searchBlendWeight, shadowMaxLoad } from './scoring.env';
 
 /** The scorer: served model with hot swap, micro-batched scoring from live windows, HTTP API, metrics. */
 @Module({})
@@ -60,8 +60,9 @@ export class ScoringModule implements OnModuleInit, OnApplicationShutdown {
       trendingCacheMs: env.SCORER_TRENDING_CACHE_MS,
       useStoredVectors: env.SCORER_USE_USER_VECTORS,
       exactTopK: env.SCORER_EXACT_TOPK as ScoringOptions['exactTopK'],
-      indexLists: env.SCORER_INDEX_LISTS,
+      indexLists: indexLists(env),
       indexProbes: env.SCORER_INDEX_PROBES,
+      indexMinRecall: indexMinRecall(env),
       maxEventLoopDelayMs: env.SCORER_MAX_EVENT_LOOP_DELAY_MS,
       experimentPollMs: env.SCORER_EXPERIMENT_POLL_MS,
       feedbackJoin: env.SCORER_FEEDBACK_JOIN,

@@ -46,9 +46,11 @@ export interface ScoringOptions {
    * `matmul`, the throughput mode: one micro-batched TF matMul + topk over every item, on TF's threads.
    */
   exactTopK: 'int8' | 'matmul';
-  /** Approximate top-k: IVF lists (0 = exact top-k over every item) and lists probed per query. */
-  indexLists: number;
+  /** Approximate top-k: IVF lists (0 = exact top-k over every item; auto: by the model's size, resolveIndexLists) and lists probed per query. */
+  indexLists: number | 'auto';
   indexProbes: number;
+  /** The index serves a version only when its recall@20 measured at load reaches this; else exact top-k. */
+  indexMinRecall: number;
   /** Read the active experiment from the experiment store this often, ms (SCORER_EXPERIMENT_POLL_MS; 0: only at start and on this replica's API calls). */
   experimentPollMs: number;
   /** Run the feedback join and shadow scoring here (SCORER_FEEDBACK_JOIN): consume impressions and events, load the shadow model. */
@@ -419,6 +421,13 @@ export class ScoringService implements OnApplicationShutdown {
     const useVectors = this.options.useStoredVectors && this.redis !== null && model.acceptsUserVectors;
     if (subjects.every((s) => s.kind === 'user')) {
       const userIds = subjects.map((s) => s.id);
+      if (useVectors && userIds.length === 1) {
+        // One user (most requests): the window and the vector share a hash slot ({userId}), so one
+        // MGET reads both (one socket write and one reply instead of two: syscalls on loopback
+        // were a quarter of a stored-vector request's event-loop time in bench:score's profile).
+        const [w, v] = await this.redis!.mgetBuffer(this.keys.userSequence(userIds[0]!), this.keys.userVector(userIds[0]!));
+        return { windows: decodeAll([w ?? null]), vectors: [v ? decodeOrNull(v) : null] };
+      }
       const [windows, vectors] = await Promise.all([this.windows(userIds), useVectors ? this.storedVectors(userIds) : null]);
       return { windows, vectors };
     }

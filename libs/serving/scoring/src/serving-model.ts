@@ -114,11 +114,11 @@ export class ServingModel extends LoadedModel {
   }
 
   /**
-   * Builds the approximate top-k index over the item table and measures its recall@20 against
-   * exact top-k on `sampleUsers` user vectors the encoder makes from histories drawn by item
+   * Builds the approximate top-k index over the item table, measures its recall@20 against
+   * exact top-k, and keeps it only when that reaches `minRecall`. Measured on `sampleUsers` user vectors the encoder makes from histories drawn by item
    * popularity (what real users look like to this model, without needing real users at load).
    */
-  async buildIndex(options: IvfOptions, sampleUsers = 200): Promise<{ recallAt20: number; seconds: number }> {
+  async buildIndex(options: IvfOptions, minRecall = 0, sampleUsers = 200): Promise<{ recallAt20: number; seconds: number; used: boolean }> {
     const t0 = performance.now();
     const d = this.encoder.config.dim;
     const n = this.artifact.vocabulary.length;
@@ -137,8 +137,10 @@ export class ServingModel extends LoadedModel {
       queries.push(...(await userVectors(this.encoder, histories.slice(i, i + 32), types?.slice(i, i + 32))));
     }
     const recallAt20 = await index.recallAt(queries, 20);
-    this.ivf = index;
-    return { recallAt20, seconds: (performance.now() - t0) / 1000 };
+    // below the floor the index would change answers too often: exact top-k serves this version
+    const used = recallAt20 >= minRecall;
+    if (used) this.ivf = index;
+    return { recallAt20, seconds: (performance.now() - t0) / 1000, used };
   }
 
   /** Top-k for user vectors with the approximate index (JS, per vector; no kernel launch). */
