@@ -1,6 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, freemem, homedir, totalmem, loadavg, release, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -161,13 +159,3 @@ export function percentile(sorted: number[], p: number): number {
  */
 export const TRAINER_MALLOC = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' };
 
-/**
- * A full garbage collection of this process, now. A benchmark whose load generator shares the
- * process calls it before each measured step: a major GC of a large heap mid-step (the setup's
- * leftovers) stalls the generator's sends and receives for tens of ms, and shows as the measured
- * service's latency.
- */
-export function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}

@@ -21,8 +21,10 @@
  *
  * Protocol: per mode, a warm-up of BENCH_WARMUP_SECONDS (10) at BENCH_WARMUP_RPS (500), then per rate
  * BENCH_STEP_WARMUP_SECONDS (3) unmeasured at that rate and BENCH_SECONDS (10) measured: steady
- * state, not the JIT's transient at a new concurrency. Before each measured step the bench process
- * (the load generator's) collects its garbage: its own major GC mid-step would read as latency. `p99BySecondMs` per rate shows the measured
+ * state, not the JIT's transient at a new concurrency. The load generator shares this process: the
+ * setup's data is dropped before the first mode (world.release), or its major GCs mid-step read as
+ * latency; a forced GC before each step was tried and made it worse (V8 then sized the old
+ * generation to the small live heap and ran a 10–14 ms mark-compact every ~3.3 s, --trace-gc). `p99BySecondMs` per rate shows the measured
  * seconds one by one (a burst vs a spread-out tail).
  *
  * Environment: KAFKA_BROKERS, REDIS_URL, BENCH_RATES (250,500,1000,2000,3000), BENCH_SECONDS (10),
@@ -61,7 +63,7 @@ import { encodeWindow, type WindowEvent } from '@seqrec/window';
 import { metricSum, startService } from '@seqrec/testing';
 import { openLoop, quantile } from './loadgen';
 import { CATEGORIES, scoreWorld } from './score-world';
-import { collectGarbage, cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
+import { cpuMeter, envNumber, infraPids, machineInfo, processTree, rssBytes, writeResult } from './machine';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000,3000').split(',').map(Number);
 const SECONDS = envNumber('BENCH_SECONDS', 10);
@@ -407,7 +409,7 @@ async function main(): Promise<void> {
         const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
         const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, kafka: infraPids().kafka, 'bench (load generator)': process.pid });
-        collectGarbage();
+        const stepAt = new Date().toISOString();
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
         const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
@@ -433,7 +435,7 @@ async function main(): Promise<void> {
         p99BySecondMs[String(rate)] = Array.from(bySecond, (l) => (l && l.length ? +quantile(l.sort((a, b) => a - b), 99).toFixed(1) : null));
         steps.push(step);
         log(JSON.stringify(step));
-        log(`p99 by second: ${p99BySecondMs[String(rate)]!.join(' ')}`);
+        log(`p99 by second from ${stepAt}: ${p99BySecondMs[String(rate)]!.join(' ')}`);
       }
       if (shadow) {
         feedbackCatchUp = await measureFeedback(scorerEnv, await scorerMetric(scorer.metricsUrl, 'seqrec_experiment_impressions_published_total'));
