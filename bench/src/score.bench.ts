@@ -121,11 +121,6 @@ async function scorerSeries(metricsUrl: string, name: string): Promise<number[]>
     .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
 }
 
-/** A counter summed over the scorer's workers. */
-async function scorerMetric(metricsUrl: string, name: string): Promise<number> {
-  return (await scorerSeries(metricsUrl, name)).reduce((a, b) => a + b, 0);
-}
-
 /**
  * The feedback process of a `_shadow` mode, started after the measured steps (in k8s it has cores of
  * its own): how long it takes from its start to join every impression the serving scorer published,
@@ -143,7 +138,7 @@ async function measureFeedback(env: Record<string, string>, published: number): 
     for (const until = performance.now() + FEEDBACK_SECONDS * 1000; performance.now() < until; ) {
       await new Promise((r) => setTimeout(r, 250));
       const now = performance.now();
-      if (Number.isNaN(joinedAt) && (await scorerMetric(feedback.metricsUrl, 'seqrec_experiment_impressions_total')) >= published) joinedAt = now;
+      if (Number.isNaN(joinedAt) && (await metricSum(feedback.metricsUrl, 'seqrec_experiment_impressions_total')) >= published) joinedAt = now;
       const s = await shadow('scored');
       if (s > scored) {
         if (scored === 0) firstScoredAt = now;
@@ -406,13 +401,13 @@ async function main(): Promise<void> {
         // Each rate first runs unmeasured: V8 compiles the request path for the new concurrency (the
         // first second of a step from 200 to 1,000 rps measured p99 ~700 ms, the next ones ~5 ms).
         if (STEP_WARMUP_SECONDS > 0) await run(rate, STEP_WARMUP_SECONDS);
-        const [b0, c0] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
+        const [b0, c0] = [await metricSum(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await metricSum(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         // The scorer's CPU: its process and, with SCORER_WORKERS > 1, every worker under it.
         const cpu = cpuMeter({ scorer: processTree(scorer.proc.pid!), redis: infraPids().redis, kafka: infraPids().kafka, 'bench (load generator)': process.pid });
         const stepAt = new Date().toISOString();
         const res = await run(rate, SECONDS);
         const cpuUse = cpu();
-        const [b1, c1] = [await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await scorerMetric(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
+        const [b1, c1] = [await metricSum(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_sum'), await metricSum(scorer.metricsUrl, 'seqrec_scorer_batch_size_requests_count')];
         const step = {
           rps: rate,
           achievedRps: Math.round(res.achievedRps),
@@ -438,7 +433,7 @@ async function main(): Promise<void> {
         log(`p99 by second from ${stepAt}: ${p99BySecondMs[String(rate)]!.join(' ')}`);
       }
       if (shadow) {
-        feedbackCatchUp = await measureFeedback(scorerEnv, await scorerMetric(scorer.metricsUrl, 'seqrec_experiment_impressions_published_total'));
+        feedbackCatchUp = await measureFeedback(scorerEnv, await metricSum(scorer.metricsUrl, 'seqrec_experiment_impressions_published_total'));
         // the next mode runs without it
         const stopped = await fetch(`${scorer.url}/v1/experiments/bench-shadow`, { method: 'DELETE' });
         if (stopped.status !== 200) throw new Error(`the shadow experiment did not stop: ${stopped.status}`);
