@@ -108,10 +108,14 @@ function readPid(file: string): number | undefined {
   }
 }
 
+/** The project's cache root, as scripts/infra.sh resolves it ($SEQREC_CACHE, default ~/.cache/seqrec). */
+export function seqrecCache(): string {
+  return process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec');
+}
+
 /** Where scripts/infra.sh keeps the pid files of the Kafka broker and Redis it started. */
 export function infraPids(): { kafka: number | undefined; redis: number | undefined } {
-  const cache = process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec');
-  const run = process.env.SEQREC_RUN ?? join(cache, 'run');
+  const run = process.env.SEQREC_RUN ?? join(seqrecCache(), 'run');
   return { kafka: readPid(join(run, 'kafka', 'kafka.pid')), redis: readPid(join(run, 'redis', 'redis.pid')) };
 }
 

@@ -14,7 +14,6 @@
  *   trained weights; what serving costs when nothing prunes).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadArtifact } from '@seqrec/artifacts';
 import type { SequenceDataset } from '@seqrec/datasets';
@@ -24,7 +23,7 @@ import { createEncoder, type SequenceEncoder } from '@seqrec/model';
 import { FsModelStore } from '@seqrec/model-store';
 import { AliasTable, Rng } from '@seqrec/random';
 import { TrainingPipeline } from '@seqrec/training';
-import { envNumber } from './machine';
+import { envNumber, seqrecCache } from './machine';
 
 export const CATEGORIES = 400;
 const TYPE_CODE = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
@@ -114,7 +113,7 @@ async function trainedWorld(o: { items: number; dim: number; users: number; log:
   o.log(`generator: ${events} events, ${users.length} shoppers with items, ${o.items} items in ${CATEGORIES} categories`);
 
   const key = `sasrec-i${o.items}-d${o.dim}-u${o.users}-e${events}-m${minutes}-s${seed}`;
-  const cacheDir = join(process.env.SEQREC_CACHE ?? join(homedir(), '.cache', 'seqrec'), 'bench-score', key);
+  const cacheDir = join(seqrecCache(), 'bench-score', key);
   const doneFile = join(cacheDir, 'bench-training.json');
   if (!existsSync(doneFile)) {
     rmSync(cacheDir, { recursive: true, force: true });
