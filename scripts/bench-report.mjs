@@ -137,10 +137,17 @@ const train = load('train');
 if (train) {
   const m = train.machine ?? {};
   out.push(`### bench:train (${String(train.finished).slice(0, 10)}, ${m.cores} × ${m.cpuModel}, load at start ${(m.loadAvgAtStart ?? []).join(' ')})`, '');
-  out.push(`${train.dataset}; one epoch capped at a number of steps per run, each run a separate trainer process. Reference: ${train.reference}.`, '');
-  out.push('| model | backend | loss | maxLen | steps | sequences/s | epoch s (extrapolated) | peak RSS MB |', '|---|---|---|---|---|---|---|---|');
+  const capped = train.runs.some((r) => r.epochSecondsExtrapolated !== undefined && r.sequences !== undefined && r.sequences < 6040);
+  out.push(`${train.dataset}; ${capped ? 'one epoch capped at a number of steps per run (epoch time extrapolated)' : 'one whole epoch per run'}, each run a separate trainer process. Reference: ${train.reference}.`, '');
+  out.push('| model | backend | loss | maxLen | steps | sequences/s | epoch s | peak RSS MB |', '|---|---|---|---|---|---|---|---|');
   for (const r of train.runs) {
-    out.push(r.error ? `| ${r.model} | ${r.backend ?? '-'} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated ?? `${r.epochSeconds} (measured)`} | ${r.peakRssMB ?? '-'} |`);
+    out.push(r.error ? `| ${r.model} | ${r.backend ?? '-'} | - | - | - | ${r.error} | - | - |` : `| ${r.model} | ${r.backend} | ${r.loss} | ${r.maxLen} | ${r.steps} | ${r.sequencesPerSecond} | ${r.epochSecondsExtrapolated ?? r.epochSeconds} | ${r.peakRssMB ?? '-'} |`);
+  }
+  if (train.profile?.kernels) {
+    const p = train.profile;
+    out.push('', `Per-op profile of sasrec-bce (${p.steps} steps under \`tf.profile\`, ${p.version}): ${p.wallSecondsPerStep} s per step, ${p.kernelSecondsPerStep} s of it in ${p.kernelCallsPerStep} kernel calls.`, '');
+    out.push('| kernel | calls per step | s per step | share of kernel time |', '|---|---|---|---|');
+    for (const k of p.kernels.slice(0, 10)) out.push(`| ${k.kernel} | ${k.callsPerStep} | ${k.secondsPerStep} | ${(100 * k.share).toFixed(1)}% |`);
   }
   const ratios = (train.ratios ?? []).map((r) => `${r.model}: ${[...('nativeOverCpu' in r ? [`native/cpu ${r.nativeOverCpu ?? '-'}`] : []), ...(r.onednnOverEigen !== undefined ? [`oneDNN/Eigen ${r.onednnOverEigen ?? '-'}`] : []), ...(r.epochOverPytorch !== undefined ? [`epoch / PyTorch's ${r.epochOverPytorch ?? '-'}`] : [])].join(', ')}`);
   if (ratios.length) out.push('', `Ratios (sequences/s, same run): ${ratios.join('; ')}.`);

@@ -2,7 +2,7 @@
  * npm run bench:train — training speed of SASRec and GRU4Rec on ML-1M on the native backend
  * (`tensorflow`, libtensorflow through tfjs-node), the only one training is for: each measurement
  * is a child process of the trainer CLI with `SEQREC_TF_BACKEND=tensorflow` (it fails instead of
- * falling back), one epoch capped at a number of steps.
+ * falling back), one whole epoch (or the first BENCH_TRAIN_STEPS steps of one).
  *
  * Backends: `tensorflow` (oneDNN kernels on, seqrec's default) and `tensorflow-eigen` (the same
  * library with `TF_ENABLE_ONEDNN_OPTS=0`: its Eigen kernels, the baseline for the oneDNN gain).
@@ -10,9 +10,11 @@
  * PyTorch reference in TFJS-NOTES.md: BCE with one negative, hidden 50, maxlen 200, batch 128,
  * 2 blocks, 1 head, dropout 0.2) and `gru4rec`.
  *
- * Reports per run: steps, sequences/s over the capped epoch (the first step, which pays for kernel
- * set-up, is included, as in every epoch), the extrapolated full-epoch time (6,040 ML-1M training
- * sequences / sequences per second), peak RSS of the process; and per model the oneDNN/Eigen
+ * Reports per run: steps, sequences/s over the epoch (the first step, which pays for kernel set-up,
+ * is included, as in every epoch), the epoch time (6,040 ML-1M training sequences / sequences per
+ * second: measured for a whole epoch, extrapolated when capped; batches group histories of similar
+ * length, so the first steps of an epoch are a sample of its widths, not a prefix), peak RSS of the
+ * process; and per model the oneDNN/Eigen
  * ratio. Writes bench/results/train.json.
  *
  * The reference, in the same run: the PyTorch SASRec of ../shared/peers/sasrec-pytorch (unmodified,
@@ -22,7 +24,11 @@
  * its per-step output. `ratios` then holds seqrec's extrapolated epoch over the reference's
  * (issue 21's goal: ≤ 0.7). BENCH_TRAIN_REFERENCE=0 skips it.
  *
- * Environment: BENCH_TRAIN_STEPS (steps per run, default 30), BENCH_TRAIN_MODELS
+ * The per-op profile, in the same run: BENCH_TRAIN_PROFILE_STEPS (10) steps of `sasrec-bce` under
+ * `tf.profile` (libs/ml/model/src/bench/profile-train.ts), kernels by total time, in `profile`.
+ * BENCH_TRAIN_PROFILE=0 skips it.
+ *
+ * Environment: BENCH_TRAIN_STEPS (steps per run, default 0: the whole epoch), BENCH_TRAIN_MODELS
  * (sasrec,sasrec-bce,gru4rec), BENCH_TRAIN_BACKENDS (tensorflow,tensorflow-eigen),
  * BENCH_TRAIN_MAXLEN (200 for SASRec, as the
  * paper; GRU4Rec uses BENCH_TRAIN_RNN_MAXLEN, default 50), BENCH_TRAIN_BATCH (128).
@@ -35,7 +41,7 @@ import { join } from 'node:path';
 import { machineInfo, TRAINER_MALLOC, writeResult } from './machine';
 
 const env = (name: string, dflt: string) => process.env[name] ?? dflt;
-const STEPS = Number(env('BENCH_TRAIN_STEPS', '30'));
+const STEPS = Number(env('BENCH_TRAIN_STEPS', '0'));
 const MODELS = env('BENCH_TRAIN_MODELS', 'sasrec,sasrec-bce,gru4rec').split(',').filter(Boolean);
 const BACKENDS = env('BENCH_TRAIN_BACKENDS', 'tensorflow,tensorflow-eigen').split(',').filter(Boolean);
 const MAXLEN = env('BENCH_TRAIN_MAXLEN', '200');
@@ -46,6 +52,9 @@ const ML1M_TRAIN_SEQUENCES = 6040;
 const REFERENCE = env('BENCH_TRAIN_REFERENCE', '1') !== '0';
 const REFERENCE_EPOCHS = Number(env('BENCH_TRAIN_REFERENCE_EPOCHS', '2'));
 const ROOT = join(__dirname, '..', '..');
+const PROFILE = env('BENCH_TRAIN_PROFILE', '1') !== '0';
+const PROFILE_STEPS = Number(env('BENCH_TRAIN_PROFILE_STEPS', '10'));
+const PROFILE_CLI = join(ROOT, 'libs', 'ml', 'model', 'dist', 'bench', 'profile-train.js');
 const SHARED = join(ROOT, '..', 'shared');
 
 const log = (msg: string) => console.error(`[bench:train ${process.uptime().toFixed(0)}s] ${msg}`);
@@ -74,6 +83,19 @@ function run(args: string[], backend: string): Promise<number> {
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });
+}
+
+/**
+ * Where a step of the reference configuration (`sasrec-bce`, native backend, oneDNN on) spends its
+ * time, by TensorFlow kernel: libs/ml/model's profile-train, which runs the steps under `tf.profile`.
+ */
+function profileSteps(): Record<string, unknown> {
+  const out = execFileSync(
+    process.execPath,
+    [PROFILE_CLI, '--loss', 'bce', '--maxlen', MAXLEN, '--dim', '50', '--blocks', '2', '--heads', '1', '--dropout', '0.2', '--batch', BATCH, '--steps', String(PROFILE_STEPS), '--top', '15'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...TRAINER_MALLOC, ...process.env, ...backendEnv('tensorflow') } },
+  );
+  return JSON.parse(out) as Record<string, unknown>;
 }
 
 /**
@@ -132,6 +154,7 @@ async function runReference(work: string): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'seqrec-train-bench-'));
   const runs: Array<Record<string, unknown>> = [];
+  let profile: Record<string, unknown> | null = null;
   const started = new Date().toISOString();
   const machine = machineInfo();
   try {
@@ -143,12 +166,12 @@ async function main(): Promise<void> {
         const loss = model === 'sasrec-bce' ? 'bce' : 'softmax';
         const json = join(work, `${model}-${backend}.json`);
         const args = [
-          '--data', 'ml-1m', '--model', sasrec ? 'sasrec' : model, '--loss', loss, '--epochs', '1', '--max-batches', String(steps),
+          '--data', 'ml-1m', '--model', sasrec ? 'sasrec' : model, '--loss', loss, '--epochs', '1', ...(steps > 0 ? ['--max-batches', String(steps)] : []),
           '--batch-size', BATCH, '--max-len', maxLen, '--dim', '50', '--valid-users', '20', '--eval-users', '20',
           ...(sasrec ? ['--arch', 'blocks=2,heads=1,dropout=0.2'] : []),
           '--out', join(work, 'store'), '--json', json, '--quiet',
         ];
-        log(`${model} on ${backend}: ${steps} steps of ${BATCH} sequences, maxLen ${maxLen}`);
+        log(`${model} on ${backend}: ${steps > 0 ? `${steps} steps` : 'one epoch'} of ${BATCH}-sequence batches, maxLen ${maxLen}`);
         const code = await run(args, backend);
         if (code !== 0) {
           runs.push({ model, backend, error: `exit code ${code}` });
@@ -168,7 +191,7 @@ async function main(): Promise<void> {
           loss,
           maxLen: Number(maxLen),
           batchSize: Number(BATCH),
-          steps,
+          steps: steps > 0 ? steps : Math.ceil(e.sequences / Number(BATCH)),
           sequences: e.sequences,
           seconds: Number(e.seconds.toFixed(2)),
           sequencesPerSecond: Number(e.sequencesPerSecond.toPrecision(4)),
@@ -179,6 +202,10 @@ async function main(): Promise<void> {
         runs.push(row);
         log(`${model} on ${backend}: ${row.sequencesPerSecond} seq/s, epoch ≈ ${row.epochSecondsExtrapolated} s, peak RSS ${row.peakRssMB} MB`);
       }
+    }
+    if (PROFILE && MODELS.includes('sasrec-bce')) {
+      log(`per-op profile of sasrec-bce: ${PROFILE_STEPS} steps`);
+      profile = profileSteps();
     }
     if (REFERENCE) {
       const ref = await runReference(work);
@@ -211,6 +238,7 @@ async function main(): Promise<void> {
       : 'not run in this run (BENCH_TRAIN_REFERENCE=0 or it failed)',
     runs,
     ratios,
+    ...(profile ? { profile } : {}),
   });
   log(`written ${file}`);
   process.stdout.write(`${JSON.stringify({ runs, ratios }, null, 2)}\n`);

@@ -45,6 +45,37 @@ describe('native backend: oneDNN kernels', () => {
   });
 });
 
+describe('native backend: dropout', () => {
+  it('draws its masks in TensorFlow: the rate, the scale, seeded, and the same mask in the gradient', () => {
+    const script = `
+      const m = require(${JSON.stringify(INDEX)});
+      m.initBackend('tensorflow').then((info) => {
+        const tf = info.tf;
+        const u = m.nativeUniform([1000], 5);
+        if (!u) throw new Error('no native uniform on the tensorflow backend');
+        const uv = Array.from(u.dataSync());
+        const x = tf.ones([400, 50]);
+        const draw = (seed) => { m.seedDropout(seed); return Array.from(m.dropout(x, 0.2, true).dataSync()); };
+        const a = draw(3), b = draw(3), c = draw(4);
+        m.seedDropout(3);
+        const g = Array.from(tf.grad((t) => tf.sum(m.dropout(t, 0.2, true)))(x).dataSync());
+        process.stdout.write(JSON.stringify({ uMin: Math.min(...uv), uMax: Math.max(...uv), uMean: uv.reduce((s, v) => s + v, 0) / uv.length,
+          dropped: a.filter((v) => v === 0).length / a.length, values: [...new Set(a.map((v) => v.toFixed(5)))].sort(),
+          sameSeed: a.every((v, i) => v === b[i]), otherSeed: a.some((v, i) => v !== c[i]), gradIsMask: g.every((v, i) => v === a[i]) }));
+      }).catch((e) => { console.error(e); process.exit(1); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, SEQREC_TF_BACKEND: 'tensorflow' }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.ok((o['uMin'] as number) >= 0 && (o['uMax'] as number) < 1, r.stdout);
+    assert.ok(Math.abs((o['uMean'] as number) - 0.5) < 0.05, r.stdout);
+    assert.ok(Math.abs((o['dropped'] as number) - 0.2) < 0.01, r.stdout);
+    assert.deepEqual(o['values'], ['0.00000', '1.25000']);
+    assert.equal(o['sameSeed'], true);
+    assert.equal(o['otherSeed'], true);
+    assert.equal(o['gradIsMask'], true);
+  });
+});
+
 describe('SEQREC_SIMD', () => {
   it('false: kernels created after initBackend run their scalar fallback; true again: SIMD', async () => {
     const rows = Float32Array.from({ length: 4 * 8 }, (_, i) => i % 5);

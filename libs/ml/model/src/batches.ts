@@ -85,3 +85,39 @@ export function nextItemBatch(
   for (let i = 0; i < targets.length; i++) if (targets[i]! > 0) positions[k++] = i;
   return { ...padded, targets, positions: k === count ? positions : positions.subarray(0, k) };
 }
+
+/** Anything that shuffles in place (the training loop's seeded `Rng`). */
+export interface Shuffler {
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T;
+}
+
+/**
+ * Batches of sequences of similar length, so that a batch is padded to little more than its own
+ * longest history (attention costs grow with the square of the width, everything else linearly).
+ * `order` (already shuffled) is cut into chunks of `batchSize × chunkBatches` sequences; each chunk
+ * is sorted by `length` and cut into batches, and all batches are shuffled. Every index of `order`
+ * is in exactly one batch; only the last chunk can leave a partial batch. Padding is masked in
+ * every encoder and positions count from the newest item, so a batch's width does not change what
+ * the model computes for a sequence, only what it spends on padding.
+ */
+export function lengthBuckets(
+  order: Int32Array,
+  length: (index: number) => number,
+  batchSize: number,
+  chunkBatches: number,
+  rng: Shuffler,
+): Int32Array[] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(chunkBatches) || chunkBatches < 1) throw new RangeError(`chunkBatches must be a positive integer, got ${chunkBatches}`);
+  const chunk = batchSize * chunkBatches;
+  const batches: Int32Array[] = [];
+  for (let c = 0; c < order.length; c += chunk) {
+    const part = order.slice(c, c + chunk);
+    const len = new Map<number, number>();
+    for (const i of part) len.set(i, length(i));
+    // ties keep the shuffled order (Array.prototype.sort is stable)
+    const sorted = Int32Array.from(Array.from(part).sort((a, b) => len.get(a)! - len.get(b)!));
+    for (let b = 0; b < sorted.length; b += batchSize) batches.push(sorted.subarray(b, b + batchSize));
+  }
+  return rng.shuffle(batches);
+}

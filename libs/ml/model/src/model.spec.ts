@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LeaveOneOutSplit } from '@seqrec/datasets';
 import { initBackend } from './backend';
-import { nextItemBatch, leftPad } from './batches';
+import { lengthBuckets, nextItemBatch, leftPad } from './batches';
 import { resolveConfig, type EncoderConfigInput, type RnnConfig } from './config';
 import { createEncoder, type LayersSequenceEncoder } from './encoder';
 import { evaluateLocal } from './evaluate-local';
@@ -14,8 +14,9 @@ import { CausalSelfAttention } from './layers/attention';
 import { ItemEmbedding } from './layers/item-embedding';
 import { LayerNorm } from './layers/layer-norm';
 import { copySlice, segmentSumRows } from './kernels';
-import { dropoutMask, fullSoftmaxCrossEntropy, softmaxCrossEntropy } from './ops';
+import { dropout, dropoutMask, fullSoftmaxCrossEntropy, layerNorm, seedDropout, softmaxCrossEntropy } from './ops';
 import { markovSplit, popularity } from './testing';
+import { Rng } from '@seqrec/random';
 import { tf } from './tf';
 import { trainModel, type TrainOptions } from './train';
 
@@ -433,6 +434,40 @@ describe('ops and kernels', () => {
     });
   });
 
+  it('layer norm with its written-out gradient matches autodiff of the plain formula', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([3, 4, 6], 0, 2, 'float32', 1);
+      const gamma = tf.randomNormal([6], 1, 0.5, 'float32', 2);
+      const beta = tf.randomNormal([6], 0, 0.5, 'float32', 3);
+      const dy = tf.randomNormal([3, 4, 6], 0, 1, 'float32', 4);
+      const plain = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const xc = tf.sub(a, tf.mean(a, -1, true));
+        return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-6))), g), b);
+      };
+      const loss = (f: typeof plain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), dy));
+      sameArray(layerNorm(x, gamma, beta, 1e-6).dataSync(), plain(x, gamma, beta).dataSync(), 1e-5);
+      const want = tf.grads(loss(plain))([x, gamma, beta]);
+      const got = tf.grads(loss((a, g, b) => layerNorm(a, g, b, 1e-6)))([x, gamma, beta]);
+      for (let i = 0; i < 3; i++) sameArray(got[i]!.dataSync(), want[i]!.dataSync(), 1e-4);
+    });
+  });
+
+  it('dropout keeps the expectation, passes its mask to the gradient and is identity at inference', () => {
+    tf.tidy(() => {
+      seedDropout(11);
+      const x = tf.ones([200, 50]);
+      const y = dropout(x, 0.2, true);
+      const v = y.dataSync();
+      const zeros = v.filter((e) => e === 0).length / v.length;
+      assert.ok(Math.abs(zeros - 0.2) < 0.02, `dropped ${zeros}`);
+      assert.ok(v.every((e) => e === 0 || Math.abs(e - 1.25) < 1e-5));
+      seedDropout(11);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.2, true)))(x).dataSync();
+      sameArray(g, v, 1e-6);
+      assert.equal(dropout(x, 0.2, false), x);
+    });
+  });
+
   it('copySlice and segmentSumRows match naive versions', () => {
     const shape = [3, 4, 5];
     const x = Float32Array.from({ length: 60 }, (_, i) => i);
@@ -491,6 +526,52 @@ describe('ops and kernels', () => {
     assert.deepEqual(Array.from(b.targets), [0, 2, 3, 6, 7, 8]);
     assert.deepEqual(Array.from(b.positions), [1, 2, 3, 4, 5]);
   });
+
+  it('length buckets hold every sequence once, in batches of similar length, in a seeded order', () => {
+    const rng = new Rng(5);
+    const lengths = Array.from({ length: 1000 }, () => 1 + rng.int(200));
+    const order = rng.shuffle(Int32Array.from(lengths.keys()));
+    const buckets = lengthBuckets(order, (i) => lengths[i]!, 32, 8, new Rng(9));
+    const seen = buckets.flatMap((b) => Array.from(b)).sort((a, b) => a - b);
+    assert.deepEqual(seen, Array.from(lengths.keys()));
+    assert.equal(buckets.length, Math.ceil(1000 / 32));
+    assert.equal(buckets.filter((b) => b.length !== 32).length, 1, 'one partial batch, from the last chunk');
+    // padded positions: far fewer than random batches of the same size
+    const padded = (bs: Int32Array[]) => bs.reduce((sum, b) => sum + b.length * Math.max(...Array.from(b, (i) => lengths[i]!)), 0);
+    const random = Array.from({ length: Math.ceil(1000 / 32) }, (_, k) => order.subarray(k * 32, (k + 1) * 32));
+    assert.ok(padded(buckets) < 0.75 * padded(random), `bucketed ${padded(buckets)} vs random ${padded(random)}`);
+    // the batch order is shuffled, not sorted by length
+    const widths = buckets.map((b) => Math.max(...Array.from(b, (i) => lengths[i]!)));
+    assert.notDeepEqual(widths, [...widths].sort((a, b) => a - b));
+    assert.deepEqual(lengthBuckets(order, (i) => lengths[i]!, 32, 8, new Rng(9)), buckets);
+    assert.throws(() => lengthBuckets(order, (i) => lengths[i]!, 0, 8, rng), /batchSize/);
+    assert.throws(() => lengthBuckets(order, (i) => lengths[i]!, 32, 1.5, rng), /chunkBatches/);
+  });
+
+  for (const [kind, extra] of [
+    ['sasrec', { blocks: 2 }],
+    ['sasrec', { blocks: 2, layout: 'sasrec', positions: 'start' }],
+    ['gru4rec', {}],
+    ['lstm', {}],
+    ['nextitnet', { dilations: [1, 2] }],
+  ] as const) {
+    it(`${kind} ${JSON.stringify(extra)}: a history's hidden states do not depend on the width it is padded to`, () => {
+      const enc = createEncoder(small(kind, extra as Partial<EncoderConfigInput>));
+      try {
+        const hist = [3, 9, 4, 17, 2];
+        const h = (width: number) =>
+          tf.tidy(() => {
+            const ids = tf.tensor2d([[...Array(width - hist.length).fill(0), ...hist]], [1, width], 'int32');
+            const out = enc.hiddenStates(ids, null, false);
+            return out.slice([0, width - hist.length, 0], [1, hist.length, -1]).dataSync();
+          });
+        sameArray(h(hist.length), h(20), 1e-5);
+        sameArray(h(8), h(20), 1e-5);
+      } finally {
+        enc.dispose();
+      }
+    });
+  }
 
   it('configs are validated', () => {
     assert.throws(() => resolveConfig({ kind: 'sasrec', numItems: 0 }), /numItems/);

@@ -3,12 +3,13 @@
  * early stopping on validation NDCG@10 with the best weights restored, progress callbacks.
  *
  * Sequence models (SASRec, GRU4Rec, LSTM) learn next-item prediction at every position of
- * left-padded batches of the most recent `maxLen + 1` items of each training sequence. item2vec
+ * left-padded batches of the most recent `maxLen + 1` items of each training sequence, batched by
+ * similar length so that little is spent on padding. item2vec
  * learns skip-gram pairs (`batchSize` = pairs per step).
  */
 import type { LeaveOneOutSplit } from '@seqrec/datasets';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
-import { nextItemBatch } from './batches';
+import { lengthBuckets, nextItemBatch } from './batches';
 import type { ModelKind } from './config';
 import type { SequenceEncoder } from './encoder';
 import { buildSkipGramTables, skipGramPairs, skipGramStep } from './item2vec';
@@ -125,6 +126,13 @@ function checkOptions(o: TrainOptions, modelMaxLen: number): void {
   if (o.maxLen !== undefined && o.maxLen > modelMaxLen) throw new RangeError(`maxLen ${o.maxLen} exceeds the model's maxLen ${modelMaxLen}`);
 }
 
+/**
+ * Batches per length-sorted chunk (see `lengthBuckets`): 16 batches of ML-1M's histories cut the
+ * padded positions a SASRec epoch computes to about 0.57 of random batches (attention, quadratic
+ * in the width, to 0.44).
+ */
+const BUCKET_CHUNK_BATCHES = 16;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function trainableVariables(encoder: SequenceEncoder): Variable[] {
@@ -143,16 +151,25 @@ function nextItemRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
   const order = Int32Array.from(usable);
   const vars = trainableVariables(encoder);
   const d = encoder.config.dim;
+  // Target positions a batch of randomly drawn sequences holds on average. A batch's mean loss is
+  // weighted by its positions over this, so that a batch of short histories (few targets) moves
+  // the weights less than one of long histories, as when batches are drawn at random. Measured on
+  // ML-1M (SASRec, full softmax, d 50, maxLen 200, 20 epochs): random batches reached valid
+  // NDCG@10 0.144 in 527 s; length-sorted ones 0.136 in 370 s unweighted, 0.141 in 364 s weighted.
+  let positionsTotal = 0;
+  for (const i of usable) positionsTotal += Math.min(data.train[i]!.length - 1, maxLen);
+  const positionsPerBatch = (positionsTotal / usable.length) * Math.min(o.batchSize, usable.length);
 
   return async (_epoch, tick) => {
     rng.shuffle(order);
-    let batches = Math.ceil(order.length / o.batchSize);
+    const buckets = lengthBuckets(order, (i) => Math.min(data.train[i]!.length - 1, maxLen), o.batchSize, BUCKET_CHUNK_BATCHES, rng);
+    let batches = buckets.length;
     if (o.maxBatchesPerEpoch) batches = Math.min(batches, o.maxBatchesPerEpoch);
     let lossSum = 0;
     let sequences = 0;
     let examples = 0;
     for (let b = 0; b < batches; b++) {
-      const idx = order.subarray(b * o.batchSize, (b + 1) * o.batchSize);
+      const idx = buckets[b]!;
       const seqs = Array.from(idx, (i) => data.train[i]!);
       const batch = nextItemBatch(seqs, maxLen, useTypes ? Array.from(idx, (i) => data.trainTypes![i]) : undefined);
       const m = batch.positions.length;
@@ -162,16 +179,18 @@ function nextItemRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
       const types = batch.types ? tf.tensor2d(batch.types, [batch.rows, batch.len], 'int32') : null;
       const pos = tf.tensor1d(batch.positions, 'int32');
       const tgt = tf.tensor1d(targets, 'int32');
+      const weight = m / positionsPerBatch;
       const cost = optimizer.minimize(
         () => {
           const hidden = encoder.hiddenStates(ids, types, true);
           const h = tf.gather(tf.reshape(hidden, [-1, d]), pos) as Tensor2D;
-          return nextItemLoss(loss, h, tgt as Tensor1D, encoder.itemTable(), neg);
+          return tf.mul(nextItemLoss(loss, h, tgt as Tensor1D, encoder.itemTable(), neg), weight) as Scalar;
         },
         true,
         vars,
       ) as Scalar;
-      const value = (await cost.data())[0]!;
+      // the batch's mean loss, as reported
+      const value = (await cost.data())[0]! / weight;
       tf.dispose([cost, ids, pos, tgt, ...(types ? [types] : [])] as Tensor[]);
       if (!Number.isFinite(value)) throw new Error(`loss became ${value} at batch ${b}`);
       lossSum += value;
