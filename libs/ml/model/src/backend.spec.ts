@@ -45,8 +45,8 @@ describe('native backend: oneDNN kernels', () => {
   });
 });
 
-describe('native backend: dropout', () => {
-  it('draws its masks in TensorFlow: the rate, the scale, seeded, and the same mask in the gradient', () => {
+describe('native backend: dropout and relu', () => {
+  it('dropout draws its masks in TensorFlow (the rate, the scale, seeded, the same mask in the gradient); relu differentiates with ReluGrad', () => {
     const script = `
       const m = require(${JSON.stringify(INDEX)});
       m.initBackend('tensorflow').then((info) => {
@@ -59,7 +59,11 @@ describe('native backend: dropout', () => {
         const a = draw(3), b = draw(3), c = draw(4);
         m.seedDropout(3);
         const g = Array.from(tf.grad((t) => tf.sum(m.dropout(t, 0.2, true)))(x).dataSync());
-        process.stdout.write(JSON.stringify({ uMin: Math.min(...uv), uMax: Math.max(...uv), uMean: uv.reduce((s, v) => s + v, 0) / uv.length,
+        const rx = tf.randomNormal([300, 7], 0, 1, 'float32', 1), rw = tf.randomNormal([300, 7], 0, 1, 'float32', 2);
+        const rg = tf.grad((t) => tf.sum(tf.mul(m.relu(t), rw)))(rx).dataSync();
+        const rwant = tf.mul(rw, tf.cast(tf.greater(rx, 0), 'float32')).dataSync();
+        const reluGradOk = rg.every((v, i) => v === rwant[i]) && m.relu(rx).dataSync().every((v, i) => v === Math.max(rx.dataSync()[i], 0));
+        process.stdout.write(JSON.stringify({ reluGradOk, uMin: Math.min(...uv), uMax: Math.max(...uv), uMean: uv.reduce((s, v) => s + v, 0) / uv.length,
           dropped: a.filter((v) => v === 0).length / a.length, values: [...new Set(a.map((v) => v.toFixed(5)))].sort(),
           sameSeed: a.every((v, i) => v === b[i]), otherSeed: a.some((v, i) => v !== c[i]), gradIsMask: g.every((v, i) => v === a[i]) }));
       }).catch((e) => { console.error(e); process.exit(1); });`;
@@ -73,6 +77,7 @@ describe('native backend: dropout', () => {
     assert.equal(o['sameSeed'], true);
     assert.equal(o['otherSeed'], true);
     assert.equal(o['gradIsMask'], true);
+    assert.equal(o['reluGradOk'], true, 'relu and its gradient (TensorFlow ReluGrad)');
   });
 });
 

@@ -14,7 +14,7 @@ import { CausalSelfAttention } from './layers/attention';
 import { ItemEmbedding } from './layers/item-embedding';
 import { LayerNorm } from './layers/layer-norm';
 import { copySlice, segmentSumRows } from './kernels';
-import { dropout, dropoutMask, fullSoftmaxCrossEntropy, layerNorm, seedDropout, softmaxCrossEntropy } from './ops';
+import { dropout, dropoutMask, fullSoftmaxCrossEntropy, layerNorm, relu, seedDropout, softmaxCrossEntropy } from './ops';
 import { markovSplit, popularity } from './testing';
 import { Rng } from '@seqrec/random';
 import { tf } from './tf';
@@ -449,6 +449,16 @@ describe('ops and kernels', () => {
       const want = tf.grads(loss(plain))([x, gamma, beta]);
       const got = tf.grads(loss((a, g, b) => layerNorm(a, g, b, 1e-6)))([x, gamma, beta]);
       for (let i = 0; i < 3; i++) sameArray(got[i]!.dataSync(), want[i]!.dataSync(), 1e-4);
+    });
+  });
+
+  it('relu and its gradient match tf.relu', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([40, 5], 0, 1, 'float32', 5);
+      const w = tf.randomNormal([40, 5], 0, 1, 'float32', 6);
+      sameArray(relu(x).dataSync(), tf.relu(x).dataSync());
+      const f = (r: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(r(t), w)))(x).dataSync();
+      sameArray(f(relu), f((t) => tf.relu(t)));
     });
   });
 

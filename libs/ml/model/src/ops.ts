@@ -154,6 +154,31 @@ export function nativeUniform(shape: number[], seed: number): Tensor | null {
   }
 }
 
+const reluOp = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+  const [x, save] = args as [Tensor, GradSaveFunc];
+  const y = tf.relu(x);
+  save([y]);
+  return {
+    value: y,
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sy] = saved as [Tensor];
+      const ops = nativeOps();
+      if (!ops) return tf.mul(dy, tf.step(sy));
+      return ops.executeSingleOutput('ReluGrad', [{ name: 'T', type: ops.binding.TF_ATTR_TYPE, value: ops.binding.TF_FLOAT }], [dy, sy]);
+    },
+  };
+}) as unknown as (x: Tensor) => Tensor;
+
+/**
+ * `max(x, 0)`, whose gradient on the native backend is TensorFlow's own `ReluGrad` (one pass):
+ * tfjs-node's gradient of `tf.relu` goes through its `Step` kernel, six passes (NaN test, compare,
+ * ones, fill, where, select): 6.8 ms against 0.6 ms for [25600, 50].
+ */
+export function relu(x: Tensor): Tensor {
+  if (x.dtype !== 'float32') throw new Error(`relu: expected float32, got ${x.dtype}`);
+  return reluOp(x);
+}
+
 /**
  * Inverted dropout with a seed from the run's dropout generator; identity when not training. On
  * the native backend the mask is drawn by TensorFlow itself: a JavaScript mask of a SASRec

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs';
-import { dense, dropout, mm } from '../ops';
+import { dense, dropout, mm, relu } from '../ops';
 import { tf } from '../tf';
 import {
   assertPositiveInt,
@@ -211,7 +211,7 @@ export class FeedForward extends tf.layers.Layer {
       const [x] = inputList(this.name, inputs, 1) as [Tensor];
       const training = isTraining(kwargs);
       const [k1, b1, k2, b2] = this.w.map((v) => v.read()) as [Tensor, Tensor, Tensor, Tensor];
-      const hidden = dropout(tf.relu(dense(x, k1, b1)), this.rate, training);
+      const hidden = dropout(relu(dense(x, k1, b1)), this.rate, training);
       return dropout(dense(hidden, k2, b2), this.rate, training);
     });
   }

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs';
-import { dense, dropout } from '../ops';
+import { dense, dropout, relu } from '../ops';
 import { tf } from '../tf';
 import { assertPositiveInt, assertRate, dimsMatch, fmtShape, glorot, inputList, isTraining, shapeList, type Kwargs, type LayerArgs, type LayerVariable, type Shape } from './common';
 
@@ -72,7 +72,7 @@ export class CausalConv extends tf.layers.Layer {
       if (x.rank !== 3 || x.shape[2] !== this.dim || mask.rank !== 2 || mask.shape[1] !== x.shape[1]) {
         throw new Error(`CausalConv ${this.name}: expected [x [B, L, ${this.dim}], mask [B, L]], got x ${fmtShape(x.shape)} and mask ${fmtShape(mask.shape)}`);
       }
-      if (this.preActivation) x = tf.relu(x);
+      if (this.preActivation) x = relu(x);
       x = tf.mul(x, tf.expandDims(mask, 2));
       const [b, l] = x.shape as [number, number, number];
       const reach = (this.kernelSize - 1) * this.dilation;
