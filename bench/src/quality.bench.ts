@@ -13,7 +13,7 @@
  *
  * Environment: BENCH_QUALITY_EPOCHS (max epochs of the neural models, default 10),
  * BENCH_QUALITY_DATASETS (ml-1m,beauty), BENCH_QUALITY_MODELS (sasrec-ce,sasrec-bce,gru4rec,lstm,
- * item2vec,pop,pop-s3rec,itemknn,cooc,bpr-mf, gru4rec-bce: gru4rec with BCE and one negative per position, sasrec-ce-start: sasrec-ce with positions counted from the
+ * item2vec,pop,pop-s3rec,itemknn,cooc,bpr-mf, nextitnet: the convolutional encoder at GRU4Rec's window and width, gru4rec-bce: gru4rec with BCE and one negative per position, sasrec-ce-start: sasrec-ce with positions counted from the
  * window's oldest item (positions=start), sasrec-ce-wide: sasrec-ce at twice the anchor's width (d=128),
  * and sasrec-ce-orig: sasrec-ce with the original SASRec
  * block, N(0, 0.02) initialisation and positions counted from the window's oldest item, as the SASRec+ anchor's code; pop-s3rec = popularity over every interaction, held-out
@@ -131,6 +131,13 @@ function argsFor(model: string, dataset: string, seed: number): string[] {
       return [
         '--model', model === 'lstm' ? 'lstm' : 'gru4rec', '--name', model, '--loss', model === 'gru4rec-bce' ? 'bce' : 'softmax', ...common,
         '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.005', ...index,
+      ];
+    case 'nextitnet':
+      // issue 21 part 4: the convolutional encoder against GRU4Rec, at GRU4Rec's window and width;
+      // its own defaults otherwise (dilations 1, 2, 4, 8, kernel 3, dropout 0.1) and the lr 0.001
+      // of the NextItNet paper
+      return [
+        '--model', 'nextitnet', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '128', '--lr', '0.001', ...index,
       ];
     case 'item2vec':
       return ['--model', 'item2vec', ...common, '--max-len', '50', '--dim', '64', '--batch-size', '2048', '--lr', '0.005'];
@@ -280,7 +287,7 @@ async function main(): Promise<void> {
   process.stdout.write(readFileSync(join(RESULTS_DIR, `${resultName('quality')}.md`), 'utf8'));
 }
 
-const MODEL_ORDER = ['sasrec-ce', 'sasrec-ce-start', 'sasrec-ce-orig', 'sasrec-ce-wide', 'sasrec-bce', 'gru4rec', 'gru4rec-bce', 'lstm', 'item2vec', 'pop', 'pop-s3rec', 'itemknn', 'cooc', 'bpr-mf'];
+const MODEL_ORDER = ['sasrec-ce', 'sasrec-ce-start', 'sasrec-ce-orig', 'sasrec-ce-wide', 'sasrec-bce', 'gru4rec', 'gru4rec-bce', 'lstm', 'nextitnet', 'item2vec', 'pop', 'pop-s3rec', 'itemknn', 'cooc', 'bpr-mf'];
 const DATASET_ORDER = ['ml-1m', 'beauty'];
 const SPLIT_ORDER = ['valid', 'test'];
 function rowOrder(a: Record<string, unknown>, b: Record<string, unknown>): number {
