@@ -223,8 +223,9 @@ async function main(): Promise<void> {
       a && b ? Number(((a['sequencesPerSecond'] as number) / (b['sequencesPerSecond'] as number)).toFixed(digits)) : null;
     // seqrec's epoch over the reference's, for the reference's own configuration only: below 1
     // is faster than PyTorch (issue 21: ≤ 0.7)
-    const overReference = model === 'sasrec-bce' && n && reference ? Number(((n['epochSecondsExtrapolated'] as number) / (reference['epochSeconds'] as number)).toFixed(2)) : null;
-    return { model, onednnOverEigen: ratio(n, e), ...(reference && model === 'sasrec-bce' ? { epochOverPytorch: overReference } : {}) };
+    const overReference = (r: Record<string, unknown>) =>
+      n ? Number(((n['epochSecondsExtrapolated'] as number) / (r['epochSeconds'] as number)).toFixed(2)) : null;
+    return { model, onednnOverEigen: ratio(n, e), ...(reference && model === 'sasrec-bce' ? { epochOverPytorch: overReference(reference) } : {}) };
   });
   const nativeUsed = runs.some((r) => r['backend'] === 'tensorflow' && !r['error']);
   const file = writeResult('train', {

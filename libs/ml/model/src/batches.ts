@@ -3,6 +3,7 @@
  * item is always in the last column, so "the user vector" is the last position for all of them
  * (and the recurrent models carry their state through the padding unchanged).
  */
+import type { Rng } from '@seqrec/random';
 
 /** A padded [rows, len] batch, row-major. */
 export interface PaddedBatch {
@@ -86,11 +87,6 @@ export function nextItemBatch(
   return { ...padded, targets, positions: k === count ? positions : positions.subarray(0, k) };
 }
 
-/** Anything that shuffles in place (the training loop's seeded `Rng`). */
-export interface Shuffler {
-  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T;
-}
-
 /**
  * Batches of sequences of similar length, so that a batch is padded to little more than its own
  * longest history (attention costs grow with the square of the width, everything else linearly).
@@ -105,18 +101,15 @@ export function lengthBuckets(
   length: (index: number) => number,
   batchSize: number,
   chunkBatches: number,
-  rng: Shuffler,
+  rng: Pick<Rng, 'shuffle'>,
 ): Int32Array[] {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(chunkBatches) || chunkBatches < 1) throw new RangeError(`chunkBatches must be a positive integer, got ${chunkBatches}`);
   const chunk = batchSize * chunkBatches;
   const batches: Int32Array[] = [];
   for (let c = 0; c < order.length; c += chunk) {
-    const part = order.slice(c, c + chunk);
-    const len = new Map<number, number>();
-    for (const i of part) len.set(i, length(i));
     // ties keep the shuffled order (Array.prototype.sort is stable)
-    const sorted = Int32Array.from(Array.from(part).sort((a, b) => len.get(a)! - len.get(b)!));
+    const sorted = Int32Array.from(Array.from(order.subarray(c, c + chunk)).sort((a, b) => length(a) - length(b)));
     for (let b = 0; b < sorted.length; b += batchSize) batches.push(sorted.subarray(b, b + batchSize));
   }
   return rng.shuffle(batches);

@@ -129,6 +129,11 @@ function nativeOps(): NativeOps | null {
   return typeof b.executeSingleOutput === 'function' && b.binding ? (b as NativeOps) : null;
 }
 
+/** A type attribute (`T`, `dtype`, ...) of a raw op: `float32` or `int32`. */
+function typeAttr(ops: NativeOps, name: string, dtype: 'float32' | 'int32') {
+  return { name, type: ops.binding.TF_ATTR_TYPE, value: dtype === 'float32' ? ops.binding.TF_FLOAT : ops.binding.TF_INT32 };
+}
+
 /**
  * Uniform [0, 1) floats of `shape` from TensorFlow's `StatelessRandomUniform` (Philox, seeded, on
  * the native backend's threads); null on other backends. No gradient (dropout masks need none).
@@ -139,14 +144,9 @@ export function nativeUniform(shape: number[], seed: number): Tensor | null {
   const dims = tf.tensor1d(shape, 'int32');
   const seeds = tf.tensor1d([seed | 0, 0x5eed], 'int32');
   try {
-    const { TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = ops.binding;
     return ops.executeSingleOutput(
       'StatelessRandomUniform',
-      [
-        { name: 'dtype', type: TF_ATTR_TYPE, value: TF_FLOAT },
-        { name: 'T', type: TF_ATTR_TYPE, value: TF_INT32 },
-        { name: 'Tseed', type: TF_ATTR_TYPE, value: TF_INT32 },
-      ],
+      [typeAttr(ops, 'dtype', 'float32'), typeAttr(ops, 'T', 'int32'), typeAttr(ops, 'Tseed', 'int32')],
       [dims, seeds],
     );
   } finally {
@@ -164,7 +164,7 @@ const reluOp = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
       const [sy] = saved as [Tensor];
       const ops = nativeOps();
       if (!ops) return tf.mul(dy, tf.step(sy));
-      return ops.executeSingleOutput('ReluGrad', [{ name: 'T', type: ops.binding.TF_ATTR_TYPE, value: ops.binding.TF_FLOAT }], [dy, sy]);
+      return ops.executeSingleOutput('ReluGrad', [typeAttr(ops, 'T', 'float32')], [dy, sy]);
     },
   };
 }) as unknown as (x: Tensor) => Tensor;

@@ -156,13 +156,15 @@ function nextItemRunner(encoder: SequenceEncoder, data: TrainData, o: TrainOptio
   // the weights less than one of long histories, as when batches are drawn at random. Measured on
   // ML-1M (SASRec, full softmax, d 50, maxLen 200, 20 epochs): random batches reached valid
   // NDCG@10 0.144 in 527 s; length-sorted ones 0.136 in 370 s unweighted, 0.141 in 364 s weighted.
+  // target positions per sequence (its batch width): fixed for the run
+  const widths = Int32Array.from(data.train, (s) => Math.max(0, Math.min(s.length - 1, maxLen)));
   let positionsTotal = 0;
-  for (const i of usable) positionsTotal += Math.min(data.train[i]!.length - 1, maxLen);
+  for (const i of usable) positionsTotal += widths[i]!;
   const positionsPerBatch = (positionsTotal / usable.length) * Math.min(o.batchSize, usable.length);
 
   return async (_epoch, tick) => {
     rng.shuffle(order);
-    const buckets = lengthBuckets(order, (i) => Math.min(data.train[i]!.length - 1, maxLen), o.batchSize, BUCKET_CHUNK_BATCHES, rng);
+    const buckets = lengthBuckets(order, (i) => widths[i]!, o.batchSize, BUCKET_CHUNK_BATCHES, rng);
     let batches = buckets.length;
     if (o.maxBatchesPerEpoch) batches = Math.min(batches, o.maxBatchesPerEpoch);
     let lossSum = 0;
